@@ -1,0 +1,56 @@
+// Package pagers delivers notifications. Each channel (console, sms, email,
+// ...) is one small subpackage behind the Pager interface; this package holds
+// the interface, the message text every channel shares, and the retry wrapper.
+package pagers
+
+import (
+	"context"
+	"time"
+)
+
+// Pager sends one notification through one channel.
+type Pager interface {
+	Send(ctx context.Context, n Notification) (Receipt, error)
+}
+
+// Kind says why a notification is sent.
+type Kind string
+
+const (
+	KindPage         Kind = "page"         // someone must act
+	KindAcknowledged Kind = "acknowledged" // FYI: someone took it
+	KindResolved     Kind = "resolved"     // FYI: it is over
+)
+
+// Notification is one message to one person (or chat destination) through
+// one channel. Key is the idempotency key: (incident, round, step, target,
+// rule, channel); a provider that supports idempotency gets it as such.
+type Notification struct {
+	Key      string
+	Kind     Kind
+	Channel  string // "console", "sms", "voice", "email", ...
+	User     string // pagerd user name, empty for non-person destinations
+	Address  string // phone number, email address, URL, chat channel
+	Incident Incident
+	AckURL   string // signed link that opens the acknowledge page
+	AckReply string // what to reply by SMS to acknowledge, e.g. "ack 42"
+}
+
+// Incident is what a message says about the incident.
+type Incident struct {
+	ID         int64
+	Title      string // e.g. the alertname and group labels
+	Summary    string // e.g. the summary/description annotation
+	Service    string
+	Status     string // triggered, acknowledged, resolved
+	Labels     map[string]string
+	AlertCount int
+	StartedAt  time.Time
+	SourceURL  string // generatorURL of the first alert, if any
+}
+
+// Receipt is the provider's answer to a successful send.
+type Receipt struct {
+	Channel    string
+	ProviderID string // Twilio message SID, SMTP message id, ...
+}
