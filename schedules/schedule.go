@@ -21,15 +21,15 @@ type Layer struct {
 	Name         string
 	Users        []string      // rotation order
 	Start        time.Time     // first handoff; its wall clock in Location is the handoff time
-	Shift        Shift         // shift length
+	Every        ShiftLength   // shift length
 	OnCall       int           // how many consecutive users are on call at once (default 1)
 	Restrictions []Restriction // empty: always active
 }
 
-// Shift is a shift length. Days and Weeks are counted in wall-clock days of
+// ShiftLength is a shift length. Days and Weeks are counted in wall-clock days of
 // the schedule's zone, so a daily 09:00 handoff stays 09:00 across DST; a
 // fixed Duration (hours, minutes) is absolute elapsed time.
-type Shift struct {
+type ShiftLength struct {
 	Weeks    int
 	Days     int
 	Duration time.Duration
