@@ -1,0 +1,30 @@
+-- Shared helpers, prepended to every script. P is the key prefix (it carries
+-- the hash tag, so every key a script touches lives in one cluster slot).
+local function now_ms(arg)
+  local n = tonumber(arg)
+  if n and n > 0 then return n end
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function timeline(P, id, at, event, detail)
+  redis.call('XADD', P .. 'inc:' .. id .. ':timeline', 'MAXLEN', '~', 1000, '*',
+    'at', at, 'event', event, 'detail', detail or '')
+end
+
+-- close: mark an incident resolved, free its group for a new incident, keep
+-- its keys for the retention period, and wake the engine to send notices.
+local function close(P, id, at, by, retention_ms)
+  local ik = P .. 'inc:' .. id
+  redis.call('HSET', ik, 'status', 'resolved', 'resolved_ms', at, 'resolved_by', by)
+  redis.call('HINCRBY', ik, 'rev', 1)
+  local grp = redis.call('HGET', ik, 'group')
+  if grp and redis.call('GET', P .. grp) == tostring(id) then
+    redis.call('DEL', P .. grp)
+  end
+  redis.call('ZREM', P .. 'open', id)
+  for _, suffix in ipairs({'', ':alerts', ':firing', ':timeline', ':notified'}) do
+    redis.call('PEXPIRE', ik .. suffix, retention_ms)
+  end
+  redis.call('ZADD', P .. 'timers', at, id)
+end

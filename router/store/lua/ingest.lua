@@ -1,0 +1,57 @@
+-- ingest: dedup + group + incident upsert + timer for ONE alert.
+-- KEYS[1] = group key (points at the open incident of this group)
+-- ARGV: 1 prefix, 2 now_ms (0 = Redis TIME), 3 fingerprint, 4 alert json,
+--       5 resolved (0/1), 6 ends_ms (0 = none), 7 service, 8 escalation,
+--       9 group key suffix, 10 group labels json, 11 title, 12 summary,
+--       13 source url, 14 retention_ms, 15 alert name for the timeline
+-- Returns {incident id, outcome}.
+local P = ARGV[1]
+local now = now_ms(ARGV[2])
+local fp, doc, resolved, ends = ARGV[3], ARGV[4], ARGV[5] == '1', tonumber(ARGV[6])
+local id = redis.call('GET', KEYS[1])
+
+if resolved then
+  if not id then return {0, 'ignored'} end
+  local ik = P .. 'inc:' .. id
+  if redis.call('HDEL', ik .. ':firing', fp) == 0 then return {tonumber(id), 'ignored'} end
+  redis.call('HSET', ik .. ':alerts', fp, doc)
+  timeline(P, id, now, 'alert_resolved', ARGV[15])
+  if redis.call('HLEN', ik .. ':firing') == 0 then
+    timeline(P, id, now, 'resolved', 'all alerts resolved')
+    close(P, id, now, 'alerts', tonumber(ARGV[14]))
+    return {tonumber(id), 'resolved'}
+  end
+  return {tonumber(id), 'alert_resolved'}
+end
+
+local outcome = 'grouped'
+if not id then
+  id = redis.call('INCR', P .. 'seq')
+  local ik = P .. 'inc:' .. id
+  redis.call('HSET', ik, 'id', id, 'service', ARGV[7], 'escalation', ARGV[8],
+    'group', ARGV[9], 'group_labels', ARGV[10], 'title', ARGV[11],
+    'summary', ARGV[12], 'source_url', ARGV[13], 'status', 'triggered',
+    'created_ms', now, 'run', 0, 'run_ms', now, 'rev', 1)
+  redis.call('SET', KEYS[1], id)
+  redis.call('ZADD', P .. 'open', now, id)
+  redis.call('ZADD', P .. 'incidents', now, id)
+  redis.call('ZADD', P .. 'timers', now, id)
+  timeline(P, id, now, 'triggered', ARGV[11])
+  outcome = 'triggered'
+end
+local ik = P .. 'inc:' .. id
+
+if redis.call('HEXISTS', ik .. ':firing', fp) == 1 then
+  -- Re-sent firing alert: refresh its end, never page again.
+  redis.call('HSET', ik .. ':firing', fp, ends)
+  redis.call('HSET', ik .. ':alerts', fp, doc)
+  if ends > 0 then redis.call('ZADD', P .. 'timers', 'LT', ends, id) end
+  return {tonumber(id), 'deduplicated'}
+end
+
+redis.call('HSET', ik .. ':firing', fp, ends)
+redis.call('HSET', ik .. ':alerts', fp, doc)
+redis.call('HINCRBY', ik, 'alerts_total', 1)
+if outcome ~= 'triggered' then timeline(P, id, now, 'alert_firing', ARGV[15]) end
+if ends > 0 then redis.call('ZADD', P .. 'timers', 'LT', ends, id) end
+return {tonumber(id), outcome}

@@ -1,0 +1,116 @@
+// Package store is the only code in pagerd that talks to Redis. Every state
+// change is one Lua script, so it is atomic and costs one round trip; the
+// keys of one deployment share a hash tag, so every script touches a single
+// Redis Cluster slot.
+package store
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+//go:embed lua/*.lua
+var luaFiles embed.FS
+
+// ErrNotFound is returned for an incident that does not exist (or whose
+// retention ran out).
+var ErrNotFound = errors.New("incident not found")
+
+// Store keeps incidents, alerts, timers, timelines and send records in Redis.
+type Store struct {
+	rdb    redis.UniversalClient
+	prefix string
+	// Clock, when set, replaces Redis TIME as the source of "now" — for
+	// tests that move time by hand. Production leaves it nil so that every
+	// replica agrees on one clock, Redis's.
+	Clock func() time.Time
+
+	ingest, transition, expire, claimDue, reschedule, claimSend, finishSend *redis.Script
+}
+
+// New returns a store on rdb whose keys start with "<namespace>:{<namespace>}:"
+// — the braces are the hash tag that keeps every key in one cluster slot.
+func New(rdb redis.UniversalClient, namespace string) *Store {
+	if namespace == "" {
+		namespace = "pagerd"
+	}
+	return &Store{
+		rdb:        rdb,
+		prefix:     "{" + namespace + "}:",
+		ingest:     script("ingest"),
+		transition: script("transition"),
+		expire:     script("expire"),
+		claimDue:   script("claim_due"),
+		reschedule: script("reschedule"),
+		claimSend:  script("claim_send"),
+		finishSend: script("finish_send"),
+	}
+}
+
+func script(name string) *redis.Script {
+	common, err := luaFiles.ReadFile("lua/common.lua")
+	if err != nil {
+		panic(err)
+	}
+	body, err := luaFiles.ReadFile("lua/" + name + ".lua")
+	if err != nil {
+		panic(err)
+	}
+	return redis.NewScript(string(common) + "\n" + string(body))
+}
+
+// Load sends every script to Redis so that pipelined EVALSHA calls find
+// them. Redis forgets scripts on restart; callers retry through Run/EvalSha
+// fallbacks below.
+func (s *Store) Load(ctx context.Context) error {
+	for _, sc := range []*redis.Script{s.ingest, s.transition, s.expire, s.claimDue, s.reschedule, s.claimSend, s.finishSend} {
+		if err := sc.Load(ctx, s.rdb).Err(); err != nil {
+			return fmt.Errorf("load Lua script: %w", err)
+		}
+	}
+	return nil
+}
+
+// Ping reports whether Redis answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis ping: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) key(parts ...string) string { return s.prefix + strings.Join(parts, ":") }
+
+// anchor is a key every slot-less script is sent with, so that a Cluster
+// client routes it to the node owning this deployment's slot.
+func (s *Store) anchor() []string { return []string{s.key("timers")} }
+
+// nowArg is the "now" argument of the scripts: 0 means "use Redis TIME".
+func (s *Store) nowArg() int64 {
+	if s.Clock == nil {
+		return 0
+	}
+	return s.Clock().UnixMilli()
+}
+
+// Now is the store's clock: Redis TIME, or Clock when set.
+func (s *Store) Now(ctx context.Context) (time.Time, error) {
+	if s.Clock != nil {
+		return s.Clock(), nil
+	}
+	t, err := s.rdb.Time(ctx).Result()
+	if err != nil {
+		return time.Time{}, fmt.Errorf("redis time: %w", err)
+	}
+	return t, nil
+}
+
+func (s *Store) run(ctx context.Context, sc *redis.Script, keys []string, args ...any) *redis.Cmd {
+	return sc.Run(ctx, s.rdb, keys, append([]any{s.prefix}, args...)...)
+}

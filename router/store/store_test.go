@@ -1,0 +1,286 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pagerd/pagerd/internal/testenv"
+)
+
+// fakeClock is a settable clock for the store's scripts.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fakeClock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+func newTestStore(t *testing.T) (*Store, *fakeClock, *testenv.RedisServer) {
+	t.Helper()
+	srv := testenv.StartRedis(t)
+	clk := &fakeClock{t: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)}
+	s := New(srv.Client(t), "test")
+	s.Clock = clk.Now
+	if err := s.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return s, clk, srv
+}
+
+func write(fp, group string, resolved bool, ends time.Time) AlertWrite {
+	return AlertWrite{
+		Fingerprint: fp, Resolved: resolved, EndsAt: ends,
+		Doc: json.RawMessage(`{"fingerprint":"` + fp + `"}`), Name: "CheckoutDown",
+		Service: "checkout", Escalation: "payments", GroupID: group,
+		GroupLabels: map[string]string{"alertname": "CheckoutDown"},
+		Title:       "CheckoutDown", Retention: time.Hour,
+	}
+}
+
+func TestIngestDedupGroupAndResolve(t *testing.T) {
+	s, _, _ := newTestStore(t)
+	ctx := context.Background()
+	steps := []struct {
+		name   string
+		writes []AlertWrite
+		want   []IngestResult
+	}{
+		{"first alert opens an incident", []AlertWrite{write("a", "g1", false, time.Time{})}, []IngestResult{{1, Triggered}}},
+		{"re-sent alert is deduplicated", []AlertWrite{write("a", "g1", false, time.Time{})}, []IngestResult{{1, Deduplicated}}},
+		{"second alert of the group joins, another group opens", []AlertWrite{
+			write("b", "g1", false, time.Time{}), write("c", "g2", false, time.Time{}),
+		}, []IngestResult{{1, Grouped}, {2, Triggered}}},
+		{"unknown resolved alert is ignored", []AlertWrite{write("zz", "g1", true, time.Time{})}, []IngestResult{{1, Ignored}}},
+		{"one of two resolves", []AlertWrite{write("a", "g1", true, time.Time{})}, []IngestResult{{1, AlertResolved}}},
+		{"last one resolves the incident", []AlertWrite{write("b", "g1", true, time.Time{})}, []IngestResult{{1, Resolved}}},
+		{"firing again opens a new incident", []AlertWrite{write("a", "g1", false, time.Time{})}, []IngestResult{{3, Triggered}}},
+	}
+	for _, st := range steps {
+		got, err := s.Ingest(ctx, st.writes)
+		if err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		if len(got) != len(st.want) {
+			t.Fatalf("%s: got %v, want %v", st.name, got, st.want)
+		}
+		for i := range got {
+			if got[i] != st.want[i] {
+				t.Errorf("%s: result %d = %+v, want %+v", st.name, i, got[i], st.want[i])
+			}
+		}
+	}
+	inc, err := s.Incident(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc.Status != StatusResolved || inc.ResolvedBy != "alerts" || inc.AlertsTotal != 2 {
+		t.Errorf("incident 1 = %+v, want resolved by alerts with 2 alerts", inc)
+	}
+	open, err := s.List(ctx, true, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(open) != 2 || open[0].ID != 3 || open[1].ID != 2 {
+		t.Errorf("open incidents = %v, want [3 2]", ids(open))
+	}
+	tl, err := s.Timeline(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []string
+	for _, e := range tl {
+		events = append(events, e.Event)
+	}
+	want := []string{"triggered", "alert_firing", "alert_resolved", "alert_resolved", "resolved"}
+	if len(events) != len(want) {
+		t.Fatalf("timeline = %v, want %v", events, want)
+	}
+	for i := range want {
+		if events[i] != want[i] {
+			t.Errorf("timeline = %v, want %v", events, want)
+			break
+		}
+	}
+}
+
+func ids(incs []*Incident) []int64 {
+	var out []int64
+	for _, i := range incs {
+		out = append(out, i.ID)
+	}
+	return out
+}
+
+func TestAlertsWithEndsAtExpire(t *testing.T) {
+	s, clk, _ := newTestStore(t)
+	ctx := context.Background()
+	ends := clk.Now().Add(5 * time.Minute)
+	if _, err := s.Ingest(ctx, []AlertWrite{write("a", "g", false, ends)}); err != nil {
+		t.Fatal(err)
+	}
+	// Re-sent with a later end: the incident must survive the first end.
+	if _, err := s.Ingest(ctx, []AlertWrite{write("a", "g", false, ends.Add(5*time.Minute))}); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(6 * time.Minute)
+	closed, err := s.ExpireAlerts(ctx, 1, time.Hour)
+	if err != nil || closed {
+		t.Fatalf("ExpireAlerts at +6m = %v, %v; want still open", closed, err)
+	}
+	clk.Advance(5 * time.Minute)
+	closed, err = s.ExpireAlerts(ctx, 1, time.Hour)
+	if err != nil || !closed {
+		t.Fatalf("ExpireAlerts at +11m = %v, %v; want closed", closed, err)
+	}
+}
+
+func TestTransitions(t *testing.T) {
+	s, _, _ := newTestStore(t)
+	ctx := context.Background()
+	if _, err := s.Ingest(ctx, []AlertWrite{write("a", "g", false, time.Time{})}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ action, want, before string }{
+		{"ack", Acknowledged, StatusTriggered},
+		{"ack", Unchanged, StatusAcknowledged},
+		{"reopen", Reopened, StatusAcknowledged},
+		{"resolve", ResolvedNow, StatusTriggered},
+		{"ack", Unchanged, StatusResolved},
+		{"resolve", Unchanged, StatusResolved},
+	} {
+		got, before, err := s.Transition(ctx, 1, tc.action, "alice", "sms", time.Hour)
+		if err != nil || got != tc.want || before != tc.before {
+			t.Errorf("Transition(%s) = %q, %q, %v; want %q, %q", tc.action, got, before, err, tc.want, tc.before)
+		}
+	}
+	inc, _ := s.Incident(ctx, 1)
+	if inc.Run != 1 {
+		t.Errorf("run after reopen = %d, want 1", inc.Run)
+	}
+	if _, _, err := s.Transition(ctx, 99, "ack", "alice", "", time.Hour); !errors.Is(err, ErrNotFound) {
+		t.Errorf("ack of missing incident: err = %v, want ErrNotFound", err)
+	}
+	// A resolved group is free again.
+	res, _ := s.Ingest(ctx, []AlertWrite{write("a", "g", false, time.Time{})})
+	if res[0].Outcome != Triggered || res[0].IncidentID != 2 {
+		t.Errorf("alert after manual resolve = %+v, want new incident 2", res[0])
+	}
+}
+
+func TestClaimDueAndReschedule(t *testing.T) {
+	s, clk, _ := newTestStore(t)
+	ctx := context.Background()
+	if _, err := s.Ingest(ctx, []AlertWrite{write("a", "g", false, time.Time{})}); err != nil {
+		t.Fatal(err)
+	}
+	_, claims, err := s.ClaimDue(ctx, 30*time.Second, 10)
+	if err != nil || len(claims) != 1 {
+		t.Fatalf("first claim = %v, %v; want incident 1", claims, err)
+	}
+	if _, again, _ := s.ClaimDue(ctx, 30*time.Second, 10); len(again) != 0 {
+		t.Fatalf("second replica claimed %v while the lease holds", again)
+	}
+	// The holder dies: after the lease another replica takes it over.
+	clk.Advance(31 * time.Second)
+	_, taken, _ := s.ClaimDue(ctx, 30*time.Second, 10)
+	if len(taken) != 1 {
+		t.Fatalf("claim after lapsed lease = %v, want incident 1", taken)
+	}
+	// An ack moves the timer: the stale holder's reschedule must not undo it.
+	if _, _, err := s.Transition(ctx, 1, "ack", "bob", "", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Reschedule(ctx, claims[0], clk.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	due, _ := s.NextDue(ctx)
+	if !due.Equal(clk.Now()) {
+		t.Errorf("next due = %v, want the ack's wake-up %v", due, clk.Now())
+	}
+	if err := s.Reschedule(ctx, taken[0], time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if due, _ := s.NextDue(ctx); due.IsZero() {
+		t.Error("reschedule by a holder whose lease was overtaken removed the timer")
+	}
+}
+
+func TestClaimSend(t *testing.T) {
+	s, _, _ := newTestStore(t)
+	ctx := context.Background()
+	if _, err := s.Ingest(ctx, []AlertWrite{write("a", "g", false, time.Time{})}); err != nil {
+		t.Fatal(err)
+	}
+	claim := func() SendState {
+		st, _, err := s.ClaimSend(ctx, 1, StatusTriggered, 0, "k1", time.Minute, "r1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	if st := claim(); st != SendClaimed {
+		t.Fatalf("first claim = %s", st)
+	}
+	if st := claim(); st != SendBusy {
+		t.Fatalf("claim while pending = %s, want busy", st)
+	}
+	if err := s.FinishSend(ctx, 1, "k1", "SM1", time.Hour, "notified", "alice via sms", "alice|sms|+1555"); err != nil {
+		t.Fatal(err)
+	}
+	if st := claim(); st != SendDone {
+		t.Fatalf("claim after finish = %s, want sent", st)
+	}
+	if _, _, err := s.Transition(ctx, 1, "ack", "alice", "", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if st, _, _ := s.ClaimSend(ctx, 1, StatusTriggered, 0, "k2", time.Minute, "r1"); st != SendStale {
+		t.Fatalf("claim after ack = %s, want stale", st)
+	}
+	who, _ := s.Notified(ctx, 1)
+	if len(who) != 1 || who[0] != "alice|sms|+1555" {
+		t.Errorf("notified = %v", who)
+	}
+}
+
+func TestScriptsSurviveRedisForgettingThem(t *testing.T) {
+	s, _, srv := newTestStore(t)
+	ctx := context.Background()
+	if err := srv.Client(t).ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Ingest(ctx, []AlertWrite{write("a", "g", false, time.Time{}), write("b", "g", false, time.Time{})})
+	if err != nil || len(res) != 2 || res[1].Outcome != Grouped {
+		t.Fatalf("ingest after SCRIPT FLUSH = %v, %v", res, err)
+	}
+}
+
+func TestRedisDownIsAnError(t *testing.T) {
+	s, _, srv := newTestStore(t)
+	srv.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := s.Ingest(ctx, []AlertWrite{write("a", "g", false, time.Time{})}); err == nil {
+		t.Fatal("ingest with Redis down returned no error")
+	}
+}
+
+func TestLinkSecretIsSharedByReplicas(t *testing.T) {
+	s, _, srv := newTestStore(t)
+	other := New(srv.Client(t), "test")
+	a, err := s.LinkSecret(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := other.LinkSecret(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(a) != string(b) || len(a) != 32 {
+		t.Errorf("replicas got different link secrets")
+	}
+}

@@ -1,0 +1,59 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Claim is a due incident timer this replica holds until Lease.
+type Claim struct {
+	IncidentID int64
+	Lease      int64 // the score we set; Reschedule only acts while it stands
+}
+
+// ClaimDue takes up to limit due incident timers for lease. It returns the
+// store's "now" with them, so the caller decides with the same clock.
+func (s *Store) ClaimDue(ctx context.Context, lease time.Duration, limit int) (time.Time, []Claim, error) {
+	vals, err := s.run(ctx, s.claimDue, s.anchor(), s.nowArg(), lease.Milliseconds(), limit).StringSlice()
+	if err != nil {
+		return time.Time{}, nil, fmt.Errorf("claim due timers: %w", err)
+	}
+	nowMs, _ := strconv.ParseInt(vals[0], 10, 64)
+	claims := make([]Claim, 0, len(vals)-1)
+	for _, v := range vals[1:] {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			continue
+		}
+		claims = append(claims, Claim{IncidentID: id, Lease: nowMs + lease.Milliseconds()})
+	}
+	return time.UnixMilli(nowMs).UTC(), claims, nil
+}
+
+// Reschedule sets the claimed incident's next wake-up (zero: none) unless the
+// timer was moved by someone else since the claim.
+func (s *Store) Reschedule(ctx context.Context, c Claim, next time.Time) error {
+	var nextMs int64
+	if !next.IsZero() {
+		nextMs = max(next.UnixMilli(), 1)
+	}
+	if err := s.run(ctx, s.reschedule, s.anchor(), c.IncidentID, c.Lease, nextMs).Err(); err != nil {
+		return fmt.Errorf("reschedule incident %d: %w", c.IncidentID, err)
+	}
+	return nil
+}
+
+// NextDue returns when the earliest timer is due (zero: none), for tests
+// and for the engine to sleep just long enough.
+func (s *Store) NextDue(ctx context.Context) (time.Time, error) {
+	zs, err := s.rdb.ZRangeWithScores(ctx, s.key("timers"), 0, 0).Result()
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read timers: %w", err)
+	}
+	if len(zs) == 0 {
+		return time.Time{}, nil
+	}
+	return time.UnixMilli(int64(zs[0].Score)).UTC(), nil
+}
