@@ -44,6 +44,16 @@ type User struct {
 	Email string
 	Phone string // E.164
 	Rules []NotifyRule
+
+	// ShiftNotices are opt-in reminders sent Before each of the user's
+	// on-call shifts starts.
+	ShiftNotices []ShiftNotice
+}
+
+// ShiftNotice tells a user, Before their shift starts, that it is coming.
+type ShiftNotice struct {
+	Before time.Duration
+	Via    string // "sms", "voice", "email", "console"
 }
 
 // NotifyRule is a user's personal rule: when they are paged, contact them via

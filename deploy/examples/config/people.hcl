@@ -1,0 +1,67 @@
+# Who can be paged, and how.
+#
+# A user's notify rules run when an escalation step reaches them: each rule
+# contacts them via a channel (sms, voice, email or console) `after` that
+# moment, until someone acknowledges. sms and voice need a phone (E.164),
+# email needs an email. A user without notify rules gets one page at once:
+# by SMS if they have a phone, else by email.
+
+user "alice" {
+  email = "alice@example.com"
+  phone = "+15551230001"
+
+  notify {
+    after = "0m"
+    via   = "sms"
+  }
+  notify {
+    after = "5m"
+    via   = "email"
+  }
+
+  # Opt-in: remind alice an hour before each of her on-call shifts starts.
+  shift_notice {
+    before = "1h"
+    via    = "email"
+  }
+}
+
+user "bob" {
+  email = "bob@example.com"
+  phone = "+15551230002"
+
+  notify {
+    via = "sms" # after defaults to 0m
+  }
+  notify {
+    after = "3m"
+    via   = "voice" # a phone call; pressing 1 acknowledges
+  }
+  shift_notice {
+    before = "15m"
+    via    = "sms"
+  }
+}
+
+user "carol" {
+  email = "carol@example.com"
+  phone = "+15551230003"
+
+  notify {
+    via = "email"
+  }
+  notify {
+    after = "2m"
+    via   = "console" # printed in pagerd's log: handy while trying pagerd out
+  }
+}
+
+# Teams are plain lists of users. A step that notifies "team:NAME" pages
+# every member at once.
+team "payments" {
+  members = ["alice", "bob"]
+}
+
+team "sre" {
+  members = ["bob", "carol"]
+}

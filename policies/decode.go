@@ -1,0 +1,295 @@
+package policies
+
+import (
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+// decode reads the merged body into the raw structs of schema.go, checking
+// only the shape (which blocks and attributes, their types). Unknown blocks
+// and attributes, missing required ones and type mismatches are reported
+// here, by hcl itself where it can.
+//
+// It is written against hcl.BodySchema rather than gohcl: gohcl imports
+// hclwrite and with it go-cmp, a dependency for no gain.
+func (l *loader) decode(body hcl.Body) *fileSchema {
+	content := l.content(body, &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
+		{Type: "pagerd"},
+		{Type: "integration", LabelNames: []string{"name"}},
+		{Type: "twilio"},
+		{Type: "smtp"},
+		{Type: "user", LabelNames: []string{"name"}},
+		{Type: "team", LabelNames: []string{"name"}},
+		{Type: "schedule", LabelNames: []string{"name"}},
+		{Type: "escalation", LabelNames: []string{"name"}},
+		{Type: "service", LabelNames: []string{"name"}},
+	}})
+	raw := &fileSchema{}
+	if content == nil {
+		return raw
+	}
+	var seen = map[string]*hcl.Block{}
+	single := func(b *hcl.Block) bool {
+		if first := seen[b.Type]; first != nil {
+			l.errorf(b.DefRange, "Duplicate "+b.Type+" block",
+				"Only one %s block is allowed; the first is at %s.", b.Type, at(first.DefRange))
+			return false
+		}
+		seen[b.Type] = b
+		return true
+	}
+	for _, b := range content.Blocks {
+		switch b.Type {
+		case "pagerd":
+			if single(b) {
+				raw.Pagerd = l.decodePagerd(b)
+			}
+		case "integration":
+			raw.Integrations = append(raw.Integrations, l.decodeIntegration(b))
+		case "twilio":
+			if single(b) {
+				raw.Twilio = l.decodeTwilio(b)
+			}
+		case "smtp":
+			if single(b) {
+				raw.SMTP = l.decodeSMTP(b)
+			}
+		case "user":
+			raw.Users = append(raw.Users, l.decodeUser(b))
+		case "team":
+			raw.Teams = append(raw.Teams, l.decodeTeam(b))
+		case "schedule":
+			raw.Schedules = append(raw.Schedules, l.decodeSchedule(b))
+		case "escalation":
+			raw.Escalations = append(raw.Escalations, l.decodeEscalation(b))
+		case "service":
+			raw.Services = append(raw.Services, l.decodeService(b))
+		}
+	}
+	return raw
+}
+
+// content applies schema to body, recording hcl's diagnostics. It may
+// return a partial content; nil only when nothing could be read.
+func (l *loader) content(body hcl.Body, schema *hcl.BodySchema) *hcl.BodyContent {
+	c, diags := body.Content(schema)
+	l.diags = append(l.diags, diags...)
+	return c
+}
+
+func attrs(names ...string) []hcl.AttributeSchema {
+	out := make([]hcl.AttributeSchema, len(names))
+	for i, n := range names {
+		out[i] = hcl.AttributeSchema{Name: n}
+	}
+	return out
+}
+
+func required(names ...string) []hcl.AttributeSchema {
+	out := attrs(names...)
+	for i := range out {
+		out[i].Required = true
+	}
+	return out
+}
+
+// block is the content of one block, with typed accessors for its
+// attributes. Each accessor leaves dst alone and returns a zero range when
+// the attribute is absent.
+type block struct {
+	l *loader
+	c *hcl.BodyContent
+}
+
+func (l *loader) block(b *hcl.Block, attributes []hcl.AttributeSchema, blocks ...hcl.BlockHeaderSchema) block {
+	c := l.content(b.Body, &hcl.BodySchema{Attributes: attributes, Blocks: blocks})
+	if c == nil {
+		c = &hcl.BodyContent{}
+	}
+	return block{l: l, c: c}
+}
+
+// blocks returns the nested blocks of type t, in order.
+func (b block) blocks(t string) hcl.Blocks { return b.c.Blocks.OfType(t) }
+
+// expr returns the attribute's expression, nil when absent.
+func (b block) expr(name string) hcl.Expression {
+	if a := b.c.Attributes[name]; a != nil {
+		return a.Expr
+	}
+	return nil
+}
+
+// value evaluates an attribute and converts it to ty; ok is false when it
+// is absent or invalid (then with an error recorded).
+func (b block) value(name string, ty cty.Type) (v cty.Value, r hcl.Range, ok bool) {
+	a := b.c.Attributes[name]
+	if a == nil {
+		return cty.NilVal, hcl.Range{}, false
+	}
+	r = a.Expr.Range()
+	v, diags := a.Expr.Value(b.l.ctx)
+	b.l.diags = append(b.l.diags, diags...)
+	if diags.HasErrors() {
+		return cty.NilVal, r, false
+	}
+	v, err := convert.Convert(v, ty)
+	if err != nil {
+		b.l.errorf(r, "Invalid value", "%s must be a %s: %s.", name, ty.FriendlyName(), err)
+		return cty.NilVal, r, false
+	}
+	if v.IsNull() {
+		b.l.errorf(r, "Invalid value", "%s must be a %s, not null (is an env() variable unset?).", name, ty.FriendlyName())
+		return cty.NilVal, r, false
+	}
+	return v, r, true
+}
+
+func (b block) str(name string, dst *string) hcl.Range {
+	v, r, ok := b.value(name, cty.String)
+	if ok {
+		*dst = v.AsString()
+	}
+	return r
+}
+
+func (b block) int(name string, dst *int) hcl.Range {
+	v, r, ok := b.value(name, cty.Number)
+	if !ok {
+		return r
+	}
+	bf := v.AsBigFloat()
+	i, acc := bf.Int64()
+	if !bf.IsInt() || acc != 0 || int64(int(i)) != i {
+		b.l.errorf(r, "Invalid value", "%s must be a whole number, not %s.", name, bf.Text('g', -1))
+		return r
+	}
+	*dst = int(i)
+	return r
+}
+
+func (l *loader) decodePagerd(hb *hcl.Block) *pagerdBlock {
+	b := l.block(hb, attrs("public_url", "link_secret", "link_ttl", "ack_timeout", "resolved_retention", "resolve_timeout"))
+	out := &pagerdBlock{DefRange: hb.DefRange, LinkSecret: b.expr("link_secret")}
+	out.PublicURLRange = b.str("public_url", &out.PublicURL)
+	out.LinkTTLRange = b.str("link_ttl", &out.LinkTTL)
+	out.AckTimeoutRange = b.str("ack_timeout", &out.AckTimeout)
+	out.ResolvedRetentionRange = b.str("resolved_retention", &out.ResolvedRetention)
+	out.ResolveTimeoutRange = b.str("resolve_timeout", &out.ResolveTimeout)
+	return out
+}
+
+func (l *loader) decodeIntegration(hb *hcl.Block) integrationBlock {
+	b := l.block(hb, required("type", "token"))
+	out := integrationBlock{Name: hb.Labels[0], DefRange: hb.DefRange, Token: b.expr("token")}
+	out.TypeRange = b.str("type", &out.Type)
+	return out
+}
+
+func (l *loader) decodeTwilio(hb *hcl.Block) *twilioBlock {
+	b := l.block(hb, required("account_sid", "auth_token", "from"))
+	out := &twilioBlock{DefRange: hb.DefRange, AccountSID: b.expr("account_sid"), AuthToken: b.expr("auth_token")}
+	out.FromRange = b.str("from", &out.From)
+	return out
+}
+
+func (l *loader) decodeSMTP(hb *hcl.Block) *smtpBlock {
+	b := l.block(hb, append(required("host", "from"), attrs("port", "username", "password", "tls")...))
+	out := &smtpBlock{DefRange: hb.DefRange, Username: b.expr("username"), Password: b.expr("password")}
+	b.str("host", &out.Host)
+	out.PortRange = b.int("port", &out.Port)
+	out.FromRange = b.str("from", &out.From)
+	out.TLSRange = b.str("tls", &out.TLS)
+	return out
+}
+
+func (l *loader) decodeUser(hb *hcl.Block) userBlock {
+	b := l.block(hb, attrs("email", "phone"), hcl.BlockHeaderSchema{Type: "notify"}, hcl.BlockHeaderSchema{Type: "shift_notice"})
+	out := userBlock{Name: hb.Labels[0], DefRange: hb.DefRange}
+	out.EmailRange = b.str("email", &out.Email)
+	out.PhoneRange = b.str("phone", &out.Phone)
+	for _, nb := range b.blocks("notify") {
+		n := l.block(nb, append(required("via"), attrs("after")...))
+		rule := notifyBlock{DefRange: nb.DefRange}
+		rule.AfterRange = n.str("after", &rule.After)
+		rule.ViaRange = n.str("via", &rule.Via)
+		out.Notify = append(out.Notify, rule)
+	}
+	for _, sb := range b.blocks("shift_notice") {
+		s := l.block(sb, required("before", "via"))
+		notice := shiftNoticeBlock{DefRange: sb.DefRange}
+		notice.BeforeRange = s.str("before", &notice.Before)
+		notice.ViaRange = s.str("via", &notice.Via)
+		out.ShiftNotices = append(out.ShiftNotices, notice)
+	}
+	return out
+}
+
+func (l *loader) decodeTeam(hb *hcl.Block) teamBlock {
+	b := l.block(hb, required("members"))
+	return teamBlock{Name: hb.Labels[0], DefRange: hb.DefRange, Members: b.expr("members")}
+}
+
+func (l *loader) decodeSchedule(hb *hcl.Block) scheduleBlock {
+	b := l.block(hb, attrs("timezone"),
+		hcl.BlockHeaderSchema{Type: "rotation", LabelNames: []string{"name"}}, hcl.BlockHeaderSchema{Type: "override"})
+	out := scheduleBlock{Name: hb.Labels[0], DefRange: hb.DefRange}
+	out.TimezoneRange = b.str("timezone", &out.Timezone)
+	for _, rb := range b.c.Blocks {
+		switch rb.Type {
+		case "rotation":
+			out.Rotations = append(out.Rotations, l.decodeRotation(rb))
+		case "override":
+			o := l.block(rb, required("user", "from", "to"))
+			ov := overrideBlock{DefRange: rb.DefRange}
+			ov.UserRange = o.str("user", &ov.User)
+			ov.FromRange = o.str("from", &ov.From)
+			ov.ToRange = o.str("to", &ov.To)
+			out.Overrides = append(out.Overrides, ov)
+		}
+	}
+	return out
+}
+
+func (l *loader) decodeRotation(hb *hcl.Block) rotationBlock {
+	b := l.block(hb, append(required("users", "every", "start"), attrs("on_call", "timezone")...), hcl.BlockHeaderSchema{Type: "restrict"})
+	out := rotationBlock{DefRange: hb.DefRange, Users: b.expr("users")}
+	out.Name = hb.Labels[0]
+	out.EveryRange = b.str("every", &out.Every)
+	out.StartRange = b.str("start", &out.Start)
+	var onCall int
+	if out.OnCallRange = b.int("on_call", &onCall); present(out.OnCallRange) {
+		out.OnCall = &onCall
+	}
+	out.TimezoneRange = b.str("timezone", &out.Timezone)
+	for _, rb := range b.blocks("restrict") {
+		r := l.block(rb, append(required("from", "to"), attrs("days")...))
+		res := restrictBlock{DefRange: rb.DefRange, Days: r.expr("days")}
+		res.FromRange = r.str("from", &res.From)
+		res.ToRange = r.str("to", &res.To)
+		out.Restrict = append(out.Restrict, res)
+	}
+	return out
+}
+
+func (l *loader) decodeEscalation(hb *hcl.Block) escalationBlock {
+	b := l.block(hb, attrs("repeat", "repeat_after"), hcl.BlockHeaderSchema{Type: "step"})
+	out := escalationBlock{Name: hb.Labels[0], DefRange: hb.DefRange}
+	out.RepeatRange = b.int("repeat", &out.Repeat)
+	out.RepeatAfterRange = b.str("repeat_after", &out.RepeatAfter)
+	for _, sb := range b.blocks("step") {
+		s := l.block(sb, append(required("notify"), attrs("after")...))
+		step := stepBlock{DefRange: sb.DefRange, Notify: s.expr("notify")}
+		step.AfterRange = s.str("after", &step.After)
+		out.Steps = append(out.Steps, step)
+	}
+	return out
+}
+
+func (l *loader) decodeService(hb *hcl.Block) serviceBlock {
+	b := l.block(hb, attrs("escalation", "match", "group_by"))
+	out := serviceBlock{Name: hb.Labels[0], DefRange: hb.DefRange, Match: b.expr("match"), GroupBy: b.expr("group_by")}
+	out.EscalationRange = b.str("escalation", &out.Escalation)
+	return out
+}

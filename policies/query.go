@@ -1,0 +1,82 @@
+package policies
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"time"
+
+	"github.com/prometheus/common/model"
+)
+
+// Route returns the first service whose matchers all match lset, or nil when
+// none does. A service without matchers matches every alert.
+func (c *Config) Route(lset map[string]string) *Service {
+	ls := make(model.LabelSet, len(lset))
+	for k, v := range lset {
+		ls[model.LabelName(k)] = model.LabelValue(v)
+	}
+	for _, s := range c.Services {
+		if s.Matchers.Matches(ls) {
+			return s
+		}
+	}
+	return nil
+}
+
+// IntegrationByToken returns the integration whose token is token, or nil.
+// Every token is compared in constant time, so the answer's timing does not
+// tell a caller how much of a guess was right, nor which integration matched.
+func (c *Config) IntegrationByToken(token string) *Integration {
+	if token == "" {
+		return nil
+	}
+	// Comparing digests, not the tokens, keeps their lengths secret too.
+	want := sha256.Sum256([]byte(token))
+	var found *Integration
+	for _, in := range c.Integrations {
+		have := sha256.Sum256([]byte(in.Token))
+		if subtle.ConstantTimeCompare(have[:], want[:]) == 1 && found == nil {
+			found = in
+		}
+	}
+	return found
+}
+
+// UsersFor returns who target t reaches at instant at: a user is itself, a
+// team is its members, a schedule is whoever is on call at that instant.
+// An unknown target, or a schedule with no one on call, yields nil.
+func (c *Config) UsersFor(t Target, at time.Time) []string {
+	switch t.Kind {
+	case "user":
+		if _, ok := c.Users[t.Name]; ok {
+			return []string{t.Name}
+		}
+	case "team":
+		if team, ok := c.Teams[t.Name]; ok {
+			return append([]string(nil), team.Members...)
+		}
+	case "schedule":
+		if s, ok := c.Schedules[t.Name]; ok {
+			return s.UsersAt(at)
+		}
+	}
+	return nil
+}
+
+// Escalation returns the escalation policy called name, or nil.
+func (c *Config) Escalation(name string) *Escalation {
+	return c.Escalations[name]
+}
+
+// Service returns the service called name, or nil.
+func (c *Config) Service(name string) *Service {
+	for _, s := range c.Services {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// String renders a target the way it is written in HCL, "kind:name".
+func (t Target) String() string { return t.Kind + ":" + t.Name }
