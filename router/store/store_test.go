@@ -21,6 +21,10 @@ func (c *fakeClock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock();
 func (c *fakeClock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 func newTestStore(t *testing.T) (*Store, *fakeClock, *testenv.RedisServer) {
+	return newTestStoreTB(t)
+}
+
+func newTestStoreTB(t testing.TB) (*Store, *fakeClock, *testenv.RedisServer) {
 	t.Helper()
 	srv := testenv.StartRedis(t)
 	clk := &fakeClock{t: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)}

@@ -1,0 +1,410 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pagerd/pagerd/pagers"
+	"github.com/pagerd/pagerd/policies"
+	"github.com/pagerd/pagerd/router/store"
+)
+
+// Engine runs escalations. Each incident has one timer in Redis; whichever
+// replica claims it first works out, from the incident's state and the
+// policy, what is due now, sends it, and sets the next wake-up. Nothing is
+// kept in memory between wake-ups, so any replica can take over any incident.
+type Engine struct {
+	Store  *store.Store
+	Config func() *policies.Config
+	// Pagers returns the pagers by channel ("sms", "email", "console", ...)
+	// for the current config. Channels without a configured provider are
+	// absent; "console" is always present.
+	Pagers func() map[string]pagers.Pager
+	// Link returns a signed URL that lets user act on an incident.
+	Link  func(id int64, action, user string) string
+	Log   *slog.Logger
+	Owner string // this replica's name, recorded on send claims
+
+	Poll  time.Duration // how often to look for due timers (default 1s)
+	Lease time.Duration // how long a claim holds before another replica may take over (default 2m)
+	Batch int           // timers claimed per poll (default 50)
+
+	wake chan struct{}
+}
+
+func (e *Engine) defaults() {
+	if e.Poll == 0 {
+		e.Poll = time.Second
+	}
+	if e.Lease == 0 {
+		e.Lease = 2 * time.Minute
+	}
+	if e.Batch == 0 {
+		e.Batch = 50
+	}
+	if e.wake == nil {
+		e.wake = make(chan struct{}, 1)
+	}
+}
+
+// Wake asks the engine to poll now rather than at its next tick.
+func (e *Engine) Wake() {
+	e.defaults()
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run polls for due work until ctx ends.
+func (e *Engine) Run(ctx context.Context) error {
+	e.defaults()
+	for {
+		n, err := e.Tick(ctx)
+		if err != nil && ctx.Err() == nil {
+			e.Log.Error("escalation tick failed; retrying", "err", err)
+		}
+		if err == nil && n == e.Batch {
+			continue // more may be due right now
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-e.wake:
+		case <-time.After(e.Poll):
+		}
+	}
+}
+
+// Tick claims the due incident timers and processes them; it returns how
+// many it claimed.
+func (e *Engine) Tick(ctx context.Context) (int, error) {
+	e.defaults()
+	now, claims, err := e.Store.ClaimDue(ctx, e.Lease, e.Batch)
+	if err != nil {
+		return 0, err
+	}
+	var errs []error
+	for _, c := range claims {
+		next, err := e.process(ctx, c.IncidentID, now)
+		if err != nil {
+			// Leave the lease in place: the timer comes due again when it
+			// lapses, and this or another replica retries the step.
+			errs = append(errs, fmt.Errorf("incident %d: %w", c.IncidentID, err))
+			continue
+		}
+		if err := e.Store.Reschedule(ctx, c, next); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return len(claims), errors.Join(errs...)
+}
+
+// process does what is due for one incident at now and returns when it
+// next needs attention (zero: never, unless something changes).
+func (e *Engine) process(ctx context.Context, id int64, now time.Time) (time.Time, error) {
+	inc, err := e.Store.Incident(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, err
+	}
+	cfg := e.Config()
+
+	if inc.Status != store.StatusResolved {
+		if end := inc.NextAlertEnd(); !end.IsZero() && !end.After(now) {
+			_, err := e.Store.ExpireAlerts(ctx, id, cfg.Settings.ResolvedRetention)
+			if err != nil {
+				return time.Time{}, err
+			}
+			if inc, err = e.Store.Incident(ctx, id); err != nil {
+				return time.Time{}, err
+			}
+		}
+	}
+
+	var next time.Time
+	switch inc.Status {
+	case store.StatusResolved:
+		return time.Time{}, e.notifyResolved(ctx, inc)
+	case store.StatusAcknowledged:
+		if t := cfg.Settings.AckTimeout; t > 0 {
+			due := inc.AckedAt.Add(t)
+			if !due.After(now) {
+				if _, _, err := e.Store.Transition(ctx, id, "reopen", "ack timeout", "", cfg.Settings.ResolvedRetention); err != nil {
+					return time.Time{}, err
+				}
+				return now, nil // escalate again right away
+			}
+			next = due
+		}
+	case store.StatusTriggered:
+		if next, err = e.escalate(ctx, cfg, inc, now); err != nil {
+			return time.Time{}, err
+		}
+	}
+	return earliest(next, inc.NextAlertEnd()), nil
+}
+
+func earliest(a, b time.Time) time.Time {
+	switch {
+	case a.IsZero():
+		return b
+	case b.IsZero() || a.Before(b):
+		return a
+	}
+	return b
+}
+
+// reachedStep is one escalation step that has started in the current run.
+type reachedStep struct {
+	round, index int
+	start        time.Time
+	users        []string
+}
+
+// plan walks the policy from the run's start: every step that has begun by
+// now, with the people it reaches, and when the next step begins (zero:
+// the policy is exhausted). A step whose targets reach nobody (a schedule
+// gap) is passed through at once rather than paging nobody.
+func plan(cfg *policies.Config, pol *policies.Escalation, runStart, now time.Time) ([]reachedStep, time.Time) {
+	var reached []reachedStep
+	start := runStart
+	for round := 0; round <= pol.Repeat; round++ {
+		for i, step := range pol.Steps {
+			switch {
+			case round > 0 && i == 0:
+				start = start.Add(max(pol.RepeatAfter, time.Minute))
+			case !(round == 0 && i == 0) && len(reached) > 0 && len(reached[len(reached)-1].users) == 0:
+				// fall through: the previous step reached nobody
+			default:
+				start = start.Add(step.After)
+			}
+			if start.After(now) {
+				return reached, start
+			}
+			reached = append(reached, reachedStep{round: round, index: i, start: start, users: stepUsers(cfg, step, start)})
+		}
+	}
+	return reached, time.Time{}
+}
+
+func stepUsers(cfg *policies.Config, step policies.EscalationStep, at time.Time) []string {
+	seen := map[string]bool{}
+	var users []string
+	for _, t := range step.Targets {
+		for _, u := range cfg.UsersFor(t, at) {
+			if !seen[u] {
+				seen[u] = true
+				users = append(users, u)
+			}
+		}
+	}
+	return users
+}
+
+// escalate sends every personal notification that is due in the current
+// run and returns when the next one (or the next step) is due.
+func (e *Engine) escalate(ctx context.Context, cfg *policies.Config, inc *store.Incident, now time.Time) (time.Time, error) {
+	pol := cfg.Escalation(inc.Escalation)
+	if pol == nil || len(pol.Steps) == 0 {
+		if inc.Service != UnroutedService {
+			e.Log.Warn("incident has no escalation policy in the current config; nobody paged",
+				"incident", inc.ID, "escalation", inc.Escalation)
+		}
+		return time.Time{}, nil
+	}
+	reached, next := plan(cfg, pol, inc.RunAt, now)
+	for _, st := range reached {
+		if len(st.users) == 0 {
+			key := fmt.Sprintf("%d:%d:%d:%d:empty", inc.ID, inc.Run, st.round, st.index)
+			if ok, err := e.Store.Once(ctx, key, cfg.Settings.ResolvedRetention); err == nil && ok {
+				_ = e.Store.Append(ctx, inc.ID, "step_empty",
+					fmt.Sprintf("step %d reaches nobody at %s; escalating to the next step", st.index+1, st.start.Format(time.RFC3339)))
+			}
+		}
+		for _, name := range st.users {
+			user := cfg.Users[name]
+			if user == nil {
+				continue
+			}
+			for ri, rule := range rulesOf(user) {
+				at := st.start.Add(rule.After)
+				if at.After(now) {
+					next = earliest(next, at)
+					continue
+				}
+				key := fmt.Sprintf("%d:%d:%d:%d:%s:%d:%s", inc.ID, inc.Run, st.round, st.index, name, ri, rule.Via)
+				retry, stale, err := e.deliver(ctx, cfg, inc, key, user, rule.Via, now)
+				if err != nil {
+					return time.Time{}, err
+				}
+				if stale {
+					return now, nil // acknowledged or resolved meanwhile: look again
+				}
+				next = earliest(next, retry)
+			}
+		}
+	}
+	return next, nil
+}
+
+// rulesOf returns a user's notification rules, or the obvious one when
+// they have none: SMS if they have a phone, else email, else the console.
+func rulesOf(u *policies.User) []policies.NotifyRule {
+	if len(u.Rules) > 0 {
+		return u.Rules
+	}
+	switch {
+	case u.Phone != "":
+		return []policies.NotifyRule{{Via: "sms"}}
+	case u.Email != "":
+		return []policies.NotifyRule{{Via: "email"}}
+	}
+	return []policies.NotifyRule{{Via: "console"}}
+}
+
+// deliver sends one page under its idempotency key: through the channel
+// the rule names, then — when that provider keeps failing or is not
+// configured — through the user's other channels, console last. It returns
+// when to look again if another replica holds the send, and stale when the
+// incident is no longer in the state that wanted this page.
+func (e *Engine) deliver(ctx context.Context, cfg *policies.Config, inc *store.Incident, key string, user *policies.User, via string, now time.Time) (retry time.Time, stale bool, err error) {
+	state, left, err := e.Store.ClaimSend(ctx, inc.ID, store.StatusTriggered, inc.Run, key, e.Lease, e.Owner)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	switch state {
+	case store.SendDone:
+		return time.Time{}, false, nil
+	case store.SendBusy:
+		return now.Add(left), false, nil
+	case store.SendStale:
+		return time.Time{}, true, nil
+	}
+	n := pagers.Notification{
+		Key: key, Kind: pagers.KindPage, User: user.Name,
+		Incident:     e.summary(inc),
+		AckURL:       e.Link(inc.ID, "ack", user.Name),
+		AckReply:     "ack " + strconv.FormatInt(inc.ID, 10),
+		ResolveReply: "resolve " + strconv.FormatInt(inc.ID, 10),
+	}
+	receipt, channel, address, failures := e.send(ctx, n, user, via)
+	if channel == "" {
+		detail := fmt.Sprintf("could not reach %s: %s", user.Name, strings.Join(failures, "; "))
+		e.Log.Error("page failed on every channel", "incident", inc.ID, "user", user.Name, "failures", failures)
+		return time.Time{}, false, e.Store.FinishSend(ctx, inc.ID, key, "failed", cfg.Settings.ResolvedRetention, "notify_failed", detail, "")
+	}
+	detail := fmt.Sprintf("paged %s via %s", user.Name, channel)
+	if receipt.ProviderID != "" {
+		detail += " (" + receipt.ProviderID + ")"
+	}
+	if len(failures) > 0 {
+		detail += " after " + strings.Join(failures, "; ")
+	}
+	e.Log.Info("paged", "incident", inc.ID, "user", user.Name, "channel", channel, "provider_id", receipt.ProviderID)
+	return time.Time{}, false, e.Store.FinishSend(ctx, inc.ID, key, channel+":"+receipt.ProviderID,
+		cfg.Settings.ResolvedRetention, "notified", detail, user.Name+"|"+channel+"|"+address)
+}
+
+// send tries via, then the user's other channels. It returns the channel
+// that worked (empty: none) and what failed on the way.
+func (e *Engine) send(ctx context.Context, n pagers.Notification, user *policies.User, via string) (pagers.Receipt, string, string, []string) {
+	var failures []string
+	available := e.Pagers()
+	for _, ch := range channelOrder(via) {
+		pager, ok := available[ch]
+		address := addressOf(user, ch)
+		if !ok || address == "" {
+			continue
+		}
+		n.Channel, n.Address = ch, address
+		receipt, err := pager.Send(ctx, n)
+		if err == nil {
+			if ch != via {
+				failures = append(failures, via+" unavailable")
+			}
+			return receipt, ch, address, failures
+		}
+		failures = append(failures, fmt.Sprintf("%s failed: %v", ch, err))
+		e.Log.Warn("notification failed; trying the next channel", "user", user.Name, "channel", ch, "err", err)
+	}
+	return pagers.Receipt{}, "", "", failures
+}
+
+func channelOrder(via string) []string {
+	order := []string{via}
+	for _, ch := range []string{"sms", "voice", "email", "console"} {
+		if ch != via {
+			order = append(order, ch)
+		}
+	}
+	return order
+}
+
+func addressOf(u *policies.User, channel string) string {
+	switch channel {
+	case "sms", "voice":
+		return u.Phone
+	case "email":
+		return u.Email
+	case "console":
+		return u.Name
+	}
+	return ""
+}
+
+func (e *Engine) summary(inc *store.Incident) pagers.Incident {
+	return pagers.Incident{
+		ID: inc.ID, Title: inc.Title, Summary: inc.Summary, Service: inc.Service,
+		Status: inc.Status, Labels: inc.GroupLabels, AlertCount: inc.FiringCount,
+		StartedAt: inc.CreatedAt, SourceURL: inc.SourceURL,
+	}
+}
+
+// notifyResolved tells everyone who was paged that the incident is over,
+// once each, through the channel that reached them.
+func (e *Engine) notifyResolved(ctx context.Context, inc *store.Incident) error {
+	reached, err := e.Store.Notified(ctx, inc.ID)
+	if err != nil {
+		return err
+	}
+	cfg := e.Config()
+	for _, who := range reached {
+		parts := strings.SplitN(who, "|", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		name, channel, address := parts[0], parts[1], parts[2]
+		key := fmt.Sprintf("%d:resolved:%s:%s", inc.ID, name, channel)
+		state, _, err := e.Store.ClaimSend(ctx, inc.ID, store.StatusResolved, -1, key, e.Lease, e.Owner)
+		if err != nil {
+			return err
+		}
+		if state != store.SendClaimed {
+			continue
+		}
+		pager, ok := e.Pagers()[channel]
+		if !ok {
+			pager = e.Pagers()["console"]
+		}
+		n := pagers.Notification{
+			Key: key, Kind: pagers.KindResolved, Channel: channel, User: name, Address: address,
+			Incident: e.summary(inc), Actor: inc.ResolvedBy,
+		}
+		result, event, detail := "sent", "resolved_notice", "told "+name+" via "+channel
+		if _, err := pager.Send(ctx, n); err != nil {
+			result, event, detail = "failed", "notify_failed", fmt.Sprintf("resolved notice to %s via %s failed: %v", name, channel, err)
+		}
+		if err := e.Store.FinishSend(ctx, inc.ID, key, result, cfg.Settings.ResolvedRetention, event, detail, ""); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,197 @@
+// Package httpapi is pagerd's HTTP surface: alert intake from monitors, the
+// Twilio SMS webhook, signed acknowledge links, the incident API used by the
+// CLI, calendar feeds, and health/metrics endpoints. Every inbound request
+// is authenticated before its body is parsed.
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/pagerd/pagerd/policies"
+	"github.com/pagerd/pagerd/router"
+	"github.com/pagerd/pagerd/router/acklink"
+	"github.com/pagerd/pagerd/router/store"
+)
+
+// DefaultMaxBody bounds a webhook body; Alertmanager groups are far smaller.
+const DefaultMaxBody = 4 << 20
+
+// Server holds what the handlers need. It keeps no state of its own.
+type Server struct {
+	Router  *router.Router
+	Store   *store.Store
+	Config  func() *policies.Config
+	Links   acklink.Signer
+	Log     *slog.Logger
+	Now     func() time.Time // decoding defaults (startsAt); default time.Now
+	MaxBody int64
+	// Registry receives pagerd's metrics and is served at /metrics.
+	Registry *prometheus.Registry
+
+	alertsReceived *prometheus.CounterVec
+	requests       *prometheus.CounterVec
+}
+
+// Handler returns the routed HTTP handler.
+func (s *Server) Handler() http.Handler {
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	if s.MaxBody == 0 {
+		s.MaxBody = DefaultMaxBody
+	}
+	if s.Registry == nil {
+		s.Registry = prometheus.NewRegistry()
+	}
+	s.alertsReceived = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "pagerd_alerts_received_total",
+		Help: "Alerts received, by integration and what storing them did.",
+	}, []string{"integration", "outcome"})
+	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "pagerd_http_requests_total",
+		Help: "HTTP requests, by route and status code.",
+	}, []string{"route", "code"})
+	s.Registry.MustRegister(s.alertsReceived, s.requests)
+
+	mux := http.NewServeMux()
+	handle := func(pattern string, h http.HandlerFunc) {
+		mux.Handle(pattern, s.instrument(pattern, h))
+	}
+	handle("POST /v1/webhooks/alertmanager", s.alertmanagerWebhook)
+	handle("POST /api/v2/alerts", s.apiV2Alerts)
+	handle("POST /v1/twilio/sms", s.twilioSMS)
+	handle("GET /v1/ack/{token}", s.ackPage)
+	handle("POST /v1/ack/{token}", s.ackConfirm)
+	handle("GET /v1/incidents", s.listIncidents)
+	handle("GET /v1/incidents/{id}", s.getIncident)
+	handle("POST /v1/incidents/{id}/{action}", s.actOnIncident)
+	handle("GET /v1/schedules/{file}", s.scheduleFeed)
+	handle("GET /v1/users/{name}/oncall.ics", s.userFeed)
+	handle("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeText(w, http.StatusOK, "ok\n") })
+	handle("GET /readyz", s.ready)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}))
+	return mux
+}
+
+// statusRecorder remembers the status code for metrics and logs.
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.code = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+// instrument gives every request a correlation id (echoed in X-Request-Id
+// and in error bodies), counts it, and logs failures.
+func (s *Server) instrument(route string, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if id == "" || len(id) > 64 {
+			var b [8]byte
+			_, _ = rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		w.Header().Set("X-Request-Id", id)
+		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+		r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+		h(rec, r)
+		s.requests.WithLabelValues(route, http.StatusText(rec.code)).Inc()
+	})
+}
+
+type requestIDKey struct{}
+
+func requestID(r *http.Request) string {
+	id, _ := r.Context().Value(requestIDKey{}).(string)
+	return id
+}
+
+// fail answers with a JSON error naming the problem and logs it with the
+// internal cause, which is never shown to the caller.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, code int, msg string, cause error) {
+	level := slog.LevelWarn
+	if code >= 500 {
+		level = slog.LevelError
+	}
+	s.Log.Log(r.Context(), level, "request failed", "method", r.Method, "path", r.URL.Path,
+		"status", code, "error", msg, "cause", cause, "request_id", requestID(r))
+	if code == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "5")
+	}
+	writeJSON(w, code, map[string]string{"error": msg, "request_id": requestID(r)})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func writeText(w http.ResponseWriter, code int, text string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(code)
+	_, _ = w.Write([]byte(text))
+}
+
+// ready answers 200 only when Redis answers and a config is loaded.
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	if s.Config() == nil {
+		writeText(w, http.StatusServiceUnavailable, "no config loaded\n")
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.Store.Ping(ctx); err != nil {
+		s.Log.Warn("not ready: redis unreachable", "err", err)
+		writeText(w, http.StatusServiceUnavailable, "redis unreachable\n")
+		return
+	}
+	writeText(w, http.StatusOK, "ready\n")
+}
+
+// authenticate finds the integration whose token the request carries
+// (Authorization: Bearer, or Basic with the token as password) and checks
+// that it is of one of the wanted types.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, types ...string) (*policies.Integration, bool) {
+	token := ""
+	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
+		token = strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
+	} else if _, pass, ok := r.BasicAuth(); ok {
+		token = pass
+	}
+	if token == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="pagerd"`)
+		s.fail(w, r, http.StatusUnauthorized, "missing credentials: send the integration token as 'Authorization: Bearer <token>'", nil)
+		return nil, false
+	}
+	in := s.Config().IntegrationByToken(token)
+	if in == nil {
+		s.fail(w, r, http.StatusUnauthorized, "unknown integration token", nil)
+		return nil, false
+	}
+	for _, t := range types {
+		if in.Type == t {
+			return in, true
+		}
+	}
+	s.fail(w, r, http.StatusForbidden, "integration "+in.Name+" is of type "+in.Type+" and may not use this endpoint", nil)
+	return nil, false
+}
+
+var errStoreUnavailable = errors.New("state store unavailable")

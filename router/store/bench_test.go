@@ -1,0 +1,30 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// BenchmarkIngest100 stores 100-alert webhooks against a real redis-server:
+// each op is one request (one pipelined round trip), half new alerts and
+// half re-sent ones.
+func BenchmarkIngest100(b *testing.B) {
+	s, _, _ := newTestStoreTB(b)
+	ctx := context.Background()
+	batch := make([]AlertWrite, 100)
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		for j := range batch {
+			// 10 groups per request; every other request repeats the last.
+			n := (i / 2) * 100
+			batch[j] = write(fmt.Sprintf("fp-%d", n+j), fmt.Sprintf("g-%d", (n+j)/10), false, time.Time{})
+		}
+		if _, err := s.Ingest(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(batch))/b.Elapsed().Seconds(), "alerts/s")
+}
+
