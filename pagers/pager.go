@@ -34,6 +34,12 @@ type Notification struct {
 	Incident Incident
 	AckURL   string // signed link that opens the acknowledge page
 	AckReply string // what to reply by SMS to acknowledge, e.g. "ack 42"
+	// ResolveReply is what to reply by SMS to resolve, e.g. "resolve 42";
+	// empty leaves the resolve hint out of the message.
+	ResolveReply string
+	// Actor is who acknowledged or resolved, for the FYI kinds; empty when
+	// unknown (e.g. resolved because the alert cleared).
+	Actor string
 }
 
 // Incident is what a message says about the incident.

@@ -1,0 +1,72 @@
+package console
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/pagerd/pagerd/pagers"
+)
+
+func TestConsoleSend(t *testing.T) {
+	var out bytes.Buffer
+	c := New(&out)
+	n := pagers.Notification{
+		Key:      "inc42/r0/s0/alice/0/sms",
+		Kind:     pagers.KindPage,
+		Channel:  "sms",
+		User:     "alice",
+		Address:  "+15551230001",
+		AckURL:   "https://pagerd.example.com/ack/42",
+		AckReply: "ack 42",
+		Incident: pagers.Incident{ID: 42, Title: "CheckoutDown", Summary: "checkout is down", Service: "checkout",
+			Labels: map[string]string{"severity": "critical"}},
+	}
+	rcpt, err := c.Send(context.Background(), n)
+	if err != nil {
+		t.Fatalf("Send() error = %v", err)
+	}
+	if rcpt != (pagers.Receipt{Channel: "sms", ProviderID: "console-1"}) {
+		t.Errorf("Send() receipt = %+v, want sms/console-1", rcpt)
+	}
+	want := `=== pagerd page via sms to alice <+15551230001> ===
+incident: #42 CheckoutDown
+service:  checkout
+text:     [pagerd] #42 CRITICAL CheckoutDown (checkout): checkout is down. Reply 'ack 42' to acknowledge. https://pagerd.example.com/ack/42
+ack link: https://pagerd.example.com/ack/42
+key:      inc42/r0/s0/alice/0/sms
+
+`
+	if got := out.String(); got != want {
+		t.Errorf("output =\n%s\nwant\n%s", got, want)
+	}
+
+	out.Reset()
+	n.Channel, n.Address = "email", "alice@example.com"
+	rcpt, err = c.Send(context.Background(), n)
+	if err != nil || rcpt.ProviderID != "console-2" {
+		t.Fatalf("second Send() = %+v, %v, want console-2", rcpt, err)
+	}
+	if got := out.String(); !strings.Contains(got, "via email to alice <alice@example.com>") ||
+		!strings.Contains(got, "subject:  [pagerd] #42 CRITICAL CheckoutDown (checkout)\n") {
+		t.Errorf("email output = %q, want the channel, address and subject", got)
+	}
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+func TestConsoleErrors(t *testing.T) {
+	if _, err := New(failingWriter{}).Send(context.Background(), pagers.Notification{}); err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Errorf("Send() to a failing writer = %v, want the write error", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out bytes.Buffer
+	if _, err := New(&out).Send(ctx, pagers.Notification{}); !errors.Is(err, context.Canceled) || out.Len() != 0 {
+		t.Errorf("Send(canceled) = %v with output %q, want context.Canceled and nothing written", err, out.String())
+	}
+}

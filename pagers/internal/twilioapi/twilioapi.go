@@ -1,0 +1,98 @@
+// Package twilioapi holds what the sms and voice pagers share about Twilio:
+// a per-send API client bound to the send's context, and the mapping of
+// Twilio's errors to permanent or transient.
+package twilioapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/pagerd/pagerd/pagers"
+	"github.com/twilio/twilio-go/client"
+	openapi "github.com/twilio/twilio-go/rest/api/v2010"
+)
+
+// Credentials identify the Twilio account.
+type Credentials struct {
+	AccountSID string
+	AuthToken  string
+}
+
+// Check reports missing credentials; sending cannot work without them, so
+// the error is permanent.
+func (c Credentials) Check() error {
+	if c.AccountSID == "" || c.AuthToken == "" {
+		return pagers.Permanent(errors.New("twilio account SID and auth token are required"))
+	}
+	return nil
+}
+
+// API returns a Twilio API v2010 client whose requests are bound to ctx.
+//
+// twilio-go builds its requests with context.Background(), so a cancelled
+// send would otherwise wait for the HTTP timeout. The client is built per
+// send, around a copy of hc whose RoundTripper attaches ctx; building it
+// costs a few small allocations. hc nil means twilio-go's own default: no
+// redirects followed, 10s timeout.
+func API(ctx context.Context, cred Credentials, hc *http.Client) *openapi.ApiService {
+	if hc == nil {
+		hc = &http.Client{
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+			Timeout:       10 * time.Second,
+		}
+	}
+	base := hc.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	bound := &http.Client{
+		Transport:     contextTransport{ctx: ctx, base: base},
+		CheckRedirect: hc.CheckRedirect,
+		Jar:           hc.Jar,
+		Timeout:       hc.Timeout,
+	}
+	c := &client.Client{
+		Credentials: client.NewCredentials(cred.AccountSID, cred.AuthToken),
+		HTTPClient:  bound,
+	}
+	c.SetAccountSid(cred.AccountSID)
+	return openapi.NewApiServiceWithClient(c)
+}
+
+type contextTransport struct {
+	ctx  context.Context
+	base http.RoundTripper
+}
+
+func (t contextTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	return t.base.RoundTrip(req.WithContext(t.ctx))
+}
+
+// Classify marks Twilio's answers that sending again cannot fix as
+// permanent: every 4xx (invalid number, unverified sender, bad credentials,
+// body too long) except 408 and 429. 5xx, network errors and answers that
+// could not be decoded stay transient.
+func Classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	if s := Status(err); s >= 400 && s < 500 && s != http.StatusRequestTimeout && s != http.StatusTooManyRequests {
+		return pagers.Permanent(err)
+	}
+	return err
+}
+
+// Status is the HTTP status of a Twilio API error, or 0 when err is not one.
+func Status(err error) int {
+	var rest *client.TwilioRestError
+	if errors.As(err, &rest) {
+		return rest.Status
+	}
+	var v1 *client.RestErrorV1
+	if errors.As(err, &v1) {
+		return v1.HttpStatusCode
+	}
+	return 0
+}

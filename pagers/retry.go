@@ -1,0 +1,136 @@
+package pagers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// permanentError marks an error that will not go away by sending again: a
+// bad phone number, a rejected recipient, wrong credentials.
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+// Permanent marks err as not worth retrying. Permanent(nil) is nil.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &permanentError{err: err}
+}
+
+// IsPermanent reports whether err, or any error it wraps, was marked by
+// Permanent. Every other error is taken as transient.
+func IsPermanent(err error) bool {
+	var p *permanentError
+	return errors.As(err, &p)
+}
+
+// Defaults of Retry.
+const (
+	DefaultAttempts    = 4
+	DefaultBackoffBase = 500 * time.Millisecond
+	DefaultBackoffMax  = 10 * time.Second
+)
+
+// Retry is a Pager that sends again through Pager after a transient error,
+// waiting Backoff(attempt) between attempts. It stops at the first success,
+// at a Permanent error, after Attempts attempts, or when ctx is done. Zero
+// fields take the defaults: DefaultAttempts, ExponentialBackoff with
+// DefaultBackoffBase and DefaultBackoffMax, and a Sleep on a real timer.
+//
+// The idempotency key travels unchanged in every attempt, so a provider that
+// took the first attempt but failed to answer does not page twice.
+type Retry struct {
+	Pager    Pager
+	Attempts int
+	// Backoff is the wait after failed attempt number attempt (1-based).
+	Backoff func(attempt int) time.Duration
+	// Sleep waits d or until ctx is done, whichever is first, and returns
+	// ctx's error in the second case. Tests inject one that does not sleep.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+var _ Pager = Retry{}
+
+var defaultBackoff = ExponentialBackoff(DefaultBackoffBase, DefaultBackoffMax)
+
+// Send implements Pager. The error it returns wraps the last attempt's error
+// (so IsPermanent and errors.Is see through it) and says how many attempts
+// were made.
+func (r Retry) Send(ctx context.Context, n Notification) (Receipt, error) {
+	attempts := r.Attempts
+	if attempts <= 0 {
+		attempts = DefaultAttempts
+	}
+	backoff := r.Backoff
+	if backoff == nil {
+		backoff = defaultBackoff
+	}
+	sleep := r.Sleep
+	if sleep == nil {
+		sleep = SleepContext
+	}
+
+	var lastErr error
+	for attempt := 1; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			if lastErr == nil {
+				return Receipt{}, fmt.Errorf("not sent: %w", err)
+			}
+			return Receipt{}, fmt.Errorf("stopped after %d attempt(s): %w: %w", attempt-1, err, lastErr)
+		}
+		rcpt, err := r.Pager.Send(ctx, n)
+		if err == nil {
+			return rcpt, nil
+		}
+		lastErr = err
+		if IsPermanent(err) {
+			return Receipt{}, fmt.Errorf("permanent failure at attempt %d: %w", attempt, err)
+		}
+		if attempt >= attempts {
+			return Receipt{}, fmt.Errorf("gave up after %d attempts: %w", attempt, err)
+		}
+		if err := sleep(ctx, backoff(attempt)); err != nil {
+			return Receipt{}, fmt.Errorf("stopped after %d attempt(s): %w: %w", attempt, err, lastErr)
+		}
+	}
+}
+
+// ExponentialBackoff returns a backoff that doubles from base with every
+// attempt, up to maxWait, with "equal jitter": a random wait between half the
+// step and the full step, so pagers that failed together do not retry in
+// lockstep.
+func ExponentialBackoff(base, maxWait time.Duration) func(attempt int) time.Duration {
+	return func(attempt int) time.Duration {
+		d := base
+		for i := 1; i < attempt && d < maxWait; i++ {
+			d *= 2
+		}
+		d = min(d, maxWait)
+		if d <= 1 {
+			return d
+		}
+		half := d / 2
+		return half + rand.N(d-half+1)
+	}
+}
+
+// SleepContext waits d, or until ctx is done and then returns ctx.Err().
+func SleepContext(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
