@@ -1,0 +1,291 @@
+// Package app wires pagerd's parts into a running daemon: config holder,
+// Redis (real or embedded), store, router, escalation engine, pagers and the
+// HTTP server. cmd/pagerd parses flags into Options; tests build Apps
+// directly. It decides nothing itself.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/pagerd/pagerd/pagers"
+	"github.com/pagerd/pagerd/pagers/console"
+	"github.com/pagerd/pagerd/pagers/email"
+	"github.com/pagerd/pagerd/pagers/sms"
+	"github.com/pagerd/pagerd/policies"
+	"github.com/pagerd/pagerd/router"
+	"github.com/pagerd/pagerd/router/acklink"
+	"github.com/pagerd/pagerd/router/httpapi"
+	"github.com/pagerd/pagerd/router/store"
+)
+
+// Options configure one daemon.
+type Options struct {
+	ConfigDir string
+	Listen    string // e.g. ":8080"; "127.0.0.1:0" picks a free port
+	RedisURL  string // empty: embedded in-process Redis (state lost on exit)
+	Namespace string // Redis key namespace (hash tag), default "pagerd"
+	Log       *slog.Logger
+	Console   io.Writer // where the console pager prints; default stdout
+
+	// Replica names this process on send claims; default host:pid.
+	Replica string
+	// Poll is how often the engine looks for due timers (default 1s).
+	Poll time.Duration
+	// TwilioHTTPClient replaces twilio-go's HTTP client (tests point it at
+	// a loopback fake).
+	TwilioHTTPClient *http.Client
+	// RetryBackoff replaces the pagers' backoff between attempts.
+	RetryBackoff func(attempt int) time.Duration
+	// Clock, when set, replaces Redis TIME (tests only).
+	Clock func() time.Time
+}
+
+// App is one running pagerd.
+type App struct {
+	opts     Options
+	log      *slog.Logger
+	Holder   *policies.Holder
+	Store    *store.Store
+	Engine   *router.Engine
+	server   *http.Server
+	listener net.Listener
+	pagers   atomic.Pointer[map[string]pagers.Pager]
+
+	mu       sync.Mutex
+	cleanups []func() // LIFO, run by Close
+}
+
+// New builds an App and binds its listener; Run starts serving. A failed
+// setup unwinds what it had started.
+func New(ctx context.Context, opts Options) (a *App, err error) {
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	if opts.Console == nil {
+		opts.Console = os.Stdout
+	}
+	if opts.Replica == "" {
+		host, _ := os.Hostname()
+		opts.Replica = fmt.Sprintf("%s:%d", host, os.Getpid())
+	}
+	a = &App{opts: opts, log: opts.Log}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+
+	holder, diags := policies.NewHolder(opts.ConfigDir)
+	if holder == nil || diags.HasErrors() {
+		var b strings.Builder
+		if loaded := policies.LoadDir(opts.ConfigDir); loaded != nil {
+			_ = loaded.WriteDiagnostics(&b)
+		}
+		return nil, fmt.Errorf("config %s is invalid:\n%s", opts.ConfigDir, b.String())
+	}
+	for _, d := range diags {
+		a.log.Warn("config: "+d.Summary, "detail", d.Detail, "at", rangeOf(d.Subject))
+	}
+	a.Holder = holder
+	cfg := holder.Current()
+
+	rdb, err := a.connectRedis()
+	if err != nil {
+		return nil, err
+	}
+	a.Store = store.New(rdb, opts.Namespace)
+	a.Store.Clock = opts.Clock
+	if err := a.Store.Load(ctx); err != nil {
+		return nil, fmt.Errorf("redis at %s: %w", redactURL(opts.RedisURL), err)
+	}
+
+	secret := cfg.Settings.LinkSecret
+	if len(secret) == 0 {
+		if secret, err = a.Store.LinkSecret(ctx); err != nil {
+			return nil, err
+		}
+		a.log.Info("no link_secret configured: ack links are signed with a key kept in Redis")
+	}
+	now := time.Now
+	if opts.Clock != nil {
+		now = opts.Clock
+	}
+	links := acklink.Signer{Key: secret, Now: now}
+
+	a.buildPagers(cfg)
+	a.Engine = &router.Engine{
+		Store:  a.Store,
+		Config: holder.Current,
+		Pagers: func() map[string]pagers.Pager { return *a.pagers.Load() },
+		Link: func(id int64, action, user string) string {
+			c := holder.Current()
+			tok := links.Sign(acklink.Claims{IncidentID: id, Action: action, User: user, Expires: now().Add(c.Settings.LinkTTL)})
+			return strings.TrimRight(c.Settings.PublicURL, "/") + "/v1/ack/" + tok
+		},
+		Log:   a.log.With("component", "engine"),
+		Owner: opts.Replica,
+		Poll:  opts.Poll,
+	}
+	rt := &router.Router{Store: a.Store, Config: holder.Current, Log: a.log.With("component", "router"), Wake: a.Engine.Wake}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	api := &httpapi.Server{Router: rt, Store: a.Store, Config: holder.Current, Links: links,
+		Log: a.log.With("component", "http"), Registry: reg, Now: now}
+	a.server = &http.Server{
+		Handler:           api.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	if a.listener, err = net.Listen("tcp", opts.Listen); err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", opts.Listen, err)
+	}
+	a.cleanup(func() { a.listener.Close() })
+	return a, nil
+}
+
+func rangeOf(r interface{ String() string }) string {
+	if r == nil {
+		return ""
+	}
+	return r.String()
+}
+
+func (a *App) cleanup(f func()) {
+	a.mu.Lock()
+	a.cleanups = append(a.cleanups, f)
+	a.mu.Unlock()
+}
+
+// Close releases everything New set up, newest first.
+func (a *App) Close() {
+	a.mu.Lock()
+	fs := a.cleanups
+	a.cleanups = nil
+	a.mu.Unlock()
+	for i := len(fs) - 1; i >= 0; i-- {
+		fs[i]()
+	}
+}
+
+// Addr is the address the HTTP server listens on.
+func (a *App) Addr() string { return a.listener.Addr().String() }
+
+func (a *App) connectRedis() (redis.UniversalClient, error) {
+	if a.opts.RedisURL == "" {
+		mini := miniredis.NewMiniRedis()
+		if err := mini.StartAddr("127.0.0.1:0"); err != nil {
+			return nil, fmt.Errorf("start embedded redis: %w", err)
+		}
+		// Expire keys on the wall clock, like a real Redis would.
+		mini.ClockTTL(true)
+		a.cleanup(mini.Close)
+		a.log.Warn("NO REDIS CONFIGURED: using an embedded in-process Redis. " +
+			"ALL STATE IS LOST ON RESTART and replicas cannot share it; set --redis or PAGERD_REDIS_URL for production")
+		c := redis.NewClient(&redis.Options{Addr: mini.Addr()})
+		a.cleanup(func() { c.Close() })
+		return c, nil
+	}
+	opts, err := ParseRedisURL(a.opts.RedisURL)
+	if err != nil {
+		return nil, err
+	}
+	c := redis.NewUniversalClient(opts)
+	a.cleanup(func() { c.Close() })
+	return c, nil
+}
+
+// redactURL hides a password in a Redis URL for logs.
+func redactURL(raw string) string {
+	if raw == "" {
+		return "embedded"
+	}
+	if opts, err := ParseRedisURL(raw); err == nil {
+		return strings.Join(opts.Addrs, ",")
+	}
+	return "(unparsable URL)"
+}
+
+// buildPagers makes the channel → pager map for cfg: console always, SMS
+// and email when their providers are configured, each behind retries.
+func (a *App) buildPagers(cfg *policies.Config) {
+	retry := func(p pagers.Pager) pagers.Pager {
+		return pagers.Retry{Pager: p, Backoff: a.opts.RetryBackoff}
+	}
+	m := map[string]pagers.Pager{"console": console.New(a.opts.Console)}
+	if t := cfg.Twilio; t != nil {
+		m["sms"] = retry(sms.New(sms.Config{AccountSID: t.AccountSID, AuthToken: t.AuthToken, From: t.From, HTTPClient: a.opts.TwilioHTTPClient}))
+	}
+	if s := cfg.SMTP; s != nil {
+		m["email"] = retry(email.New(email.Config{Host: s.Host, Port: s.Port, Username: s.Username, Password: s.Password, From: s.From, TLS: s.TLS}))
+	}
+	if len(m) == 1 {
+		a.log.Warn("no paging provider configured: pages are printed to the console")
+	}
+	a.pagers.Store(&m)
+}
+
+// Reload re-reads the config directory. An invalid config is reported and
+// the running one kept.
+func (a *App) Reload() error {
+	diags, err := a.Holder.Reload()
+	for _, d := range diags {
+		a.log.Warn("config: "+d.Summary, "detail", d.Detail, "at", rangeOf(d.Subject))
+	}
+	if err != nil {
+		a.log.Error("config reload failed; keeping the running config", "err", err)
+		return err
+	}
+	a.buildPagers(a.Holder.Current())
+	a.log.Info("config reloaded", "dir", a.opts.ConfigDir)
+	return nil
+}
+
+// Run serves HTTP and runs the escalation engine until ctx ends, then shuts
+// down gracefully.
+func (a *App) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
+	go func() {
+		a.log.Info("pagerd listening", "addr", a.Addr(), "config", a.opts.ConfigDir, "redis", redactURL(a.opts.RedisURL))
+		if err := a.server.Serve(a.listener); !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("http server: %w", err)
+		}
+	}()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = a.Engine.Run(ctx)
+	}()
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	cancel()
+	shutdownCtx, stop := context.WithTimeout(context.Background(), 10*time.Second)
+	defer stop()
+	_ = a.server.Shutdown(shutdownCtx)
+	<-done
+	a.Close()
+	return err
+}

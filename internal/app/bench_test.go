@@ -1,0 +1,83 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/pagerd/pagerd/internal/app"
+	"github.com/pagerd/pagerd/internal/testenv"
+)
+
+// BenchmarkWebhook100 measures the whole ingest path — HTTP, auth, decode,
+// route, one pipelined Redis round trip — for Alertmanager webhooks of 100
+// alerts against a real redis-server. Half the alerts of each request are
+// new, half re-sent.
+func BenchmarkWebhook100(b *testing.B) {
+	redisSrv := testenv.StartRedis(b)
+	dir := b.TempDir()
+	cfg := `
+integration "alertmanager" {
+  type  = "alertmanager"
+  token = file("am.token")
+}
+user "alice" { email = "alice@example.com" }
+escalation "ops" {
+  step { notify = ["user:alice"] }
+}
+service "all" {
+  escalation = "ops"
+  group_by   = ["alertname"]
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "pagerd.hcl"), []byte(cfg), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "am.token"), []byte(amToken), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a, err := app.New(ctx, app.Options{ConfigDir: dir, Listen: "127.0.0.1:0", RedisURL: redisSrv.URL(),
+		Log: testLogger(), Console: &syncBuffer{}, Poll: time.Hour})
+	if err != nil {
+		b.Fatal(err)
+	}
+	go func() { _ = a.Run(ctx) }()
+	url := "http://" + a.Addr() + "/v1/webhooks/alertmanager"
+
+	bodies := make([][]byte, 64)
+	for i := range bodies {
+		alerts := make([]map[string]any, 100)
+		for j := range alerts {
+			alerts[j] = map[string]any{
+				"status": "firing", "startsAt": "2026-11-27T00:00:00Z", "endsAt": "0001-01-01T00:00:00Z",
+				"labels":      map[string]string{"alertname": fmt.Sprintf("A%d", j%10), "instance": fmt.Sprintf("h%d", (i/2)*100+j)},
+				"annotations": map[string]string{"summary": "benchmark"},
+			}
+		}
+		bodies[i], _ = json.Marshal(map[string]any{"version": "4", "status": "firing", "alerts": alerts})
+	}
+	client := &http.Client{}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(bodies[i%len(bodies)]))
+		req.Header.Set("Authorization", "Bearer "+amToken)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	b.ReportMetric(float64(b.N*100)/b.Elapsed().Seconds(), "alerts/s")
+}

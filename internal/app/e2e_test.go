@@ -1,0 +1,559 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pagerd/pagerd/internal/app"
+	"github.com/pagerd/pagerd/internal/testenv"
+	"github.com/pagerd/pagerd/internal/twiliofake"
+)
+
+const (
+	amToken    = "s3cret"
+	apiToken   = "api-s3cret"
+	twilioSID  = "AC00000000000000000000000000000001"
+	twilioAuth = "0123456789abcdef0123456789abcdef"
+	alicePhone = "+15550000001"
+	bobPhone   = "+15550000002"
+)
+
+// world is one pagerd deployment under test: real Redis and SMTP, a Twilio
+// fake on loopback, and one or more pagerd replicas.
+type world struct {
+	t       *testing.T
+	redis   *testenv.RedisServer
+	smtp    *testenv.SMTPServer
+	twilio  *twiliofake.Fake
+	dir     string
+	port    int
+	clock   *clock
+	console *syncBuffer
+}
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+const configTemplate = `
+pagerd {
+  public_url         = "http://127.0.0.1:%d"
+  ack_timeout        = "%s"
+  resolved_retention = "1h"
+}
+integration "alertmanager" {
+  type  = "alertmanager"
+  token = file("am.token")
+}
+integration "cli" {
+  type  = "api"
+  token = env("TEST_PAGERD_API_TOKEN")
+}
+twilio {
+  account_sid = env("TEST_TWILIO_SID")
+  auth_token  = env("TEST_TWILIO_AUTH")
+  from        = "+15559999999"
+}
+smtp {
+  host = "127.0.0.1"
+  port = %d
+  from = "pagerd@example.com"
+  tls  = "none"
+}
+user "alice" {
+  email = "alice@example.com"
+  phone = "` + alicePhone + `"
+  notify {
+    after = "0m"
+    via   = "sms"
+  }
+  notify {
+    after = "0m"
+    via   = "email"
+  }
+}
+user "bob" {
+  phone = "` + bobPhone + `"
+  notify {
+    after = "0m"
+    via   = "sms"
+  }
+}
+team "payments" { members = ["alice", "bob"] }
+escalation "payments" {
+  step { notify = ["user:alice"] }
+  step {
+    after  = "10m"
+    notify = ["user:bob"]
+  }
+}
+service "checkout" {
+  escalation = "payments"
+  match      = ["service=checkout", "severity=~critical|page"]
+  group_by   = ["alertname"]
+}
+`
+
+func newWorld(t *testing.T, ackTimeout string) *world {
+	t.Helper()
+	w := &world{
+		t:       t,
+		redis:   testenv.StartRedis(t),
+		smtp:    testenv.StartSMTP(t),
+		twilio:  twiliofake.Start(t),
+		dir:     t.TempDir(),
+		port:    testenv.FreePort(t),
+		clock:   &clock{t: time.Date(2026, 11, 24, 1, 12, 20, 0, time.UTC)},
+		console: &syncBuffer{},
+	}
+	t.Setenv("TEST_PAGERD_API_TOKEN", apiToken)
+	t.Setenv("TEST_TWILIO_SID", twilioSID)
+	t.Setenv("TEST_TWILIO_AUTH", twilioAuth)
+	w.writeConfig(fmt.Sprintf(configTemplate, w.port, ackTimeout, w.smtp.Port))
+	if err := os.WriteFile(filepath.Join(w.dir, "am.token"), []byte(amToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func (w *world) writeConfig(hcl string) {
+	w.t.Helper()
+	if err := os.WriteFile(filepath.Join(w.dir, "pagerd.hcl"), []byte(hcl), 0o644); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// start runs one pagerd replica; port 0 picks a free one (the first replica
+// takes the port public_url names).
+func (w *world) start(name string, port int) *app.App {
+	w.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := app.New(ctx, app.Options{
+		ConfigDir: w.dir, Listen: fmt.Sprintf("127.0.0.1:%d", port), RedisURL: w.redis.URL(),
+		Namespace: "e2e", Log: testLogger().With("replica", name),
+		Console: w.console, Replica: name, Poll: 20 * time.Millisecond,
+		TwilioHTTPClient: w.twilio.HTTPClient(),
+		RetryBackoff:     func(int) time.Duration { return time.Millisecond },
+		Clock:            w.clock.Now,
+	})
+	if err != nil {
+		cancel()
+		w.t.Fatalf("start pagerd %s: %v", name, err)
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); _ = a.Run(ctx) }()
+	w.t.Cleanup(func() { cancel(); <-done })
+	return a
+}
+
+// testLogger discards the daemon's logs unless PAGERD_TEST_LOG is set.
+func testLogger() *slog.Logger {
+	if os.Getenv("PAGERD_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+func fixture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "fixtures", name))
+	if err != nil {
+		t.Fatalf("read fixture: %v", err)
+	}
+	return b
+}
+
+type response struct {
+	code int
+	body string
+}
+
+func post(t *testing.T, url, token, contentType string, body []byte) response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	return do(t, req)
+}
+
+func do(t *testing.T, req *http.Request) response {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return response{resp.StatusCode, string(b)}
+}
+
+func get(t *testing.T, url string) response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	return do(t, req)
+}
+
+// eventually polls cond until it holds or 10s pass.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// settle lets the engines run several polls, for asserting that nothing
+// more happens.
+func settle() { time.Sleep(300 * time.Millisecond) }
+
+func smsTo(f *twiliofake.Fake, to string) []twiliofake.Message {
+	var out []twiliofake.Message
+	for _, m := range f.Messages() {
+		if m.To == to {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func incident(t *testing.T, base string, id int) map[string]any {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/v1/incidents/%d", base, id), nil)
+	req.Header.Set("Authorization", "Bearer "+apiToken)
+	r := do(t, req)
+	if r.code != http.StatusOK {
+		t.Fatalf("GET incident %d: %d %s", id, r.code, r.body)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(r.body), &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+var ackLinkRE = regexp.MustCompile(`http://127\.0\.0\.1:\d+/v1/ack/[A-Za-z0-9_\-]+`)
+
+func TestAlertmanagerPageAckByLinkThenResolve(t *testing.T) {
+	w := newWorld(t, "0s")
+	a := w.start("r1", w.port)
+	base := "http://" + a.Addr()
+	body := fixture(t, "alertmanager-0.25-webhook-firing.json")
+
+	r := post(t, base+"/v1/webhooks/alertmanager", amToken, "application/json", body)
+	if r.code != http.StatusOK || !strings.Contains(r.body, `"triggered"`) {
+		t.Fatalf("webhook = %d %s, want 200 triggered", r.code, r.body)
+	}
+	// Step 1 pages alice by SMS and by email.
+	sms := w.twilio.WaitMessages(t, 1, 10*time.Second)
+	if sms[0].To != alicePhone || !strings.Contains(sms[0].Body, "ack 1") || !strings.Contains(sms[0].Body, "CheckoutDown") {
+		t.Errorf("SMS = %+v, want alice paged about CheckoutDown with 'ack 1'", sms[0])
+	}
+	mails := w.smtp.WaitMessages(t, 1, 10*time.Second)
+	mail := mails[0]
+	if !strings.Contains(strings.Join(mail.To, ","), "alice@example.com") || !strings.Contains(mail.Subject, "CheckoutDown") ||
+		mail.HTML == "" || !strings.Contains(mail.Text, "checkout is down") {
+		t.Errorf("email = %+v, want a multipart page to alice", mail)
+	}
+	link := ackLinkRE.FindString(mail.Text)
+	if link == "" {
+		t.Fatalf("no ack link in email text:\n%s", mail.Text)
+	}
+
+	// The same alert again (Alertmanager re-sends on repeat_interval)
+	// must not page twice.
+	r = post(t, base+"/v1/webhooks/alertmanager", amToken, "application/json", body)
+	if !strings.Contains(r.body, `"deduplicated"`) {
+		t.Fatalf("re-sent webhook = %s, want deduplicated", r.body)
+	}
+	settle()
+	if n := len(w.twilio.Messages()); n != 1 {
+		t.Fatalf("after a duplicate alert %d SMS were sent, want 1", n)
+	}
+
+	// GET only shows the confirm page (mail scanners open links).
+	page := get(t, link)
+	if page.code != http.StatusOK || !strings.Contains(page.body, "<form method=\"post\">") {
+		t.Fatalf("GET ack link = %d, want confirm form:\n%s", page.code, page.body)
+	}
+	if incident(t, base, 1)["status"] != "triggered" {
+		t.Fatal("GET on the ack link acknowledged the incident")
+	}
+	page = post(t, link, "", "application/x-www-form-urlencoded", nil)
+	if page.code != http.StatusOK || !strings.Contains(page.body, "acknowledged") {
+		t.Fatalf("POST ack link = %d %s", page.code, page.body)
+	}
+
+	// Step 2 (bob, at +10m) must not run after the ack.
+	w.clock.Advance(11 * time.Minute)
+	a.Engine.Wake()
+	settle()
+	if got := smsTo(w.twilio, bobPhone); len(got) != 0 {
+		t.Fatalf("bob was paged after alice acknowledged: %+v", got)
+	}
+
+	// Alertmanager sends resolved: the incident closes and alice hears so.
+	resolved := bytes.ReplaceAll(body, []byte(`"status":"firing"`), []byte(`"status":"resolved"`))
+	resolved = bytes.ReplaceAll(resolved, []byte(`"endsAt":"0001-01-01T00:00:00Z"`), []byte(`"endsAt":"2026-11-24T01:30:00Z"`))
+	r = post(t, base+"/v1/webhooks/alertmanager", amToken, "application/json", resolved)
+	if !strings.Contains(r.body, `"resolved"`) {
+		t.Fatalf("resolved webhook = %s", r.body)
+	}
+	eventually(t, "resolved notice to alice", func() bool {
+		for _, m := range smsTo(w.twilio, alicePhone) {
+			if strings.Contains(strings.ToLower(m.Body), "resolved") {
+				return true
+			}
+		}
+		return false
+	})
+	inc := incident(t, base, 1)
+	if inc["status"] != "resolved" {
+		t.Errorf("incident status = %v, want resolved", inc["status"])
+	}
+	events := fmt.Sprint(inc["timeline"])
+	for _, want := range []string{"triggered", "notified", "acknowledged", "alice via link", "resolved"} {
+		if !strings.Contains(events, want) {
+			t.Errorf("timeline lacks %q: %s", want, events)
+		}
+	}
+}
+
+func TestEscalatesToStepTwoThenAckBySMSReply(t *testing.T) {
+	w := newWorld(t, "0s")
+	a := w.start("r1", w.port)
+	base := "http://" + a.Addr()
+	if r := post(t, base+"/v1/webhooks/alertmanager", amToken, "application/json", fixture(t, "alertmanager-0.25-webhook-firing.json")); r.code != 200 {
+		t.Fatalf("webhook = %d %s", r.code, r.body)
+	}
+	w.twilio.WaitMessages(t, 1, 10*time.Second)
+	w.clock.Advance(9 * time.Minute)
+	a.Engine.Wake()
+	settle()
+	if got := smsTo(w.twilio, bobPhone); len(got) != 0 {
+		t.Fatalf("bob paged before step 2 was due: %+v", got)
+	}
+	w.clock.Advance(2 * time.Minute)
+	a.Engine.Wake()
+	eventually(t, "step 2 pages bob", func() bool { return len(smsTo(w.twilio, bobPhone)) == 1 })
+
+	smsURL := fmt.Sprintf("http://127.0.0.1:%d/v1/twilio/sms", w.port)
+	// A forged signature changes nothing.
+	forged, _ := twiliofake.NewSignedRequest("wrong-token", smsURL, twiliofake.InboundSMS(twilioSID, bobPhone, "+15559999999", "ack 1"))
+	if r := do(t, forged); r.code != http.StatusForbidden {
+		t.Fatalf("forged SMS webhook = %d, want 403", r.code)
+	}
+	if incident(t, base, 1)["status"] != "triggered" {
+		t.Fatal("a forged SMS acknowledged the incident")
+	}
+	req, _ := twiliofake.NewSignedRequest(twilioAuth, smsURL, twiliofake.InboundSMS(twilioSID, bobPhone, "+15559999999", "ACK 1"))
+	r := do(t, req)
+	if r.code != http.StatusOK || !strings.Contains(r.body, "acknowledged by bob") {
+		t.Fatalf("SMS reply = %d %s", r.code, r.body)
+	}
+	if incident(t, base, 1)["acknowledged_by"] != "bob" {
+		t.Error("incident not acknowledged by bob")
+	}
+}
+
+func TestAckTimeoutPagesAgain(t *testing.T) {
+	w := newWorld(t, "30m")
+	a := w.start("r1", w.port)
+	base := "http://" + a.Addr()
+	post(t, base+"/v1/webhooks/alertmanager", amToken, "application/json", fixture(t, "alertmanager-0.25-webhook-firing.json"))
+	w.twilio.WaitMessages(t, 1, 10*time.Second)
+	req, _ := http.NewRequest(http.MethodPost, base+"/v1/incidents/1/ack?by=alice", nil)
+	req.Header.Set("Authorization", "Bearer "+apiToken)
+	if r := do(t, req); r.code != 200 || !strings.Contains(r.body, "acknowledged") {
+		t.Fatalf("API ack = %d %s", r.code, r.body)
+	}
+	w.clock.Advance(31 * time.Minute)
+	a.Engine.Wake()
+	eventually(t, "alice paged again after the ack timed out", func() bool { return len(smsTo(w.twilio, alicePhone)) == 2 })
+}
+
+func TestPrometheusAPIv2AlertLapsesAtEndsAt(t *testing.T) {
+	w := newWorld(t, "0s")
+	a := w.start("r1", w.port)
+	base := "http://" + a.Addr()
+	// The fixture's endsAt is 01:12:28.578; the clock stands at 01:12:20.
+	r := post(t, base+"/api/v2/alerts", amToken, "application/json", fixture(t, "prometheus-2.42-api-v2-alerts.json"))
+	if r.code != http.StatusOK || !strings.Contains(r.body, "triggered") {
+		t.Fatalf("api v2 = %d %s", r.code, r.body)
+	}
+	w.twilio.WaitMessages(t, 1, 10*time.Second)
+	w.clock.Advance(9 * time.Second)
+	a.Engine.Wake()
+	eventually(t, "incident resolved at endsAt", func() bool { return incident(t, base, 1)["status"] == "resolved" })
+}
+
+func TestTwoReplicasPageEachIncidentOnce(t *testing.T) {
+	w := newWorld(t, "0s")
+	r1 := w.start("r1", w.port)
+	r2 := w.start("r2", 0)
+	bases := []string{"http://" + r1.Addr(), "http://" + r2.Addr()}
+	const groups = 12
+	var wg sync.WaitGroup
+	for i := range groups {
+		for _, base := range bases { // every alert reaches both replicas
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				body := fmt.Sprintf(`{"version":"4","status":"firing","receiver":"pagerd","groupLabels":{},"commonLabels":{},"commonAnnotations":{},"externalURL":"http://am","groupKey":"k","alerts":[
+				  {"status":"firing","labels":{"alertname":"Down%d","service":"checkout","severity":"critical"},"annotations":{},"startsAt":"2026-11-24T01:00:00Z","endsAt":"0001-01-01T00:00:00Z"}]}`, i)
+				if r := post(t, base+"/v1/webhooks/alertmanager", amToken, "application/json", []byte(body)); r.code != 200 {
+					t.Errorf("webhook to %s = %d %s", base, r.code, r.body)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	eventually(t, "every incident paged", func() bool { return len(w.twilio.Messages()) >= groups })
+	w.clock.Advance(11 * time.Minute) // step 2 for all of them, on both replicas
+	r1.Engine.Wake()
+	r2.Engine.Wake()
+	eventually(t, "every step 2 paged", func() bool { return len(w.twilio.Messages()) >= 2*groups })
+	settle()
+	seen := map[string]int{}
+	for _, m := range w.twilio.Messages() {
+		seen[m.To+" "+regexp.MustCompile(`#\d+`).FindString(m.Body)]++
+	}
+	if len(w.twilio.Messages()) != 2*groups || len(seen) != 2*groups {
+		t.Fatalf("sent %d SMS for %d distinct (person, incident) pairs, want %d each: %v", len(w.twilio.Messages()), len(seen), 2*groups, seen)
+	}
+}
+
+func TestProviderFailureFallsBackToEmail(t *testing.T) {
+	w := newWorld(t, "0s")
+	a := w.start("r1", w.port)
+	base := "http://" + a.Addr()
+	w.twilio.FailNext(100, http.StatusBadRequest) // e.g. a number Twilio refuses
+	post(t, base+"/v1/webhooks/alertmanager", amToken, "application/json", fixture(t, "alertmanager-0.25-webhook-firing.json"))
+	// alice's SMS rule falls back to email, and her email rule emails too.
+	w.smtp.WaitMessages(t, 2, 10*time.Second)
+	eventually(t, "timeline records the failure", func() bool {
+		return strings.Contains(fmt.Sprint(incident(t, base, 1)["timeline"]), "sms failed")
+	})
+}
+
+func TestBadInputIsRefusedAndNothingStored(t *testing.T) {
+	w := newWorld(t, "0s")
+	a := w.start("r1", w.port)
+	base := "http://" + a.Addr()
+	am := base + "/v1/webhooks/alertmanager"
+	good := fixture(t, "alertmanager-0.25-webhook-firing.json")
+	tests := []struct {
+		name, url, token, ctype string
+		body                    []byte
+		want                    int
+		mention                 string
+	}{
+		{"no token", am, "", "application/json", good, 401, "Bearer"},
+		{"wrong token", am, "nope", "application/json", good, 401, "unknown integration token"},
+		{"api token on the webhook", am, apiToken, "application/json", good, 403, "type api"},
+		{"wrong content type", am, amToken, "text/plain", good, 415, "application/json"},
+		{"malformed JSON", am, amToken, "application/json", []byte(`{"version":"4","alerts":[`), 400, "invalid payload"},
+		{"alert without labels", am, amToken, "application/json", []byte(`{"version":"4","status":"firing","alerts":[{"status":"firing","labels":{},"startsAt":"2026-11-24T01:00:00Z"}]}`), 422, "labels"},
+		{"oversized body", am, amToken, "application/json", bytes.Repeat([]byte(" "), 5<<20), 413, "limit"},
+		{"api v2 not an array", base + "/api/v2/alerts", amToken, "application/json", []byte(`{}`), 400, "invalid payload"},
+	}
+	for _, tc := range tests {
+		r := post(t, tc.url, tc.token, tc.ctype, tc.body)
+		if r.code != tc.want || !strings.Contains(r.body, tc.mention) {
+			t.Errorf("%s: %d %s, want %d mentioning %q", tc.name, r.code, r.body, tc.want, tc.mention)
+		}
+	}
+	for _, link := range []string{base + "/v1/ack/garbage", base + "/v1/ack/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"} {
+		if r := post(t, link, "", "", nil); r.code < 400 || r.code >= 500 {
+			t.Errorf("POST forged link %s = %d, want 4xx", link, r.code)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, base+"/v1/incidents?status=all", nil)
+	req.Header.Set("Authorization", "Bearer "+apiToken)
+	if r := do(t, req); !strings.Contains(r.body, `"incidents": []`) {
+		t.Errorf("bad input stored something: %s", r.body)
+	}
+}
+
+func TestExpiredAckLinkIsRefused(t *testing.T) {
+	w := newWorld(t, "0s")
+	a := w.start("r1", w.port)
+	base := "http://" + a.Addr()
+	post(t, base+"/v1/webhooks/alertmanager", amToken, "application/json", fixture(t, "alertmanager-0.25-webhook-firing.json"))
+	mail := w.smtp.WaitMessages(t, 1, 10*time.Second)[0]
+	link := ackLinkRE.FindString(mail.Text)
+	w.clock.Advance(25 * time.Hour) // default link_ttl is 24h
+	if r := post(t, link, "", "", nil); r.code != http.StatusGone {
+		t.Fatalf("expired link = %d, want 410", r.code)
+	}
+	if incident(t, base, 1)["status"] != "triggered" {
+		t.Error("an expired link acknowledged the incident")
+	}
+}
+
+func TestRedisDownAnswers503(t *testing.T) {
+	w := newWorld(t, "0s")
+	a := w.start("r1", w.port)
+	base := "http://" + a.Addr()
+	if r := get(t, base+"/readyz"); r.code != 200 {
+		t.Fatalf("readyz = %d", r.code)
+	}
+	w.redis.Stop()
+	r := post(t, base+"/v1/webhooks/alertmanager", amToken, "application/json", fixture(t, "alertmanager-0.25-webhook-firing.json"))
+	if r.code != http.StatusServiceUnavailable {
+		t.Fatalf("webhook with Redis down = %d %s, want 503", r.code, r.body)
+	}
+	if r := get(t, base+"/readyz"); r.code != http.StatusServiceUnavailable {
+		t.Errorf("readyz with Redis down = %d, want 503", r.code)
+	}
+	if r := get(t, base+"/healthz"); r.code != 200 {
+		t.Errorf("healthz = %d, want 200 (the process is up)", r.code)
+	}
+}
+
+func TestReloadKeepsLastGoodConfig(t *testing.T) {
+	w := newWorld(t, "0s")
+	a := w.start("r1", w.port)
+	w.writeConfig("user \"x\" {\n  email = \n}\n")
+	if err := a.Reload(); err == nil {
+		t.Fatal("reload of a broken config succeeded")
+	}
+	base := "http://" + a.Addr()
+	if r := post(t, base+"/v1/webhooks/alertmanager", amToken, "application/json", fixture(t, "alertmanager-0.25-webhook-firing.json")); r.code != 200 {
+		t.Fatalf("after a bad reload the old config should still serve: %d %s", r.code, r.body)
+	}
+}

@@ -1,0 +1,61 @@
+package app
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// ParseRedisURL turns --redis into go-redis UniversalOptions. One address is
+// a single node; several addresses with ?master_name= are Sentinels; several
+// without are Cluster seed nodes:
+//
+//	redis://:password@10.0.0.1:6379/0
+//	redis://10.0.0.1:26379,10.0.0.2:26379?master_name=mymaster
+//	rediss://user:password@node1:6379,node2:6379,node3:6379
+func ParseRedisURL(raw string) (*redis.UniversalOptions, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("redis URL: %w", err)
+	}
+	if u.Scheme != "redis" && u.Scheme != "rediss" {
+		return nil, fmt.Errorf("redis URL: scheme must be redis:// or rediss://, not %q", u.Scheme)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("redis URL %q names no host", raw)
+	}
+	opts := &redis.UniversalOptions{}
+	for _, addr := range strings.Split(u.Host, ",") {
+		if !strings.Contains(addr, ":") {
+			addr += ":6379"
+		}
+		opts.Addrs = append(opts.Addrs, addr)
+	}
+	if u.User != nil {
+		opts.Username = u.User.Username()
+		opts.Password, _ = u.User.Password()
+	}
+	if db := strings.Trim(u.Path, "/"); db != "" {
+		n, err := strconv.Atoi(db)
+		if err != nil {
+			return nil, fmt.Errorf("redis URL: database %q is not a number", db)
+		}
+		opts.DB = n
+	}
+	q := u.Query()
+	opts.MasterName = q.Get("master_name")
+	if p := q.Get("sentinel_password"); p != "" {
+		opts.SentinelPassword = p
+	}
+	if u.Scheme == "rediss" {
+		opts.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: strings.Split(opts.Addrs[0], ":")[0]}
+	}
+	if len(opts.Addrs) > 1 && opts.MasterName == "" && opts.DB != 0 {
+		return nil, fmt.Errorf("redis URL: Redis Cluster has no databases other than 0")
+	}
+	return opts, nil
+}
