@@ -18,8 +18,8 @@ func TestPlanWalksStepsRepeatsAndFallsThroughGaps(t *testing.T) {
 		Restrictions: []schedules.Restriction{{From: 18 * 60, To: 6 * 60}},
 	}}}
 	cfg := &policies.Config{
-		Users: map[string]*policies.User{"alice": {Name: "alice"}, "bob": {Name: "bob"}, "carol": {Name: "carol"}},
-		Teams: map[string]*policies.Team{"ops": {Name: "ops", Members: []string{"alice", "bob"}}},
+		Users:     map[string]*policies.User{"alice": {Name: "alice"}, "bob": {Name: "bob"}, "carol": {Name: "carol"}},
+		Teams:     map[string]*policies.Team{"ops": {Name: "ops", Members: []string{"alice", "bob"}}},
 		Schedules: map[string]*schedules.Schedule{"nights": nights},
 	}
 	pol := &policies.Escalation{

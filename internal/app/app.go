@@ -27,6 +27,7 @@ import (
 	"github.com/pagerd/pagerd/pagers/console"
 	"github.com/pagerd/pagerd/pagers/email"
 	"github.com/pagerd/pagerd/pagers/sms"
+	"github.com/pagerd/pagerd/pagers/voice"
 	"github.com/pagerd/pagerd/policies"
 	"github.com/pagerd/pagerd/router"
 	"github.com/pagerd/pagerd/router/acklink"
@@ -233,6 +234,8 @@ func (a *App) buildPagers(cfg *policies.Config) {
 	m := map[string]pagers.Pager{"console": console.New(a.opts.Console)}
 	if t := cfg.Twilio; t != nil {
 		m["sms"] = retry(sms.New(sms.Config{AccountSID: t.AccountSID, AuthToken: t.AuthToken, From: t.From, HTTPClient: a.opts.TwilioHTTPClient}))
+		m["voice"] = retry(voice.New(voice.Config{AccountSID: t.AccountSID, AuthToken: t.AuthToken, From: t.From, HTTPClient: a.opts.TwilioHTTPClient,
+			GatherURL: httpapi.VoiceGatherURL}))
 	}
 	if s := cfg.SMTP; s != nil {
 		m["email"] = retry(email.New(email.Config{Host: s.Host, Port: s.Port, Username: s.Username, Password: s.Password, From: s.From, TLS: s.TLS}))

@@ -8,7 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -184,7 +186,7 @@ func testLogger() *slog.Logger {
 
 func fixture(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "fixtures", name))
+	b, err := os.ReadFile(filepath.Join("..", "..", "router", "ingest", "testdata", name))
 	if err != nil {
 		t.Fatalf("read fixture: %v", err)
 	}
@@ -555,5 +557,81 @@ func TestReloadKeepsLastGoodConfig(t *testing.T) {
 	base := "http://" + a.Addr()
 	if r := post(t, base+"/v1/webhooks/alertmanager", amToken, "application/json", fixture(t, "alertmanager-0.25-webhook-firing.json")); r.code != 200 {
 		t.Fatalf("after a bad reload the old config should still serve: %d %s", r.code, r.body)
+	}
+}
+
+func TestVoiceCallAckByKeypress(t *testing.T) {
+	w := newWorld(t, "0s")
+	w.writeConfig(strings.Replace(fmt.Sprintf(configTemplate, w.port, "0s", w.smtp.Port), `via   = "sms"`, `via   = "voice"`, 1))
+	a := w.start("r1", w.port)
+	base := "http://" + a.Addr()
+	post(t, base+"/v1/webhooks/alertmanager", amToken, "application/json", fixture(t, "alertmanager-0.25-webhook-firing.json"))
+	call := w.twilio.WaitCalls(t, 1, 10*time.Second)[0]
+	if call.To != alicePhone || !strings.Contains(call.Twiml, "<Gather") {
+		t.Fatalf("call = %+v, want a call to alice with a keypress menu", call)
+	}
+	action := regexp.MustCompile(`action="([^"]+)"`).FindStringSubmatch(call.Twiml)
+	if action == nil {
+		t.Fatalf("no gather action in %s", call.Twiml)
+	}
+	gather := strings.ReplaceAll(action[1], "&amp;", "&")
+	form := url.Values{"CallSid": {call.SID}, "Digits": {"1"}, "From": {"+15559999999"}, "To": {alicePhone}}
+	forged, _ := twiliofake.NewSignedRequest("not-the-token", gather, form)
+	if r := do(t, forged); r.code != http.StatusForbidden {
+		t.Fatalf("unsigned keypress = %d, want 403", r.code)
+	}
+	req, _ := twiliofake.NewSignedRequest(twilioAuth, gather, form)
+	if r := do(t, req); r.code != 200 || !strings.Contains(r.body, "acknowledged") {
+		t.Fatalf("keypress = %d %s", r.code, r.body)
+	}
+	if inc := incident(t, base, 1); inc["acknowledged_by"] != "alice" || !strings.Contains(fmt.Sprint(inc["timeline"]), "alice via voice") {
+		t.Errorf("incident after keypress = %v", inc)
+	}
+}
+
+func TestCalendarFeedNeedsItsToken(t *testing.T) {
+	w := newWorld(t, "0s")
+	cfg := fmt.Sprintf(configTemplate, w.port, "0s", w.smtp.Port) + `
+schedule "primary" {
+  timezone = "Europe/Berlin"
+  rotation "daily" {
+    users = ["alice", "bob"]
+    every = "1d"
+    start = "2026-11-01 09:00"
+  }
+}
+`
+	cfg = strings.Replace(cfg, "pagerd {", "pagerd {\n  link_secret = file(\"link.key\")", 1)
+	w.writeConfig(cfg)
+	if err := os.WriteFile(filepath.Join(w.dir, "link.key"), []byte("0123456789abcdef0123456789abcdef"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a := w.start("r1", w.port)
+	var out bytes.Buffer
+	feed := ""
+	{
+		// The CLI prints the feed URL with its token.
+		cmd := exec.Command("go", "run", "../../cmd/pagerd", "feed-url", "--config", w.dir, "schedule", "primary")
+		cmd.Stdout, cmd.Stderr = &out, &out
+		cmd.Env = os.Environ()
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("pagerd feed-url: %v\n%s", err, out.String())
+		}
+		feed = strings.Replace(strings.TrimSpace(out.String()), fmt.Sprintf("127.0.0.1:%d", w.port), a.Addr(), 1)
+	}
+	r := get(t, feed)
+	if r.code != 200 || !strings.HasPrefix(r.body, "BEGIN:VCALENDAR\r\n") || !strings.Contains(r.body, "On call: alice (primary)") {
+		t.Fatalf("feed = %d %.300q", r.code, r.body)
+	}
+	again := get(t, feed)
+	uid := regexp.MustCompile(`UID:[^\r]+`)
+	if uid.FindString(r.body) == "" || uid.FindString(r.body) != uid.FindString(again.body) {
+		t.Error("calendar UIDs are not stable across fetches")
+	}
+	for _, bad := range []string{"http://" + a.Addr() + "/v1/schedules/primary.ics", "http://" + a.Addr() + "/v1/schedules/primary.ics?token=forged",
+		strings.Replace(feed, "/v1/schedules/primary.ics", "/v1/users/alice/oncall.ics", 1)} {
+		if r := get(t, bad); r.code != http.StatusForbidden {
+			t.Errorf("GET %s = %d, want 403", bad, r.code)
+		}
 	}
 }

@@ -71,6 +71,7 @@ func (s *Server) Handler() http.Handler {
 	handle("POST /v1/webhooks/alertmanager", s.alertmanagerWebhook)
 	handle("POST /api/v2/alerts", s.apiV2Alerts)
 	handle("POST /v1/twilio/sms", s.twilioSMS)
+	handle("POST /v1/twilio/voice/{token}", s.twilioVoice)
 	handle("GET /v1/ack/{token}", s.ackPage)
 	handle("POST /v1/ack/{token}", s.ackConfirm)
 	handle("GET /v1/incidents", s.listIncidents)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/twilio/twilio-go/client"
 
+	"github.com/pagerd/pagerd/pagers"
 	"github.com/pagerd/pagerd/policies"
 	"github.com/pagerd/pagerd/router/smsreply"
 	"github.com/pagerd/pagerd/router/store"
@@ -23,23 +24,9 @@ func (s *Server) twilioSMS(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusNotFound, "twilio is not configured", nil)
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, http.StatusBadRequest, "could not parse form body", err)
+	if !s.twilioSigned(w, r, cfg) {
 		return
 	}
-	params := make(map[string]string, len(r.PostForm))
-	for k, v := range r.PostForm {
-		params[k] = v[0]
-	}
-	url := strings.TrimRight(cfg.Settings.PublicURL, "/") + r.URL.RequestURI()
-	sig := r.Header.Get("X-Twilio-Signature")
-	validator := client.NewRequestValidator(cfg.Twilio.AuthToken)
-	if sig == "" || !validator.Validate(url, params, sig) {
-		s.fail(w, r, http.StatusForbidden, "bad or missing X-Twilio-Signature", fmt.Errorf("signature check failed for %s", url))
-		return
-	}
-
 	from := r.PostForm.Get("From")
 	user := userByPhone(cfg, from)
 	if user == nil {
@@ -64,6 +51,81 @@ func (s *Server) twilioSMS(w http.ResponseWriter, r *http.Request) {
 	default:
 		twiml(w, fmt.Sprintf("Incident #%d %s by %s.", cmd.IncidentID, outcome, user.Name))
 	}
+}
+
+// twilioSigned parses the form and checks X-Twilio-Signature against the
+// public URL Twilio was given; it answers the request itself when false.
+func (s *Server) twilioSigned(w http.ResponseWriter, r *http.Request, cfg *policies.Config) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, http.StatusBadRequest, "could not parse form body", err)
+		return false
+	}
+	params := make(map[string]string, len(r.PostForm))
+	for k, v := range r.PostForm {
+		params[k] = v[0]
+	}
+	url := strings.TrimRight(cfg.Settings.PublicURL, "/") + r.URL.RequestURI()
+	sig := r.Header.Get("X-Twilio-Signature")
+	validator := client.NewRequestValidator(cfg.Twilio.AuthToken)
+	if sig == "" || !validator.Validate(url, params, sig) {
+		s.fail(w, r, http.StatusForbidden, "bad or missing X-Twilio-Signature", fmt.Errorf("signature check failed for %s", url))
+		return false
+	}
+	return true
+}
+
+// VoiceGatherURL is where a page call posts the pressed digit: the signed
+// ack link's token under the voice webhook, so the keypress is both
+// Twilio-signed and bound to one incident and person.
+func VoiceGatherURL(n pagers.Notification) string {
+	if n.Kind != pagers.KindPage || !strings.Contains(n.AckURL, "/v1/ack/") {
+		return ""
+	}
+	return strings.Replace(n.AckURL, "/v1/ack/", "/v1/twilio/voice/", 1)
+}
+
+// twilioVoice takes the keypress of a page call: 1 acknowledges.
+func (s *Server) twilioVoice(w http.ResponseWriter, r *http.Request) {
+	cfg := s.Config()
+	if cfg.Twilio == nil {
+		s.fail(w, r, http.StatusNotFound, "twilio is not configured", nil)
+		return
+	}
+	if !s.twilioSigned(w, r, cfg) {
+		return
+	}
+	claims, err := s.Links.Verify(r.PathValue("token"))
+	if err != nil {
+		s.Log.Warn("voice keypress with a bad token", "err", err)
+		say(w, "This page can no longer be acknowledged by phone. Goodbye.")
+		return
+	}
+	if r.PostForm.Get("Digits") != "1" {
+		say(w, "Not acknowledged. Goodbye.")
+		return
+	}
+	outcome, before, err := s.Router.Act(r.Context(), claims.IncidentID, claims.Action, claims.User, "voice")
+	switch {
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		s.fail(w, r, http.StatusServiceUnavailable, errStoreUnavailable.Error(), err)
+	case err != nil:
+		say(w, "That incident no longer exists. Goodbye.")
+	case outcome == store.Unchanged:
+		say(w, fmt.Sprintf("Incident %d is already %s. Goodbye.", claims.IncidentID, before))
+	default:
+		say(w, fmt.Sprintf("Incident %d %s. Goodbye.", claims.IncidentID, outcome))
+	}
+}
+
+// say answers a Twilio voice webhook with spoken text.
+func say(w http.ResponseWriter, msg string) {
+	var b strings.Builder
+	b.WriteString(xml.Header + "<Response><Say>")
+	_ = xml.EscapeText(&b, []byte(msg))
+	b.WriteString("</Say></Response>")
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	_, _ = w.Write([]byte(b.String()))
 }
 
 func userByPhone(cfg *policies.Config, phone string) *policies.User {

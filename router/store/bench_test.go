@@ -27,4 +27,3 @@ func BenchmarkIngest100(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*len(batch))/b.Elapsed().Seconds(), "alerts/s")
 }
-
