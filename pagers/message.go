@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -18,8 +19,12 @@ const SMSMaxRunes = 319
 
 // SMSText is the short text of an SMS (and the console line): what is wrong,
 // the service, the incident id and how to acknowledge, in under 320
-// characters. The acknowledged and resolved kinds get a short FYI.
+// characters. The acknowledged and resolved kinds get a short FYI; a shift
+// notice says when the shift starts and ends.
 func SMSText(n Notification) string {
+	if n.Kind == KindShiftNotice {
+		return truncateRunes(shiftSMSText(n.Shift), SMSMaxRunes)
+	}
 	head := "[pagerd] #" + fmt.Sprint(n.Incident.ID) + " "
 	var middle, tail string
 	switch n.Kind {
@@ -72,6 +77,9 @@ func smsAckHint(n Notification) string {
 // EmailSubject is the subject line: stable per incident and kind, so mail
 // clients group the messages of one incident.
 func EmailSubject(n Notification) string {
+	if n.Kind == KindShiftNotice {
+		return truncateRunes(shiftSubject(n.Shift), 200)
+	}
 	s := fmt.Sprintf("[pagerd] #%d ", n.Incident.ID)
 	switch n.Kind {
 	case KindAcknowledged, KindResolved:
@@ -86,6 +94,9 @@ func EmailSubject(n Notification) string {
 
 // EmailText is the plain-text body of an email.
 func EmailText(n Notification) string {
+	if n.Kind == KindShiftNotice {
+		return shiftEmailText(newShiftView(n.Shift))
+	}
 	v := newEmailView(n)
 	var b strings.Builder
 	b.WriteString(v.Lead + "\n\n")
@@ -125,7 +136,13 @@ func EmailText(n Notification) string {
 // replaced by a harmless "#ZgotmplZ".
 func EmailHTML(n Notification) string {
 	var b strings.Builder
-	if err := emailHTMLTemplate.Execute(&b, newEmailView(n)); err != nil {
+	var err error
+	if n.Kind == KindShiftNotice {
+		err = shiftHTMLTemplate.Execute(&b, newShiftView(n.Shift))
+	} else {
+		err = emailHTMLTemplate.Execute(&b, newEmailView(n))
+	}
+	if err != nil {
 		// Only a template bug gets here; a readable body beats none.
 		return "<pre>" + html.EscapeString(EmailText(n)) + "</pre>"
 	}
@@ -268,6 +285,9 @@ func plural(n int, word string) string {
 // in words a text-to-speech voice reads well ("CheckoutDown" is read as
 // "Checkout Down"). How to acknowledge is up to the call's menu.
 func VoiceText(n Notification) string {
+	if n.Kind == KindShiftNotice {
+		return shiftVoiceText(n.Shift)
+	}
 	title := speakable(orDefault(oneLine(n.Incident.Title), "an incident"))
 	var b strings.Builder
 	b.WriteString("This is pager d. ")
@@ -316,4 +336,186 @@ func speakable(s string) string {
 		prev = r
 	}
 	return oneLine(b.String())
+}
+
+// Shift notices. Times are shown in the schedule's zone, the one its
+// handoffs are written in, with the zone's abbreviation so nobody has to
+// guess.
+const (
+	shiftTimeShort = "Mon 2 Jan 15:04 MST"
+	shiftTimeLong  = "Mon 2 Jan 2006 15:04 MST"
+	shiftTimeVoice = "Monday, January 2 at 3:04 PM MST"
+)
+
+func shiftTime(sh *ShiftInfo, t time.Time, layout string) string {
+	loc := sh.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	return t.In(loc).Format(layout)
+}
+
+// yourShift is "Your on-call shift for <schedule>".
+func yourShift(sh *ShiftInfo) string {
+	s := "Your on-call shift"
+	if sh != nil {
+		if name := oneLine(sh.Schedule); name != "" {
+			s += " for " + name
+		}
+	}
+	return s
+}
+
+func shiftSMSText(sh *ShiftInfo) string {
+	s := "[pagerd] " + yourShift(sh) + " starts "
+	if sh == nil || sh.Start.IsZero() {
+		return s + "soon."
+	}
+	s += shiftTime(sh, sh.Start, shiftTimeShort)
+	if sh.StartsIn > 0 {
+		s += " (in " + shortLead(sh.StartsIn) + ")"
+	}
+	if !sh.End.IsZero() {
+		s += " and ends " + shiftTime(sh, sh.End, shiftTimeShort)
+	}
+	return s + "."
+}
+
+func shiftSubject(sh *ShiftInfo) string {
+	s := "[pagerd] " + yourShift(sh) + " starts "
+	if sh == nil || sh.Start.IsZero() {
+		return s + "soon"
+	}
+	return s + shiftTime(sh, sh.Start, shiftTimeShort)
+}
+
+// shiftView is what both email bodies of a shift notice show.
+type shiftView struct {
+	Lead     string // one sentence: whose shift starts when
+	Schedule string
+	Starts   string
+	Ends     string // empty when unknown
+}
+
+func newShiftView(sh *ShiftInfo) shiftView {
+	v := shiftView{Lead: yourShift(sh) + " starts soon."}
+	if sh == nil {
+		return v
+	}
+	v.Schedule = oneLine(sh.Schedule)
+	if sh.Start.IsZero() {
+		return v
+	}
+	v.Starts = shiftTime(sh, sh.Start, shiftTimeLong)
+	switch {
+	case sh.StartsIn > 0:
+		v.Lead = yourShift(sh) + " starts in " + shortLead(sh.StartsIn) + "."
+	default:
+		v.Lead = yourShift(sh) + " starts " + v.Starts + "."
+	}
+	if !sh.End.IsZero() {
+		v.Ends = shiftTime(sh, sh.End, shiftTimeLong)
+	}
+	return v
+}
+
+func shiftEmailText(v shiftView) string {
+	var b strings.Builder
+	b.WriteString(v.Lead + "\n\n")
+	if v.Schedule != "" {
+		b.WriteString("Schedule: " + v.Schedule + "\n")
+	}
+	if v.Starts != "" {
+		b.WriteString("Starts:   " + v.Starts + "\n")
+	}
+	if v.Ends != "" {
+		b.WriteString("Ends:     " + v.Ends + "\n")
+	}
+	b.WriteString("\nNo action needed: this is the reminder you asked for.\n")
+	b.WriteString("\n-- \nSent by pagerd because your user has a shift_notice.\n")
+	return b.String()
+}
+
+var shiftHTMLTemplate = template.Must(template.New("shift").Parse(`<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>{{.Lead}}</title></head>
+<body style="font-family:sans-serif;color:#222;max-width:640px">
+<h2 style="margin:0 0 12px">{{.Lead}}</h2>
+<table style="border-collapse:collapse;margin-top:12px">
+{{if .Schedule}}<tr><th style="text-align:left;padding:2px 8px">Schedule</th><td style="padding:2px 8px">{{.Schedule}}</td></tr>{{end}}
+{{if .Starts}}<tr><th style="text-align:left;padding:2px 8px">Starts</th><td style="padding:2px 8px">{{.Starts}}</td></tr>{{end}}
+{{if .Ends}}<tr><th style="text-align:left;padding:2px 8px">Ends</th><td style="padding:2px 8px">{{.Ends}}</td></tr>{{end}}
+</table>
+<p>No action needed: this is the reminder you asked for.</p>
+<p style="font-size:small;color:#888;margin-top:24px">Sent by pagerd because your user has a shift_notice.</p>
+</body></html>
+`))
+
+func shiftVoiceText(sh *ShiftInfo) string {
+	var b strings.Builder
+	b.WriteString("This is pager d. Your on-call shift")
+	if sh != nil {
+		if name := oneLine(sh.Schedule); name != "" {
+			b.WriteString(" for " + speakable(name))
+		}
+	}
+	b.WriteString(" starts")
+	switch {
+	case sh == nil || sh.Start.IsZero():
+		b.WriteString(" soon")
+	default:
+		if sh.StartsIn > 0 {
+			b.WriteString(" in " + spokenLead(sh.StartsIn) + ",")
+		}
+		b.WriteString(" on " + shiftTime(sh, sh.Start, shiftTimeVoice))
+		if !sh.End.IsZero() {
+			b.WriteString(", and ends on " + shiftTime(sh, sh.End, shiftTimeVoice))
+		}
+	}
+	b.WriteString(". No action needed.")
+	return b.String()
+}
+
+// leadParts splits d, rounded to the minute, into days, hours and minutes.
+func leadParts(d time.Duration) (days, hours, minutes int) {
+	m := int(d.Round(time.Minute) / time.Minute)
+	return m / (24 * 60), m / 60 % 24, m % 60
+}
+
+// shortLead is d for a text: "1h", "1h 30m", "2d 3h", "under a minute".
+func shortLead(d time.Duration) string {
+	days, hours, minutes := leadParts(d)
+	var parts []string
+	for _, p := range []struct {
+		n    int
+		unit string
+	}{{days, "d"}, {hours, "h"}, {minutes, "m"}} {
+		if p.n > 0 {
+			parts = append(parts, fmt.Sprint(p.n)+p.unit)
+		}
+	}
+	if len(parts) == 0 {
+		return "under a minute"
+	}
+	return strings.Join(parts, " ")
+}
+
+// spokenLead is d in words: "1 hour", "2 days and 30 minutes".
+func spokenLead(d time.Duration) string {
+	days, hours, minutes := leadParts(d)
+	var parts []string
+	for _, p := range []struct {
+		n    int
+		unit string
+	}{{days, "day"}, {hours, "hour"}, {minutes, "minute"}} {
+		if p.n > 0 {
+			parts = append(parts, plural(p.n, p.unit))
+		}
+	}
+	switch len(parts) {
+	case 0:
+		return "less than a minute"
+	case 1:
+		return parts[0]
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }

@@ -234,3 +234,150 @@ func TestVoiceText(t *testing.T) {
 		})
 	}
 }
+
+func shiftNotice(t *testing.T) Notification {
+	t.Helper()
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Notification{
+		Key:     "shift:payments-primary:alice:1796047200:1h0m0s:sms",
+		Kind:    KindShiftNotice,
+		Channel: "sms",
+		User:    "alice",
+		Address: "+15551230001",
+		Shift: &ShiftInfo{
+			Schedule: "payments-primary",
+			Start:    time.Date(2026, 11, 30, 14, 0, 0, 0, time.UTC), // 09:00 EST
+			End:      time.Date(2026, 12, 7, 14, 0, 0, 0, time.UTC),
+			StartsIn: time.Hour,
+			Location: ny,
+		},
+	}
+}
+
+func TestShiftNoticeText(t *testing.T) {
+	full := shiftNotice(t)
+
+	openEnded := shiftNotice(t)
+	openEnded.Shift.End = time.Time{}
+	openEnded.Shift.StartsIn = 90 * time.Minute
+
+	utc := shiftNotice(t)
+	utc.Shift.Location = nil
+	utc.Shift.StartsIn = 26*time.Hour + 29*time.Second
+
+	late := shiftNotice(t)
+	late.Shift.StartsIn = 0
+
+	noShift := shiftNotice(t)
+	noShift.Shift = nil
+
+	tests := []struct {
+		name                    string
+		in                      Notification
+		sms, subject, voice     string
+		emailWant, emailWantNot []string
+	}{
+		{
+			name:         "full",
+			in:           full,
+			sms:          "[pagerd] Your on-call shift for payments-primary starts Mon 30 Nov 09:00 EST (in 1h) and ends Mon 7 Dec 09:00 EST.",
+			subject:      "[pagerd] Your on-call shift for payments-primary starts Mon 30 Nov 09:00 EST",
+			voice:        "This is pager d. Your on-call shift for payments primary starts in 1 hour, on Monday, November 30 at 9:00 AM EST, and ends on Monday, December 7 at 9:00 AM EST. No action needed.",
+			emailWant:    []string{"Your on-call shift for payments-primary starts in 1h.\n", "Schedule: payments-primary\n", "Starts:   Mon 30 Nov 2026 09:00 EST\n", "Ends:     Mon 7 Dec 2026 09:00 EST\n", "No action needed"},
+			emailWantNot: []string{"Incident", "Acknowledge", "#0"},
+		},
+		{
+			name:         "end unknown",
+			in:           openEnded,
+			sms:          "[pagerd] Your on-call shift for payments-primary starts Mon 30 Nov 09:00 EST (in 1h 30m).",
+			subject:      "[pagerd] Your on-call shift for payments-primary starts Mon 30 Nov 09:00 EST",
+			voice:        "This is pager d. Your on-call shift for payments primary starts in 1 hour and 30 minutes, on Monday, November 30 at 9:00 AM EST. No action needed.",
+			emailWant:    []string{"starts in 1h 30m.", "Starts:   Mon 30 Nov 2026 09:00 EST\n"},
+			emailWantNot: []string{"Ends:"},
+		},
+		{
+			name:      "UTC without a zone",
+			in:        utc,
+			sms:       "[pagerd] Your on-call shift for payments-primary starts Mon 30 Nov 14:00 UTC (in 1d 2h) and ends Mon 7 Dec 14:00 UTC.",
+			subject:   "[pagerd] Your on-call shift for payments-primary starts Mon 30 Nov 14:00 UTC",
+			voice:     "This is pager d. Your on-call shift for payments primary starts in 1 day and 2 hours, on Monday, November 30 at 2:00 PM UTC, and ends on Monday, December 7 at 2:00 PM UTC. No action needed.",
+			emailWant: []string{"starts in 1d 2h.", "Starts:   Mon 30 Nov 2026 14:00 UTC\n"},
+		},
+		{
+			name:      "lead unknown",
+			in:        late,
+			sms:       "[pagerd] Your on-call shift for payments-primary starts Mon 30 Nov 09:00 EST and ends Mon 7 Dec 09:00 EST.",
+			subject:   "[pagerd] Your on-call shift for payments-primary starts Mon 30 Nov 09:00 EST",
+			voice:     "This is pager d. Your on-call shift for payments primary starts on Monday, November 30 at 9:00 AM EST, and ends on Monday, December 7 at 9:00 AM EST. No action needed.",
+			emailWant: []string{"Your on-call shift for payments-primary starts Mon 30 Nov 2026 09:00 EST.\n"},
+		},
+		{
+			name:         "no shift",
+			in:           noShift,
+			sms:          "[pagerd] Your on-call shift starts soon.",
+			subject:      "[pagerd] Your on-call shift starts soon",
+			voice:        "This is pager d. Your on-call shift starts soon. No action needed.",
+			emailWant:    []string{"Your on-call shift starts soon.\n"},
+			emailWantNot: []string{"Starts:", "Schedule:"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := SMSText(tt.in); got != tt.sms {
+				t.Errorf("SMSText() = %q, want %q", got, tt.sms)
+			}
+			if got := EmailSubject(tt.in); got != tt.subject {
+				t.Errorf("EmailSubject() = %q, want %q", got, tt.subject)
+			}
+			if got := VoiceText(tt.in); got != tt.voice {
+				t.Errorf("VoiceText() = %q, want %q", got, tt.voice)
+			}
+			got := EmailText(tt.in)
+			for _, w := range tt.emailWant {
+				if !strings.Contains(got, w) {
+					t.Errorf("EmailText() = %q\nwant it to contain %q", got, w)
+				}
+			}
+			for _, w := range tt.emailWantNot {
+				if strings.Contains(got, w) {
+					t.Errorf("EmailText() = %q\nwant it NOT to contain %q", got, w)
+				}
+			}
+		})
+	}
+}
+
+func TestShiftNoticeSMSFitsWithALongScheduleName(t *testing.T) {
+	n := shiftNotice(t)
+	n.Shift.Schedule = strings.Repeat("very-long-schedule-name-", 20)
+	got := SMSText(n)
+	if c := utf8.RuneCountInString(got); c > SMSMaxRunes {
+		t.Errorf("SMSText() has %d runes, want <= %d: %q", c, SMSMaxRunes, got)
+	}
+}
+
+func TestShiftNoticeEmailHTML(t *testing.T) {
+	n := shiftNotice(t)
+	got := EmailHTML(n)
+	for _, w := range []string{
+		"<title>Your on-call shift for payments-primary starts in 1h.</title>",
+		">Starts</th><td style=\"padding:2px 8px\">Mon 30 Nov 2026 09:00 EST</td>",
+		">Ends</th><td style=\"padding:2px 8px\">Mon 7 Dec 2026 09:00 EST</td>",
+		"No action needed",
+	} {
+		if !strings.Contains(got, w) {
+			t.Errorf("EmailHTML() = %s\nwant it to contain %q", got, w)
+		}
+	}
+	if strings.Contains(got, "Acknowledge") || strings.Contains(got, "Incident") {
+		t.Errorf("EmailHTML() = %s\nwant no incident or acknowledge parts", got)
+	}
+
+	n.Shift.Schedule = `<script>alert("x")</script>`
+	if got := EmailHTML(n); strings.Contains(got, "<script>") || !strings.Contains(got, "&lt;script&gt;") {
+		t.Errorf("EmailHTML() = %s\nwant the schedule name escaped", got)
+	}
+}

@@ -20,11 +20,15 @@ const (
 	KindPage         Kind = "page"         // someone must act
 	KindAcknowledged Kind = "acknowledged" // FYI: someone took it
 	KindResolved     Kind = "resolved"     // FYI: it is over
+	// KindShiftNotice tells a user their on-call shift starts soon; it is
+	// about Shift, not an incident.
+	KindShiftNotice Kind = "shift_notice"
 )
 
 // Notification is one message to one person (or chat destination) through
 // one channel. Key is the idempotency key: (incident, round, step, target,
-// rule, channel); a provider that supports idempotency gets it as such.
+// rule, channel) for pages, (schedule, user, shift start, lead, channel) for
+// shift notices; a provider that supports idempotency gets it as such.
 type Notification struct {
 	Key      string
 	Kind     Kind
@@ -40,6 +44,21 @@ type Notification struct {
 	// Actor is who acknowledged or resolved, for the FYI kinds; empty when
 	// unknown (e.g. resolved because the alert cleared).
 	Actor string
+	// Shift is the shift a KindShiftNotice is about; nil for other kinds.
+	Shift *ShiftInfo
+}
+
+// ShiftInfo is what a shift notice says about the coming shift.
+type ShiftInfo struct {
+	Schedule string
+	Start    time.Time
+	End      time.Time // zero when the shift's end is too far ahead to tell
+	// StartsIn is how long before Start the notice goes out, for "(in 1h)";
+	// 0 leaves it out.
+	StartsIn time.Duration
+	// Location is the schedule's zone, in which the message shows Start and
+	// End (nil: UTC).
+	Location *time.Location
 }
 
 // Incident is what a message says about the incident.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pagerd/pagerd/pagers"
@@ -33,23 +34,29 @@ type Engine struct {
 	Poll  time.Duration // how often to look for due timers (default 1s)
 	Lease time.Duration // how long a claim holds before another replica may take over (default 2m)
 	Batch int           // timers claimed per poll (default 50)
+	// NoticeEvery is how often to look for due shift notices (default 30s).
+	NoticeEvery time.Duration
 
+	once sync.Once
 	wake chan struct{}
 }
 
 func (e *Engine) defaults() {
-	if e.Poll == 0 {
-		e.Poll = time.Second
-	}
-	if e.Lease == 0 {
-		e.Lease = 2 * time.Minute
-	}
-	if e.Batch == 0 {
-		e.Batch = 50
-	}
-	if e.wake == nil {
+	e.once.Do(func() {
+		if e.Poll == 0 {
+			e.Poll = time.Second
+		}
+		if e.Lease == 0 {
+			e.Lease = 2 * time.Minute
+		}
+		if e.Batch == 0 {
+			e.Batch = 50
+		}
+		if e.NoticeEvery == 0 {
+			e.NoticeEvery = 30 * time.Second
+		}
 		e.wake = make(chan struct{}, 1)
-	}
+	})
 }
 
 // Wake asks the engine to poll now rather than at its next tick.
@@ -61,9 +68,11 @@ func (e *Engine) Wake() {
 	}
 }
 
-// Run polls for due work until ctx ends.
+// Run polls for due work until ctx ends. Shift notices run on their own
+// loop, so a slow provider there never delays an escalation.
 func (e *Engine) Run(ctx context.Context) error {
 	e.defaults()
+	go e.runShiftNotices(ctx)
 	for {
 		n, err := e.Tick(ctx)
 		if err != nil && ctx.Err() == nil {
@@ -77,6 +86,21 @@ func (e *Engine) Run(ctx context.Context) error {
 			return nil
 		case <-e.wake:
 		case <-time.After(e.Poll):
+		}
+	}
+}
+
+func (e *Engine) runShiftNotices(ctx context.Context) {
+	ticker := time.NewTicker(e.NoticeEvery)
+	defer ticker.Stop()
+	for {
+		if err := e.SendShiftNotices(ctx); err != nil && ctx.Err() == nil {
+			e.Log.Error("shift notices failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
 		}
 	}
 }

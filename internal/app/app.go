@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	"github.com/hashicorp/hcl/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
@@ -48,6 +49,8 @@ type Options struct {
 	Replica string
 	// Poll is how often the engine looks for due timers (default 1s).
 	Poll time.Duration
+	// NoticeEvery is how often to look for due shift notices (default 30s).
+	NoticeEvery time.Duration
 	// TwilioHTTPClient replaces twilio-go's HTTP client (tests point it at
 	// a loopback fake).
 	TwilioHTTPClient *http.Client
@@ -139,9 +142,10 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 			tok := links.Sign(acklink.Claims{IncidentID: id, Action: action, User: user, Expires: now().Add(c.Settings.LinkTTL)})
 			return strings.TrimRight(c.Settings.PublicURL, "/") + "/v1/ack/" + tok
 		},
-		Log:   a.log.With("component", "engine"),
-		Owner: opts.Replica,
-		Poll:  opts.Poll,
+		Log:         a.log.With("component", "engine"),
+		Owner:       opts.Replica,
+		Poll:        opts.Poll,
+		NoticeEvery: opts.NoticeEvery,
 	}
 	rt := &router.Router{Store: a.Store, Config: holder.Current, Log: a.log.With("component", "router"), Wake: a.Engine.Wake}
 
@@ -163,7 +167,7 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 	return a, nil
 }
 
-func rangeOf(r interface{ String() string }) string {
+func rangeOf(r *hcl.Range) string {
 	if r == nil {
 		return ""
 	}

@@ -161,7 +161,7 @@ func (w *world) start(name string, port int) *app.App {
 	a, err := app.New(ctx, app.Options{
 		ConfigDir: w.dir, Listen: fmt.Sprintf("127.0.0.1:%d", port), RedisURL: w.redis.URL(),
 		Namespace: "e2e", Log: testLogger().With("replica", name),
-		Console: w.console, Replica: name, Poll: 20 * time.Millisecond,
+		Console: w.console, Replica: name, Poll: 20 * time.Millisecond, NoticeEvery: 20 * time.Millisecond,
 		TwilioHTTPClient: w.twilio.HTTPClient(),
 		RetryBackoff:     func(int) time.Duration { return time.Millisecond },
 		Clock:            w.clock.Now,

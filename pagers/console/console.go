@@ -43,9 +43,16 @@ func (c *Console) Send(ctx context.Context, n pagers.Notification) (pagers.Recei
 
 	var b strings.Builder
 	fmt.Fprintf(&b, "=== pagerd %s via %s to %s ===\n", orKind(n.Kind), channel, orDash(to))
-	fmt.Fprintf(&b, "incident: #%d %s\n", n.Incident.ID, oneLine(n.Incident.Title))
-	if n.Incident.Service != "" {
-		fmt.Fprintf(&b, "service:  %s\n", oneLine(n.Incident.Service))
+	if n.Kind == pagers.KindShiftNotice {
+		// Not about an incident: the text line says when the shift runs.
+		if n.Shift != nil {
+			fmt.Fprintf(&b, "schedule: %s\n", oneLine(n.Shift.Schedule))
+		}
+	} else {
+		fmt.Fprintf(&b, "incident: #%d %s\n", n.Incident.ID, oneLine(n.Incident.Title))
+		if n.Incident.Service != "" {
+			fmt.Fprintf(&b, "service:  %s\n", oneLine(n.Incident.Service))
+		}
 	}
 	if channel == "email" {
 		fmt.Fprintf(&b, "subject:  %s\n", pagers.EmailSubject(n))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pagerd/pagerd/pagers"
 )
@@ -52,6 +53,35 @@ key:      inc42/r0/s0/alice/0/sms
 	if got := out.String(); !strings.Contains(got, "via email to alice <alice@example.com>") ||
 		!strings.Contains(got, "subject:  [pagerd] #42 CRITICAL CheckoutDown (checkout)\n") {
 		t.Errorf("email output = %q, want the channel, address and subject", got)
+	}
+}
+
+func TestConsoleShiftNotice(t *testing.T) {
+	var out bytes.Buffer
+	n := pagers.Notification{
+		Key:     "shift:primary:alice:1796047200:1h0m0s:console",
+		Kind:    pagers.KindShiftNotice,
+		Channel: "console",
+		User:    "alice",
+		Address: "alice",
+		Shift: &pagers.ShiftInfo{
+			Schedule: "primary",
+			Start:    time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC),
+			End:      time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC),
+			StartsIn: time.Hour,
+		},
+	}
+	if _, err := New(&out).Send(context.Background(), n); err != nil {
+		t.Fatalf("Send() error = %v", err)
+	}
+	want := `=== pagerd shift_notice via console to alice <alice> ===
+schedule: primary
+text:     [pagerd] Your on-call shift for primary starts Mon 30 Nov 09:00 UTC (in 1h) and ends Tue 1 Dec 09:00 UTC.
+key:      shift:primary:alice:1796047200:1h0m0s:console
+
+`
+	if got := out.String(); got != want {
+		t.Errorf("output =\n%s\nwant\n%s", got, want)
 	}
 }
 

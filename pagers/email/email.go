@@ -129,12 +129,14 @@ func (e *Email) message(n pagers.Notification) (*gomail.Msg, error) {
 	} else {
 		msg.SetMessageID()
 	}
-	msg.SetGenHeader("X-Pagerd-Incident", strconv.FormatInt(n.Incident.ID, 10))
 	msg.SetGenHeader("X-Pagerd-Kind", string(n.Kind))
 	// RFC 3834: keeps vacation responders from answering the pager.
 	msg.SetGenHeader("Auto-Submitted", "auto-generated")
-	// A shared reference threads every mail about one incident together.
-	msg.SetGenHeader(gomail.HeaderReferences, fmt.Sprintf("<pagerd.incident.%d@%s>", n.Incident.ID, domain))
+	if n.Incident.ID > 0 {
+		msg.SetGenHeader("X-Pagerd-Incident", strconv.FormatInt(n.Incident.ID, 10))
+		// A shared reference threads every mail about one incident together.
+		msg.SetGenHeader(gomail.HeaderReferences, fmt.Sprintf("<pagerd.incident.%d@%s>", n.Incident.ID, domain))
+	}
 	msg.SetBodyString(gomail.TypeTextPlain, pagers.EmailText(n))
 	msg.AddAlternativeString(gomail.TypeTextHTML, pagers.EmailHTML(n))
 	return msg, nil

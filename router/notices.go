@@ -1,0 +1,130 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/pagerd/pagerd/pagers"
+	"github.com/pagerd/pagerd/policies"
+	"github.com/pagerd/pagerd/schedules"
+)
+
+// shiftEndHorizon is how far past a shift's start SendShiftNotices looks
+// for its end; a shift longer than that is announced without one.
+const shiftEndHorizon = 35 * 24 * time.Hour
+
+// SendShiftNotices sends every shift notice that is due now: for each user
+// who opted in, a notice Before each shift of theirs starts, in any
+// schedule. Every replica may call it at any time; a notice goes out once
+// per (schedule, user, shift start, notice) because the first replica to
+// claim its key in Redis sends it. A notice whose time passed while no
+// replica ran still goes out, as long as the shift has not started.
+//
+// The claim comes before the send: a replica that dies in between loses
+// that notice rather than risking a second one. It is a reminder, not a
+// page.
+func (e *Engine) SendShiftNotices(ctx context.Context) error {
+	cfg := e.Config()
+	var lookahead time.Duration
+	for _, u := range cfg.Users {
+		for _, sn := range u.ShiftNotices {
+			lookahead = max(lookahead, sn.Before)
+		}
+	}
+	if lookahead == 0 {
+		return nil
+	}
+	now, err := e.Store.Now(ctx)
+	if err != nil {
+		return fmt.Errorf("shift notices: %w", err)
+	}
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(cfg.Schedules)) {
+		sched := cfg.Schedules[name]
+		// ShiftStarts is half-open; the extra nanosecond takes in a shift
+		// starting exactly lookahead from now.
+		for _, sh := range sched.ShiftStarts(now, now.Add(lookahead+time.Nanosecond)) {
+			user := cfg.Users[sh.User]
+			if user == nil || !sh.Start.After(now) {
+				continue
+			}
+			for _, sn := range user.ShiftNotices {
+				if sh.Start.Add(-sn.Before).After(now) {
+					continue // not yet
+				}
+				if err := e.sendShiftNotice(ctx, name, sched, sh, user, sn, now); err != nil {
+					errs = append(errs, err)
+				}
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// sendShiftNotice claims one notice and, if this replica won it, sends it.
+// The key carries the notice's lead as well as its channel, so a user who
+// asks for two reminders by SMS (a day and an hour before) gets both.
+func (e *Engine) sendShiftNotice(ctx context.Context, name string, sched *schedules.Schedule, sh schedules.Shift, user *policies.User, sn policies.ShiftNotice, now time.Time) error {
+	key := fmt.Sprintf("shift:%s:%s:%d:%s:%s", name, user.Name, sh.Start.Unix(), sn.Before, sn.Via)
+	won, err := e.Store.Once(ctx, key, sn.Before+24*time.Hour)
+	if err != nil {
+		return fmt.Errorf("shift notice to %s: %w", user.Name, err)
+	}
+	if !won {
+		return nil
+	}
+	loc := sched.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	n := pagers.Notification{
+		Key: key, Kind: pagers.KindShiftNotice, User: user.Name,
+		Shift: &pagers.ShiftInfo{
+			Schedule: name, Start: sh.Start, End: shiftEnd(sched, sh),
+			StartsIn: sh.Start.Sub(now), Location: loc,
+		},
+	}
+	// The channel the user asked for; the console when it has no provider
+	// or the user no address for it. A failed send is not retried through
+	// other channels: a reminder is not worth a phone call.
+	channel := sn.Via
+	pager, ok := e.Pagers()[channel]
+	address := addressOf(user, channel)
+	if !ok || address == "" {
+		e.Log.Warn("shift notice channel unavailable; printing it to the console instead",
+			"user", user.Name, "via", sn.Via, "has_provider", ok, "has_address", address != "")
+		channel, address = "console", user.Name
+		if pager, ok = e.Pagers()[channel]; !ok {
+			return fmt.Errorf("shift notice %s: no console pager", key)
+		}
+	}
+	n.Channel, n.Address = channel, address
+	receipt, err := pager.Send(ctx, n)
+	if err != nil {
+		e.Log.Error("shift notice failed", "user", user.Name, "schedule", name, "start", sh.Start, "channel", channel, "err", err)
+		return fmt.Errorf("shift notice to %s via %s: %w", user.Name, channel, err)
+	}
+	e.Log.Info("shift notice sent", "user", user.Name, "schedule", name, "start", sh.Start,
+		"before", sn.Before, "via", sn.Via, "channel", channel, "provider_id", receipt.ProviderID)
+	return nil
+}
+
+// shiftEnd is when the unbroken stretch of sh.User on call that begins at
+// sh.Start ends (ShiftStarts clips it to its window); zero when that is
+// more than shiftEndHorizon away.
+func shiftEnd(sched *schedules.Schedule, sh schedules.Shift) time.Time {
+	limit := sh.Start.Add(shiftEndHorizon)
+	for _, full := range sched.ShiftStarts(sh.Start, limit) {
+		if full.User == sh.User && full.Start.Equal(sh.Start) {
+			if full.End.Before(limit) {
+				return full.End
+			}
+			break
+		}
+	}
+	return time.Time{}
+}
