@@ -8,11 +8,14 @@ cd "$(dirname "$0")/.."
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || need+=(python3-aiosmtpd)
+# The real alert senders (internal/testenv/senders.go runs these exact paths).
+command -v /usr/bin/prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
+command -v /usr/bin/prometheus >/dev/null 2>&1 || need+=(prometheus)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "installing ${need[*]}"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   else
     echo "missing ${need[*]}: run 'sudo apt-get install -y ${need[*]}'" >&2
     exit 1
