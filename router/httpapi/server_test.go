@@ -1,0 +1,123 @@
+package httpapi
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pagerd/pagerd/internal/testenv"
+	"github.com/pagerd/pagerd/pagers"
+	"github.com/pagerd/pagerd/policies"
+	"github.com/pagerd/pagerd/router"
+	"github.com/pagerd/pagerd/router/acklink"
+	"github.com/pagerd/pagerd/router/store"
+)
+
+func newTestServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	cfg := &policies.Config{
+		Settings: policies.Settings{ResolvedRetention: time.Hour, ResolveTimeout: 5 * time.Minute, LinkTTL: time.Hour},
+		Integrations: []*policies.Integration{
+			{Name: "am", Type: "alertmanager", Token: "am-token"},
+			{Name: "cli", Type: "api", Token: "api-token"},
+		},
+	}
+	current := func() *policies.Config { return cfg }
+	st := store.New(testenv.StartRedis(t).Client(t), "httpapi")
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	s := &Server{
+		Router: &router.Router{Store: st, Config: current, Log: log},
+		Store:  st, Config: current, Log: log,
+		Links: acklink.Signer{Key: []byte("0123456789abcdef0123456789abcdef")},
+	}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func fixture(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "ingest", "testdata", "alertmanager-0.25-webhook-firing.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestHandlers(t *testing.T) {
+	srv := newTestServer(t)
+	tests := []struct {
+		name, method, path, body string
+		header                   map[string]string
+		basic                    [2]string
+		want                     int
+		mention                  string
+	}{
+		{name: "webhook with the token as basic-auth password", method: "POST", path: "/v1/webhooks/alertmanager", body: fixture(t),
+			header: map[string]string{"Content-Type": "application/json; charset=utf-8"}, basic: [2]string{"alertmanager", "am-token"}, want: 200, mention: "triggered"},
+		{name: "incident id must be a number", method: "GET", path: "/v1/incidents/abc",
+			header: map[string]string{"Authorization": "Bearer api-token"}, want: 400, mention: "positive number"},
+		{name: "unknown incident", method: "GET", path: "/v1/incidents/999",
+			header: map[string]string{"Authorization": "Bearer api-token"}, want: 404, mention: "no such incident"},
+		{name: "unknown action", method: "POST", path: "/v1/incidents/1/snooze",
+			header: map[string]string{"Authorization": "Bearer api-token"}, want: 404, mention: "use ack or resolve"},
+		{name: "ack by API", method: "POST", path: "/v1/incidents/1/ack?by=alice",
+			header: map[string]string{"Authorization": "Bearer api-token"}, want: 200, mention: "acknowledged"},
+		{name: "alert token on the API", method: "GET", path: "/v1/incidents",
+			header: map[string]string{"Authorization": "Bearer am-token"}, want: 403, mention: "type alertmanager"},
+		{name: "twilio not configured", method: "POST", path: "/v1/twilio/sms", want: 404, mention: "not configured"},
+		{name: "feed without token", method: "GET", path: "/v1/schedules/x.ics", want: 403, mention: "feed token"},
+		{name: "metrics count alerts", method: "GET", path: "/metrics", want: 200, mention: `pagerd_alerts_received_total{integration="am",outcome="triggered"} 1`},
+	}
+	for _, tc := range tests {
+		req, _ := http.NewRequest(tc.method, srv.URL+tc.path, strings.NewReader(tc.body))
+		for k, v := range tc.header {
+			req.Header.Set(k, v)
+		}
+		if tc.basic[1] != "" {
+			req.SetBasicAuth(tc.basic[0], tc.basic[1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.want || !strings.Contains(string(body), tc.mention) {
+			t.Errorf("%s: %d %s, want %d mentioning %q", tc.name, resp.StatusCode, body, tc.want, tc.mention)
+		}
+		if tc.path != "/metrics" && resp.Header.Get("X-Request-Id") == "" {
+			t.Errorf("%s: no X-Request-Id", tc.name)
+		}
+	}
+}
+
+func TestVoiceGatherURL(t *testing.T) {
+	tests := []struct {
+		n    pagers.Notification
+		want string
+	}{
+		{pagers.Notification{Kind: pagers.KindPage, AckURL: "https://p.example/v1/ack/TOK"}, "https://p.example/v1/twilio/voice/TOK"},
+		{pagers.Notification{Kind: pagers.KindResolved, AckURL: "https://p.example/v1/ack/TOK"}, ""},
+		{pagers.Notification{Kind: pagers.KindPage}, ""},
+	}
+	for _, tc := range tests {
+		if got := VoiceGatherURL(tc.n); got != tc.want {
+			t.Errorf("VoiceGatherURL(%+v) = %q, want %q", tc.n, got, tc.want)
+		}
+	}
+}
+
+func TestTwiMLEscapes(t *testing.T) {
+	rec := httptest.NewRecorder()
+	twiml(rec, `Incident <#1> & "more"`)
+	if got := rec.Body.String(); !strings.Contains(got, "<Message>Incident &lt;#1&gt; &amp; &#34;more&#34;</Message>") {
+		t.Errorf("twiml = %s", got)
+	}
+}
