@@ -73,19 +73,27 @@ func (e *Engine) Wake() {
 func (e *Engine) Run(ctx context.Context) error {
 	e.defaults()
 	go e.runShiftNotices(ctx)
+	failures := 0
 	for {
 		n, err := e.Tick(ctx)
-		if err != nil && ctx.Err() == nil {
-			e.Log.Error("escalation tick failed; retrying", "err", err)
-		}
-		if err == nil && n == e.Batch {
-			continue // more may be due right now
+		wait := e.Poll
+		switch {
+		case err != nil && ctx.Err() == nil:
+			// Redis away: back off (up to 30s) instead of logging every poll.
+			failures++
+			wait = min(e.Poll<<min(failures, 5), 30*time.Second)
+			e.Log.Error("escalation tick failed; retrying", "err", err, "retry_in", wait)
+		case err == nil:
+			failures = 0
+			if n == e.Batch {
+				continue // more may be due right now
+			}
 		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-e.wake:
-		case <-time.After(e.Poll):
+		case <-time.After(wait):
 		}
 	}
 }

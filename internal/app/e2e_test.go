@@ -628,6 +628,17 @@ schedule "primary" {
 	if uid.FindString(r.body) == "" || uid.FindString(r.body) != uid.FindString(again.body) {
 		t.Error("calendar UIDs are not stable across fetches")
 	}
+	// The default window is 7 days back and 90 ahead of a daily rotation.
+	if n := strings.Count(r.body, "BEGIN:VEVENT"); n < 95 || n > 100 {
+		t.Errorf("default feed has %d events, want ~97 daily shifts", n)
+	}
+	short := get(t, feed+"&past_days=0&days=3")
+	if n := strings.Count(short.body, "BEGIN:VEVENT"); n < 3 || n > 4 {
+		t.Errorf("3-day feed has %d events, want 3 or 4", n)
+	}
+	if r := get(t, feed+"&days=999"); r.code != http.StatusBadRequest {
+		t.Errorf("days=999 = %d, want 400", r.code)
+	}
 	for _, bad := range []string{"http://" + a.Addr() + "/v1/schedules/primary.ics", "http://" + a.Addr() + "/v1/schedules/primary.ics?token=forged",
 		strings.Replace(feed, "/v1/schedules/primary.ics", "/v1/users/alice/oncall.ics", 1)} {
 		if r := get(t, bad); r.code != http.StatusForbidden {

@@ -1,18 +1,47 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/pagerd/pagerd/schedules"
 )
 
-// Calendar feeds cover this window around now.
+// Calendar feeds cover a window around now: by default a week back and 90
+// days ahead; ?past_days= and ?days= change it (up to 90 and 366).
 const (
-	feedPast   = 7 * 24 * time.Hour
-	feedFuture = 90 * 24 * time.Hour
+	defaultPastDays   = 7
+	defaultFutureDays = 90
 )
+
+// feedWindow reads the window from the query; it answers bad values itself.
+func (s *Server) feedWindow(w http.ResponseWriter, r *http.Request) (from, to time.Time, ok bool) {
+	days := func(name string, def, most int) (int, bool) {
+		v := r.URL.Query().Get(name)
+		if v == "" {
+			return def, true
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > most {
+			s.fail(w, r, http.StatusBadRequest, fmt.Sprintf("%s must be a whole number of days from 0 to %d", name, most), err)
+			return 0, false
+		}
+		return n, true
+	}
+	past, ok := days("past_days", defaultPastDays, 90)
+	if !ok {
+		return from, to, false
+	}
+	future, ok := days("days", defaultFutureDays, 366)
+	if !ok {
+		return from, to, false
+	}
+	now := s.Now()
+	return now.AddDate(0, 0, -past), now.AddDate(0, 0, future), true
+}
 
 // FeedName is what a feed token signs, for `pagerd feed-url` and the handlers.
 func FeedName(kind, name string) string { return kind + ":" + name }
@@ -39,8 +68,11 @@ func (s *Server) scheduleFeed(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusNotFound, "no such schedule", nil)
 		return
 	}
-	now := s.Now()
-	s.writeCalendar(w, r, "On call: "+name, sched.Shifts(now.Add(-feedPast), now.Add(feedFuture)), now)
+	from, to, ok := s.feedWindow(w, r)
+	if !ok {
+		return
+	}
+	s.writeCalendar(w, r, "On call: "+name, sched.Shifts(from, to), s.Now())
 }
 
 func (s *Server) userFeed(w http.ResponseWriter, r *http.Request) {
@@ -57,8 +89,11 @@ func (s *Server) userFeed(w http.ResponseWriter, r *http.Request) {
 	for _, sc := range cfg.Schedules {
 		all = append(all, sc)
 	}
-	now := s.Now()
-	s.writeCalendar(w, r, "On call: "+name, schedules.UserShifts(name, all, now.Add(-feedPast), now.Add(feedFuture)), now)
+	from, to, ok := s.feedWindow(w, r)
+	if !ok {
+		return
+	}
+	s.writeCalendar(w, r, "On call: "+name, schedules.UserShifts(name, all, from, to), s.Now())
 }
 
 func (s *Server) writeCalendar(w http.ResponseWriter, r *http.Request, title string, shifts []schedules.Shift, now time.Time) {
