@@ -164,8 +164,11 @@ func (e *Engine) process(ctx context.Context, id int64, now time.Time) (time.Tim
 	var next time.Time
 	switch inc.Status {
 	case store.StatusResolved:
-		return time.Time{}, e.notifyResolved(ctx, inc)
+		return time.Time{}, e.notifyFYI(ctx, inc, pagers.KindResolved, inc.ResolvedBy)
 	case store.StatusAcknowledged:
+		if err := e.notifyFYI(ctx, inc, pagers.KindAcknowledged, inc.AckedBy); err != nil {
+			return time.Time{}, err
+		}
 		if t := cfg.Settings.AckTimeout; t > 0 {
 			due := inc.AckedAt.Add(t)
 			if !due.After(now) {
@@ -400,39 +403,50 @@ func (e *Engine) summary(inc *store.Incident) pagers.Incident {
 	}
 }
 
-// notifyResolved tells everyone who was paged that the incident is over,
-// once each, through the channel that reached them.
-func (e *Engine) notifyResolved(ctx context.Context, inc *store.Incident) error {
+// notifyFYI tells everyone who was paged for the incident that it was
+// acknowledged or resolved — once each, not the person who did it, through
+// the channel that reached them (a text rather than another call).
+func (e *Engine) notifyFYI(ctx context.Context, inc *store.Incident, kind pagers.Kind, actor string) error {
 	reached, err := e.Store.Notified(ctx, inc.ID)
 	if err != nil {
 		return err
 	}
 	cfg := e.Config()
+	available := e.Pagers()
+	status, run := store.StatusResolved, -1
+	if kind == pagers.KindAcknowledged {
+		status, run = store.StatusAcknowledged, inc.Run
+	}
 	for _, who := range reached {
 		parts := strings.SplitN(who, "|", 3)
-		if len(parts) != 3 {
+		if len(parts) != 3 || parts[0] == actor {
 			continue
 		}
 		name, channel, address := parts[0], parts[1], parts[2]
-		key := fmt.Sprintf("%d:resolved:%s:%s", inc.ID, name, channel)
-		state, _, err := e.Store.ClaimSend(ctx, inc.ID, store.StatusResolved, -1, key, e.Lease, e.Owner)
+		if channel == "voice" {
+			if _, ok := available["sms"]; ok {
+				channel = "sms"
+			}
+		}
+		key := fmt.Sprintf("%d:%s:%d:%s:%s", inc.ID, kind, inc.Run, name, channel)
+		state, _, err := e.Store.ClaimSend(ctx, inc.ID, status, run, key, e.Lease, e.Owner)
 		if err != nil {
 			return err
 		}
 		if state != store.SendClaimed {
 			continue
 		}
-		pager, ok := e.Pagers()[channel]
+		pager, ok := available[channel]
 		if !ok {
-			pager = e.Pagers()["console"]
+			pager = available["console"]
 		}
 		n := pagers.Notification{
-			Key: key, Kind: pagers.KindResolved, Channel: channel, User: name, Address: address,
-			Incident: e.summary(inc), Actor: inc.ResolvedBy,
+			Key: key, Kind: kind, Channel: channel, User: name, Address: address,
+			Incident: e.summary(inc), Actor: actor,
 		}
-		result, event, detail := "sent", "resolved_notice", "told "+name+" via "+channel
+		result, event, detail := "sent", string(kind)+"_notice", "told "+name+" via "+channel
 		if _, err := pager.Send(ctx, n); err != nil {
-			result, event, detail = "failed", "notify_failed", fmt.Sprintf("resolved notice to %s via %s failed: %v", name, channel, err)
+			result, event, detail = "failed", "notify_failed", fmt.Sprintf("%s notice to %s via %s failed: %v", kind, name, channel, err)
 		}
 		if err := e.Store.FinishSend(ctx, inc.ID, key, result, cfg.Settings.ResolvedRetention, event, detail, ""); err != nil {
 			return err

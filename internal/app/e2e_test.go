@@ -390,6 +390,19 @@ func TestEscalatesToStepTwoThenAckBySMSReply(t *testing.T) {
 	if incident(t, base, 1)["acknowledged_by"] != "bob" {
 		t.Error("incident not acknowledged by bob")
 	}
+	// alice, paged earlier, hears that bob took it; bob is not told.
+	eventually(t, "alice told of bob's ack", func() bool {
+		for _, m := range smsTo(w.twilio, alicePhone) {
+			if strings.Contains(m.Body, "ACKNOWLEDGED by bob") {
+				return true
+			}
+		}
+		return false
+	})
+	settle()
+	if got := smsTo(w.twilio, bobPhone); len(got) != 1 {
+		t.Errorf("bob got %d SMS, want only his page: %+v", len(got), got)
+	}
 }
 
 func TestAckTimeoutPagesAgain(t *testing.T) {
