@@ -190,7 +190,7 @@ const (
 // Transition applies "ack", "resolve" or "reopen" by a person (by) through
 // a channel (via). It returns what happened and the status before.
 func (s *Store) Transition(ctx context.Context, id int64, action, by, via string, retention time.Duration) (outcome, before string, err error) {
-	vals, err := s.run(ctx, s.transition, s.anchor(), s.nowArg(), id, action, by, via, retention.Milliseconds()).StringSlice()
+	vals, err := s.run(ctx, s.transition, s.anchor(), s.nowArg(), id, action, by, via, retentionMs(retention)).StringSlice()
 	if err != nil {
 		return "", "", fmt.Errorf("%s incident %d: %w", action, id, err)
 	}
@@ -203,7 +203,7 @@ func (s *Store) Transition(ctx context.Context, id int64, action, by, via string
 // ExpireAlerts resolves the incident's alerts whose endsAt has passed; it
 // reports whether that closed the incident.
 func (s *Store) ExpireAlerts(ctx context.Context, id int64, retention time.Duration) (closed bool, err error) {
-	vals, err := s.run(ctx, s.expire, s.anchor(), s.nowArg(), id, retention.Milliseconds()).Int64Slice()
+	vals, err := s.run(ctx, s.expire, s.anchor(), s.nowArg(), id, retentionMs(retention)).Int64Slice()
 	if err != nil {
 		return false, fmt.Errorf("expire alerts of incident %d: %w", id, err)
 	}

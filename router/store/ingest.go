@@ -69,10 +69,10 @@ func (s *Store) Ingest(ctx context.Context, writes []AlertWrite) ([]IngestResult
 			resolved = 1
 		}
 		group := "grp:" + w.GroupID
-		keys[i] = []string{s.prefix + group}
+		keys[i] = []string{s.prefix + group, s.key("fp", w.Fingerprint)}
 		argv[i] = []any{s.prefix, s.nowArg(), w.Fingerprint, string(w.Doc), resolved, ends,
 			w.Service, w.Escalation, group, string(groupLabels), w.Title, w.Summary,
-			w.SourceURL, w.Retention.Milliseconds(), w.Name}
+			w.SourceURL, retentionMs(w.Retention), w.Name}
 	}
 
 	cmds, err := s.pipelineScript(ctx, s.ingest, keys, argv)

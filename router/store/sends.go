@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -21,9 +22,10 @@ const (
 // ClaimSend takes the idempotency key of one notification for lease, while
 // incident id still has status (and, with run >= 0, that escalation run).
 // A replica that dies mid-send lets the lease lapse; the next one re-sends:
-// delivery is at-least-once, and a duplicate needs a crash inside one send.
+// delivery is at-least-once, and a duplicate needs a crash (or a lost
+// Redis) between the provider's answer and FinishSend.
 func (s *Store) ClaimSend(ctx context.Context, id int64, status string, run int, key string, lease time.Duration, owner string) (SendState, time.Duration, error) {
-	vals, err := s.run(ctx, s.claimSend, []string{s.key("send", key)}, id, status, run, lease.Milliseconds(), owner).StringSlice()
+	vals, err := s.run(ctx, s.claimSend, []string{s.incidentKey(id)}, id, status, run, lease.Milliseconds(), owner, key, s.nowArg()).StringSlice()
 	if err != nil {
 		return "", 0, fmt.Errorf("claim send %s: %w", key, err)
 	}
@@ -37,13 +39,42 @@ func (s *Store) ClaimSend(ctx context.Context, id int64, status string, run int,
 
 // FinishSend records that the notification under key is done (sent, or
 // given up after every channel failed), with a timeline fact, and — when
-// notified is set — remembers who was reached for the resolved notice.
-func (s *Store) FinishSend(ctx context.Context, id int64, key, result string, keep time.Duration, event, detail, notified string) error {
-	err := s.run(ctx, s.finishSend, []string{s.key("send", key)}, id, s.nowArg(), "done:"+result, keep.Milliseconds(), event, detail, notified).Err()
+// notified is set — remembers who was reached for later notices.
+func (s *Store) FinishSend(ctx context.Context, id int64, key, result, event, detail, notified string) error {
+	err := s.run(ctx, s.finishSend, []string{s.incidentKey(id)}, id, s.nowArg(), "done:"+result, key, event, detail, notified).Err()
 	if err != nil {
 		return fmt.Errorf("finish send %s: %w", key, err)
 	}
 	return nil
+}
+
+// SendsDone returns the idempotency keys of an incident's finished sends, so
+// the engine skips them without a round trip each.
+func (s *Store) SendsDone(ctx context.Context, id int64) (map[string]bool, error) {
+	all, err := s.rdb.HGetAll(ctx, s.incidentKey(id)+":sends").Result()
+	if err != nil {
+		return nil, fmt.Errorf("load sends of incident %d: %w", id, err)
+	}
+	done := make(map[string]bool, len(all))
+	for k, v := range all {
+		if strings.HasPrefix(v, "done:") {
+			done[k] = true
+		}
+	}
+	return done, nil
+}
+
+// Status reads an incident's status and escalation run: a cheap check for
+// a send in flight that should stop when someone acknowledges.
+func (s *Store) Status(ctx context.Context, id int64) (status string, run int, err error) {
+	vals, err := s.rdb.HMGet(ctx, s.incidentKey(id), "status", "run").Result()
+	if err != nil {
+		return "", 0, fmt.Errorf("read status of incident %d: %w", id, err)
+	}
+	status, _ = vals[0].(string)
+	r, _ := vals[1].(string)
+	run, _ = strconv.Atoi(r)
+	return status, run, nil
 }
 
 // Notified lists who was paged for an incident ("user|channel|address").

@@ -9,6 +9,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -86,6 +87,12 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 func (s *Store) key(parts ...string) string { return s.prefix + strings.Join(parts, ":") }
+
+func (s *Store) incidentKey(id int64) string { return s.key("inc", strconv.FormatInt(id, 10)) }
+
+// retentionMs is a retention as the scripts' PEXPIRE takes it: Redis refuses
+// 0, so anything shorter than a millisecond becomes one.
+func retentionMs(d time.Duration) int64 { return max(d.Milliseconds(), 1) }
 
 // anchor is a key every slot-less script is sent with, so that a Cluster
 // client routes it to the node owning this deployment's slot.

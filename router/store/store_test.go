@@ -233,7 +233,7 @@ func TestClaimSend(t *testing.T) {
 	if st := claim(); st != SendBusy {
 		t.Fatalf("claim while pending = %s, want busy", st)
 	}
-	if err := s.FinishSend(ctx, 1, "k1", "SM1", time.Hour, "notified", "alice via sms", "alice|sms|+1555"); err != nil {
+	if err := s.FinishSend(ctx, 1, "k1", "SM1", "notified", "alice via sms", "alice|sms|+1555"); err != nil {
 		t.Fatal(err)
 	}
 	if st := claim(); st != SendDone {
@@ -286,5 +286,99 @@ func TestLinkSecretIsSharedByReplicas(t *testing.T) {
 	}
 	if string(a) != string(b) || len(a) != 32 {
 		t.Errorf("replicas got different link secrets")
+	}
+}
+
+func TestRegroupingByReloadKeepsAlertsInTheirIncident(t *testing.T) {
+	s, _, _ := newTestStore(t)
+	ctx := context.Background()
+	if _, err := s.Ingest(ctx, []AlertWrite{write("a", "by-alertname", false, time.Time{})}); err != nil {
+		t.Fatal(err)
+	}
+	// A reload changed group_by: the same alert now computes another group.
+	res, err := s.Ingest(ctx, []AlertWrite{write("a", "by-alertname-and-cluster", false, time.Time{})})
+	if err != nil || res[0] != (IngestResult{1, Deduplicated}) {
+		t.Fatalf("re-sent alert after regrouping = %v, %v; want deduplicated into 1", res, err)
+	}
+	res, err = s.Ingest(ctx, []AlertWrite{write("a", "by-alertname-and-cluster", true, time.Time{})})
+	if err != nil || res[0] != (IngestResult{1, Resolved}) {
+		t.Fatalf("resolved alert after regrouping = %v, %v; want incident 1 resolved", res, err)
+	}
+}
+
+func TestManualResolveFreesFingerprints(t *testing.T) {
+	s, _, _ := newTestStore(t)
+	ctx := context.Background()
+	if _, err := s.Ingest(ctx, []AlertWrite{write("a", "g", false, time.Time{})}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Transition(ctx, 1, "resolve", "alice", "api", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	res, _ := s.Ingest(ctx, []AlertWrite{write("a", "g", false, time.Time{})})
+	if res[0] != (IngestResult{2, Triggered}) {
+		t.Fatalf("alert still firing after a manual resolve = %+v, want a new incident 2", res[0])
+	}
+}
+
+func TestSendRecordsLastAsLongAsTheIncident(t *testing.T) {
+	s, _, srv := newTestStore(t)
+	ctx := context.Background()
+	rdb := srv.Client(t)
+	if _, err := s.Ingest(ctx, []AlertWrite{write("a", "g", false, time.Time{})}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _, _ := s.ClaimSend(ctx, 1, StatusTriggered, 0, "k", time.Minute, "r1"); st != SendClaimed {
+		t.Fatal(st)
+	}
+	if err := s.FinishSend(ctx, 1, "k", "SM1", "notified", "x", ""); err != nil {
+		t.Fatal(err)
+	}
+	sends := s.incidentKey(1) + ":sends"
+	if ttl := rdb.PTTL(ctx, sends).Val(); ttl != -1 {
+		t.Fatalf("send records of an open incident expire in %s; they must not", ttl)
+	}
+	done, _ := s.SendsDone(ctx, 1)
+	if !done["k"] {
+		t.Fatalf("SendsDone = %v, want k", done)
+	}
+	if _, _, err := s.Transition(ctx, 1, "resolve", "alice", "", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if ttl := rdb.PTTL(ctx, sends).Val(); ttl <= 0 || ttl > time.Hour {
+		t.Fatalf("send records of a resolved incident: TTL %s, want the retention", ttl)
+	}
+}
+
+func TestRescheduleKeepsTheEarliestAlertEnd(t *testing.T) {
+	s, clk, _ := newTestStore(t)
+	ctx := context.Background()
+	if _, err := s.Ingest(ctx, []AlertWrite{write("a", "g", false, time.Time{})}); err != nil {
+		t.Fatal(err)
+	}
+	_, claims, _ := s.ClaimDue(ctx, time.Minute, 10)
+	// While the engine works (it saw no endsAt), an alert with one joins.
+	ends := clk.Now().Add(5 * time.Minute)
+	if _, err := s.Ingest(ctx, []AlertWrite{write("b", "g", false, ends)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Reschedule(ctx, claims[0], time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if due, _ := s.NextDue(ctx); !due.Equal(ends) {
+		t.Errorf("next due = %v, want the new alert's end %v", due, ends)
+	}
+}
+
+func TestZeroRetentionDoesNotBreakScripts(t *testing.T) {
+	s, _, _ := newTestStore(t)
+	ctx := context.Background()
+	w := write("a", "g", false, time.Time{})
+	w.Retention = 0
+	if _, err := s.Ingest(ctx, []AlertWrite{w}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Transition(ctx, 1, "resolve", "x", "", 0); err != nil {
+		t.Fatalf("resolve with zero retention: %v", err)
 	}
 }

@@ -12,8 +12,16 @@ local function timeline(P, id, at, event, detail)
     'at', at, 'event', event, 'detail', detail or '')
 end
 
--- close: mark an incident resolved, free its group for a new incident, keep
--- its keys for the retention period, and wake the engine to send notices.
+-- forget_fp: drop the fingerprint index entry of an alert that stopped
+-- firing in incident id (unless it already points elsewhere).
+local function forget_fp(P, id, fp)
+  local k = P .. 'fp:' .. fp
+  if redis.call('GET', k) == tostring(id) then redis.call('DEL', k) end
+end
+
+-- close: mark an incident resolved, free its group and its alerts'
+-- fingerprints for a new incident, keep its keys for the retention period,
+-- and wake the engine to send notices.
 local function close(P, id, at, by, retention_ms)
   local ik = P .. 'inc:' .. id
   redis.call('HSET', ik, 'status', 'resolved', 'resolved_ms', at, 'resolved_by', by)
@@ -22,9 +30,21 @@ local function close(P, id, at, by, retention_ms)
   if grp and redis.call('GET', P .. grp) == tostring(id) then
     redis.call('DEL', P .. grp)
   end
+  for _, fp in ipairs(redis.call('HKEYS', ik .. ':firing')) do forget_fp(P, id, fp) end
   redis.call('ZREM', P .. 'open', id)
-  for _, suffix in ipairs({'', ':alerts', ':firing', ':timeline', ':notified'}) do
+  for _, suffix in ipairs({'', ':alerts', ':firing', ':timeline', ':notified', ':sends'}) do
     redis.call('PEXPIRE', ik .. suffix, retention_ms)
   end
   redis.call('ZADD', P .. 'timers', at, id)
+  -- Sweep a few of the oldest listed incidents whose retention ran out, so
+  -- the listing index does not grow forever.
+  for _, old in ipairs(redis.call('ZRANGE', P .. 'incidents', 0, 19)) do
+    if redis.call('EXISTS', P .. 'inc:' .. old) == 0 then redis.call('ZREM', P .. 'incidents', old) end
+  end
+end
+
+-- keep_like_incident: a key written after an incident closed expires with it.
+local function keep_like_incident(ik, key)
+  local ttl = redis.call('PTTL', ik)
+  if ttl > 0 then redis.call('PEXPIRE', key, ttl) end
 end

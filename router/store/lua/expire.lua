@@ -13,6 +13,7 @@ for i = 1, #firing, 2 do
   local ends = tonumber(firing[i + 1])
   if ends > 0 and ends <= now then
     redis.call('HDEL', ik .. ':firing', firing[i])
+    forget_fp(P, id, firing[i])
     timeline(P, id, now, 'alert_expired', firing[i])
     expired = expired + 1
   end

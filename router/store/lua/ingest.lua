@@ -1,19 +1,26 @@
 -- ingest: dedup + group + incident upsert + timer for ONE alert.
 -- KEYS[1] = group key (points at the open incident of this group)
+-- KEYS[2] = fingerprint key (points at the open incident the alert fires in)
 -- ARGV: 1 prefix, 2 now_ms (0 = Redis TIME), 3 fingerprint, 4 alert json,
 --       5 resolved (0/1), 6 ends_ms (0 = none), 7 service, 8 escalation,
 --       9 group key suffix, 10 group labels json, 11 title, 12 summary,
 --       13 source url, 14 retention_ms, 15 alert name for the timeline
 -- Returns {incident id, outcome}.
+--
+-- An alert is found by its fingerprint first, its group second: a config
+-- reload that changes grouping or routing must neither page again for an
+-- alert already firing nor strand its incident when it resolves.
 local P = ARGV[1]
 local now = now_ms(ARGV[2])
 local fp, doc, resolved, ends = ARGV[3], ARGV[4], ARGV[5] == '1', tonumber(ARGV[6])
-local id = redis.call('GET', KEYS[1])
+local fpkey = KEYS[2]
 
 if resolved then
+  local id = redis.call('GET', fpkey) or redis.call('GET', KEYS[1])
   if not id then return {0, 'ignored'} end
   local ik = P .. 'inc:' .. id
   if redis.call('HDEL', ik .. ':firing', fp) == 0 then return {tonumber(id), 'ignored'} end
+  forget_fp(P, id, fp)
   redis.call('HSET', ik .. ':alerts', fp, doc)
   timeline(P, id, now, 'alert_resolved', ARGV[15])
   if redis.call('HLEN', ik .. ':firing') == 0 then
@@ -24,6 +31,22 @@ if resolved then
   return {tonumber(id), 'alert_resolved'}
 end
 
+local function refresh(id)
+  -- Re-sent firing alert: refresh its end, never page again.
+  local ik = P .. 'inc:' .. id
+  redis.call('HSET', ik .. ':firing', fp, ends)
+  redis.call('HSET', ik .. ':alerts', fp, doc)
+  if ends > 0 then redis.call('ZADD', P .. 'timers', 'LT', ends, id) end
+  return {tonumber(id), 'deduplicated'}
+end
+
+local fid = redis.call('GET', fpkey)
+if fid and redis.call('HEXISTS', P .. 'inc:' .. fid .. ':firing', fp) == 1
+   and redis.call('HGET', P .. 'inc:' .. fid, 'status') ~= 'resolved' then
+  return refresh(fid)
+end
+
+local id = redis.call('GET', KEYS[1])
 local outcome = 'grouped'
 if not id then
   id = redis.call('INCR', P .. 'seq')
@@ -40,17 +63,11 @@ if not id then
   outcome = 'triggered'
 end
 local ik = P .. 'inc:' .. id
-
-if redis.call('HEXISTS', ik .. ':firing', fp) == 1 then
-  -- Re-sent firing alert: refresh its end, never page again.
-  redis.call('HSET', ik .. ':firing', fp, ends)
-  redis.call('HSET', ik .. ':alerts', fp, doc)
-  if ends > 0 then redis.call('ZADD', P .. 'timers', 'LT', ends, id) end
-  return {tonumber(id), 'deduplicated'}
-end
+if redis.call('HEXISTS', ik .. ':firing', fp) == 1 then return refresh(id) end
 
 redis.call('HSET', ik .. ':firing', fp, ends)
 redis.call('HSET', ik .. ':alerts', fp, doc)
+redis.call('SET', fpkey, id)
 redis.call('HINCRBY', ik, 'alerts_total', 1)
 if outcome ~= 'triggered' then timeline(P, id, now, 'alert_firing', ARGV[15]) end
 if ends > 0 then redis.call('ZADD', P .. 'timers', 'LT', ends, id) end

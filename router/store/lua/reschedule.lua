@@ -1,12 +1,25 @@
 -- reschedule: after processing, set the next wake-up — unless someone moved
--- the timer since our claim (an ack, a new alert); then theirs stands.
+-- the timer since our claim (an ack, a new alert); then theirs stands. The
+-- earliest endsAt of the incident's firing alerts is read here, not taken
+-- from the caller, so an alert that joined while the caller worked still
+-- expires on time.
 -- ARGV: 1 prefix, 2 id, 3 lease score we set, 4 next due ms (0 = none)
 local P = ARGV[1]
-local score = redis.call('ZSCORE', P .. 'timers', ARGV[2])
+local id = ARGV[2]
+local score = redis.call('ZSCORE', P .. 'timers', id)
 if not score or tonumber(score) ~= tonumber(ARGV[3]) then return 0 end
-if tonumber(ARGV[4]) == 0 then
-  redis.call('ZREM', P .. 'timers', ARGV[2])
+local next = tonumber(ARGV[4])
+local ik = P .. 'inc:' .. id
+if redis.call('HGET', ik, 'status') ~= 'resolved' then
+  local firing = redis.call('HVALS', ik .. ':firing')
+  for _, v in ipairs(firing) do
+    local ends = tonumber(v)
+    if ends > 0 and (next == 0 or ends < next) then next = ends end
+  end
+end
+if next == 0 then
+  redis.call('ZREM', P .. 'timers', id)
 else
-  redis.call('ZADD', P .. 'timers', ARGV[4], ARGV[2])
+  redis.call('ZADD', P .. 'timers', next, id)
 end
 return 1
