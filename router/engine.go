@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/pagerd/pagerd/pagers"
 	"github.com/pagerd/pagerd/policies"
@@ -36,6 +40,15 @@ type Engine struct {
 	Batch int           // timers claimed per poll (default 50)
 	// NoticeEvery is how often to look for due shift notices (default 30s).
 	NoticeEvery time.Duration
+	// Parallel bounds how many incidents, and how many pages of one
+	// incident, are worked on at once (default 8).
+	Parallel int
+	// SendTimeout bounds one page across all its retries and channels
+	// (default half the Lease, so a send never outlives its claim).
+	SendTimeout time.Duration
+	// StatusPoll is how often a send in flight checks whether the incident
+	// was handled meanwhile (default 1s).
+	StatusPoll time.Duration
 
 	once sync.Once
 	wake chan struct{}
@@ -54,6 +67,15 @@ func (e *Engine) defaults() {
 		}
 		if e.NoticeEvery == 0 {
 			e.NoticeEvery = 30 * time.Second
+		}
+		if e.Parallel == 0 {
+			e.Parallel = 8
+		}
+		if e.SendTimeout == 0 || e.SendTimeout > e.Lease/2 {
+			e.SendTimeout = e.Lease / 2
+		}
+		if e.StatusPoll == 0 {
+			e.StatusPoll = time.Second
 		}
 		e.wake = make(chan struct{}, 1)
 	})
@@ -113,33 +135,38 @@ func (e *Engine) runShiftNotices(ctx context.Context) {
 	}
 }
 
-// Tick claims the due incident timers and processes them; it returns how
-// many it claimed.
+// Tick claims the due incident timers and processes them, several at a
+// time; it returns how many it claimed. Only a failure to claim is an
+// error: an incident that fails keeps its lease, and its timer comes due
+// again when the lease lapses, here or on another replica.
 func (e *Engine) Tick(ctx context.Context) (int, error) {
 	e.defaults()
 	now, claims, err := e.Store.ClaimDue(ctx, e.Lease, e.Batch)
 	if err != nil {
 		return 0, err
 	}
-	var errs []error
+	var g errgroup.Group
+	g.SetLimit(e.Parallel)
 	for _, c := range claims {
-		next, err := e.process(ctx, c.IncidentID, now)
-		if err != nil {
-			// Leave the lease in place: the timer comes due again when it
-			// lapses, and this or another replica retries the step.
-			errs = append(errs, fmt.Errorf("incident %d: %w", c.IncidentID, err))
-			continue
-		}
-		if err := e.Store.Reschedule(ctx, c, next); err != nil {
-			errs = append(errs, err)
-		}
+		g.Go(func() error {
+			next, err := e.process(ctx, c.IncidentID, now)
+			if err == nil {
+				err = e.Store.Reschedule(ctx, c, next)
+			}
+			if err != nil && ctx.Err() == nil {
+				e.Log.Error("incident step failed; retrying when its lease lapses", "incident", c.IncidentID, "err", err)
+			}
+			return nil
+		})
 	}
-	return len(claims), errors.Join(errs...)
+	_ = g.Wait()
+	return len(claims), nil
 }
 
 // process does what is due for one incident at now and returns when it
 // next needs attention (zero: never, unless something changes).
 func (e *Engine) process(ctx context.Context, id int64, now time.Time) (time.Time, error) {
+	e.defaults()
 	inc, err := e.Store.Incident(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return time.Time{}, nil
@@ -244,8 +271,16 @@ func stepUsers(cfg *policies.Config, step policies.EscalationStep, at time.Time)
 	return users
 }
 
+// delivery is one personal notification that is due.
+type delivery struct {
+	key  string
+	user *policies.User
+	via  string
+}
+
 // escalate sends every personal notification that is due in the current
-// run and returns when the next one (or the next step) is due.
+// run, several at a time, and returns when the next one (or the next step)
+// is due.
 func (e *Engine) escalate(ctx context.Context, cfg *policies.Config, inc *store.Incident, now time.Time) (time.Time, error) {
 	pol := cfg.Escalation(inc.Escalation)
 	if pol == nil || len(pol.Steps) == 0 {
@@ -255,11 +290,20 @@ func (e *Engine) escalate(ctx context.Context, cfg *policies.Config, inc *store.
 		}
 		return time.Time{}, nil
 	}
+	done, err := e.Store.SendsDone(ctx, inc.ID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	stepIDs := stepIdentities(pol)
 	reached, next := plan(cfg, pol, inc.RunAt, now)
+	var due []delivery
 	for _, st := range reached {
+		// Keys name steps and rules by what they are, not where they stand,
+		// so editing a policy mid-incident does not page again for steps
+		// that already ran.
+		stepKey := fmt.Sprintf("%d:%d:%d:%s", inc.ID, inc.Run, st.round, stepIDs[st.index])
 		if len(st.users) == 0 {
-			key := fmt.Sprintf("%d:%d:%d:%d:empty", inc.ID, inc.Run, st.round, st.index)
-			if ok, err := e.Store.Once(ctx, key, cfg.Settings.ResolvedRetention); err == nil && ok {
+			if ok, err := e.Store.Once(ctx, stepKey+":empty", cfg.Settings.ResolvedRetention+30*24*time.Hour); err == nil && ok {
 				_ = e.Store.Append(ctx, inc.ID, "step_empty",
 					fmt.Sprintf("step %d reaches nobody at %s; escalating to the next step", st.index+1, st.start.Format(time.RFC3339)))
 			}
@@ -269,25 +313,65 @@ func (e *Engine) escalate(ctx context.Context, cfg *policies.Config, inc *store.
 			if user == nil {
 				continue
 			}
-			for ri, rule := range rulesOf(user) {
+			for _, rule := range rulesOf(user) {
 				at := st.start.Add(rule.After)
 				if at.After(now) {
 					next = earliest(next, at)
 					continue
 				}
-				key := fmt.Sprintf("%d:%d:%d:%d:%s:%d:%s", inc.ID, inc.Run, st.round, st.index, name, ri, rule.Via)
-				retry, stale, err := e.deliver(ctx, cfg, inc, key, user, rule.Via, now)
-				if err != nil {
-					return time.Time{}, err
+				key := fmt.Sprintf("%s:%s:%s@%s", stepKey, name, rule.Via, rule.After)
+				if !done[key] {
+					due = append(due, delivery{key: key, user: user, via: rule.Via})
 				}
-				if stale {
-					return now, nil // acknowledged or resolved meanwhile: look again
-				}
-				next = earliest(next, retry)
 			}
 		}
 	}
+
+	var (
+		mu    sync.Mutex
+		stale bool
+		g     errgroup.Group
+	)
+	g.SetLimit(e.Parallel)
+	for _, d := range due {
+		g.Go(func() error {
+			retry, isStale, err := e.deliver(ctx, inc, d, now)
+			mu.Lock()
+			defer mu.Unlock()
+			stale = stale || isStale
+			next = earliest(next, retry)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return time.Time{}, err
+	}
+	if stale {
+		return now, nil // acknowledged or resolved meanwhile: look again
+	}
 	return next, nil
+}
+
+// stepIdentities names each step of a policy by its content (delay and
+// targets); identical steps are told apart by their occurrence.
+func stepIdentities(pol *policies.Escalation) []string {
+	ids := make([]string, len(pol.Steps))
+	seen := map[string]int{}
+	for i, step := range pol.Steps {
+		h := fnv.New32a()
+		fmt.Fprint(h, step.After)
+		for _, t := range step.Targets {
+			fmt.Fprint(h, "|", t.String())
+		}
+		id := fmt.Sprintf("%08x", h.Sum32())
+		if n := seen[id]; n > 0 {
+			ids[i] = fmt.Sprintf("%s.%d", id, n)
+		} else {
+			ids[i] = id
+		}
+		seen[id]++
+	}
+	return ids
 }
 
 // rulesOf returns a user's notification rules, or the obvious one when
@@ -310,8 +394,12 @@ func rulesOf(u *policies.User) []policies.NotifyRule {
 // configured — through the user's other channels, console last. It returns
 // when to look again if another replica holds the send, and stale when the
 // incident is no longer in the state that wanted this page.
-func (e *Engine) deliver(ctx context.Context, cfg *policies.Config, inc *store.Incident, key string, user *policies.User, via string, now time.Time) (retry time.Time, stale bool, err error) {
-	state, left, err := e.Store.ClaimSend(ctx, inc.ID, store.StatusTriggered, inc.Run, key, e.Lease, e.Owner)
+//
+// The send is bounded by SendTimeout, shorter than the claim's lease, so a
+// slow provider cannot outlive the claim and be sent again by another
+// replica; and it is cancelled as soon as someone acknowledges.
+func (e *Engine) deliver(ctx context.Context, inc *store.Incident, d delivery, now time.Time) (retry time.Time, stale bool, err error) {
+	state, left, err := e.Store.ClaimSend(ctx, inc.ID, store.StatusTriggered, inc.Run, d.key, e.Lease, e.Owner)
 	if err != nil {
 		return time.Time{}, false, err
 	}
@@ -324,28 +412,60 @@ func (e *Engine) deliver(ctx context.Context, cfg *policies.Config, inc *store.I
 		return time.Time{}, true, nil
 	}
 	n := pagers.Notification{
-		Key: key, Kind: pagers.KindPage, User: user.Name,
+		Key: d.key, Kind: pagers.KindPage, User: d.user.Name,
 		Incident:     e.summary(inc),
-		AckURL:       e.Link(inc.ID, "ack", user.Name),
+		AckURL:       e.Link(inc.ID, "ack", d.user.Name),
 		AckReply:     "ack " + strconv.FormatInt(inc.ID, 10),
 		ResolveReply: "resolve " + strconv.FormatInt(inc.ID, 10),
 	}
-	receipt, channel, address, failures := e.send(ctx, n, user, via)
+	sendCtx, cancel := context.WithTimeout(ctx, e.SendTimeout)
+	defer cancel()
+	stopped := e.cancelWhenHandled(sendCtx, cancel, inc)
+	receipt, channel, address, failures := e.send(sendCtx, n, d.user, d.via)
 	if channel == "" {
-		detail := fmt.Sprintf("could not reach %s: %s", user.Name, strings.Join(failures, "; "))
-		e.Log.Error("page failed on every channel", "incident", inc.ID, "user", user.Name, "failures", failures)
-		return time.Time{}, false, e.Store.FinishSend(ctx, inc.ID, key, "failed", cfg.Settings.ResolvedRetention, "notify_failed", detail, "")
+		detail := fmt.Sprintf("could not reach %s: %s", d.user.Name, strings.Join(failures, "; "))
+		if stopped.Load() {
+			detail = fmt.Sprintf("stopped paging %s: the incident was handled meanwhile", d.user.Name)
+		} else {
+			e.Log.Error("page failed on every channel", "incident", inc.ID, "user", d.user.Name, "failures", failures)
+		}
+		return time.Time{}, stopped.Load(), e.Store.FinishSend(ctx, inc.ID, d.key, "failed", "notify_failed", detail, "")
 	}
-	detail := fmt.Sprintf("paged %s via %s", user.Name, channel)
+	detail := fmt.Sprintf("paged %s via %s", d.user.Name, channel)
 	if receipt.ProviderID != "" {
 		detail += " (" + receipt.ProviderID + ")"
 	}
 	if len(failures) > 0 {
 		detail += " after " + strings.Join(failures, "; ")
 	}
-	e.Log.Info("paged", "incident", inc.ID, "user", user.Name, "channel", channel, "provider_id", receipt.ProviderID)
-	return time.Time{}, false, e.Store.FinishSend(ctx, inc.ID, key, channel+":"+receipt.ProviderID,
-		cfg.Settings.ResolvedRetention, "notified", detail, user.Name+"|"+channel+"|"+address)
+	e.Log.Info("paged", "incident", inc.ID, "user", d.user.Name, "channel", channel, "provider_id", receipt.ProviderID)
+	return time.Time{}, false, e.Store.FinishSend(ctx, inc.ID, d.key, channel+":"+receipt.ProviderID,
+		"notified", detail, d.user.Name+"|"+channel+"|"+address)
+}
+
+// cancelWhenHandled watches the incident while a page is being sent and
+// cancels the send when it is acknowledged, resolved or re-run: retries and
+// fallback channels must not ring someone whose page was already answered.
+func (e *Engine) cancelWhenHandled(ctx context.Context, cancel context.CancelFunc, inc *store.Incident) *atomic.Bool {
+	var stopped atomic.Bool
+	go func() {
+		ticker := time.NewTicker(e.StatusPoll)
+		defer ticker.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-ticker.C:
+			}
+			status, run, err := e.Store.Status(ctx, inc.ID)
+			if err == nil && (status != store.StatusTriggered || run != inc.Run) {
+				stopped.Store(true)
+				cancel()
+				return
+			}
+		}
+	}()
+	return &stopped
 }
 
 // send tries via, then the user's other channels. It returns the channel
@@ -354,6 +474,10 @@ func (e *Engine) send(ctx context.Context, n pagers.Notification, user *policies
 	var failures []string
 	available := e.Pagers()
 	for _, ch := range channelOrder(via) {
+		if ctx.Err() != nil {
+			failures = append(failures, "stopped: "+context.Cause(ctx).Error())
+			break
+		}
 		pager, ok := available[ch]
 		address := addressOf(user, ch)
 		if !ok || address == "" {
@@ -411,7 +535,6 @@ func (e *Engine) notifyFYI(ctx context.Context, inc *store.Incident, kind pagers
 	if err != nil {
 		return err
 	}
-	cfg := e.Config()
 	available := e.Pagers()
 	status, run := store.StatusResolved, -1
 	if kind == pagers.KindAcknowledged {
@@ -448,7 +571,7 @@ func (e *Engine) notifyFYI(ctx context.Context, inc *store.Incident, kind pagers
 		if _, err := pager.Send(ctx, n); err != nil {
 			result, event, detail = "failed", "notify_failed", fmt.Sprintf("%s notice to %s via %s failed: %v", kind, name, channel, err)
 		}
-		if err := e.Store.FinishSend(ctx, inc.ID, key, result, cfg.Settings.ResolvedRetention, event, detail, ""); err != nil {
+		if err := e.Store.FinishSend(ctx, inc.ID, key, result, event, detail, ""); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,200 @@
+package router
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pagerd/pagerd/internal/testenv"
+	"github.com/pagerd/pagerd/pagers"
+	"github.com/pagerd/pagerd/policies"
+	"github.com/pagerd/pagerd/router/store"
+)
+
+// pageRecorder is a Pager that remembers what it sent.
+type pageRecorder struct {
+	mu   sync.Mutex
+	sent []pagers.Notification
+}
+
+func (r *pageRecorder) Send(_ context.Context, n pagers.Notification) (pagers.Receipt, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sent = append(r.sent, n)
+	return pagers.Receipt{ProviderID: "r"}, nil
+}
+
+func (r *pageRecorder) pagesTo(user string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, s := range r.sent {
+		if s.User == user && s.Kind == pagers.KindPage {
+			n++
+		}
+	}
+	return n
+}
+
+// blocking is a Pager whose sends hang until their context ends.
+type blocking struct{ entered atomic.Int32 }
+
+func (b *blocking) Send(ctx context.Context, _ pagers.Notification) (pagers.Receipt, error) {
+	b.entered.Add(1)
+	<-ctx.Done()
+	return pagers.Receipt{}, ctx.Err()
+}
+
+type engineWorld struct {
+	store *store.Store
+	cfg   *policies.Config
+	clock *clockForTest
+	eng   *Engine
+	rt    *Router
+}
+
+type clockForTest struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clockForTest) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clockForTest) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+func newEngineWorld(t *testing.T, sms pagers.Pager, email pagers.Pager) *engineWorld {
+	t.Helper()
+	clk := &clockForTest{t: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)}
+	st := store.New(testenv.StartRedis(t).Client(t), "engine")
+	st.Clock = clk.Now
+	if err := st.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	w := &engineWorld{store: st, clock: clk}
+	w.cfg = &policies.Config{
+		Settings: policies.Settings{ResolvedRetention: time.Hour},
+		Users: map[string]*policies.User{
+			"alice": {Name: "alice", Phone: "+15550001", Email: "alice@example.com", Rules: []policies.NotifyRule{{Via: "sms"}}},
+			"bob":   {Name: "bob", Phone: "+15550002", Rules: []policies.NotifyRule{{Via: "sms"}}},
+			"carol": {Name: "carol", Phone: "+15550003", Rules: []policies.NotifyRule{{Via: "sms"}}},
+		},
+		Escalations: map[string]*policies.Escalation{"ops": {Name: "ops", Steps: []policies.EscalationStep{
+			{Targets: []policies.Target{{Kind: "user", Name: "alice"}}},
+			{After: 10 * time.Minute, Targets: []policies.Target{{Kind: "user", Name: "bob"}}},
+		}}},
+		Services: []*policies.Service{{Name: "svc", Escalation: "ops"}},
+	}
+	var mu sync.Mutex
+	current := func() *policies.Config { mu.Lock(); defer mu.Unlock(); return w.cfg }
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	w.eng = &Engine{
+		Store: st, Config: current, Log: log, Owner: "test",
+		Pagers: func() map[string]pagers.Pager {
+			return map[string]pagers.Pager{"sms": sms, "email": email, "console": &pageRecorder{}}
+		},
+		Link:       func(id int64, action, user string) string { return "http://x/v1/ack/tok" },
+		StatusPoll: 10 * time.Millisecond,
+	}
+	w.rt = &Router{Store: st, Config: current, Log: log}
+	return w
+}
+
+func (w *engineWorld) fire(t *testing.T) {
+	t.Helper()
+	alert := json.RawMessage(`{}`)
+	_ = alert
+	if _, err := w.store.Ingest(context.Background(), []store.AlertWrite{{
+		Fingerprint: "fp1", Doc: json.RawMessage(`{}`), Service: "svc", Escalation: "ops",
+		GroupID: "svc:g", GroupLabels: map[string]string{}, Title: "Down", Retention: time.Hour,
+	}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// due processes incident 1 at the store's clock, as a wake-up would.
+func (w *engineWorld) due(t *testing.T) {
+	t.Helper()
+	if _, err := w.eng.process(context.Background(), 1, w.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestEditingThePolicyMidIncidentDoesNotPageAgain(t *testing.T) {
+	sms := &pageRecorder{}
+	w := newEngineWorld(t, sms, &pageRecorder{})
+	w.fire(t)
+	w.due(t)
+	w.clock.Advance(11 * time.Minute)
+	w.due(t)
+	if sms.pagesTo("alice") != 1 || sms.pagesTo("bob") != 1 {
+		t.Fatalf("before the edit: alice %d, bob %d pages; want 1 each", sms.pagesTo("alice"), sms.pagesTo("bob"))
+	}
+	// A reload puts carol first; the old steps keep their content.
+	pol := w.cfg.Escalations["ops"]
+	pol.Steps = append([]policies.EscalationStep{{Targets: []policies.Target{{Kind: "user", Name: "carol"}}}}, pol.Steps...)
+	w.due(t)
+	if sms.pagesTo("alice") != 1 || sms.pagesTo("bob") != 1 || sms.pagesTo("carol") != 1 {
+		t.Errorf("after the edit: alice %d, bob %d, carol %d pages; want 1 each", sms.pagesTo("alice"), sms.pagesTo("bob"), sms.pagesTo("carol"))
+	}
+}
+
+func TestAckStopsASendInFlight(t *testing.T) {
+	sms, email := &blocking{}, &pageRecorder{}
+	w := newEngineWorld(t, sms, email)
+	w.fire(t)
+	done := make(chan error, 1)
+	go func() { _, err := w.eng.process(context.Background(), 1, w.clock.Now()); done <- err }()
+	deadline := time.Now().Add(5 * time.Second)
+	for sms.entered.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the SMS send never started")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, _, err := w.rt.Act(context.Background(), 1, "ack", "alice", "link"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the send in flight was not stopped by the ack")
+	}
+	if n := email.pagesTo("alice"); n != 0 {
+		t.Errorf("alice was emailed %d times after she acknowledged", n)
+	}
+	tl, _ := w.store.Timeline(context.Background(), 1)
+	var facts []string
+	for _, e := range tl {
+		facts = append(facts, e.Event+": "+e.Detail)
+	}
+	if !strings.Contains(strings.Join(facts, "\n"), "stopped paging alice") {
+		t.Errorf("timeline lacks the stopped page:\n%s", strings.Join(facts, "\n"))
+	}
+}
+
+func TestSendTimeoutBoundsASlowProvider(t *testing.T) {
+	sms, email := &blocking{}, &pageRecorder{}
+	w := newEngineWorld(t, sms, email)
+	w.eng.Lease = 400 * time.Millisecond // SendTimeout defaults to half of it
+	w.fire(t)
+	start := time.Now()
+	w.due(t)
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("a hanging provider held the step for %s", took)
+	}
+	if email.pagesTo("alice") != 0 {
+		t.Errorf("after the timeout the fallback ran outside the send's time bound")
+	}
+	done, _ := w.store.SendsDone(context.Background(), 1)
+	if len(done) != 1 {
+		t.Errorf("the timed-out page was not recorded as done: %v", done)
+	}
+}
