@@ -30,6 +30,16 @@ const gapHorizon = 4 * 7 * 24 * time.Hour
 // minRepeatAfter keeps a repeating escalation from paging in a tight loop.
 const minRepeatAfter = time.Minute
 
+// Lower bounds of the pagerd block's durations. resolved_retention becomes
+// Redis PX/PEXPIRE milliseconds: Redis refuses 0, and a retention shorter
+// than an alert's repeat interval would let the same alert page again.
+const (
+	minLinkTTL           = time.Minute
+	minAckTimeout        = time.Minute
+	minResolvedRetention = time.Minute
+	minResolveTimeout    = time.Second
+)
+
 var (
 	e164        = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
 	channels    = []string{"sms", "voice", "email", "console"}
@@ -87,13 +97,23 @@ func (l *loader) settings(b *pagerdBlock) Settings {
 			s.LinkSecret = []byte(sec.Value)
 		}
 	}
-	var ttlOK bool
-	s.LinkTTL, ttlOK = l.duration(b.LinkTTL, b.LinkTTLRange, "link_ttl", s.LinkTTL)
-	s.AckTimeout, _ = l.duration(b.AckTimeout, b.AckTimeoutRange, "ack_timeout", 0)
-	s.ResolvedRetention, _ = l.duration(b.ResolvedRetention, b.ResolvedRetentionRange, "resolved_retention", s.ResolvedRetention)
-	s.ResolveTimeout, _ = l.duration(b.ResolveTimeout, b.ResolveTimeoutRange, "resolve_timeout", s.ResolveTimeout)
-	if ttlOK && s.LinkTTL == 0 {
-		l.errorf(b.LinkTTLRange, "Invalid duration", "link_ttl must be more than 0: a link that expires at once is useless.")
+	var ok bool
+	if s.LinkTTL, ok = l.duration(b.LinkTTL, b.LinkTTLRange, "link_ttl", s.LinkTTL); ok && s.LinkTTL < minLinkTTL {
+		l.errorf(b.LinkTTLRange, "Invalid duration",
+			"link_ttl = %q is shorter than 1m: a link must outlive the page that carries it.", b.LinkTTL)
+	}
+	// ack_timeout = "0s" is the same as leaving it out: never page again.
+	if s.AckTimeout, ok = l.duration(b.AckTimeout, b.AckTimeoutRange, "ack_timeout", 0); ok && s.AckTimeout > 0 && s.AckTimeout < minAckTimeout {
+		l.errorf(b.AckTimeoutRange, "Invalid duration",
+			`ack_timeout = %q is shorter than 1m: an acknowledged incident must not be paged again in a tight loop (leave it out, or set "0s", for never).`, b.AckTimeout)
+	}
+	if s.ResolvedRetention, ok = l.duration(b.ResolvedRetention, b.ResolvedRetentionRange, "resolved_retention", s.ResolvedRetention); ok && s.ResolvedRetention < minResolvedRetention {
+		l.errorf(b.ResolvedRetentionRange, "Invalid duration",
+			"resolved_retention = %q is shorter than 1m: a resolved incident must be kept long enough that a late or repeated alert does not page again.", b.ResolvedRetention)
+	}
+	if s.ResolveTimeout, ok = l.duration(b.ResolveTimeout, b.ResolveTimeoutRange, "resolve_timeout", s.ResolveTimeout); ok && s.ResolveTimeout < minResolveTimeout {
+		l.errorf(b.ResolveTimeoutRange, "Invalid duration",
+			"resolve_timeout = %q is shorter than 1s: an API alert without endsAt would resolve as it arrives.", b.ResolveTimeout)
 	}
 	return s
 }

@@ -119,18 +119,29 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 		return nil, fmt.Errorf("redis at %s: %w", redactURL(opts.RedisURL), err)
 	}
 
-	secret := cfg.Settings.LinkSecret
-	if len(secret) == 0 {
-		if secret, err = a.Store.LinkSecret(ctx); err != nil {
-			return nil, err
-		}
+	// The key kept in Redis is fetched once, always: a reload that removes
+	// link_secret falls back to it without touching Redis again.
+	stored, err := a.Store.LinkSecret(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(cfg.Settings.LinkSecret) == 0 {
 		a.log.Info("no link_secret configured: ack links are signed with a key kept in Redis")
 	}
 	now := time.Now
 	if opts.Clock != nil {
 		now = opts.Clock
 	}
-	links := acklink.Signer{Key: secret, Now: now}
+	// links follows the current config, so a reload that rotates
+	// link_secret signs and verifies with the new key at once.
+	signer := func(c *policies.Config) acklink.Signer {
+		key := c.Settings.LinkSecret
+		if len(key) == 0 {
+			key = stored
+		}
+		return acklink.Signer{Key: key, Now: now}
+	}
+	links := func() acklink.Signer { return signer(holder.Current()) }
 
 	a.buildPagers(cfg)
 	a.Engine = &router.Engine{
@@ -139,7 +150,7 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 		Pagers: func() map[string]pagers.Pager { return *a.pagers.Load() },
 		Link: func(id int64, action, user string) string {
 			c := holder.Current()
-			tok := links.Sign(acklink.Claims{IncidentID: id, Action: action, User: user, Expires: now().Add(c.Settings.LinkTTL)})
+			tok := signer(c).Sign(acklink.Claims{IncidentID: id, Action: action, User: user, Expires: now().Add(c.Settings.LinkTTL)})
 			return strings.TrimRight(c.Settings.PublicURL, "/") + "/v1/ack/" + tok
 		},
 		Log:         a.log.With("component", "engine"),
@@ -261,7 +272,11 @@ func (a *App) Reload() error {
 		a.log.Error("config reload failed; keeping the running config", "err", err)
 		return err
 	}
-	a.buildPagers(a.Holder.Current())
+	cfg := a.Holder.Current()
+	a.buildPagers(cfg)
+	if len(cfg.Settings.LinkSecret) == 0 {
+		a.log.Info("no link_secret configured: ack links are signed with the key kept in Redis")
+	}
 	a.log.Info("config reloaded", "dir", a.opts.ConfigDir)
 	return nil
 }

@@ -21,6 +21,8 @@ import (
 	"github.com/pagerd/pagerd/internal/app"
 	"github.com/pagerd/pagerd/internal/testenv"
 	"github.com/pagerd/pagerd/internal/twiliofake"
+	"github.com/pagerd/pagerd/router/acklink"
+	"github.com/pagerd/pagerd/router/httpapi"
 )
 
 const (
@@ -641,6 +643,18 @@ schedule "primary" {
 	if uid.FindString(r.body) == "" || uid.FindString(r.body) != uid.FindString(again.body) {
 		t.Error("calendar UIDs are not stable across fetches")
 	}
+	// An hour later the window has moved, but the first event is the same
+	// shift: it must keep its start and so its UID, or calendar clients
+	// replace it on every refresh.
+	w.clock.Advance(time.Hour)
+	later := get(t, feed)
+	dtstart := regexp.MustCompile(`DTSTART[^\r]*`)
+	if first, next := uid.FindString(r.body), uid.FindString(later.body); first == "" || first != next {
+		t.Errorf("first event's UID changed an hour later: %q then %q", first, next)
+	}
+	if first, next := dtstart.FindString(r.body), dtstart.FindString(later.body); first != next {
+		t.Errorf("first event's start changed an hour later: %q then %q", first, next)
+	}
 	// The default window is 7 days back and 90 ahead of a daily rotation.
 	if n := strings.Count(r.body, "BEGIN:VEVENT"); n < 95 || n > 100 {
 		t.Errorf("default feed has %d events, want ~97 daily shifts", n)
@@ -657,5 +671,85 @@ schedule "primary" {
 		if r := get(t, bad); r.code != http.StatusForbidden {
 			t.Errorf("GET %s = %d, want 403", bad, r.code)
 		}
+	}
+}
+
+// A reload that rotates link_secret takes effect at once: links and feed
+// tokens signed with the old key stop working, and pages sent after the
+// reload carry links signed with the new one.
+func TestReloadRotatesLinkSecret(t *testing.T) {
+	keyA := []byte("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+	keyB := []byte("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb")
+	w := newWorld(t, "0s")
+	cfg := fmt.Sprintf(configTemplate, w.port, "0s", w.smtp.Port) + `
+schedule "primary" {
+  timezone = "UTC"
+  rotation "daily" {
+    users = ["alice", "bob"]
+    every = "1d"
+    start = "2026-11-01 09:00"
+  }
+}
+`
+	w.writeConfig(strings.Replace(cfg, "pagerd {", "pagerd {\n  link_secret = file(\"link.key\")", 1))
+	writeKey := func(k []byte) {
+		if err := os.WriteFile(filepath.Join(w.dir, "link.key"), k, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeKey(keyA)
+	a := w.start("r1", w.port)
+	base := "http://" + a.Addr()
+	feed := func(key []byte) string {
+		return base + "/v1/schedules/primary.ics?token=" + acklink.Signer{Key: key}.FeedToken(httpapi.FeedName("schedule", "primary"))
+	}
+	if r := get(t, feed(keyA)); r.code != http.StatusOK {
+		t.Fatalf("feed with key A before reload = %d, want 200", r.code)
+	}
+
+	post(t, base+"/v1/webhooks/alertmanager", amToken, "application/json", fixture(t, "alertmanager-0.25-webhook-firing.json"))
+	oldLink := ackLinkRE.FindString(w.smtp.WaitMessages(t, 1, 10*time.Second)[0].Text)
+	if oldLink == "" {
+		t.Fatal("no ack link in the first page")
+	}
+
+	writeKey(keyB)
+	if err := a.Reload(); err != nil {
+		t.Fatalf("reload: %v", err)
+	}
+	if r := post(t, oldLink, "", "", nil); r.code != http.StatusForbidden {
+		t.Errorf("link signed with the old key after reload = %d, want 403", r.code)
+	}
+	if r := get(t, feed(keyA)); r.code != http.StatusForbidden {
+		t.Errorf("feed token of the old key after reload = %d, want 403", r.code)
+	}
+	if r := get(t, feed(keyB)); r.code != http.StatusOK {
+		t.Errorf("feed token of the new key after reload = %d, want 200", r.code)
+	}
+
+	// A page sent after the reload is signed with key B, and its link works.
+	second := bytes.ReplaceAll(fixture(t, "alertmanager-0.25-webhook-firing.json"), []byte("CheckoutDown"), []byte("CheckoutSlow"))
+	if r := post(t, base+"/v1/webhooks/alertmanager", amToken, "application/json", second); !strings.Contains(r.body, `"triggered"`) {
+		t.Fatalf("second alert = %d %s, want a new incident", r.code, r.body)
+	}
+	mails := w.smtp.WaitMessages(t, 2, 10*time.Second)
+	var newLink string
+	for _, m := range mails {
+		if l := ackLinkRE.FindString(m.Text); l != "" && l != oldLink {
+			newLink = l
+		}
+	}
+	if newLink == "" {
+		t.Fatal("no ack link in the page sent after reload")
+	}
+	tok := newLink[strings.LastIndex(newLink, "/")+1:]
+	if _, err := (acklink.Signer{Key: keyB, Now: w.clock.Now}).Verify(tok); err != nil {
+		t.Errorf("link sent after reload does not verify with the new key: %v", err)
+	}
+	if r := post(t, newLink, "", "", nil); r.code != http.StatusOK || !strings.Contains(r.body, "acknowledged") {
+		t.Errorf("link sent after reload = %d %s, want it to acknowledge", r.code, r.body)
+	}
+	if inc := incident(t, base, 2); inc["status"] != "acknowledged" {
+		t.Errorf("incident 2 after its link = %v, want acknowledged", inc["status"])
 	}
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -20,13 +21,20 @@ import (
 func ParseRedisURL(raw string) (*redis.UniversalOptions, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
+		// A *url.Error quotes the whole URL, password and all: keep only
+		// its reason.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return nil, fmt.Errorf("redis URL: %w", err)
 	}
 	if u.Scheme != "redis" && u.Scheme != "rediss" {
 		return nil, fmt.Errorf("redis URL: scheme must be redis:// or rediss://, not %q", u.Scheme)
 	}
 	if u.Host == "" {
-		return nil, fmt.Errorf("redis URL %q names no host", raw)
+		// Never quote raw: it may carry a password.
+		return nil, fmt.Errorf("redis URL names no host, want %s://[user:password@]host:port", u.Scheme)
 	}
 	opts := &redis.UniversalOptions{}
 	for _, addr := range strings.Split(u.Host, ",") {

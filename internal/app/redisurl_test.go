@@ -2,6 +2,7 @@ package app
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -39,6 +40,26 @@ func TestParseRedisURL(t *testing.T) {
 		if !reflect.DeepEqual(got.Addrs, tc.addrs) || got.MasterName != tc.master || got.DB != tc.db ||
 			got.Password != tc.pass || (got.TLSConfig != nil) != tc.tls {
 			t.Errorf("ParseRedisURL(%q) = %+v", tc.in, got)
+		}
+	}
+}
+
+// Errors end up in logs and on the terminal: they must not quote a password.
+func TestParseRedisURLErrorsHidePasswords(t *testing.T) {
+	for _, in := range []string{
+		"redis://:hunter2@/0",
+		"redis://user:hunter2@",
+		"redis://:hunter2@host:6379/%zz",
+		"redis://:hunter2@host:port\x7f",
+		"redis://:hunter2@host:6379/db",
+	} {
+		_, err := ParseRedisURL(in)
+		if err == nil {
+			t.Errorf("ParseRedisURL(%q) succeeded, want an error", in)
+			continue
+		}
+		if strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("ParseRedisURL(%q) error shows the password: %v", in, err)
 		}
 	}
 }

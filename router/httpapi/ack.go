@@ -44,7 +44,7 @@ func (s *Server) renderAck(w http.ResponseWriter, code int, v ackView) {
 
 // verifyLink checks the token; on failure it answers and returns false.
 func (s *Server) verifyLink(w http.ResponseWriter, r *http.Request) (acklink.Claims, bool) {
-	claims, err := s.Links.Verify(r.PathValue("token"))
+	claims, err := s.Links().Verify(r.PathValue("token"))
 	if err == nil {
 		return claims, true
 	}

@@ -43,11 +43,30 @@ func (s *Server) feedWindow(w http.ResponseWriter, r *http.Request) (from, to ti
 	return now.AddDate(0, 0, -past), now.AddDate(0, 0, future), true
 }
 
+// feedLookback is how far before a feed's window shifts are looked for, so
+// that a shift already running at the window's start keeps its true start,
+// and with it its UID: calendar clients would otherwise see the first event
+// replaced on every fetch. A shift that began even earlier (a one-person
+// rotation is one long shift) is still clipped, at from - feedLookback.
+const feedLookback = 35 * 24 * time.Hour
+
+// inWindow keeps the shifts that end after from; the query began
+// feedLookback earlier.
+func inWindow(shifts []schedules.Shift, from time.Time) []schedules.Shift {
+	out := shifts[:0]
+	for _, sh := range shifts {
+		if sh.End.After(from) {
+			out = append(out, sh)
+		}
+	}
+	return out
+}
+
 // FeedName is what a feed token signs, for `pagerd feed-url` and the handlers.
 func FeedName(kind, name string) string { return kind + ":" + name }
 
 func (s *Server) feedAuthorized(w http.ResponseWriter, r *http.Request, feed string) bool {
-	if s.Links.FeedTokenValid(feed, r.URL.Query().Get("token")) {
+	if s.Links().FeedTokenValid(feed, r.URL.Query().Get("token")) {
 		return true
 	}
 	s.fail(w, r, http.StatusForbidden, "missing or wrong feed token", nil)
@@ -72,7 +91,7 @@ func (s *Server) scheduleFeed(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.writeCalendar(w, r, "On call: "+name, sched.Shifts(from, to), s.Now())
+	s.writeCalendar(w, r, "On call: "+name, inWindow(sched.Shifts(from.Add(-feedLookback), to), from), s.Now())
 }
 
 func (s *Server) userFeed(w http.ResponseWriter, r *http.Request) {
@@ -93,7 +112,7 @@ func (s *Server) userFeed(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.writeCalendar(w, r, "On call: "+name, schedules.UserShifts(name, all, from, to), s.Now())
+	s.writeCalendar(w, r, "On call: "+name, inWindow(schedules.UserShifts(name, all, from.Add(-feedLookback), to), from), s.Now())
 }
 
 func (s *Server) writeCalendar(w http.ResponseWriter, r *http.Request, title string, shifts []schedules.Shift, now time.Time) {

@@ -29,10 +29,13 @@ const DefaultMaxBody = 4 << 20
 
 // Server holds what the handlers need. It keeps no state of its own.
 type Server struct {
-	Router  *router.Router
-	Store   *store.Store
-	Config  func() *policies.Config
-	Links   acklink.Signer
+	Router *router.Router
+	Store  *store.Store
+	Config func() *policies.Config
+	// Links returns the signer for ack links and feed tokens under the
+	// current config; it is asked on every request, so a reload that
+	// rotates link_secret takes effect at once.
+	Links   func() acklink.Signer
 	Log     *slog.Logger
 	Now     func() time.Time // decoding defaults (startsAt); default time.Now
 	MaxBody int64
@@ -128,12 +131,22 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, code int, msg stri
 	if code >= 500 {
 		level = slog.LevelError
 	}
-	s.Log.Log(r.Context(), level, "request failed", "method", r.Method, "path", r.URL.Path,
+	s.Log.Log(r.Context(), level, "request failed", "method", r.Method, "path", logPath(r),
 		"status", code, "error", msg, "cause", cause, "request_id", requestID(r))
 	if code == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "5")
 	}
 	writeJSON(w, code, map[string]string{"error": msg, "request_id": requestID(r)})
+}
+
+// logPath is r's path fit for logs: an ack-link token in it, which grants
+// an acknowledgement to whoever holds it, is replaced by "<redacted>".
+func logPath(r *http.Request) string {
+	tok := r.PathValue("token")
+	if tok == "" {
+		return r.URL.Path
+	}
+	return strings.ReplaceAll(r.URL.Path, tok, "<redacted>")
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

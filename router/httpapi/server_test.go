@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"io"
 	"log/slog"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +23,13 @@ import (
 
 func newTestServer(t *testing.T) *httptest.Server {
 	t.Helper()
+	return newTestServerLogging(t, io.Discard, nil)
+}
+
+// newTestServerLogging is newTestServer logging to logw, with edit applied
+// to its config first when not nil.
+func newTestServerLogging(t *testing.T, logw io.Writer, edit func(*policies.Config)) *httptest.Server {
+	t.Helper()
 	cfg := &policies.Config{
 		Settings: policies.Settings{ResolvedRetention: time.Hour, ResolveTimeout: 5 * time.Minute, LinkTTL: time.Hour},
 		Integrations: []*policies.Integration{
@@ -28,13 +37,16 @@ func newTestServer(t *testing.T) *httptest.Server {
 			{Name: "cli", Type: "api", Token: "api-token"},
 		},
 	}
+	if edit != nil {
+		edit(cfg)
+	}
 	current := func() *policies.Config { return cfg }
 	st := store.New(testenv.StartRedis(t).Client(t), "httpapi")
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.NewTextHandler(logw, nil))
 	s := &Server{
 		Router: &router.Router{Store: st, Config: current, Log: log},
 		Store:  st, Config: current, Log: log,
-		Links: acklink.Signer{Key: []byte("0123456789abcdef0123456789abcdef")},
+		Links: func() acklink.Signer { return acklink.Signer{Key: []byte("0123456789abcdef0123456789abcdef")} },
 	}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
@@ -61,6 +73,8 @@ func TestHandlers(t *testing.T) {
 	}{
 		{name: "webhook with the token as basic-auth password", method: "POST", path: "/v1/webhooks/alertmanager", body: fixture(t),
 			header: map[string]string{"Content-Type": "application/json; charset=utf-8"}, basic: [2]string{"alertmanager", "am-token"}, want: 200, mention: "triggered"},
+		{name: "API v2 with no alerts, like Alertmanager", method: "POST", path: "/api/v2/alerts", body: "[]",
+			header: map[string]string{"Authorization": "Bearer am-token", "Content-Type": "application/json"}, want: 200, mention: `"alerts": []`},
 		{name: "incident id must be a number", method: "GET", path: "/v1/incidents/abc",
 			header: map[string]string{"Authorization": "Bearer api-token"}, want: 400, mention: "positive number"},
 		{name: "unknown incident", method: "GET", path: "/v1/incidents/999",
@@ -96,6 +110,57 @@ func TestHandlers(t *testing.T) {
 			t.Errorf("%s: no X-Request-Id", tc.name)
 		}
 	}
+}
+
+// An ack-link token in a request path grants an acknowledgement: logs must
+// never show it, whatever fails.
+func TestLogsRedactLinkTokens(t *testing.T) {
+	var logs syncBuffer
+	srv := newTestServerLogging(t, &logs, func(c *policies.Config) {
+		c.Settings.PublicURL = "https://pagerd.example"
+		c.Twilio = &policies.Twilio{AccountSID: "AC1", AuthToken: "twilio-auth", From: "+15550000000"}
+	})
+	const token = "c2VjcmV0LXRva2VuLXRoYXQtbXVzdC1ub3QtbGVhaw"
+	for _, req := range []struct{ method, path string }{
+		{"GET", "/v1/ack/" + token},
+		{"POST", "/v1/ack/" + token},
+		{"POST", "/v1/twilio/voice/" + token}, // unsigned: refused, cause logged
+	} {
+		r, _ := http.NewRequest(req.method, srv.URL+req.path, strings.NewReader("Digits=1"))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := http.DefaultClient.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode < 400 {
+			t.Errorf("%s %s = %d, want it refused", req.method, req.path, resp.StatusCode)
+		}
+	}
+	out := logs.String()
+	if !strings.Contains(out, "request failed") || !strings.Contains(out, "<redacted>") {
+		t.Errorf("no redacted failure logged:\n%s", out)
+	}
+	if strings.Contains(out, token) {
+		t.Errorf("logs show an ack-link token:\n%s", out)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func TestVoiceGatherURL(t *testing.T) {

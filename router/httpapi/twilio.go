@@ -69,7 +69,9 @@ func (s *Server) twilioSigned(w http.ResponseWriter, r *http.Request, cfg *polic
 	sig := r.Header.Get("X-Twilio-Signature")
 	validator := client.NewRequestValidator(cfg.Twilio.AuthToken)
 	if sig == "" || !validator.Validate(url, params, sig) {
-		s.fail(w, r, http.StatusForbidden, "bad or missing X-Twilio-Signature", fmt.Errorf("signature check failed for %s", url))
+		// The URL may carry an ack-link token: log it redacted.
+		s.fail(w, r, http.StatusForbidden, "bad or missing X-Twilio-Signature",
+			fmt.Errorf("signature check failed for %s%s", strings.TrimRight(cfg.Settings.PublicURL, "/"), logPath(r)))
 		return false
 	}
 	return true
@@ -95,7 +97,7 @@ func (s *Server) twilioVoice(w http.ResponseWriter, r *http.Request) {
 	if !s.twilioSigned(w, r, cfg) {
 		return
 	}
-	claims, err := s.Links.Verify(r.PathValue("token"))
+	claims, err := s.Links().Verify(r.PathValue("token"))
 	if err != nil {
 		s.Log.Warn("voice keypress with a bad token", "err", err)
 		say(w, "This page can no longer be acknowledged by phone. Goodbye.")

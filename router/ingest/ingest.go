@@ -360,7 +360,8 @@ func DecodeAlertmanagerWebhook(r io.Reader, now time.Time) ([]Alert, error) {
 // set, else now; a missing endsAt becomes now+resolveTimeout, so the alert
 // lapses unless the sender repeats it. An endsAt after now means firing until
 // then; one at or before now means resolved. resolveTimeout <= 0 means
-// DefaultResolveTimeout.
+// DefaultResolveTimeout. An empty array decodes to no alerts and no error,
+// as Alertmanager accepts it.
 func DecodeAPIv2Alerts(r io.Reader, now time.Time, resolveTimeout time.Duration) ([]Alert, error) {
 	now = now.UTC()
 	if resolveTimeout <= 0 {
@@ -419,8 +420,6 @@ func DecodeAPIv2Alerts(r io.Reader, now time.Time, resolveTimeout time.Duration)
 	if err := expectEOF(dec); err != nil {
 		return nil, err
 	}
-	if len(alerts) == 0 {
-		return nil, &DecodeError{Kind: Invalid, Index: -1, Offset: -1, Reason: "no alerts in payload"}
-	}
+	// An empty array is no error: Alertmanager answers it with 200.
 	return alerts, nil
 }

@@ -90,6 +90,16 @@ func TestAPIv2Fixture(t *testing.T) {
 	}
 }
 
+// Alertmanager answers an empty /api/v2/alerts array with 200; so does pagerd.
+func TestAPIv2EmptyArray(t *testing.T) {
+	for _, body := range []string{`[]`, " [ ]\n"} {
+		got, err := DecodeAPIv2Alerts(strings.NewReader(body), now, time.Minute)
+		if err != nil || len(got) != 0 {
+			t.Errorf("DecodeAPIv2Alerts(%q) = %v, %v; want no alerts and no error", body, got, err)
+		}
+	}
+}
+
 func TestWebhookTimes(t *testing.T) {
 	const start = "2026-11-24T01:00:00Z"
 	tests := []struct {
@@ -273,7 +283,6 @@ func TestDecodeErrors(t *testing.T) {
 		{"v2 syntax", false, `[{"labels":{"a":"b"}},]`, want{Malformed, -1, "", anyOffset, "malformed JSON: invalid character ']'"}},
 		{"v2 truncated", false, `[{"labels":{"a":"b"}}`, want{Malformed, -1, "", 21, "at byte 21: malformed JSON: unexpected end of input"}},
 		{"v2 trailing data", false, `[{"labels":{"a":"b"}}] x`, want{Malformed, -1, "", 22, "unexpected data after the JSON payload"}},
-		{"v2 empty", false, `[]`, want{Invalid, -1, "", -1, "no alerts in payload"}},
 		{"v2 too many", false, manyV2(MaxAlerts + 1), want{TooMany, -1, "", -1, "1001 alerts in one request, at most 1000 are accepted"}},
 		{"v2 no labels", false, `[{"labels":{"a":"b"}},{"annotations":{"summary":"x"}}]`, want{Invalid, 1, "labels", -1, "alerts[1].labels: alert has no labels"}},
 		{"v2 null alert", false, `[null]`, want{Invalid, 0, "labels", -1, "alert has no labels"}},
