@@ -13,11 +13,13 @@ import (
 
 // ParseRedisURL turns --redis into go-redis UniversalOptions. One address is
 // a single node; several addresses with ?master_name= are Sentinels; several
-// without are Cluster seed nodes:
+// without are Cluster seed nodes, and ?cluster=true makes a single address a
+// Cluster seed (a configuration endpoint):
 //
 //	redis://:password@10.0.0.1:6379/0
 //	redis://10.0.0.1:26379,10.0.0.2:26379?master_name=mymaster
 //	rediss://user:password@node1:6379,node2:6379,node3:6379
+//	redis://clustercfg.example:6379?cluster=true
 func ParseRedisURL(raw string) (*redis.UniversalOptions, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -56,6 +58,16 @@ func ParseRedisURL(raw string) (*redis.UniversalOptions, error) {
 	}
 	q := u.Query()
 	opts.MasterName = q.Get("master_name")
+	if v := q.Get("cluster"); v != "" {
+		cluster, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, fmt.Errorf("redis URL: cluster=%q is not true or false", v)
+		}
+		if cluster && opts.MasterName != "" {
+			return nil, fmt.Errorf("redis URL: cluster=true and master_name exclude each other")
+		}
+		opts.IsClusterMode = cluster
+	}
 	if p := q.Get("sentinel_password"); p != "" {
 		opts.SentinelPassword = p
 	}

@@ -14,12 +14,16 @@ func TestParseRedisURL(t *testing.T) {
 		db      int
 		pass    string
 		tls     bool
+		cluster bool
 		wantErr bool
 	}{
 		{in: "redis://localhost:6380", addrs: []string{"localhost:6380"}},
 		{in: "redis://:pw@10.0.0.1/2", addrs: []string{"10.0.0.1:6379"}, db: 2, pass: "pw"},
 		{in: "redis://s1:26379,s2:26379?master_name=mymaster", addrs: []string{"s1:26379", "s2:26379"}, master: "mymaster"},
 		{in: "rediss://n1:7000,n2:7000,n3:7000", addrs: []string{"n1:7000", "n2:7000", "n3:7000"}, tls: true},
+		{in: "redis://cfg.example:6379?cluster=true", addrs: []string{"cfg.example:6379"}, cluster: true},
+		{in: "redis://cfg.example?cluster=maybe", wantErr: true},
+		{in: "redis://a,b?cluster=true&master_name=m", wantErr: true},
 		{in: "http://localhost", wantErr: true},
 		{in: "redis://", wantErr: true},
 		{in: "redis://h/x", wantErr: true},
@@ -38,7 +42,7 @@ func TestParseRedisURL(t *testing.T) {
 			continue
 		}
 		if !reflect.DeepEqual(got.Addrs, tc.addrs) || got.MasterName != tc.master || got.DB != tc.db ||
-			got.Password != tc.pass || (got.TLSConfig != nil) != tc.tls {
+			got.Password != tc.pass || (got.TLSConfig != nil) != tc.tls || got.IsClusterMode != tc.cluster {
 			t.Errorf("ParseRedisURL(%q) = %+v", tc.in, got)
 		}
 	}
