@@ -54,22 +54,14 @@ func (b *blocking) Send(ctx context.Context, _ pagers.Notification) (pagers.Rece
 type engineWorld struct {
 	store *store.Store
 	cfg   *policies.Config
-	clock *clockForTest
+	clock *testenv.Clock
 	eng   *Engine
 	rt    *Router
 }
 
-type clockForTest struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clockForTest) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clockForTest) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
 func newEngineWorld(t *testing.T, sms pagers.Pager, email pagers.Pager) *engineWorld {
 	t.Helper()
-	clk := &clockForTest{t: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)}
+	clk := testenv.NewClock(time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC))
 	st := store.New(testenv.StartRedis(t).Client(t), "engine")
 	st.Clock = clk.Now
 	if err := st.Load(context.Background()); err != nil {

@@ -17,14 +17,6 @@ import (
 	"github.com/pagerd/pagerd/schedules"
 )
 
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
 // sentNotice is one notification a recorder got, and when (by the fake
 // clock) it got it.
 type sentNotice struct {
@@ -34,7 +26,7 @@ type sentNotice struct {
 
 // recorder is a Pager that remembers what it was asked to send.
 type recorder struct {
-	clock *fakeClock
+	clock *testenv.Clock
 	mu    sync.Mutex
 	sent  []sentNotice
 }
@@ -57,12 +49,12 @@ func (r *recorder) Sent() []sentNotice {
 type noticeWorld struct {
 	t     *testing.T
 	redis *testenv.RedisServer
-	clock *fakeClock
+	clock *testenv.Clock
 	cfg   *policies.Config
 }
 
 func newNoticeWorld(t *testing.T, start time.Time, cfg *policies.Config) *noticeWorld {
-	return &noticeWorld{t: t, redis: testenv.StartRedis(t), clock: &fakeClock{t: start}, cfg: cfg}
+	return &noticeWorld{t: t, redis: testenv.StartRedis(t), clock: testenv.NewClock(start), cfg: cfg}
 }
 
 // engine starts a replica; its pagers record into the returned map, by

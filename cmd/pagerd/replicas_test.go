@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -26,18 +25,6 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(m.Run())
 }
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 // TestTwoServeProcessesPageOnce runs two `pagerd serve` processes against
 // one redis-server, sends every alert to both, and counts the console pages
@@ -69,12 +56,12 @@ service "all" {
 	must(t, os.WriteFile(filepath.Join(dir, "pagerd.hcl"), []byte(cfg), 0o644))
 	must(t, os.WriteFile(filepath.Join(dir, "am.token"), []byte("tok"), 0o600))
 
-	var outs []*lockedBuffer
+	var outs []*testenv.Buffer
 	var addrs []string
 	for i := range 2 {
 		port := testenv.FreePort(t)
 		addr := fmt.Sprintf("127.0.0.1:%d", port)
-		out := &lockedBuffer{}
+		out := &testenv.Buffer{}
 		ctx, cancel := context.WithCancel(context.Background())
 		cmd := exec.CommandContext(ctx, os.Args[0], "serve", "--config", dir, "--listen", addr,
 			"--redis", redisSrv.URL(), "--poll", "50ms", "--log-level", "warn")
@@ -144,7 +131,7 @@ service "all" {
 	}
 }
 
-func waitReady(t *testing.T, url string, out *lockedBuffer) {
+func waitReady(t *testing.T, url string, out *testenv.Buffer) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {

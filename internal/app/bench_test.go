@@ -45,7 +45,7 @@ service "all" {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	a, err := app.New(ctx, app.Options{ConfigDir: dir, Listen: "127.0.0.1:0", RedisURL: redisSrv.URL(),
-		Log: testLogger(), Console: &syncBuffer{}, Poll: time.Hour})
+		Log: testLogger(), Console: &testenv.Buffer{}, Poll: time.Hour})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -43,29 +43,9 @@ type world struct {
 	twilio  *twiliofake.Fake
 	dir     string
 	port    int
-	clock   *clock
-	console *syncBuffer
+	clock   *testenv.Clock
+	console *testenv.Buffer
 }
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 const configTemplate = `
 pagerd {
@@ -135,8 +115,8 @@ func newWorld(t *testing.T, ackTimeout string) *world {
 		twilio:  twiliofake.Start(t),
 		dir:     t.TempDir(),
 		port:    testenv.FreePort(t),
-		clock:   &clock{t: time.Date(2026, 11, 24, 1, 12, 20, 0, time.UTC)},
-		console: &syncBuffer{},
+		clock:   testenv.NewClock(time.Date(2026, 11, 24, 1, 12, 20, 0, time.UTC)),
+		console: &testenv.Buffer{},
 	}
 	t.Setenv("TEST_PAGERD_API_TOKEN", apiToken)
 	t.Setenv("TEST_TWILIO_SID", twilioSID)

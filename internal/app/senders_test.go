@@ -29,9 +29,7 @@ import (
 const sendersWait = 20 * time.Second
 
 func sendersWallClock(w *world) {
-	w.clock.mu.Lock()
-	w.clock.t = time.Now().UTC()
-	w.clock.mu.Unlock()
+	w.clock.Set(time.Now().UTC())
 }
 
 // sendersEventually polls cond every 50ms until it holds or the deadline

@@ -5,15 +5,10 @@
 package testenv
 
 import (
-	"context"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"strconv"
 	"testing"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -46,47 +41,9 @@ func (r *RedisServer) Stop() {
 // StartRedis starts a fresh, empty redis-server with persistence off.
 func StartRedis(t testing.TB) *RedisServer {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Fatalf("redis-server not found: run `apt-get install -y redis-server` (the README's test command does): %v", err)
-	}
-	port := FreePort(t)
-	dir := t.TempDir()
-	cmd := exec.Command(bin,
-		"--bind", "127.0.0.1", "--port", strconv.Itoa(port),
-		"--save", "", "--appendonly", "no", "--dir", dir,
-		"--protected-mode", "no", "--loglevel", "warning",
-	)
-	logFile, err := os.Create(filepath.Join(dir, "redis.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start redis-server: %v", err)
-	}
-	srv := &RedisServer{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), cmd: cmd}
-	t.Cleanup(func() {
-		srv.Stop()
-		logFile.Close()
-	})
-
-	c := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1})
-	defer c.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		err := c.Ping(ctx).Err()
-		cancel()
-		if err == nil {
-			return srv
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(dir, "redis.log"))
-			t.Fatalf("redis-server on %s did not answer PING: %v\n%s", srv.Addr, err, log)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	srv, logPath := launchRedis(t, t.TempDir(), "redis", FreePort(t))
+	waitPing(t, srv, logPath)
+	return srv
 }
 
 // FreePort asks the kernel for a loopback TCP port that is free right now.

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"io"
 	"log/slog"
 	"net/http"
@@ -9,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -115,7 +113,7 @@ func TestHandlers(t *testing.T) {
 // An ack-link token in a request path grants an acknowledgement: logs must
 // never show it, whatever fails.
 func TestLogsRedactLinkTokens(t *testing.T) {
-	var logs syncBuffer
+	var logs testenv.Buffer
 	srv := newTestServerLogging(t, &logs, func(c *policies.Config) {
 		c.Settings.PublicURL = "https://pagerd.example"
 		c.Twilio = &policies.Twilio{AccountSID: "AC1", AuthToken: "twilio-auth", From: "+15550000000"}
@@ -144,23 +142,6 @@ func TestLogsRedactLinkTokens(t *testing.T) {
 	if strings.Contains(out, token) {
 		t.Errorf("logs show an ack-link token:\n%s", out)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestVoiceGatherURL(t *testing.T) {

@@ -4,30 +4,20 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/pagerd/pagerd/internal/testenv"
 )
 
-// fakeClock is a settable clock for the store's scripts.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
-func newTestStore(t *testing.T) (*Store, *fakeClock, *testenv.RedisServer) {
+func newTestStore(t *testing.T) (*Store, *testenv.Clock, *testenv.RedisServer) {
 	return newTestStoreTB(t)
 }
 
-func newTestStoreTB(t testing.TB) (*Store, *fakeClock, *testenv.RedisServer) {
+func newTestStoreTB(t testing.TB) (*Store, *testenv.Clock, *testenv.RedisServer) {
 	t.Helper()
 	srv := testenv.StartRedis(t)
-	clk := &fakeClock{t: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)}
+	clk := testenv.NewClock(time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC))
 	s := New(srv.Client(t), "test")
 	s.Clock = clk.Now
 	if err := s.Load(context.Background()); err != nil {

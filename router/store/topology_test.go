@@ -66,7 +66,7 @@ func (h *nodeErrors) take() []string {
 
 // exerciseStore runs every store operation once against s, asserting the
 // same results the single-node tests expect.
-func exerciseStore(t *testing.T, s *Store, clk *fakeClock) {
+func exerciseStore(t *testing.T, s *Store, clk *testenv.Clock) {
 	t.Helper()
 	ctx := context.Background()
 	ingest := func(what string, writes []AlertWrite, want ...IngestResult) {
@@ -229,7 +229,7 @@ func exerciseStore(t *testing.T, s *Store, clk *fakeClock) {
 
 // clusterStore builds a Store the way pagerd does for a multi-address URL
 // without master_name: a UniversalClient, which is then a ClusterClient.
-func clusterStore(t *testing.T, cluster *testenv.RedisCluster, namespace string) (*Store, *fakeClock, *redis.ClusterClient, *nodeErrors) {
+func clusterStore(t *testing.T, cluster *testenv.RedisCluster, namespace string) (*Store, *testenv.Clock, *redis.ClusterClient, *nodeErrors) {
 	t.Helper()
 	u := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: cluster.Addrs})
 	t.Cleanup(func() { u.Close() })
@@ -239,7 +239,7 @@ func clusterStore(t *testing.T, cluster *testenv.RedisCluster, namespace string)
 	}
 	hook := &nodeErrors{}
 	cc.OnNewNode(func(c *redis.Client) { c.AddHook(hook) })
-	clk := &fakeClock{t: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)}
+	clk := testenv.NewClock(time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC))
 	s := New(cc, namespace)
 	s.Clock = clk.Now
 	if err := s.Load(context.Background()); err != nil {
@@ -354,7 +354,7 @@ func TestStoreThroughSentinel(t *testing.T) {
 	if _, ok := u.(*redis.Client); !ok {
 		t.Fatalf("UniversalClient with MasterName is a %T, want a failover *redis.Client", u)
 	}
-	clk := &fakeClock{t: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)}
+	clk := testenv.NewClock(time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC))
 	s := New(u, "test")
 	s.Clock = clk.Now
 	if err := s.Load(ctx); err != nil {
