@@ -575,8 +575,11 @@ func TestVoiceCallAckByKeypress(t *testing.T) {
 	if r := do(t, forged); r.code != http.StatusForbidden {
 		t.Fatalf("unsigned keypress = %d, want 403", r.code)
 	}
+	if incident(t, base, 1)["status"] != "triggered" {
+		t.Fatal("a keypress with a forged signature acknowledged the incident")
+	}
 	req, _ := twiliofake.NewSignedRequest(twilioAuth, gather, form)
-	if r := do(t, req); r.code != 200 || !strings.Contains(r.body, "acknowledged") {
+	if r := do(t, req); r.code != 200 || !strings.Contains(r.body, "Incident 1 acknowledged") {
 		t.Fatalf("keypress = %d %s", r.code, r.body)
 	}
 	if inc := incident(t, base, 1); inc["acknowledged_by"] != "alice" || !strings.Contains(fmt.Sprint(inc["timeline"]), "alice via voice") {

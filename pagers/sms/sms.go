@@ -3,7 +3,6 @@ package sms
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -44,14 +43,8 @@ func New(cfg Config) *SMS { return &SMS{cfg: cfg} }
 // retry after a lost answer can text twice, which beats not paging.
 func (s *SMS) Send(ctx context.Context, n pagers.Notification) (pagers.Receipt, error) {
 	cred := twilioapi.Credentials{AccountSID: s.cfg.AccountSID, AuthToken: s.cfg.AuthToken}
-	if err := cred.Check(); err != nil {
+	if err := cred.Ready(s.cfg.From, n); err != nil {
 		return pagers.Receipt{}, fmt.Errorf("sms: %w", err)
-	}
-	if s.cfg.From == "" {
-		return pagers.Receipt{}, fmt.Errorf("sms: %w", pagers.Permanent(errors.New("no sender number (From) configured")))
-	}
-	if n.Address == "" {
-		return pagers.Receipt{}, fmt.Errorf("sms: %w", pagers.Permanent(fmt.Errorf("user %q has no phone number", n.User)))
 	}
 
 	params := &openapi.CreateMessageParams{}

@@ -6,7 +6,6 @@ package voice
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -51,14 +50,8 @@ func New(cfg Config) *Voice { return &Voice{cfg: cfg} }
 // permanent, 5xx/429/network transient.
 func (v *Voice) Send(ctx context.Context, n pagers.Notification) (pagers.Receipt, error) {
 	cred := twilioapi.Credentials{AccountSID: v.cfg.AccountSID, AuthToken: v.cfg.AuthToken}
-	if err := cred.Check(); err != nil {
+	if err := cred.Ready(v.cfg.From, n); err != nil {
 		return pagers.Receipt{}, fmt.Errorf("voice: %w", err)
-	}
-	if v.cfg.From == "" {
-		return pagers.Receipt{}, fmt.Errorf("voice: %w", pagers.Permanent(errors.New("no caller number (From) configured")))
-	}
-	if n.Address == "" {
-		return pagers.Receipt{}, fmt.Errorf("voice: %w", pagers.Permanent(fmt.Errorf("user %q has no phone number", n.User)))
 	}
 	gather := ""
 	if v.cfg.GatherURL != nil && n.Kind != pagers.KindAcknowledged && n.Kind != pagers.KindResolved {

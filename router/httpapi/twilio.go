@@ -19,12 +19,8 @@ import (
 // webhook. The X-Twilio-Signature is checked against the configured public
 // URL before anything else is read.
 func (s *Server) twilioSMS(w http.ResponseWriter, r *http.Request) {
-	cfg := s.Config()
-	if cfg.Twilio == nil {
-		s.fail(w, r, http.StatusNotFound, "twilio is not configured", nil)
-		return
-	}
-	if !s.twilioSigned(w, r, cfg) {
+	cfg, ok := s.twilioSigned(w, r)
+	if !ok {
 		return
 	}
 	from := r.PostForm.Get("From")
@@ -54,12 +50,18 @@ func (s *Server) twilioSMS(w http.ResponseWriter, r *http.Request) {
 }
 
 // twilioSigned parses the form and checks X-Twilio-Signature against the
-// public URL Twilio was given; it answers the request itself when false.
-func (s *Server) twilioSigned(w http.ResponseWriter, r *http.Request, cfg *policies.Config) bool {
+// public URL Twilio was given (404 when Twilio is not configured); it
+// answers the request itself when not ok.
+func (s *Server) twilioSigned(w http.ResponseWriter, r *http.Request) (*policies.Config, bool) {
+	cfg := s.Config()
+	if cfg.Twilio == nil {
+		s.fail(w, r, http.StatusNotFound, "twilio is not configured", nil)
+		return nil, false
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
 		s.fail(w, r, http.StatusBadRequest, "could not parse form body", err)
-		return false
+		return nil, false
 	}
 	params := make(map[string]string, len(r.PostForm))
 	for k, v := range r.PostForm {
@@ -72,9 +74,9 @@ func (s *Server) twilioSigned(w http.ResponseWriter, r *http.Request, cfg *polic
 		// The URL may carry an ack-link token: log it redacted.
 		s.fail(w, r, http.StatusForbidden, "bad or missing X-Twilio-Signature",
 			fmt.Errorf("signature check failed for %s%s", strings.TrimRight(cfg.Settings.PublicURL, "/"), logPath(r)))
-		return false
+		return nil, false
 	}
-	return true
+	return cfg, true
 }
 
 // VoiceGatherURL is where a page call posts the pressed digit: the signed
@@ -89,12 +91,7 @@ func VoiceGatherURL(n pagers.Notification) string {
 
 // twilioVoice takes the keypress of a page call: 1 acknowledges.
 func (s *Server) twilioVoice(w http.ResponseWriter, r *http.Request) {
-	cfg := s.Config()
-	if cfg.Twilio == nil {
-		s.fail(w, r, http.StatusNotFound, "twilio is not configured", nil)
-		return
-	}
-	if !s.twilioSigned(w, r, cfg) {
+	if _, ok := s.twilioSigned(w, r); !ok {
 		return
 	}
 	claims, err := s.Links().Verify(r.PathValue("token"))

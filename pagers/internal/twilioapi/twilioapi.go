@@ -6,6 +6,7 @@ package twilioapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -25,6 +26,21 @@ type Credentials struct {
 func (c Credentials) Check() error {
 	if c.AccountSID == "" || c.AuthToken == "" {
 		return pagers.Permanent(errors.New("twilio account SID and auth token are required"))
+	}
+	return nil
+}
+
+// Ready reports, as a permanent error, what keeps a message or call from
+// being placed at all: no credentials, no sender number, no phone number.
+func (c Credentials) Ready(from string, n pagers.Notification) error {
+	if err := c.Check(); err != nil {
+		return err
+	}
+	if from == "" {
+		return pagers.Permanent(errors.New("no sender number (From) configured"))
+	}
+	if n.Address == "" {
+		return pagers.Permanent(fmt.Errorf("user %q has no phone number", n.User))
 	}
 	return nil
 }
