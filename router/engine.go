@@ -90,33 +90,78 @@ func (e *Engine) Wake() {
 	}
 }
 
-// Run polls for due work until ctx ends. Shift notices run on their own
-// loop, so a slow provider there never delays an escalation.
+// Run works on due incidents until ctx ends. A pool of Parallel workers
+// takes due timers only as fast as it frees up, so an incident stuck on a
+// slow provider holds one worker, never the others' pages, and no timer
+// sits claimed in a queue while its lease runs out. Shift notices run on
+// their own loop. Run returns once every worker has stopped.
 func (e *Engine) Run(ctx context.Context) error {
 	e.defaults()
-	go e.runShiftNotices(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() { e.runShiftNotices(ctx) })
+
+	busy := make(chan struct{}, e.Parallel) // one token per working worker
+	freed := make(chan struct{}, 1)
 	failures := 0
 	for {
-		n, err := e.Tick(ctx)
 		wait := e.Poll
-		switch {
-		case err != nil && ctx.Err() == nil:
-			// Redis away: back off (up to 30s) instead of logging every poll.
-			failures++
-			wait = min(e.Poll<<min(failures, 5), 30*time.Second)
-			e.Log.Error("escalation tick failed; retrying", "err", err, "retry_in", wait)
-		case err == nil:
-			failures = 0
-			if n == e.Batch {
-				continue // more may be due right now
+		if free := e.Parallel - len(busy); free > 0 {
+			_, claims, err := e.Store.ClaimDue(ctx, e.Lease, min(free, e.Batch))
+			switch {
+			case err != nil && ctx.Err() == nil:
+				// Redis away: back off (up to 30s) instead of logging every poll.
+				failures++
+				wait = min(e.Poll<<min(failures, 5), 30*time.Second)
+				e.Log.Error("claiming due escalations failed; retrying", "err", err, "retry_in", wait)
+			case err == nil:
+				failures = 0
+				for _, c := range claims {
+					busy <- struct{}{}
+					wg.Go(func() {
+						defer func() {
+							<-busy
+							select {
+							case freed <- struct{}{}:
+							default:
+							}
+						}()
+						e.work(ctx, c)
+					})
+				}
+				if len(claims) == free {
+					wait = 0 // more may be due: claim again as soon as a worker frees up
+				}
 			}
+		}
+		var timeout <-chan time.Time
+		if wait > 0 {
+			timeout = time.After(wait)
 		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-e.wake:
-		case <-time.After(wait):
+		case <-freed:
+		case <-timeout:
 		}
+	}
+}
+
+// work processes one claimed incident with a fresh clock reading and sets
+// its next wake-up. A failure keeps the lease: the timer comes due again
+// when it lapses, here or on another replica.
+func (e *Engine) work(ctx context.Context, c store.Claim) {
+	now, err := e.Store.Now(ctx)
+	var next time.Time
+	if err == nil {
+		next, err = e.process(ctx, c.IncidentID, now)
+	}
+	if err == nil {
+		err = e.Store.Reschedule(ctx, c, next)
+	}
+	if err != nil && ctx.Err() == nil {
+		e.Log.Error("incident step failed; retrying when its lease lapses", "incident", c.IncidentID, "err", err)
 	}
 }
 
@@ -133,34 +178,6 @@ func (e *Engine) runShiftNotices(ctx context.Context) {
 		case <-ticker.C:
 		}
 	}
-}
-
-// Tick claims the due incident timers and processes them, several at a
-// time; it returns how many it claimed. Only a failure to claim is an
-// error: an incident that fails keeps its lease, and its timer comes due
-// again when the lease lapses, here or on another replica.
-func (e *Engine) Tick(ctx context.Context) (int, error) {
-	e.defaults()
-	now, claims, err := e.Store.ClaimDue(ctx, e.Lease, e.Batch)
-	if err != nil {
-		return 0, err
-	}
-	var g errgroup.Group
-	g.SetLimit(e.Parallel)
-	for _, c := range claims {
-		g.Go(func() error {
-			next, err := e.process(ctx, c.IncidentID, now)
-			if err == nil {
-				err = e.Store.Reschedule(ctx, c, next)
-			}
-			if err != nil && ctx.Err() == nil {
-				e.Log.Error("incident step failed; retrying when its lease lapses", "incident", c.IncidentID, "err", err)
-			}
-			return nil
-		})
-	}
-	_ = g.Wait()
-	return len(claims), nil
 }
 
 // process does what is due for one incident at now and returns when it
@@ -191,20 +208,22 @@ func (e *Engine) process(ctx context.Context, id int64, now time.Time) (time.Tim
 	var next time.Time
 	switch inc.Status {
 	case store.StatusResolved:
-		return time.Time{}, e.notifyFYI(ctx, inc, pagers.KindResolved, inc.ResolvedBy)
+		return e.notifyFYI(ctx, inc, pagers.KindResolved, inc.ResolvedBy, now)
 	case store.StatusAcknowledged:
-		if err := e.notifyFYI(ctx, inc, pagers.KindAcknowledged, inc.AckedBy); err != nil {
+		if next, err = e.notifyFYI(ctx, inc, pagers.KindAcknowledged, inc.AckedBy, now); err != nil {
 			return time.Time{}, err
 		}
 		if t := cfg.Settings.AckTimeout; t > 0 {
 			due := inc.AckedAt.Add(t)
 			if !due.After(now) {
-				if _, _, err := e.Store.Transition(ctx, id, "reopen", "ack timeout", "", cfg.Settings.ResolvedRetention); err != nil {
+				// Only the acknowledgement we read times out: a fresh one
+				// made meanwhile (on another replica) stands.
+				if _, err := e.Store.Reopen(ctx, id, inc.AckedAt, "ack timeout"); err != nil {
 					return time.Time{}, err
 				}
 				return now, nil // escalate again right away
 			}
-			next = due
+			next = earliest(next, due)
 		}
 	case store.StatusTriggered:
 		if next, err = e.escalate(ctx, cfg, inc, now); err != nil {
@@ -529,17 +548,26 @@ func (e *Engine) summary(inc *store.Incident) pagers.Incident {
 
 // notifyFYI tells everyone who was paged for the incident that it was
 // acknowledged or resolved — once each, not the person who did it, through
-// the channel that reached them (a text rather than another call).
-func (e *Engine) notifyFYI(ctx context.Context, inc *store.Incident, kind pagers.Kind, actor string) error {
+// the channel that reached them (a text rather than another call). Each
+// notice is bounded like a page. It returns when to look again for a
+// notice another replica holds (zero: none), so a replica that dies
+// mid-notice does not lose it.
+func (e *Engine) notifyFYI(ctx context.Context, inc *store.Incident, kind pagers.Kind, actor string, now time.Time) (time.Time, error) {
 	reached, err := e.Store.Notified(ctx, inc.ID)
 	if err != nil {
-		return err
+		return time.Time{}, err
 	}
 	available := e.Pagers()
 	status, run := store.StatusResolved, -1
 	if kind == pagers.KindAcknowledged {
 		status, run = store.StatusAcknowledged, inc.Run
 	}
+	var (
+		mu    sync.Mutex
+		retry time.Time
+		g     errgroup.Group
+	)
+	g.SetLimit(e.Parallel)
 	for _, who := range reached {
 		parts := strings.SplitN(who, "|", 3)
 		if len(parts) != 3 || parts[0] == actor {
@@ -551,29 +579,36 @@ func (e *Engine) notifyFYI(ctx context.Context, inc *store.Incident, kind pagers
 				channel = "sms"
 			}
 		}
-		key := fmt.Sprintf("%d:%s:%d:%s:%s", inc.ID, kind, inc.Run, name, channel)
-		state, _, err := e.Store.ClaimSend(ctx, inc.ID, status, run, key, e.Lease, e.Owner)
-		if err != nil {
-			return err
-		}
-		if state != store.SendClaimed {
-			continue
-		}
-		pager, ok := available[channel]
-		if !ok {
-			pager = available["console"]
-		}
-		n := pagers.Notification{
-			Key: key, Kind: kind, Channel: channel, User: name, Address: address,
-			Incident: e.summary(inc), Actor: actor,
-		}
-		result, event, detail := "sent", string(kind)+"_notice", "told "+name+" via "+channel
-		if _, err := pager.Send(ctx, n); err != nil {
-			result, event, detail = "failed", "notify_failed", fmt.Sprintf("%s notice to %s via %s failed: %v", kind, name, channel, err)
-		}
-		if err := e.Store.FinishSend(ctx, inc.ID, key, result, event, detail, ""); err != nil {
-			return err
-		}
+		g.Go(func() error {
+			key := fmt.Sprintf("%d:%s:%d:%s:%s", inc.ID, kind, inc.Run, name, channel)
+			state, left, err := e.Store.ClaimSend(ctx, inc.ID, status, run, key, e.Lease, e.Owner)
+			if err != nil {
+				return err
+			}
+			if state == store.SendBusy {
+				mu.Lock()
+				retry = earliest(retry, now.Add(left))
+				mu.Unlock()
+			}
+			if state != store.SendClaimed {
+				return nil
+			}
+			pager, ok := available[channel]
+			if !ok {
+				pager = available["console"]
+			}
+			n := pagers.Notification{
+				Key: key, Kind: kind, Channel: channel, User: name, Address: address,
+				Incident: e.summary(inc), Actor: actor,
+			}
+			sendCtx, cancel := context.WithTimeout(ctx, e.SendTimeout)
+			defer cancel()
+			result, event, detail := "sent", string(kind)+"_notice", "told "+name+" via "+channel
+			if _, err := pager.Send(sendCtx, n); err != nil {
+				result, event, detail = "failed", "notify_failed", fmt.Sprintf("%s notice to %s via %s failed: %v", kind, name, channel, err)
+			}
+			return e.Store.FinishSend(ctx, inc.ID, key, result, event, detail, "")
+		})
 	}
-	return nil
+	return retry, g.Wait()
 }

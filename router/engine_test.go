@@ -190,3 +190,19 @@ func TestSendTimeoutBoundsASlowProvider(t *testing.T) {
 		t.Errorf("the timed-out page was not recorded as done: %v", done)
 	}
 }
+
+// tickOnce claims what is due and works on it, waiting for all of it: one
+// poll of Run, for tests that step replicas by hand.
+func (e *Engine) tickOnce(ctx context.Context) (int, error) {
+	e.defaults()
+	_, claims, err := e.Store.ClaimDue(ctx, e.Lease, e.Batch)
+	if err != nil {
+		return 0, err
+	}
+	var wg sync.WaitGroup
+	for _, c := range claims {
+		wg.Go(func() { e.work(ctx, c) })
+	}
+	wg.Wait()
+	return len(claims), nil
+}

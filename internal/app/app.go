@@ -277,6 +277,14 @@ func (a *App) Reload() error {
 	if len(cfg.Settings.LinkSecret) == 0 {
 		a.log.Info("no link_secret configured: ack links are signed with the key kept in Redis")
 	}
+	// Open incidents follow the new policies at once, here and on every
+	// replica, rather than at their next natural wake-up.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := a.Store.WakeOpen(ctx); err != nil {
+		a.log.Warn("could not wake open incidents after reload", "err", err)
+	}
+	a.Engine.Wake()
 	a.log.Info("config reloaded", "dir", a.opts.ConfigDir)
 	return nil
 }

@@ -190,7 +190,19 @@ const (
 // Transition applies "ack", "resolve" or "reopen" by a person (by) through
 // a channel (via). It returns what happened and the status before.
 func (s *Store) Transition(ctx context.Context, id int64, action, by, via string, retention time.Duration) (outcome, before string, err error) {
-	vals, err := s.run(ctx, s.transition, s.anchor(), s.nowArg(), id, action, by, via, retentionMs(retention)).StringSlice()
+	return s.transitionIf(ctx, id, action, by, via, retention, "")
+}
+
+// Reopen starts escalating an acknowledged incident again because its
+// acknowledgement timed out — unless it was acknowledged anew since ackedAt
+// was read. It reports whether it reopened.
+func (s *Store) Reopen(ctx context.Context, id int64, ackedAt time.Time, by string) (bool, error) {
+	outcome, _, err := s.transitionIf(ctx, id, "reopen", by, "", time.Minute, strconv.FormatInt(ackedAt.UnixMilli(), 10))
+	return outcome == Reopened, err
+}
+
+func (s *Store) transitionIf(ctx context.Context, id int64, action, by, via string, retention time.Duration, ackedMs string) (outcome, before string, err error) {
+	vals, err := s.run(ctx, s.transition, s.anchor(), s.nowArg(), id, action, by, via, retentionMs(retention), ackedMs).StringSlice()
 	if err != nil {
 		return "", "", fmt.Errorf("%s incident %d: %w", action, id, err)
 	}

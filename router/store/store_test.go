@@ -372,3 +372,49 @@ func TestZeroRetentionDoesNotBreakScripts(t *testing.T) {
 		t.Fatalf("resolve with zero retention: %v", err)
 	}
 }
+
+func TestReopenOnlyTheAcknowledgementThatTimedOut(t *testing.T) {
+	s, clk, _ := newTestStore(t)
+	ctx := context.Background()
+	if _, err := s.Ingest(ctx, []AlertWrite{write("a", "g", false, time.Time{})}); err != nil {
+		t.Fatal(err)
+	}
+	ack := func() time.Time {
+		if _, _, err := s.Transition(ctx, 1, "ack", "alice", "", time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		inc, _ := s.Incident(ctx, 1)
+		return inc.AckedAt
+	}
+	first := ack()
+	if ok, err := s.Reopen(ctx, 1, first, "ack timeout"); err != nil || !ok {
+		t.Fatalf("Reopen of the timed-out ack = %v, %v; want reopened", ok, err)
+	}
+	clk.Advance(time.Minute)
+	ack() // acknowledged anew, on another replica say
+	if ok, err := s.Reopen(ctx, 1, first, "ack timeout"); err != nil || ok {
+		t.Fatalf("stale Reopen = %v, %v; want the fresh acknowledgement to stand", ok, err)
+	}
+}
+
+func TestWakeOpenMakesOpenIncidentsDue(t *testing.T) {
+	s, clk, _ := newTestStore(t)
+	ctx := context.Background()
+	if _, err := s.Ingest(ctx, []AlertWrite{write("a", "g1", false, time.Time{}), write("b", "g2", false, time.Time{})}); err != nil {
+		t.Fatal(err)
+	}
+	_, claims, _ := s.ClaimDue(ctx, time.Minute, 10)
+	for _, c := range claims {
+		_ = s.Reschedule(ctx, c, time.Time{}) // escalation exhausted: no timer
+	}
+	if due, _ := s.NextDue(ctx); !due.IsZero() {
+		t.Fatalf("timers left: %v", due)
+	}
+	clk.Advance(time.Hour)
+	if err := s.WakeOpen(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, claims, _ := s.ClaimDue(ctx, time.Minute, 10); len(claims) != 2 {
+		t.Errorf("after WakeOpen %d incidents are due, want 2", len(claims))
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Claim is a due incident timer this replica holds until Lease.
@@ -56,4 +58,29 @@ func (s *Store) NextDue(ctx context.Context) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	return time.UnixMilli(int64(zs[0].Score)).UTC(), nil
+}
+
+// WakeOpen makes every open incident due now, e.g. after a config reload, so
+// that changed policies take effect (and a restored policy resumes an
+// escalation) without waiting for the next natural wake-up.
+func (s *Store) WakeOpen(ctx context.Context) error {
+	ids, err := s.rdb.ZRange(ctx, s.key("open"), 0, -1).Result()
+	if err != nil {
+		return fmt.Errorf("list open incidents: %w", err)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	now, err := s.Now(ctx)
+	if err != nil {
+		return err
+	}
+	members := make([]redis.Z, len(ids))
+	for i, id := range ids {
+		members[i] = redis.Z{Score: float64(now.UnixMilli()), Member: id}
+	}
+	if err := s.rdb.ZAddLT(ctx, s.key("timers"), members...).Err(); err != nil {
+		return fmt.Errorf("wake open incidents: %w", err)
+	}
+	return nil
 }

@@ -13,5 +13,10 @@ timeline(P, ARGV[2], now, ARGV[6], ARGV[7])
 if ARGV[8] ~= '' then
   redis.call('SADD', ik .. ':notified', ARGV[8])
   keep_like_incident(ik, ik .. ':notified')
+  -- A page that lands after the incident was handled: wake the engine so
+  -- this person, too, hears that it was acknowledged or resolved.
+  if redis.call('HGET', ik, 'status') ~= 'triggered' then
+    redis.call('ZADD', P .. 'timers', now, ARGV[2])
+  end
 end
 return 1

@@ -1,6 +1,7 @@
 -- transition: a person (or a timer) changes an incident's status.
 -- ARGV: 1 prefix, 2 now_ms, 3 id, 4 action (ack|resolve|reopen), 5 by,
---       6 via, 7 retention_ms
+--       6 via, 7 retention_ms, 8 for reopen: the acked_ms it times out
+--       ('' = any)
 -- Returns {outcome, status before}.
 local P = ARGV[1]
 local now = now_ms(ARGV[2])
@@ -26,6 +27,9 @@ elseif action == 'resolve' then
 elseif action == 'reopen' then
   -- An acknowledgement timed out: escalate again from the first step.
   if status ~= 'acknowledged' then return {'unchanged', status} end
+  if ARGV[8] ~= '' and redis.call('HGET', ik, 'acked_ms') ~= ARGV[8] then
+    return {'unchanged', status} -- acknowledged again meanwhile
+  end
   redis.call('HSET', ik, 'status', 'triggered', 'run_ms', now)
   redis.call('HDEL', ik, 'acked_ms', 'acked_by')
   redis.call('HINCRBY', ik, 'run', 1)
