@@ -401,7 +401,20 @@ func (l *loader) layer(cfg *Config, loc *time.Location, r *rotationBlock) schedu
 	} else {
 		layer.Every = every
 	}
-	layer.Start, _ = l.localTime(r.Start, r.StartRange, "start", layerLoc)
+	if start, ok := l.localTime(r.Start, r.StartRange, "start", layerLoc); ok {
+		layer.Start = start
+		switch {
+		case start.Before(schedules.EarliestStart) || !start.Before(schedules.LatestStart):
+			l.errorf(r.StartRange, "Invalid date", "start = %q: a rotation starts between %d and %d.",
+				r.Start, schedules.EarliestStart.Year(), schedules.LatestStart.Year()-1)
+		case wallClock(r.Start) != "" && wallClock(r.Start) != start.In(start.Location()).Format("15:04"):
+			// The written handoff time does not exist that day (a DST gap):
+			// every handoff of this rotation happens at the moved time.
+			l.warnf(r.StartRange.Ptr(), "Start time skipped by DST",
+				"%s does not exist on %s in %s (the clocks spring forward), so this rotation hands off at %s every time; pick a start day without a DST change to keep %s.",
+				wallClock(r.Start), start.Format(time.DateOnly), start.Location(), start.Format("15:04"), wallClock(r.Start))
+		}
+	}
 	if r.OnCall != nil {
 		layer.OnCall = *r.OnCall
 		if layer.OnCall < 1 || (len(users) > 0 && layer.OnCall > len(users)) {
@@ -447,6 +460,16 @@ func (l *loader) location(name string, r hcl.Range, def *time.Location) *time.Lo
 		return def
 	}
 	return loc
+}
+
+// wallClock is the "HH:MM" written in a "2006-01-02 15:04" date, or "" for
+// other layouts (RFC 3339 with an offset names an instant, not a wall clock).
+func wallClock(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) < 16 || (s[10] != ' ' && s[10] != 'T') || strings.ContainsAny(s[16:], "Z+-") {
+		return ""
+	}
+	return s[11:16]
 }
 
 func (l *loader) localTime(s string, r hcl.Range, attr string, loc *time.Location) (time.Time, bool) {

@@ -31,8 +31,8 @@ func ParseShiftLength(s string) (ShiftLength, error) {
 	if err != nil {
 		return ShiftLength{}, fmt.Errorf("shift length %q: want e.g. 1w, 2d, 12h or 90m (weeks/days take whole numbers)", s)
 	}
-	if d <= 0 {
-		return ShiftLength{}, fmt.Errorf("shift length %q: must be positive", s)
+	if d < MinShiftDuration {
+		return ShiftLength{}, fmt.Errorf("shift length %q: hours/minutes lengths must be at least %s", s, MinShiftDuration)
 	}
 	return ShiftLength{Duration: d}, nil
 }
@@ -93,8 +93,20 @@ func (l ShiftLength) String() string {
 // calendarDays is the length in wall-clock days, 0 for a Duration length.
 func (l ShiftLength) calendarDays() int { return l.Weeks*7 + l.Days }
 
-// validate reports a length that is zero, negative, or mixes calendar and
-// clock units.
+// MinShiftDuration is the shortest hours/minutes shift: shorter ones are
+// no real rotation, and would make every query walk millions of handoffs.
+const MinShiftDuration = 15 * time.Minute
+
+// Rotation starts must lie in [EarliestStart, LatestStart): far outside it
+// is a typo (1026 for 2026), and elapsed-time arithmetic on hours/minutes
+// rotations would overflow time.Duration (±292 years).
+var (
+	EarliestStart = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	LatestStart   = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// validate reports a length that is zero, negative, too short, or mixes
+// calendar and clock units.
 func (l ShiftLength) validate() error {
 	days := l.calendarDays()
 	switch {
@@ -104,6 +116,8 @@ func (l ShiftLength) validate() error {
 		return fmt.Errorf("shift length %s: weeks/days cannot be mixed with hours or minutes", l)
 	case days == 0 && l.Duration == 0:
 		return errors.New("shift length: must be positive")
+	case days == 0 && l.Duration < MinShiftDuration:
+		return fmt.Errorf("shift length %s: hours/minutes lengths must be at least %s", l, MinShiftDuration)
 	}
 	return nil
 }

@@ -252,6 +252,8 @@ func (s *Schedule) Validate() error {
 		}
 		if l.Start.IsZero() {
 			bad("no start")
+		} else if l.Start.Before(EarliestStart) || !l.Start.Before(LatestStart) {
+			bad("start %s: want a date from %d to %d", l.Start.Format(time.DateOnly), EarliestStart.Year(), LatestStart.Year()-1)
 		}
 		if l.OnCall < 0 || l.OnCall > len(l.Users) {
 			bad("on_call = %d, want 1 to %d (the number of users)", l.OnCall, len(l.Users))

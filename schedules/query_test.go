@@ -294,3 +294,17 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateRefusesStartsThatWouldOverflow(t *testing.T) {
+	for _, start := range []time.Time{
+		time.Date(1026, 11, 2, 9, 0, 0, 0, time.UTC),
+		time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC),
+	} {
+		s := &Schedule{Name: "s", Location: time.UTC, Layers: []Layer{{
+			Name: "r", Users: []string{"a"}, Start: start, Every: ShiftLength{Duration: 12 * time.Hour},
+		}}}
+		if err := s.Validate(); err == nil || !strings.Contains(err.Error(), "want a date from 1970") {
+			t.Errorf("Validate with start %s = %v, want an error naming the range", start, err)
+		}
+	}
+}

@@ -82,7 +82,7 @@ func oncall(args []string, stdout, stderr io.Writer) error {
 		shifts = collect(at, until)
 	case *next > 0:
 		per := map[string]int{}
-		for _, sh := range collect(at.AddDate(0, -3, 0), at.AddDate(1, 0, 0)) {
+		for _, sh := range collect(at.AddDate(-1, 0, 0), at.AddDate(1, 0, 0)) {
 			if sh.End.After(at) && per[sh.Schedule] < *next {
 				per[sh.Schedule]++
 				shifts = append(shifts, sh)
@@ -90,7 +90,7 @@ func oncall(args []string, stdout, stderr io.Writer) error {
 		}
 	default:
 		// Who is on call at that instant, with when their shift ends.
-		for _, sh := range collect(at.AddDate(0, -3, 0), at.AddDate(0, 3, 0)) {
+		for _, sh := range collect(at.AddDate(-1, 0, 0), at.AddDate(0, 3, 0)) {
 			if !sh.Start.After(at) && sh.End.After(at) {
 				shifts = append(shifts, sh)
 			}

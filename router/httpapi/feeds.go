@@ -47,8 +47,14 @@ func (s *Server) feedWindow(w http.ResponseWriter, r *http.Request) (from, to ti
 // that a shift already running at the window's start keeps its true start,
 // and with it its UID: calendar clients would otherwise see the first event
 // replaced on every fetch. A shift that began even earlier (a one-person
-// rotation is one long shift) is still clipped, at from - feedLookback.
+// rotation is one long shift) is clipped at a boundary of a fixed 35-day
+// grid, which moves once a month rather than on every fetch.
 const feedLookback = 35 * 24 * time.Hour
+
+// lookbackFrom is where a feed starting at from queries shifts from.
+func lookbackFrom(from time.Time) time.Time {
+	return from.Add(-feedLookback).Truncate(feedLookback)
+}
 
 // inWindow keeps the shifts that end after from; the query began
 // feedLookback earlier.
@@ -91,7 +97,7 @@ func (s *Server) scheduleFeed(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.writeCalendar(w, r, "On call: "+name, inWindow(sched.Shifts(from.Add(-feedLookback), to), from), s.Now())
+	s.writeCalendar(w, r, "On call: "+name, inWindow(sched.Shifts(lookbackFrom(from), to), from), s.Now())
 }
 
 func (s *Server) userFeed(w http.ResponseWriter, r *http.Request) {
@@ -112,7 +118,7 @@ func (s *Server) userFeed(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.writeCalendar(w, r, "On call: "+name, inWindow(schedules.UserShifts(name, all, from.Add(-feedLookback), to), from), s.Now())
+	s.writeCalendar(w, r, "On call: "+name, inWindow(schedules.UserShifts(name, all, lookbackFrom(from), to), from), s.Now())
 }
 
 func (s *Server) writeCalendar(w http.ResponseWriter, r *http.Request, title string, shifts []schedules.Shift, now time.Time) {
