@@ -487,23 +487,34 @@ func (e *Engine) cancelWhenHandled(ctx context.Context, cancel context.CancelFun
 	return &stopped
 }
 
-// send tries via, then the user's other channels. It returns the channel
-// that worked (empty: none) and what failed on the way.
+// send tries via, then the user's other channels. Each channel gets a fair
+// share of the time left (ctx carries the page's deadline), so a provider
+// that hangs uses up its share, not the whole page: the next channel still
+// gets its turn. It returns the channel that worked (empty: none) and what
+// failed on the way.
 func (e *Engine) send(ctx context.Context, n pagers.Notification, user *policies.User, via string) (pagers.Receipt, string, string, []string) {
 	var failures []string
 	available := e.Pagers()
+	var usable []string
 	for _, ch := range channelOrder(via) {
+		if _, ok := available[ch]; ok && addressOf(user, ch) != "" {
+			usable = append(usable, ch)
+		}
+	}
+	for i, ch := range usable {
 		if ctx.Err() != nil {
 			failures = append(failures, "stopped: "+context.Cause(ctx).Error())
 			break
 		}
-		pager, ok := available[ch]
 		address := addressOf(user, ch)
-		if !ok || address == "" {
-			continue
-		}
 		n.Channel, n.Address = ch, address
-		receipt, err := pager.Send(ctx, n)
+		chCtx, cancel := ctx, context.CancelFunc(func() {})
+		if deadline, ok := ctx.Deadline(); ok {
+			share := time.Until(deadline) / time.Duration(len(usable)-i)
+			chCtx, cancel = context.WithTimeout(ctx, share)
+		}
+		receipt, err := available[ch].Send(chCtx, n)
+		cancel()
 		if err == nil {
 			if ch != via {
 				failures = append(failures, via+" unavailable")

@@ -172,18 +172,18 @@ func TestAckStopsASendInFlight(t *testing.T) {
 	}
 }
 
-func TestSendTimeoutBoundsASlowProvider(t *testing.T) {
-	sms, email := &blocking{}, &pageRecorder{}
+func TestSendTimeoutBoundsAPageWhenProvidersHang(t *testing.T) {
+	sms, email := &blocking{}, &blocking{}
 	w := newEngineWorld(t, sms, email)
 	w.eng.Lease = 400 * time.Millisecond // SendTimeout defaults to half of it
 	w.fire(t)
 	start := time.Now()
 	w.due(t)
 	if took := time.Since(start); took > 5*time.Second {
-		t.Fatalf("a hanging provider held the step for %s", took)
+		t.Fatalf("hanging providers held the step for %s", took)
 	}
-	if email.pagesTo("alice") != 0 {
-		t.Errorf("after the timeout the fallback ran outside the send's time bound")
+	if sms.entered.Load() != 1 || email.entered.Load() != 1 {
+		t.Errorf("tried sms %d and email %d times, want each once within the page's time", sms.entered.Load(), email.entered.Load())
 	}
 	done, _ := w.store.SendsDone(context.Background(), 1)
 	if len(done) != 1 {
@@ -205,4 +205,19 @@ func (e *Engine) tickOnce(ctx context.Context) (int, error) {
 	}
 	wg.Wait()
 	return len(claims), nil
+}
+
+func TestHangingProviderLeavesTimeForTheNextChannel(t *testing.T) {
+	email, sms := &blocking{}, &pageRecorder{}
+	w := newEngineWorld(t, sms, email)
+	w.cfg.Users["alice"].Rules = []policies.NotifyRule{{Via: "email"}}
+	w.eng.Lease = time.Second // each page gets half: 500ms for every channel together
+	w.fire(t)
+	w.due(t)
+	if email.entered.Load() != 1 {
+		t.Fatalf("email tried %d times, want 1", email.entered.Load())
+	}
+	if n := sms.pagesTo("alice"); n != 1 {
+		t.Fatalf("after email hung, alice got %d SMS pages, want 1", n)
+	}
 }
