@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/pagerd/pagerd/internal/app"
 	"github.com/pagerd/pagerd/policies"
 )
@@ -44,6 +46,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		handler = slog.NewJSONHandler(stderr, hopts)
 	}
 	log := slog.New(handler)
+	redis.SetLogger(app.RedisLogger{Log: log.With("component", "redis")})
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

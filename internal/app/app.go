@@ -77,7 +77,7 @@ type App struct {
 
 // New builds an App and binds its listener; Run starts serving. A failed
 // setup unwinds what it had started.
-func New(ctx context.Context, opts Options) (a *App, err error) {
+func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
@@ -88,7 +88,7 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 		host, _ := os.Hostname()
 		opts.Replica = fmt.Sprintf("%s:%d", host, os.Getpid())
 	}
-	a = &App{opts: opts, log: opts.Log}
+	a := &App{opts: opts, log: opts.Log}
 	defer func() {
 		if err != nil {
 			a.Close()
@@ -115,8 +115,8 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 	}
 	a.Store = store.New(rdb, opts.Namespace)
 	a.Store.Clock = opts.Clock
-	if err := a.Store.Load(ctx); err != nil {
-		return nil, fmt.Errorf("redis at %s: %w", redactURL(opts.RedisURL), err)
+	if err := a.waitForRedis(ctx); err != nil {
+		return nil, err
 	}
 
 	// The key kept in Redis is fetched once, always: a reload that removes
@@ -176,6 +176,28 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 	}
 	a.cleanup(func() { a.listener.Close() })
 	return a, nil
+}
+
+// waitForRedis loads the scripts, waiting with backoff while Redis is not
+// reachable yet (it may start after pagerd, or be failing over): a daemon
+// that exits here would only be restarted into the same wait.
+func (a *App) waitForRedis(ctx context.Context) error {
+	for attempt := 0; ; attempt++ {
+		err := a.Store.Load(ctx)
+		if err == nil {
+			if attempt > 0 {
+				a.log.Info("redis reachable", "redis", redactURL(a.opts.RedisURL))
+			}
+			return nil
+		}
+		wait := min(time.Second<<min(attempt, 5), 30*time.Second)
+		a.log.Error("redis unreachable; retrying", "redis", redactURL(a.opts.RedisURL), "err", err, "retry_in", wait)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("redis at %s: %w", redactURL(a.opts.RedisURL), err)
+		case <-time.After(wait):
+		}
+	}
 }
 
 func rangeOf(r *hcl.Range) string {

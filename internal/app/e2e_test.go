@@ -736,3 +736,42 @@ schedule "primary" {
 		t.Errorf("incident 2 after its link = %v, want acknowledged", inc["status"])
 	}
 }
+
+func TestStartupWaitsForRedis(t *testing.T) {
+	w := newWorld(t, "0s")
+	port := testenv.FreePort(t)
+	// Nothing listens there yet: New keeps trying until ctx ends, then
+	// says why — it must not crash.
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	_, err := app.New(ctx, app.Options{ConfigDir: w.dir, Listen: "127.0.0.1:0",
+		RedisURL: fmt.Sprintf("redis://127.0.0.1:%d", port), Log: testLogger(), Console: w.console})
+	if err == nil || !strings.Contains(err.Error(), "redis at 127.0.0.1") {
+		t.Fatalf("New with Redis down = %v, want an error naming Redis", err)
+	}
+	// Redis comes up while New waits: New then succeeds.
+	done := make(chan error, 1)
+	go func() {
+		a, err := app.New(context.Background(), app.Options{ConfigDir: w.dir, Listen: "127.0.0.1:0",
+			RedisURL: fmt.Sprintf("redis://127.0.0.1:%d", port), Log: testLogger(), Console: w.console})
+		if a != nil {
+			a.Close()
+		}
+		done <- err
+	}()
+	time.Sleep(300 * time.Millisecond)
+	select {
+	case err := <-done:
+		t.Fatalf("New returned (%v) before Redis was up", err)
+	default:
+	}
+	testenv.StartRedisOn(t, port)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("New did not return once Redis was up")
+	}
+}

@@ -1,9 +1,11 @@
 package app
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
@@ -78,4 +80,14 @@ func ParseRedisURL(raw string) (*redis.UniversalOptions, error) {
 		return nil, fmt.Errorf("redis URL: Redis Cluster has no databases other than 0")
 	}
 	return opts, nil
+}
+
+// RedisLogger routes go-redis's own messages (dial failures, pool trouble)
+// into slog, so they reach the daemon's structured log instead of bare
+// stderr lines. go-redis keeps one logger per process: the binary sets it.
+type RedisLogger struct{ Log *slog.Logger }
+
+// Printf implements go-redis's logging interface.
+func (l RedisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.Log.WarnContext(ctx, "redis client: "+fmt.Sprintf(format, v...))
 }

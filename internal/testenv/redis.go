@@ -41,7 +41,14 @@ func (r *RedisServer) Stop() {
 // StartRedis starts a fresh, empty redis-server with persistence off.
 func StartRedis(t testing.TB) *RedisServer {
 	t.Helper()
-	srv, logPath := launchRedis(t, t.TempDir(), "redis", FreePort(t))
+	return StartRedisOn(t, FreePort(t))
+}
+
+// StartRedisOn starts redis-server on a given loopback port, for tests of
+// what happens before Redis is there.
+func StartRedisOn(t testing.TB, port int) *RedisServer {
+	t.Helper()
+	srv, logPath := launchRedis(t, t.TempDir(), "redis", port)
 	waitPing(t, srv, logPath)
 	return srv
 }
