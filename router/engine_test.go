@@ -17,31 +17,6 @@ import (
 	"github.com/pagerd/pagerd/router/store"
 )
 
-// pageRecorder is a Pager that remembers what it sent.
-type pageRecorder struct {
-	mu   sync.Mutex
-	sent []pagers.Notification
-}
-
-func (r *pageRecorder) Send(_ context.Context, n pagers.Notification) (pagers.Receipt, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.sent = append(r.sent, n)
-	return pagers.Receipt{ProviderID: "r"}, nil
-}
-
-func (r *pageRecorder) pagesTo(user string) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	n := 0
-	for _, s := range r.sent {
-		if s.User == user && s.Kind == pagers.KindPage {
-			n++
-		}
-	}
-	return n
-}
-
 // blocking is a Pager whose sends hang until their context ends.
 type blocking struct{ entered atomic.Int32 }
 
@@ -87,7 +62,7 @@ func newEngineWorld(t *testing.T, sms pagers.Pager, email pagers.Pager) *engineW
 	w.eng = &Engine{
 		Store: st, Config: current, Log: log, Owner: "test",
 		Pagers: func() map[string]pagers.Pager {
-			return map[string]pagers.Pager{"sms": sms, "email": email, "console": &pageRecorder{}}
+			return map[string]pagers.Pager{"sms": sms, "email": email, "console": &kindRecorder{}}
 		},
 		Link:       func(id int64, action, user string) string { return "http://x/v1/ack/tok" },
 		StatusPoll: 10 * time.Millisecond,
@@ -98,8 +73,6 @@ func newEngineWorld(t *testing.T, sms pagers.Pager, email pagers.Pager) *engineW
 
 func (w *engineWorld) fire(t *testing.T) {
 	t.Helper()
-	alert := json.RawMessage(`{}`)
-	_ = alert
 	if _, err := w.store.Ingest(context.Background(), []store.AlertWrite{{
 		Fingerprint: "fp1", Doc: json.RawMessage(`{}`), Service: "svc", Escalation: "ops",
 		GroupID: "svc:g", GroupLabels: map[string]string{}, Title: "Down", Retention: time.Hour,
@@ -117,26 +90,26 @@ func (w *engineWorld) due(t *testing.T) {
 }
 
 func TestEditingThePolicyMidIncidentDoesNotPageAgain(t *testing.T) {
-	sms := &pageRecorder{}
-	w := newEngineWorld(t, sms, &pageRecorder{})
+	sms := &kindRecorder{}
+	w := newEngineWorld(t, sms, &kindRecorder{})
 	w.fire(t)
 	w.due(t)
 	w.clock.Advance(11 * time.Minute)
 	w.due(t)
-	if sms.pagesTo("alice") != 1 || sms.pagesTo("bob") != 1 {
-		t.Fatalf("before the edit: alice %d, bob %d pages; want 1 each", sms.pagesTo("alice"), sms.pagesTo("bob"))
+	if sms.count("alice", pagers.KindPage) != 1 || sms.count("bob", pagers.KindPage) != 1 {
+		t.Fatalf("before the edit: alice %d, bob %d pages; want 1 each", sms.count("alice", pagers.KindPage), sms.count("bob", pagers.KindPage))
 	}
 	// A reload puts carol first; the old steps keep their content.
 	pol := w.cfg.Escalations["ops"]
 	pol.Steps = append([]policies.EscalationStep{{Targets: []policies.Target{{Kind: "user", Name: "carol"}}}}, pol.Steps...)
 	w.due(t)
-	if sms.pagesTo("alice") != 1 || sms.pagesTo("bob") != 1 || sms.pagesTo("carol") != 1 {
-		t.Errorf("after the edit: alice %d, bob %d, carol %d pages; want 1 each", sms.pagesTo("alice"), sms.pagesTo("bob"), sms.pagesTo("carol"))
+	if sms.count("alice", pagers.KindPage) != 1 || sms.count("bob", pagers.KindPage) != 1 || sms.count("carol", pagers.KindPage) != 1 {
+		t.Errorf("after the edit: alice %d, bob %d, carol %d pages; want 1 each", sms.count("alice", pagers.KindPage), sms.count("bob", pagers.KindPage), sms.count("carol", pagers.KindPage))
 	}
 }
 
 func TestAckStopsASendInFlight(t *testing.T) {
-	sms, email := &blocking{}, &pageRecorder{}
+	sms, email := &blocking{}, &kindRecorder{}
 	w := newEngineWorld(t, sms, email)
 	w.fire(t)
 	done := make(chan error, 1)
@@ -159,7 +132,7 @@ func TestAckStopsASendInFlight(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the send in flight was not stopped by the ack")
 	}
-	if n := email.pagesTo("alice"); n != 0 {
+	if n := email.count("alice", pagers.KindPage); n != 0 {
 		t.Errorf("alice was emailed %d times after she acknowledged", n)
 	}
 	tl, _ := w.store.Timeline(context.Background(), 1)
@@ -208,7 +181,7 @@ func (e *Engine) tickOnce(ctx context.Context) (int, error) {
 }
 
 func TestHangingProviderLeavesTimeForTheNextChannel(t *testing.T) {
-	email, sms := &blocking{}, &pageRecorder{}
+	email, sms := &blocking{}, &kindRecorder{}
 	w := newEngineWorld(t, sms, email)
 	w.cfg.Users["alice"].Rules = []policies.NotifyRule{{Via: "email"}}
 	w.eng.Lease = time.Second // each page gets half: 500ms for every channel together
@@ -217,7 +190,7 @@ func TestHangingProviderLeavesTimeForTheNextChannel(t *testing.T) {
 	if email.entered.Load() != 1 {
 		t.Fatalf("email tried %d times, want 1", email.entered.Load())
 	}
-	if n := sms.pagesTo("alice"); n != 1 {
+	if n := sms.count("alice", pagers.KindPage); n != 1 {
 		t.Fatalf("after email hung, alice got %d SMS pages, want 1", n)
 	}
 }

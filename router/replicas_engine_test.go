@@ -78,7 +78,7 @@ func replica(st *store.Store, cfg *policies.Config, sms pagers.Pager, owner stri
 		Store: st, Config: func() *policies.Config { return cfg }, Owner: owner,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Pagers: func() map[string]pagers.Pager {
-			return map[string]pagers.Pager{"sms": sms, "console": &pageRecorder{}}
+			return map[string]pagers.Pager{"sms": sms, "console": &kindRecorder{}}
 		},
 		Link: func(int64, string, string) string { return "http://x" },
 	}

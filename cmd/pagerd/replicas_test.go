@@ -58,7 +58,7 @@ service "all" {
 
 	var outs []*testenv.Buffer
 	var addrs []string
-	for i := range 2 {
+	for range 2 {
 		port := testenv.FreePort(t)
 		addr := fmt.Sprintf("127.0.0.1:%d", port)
 		out := &testenv.Buffer{}
@@ -72,7 +72,6 @@ service "all" {
 		waitReady(t, "http://"+addr+"/readyz", out)
 		outs = append(outs, out)
 		addrs = append(addrs, addr)
-		_ = i
 	}
 
 	const groups = 8
