@@ -1,11 +1,15 @@
-// Package pagers delivers notifications. Each channel (console, sms, email,
-// ...) is one small subpackage behind the Pager interface; this package holds
-// the interface, the message text every channel shares, and the retry wrapper.
+// Package pagers delivers notifications. Each channel (console, sms, voice,
+// email, webhook, ...) lives in one subpackage that registers itself (see
+// channel.go) and renders its own messages; this package holds the Pager
+// interface, the message model, the registry, the wording every channel
+// shares, and the retry wrapper.
 package pagers
 
 import (
 	"context"
 	"time"
+
+	"github.com/pagerd/pagerd/incident"
 )
 
 // Pager sends one notification through one channel.
@@ -23,20 +27,34 @@ const (
 	// KindShiftNotice tells a user their on-call shift starts soon; it is
 	// about Shift, not an incident.
 	KindShiftNotice Kind = "shift_notice"
+	// KindUpdate tells a subscriber what just happened to an incident (or
+	// a service, for a change event): Event says what.
+	KindUpdate Kind = "update"
 )
 
-// Notification is one message to one person (or chat destination) through
-// one channel. Key is the idempotency key: (incident, round, step, target,
-// rule, channel) for pages, (schedule, user, shift start, lead, channel) for
-// shift notices; a provider that supports idempotency gets it as such.
+// IsFYI reports whether the notification only informs: nobody is asked to
+// act on it.
+func (k Kind) IsFYI() bool { return k != KindPage }
+
+// Notification is one message to one person, or to one of a channel's own
+// destinations, through one channel. Key is the idempotency key: (incident,
+// round, step, target, rule, channel) for pages, (schedule, user, shift
+// start, lead, channel) for shift notices, the event's stream position for
+// updates; a provider that supports idempotency gets it as such.
 type Notification struct {
-	Key      string
-	Kind     Kind
-	Channel  string // "console", "sms", "voice", "email", ...
-	User     string // pagerd user name, empty for non-person destinations
-	Address  string // phone number, email address, URL, chat channel
-	Incident Incident
-	AckURL   string // signed link that opens the acknowledge page
+	Key     string
+	Kind    Kind
+	Channel string // the registered channel's name
+	User    string // pagerd user name; empty for a destination
+	// Destination names the channel's own destination (the label of its
+	// block, `webhook "audit"` → "audit"); empty for a person.
+	Destination string
+	Address     string // the person's phone number, email address, ...
+	Incident    Incident
+	AckURL      string // signed link that opens the acknowledge page
+	// AckToken is the signed token of that link, for channels whose
+	// provider calls back with an action (a keypress, a button).
+	AckToken string
 	AckReply string // what to reply by SMS to acknowledge, e.g. "ack 42"
 	// ResolveReply is what to reply by SMS to resolve, e.g. "resolve 42";
 	// empty leaves the resolve hint out of the message.
@@ -46,6 +64,8 @@ type Notification struct {
 	Actor string
 	// Shift is the shift a KindShiftNotice is about; nil for other kinds.
 	Shift *ShiftInfo
+	// Event is what a KindUpdate reports; nil for other kinds.
+	Event *incident.Event
 }
 
 // ShiftInfo is what a shift notice says about the coming shift.
@@ -72,6 +92,15 @@ type Incident struct {
 	AlertCount int
 	StartedAt  time.Time
 	SourceURL  string // generatorURL of the first alert, if any
+}
+
+// IncidentOf is the message model of an incident.
+func IncidentOf(inc *incident.Incident) Incident {
+	return Incident{
+		ID: inc.ID, Title: inc.Title, Summary: inc.Summary, Service: inc.Service,
+		Status: string(inc.Status), Labels: inc.GroupLabels, AlertCount: inc.FiringCount,
+		StartedAt: inc.CreatedAt, SourceURL: inc.SourceURL,
+	}
 }
 
 // Receipt is the provider's answer to a successful send.

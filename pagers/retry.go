@@ -30,6 +30,34 @@ func IsPermanent(err error) bool {
 	return errors.As(err, &p)
 }
 
+// retryAfterError carries how long the provider asked to wait (an HTTP 429
+// or 503 with Retry-After) before sending again.
+type retryAfterError struct {
+	err  error
+	wait time.Duration
+}
+
+func (e *retryAfterError) Error() string { return e.err.Error() }
+func (e *retryAfterError) Unwrap() error { return e.err }
+
+// RetryAfter marks a transient err with the wait the provider asked for.
+// RetryAfter(nil, d) is nil.
+func RetryAfter(err error, wait time.Duration) error {
+	if err == nil {
+		return nil
+	}
+	return &retryAfterError{err: err, wait: wait}
+}
+
+// RetryAfterOf is the wait err asks for, if it asks for one.
+func RetryAfterOf(err error) (time.Duration, bool) {
+	var r *retryAfterError
+	if errors.As(err, &r) {
+		return r.wait, true
+	}
+	return 0, false
+}
+
 // Defaults of Retry.
 const (
 	DefaultAttempts    = 4
@@ -38,7 +66,8 @@ const (
 )
 
 // Retry is a Pager that sends again through Pager after a transient error,
-// waiting Backoff(attempt) between attempts. It stops at the first success,
+// waiting Backoff(attempt) between attempts, or longer when the provider
+// asked for it (RetryAfter). It stops at the first success,
 // at a Permanent error, after Attempts attempts, or when ctx is done. Zero
 // fields take the defaults: DefaultAttempts, ExponentialBackoff with
 // DefaultBackoffBase and DefaultBackoffMax, and a Sleep on a real timer.
@@ -95,7 +124,11 @@ func (r Retry) Send(ctx context.Context, n Notification) (Receipt, error) {
 		if attempt >= attempts {
 			return Receipt{}, fmt.Errorf("gave up after %d attempts: %w", attempt, err)
 		}
-		if err := sleep(ctx, backoff(attempt)); err != nil {
+		wait := backoff(attempt)
+		if asked, ok := RetryAfterOf(err); ok {
+			wait = max(wait, asked)
+		}
+		if err := sleep(ctx, wait); err != nil {
 			return Receipt{}, fmt.Errorf("stopped after %d attempt(s): %w: %w", attempt, err, lastErr)
 		}
 	}

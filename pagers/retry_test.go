@@ -100,6 +100,27 @@ func TestRetry(t *testing.T) {
 	}
 }
 
+func TestRetryWaitsAsLongAsTheProviderAsks(t *testing.T) {
+	busy := errors.New("429 too many requests")
+	p := &scripted{errs: []error{RetryAfter(busy, 30*time.Second), busy}}
+	s := &sleeps{}
+	r := Retry{Pager: p, Backoff: func(a int) time.Duration { return time.Duration(a) * time.Second }, Sleep: s.sleep}
+	if _, err := r.Send(context.Background(), Notification{Key: "k1"}); err != nil {
+		t.Fatalf("Send() error = %v", err)
+	}
+	// The first wait is what the provider asked for; the second, with no
+	// Retry-After, the backoff's own.
+	if len(s.got) != 2 || s.got[0] != 30*time.Second || s.got[1] != 2*time.Second {
+		t.Errorf("slept %v, want [30s 2s]", s.got)
+	}
+	if d, ok := RetryAfterOf(fmt.Errorf("send: %w", RetryAfter(busy, time.Minute))); !ok || d != time.Minute {
+		t.Errorf("RetryAfterOf(wrapped) = %v, %v; want 1m, true", d, ok)
+	}
+	if RetryAfter(nil, time.Minute) != nil {
+		t.Error("RetryAfter(nil) != nil")
+	}
+}
+
 func TestRetryStopsWhenContextDone(t *testing.T) {
 	transient := errors.New("timeout")
 	ctx, cancel := context.WithCancel(context.Background())

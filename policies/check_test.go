@@ -1,4 +1,4 @@
-package policies
+package policies_test
 
 import (
 	"bytes"
@@ -9,6 +9,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	. "github.com/pagerd/pagerd/policies"
+
+	_ "github.com/pagerd/pagerd/pagers/all"
+	_ "github.com/pagerd/pagerd/router/ingest/all"
 )
 
 var update = flag.Bool("update", false, "rewrite the expected output of testdata/check/*.txt")
@@ -54,7 +59,7 @@ func TestCheckGolden(t *testing.T) {
 			// Relative names keep the output free of the temporary path.
 			t.Chdir(dir)
 			var out bytes.Buffer
-			check(".", &out, goldenNow)
+			CheckAt(".", &out, goldenNow)
 			got := out.String()
 			if *update {
 				if err := os.WriteFile(abs, []byte(input+goldenSep+got), 0o644); err != nil {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/mail"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -23,10 +22,6 @@ const (
 	DefaultResolveTimeout    = 5 * time.Minute
 )
 
-// gapHorizon is how far ahead check looks for times when a schedule has no
-// one on call.
-const gapHorizon = 4 * 7 * 24 * time.Hour
-
 // minRepeatAfter keeps a repeating escalation from paging in a tight loop.
 const minRepeatAfter = time.Minute
 
@@ -40,12 +35,6 @@ const (
 	minResolveTimeout    = time.Second
 )
 
-var (
-	e164        = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
-	channels    = []string{"sms", "voice", "email", "console"}
-	targetKinds = []string{"user", "team", "schedule"}
-)
-
 // compile turns the decoded blocks into a Config, recording a diagnostic for
 // every problem it finds. The result is meaningful only without errors.
 func (l *loader) compile(raw *fileSchema) *Config {
@@ -55,17 +44,47 @@ func (l *loader) compile(raw *fileSchema) *Config {
 		Teams:       map[string]*Team{},
 		Schedules:   map[string]*schedules.Schedule{},
 		Escalations: map[string]*Escalation{},
+		Blocks:      map[string]any{},
+		Named:       map[string]map[string]any{},
 	}
 	cfg.Settings = l.settings(raw.Pagerd)
 	l.integrations(cfg, raw.Integrations)
-	cfg.Twilio = l.twilio(raw.Twilio)
-	cfg.SMTP = l.smtp(raw.SMTP)
+	l.extensions(cfg, raw.Extensions)
 	l.users(cfg, raw.Users)
 	l.teams(cfg, raw.Teams)
 	l.schedules(cfg, raw.Schedules)
 	l.escalations(cfg, raw.Escalations)
 	l.services(cfg, raw.Services)
+	l.pinnedServices(cfg, raw.Integrations)
 	return cfg
+}
+
+// extensions compiles the blocks registered extensions own, each with its
+// own Decode.
+func (l *loader) extensions(cfg *Config, blocks []*hcl.Block) {
+	specs := map[string]*BlockSpec{}
+	for _, spec := range blockSpecs() {
+		specs[spec.Type] = spec
+	}
+	names := map[string]map[string]hcl.Range{}
+	for _, hb := range blocks {
+		spec := specs[hb.Type]
+		b := l.blockWith(hb, &spec.Schema)
+		if !spec.Labeled {
+			if v := spec.Decode(b); v != nil {
+				cfg.Blocks[spec.Type] = v
+			}
+			continue
+		}
+		if names[spec.Type] == nil {
+			names[spec.Type] = map[string]hcl.Range{}
+			cfg.Named[spec.Type] = map[string]any{}
+		}
+		if !l.unique(names[spec.Type], spec.Type, b.Label(), hb.DefRange) {
+			continue
+		}
+		cfg.Named[spec.Type][b.Label()] = spec.Decode(b)
+	}
 }
 
 func (l *loader) settings(b *pagerdBlock) Settings {
@@ -126,10 +145,15 @@ func (l *loader) integrations(cfg *Config, blocks []integrationBlock) {
 		if !l.unique(names, "integration", b.Name, b.DefRange) {
 			continue
 		}
-		if b.Type != "alertmanager" && b.Type != "api" {
+		if !integrationType(b.Type) {
+			var types []string
+			for _, t := range IntegrationTypes() {
+				types = append(types, fmt.Sprintf("%q", t.Name))
+			}
 			l.errorf(b.TypeRange, "Unknown integration type",
-				`type = %q is not an integration type; use "alertmanager" or "api".`, b.Type)
+				`type = %q is not an integration type; use %s.`, b.Type, orList(types))
 		}
+
 		tok, ok := l.secret(b.Token, "token")
 		if !ok {
 			continue
@@ -145,81 +169,31 @@ func (l *loader) integrations(cfg *Config, blocks []integrationBlock) {
 			continue
 		}
 		tokens[tok.Value] = b
-		cfg.Integrations = append(cfg.Integrations, &Integration{Name: b.Name, Type: b.Type, Token: tok.Value})
+		in := &Integration{Name: b.Name, Type: b.Type, Token: tok.Value, Service: b.Service}
+		if present(b.RateRange) {
+			r, err := ParseRate(b.RateLimit)
+			if err != nil {
+				l.errorf(b.RateRange, "Invalid rate", "rate_limit = %s.", err)
+			}
+			in.RateLimit = r
+		}
+		cfg.Integrations = append(cfg.Integrations, in)
 	}
 }
 
-func (l *loader) twilio(b *twilioBlock) *Twilio {
-	if b == nil {
-		return nil
-	}
-	if !e164.MatchString(b.From) {
-		l.errorf(b.FromRange, "Invalid phone number", `from = %q is not an E.164 number; write it like "+15550000000".`, b.From)
-	}
-	sid, sidOK := l.secret(b.AccountSID, "account_sid")
-	tok, tokOK := l.secret(b.AuthToken, "auth_token")
-	if !sidOK || !tokOK {
-		return nil
-	}
-	if unset := unsetSources(sid, tok); unset != "" {
-		l.warnf(b.DefRange.Ptr(), "Twilio disabled",
-			"%s, so SMS and voice pages are printed to the console instead.", unset)
-		return nil
-	}
-	return &Twilio{AccountSID: sid.Value, AuthToken: tok.Value, From: b.From}
-}
-
-func (l *loader) smtp(b *smtpBlock) *SMTP {
-	if b == nil {
-		return nil
-	}
-	s := &SMTP{Host: b.Host, Port: 25, From: b.From, TLS: "opportunistic"}
-	if b.Host == "" {
-		l.errorf(b.DefRange, "Missing SMTP host", "host must name the mail server.")
-	}
-	if present(b.PortRange) {
-		if b.Port < 1 || b.Port > 65535 {
-			l.errorf(b.PortRange, "Invalid port", "port = %d is not a TCP port.", b.Port)
+// pinnedServices checks the services integrations pin their alerts to,
+// once services are known.
+func (l *loader) pinnedServices(cfg *Config, blocks []integrationBlock) {
+	for _, b := range blocks {
+		if present(b.ServiceRange) && cfg.Service(b.Service) == nil {
+			l.errorf(b.ServiceRange, "Unknown service", "No service %q is defined.", b.Service)
 		}
-		s.Port = b.Port
 	}
-	if !validEmail(b.From) {
-		l.errorf(b.FromRange, "Invalid email address", `from = %q is not an email address; write it like "pagerd@example.com".`, b.From)
-	}
-	if present(b.TLSRange) {
-		if b.TLS != "none" && b.TLS != "opportunistic" && b.TLS != "mandatory" {
-			l.errorf(b.TLSRange, "Invalid TLS mode", `tls = %q is not a TLS mode; use "none", "opportunistic" or "mandatory".`, b.TLS)
-		}
-		s.TLS = b.TLS
-	}
-	user, userOK := l.optionalString(b.Username)
-	pass, passOK := l.secret(b.Password, "password")
-	switch {
-	case userOK && !passOK && written(b.Password):
-		return nil // the password is invalid, already reported
-	case userOK && !passOK:
-		l.errorf(b.Username.Range(), "Missing SMTP password", `A username needs a password = env("NAME") or file("path").`)
-		return nil
-	case passOK && !userOK:
-		l.errorf(b.Password.Range(), "Missing SMTP username", "A password needs a username.")
-		return nil
-	case userOK && passOK:
-		if user.Source == "" {
-			user.Source = "username"
-		}
-		if unset := unsetSources(user, pass); unset != "" {
-			l.warnf(b.DefRange.Ptr(), "SMTP disabled",
-				"%s, so email pages are printed to the console instead.", unset)
-			return nil
-		}
-		s.Username, s.Password = user.Value, pass.Value
-	}
-	return s
 }
 
 // unsetSources says which secrets are not set, as in `env("A") is unset or
 // empty and file("b") is empty`; "" when all are set.
-func unsetSources(ss ...secret) string {
+func unsetSources(ss ...Secret) string {
 	var unset []string
 	for _, s := range ss {
 		if !s.Set {
@@ -241,12 +215,12 @@ func (l *loader) users(cfg *Config, blocks []userBlock) {
 		if !l.unique(names, "user", b.Name, b.DefRange) {
 			continue
 		}
-		u := &User{Name: b.Name, Email: b.Email, Phone: b.Phone}
-		if present(b.EmailRange) && !validEmail(b.Email) {
-			l.errorf(b.EmailRange, "Invalid email address", `email = %q is not an email address; write it like "alice@example.com".`, b.Email)
-		}
-		if present(b.PhoneRange) && !e164.MatchString(b.Phone) {
-			l.errorf(b.PhoneRange, "Invalid phone number", `phone = %q is not an E.164 number; write it like "+15551230001".`, b.Phone)
+		u := &User{Name: b.Name, Contacts: map[string]string{}}
+		for _, c := range b.Contacts {
+			if why := c.Contact.Check(c.Value); why != "" {
+				l.errorf(c.Range, "Invalid "+c.Contact.Noun, `%s = %q %s; write it like %q.`, c.Contact.Attr, c.Value, why, c.Contact.Example)
+			}
+			u.Contacts[c.Contact.Attr] = c.Value
 		}
 		for _, n := range b.Notify {
 			after, _ := l.duration(n.After, n.AfterRange, "after", 0)
@@ -255,10 +229,15 @@ func (l *loader) users(cfg *Config, blocks []userBlock) {
 			}
 		}
 		if len(b.Notify) == 0 {
-			u.Rules = defaultRules(u)
-			if u.Rules[0].Via == "console" {
+			u.Rules = u.NotifyRules()
+			if len(u.Rules) == 0 || Channel(u.Rules[0].Via).Contact == nil {
+				var attrs []string
+				for _, c := range contacts() {
+					attrs = append(attrs, c.Attr)
+				}
+				attrs = append(attrs, "notify rule")
 				l.warnf(b.DefRange.Ptr(), "User cannot be reached",
-					"User %q has no phone, email or notify rule, so their pages are only printed to the console.", b.Name)
+					"User %q has no %s, so their pages are only printed to the console.", b.Name, orList(attrs))
 			}
 		}
 		for _, n := range b.ShiftNotices {
@@ -274,37 +253,43 @@ func (l *loader) users(cfg *Config, blocks []userBlock) {
 	}
 }
 
-// defaultRules is what a user without notify blocks gets: a page at once,
-// by SMS if they have a phone, else by email, else on the console.
-func defaultRules(u *User) []NotifyRule {
-	switch {
-	case u.Phone != "":
-		return []NotifyRule{{Via: "sms"}}
-	case u.Email != "":
-		return []NotifyRule{{Via: "email"}}
+// NotifyRules are the user's notification rules, or, for a user without
+// notify blocks, the obvious one: a page at once through the
+// lowest-ranked channel they have an address for (SMS with a phone, email
+// with an email address, else the console).
+func (u *User) NotifyRules() []NotifyRule {
+	if len(u.Rules) > 0 {
+		return u.Rules
 	}
-	return []NotifyRule{{Via: "console"}}
+	for _, c := range Channels() {
+		if c.AddressOf(u) != "" {
+			return []NotifyRule{{Via: c.Name}}
+		}
+	}
+	return nil
 }
 
 // channel checks a via value and that u has the address it needs.
 func (l *loader) channel(u *User, via string, r hcl.Range) bool {
-	switch via {
-	case "sms", "voice":
-		if u.Phone == "" {
-			l.errorf(r, "Missing phone number", `User %q has no phone, which via = %q needs.`, u.Name, via)
-			return false
-		}
-	case "email":
-		if u.Email == "" {
-			l.errorf(r, "Missing email address", `User %q has no email, which via = "email" needs.`, u.Name)
-			return false
-		}
-	case "console":
-	default:
-		l.errorf(r, "Unknown channel", `via = %q is not a channel; use one of %s.`, via, quoteList(channels))
+	c := Channel(via)
+	if c == nil || !c.ReachesPeople() {
+		l.errorf(r, "Unknown channel", `via = %q is not a channel; use one of %s.`, via,
+			quoteList(channelNames((*ChannelSpec).ReachesPeople)))
+		return false
+	}
+	if c.AddressOf(u) == "" {
+		l.errorf(r, "Missing "+c.Contact.Noun, `User %q has no %s, which via = %q needs.`, u.Name, c.Contact.Attr, via)
 		return false
 	}
 	return true
+}
+
+// orList joins ["a", "b", "c"] as "a, b or c".
+func orList(ss []string) string {
+	if len(ss) < 2 {
+		return strings.Join(ss, "")
+	}
+	return strings.Join(ss[:len(ss)-1], ", ") + " or " + ss[len(ss)-1]
 }
 
 func (l *loader) teams(cfg *Config, blocks []teamBlock) {
@@ -334,172 +319,6 @@ func (l *loader) userList(cfg *Config, expr hcl.Expression, attr string) ([]stri
 	return vals, ok
 }
 
-func (l *loader) schedules(cfg *Config, blocks []scheduleBlock) {
-	names := map[string]hcl.Range{}
-	for i := range blocks {
-		b := &blocks[i]
-		if !l.unique(names, "schedule", b.Name, b.DefRange) {
-			continue
-		}
-		before := len(l.diags.Errs())
-		s := &schedules.Schedule{Name: b.Name, Location: l.location(b.Timezone, b.TimezoneRange, time.UTC)}
-		if len(b.Rotations) == 0 {
-			l.errorf(b.DefRange, "Schedule without rotation", "Schedule %q needs at least one rotation block.", b.Name)
-		}
-		rotations := map[string]hcl.Range{}
-		for j := range b.Rotations {
-			r := &b.Rotations[j]
-			if !l.unique(rotations, "rotation", r.Name, r.DefRange) {
-				continue
-			}
-			s.Layers = append(s.Layers, l.layer(cfg, s.Location, r))
-		}
-		for j := range b.Overrides {
-			o := &b.Overrides[j]
-			ov := schedules.Override{User: o.User}
-			if cfg.Users[o.User] == nil {
-				l.errorf(o.UserRange, "Unknown user", "No user %q is defined.", o.User)
-			}
-			var fromOK, toOK bool
-			ov.From, fromOK = l.localTime(o.From, o.FromRange, "from", s.Location)
-			ov.To, toOK = l.localTime(o.To, o.ToRange, "to", s.Location)
-			if fromOK && toOK && !ov.To.After(ov.From) {
-				l.errorf(o.ToRange, "Empty override", "to = %q is not after from = %q.", o.To, o.From)
-			}
-			s.Overrides = append(s.Overrides, ov)
-		}
-		cfg.Schedules[s.Name] = s
-		// The questions below are only meaningful of a schedule that
-		// compiled cleanly.
-		if len(l.diags.Errs()) != before {
-			continue
-		}
-		// The checks above point at the offending attribute; this one
-		// catches whatever the schedule math rejects that they missed.
-		if err := s.Validate(); err != nil {
-			l.errorf(b.DefRange, "Invalid schedule", "%s.", err)
-			continue
-		}
-		l.scheduleWarnings(s, b)
-	}
-}
-
-func (l *loader) layer(cfg *Config, loc *time.Location, r *rotationBlock) schedules.Layer {
-	layer := schedules.Layer{Name: r.Name, OnCall: 1}
-	layerLoc := loc
-	if present(r.TimezoneRange) {
-		layerLoc = l.location(r.Timezone, r.TimezoneRange, loc)
-		layer.Location = layerLoc
-	}
-	users, ok := l.userList(cfg, r.Users, "users")
-	if ok && len(users) == 0 {
-		l.errorf(r.Users.Range(), "Empty rotation", "Rotation %q has no users.", r.Name)
-	}
-	layer.Users = users
-	if every, err := schedules.ParseShiftLength(r.Every); err != nil {
-		l.errorf(r.EveryRange, "Invalid shift length", "every: %s.", err)
-	} else {
-		layer.Every = every
-	}
-	if start, ok := l.localTime(r.Start, r.StartRange, "start", layerLoc); ok {
-		layer.Start = start
-		switch {
-		case start.Before(schedules.EarliestStart) || !start.Before(schedules.LatestStart):
-			l.errorf(r.StartRange, "Invalid date", "start = %q: a rotation starts between %d and %d.",
-				r.Start, schedules.EarliestStart.Year(), schedules.LatestStart.Year()-1)
-		case wallClock(r.Start) != "" && wallClock(r.Start) != start.In(start.Location()).Format("15:04"):
-			// The written handoff time does not exist that day (a DST gap):
-			// every handoff of this rotation happens at the moved time.
-			l.warnf(r.StartRange.Ptr(), "Start time skipped by DST",
-				"%s does not exist on %s in %s (the clocks spring forward), so this rotation hands off at %s every time; pick a start day without a DST change to keep %s.",
-				wallClock(r.Start), start.Format(time.DateOnly), start.Location(), start.Format("15:04"), wallClock(r.Start))
-		}
-	}
-	if r.OnCall != nil {
-		layer.OnCall = *r.OnCall
-		if layer.OnCall < 1 || (len(users) > 0 && layer.OnCall > len(users)) {
-			l.errorf(r.OnCallRange, "Invalid on_call", "on_call = %d must be between 1 and the number of users (%d).", layer.OnCall, len(users))
-		}
-	}
-	for _, rb := range r.Restrict {
-		layer.Restrictions = append(layer.Restrictions, l.restriction(&rb))
-	}
-	return layer
-}
-
-func (l *loader) restriction(b *restrictBlock) schedules.Restriction {
-	var res schedules.Restriction
-	days, ranges, _ := l.stringList(b.Days, "days")
-	for i, d := range days {
-		wd, err := schedules.ParseWeekday(d)
-		if err != nil {
-			l.errorf(ranges[i], "Invalid day", `%q is not a day of the week; write "mon", "tue", ... or "sun".`, d)
-			continue
-		}
-		res.Days = append(res.Days, wd)
-	}
-	var err error
-	if res.From, err = schedules.ParseClock(b.From); err != nil || res.From == schedules.EndOfDay {
-		l.errorf(b.FromRange, "Invalid time of day", `from = %q is not a time of day; write it like "09:00" (00:00 to 23:59).`, b.From)
-	}
-	if res.To, err = schedules.ParseClock(b.To); err != nil {
-		l.errorf(b.ToRange, "Invalid time of day", `to = %q is not a time of day; write it like "17:00" (00:00 to 24:00).`, b.To)
-	}
-	return res
-}
-
-func (l *loader) location(name string, r hcl.Range, def *time.Location) *time.Location {
-	if !present(r) {
-		return def
-	}
-	// "Local" would make the schedule mean something different on every
-	// machine that loads it.
-	loc, err := time.LoadLocation(name)
-	if err != nil || name == "" || name == "Local" {
-		l.errorf(r, "Unknown time zone", `timezone = %q is not an IANA time zone; write it like "Europe/Berlin" or "UTC".`, name)
-		return def
-	}
-	return loc
-}
-
-// wallClock is the "HH:MM" written in a "2006-01-02 15:04" date, or "" for
-// other layouts (RFC 3339 with an offset names an instant, not a wall clock).
-func wallClock(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) < 16 || (s[10] != ' ' && s[10] != 'T') || strings.ContainsAny(s[16:], "Z+-") {
-		return ""
-	}
-	return s[11:16]
-}
-
-func (l *loader) localTime(s string, r hcl.Range, attr string, loc *time.Location) (time.Time, bool) {
-	t, err := schedules.ParseLocal(s, loc)
-	if err != nil {
-		l.errorf(r, "Invalid date", `%s = %q is not a date and time; write it like "2026-11-02 09:00".`, attr, s)
-		return time.Time{}, false
-	}
-	return t, true
-}
-
-func (l *loader) scheduleWarnings(s *schedules.Schedule, b *scheduleBlock) {
-	if gaps := s.Gaps(l.now, l.now.Add(gapHorizon)); len(gaps) > 0 {
-		const layout = "Mon 2006-01-02 15:04 MST"
-		g := gaps[0]
-		more := ""
-		if len(gaps) > 1 {
-			more = fmt.Sprintf(" (and %d more gaps)", len(gaps)-1)
-		}
-		l.warnf(b.DefRange.Ptr(), "Schedule has gaps",
-			"No one is on call in schedule %q from %s to %s%s in the next 4 weeks.",
-			s.Name, g.Start.In(s.Location).Format(layout), g.End.In(s.Location).Format(layout), more)
-	}
-	for _, pair := range s.OverlappingOverrides() {
-		first, second := b.Overrides[pair[0]], b.Overrides[pair[1]]
-		l.warnf(second.DefRange.Ptr(), "Overlapping overrides",
-			"This override overlaps the one at %s; where they overlap, the later one wins.", at(first.DefRange))
-	}
-}
-
 func (l *loader) escalations(cfg *Config, blocks []escalationBlock) {
 	names := map[string]hcl.Range{}
 	for i := range blocks {
@@ -517,7 +336,7 @@ func (l *loader) escalations(cfg *Config, blocks []escalationBlock) {
 				l.errorf(sb.DefRange, "Missing after", "Step %d of escalation %q needs after = \"...\": how long after step %d it starts.", j+1, b.Name, j)
 			}
 			step.After, _ = l.duration(sb.After, sb.AfterRange, "after", 0)
-			step.Targets = l.targets(cfg, sb.Notify)
+			step.Targets = l.targets(cfg, sb.Notify, "notify", true, func(*ChannelSpec) bool { return true })
 			e.Steps = append(e.Steps, step)
 		}
 		if b.Repeat < 0 {
@@ -536,28 +355,43 @@ func (l *loader) escalations(cfg *Config, blocks []escalationBlock) {
 	}
 }
 
-// targets parses a step's notify list of "kind:name" entries.
-func (l *loader) targets(cfg *Config, expr hcl.Expression) []Target {
-	vals, ranges, ok := l.stringList(expr, "notify")
+// targets parses a notify list of "kind:name" entries: people, or a
+// channel's own destinations (keep picks which channels may be named).
+func (l *loader) targets(cfg *Config, expr hcl.Expression, attr string, people bool, keep func(*ChannelSpec) bool) []Target {
+	vals, ranges, ok := l.stringList(expr, attr)
 	if ok && len(vals) == 0 {
-		l.errorf(expr.Range(), "Empty step", "notify must name at least one target.")
+		summary := "Empty list"
+		if people {
+			summary = "Empty step"
+		}
+		l.errorf(expr.Range(), summary, "%s must name at least one target.", attr)
 	}
+	var kinds []string
+	if people {
+		kinds = append(kinds, personTargets...)
+	}
+	kinds = append(kinds, channelNames(func(c *ChannelSpec) bool { return c.Destinations && keep(c) })...)
 	var out []Target
 	for i, v := range vals {
 		kind, name, found := strings.Cut(v, ":")
-		if !found || name == "" || !slices.Contains(targetKinds, kind) {
-			l.errorf(ranges[i], "Invalid target",
-				`%q is not a target; write "user:NAME", "team:NAME" or "schedule:NAME".`, v)
+		if !found || name == "" || !slices.Contains(kinds, kind) {
+			var forms []string
+			for _, k := range kinds {
+				forms = append(forms, fmt.Sprintf("%q", k+":NAME"))
+			}
+			l.errorf(ranges[i], "Invalid target", `%q is not a target; write %s.`, v, orList(forms))
 			continue
 		}
 		var known bool
 		switch kind {
-		case "user":
+		case TargetUser:
 			known = cfg.Users[name] != nil
-		case "team":
+		case TargetTeam:
 			known = cfg.Teams[name] != nil
-		case "schedule":
+		case TargetSchedule:
 			known = cfg.Schedules[name] != nil
+		default:
+			_, known = cfg.Named[Channel(kind).Block][name]
 		}
 		if !known {
 			l.errorf(ranges[i], "Unknown "+kind, "No %s %q is defined.", kind, name)
@@ -599,6 +433,9 @@ func (l *loader) services(cfg *Config, blocks []serviceBlock) {
 			}
 		}
 		svc.GroupBy = groupBy
+		if written(b.Subscribers) {
+			svc.Subscribers = l.targets(cfg, b.Subscribers, "subscribers", false, func(c *ChannelSpec) bool { return c.Updates })
+		}
 		if catchAll != nil {
 			l.warnf(b.DefRange.Ptr(), "Unreachable service",
 				"Service %q is never used: service %q (%s) above it has no match and catches every alert.", b.Name, catchAll.Name, at(catchAll.DefRange))

@@ -1,6 +1,8 @@
 package policies
 
 import (
+	"slices"
+
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
@@ -13,18 +15,28 @@ import (
 //
 // It is written against hcl.BodySchema rather than gohcl: gohcl imports
 // hclwrite and with it go-cmp, a dependency for no gain.
+// builtinBlocks are the top-level block types this package decodes itself.
+var builtinBlocks = map[string]bool{
+	"pagerd": true, "integration": true, "user": true, "team": true,
+	"schedule": true, "escalation": true, "service": true,
+}
+
 func (l *loader) decode(body hcl.Body) *fileSchema {
-	content := l.content(body, &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
+	schema := &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 		{Type: "pagerd"},
 		{Type: "integration", LabelNames: []string{"name"}},
-		{Type: "twilio"},
-		{Type: "smtp"},
 		{Type: "user", LabelNames: []string{"name"}},
 		{Type: "team", LabelNames: []string{"name"}},
 		{Type: "schedule", LabelNames: []string{"name"}},
 		{Type: "escalation", LabelNames: []string{"name"}},
 		{Type: "service", LabelNames: []string{"name"}},
-	}})
+	}}
+	specs := map[string]*BlockSpec{}
+	for _, spec := range blockSpecs() {
+		schema.Blocks = append(schema.Blocks, spec.header())
+		specs[spec.Type] = spec
+	}
+	content := l.content(body, schema)
 	raw := &fileSchema{}
 	if content == nil {
 		return raw
@@ -40,6 +52,12 @@ func (l *loader) decode(body hcl.Body) *fileSchema {
 		return true
 	}
 	for _, b := range content.Blocks {
+		if spec := specs[b.Type]; spec != nil {
+			if spec.Labeled || single(b) {
+				raw.Extensions = append(raw.Extensions, b)
+			}
+			continue
+		}
 		switch b.Type {
 		case "pagerd":
 			if single(b) {
@@ -47,14 +65,6 @@ func (l *loader) decode(body hcl.Body) *fileSchema {
 			}
 		case "integration":
 			raw.Integrations = append(raw.Integrations, l.decodeIntegration(b))
-		case "twilio":
-			if single(b) {
-				raw.Twilio = l.decodeTwilio(b)
-			}
-		case "smtp":
-			if single(b) {
-				raw.SMTP = l.decodeSMTP(b)
-			}
 		case "user":
 			raw.Users = append(raw.Users, l.decodeUser(b))
 		case "team":
@@ -94,27 +104,34 @@ func required(names ...string) []hcl.AttributeSchema {
 	return out
 }
 
-// block is the content of one block, with typed accessors for its
-// attributes. Each accessor leaves dst alone and returns a zero range when
-// the attribute is absent.
-type block struct {
-	l *loader
-	c *hcl.BodyContent
+// Block is the content of one block being decoded, with typed accessors for
+// its attributes that report every problem against its source range. The
+// core blocks use it, and so does an extension's BlockSpec.Decode. Each
+// accessor leaves its result zero and returns a zero range when the
+// attribute is absent.
+type Block struct {
+	l  *loader
+	hb *hcl.Block
+	c  *hcl.BodyContent
 }
 
-func (l *loader) block(b *hcl.Block, attributes []hcl.AttributeSchema, blocks ...hcl.BlockHeaderSchema) block {
-	c := l.content(b.Body, &hcl.BodySchema{Attributes: attributes, Blocks: blocks})
+func (l *loader) block(b *hcl.Block, attributes []hcl.AttributeSchema, blocks ...hcl.BlockHeaderSchema) *Block {
+	return l.blockWith(b, &hcl.BodySchema{Attributes: attributes, Blocks: blocks})
+}
+
+func (l *loader) blockWith(b *hcl.Block, schema *hcl.BodySchema) *Block {
+	c := l.content(b.Body, schema)
 	if c == nil {
 		c = &hcl.BodyContent{}
 	}
-	return block{l: l, c: c}
+	return &Block{l: l, hb: b, c: c}
 }
 
 // blocks returns the nested blocks of type t, in order.
-func (b block) blocks(t string) hcl.Blocks { return b.c.Blocks.OfType(t) }
+func (b *Block) blocks(t string) hcl.Blocks { return b.c.Blocks.OfType(t) }
 
 // expr returns the attribute's expression, nil when absent.
-func (b block) expr(name string) hcl.Expression {
+func (b *Block) expr(name string) hcl.Expression {
 	if a := b.c.Attributes[name]; a != nil {
 		return a.Expr
 	}
@@ -123,7 +140,7 @@ func (b block) expr(name string) hcl.Expression {
 
 // value evaluates an attribute and converts it to ty; ok is false when it
 // is absent or invalid (then with an error recorded).
-func (b block) value(name string, ty cty.Type) (v cty.Value, r hcl.Range, ok bool) {
+func (b *Block) value(name string, ty cty.Type) (v cty.Value, r hcl.Range, ok bool) {
 	a := b.c.Attributes[name]
 	if a == nil {
 		return cty.NilVal, hcl.Range{}, false
@@ -146,7 +163,7 @@ func (b block) value(name string, ty cty.Type) (v cty.Value, r hcl.Range, ok boo
 	return v, r, true
 }
 
-func (b block) str(name string, dst *string) hcl.Range {
+func (b *Block) str(name string, dst *string) hcl.Range {
 	v, r, ok := b.value(name, cty.String)
 	if ok {
 		*dst = v.AsString()
@@ -154,7 +171,7 @@ func (b block) str(name string, dst *string) hcl.Range {
 	return r
 }
 
-func (b block) int(name string, dst *int) hcl.Range {
+func (b *Block) int(name string, dst *int) hcl.Range {
 	v, r, ok := b.value(name, cty.Number)
 	if !ok {
 		return r
@@ -181,34 +198,30 @@ func (l *loader) decodePagerd(hb *hcl.Block) *pagerdBlock {
 }
 
 func (l *loader) decodeIntegration(hb *hcl.Block) integrationBlock {
-	b := l.block(hb, required("type", "token"))
+	b := l.block(hb, append(required("type", "token"), attrs("service", "rate_limit")...))
 	out := integrationBlock{Name: hb.Labels[0], DefRange: hb.DefRange, Token: b.expr("token")}
 	out.TypeRange = b.str("type", &out.Type)
-	return out
-}
-
-func (l *loader) decodeTwilio(hb *hcl.Block) *twilioBlock {
-	b := l.block(hb, required("account_sid", "auth_token", "from"))
-	out := &twilioBlock{DefRange: hb.DefRange, AccountSID: b.expr("account_sid"), AuthToken: b.expr("auth_token")}
-	out.FromRange = b.str("from", &out.From)
-	return out
-}
-
-func (l *loader) decodeSMTP(hb *hcl.Block) *smtpBlock {
-	b := l.block(hb, append(required("host", "from"), attrs("port", "username", "password", "tls")...))
-	out := &smtpBlock{DefRange: hb.DefRange, Username: b.expr("username"), Password: b.expr("password")}
-	b.str("host", &out.Host)
-	out.PortRange = b.int("port", &out.Port)
-	out.FromRange = b.str("from", &out.From)
-	out.TLSRange = b.str("tls", &out.TLS)
+	out.ServiceRange = b.str("service", &out.Service)
+	out.RateRange = b.str("rate_limit", &out.RateLimit)
 	return out
 }
 
 func (l *loader) decodeUser(hb *hcl.Block) userBlock {
-	b := l.block(hb, attrs("email", "phone"), hcl.BlockHeaderSchema{Type: "notify"}, hcl.BlockHeaderSchema{Type: "shift_notice"})
+	var names []string
+	cs := contacts()
+	for _, c := range cs {
+		names = append(names, c.Attr)
+	}
+	b := l.block(hb, attrs(names...), hcl.BlockHeaderSchema{Type: "notify"}, hcl.BlockHeaderSchema{Type: "shift_notice"})
 	out := userBlock{Name: hb.Labels[0], DefRange: hb.DefRange}
-	out.EmailRange = b.str("email", &out.Email)
-	out.PhoneRange = b.str("phone", &out.Phone)
+	for _, c := range cs {
+		ca := contactAttr{Contact: c}
+		if ca.Range = b.str(c.Attr, &ca.Value); present(ca.Range) {
+			out.Contacts = append(out.Contacts, ca)
+		}
+	}
+	// In the order they are written, so diagnostics read top to bottom.
+	slices.SortFunc(out.Contacts, func(a, b contactAttr) int { return a.Range.Start.Byte - b.Range.Start.Byte })
 	for _, nb := range b.blocks("notify") {
 		n := l.block(nb, append(required("via"), attrs("after")...))
 		rule := notifyBlock{DefRange: nb.DefRange}
@@ -288,8 +301,9 @@ func (l *loader) decodeEscalation(hb *hcl.Block) escalationBlock {
 }
 
 func (l *loader) decodeService(hb *hcl.Block) serviceBlock {
-	b := l.block(hb, attrs("escalation", "match", "group_by"))
-	out := serviceBlock{Name: hb.Labels[0], DefRange: hb.DefRange, Match: b.expr("match"), GroupBy: b.expr("group_by")}
+	b := l.block(hb, attrs("escalation", "match", "group_by", "subscribers"))
+	out := serviceBlock{Name: hb.Labels[0], DefRange: hb.DefRange, Match: b.expr("match"), GroupBy: b.expr("group_by"),
+		Subscribers: b.expr("subscribers")}
 	out.EscalationRange = b.str("escalation", &out.Escalation)
 	return out
 }

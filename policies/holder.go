@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -45,8 +46,14 @@ func (h *Holder) Reload() (hcl.Diagnostics, error) {
 	defer h.mu.Unlock()
 	cfg, diags := Load(h.dir)
 	if cfg == nil {
-		return diags, fmt.Errorf("policies: %s is invalid, keeping the last good config: %w", h.dir, diags)
+		return diags, fmt.Errorf("policies: %s is invalid, keeping the last good config: %w", h.dir, Errors(diags))
 	}
 	h.config.Store(cfg)
 	return diags, nil
+}
+
+// Errors is the error diagnostics of diags as one error, the first first,
+// leaving the warnings out; nil when there is none.
+func Errors(diags hcl.Diagnostics) error {
+	return errors.Join(diags.Errs()...)
 }

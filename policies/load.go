@@ -195,15 +195,18 @@ func written(expr hcl.Expression) bool {
 // at renders where r starts, for details that point at a second place.
 func at(r hcl.Range) string { return fmt.Sprintf("%s:%d", r.Filename, r.Start.Line) }
 
-// secret is a value that came from env() or file().
-type secret struct {
+// Secret is a value that came from env() or file() (or, for Text, a
+// literal).
+type Secret struct {
 	Value  string
 	Set    bool   // false: the variable is unset or the value is empty
 	Source string // how it was written: env("NAME") or file("path")
 }
 
-// missing says why a secret that is not Set has no value.
-func (s secret) missing() string {
+// Missing says why a Secret that is not Set has no value.
+func (s Secret) Missing() string { return s.missing() }
+
+func (s Secret) missing() string {
 	if strings.HasPrefix(s.Source, "file(") {
 		return "is empty"
 	}
@@ -212,7 +215,7 @@ func (s secret) missing() string {
 
 // secret evaluates an attribute that must hold a secret. ok is false when
 // the attribute is absent or invalid (the latter with an error recorded).
-func (l *loader) secret(expr hcl.Expression, attr string) (s secret, ok bool) {
+func (l *loader) secret(expr hcl.Expression, attr string) (s Secret, ok bool) {
 	if !written(expr) {
 		return s, false
 	}
@@ -242,7 +245,7 @@ func (l *loader) secret(expr hcl.Expression, attr string) (s secret, ok bool) {
 
 // optionalString evaluates an optional attribute that may be a literal or
 // come from env()/file(). ok is false when it is absent or invalid.
-func (l *loader) optionalString(expr hcl.Expression) (s secret, ok bool) {
+func (l *loader) optionalString(expr hcl.Expression) (s Secret, ok bool) {
 	if !written(expr) {
 		return s, false
 	}

@@ -1,11 +1,14 @@
 // Package policies turns a directory of HCL files into the compiled model the
 // router reads: users, teams, schedules, escalation policies, services,
-// integrations and provider settings. Loading is staged (parse every file,
-// merge, decode, then validate references) so every problem is reported with
-// its source range.
+// integrations, and the blocks the channels registered (see extend.go).
+// Loading is staged (parse every file, merge, decode, then validate
+// references) so every problem is reported with its source range.
 package policies
 
 import (
+	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/alertmanager/pkg/labels"
@@ -24,8 +27,14 @@ type Config struct {
 	Escalations  map[string]*Escalation
 	Services     []*Service // in file order; the first whose matchers match wins
 	Integrations []*Integration
-	Twilio       *Twilio // nil when not configured or its credentials are unset
-	SMTP         *SMTP   // nil when not configured
+	// Blocks holds the compiled settings of the unlabeled extension blocks
+	// by type (`twilio`, `smtp`); a block that is absent or switched off
+	// has no entry.
+	Blocks map[string]any
+	// Named holds the labeled extension blocks by type and label
+	// (`webhook "audit"`). A block switched off maps to nil: it is defined,
+	// so references to it are valid, but nothing is sent through it.
+	Named map[string]map[string]any
 }
 
 // Settings are daemon-wide knobs from the `pagerd { ... }` block.
@@ -40,10 +49,11 @@ type Settings struct {
 
 // User is a person who can be paged.
 type User struct {
-	Name  string
-	Email string
-	Phone string // E.164
-	Rules []NotifyRule
+	Name string
+	// Contacts are the user's addresses by attribute ("phone", "email",
+	// ...): the attributes the registered channels read.
+	Contacts map[string]string
+	Rules    []NotifyRule
 
 	// ShiftNotices are opt-in reminders sent Before each of the user's
 	// on-call shifts starts.
@@ -53,14 +63,14 @@ type User struct {
 // ShiftNotice tells a user, Before their shift starts, that it is coming.
 type ShiftNotice struct {
 	Before time.Duration
-	Via    string // "sms", "voice", "email", "console"
+	Via    string // a channel that reaches people
 }
 
 // NotifyRule is a user's personal rule: when they are paged, contact them via
 // Via after After (relative to the moment the escalation step reaches them).
 type NotifyRule struct {
 	After time.Duration
-	Via   string // "sms", "voice", "email", "console"
+	Via   string // a channel that reaches people
 }
 
 type Team struct {
@@ -83,10 +93,28 @@ type EscalationStep struct {
 	Targets []Target
 }
 
-// Target is one "kind:name" entry of a step's notify list.
+// Target is one "kind:name" entry of a step's notify list: people
+// ("user", "team", "schedule") or a channel's own destination
+// ("webhook:audit").
 type Target struct {
-	Kind string // "user", "team", "schedule"
+	Kind string
 	Name string
+}
+
+// Person kinds of Target; any other Kind is a channel name.
+const (
+	TargetUser     = "user"
+	TargetTeam     = "team"
+	TargetSchedule = "schedule"
+)
+
+// personTargets are the kinds of targets that stand for people.
+var personTargets = []string{TargetUser, TargetTeam, TargetSchedule}
+
+// IsPerson reports whether the target stands for people rather than a
+// channel's destination.
+func (t Target) IsPerson() bool {
+	return t.Kind == TargetUser || t.Kind == TargetTeam || t.Kind == TargetSchedule
 }
 
 // Service owns the alerts its matchers select and pages through Escalation.
@@ -95,28 +123,53 @@ type Service struct {
 	Escalation string
 	Matchers   labels.Matchers // empty: matches every alert (catch-all)
 	GroupBy    []string        // labels that split alerts into incidents; empty: one incident per service
+	// Subscribers are channel destinations told of every event of the
+	// service's incidents, without being paged.
+	Subscribers []Target
 }
 
 // Integration is a named inbound source with its own secret token.
 type Integration struct {
 	Name  string
-	Type  string // "alertmanager" (webhook and /api/v2/alerts), "api" (REST API and CLI)
+	Type  string // a registered IntegrationType
 	Token string
+	// Service, when set, owns every alert of this integration whatever its
+	// labels (as a PagerDuty routing key belongs to one service).
+	Service string
+	// RateLimit bounds how fast it may send alerts, per replica; zero: no
+	// limit.
+	RateLimit Rate
 }
 
-// Twilio holds SMS/voice provider settings.
-type Twilio struct {
-	AccountSID string
-	AuthToken  string
-	From       string // E.164 sender number
+// Rate is a number of events per period, written "120/m".
+type Rate struct {
+	Events int
+	Per    time.Duration
 }
 
-// SMTP holds email provider settings.
-type SMTP struct {
-	Host     string
-	Port     int
-	Username string // empty: no authentication
-	Password string
-	From     string
-	TLS      string // "none", "opportunistic" (default), "mandatory"
+func (r Rate) String() string {
+	if r.Events == 0 {
+		return "unlimited"
+	}
+	unit := map[time.Duration]string{time.Second: "s", time.Minute: "m", time.Hour: "h"}[r.Per]
+	return fmt.Sprintf("%d/%s", r.Events, unit)
 }
+
+// ParseRate reads "120/m": a positive number of events per second (s),
+// minute (m) or hour (h).
+func ParseRate(s string) (Rate, error) {
+	n, unit, ok := strings.Cut(s, "/")
+	per := map[string]time.Duration{"s": time.Second, "m": time.Minute, "h": time.Hour}[unit]
+	events, err := strconv.Atoi(n)
+	if !ok || per == 0 || err != nil || events < 1 {
+		return Rate{}, fmt.Errorf("%q is not a rate; write it like \"120/m\" (events per s, m or h)", s)
+	}
+	return Rate{Events: events, Per: per}, nil
+}
+
+// Contact returns the user's address in attribute attr ("phone"), or "".
+func (u *User) Contact(attr string) string { return u.Contacts[attr] }
+
+// Block returns the compiled settings of the unlabeled extension block of
+// type t, or nil when it is absent or switched off.
+func (c *Config) Block(t string) any { return c.Blocks[t] }

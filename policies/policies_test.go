@@ -1,4 +1,4 @@
-package policies
+package policies_test
 
 import (
 	"bytes"
@@ -10,7 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/hcl/v2"
+	. "github.com/pagerd/pagerd/policies"
+
+	_ "github.com/pagerd/pagerd/pagers/all"
+	_ "github.com/pagerd/pagerd/router/ingest/all"
 )
 
 const exampleDir = "../deploy/examples/config"
@@ -44,34 +47,18 @@ func TestExampleConfig(t *testing.T) {
 	if in := cfg.IntegrationByToken("s3cret"); in == nil || in.Name != "alertmanager" {
 		t.Errorf("IntegrationByToken(s3cret) = %+v, want integration alertmanager", in)
 	}
-	if cfg.Twilio != nil || cfg.SMTP != nil {
-		t.Errorf("Twilio, SMTP = %+v, %+v; want both nil without credentials", cfg.Twilio, cfg.SMTP)
+	if cfg.Block("twilio") != nil || cfg.Block("smtp") != nil {
+		t.Errorf("twilio, smtp = %+v, %+v; want both off without credentials", cfg.Block("twilio"), cfg.Block("smtp"))
 	}
 	if len(cfg.Settings.LinkSecret) == 0 {
 		t.Errorf("Settings.LinkSecret is empty, want the key from secrets/link.key")
 	}
 }
 
-// writeDir writes files (name → content) into a new temporary directory.
-func writeDir(t *testing.T, files map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
 // mustLoad loads src as the only file of a directory and fails on errors.
 func mustLoad(t *testing.T, src string) *Config {
 	t.Helper()
-	l := LoadDir(writeDir(t, map[string]string{"main.hcl": src}))
+	l := LoadDir(WriteDir(t, map[string]string{"main.hcl": src}))
 	if l.Config == nil {
 		var out bytes.Buffer
 		l.WriteDiagnostics(&out)
@@ -189,7 +176,7 @@ service "all" { escalation = "e" }
 
 func TestIntegrationByToken(t *testing.T) {
 	t.Setenv("PAGERD_TEST_API", "api-token")
-	dir := writeDir(t, map[string]string{
+	dir := WriteDir(t, map[string]string{
 		"main.hcl": `
 integration "am" {
   type  = "alertmanager"
@@ -230,76 +217,6 @@ service "all" { escalation = "e" }
 	}
 }
 
-func TestSecretFunctions(t *testing.T) {
-	t.Setenv("PAGERD_TEST_SET", "from-env")
-	t.Setenv("PAGERD_TEST_EMPTY", "")
-	t.Setenv("PAGERD_TEST_UNSET", "")
-	os.Unsetenv("PAGERD_TEST_UNSET")
-	dir := writeDir(t, map[string]string{
-		"secrets/plain":    "one",
-		"secrets/newline":  "two\n",
-		"secrets/crlf":     "three\r\n\r\n",
-		"secrets/inner":    "four\nfive\n",
-		"secrets/nothing":  "",
-		"secrets/only-eol": "\n",
-	})
-	abs := filepath.Join(dir, "secrets", "plain")
-	tests := []struct {
-		expr    string
-		want    string
-		wantSet bool
-		wantErr string
-	}{
-		{`env("PAGERD_TEST_SET")`, "from-env", true, ""},
-		{`env("PAGERD_TEST_EMPTY")`, "", false, ""},
-		{`env("PAGERD_TEST_UNSET")`, "", false, ""},
-		{`file("secrets/plain")`, "one", true, ""},
-		{`file("secrets/newline")`, "two", true, ""},
-		{`file("secrets/crlf")`, "three", true, ""},
-		{`file("secrets/inner")`, "four\nfive", true, ""},
-		{`file("secrets/nothing")`, "", false, ""},
-		{`file("secrets/only-eol")`, "", false, ""},
-		{`file("` + filepath.ToSlash(abs) + `")`, "one", true, ""},
-		{`file("secrets/none")`, "", false, `cannot read "secrets/none"`},
-		{`file("secrets")`, "", false, `cannot read "secrets"`},
-		{`env()`, "", false, "Not enough function arguments"},
-		{`"literal"`, "", false, "secrets must come from env() or file()"},
-	}
-	for _, tt := range tests {
-		l := &loader{dir: dir, ctx: evalContext(dir)}
-		expr := parseExpr(t, tt.expr)
-		s, _ := l.secret(expr, "token")
-		if tt.wantErr != "" {
-			if !l.diags.HasErrors() || !strings.Contains(l.diags.Error(), tt.wantErr) {
-				t.Errorf("%s: diags = %v, want an error containing %q", tt.expr, l.diags, tt.wantErr)
-			}
-			continue
-		}
-		if l.diags.HasErrors() {
-			t.Errorf("%s: %v", tt.expr, l.diags)
-			continue
-		}
-		if s.Value != tt.want || s.Set != tt.wantSet {
-			t.Errorf("%s = %q (set %v), want %q (set %v)", tt.expr, s.Value, s.Set, tt.want, tt.wantSet)
-		}
-	}
-}
-
-// parseExpr parses src as the value of an attribute.
-func parseExpr(t *testing.T, src string) hcl.Expression {
-	t.Helper()
-	files := LoadDir(writeDir(t, map[string]string{"x.hcl": "x = " + src + "\n"})).Files
-	for _, f := range files {
-		attrs, diags := f.Body.JustAttributes()
-		if diags.HasErrors() {
-			t.Fatalf("parse %s: %v", src, diags)
-		}
-		return attrs["x"].Expr
-	}
-	t.Fatalf("parse %s: no file", src)
-	return nil
-}
-
 const holderConfig = `
 user "alice" { email = "alice@example.com" }
 escalation "e" {
@@ -309,7 +226,7 @@ service "%s" { escalation = "e" }
 `
 
 func TestHolder(t *testing.T) {
-	dir := writeDir(t, map[string]string{"main.hcl": strings.Replace(holderConfig, "%s", "first", 1)})
+	dir := WriteDir(t, map[string]string{"main.hcl": strings.Replace(holderConfig, "%s", "first", 1)})
 	write := func(src string) {
 		t.Helper()
 		if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(src), 0o644); err != nil {
@@ -382,7 +299,7 @@ func TestHolder(t *testing.T) {
 }
 
 func TestNewHolderInvalid(t *testing.T) {
-	dir := writeDir(t, map[string]string{"main.hcl": `user "alice" { phone = "123" }`})
+	dir := WriteDir(t, map[string]string{"main.hcl": `user "alice" { phone = "123" }`})
 	h, diags := NewHolder(dir)
 	if h != nil || !diags.HasErrors() {
 		t.Errorf("NewHolder(invalid) = %v, %v; want nil and errors", h, diags)
@@ -503,43 +420,5 @@ service "rest" { escalation = "f" }
 	}
 	if cfg.Service("rest").Matchers != nil {
 		t.Errorf("catch-all has matchers %v", cfg.Service("rest").Matchers)
-	}
-}
-
-func TestProvidersEnabled(t *testing.T) {
-	t.Setenv("PAGERD_TEST_SID", "AC123")
-	t.Setenv("PAGERD_TEST_AUTH", "auth")
-	dir := writeDir(t, map[string]string{
-		"main.hcl": `
-twilio {
-  account_sid = env("PAGERD_TEST_SID")
-  auth_token  = file("twilio.token")
-  from        = "+15550000000"
-}
-smtp {
-  host     = "mail.example.com"
-  port     = 587
-  from     = "pagerd@example.com"
-  username = "pagerd"
-  password = env("PAGERD_TEST_AUTH")
-  tls      = "mandatory"
-}
-user "alice" { email = "alice@example.com" }
-escalation "e" {
-  step { notify = ["user:alice"] }
-}
-service "all" { escalation = "e" }
-`,
-		"twilio.token": "tok\n",
-	})
-	cfg, diags := Load(dir)
-	if cfg == nil || len(diags) != 0 {
-		t.Fatalf("Load = %v", diags)
-	}
-	if want := (Twilio{AccountSID: "AC123", AuthToken: "tok", From: "+15550000000"}); cfg.Twilio == nil || *cfg.Twilio != want {
-		t.Errorf("Twilio = %+v, want %+v", cfg.Twilio, want)
-	}
-	if want := (SMTP{Host: "mail.example.com", Port: 587, Username: "pagerd", Password: "auth", From: "pagerd@example.com", TLS: "mandatory"}); cfg.SMTP == nil || *cfg.SMTP != want {
-		t.Errorf("SMTP = %+v, want %+v", cfg.SMTP, want)
 	}
 }

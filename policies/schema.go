@@ -12,13 +12,14 @@ import "github.com/hashicorp/hcl/v2"
 type fileSchema struct {
 	Pagerd       *pagerdBlock
 	Integrations []integrationBlock
-	Twilio       *twilioBlock
-	SMTP         *smtpBlock
 	Users        []userBlock
 	Teams        []teamBlock
 	Schedules    []scheduleBlock
 	Escalations  []escalationBlock
 	Services     []serviceBlock
+	// Extensions are the blocks registered extensions own, in file order;
+	// their own BlockSpec.Decode reads them.
+	Extensions []*hcl.Block
 }
 
 type pagerdBlock struct {
@@ -37,43 +38,29 @@ type pagerdBlock struct {
 }
 
 type integrationBlock struct {
-	Name      string
-	Type      string
-	TypeRange hcl.Range
-	Token     hcl.Expression
-	DefRange  hcl.Range
-}
-
-type twilioBlock struct {
-	AccountSID hcl.Expression
-	AuthToken  hcl.Expression
-	From       string
-	FromRange  hcl.Range
-	DefRange   hcl.Range
-}
-
-type smtpBlock struct {
-	Host      string
-	Port      int
-	PortRange hcl.Range
-	From      string
-	FromRange hcl.Range
-	Username  hcl.Expression
-	Password  hcl.Expression
-	TLS       string
-	TLSRange  hcl.Range
-	DefRange  hcl.Range
+	Name         string
+	Type         string
+	TypeRange    hcl.Range
+	Token        hcl.Expression
+	Service      string
+	ServiceRange hcl.Range
+	RateLimit    string
+	RateRange    hcl.Range
+	DefRange     hcl.Range
 }
 
 type userBlock struct {
 	Name         string
-	Email        string
-	EmailRange   hcl.Range
-	Phone        string
-	PhoneRange   hcl.Range
+	Contacts     []contactAttr // the channels' contact attributes written
 	Notify       []notifyBlock
 	ShiftNotices []shiftNoticeBlock
 	DefRange     hcl.Range
+}
+
+type contactAttr struct {
+	Contact *Contact
+	Value   string
+	Range   hcl.Range
 }
 
 type notifyBlock struct {
@@ -164,5 +151,6 @@ type serviceBlock struct {
 	EscalationRange hcl.Range
 	Match           hcl.Expression
 	GroupBy         hcl.Expression
+	Subscribers     hcl.Expression
 	DefRange        hcl.Range
 }

@@ -11,10 +11,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/internal/testenv"
+	"github.com/pagerd/pagerd/links"
 	"github.com/pagerd/pagerd/pagers"
 	"github.com/pagerd/pagerd/policies"
 	"github.com/pagerd/pagerd/router/store"
+
+	// The real channels: the engine asks their registry for ranks and
+	// addresses.
+	_ "github.com/pagerd/pagerd/pagers/all"
 )
 
 // blocking is a Pager whose sends hang until their context ends.
@@ -46,9 +52,9 @@ func newEngineWorld(t *testing.T, sms pagers.Pager, email pagers.Pager) *engineW
 	w.cfg = &policies.Config{
 		Settings: policies.Settings{ResolvedRetention: time.Hour},
 		Users: map[string]*policies.User{
-			"alice": {Name: "alice", Phone: "+15550001", Email: "alice@example.com", Rules: []policies.NotifyRule{{Via: "sms"}}},
-			"bob":   {Name: "bob", Phone: "+15550002", Rules: []policies.NotifyRule{{Via: "sms"}}},
-			"carol": {Name: "carol", Phone: "+15550003", Rules: []policies.NotifyRule{{Via: "sms"}}},
+			"alice": {Name: "alice", Contacts: map[string]string{"phone": "+15550001", "email": "alice@example.com"}, Rules: []policies.NotifyRule{{Via: "sms"}}},
+			"bob":   {Name: "bob", Contacts: map[string]string{"phone": "+15550002"}, Rules: []policies.NotifyRule{{Via: "sms"}}},
+			"carol": {Name: "carol", Contacts: map[string]string{"phone": "+15550003"}, Rules: []policies.NotifyRule{{Via: "sms"}}},
 		},
 		Escalations: map[string]*policies.Escalation{"ops": {Name: "ops", Steps: []policies.EscalationStep{
 			{Targets: []policies.Target{{Kind: "user", Name: "alice"}}},
@@ -61,10 +67,10 @@ func newEngineWorld(t *testing.T, sms pagers.Pager, email pagers.Pager) *engineW
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	w.eng = &Engine{
 		Store: st, Config: current, Log: log, Owner: "test",
-		Pagers: func() map[string]pagers.Pager {
-			return map[string]pagers.Pager{"sms": sms, "email": email, "console": &kindRecorder{}}
+		Pagers: func() pagers.Set {
+			return pagers.Set{"sms": sms, "email": email, "console": &kindRecorder{}}
 		},
-		Link:       func(id int64, action, user string) string { return "http://x/v1/ack/tok" },
+		Links:      testLinks,
 		StatusPoll: 10 * time.Millisecond,
 	}
 	w.rt = &Router{Store: st, Config: current, Log: log}
@@ -121,7 +127,7 @@ func TestAckStopsASendInFlight(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if _, _, err := w.rt.Act(context.Background(), 1, "ack", "alice", "link"); err != nil {
+	if _, err := w.rt.Act(context.Background(), incident.Request{Incident: 1, Action: incident.Ack, By: "alice", Via: "link"}); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -138,7 +144,7 @@ func TestAckStopsASendInFlight(t *testing.T) {
 	tl, _ := w.store.Timeline(context.Background(), 1)
 	var facts []string
 	for _, e := range tl {
-		facts = append(facts, e.Event+": "+e.Detail)
+		facts = append(facts, string(e.Kind)+": "+e.Detail)
 	}
 	if !strings.Contains(strings.Join(facts, "\n"), "stopped paging alice") {
 		t.Errorf("timeline lacks the stopped page:\n%s", strings.Join(facts, "\n"))
@@ -193,4 +199,9 @@ func TestHangingProviderLeavesTimeForTheNextChannel(t *testing.T) {
 	if n := sms.count("alice", pagers.KindPage); n != 1 {
 		t.Fatalf("after email hung, alice got %d SMS pages, want 1", n)
 	}
+}
+
+// testLinks signs links with a fixed key under http://x.
+func testLinks() links.Builder {
+	return links.Builder{PublicURL: "http://x", Signer: links.Signer{Key: []byte("0123456789abcdef0123456789abcdef")}, TTL: time.Hour}
 }

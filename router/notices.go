@@ -6,12 +6,110 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
+	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/pagers"
 	"github.com/pagerd/pagerd/policies"
+	"github.com/pagerd/pagerd/router/store"
 	"github.com/pagerd/pagerd/schedules"
 )
+
+// notifyFYI tells everyone who was paged for the incident that it was
+// acknowledged or resolved — once each, not the person who did it, through
+// the channel that reached them (or the one that channel sends notices
+// through: a text rather than another call). A destination that subscribes
+// to the service's events hears it from those instead. Each notice is
+// bounded like a page. It returns when to look again for a notice another
+// replica holds (zero: none), so a replica that dies mid-notice does not
+// lose it.
+func (e *Engine) notifyFYI(ctx context.Context, cfg *policies.Config, inc *incident.Incident, kind pagers.Kind, actor string, now time.Time) (time.Time, error) {
+	reached, err := e.Store.Notified(ctx, inc.ID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	available := e.Pagers()
+	status, run := incident.Resolved, -1
+	if kind == pagers.KindAcknowledged {
+		status, run = incident.Acknowledged, inc.Run
+	}
+	subscribed := map[policies.Target]bool{}
+	if svc := cfg.Service(inc.Service); svc != nil {
+		for _, t := range svc.Subscribers {
+			subscribed[t] = true
+		}
+	}
+	var (
+		mu    sync.Mutex
+		retry time.Time
+		g     errgroup.Group
+	)
+	g.SetLimit(e.Parallel)
+	for _, r := range reached {
+		if r.User != "" && r.User == actor {
+			continue
+		}
+		if r.Destination != "" && subscribed[policies.Target{Kind: r.Channel, Name: r.Destination}] {
+			continue
+		}
+		r = noticeRoute(cfg, available, r)
+		g.Go(func() error {
+			key := fmt.Sprintf("%d:%s:%d:%s:%s", inc.ID, kind, inc.Run, r.Who(), r.Channel)
+			state, left, err := e.Store.ClaimSend(ctx, inc.ID, status, run, key, e.Lease, e.Owner)
+			if err != nil {
+				return err
+			}
+			if state == store.SendBusy {
+				mu.Lock()
+				retry = earliest(retry, now.Add(left))
+				mu.Unlock()
+			}
+			if state != store.SendClaimed {
+				return nil
+			}
+			pager, ok := available[r.Channel]
+			if !ok {
+				pager = available["console"]
+			}
+			n := pagers.Notification{
+				Key: key, Kind: kind, Channel: r.Channel, User: r.User, Destination: r.Destination,
+				Address: r.Address, Incident: pagers.IncidentOf(inc), Actor: actor,
+			}
+			sendCtx, cancel := context.WithTimeout(ctx, e.SendTimeout)
+			defer cancel()
+			res := store.SendResult{Key: key, Receipt: "sent", Kind: incident.KindAckNotice, Detail: "told " + r.Who() + " via " + r.Channel}
+			if kind == pagers.KindResolved {
+				res.Kind = incident.KindResolvedNotice
+			}
+			if _, err := pager.Send(sendCtx, n); err != nil {
+				res.Receipt, res.Kind = "failed", incident.KindNotifyFailed
+				res.Detail = fmt.Sprintf("%s notice to %s via %s failed: %v", kind, r.Who(), r.Channel, err)
+			}
+			return e.Store.FinishSend(ctx, inc.ID, res)
+		})
+	}
+	return retry, g.Wait()
+}
+
+// noticeRoute is how a notice reaches someone a page reached: through the
+// channel the page's channel sends notices through (a text after a call),
+// when that one can send and has an address for them; else the same way.
+func noticeRoute(cfg *policies.Config, available pagers.Set, r incident.Reached) incident.Reached {
+	ch := pagers.Lookup(r.Channel)
+	if ch == nil || ch.NoticeVia == "" || r.User == "" {
+		return r
+	}
+	via := pagers.Lookup(ch.NoticeVia)
+	user := cfg.Users[r.User]
+	if _, ok := available[ch.NoticeVia]; !ok || via == nil || user == nil || via.AddressOf(user) == "" {
+		return r
+	}
+	r.Channel, r.Address = via.Name, via.AddressOf(user)
+	return r
+}
 
 // shiftEndHorizon is how far past a shift's start SendShiftNotices looks
 // for its end; a shift longer than that is announced without one.
@@ -93,7 +191,10 @@ func (e *Engine) sendShiftNotice(ctx context.Context, name string, sched *schedu
 	// other channels: a reminder is not worth a phone call.
 	channel := sn.Via
 	pager, ok := e.Pagers()[channel]
-	address := addressOf(user, channel)
+	address := ""
+	if ch := pagers.Lookup(channel); ch != nil {
+		address = ch.AddressOf(user)
+	}
 	if !ok || address == "" {
 		e.Log.Warn("shift notice channel unavailable; printing it to the console instead",
 			"user", user.Name, "via", sn.Via, "has_provider", ok, "has_address", address != "")

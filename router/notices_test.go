@@ -63,14 +63,14 @@ func (w *noticeWorld) engine(name string) (*Engine, map[string]*recorder) {
 	st := store.New(w.redis.Client(w.t), "notices")
 	st.Clock = w.clock.Now
 	recs := map[string]*recorder{"sms": {clock: w.clock}, "console": {clock: w.clock}}
-	ps := map[string]pagers.Pager{}
+	ps := pagers.Set{}
 	for ch, r := range recs {
 		ps[ch] = r
 	}
 	e := &Engine{
 		Store:  st,
 		Config: func() *policies.Config { return w.cfg },
-		Pagers: func() map[string]pagers.Pager { return ps },
+		Pagers: func() pagers.Set { return ps },
 		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Owner:  name,
 	}
@@ -97,8 +97,8 @@ func dailyConfig(notices ...policies.ShiftNotice) *policies.Config {
 	}
 	return &policies.Config{
 		Users: map[string]*policies.User{
-			"alice": {Name: "alice", Phone: "+15550000001", ShiftNotices: notices},
-			"bob":   {Name: "bob", Phone: "+15550000002"},
+			"alice": {Name: "alice", Contacts: map[string]string{"phone": "+15550000001"}, ShiftNotices: notices},
+			"bob":   {Name: "bob", Contacts: map[string]string{"phone": "+15550000002"}},
 		},
 		Schedules: map[string]*schedules.Schedule{"primary": sched},
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/internal/testenv"
 	"github.com/pagerd/pagerd/pagers"
 	"github.com/pagerd/pagerd/policies"
@@ -63,8 +64,8 @@ func replicasConfig() *policies.Config {
 	return &policies.Config{
 		Settings: policies.Settings{ResolvedRetention: time.Hour},
 		Users: map[string]*policies.User{
-			"alice": {Name: "alice", Phone: "+15550001", Rules: []policies.NotifyRule{{Via: "sms"}}},
-			"bob":   {Name: "bob", Phone: "+15550002", Rules: []policies.NotifyRule{{Via: "sms"}}},
+			"alice": {Name: "alice", Contacts: map[string]string{"phone": "+15550001"}, Rules: []policies.NotifyRule{{Via: "sms"}}},
+			"bob":   {Name: "bob", Contacts: map[string]string{"phone": "+15550002"}, Rules: []policies.NotifyRule{{Via: "sms"}}},
 		},
 		Escalations: map[string]*policies.Escalation{"ops": {Name: "ops", Steps: []policies.EscalationStep{
 			{Targets: []policies.Target{{Kind: "user", Name: "alice"}, {Kind: "user", Name: "bob"}}},
@@ -77,10 +78,10 @@ func replica(st *store.Store, cfg *policies.Config, sms pagers.Pager, owner stri
 	return &Engine{
 		Store: st, Config: func() *policies.Config { return cfg }, Owner: owner,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Pagers: func() map[string]pagers.Pager {
-			return map[string]pagers.Pager{"sms": sms, "console": &kindRecorder{}}
+		Pagers: func() pagers.Set {
+			return pagers.Set{"sms": sms, "console": &kindRecorder{}}
 		},
-		Link: func(int64, string, string) string { return "http://x" },
+		Links: testLinks,
 	}
 }
 
@@ -115,7 +116,7 @@ func TestReplicasAckNoticeReachesAPageFinishingAfterTheAck(t *testing.T) {
 	go func() { _, err := a.tickOnce(ctx); doneA <- err }()
 	<-sms.entered // bob's SMS is at the provider
 
-	if _, _, err := rt.Act(ctx, 1, "ack", "alice", "sms"); err != nil {
+	if _, err := rt.Act(ctx, incident.Request{Incident: 1, Action: incident.Ack, By: "alice", Via: "sms"}); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := b.tickOnce(ctx); err != nil || n != 1 {
@@ -158,7 +159,7 @@ func TestReplicasSlowNoticeIsNeverSentTwice(t *testing.T) {
 	if fast.count("bob", pagers.KindPage) != 1 {
 		t.Fatal("bob not paged")
 	}
-	if _, _, err := st.Transition(ctx, 1, "resolve", "alice", "api", time.Hour); err != nil {
+	if _, err := st.Act(ctx, incident.Request{Incident: 1, Action: incident.Resolve, By: "alice", Via: "api"}, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	slow := &kindRecorder{delay: 3 * lease} // e.g. Retry over a sluggish SMTP/Twilio
@@ -183,7 +184,7 @@ func TestReplicasSlowNoticeIsNeverSentTwice(t *testing.T) {
 	tl, _ := st.Timeline(ctx, 1)
 	failed := 0
 	for _, e := range tl {
-		if e.Event == "notify_failed" && strings.Contains(e.Detail, "resolved notice to bob") {
+		if e.Kind == incident.KindNotifyFailed && strings.Contains(e.Detail, "resolved notice to bob") {
 			failed++
 		}
 	}
@@ -203,7 +204,7 @@ func TestSlowIncidentDoesNotDelayOtherPages(t *testing.T) {
 	}
 	cfg := replicasConfig()
 	cfg.Users["alice"].Rules = []policies.NotifyRule{{Via: "email"}}
-	cfg.Users["alice"].Email = "alice@example.com"
+	cfg.Users["alice"].Contacts["email"] = "alice@example.com"
 	cfg.Escalations["ops"].Steps[0].Targets = []policies.Target{{Kind: "user", Name: "alice"}}
 	cfg.Escalations["ops2"] = &policies.Escalation{Name: "ops2", Steps: []policies.EscalationStep{
 		{Targets: []policies.Target{{Kind: "user", Name: "bob"}}}}}
@@ -213,7 +214,7 @@ func TestSlowIncidentDoesNotDelayOtherPages(t *testing.T) {
 	e.Poll = 20 * time.Millisecond
 	e.Lease = 10 * time.Second // SendTimeout 5s
 	pg := e.Pagers
-	e.Pagers = func() map[string]pagers.Pager { m := pg(); m["email"] = hang; return m }
+	e.Pagers = func() pagers.Set { m := pg(); m["email"] = hang; return m }
 	go e.Run(ctx)
 
 	fireOne(t, st, "fp1", "svc:g1") // alice by email: the SMTP server hangs
@@ -256,7 +257,7 @@ func TestReplicasNoticeSurvivesACrashMidSend(t *testing.T) {
 	if _, err := b.tickOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := st.Transition(ctx, 1, "resolve", "alice", "api", time.Hour); err != nil {
+	if _, err := st.Act(ctx, incident.Request{Incident: 1, Action: incident.Resolve, By: "alice", Via: "api"}, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	// Replica A claims the timer, then claims bob's notice and dies.
@@ -264,7 +265,7 @@ func TestReplicasNoticeSurvivesACrashMidSend(t *testing.T) {
 		t.Fatal(err)
 	}
 	clk.Advance(30 * time.Second) // A sent others' notices first
-	if s, _, err := st.ClaimSend(ctx, 1, store.StatusResolved, -1, "1:resolved:0:bob:sms", 2*time.Minute, "A"); err != nil || s != store.SendClaimed {
+	if s, _, err := st.ClaimSend(ctx, 1, incident.Resolved, -1, "1:resolved:0:bob:sms", 2*time.Minute, "A"); err != nil || s != store.SendClaimed {
 		t.Fatal(s, err)
 	}
 	for i := 0; i < 10; i++ { // the next hour, polled by B

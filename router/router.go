@@ -1,7 +1,8 @@
 // Package router decides what happens to an alert: which service owns it,
 // which incident it joins, who is paged and when, and what an
-// acknowledgement stops. Intake decoding lives in router/ingest, Redis in
-// router/store; this package ties them to the compiled policies.
+// acknowledgement stops. Intake decoding lives in router/ingest, the
+// escalation plan in router/escalation, Redis in router/store; this package
+// ties them to the compiled policies.
 package router
 
 import (
@@ -15,6 +16,7 @@ import (
 
 	"github.com/prometheus/common/model"
 
+	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/policies"
 	"github.com/pagerd/pagerd/router/ingest"
 	"github.com/pagerd/pagerd/router/store"
@@ -25,7 +27,8 @@ import (
 // config has no catch-all service.
 const UnroutedService = "unrouted"
 
-// Router turns decoded alerts into stored incidents.
+// Router turns decoded alerts into stored incidents, and people's actions
+// into incident changes.
 type Router struct {
 	Store  *store.Store
 	Config func() *policies.Config
@@ -38,69 +41,144 @@ type Router struct {
 // storedAlert is how an alert is kept and shown by the API.
 type storedAlert struct {
 	Fingerprint  string            `json:"fingerprint"`
+	DedupKey     string            `json:"dedup_key,omitempty"`
 	Status       string            `json:"status"`
 	Labels       map[string]string `json:"labels"`
 	Annotations  map[string]string `json:"annotations,omitempty"`
 	StartsAt     time.Time         `json:"startsAt"`
 	EndsAt       time.Time         `json:"endsAt,omitzero"`
 	GeneratorURL string            `json:"generatorURL,omitempty"`
+	Links        []incident.Link   `json:"links,omitempty"`
+	Details      json.RawMessage   `json:"details,omitempty"`
+	Client       string            `json:"client,omitempty"`
+	ClientURL    string            `json:"client_url,omitempty"`
 	Integration  string            `json:"integration"`
 }
 
-// Ingest routes and stores the alerts of one request in one Redis round
-// trip. On error nothing may be assumed stored: the caller answers 503 and
-// the sender retries (storing is idempotent per fingerprint).
-func (r *Router) Ingest(ctx context.Context, integration string, alerts []ingest.Alert, now time.Time) ([]store.IngestResult, error) {
+// Ingest routes and stores what one request of integration in carries, in
+// one Redis round trip for its alerts. On error nothing may be assumed
+// stored: the caller answers 503 and the sender retries (storing is
+// idempotent per fingerprint).
+func (r *Router) Ingest(ctx context.Context, in *policies.Integration, batch *ingest.Batch) ([]ingest.Result, error) {
 	cfg := r.Config()
-	writes := make([]store.AlertWrite, len(alerts))
-	for i, a := range alerts {
-		status := "firing"
-		resolved := a.Resolved(now)
-		if resolved {
-			status = "resolved"
+	writes := make([]store.AlertWrite, len(batch.Alerts))
+	for i := range batch.Alerts {
+		a := &batch.Alerts[i]
+		if a.DedupKey != "" {
+			a.Fingerprint = ingest.KeyFingerprint(in.Name, a.DedupKey)
 		}
-		doc, err := json.Marshal(storedAlert{
-			Fingerprint: a.Fingerprint, Status: status, Labels: a.Labels,
-			Annotations: a.Annotations, StartsAt: a.StartsAt, EndsAt: a.EndsAt,
-			GeneratorURL: a.GeneratorURL, Integration: integration,
-		})
+		w, err := r.write(cfg, in, a)
 		if err != nil {
-			return nil, fmt.Errorf("encode alert %d: %w", i, err)
+			return nil, fmt.Errorf("alert %d: %w", i, err)
 		}
-		w := store.AlertWrite{
-			Fingerprint: a.Fingerprint, Resolved: resolved, EndsAt: a.EndsAt, Doc: doc,
-			Name:      a.Labels[model.AlertNameLabel] + " " + a.Fingerprint,
-			Summary:   summaryOf(a),
-			SourceURL: a.GeneratorURL,
-			Retention: cfg.Settings.ResolvedRetention,
-		}
-		svc := cfg.Route(a.Labels)
-		if svc == nil {
-			w.Service = UnroutedService
-			w.GroupLabels = map[string]string{model.AlertNameLabel: a.Labels[model.AlertNameLabel]}
-			r.Log.Warn("alert matches no service; stored unrouted, nobody paged",
-				"alertname", a.Labels[model.AlertNameLabel], "fingerprint", a.Fingerprint)
-		} else {
-			w.Service, w.Escalation = svc.Name, svc.Escalation
-			w.GroupLabels = groupLabels(svc.GroupBy, a.Labels)
-		}
-		w.GroupID = w.Service + ":" + model.LabelSet(toLabelSet(w.GroupLabels)).Fingerprint().String()
-		w.Title = title(a.Labels, w.GroupLabels)
 		writes[i] = w
 	}
-	results, err := r.Store.Ingest(ctx, writes)
+	stored, err := r.Store.Ingest(ctx, writes)
 	if err != nil {
 		return nil, err
 	}
-	for _, res := range results {
-		if res.Outcome == store.Triggered || res.Outcome == store.Resolved {
-			if r.Wake != nil {
-				r.Wake()
-			}
-			break
+	results := make([]ingest.Result, len(stored))
+	wake := false
+	for i, s := range stored {
+		results[i] = ingest.Result{Alert: &batch.Alerts[i], IncidentID: s.IncidentID, Outcome: s.Outcome}
+		switch s.Outcome {
+		case incident.AlertTriggered, incident.AlertClosed, incident.AlertAcknowledged:
+			wake = true
 		}
 	}
+	for _, c := range batch.Changes {
+		if err := r.change(ctx, cfg, in, c); err != nil {
+			return nil, err
+		}
+	}
+	if wake && r.Wake != nil {
+		r.Wake()
+	}
 	return results, nil
+}
+
+// write routes one alert to its service and group and makes its write.
+func (r *Router) write(cfg *policies.Config, in *policies.Integration, a *ingest.Alert) (store.AlertWrite, error) {
+	status := "firing"
+	if a.Action == incident.AlertResolve {
+		status = "resolved"
+	}
+	doc, err := json.Marshal(storedAlert{
+		Fingerprint: a.Fingerprint, DedupKey: a.DedupKey, Status: status, Labels: a.Labels,
+		Annotations: a.Annotations, StartsAt: a.StartsAt, EndsAt: a.EndsAt,
+		GeneratorURL: a.GeneratorURL, Links: a.Links, Details: a.Details,
+		Client: a.Client, ClientURL: a.ClientURL, Integration: in.Name,
+	})
+	if err != nil {
+		return store.AlertWrite{}, fmt.Errorf("encode: %w", err)
+	}
+	w := store.AlertWrite{
+		Fingerprint: a.Fingerprint, Action: a.Action, Sender: in.Name, EndsAt: a.EndsAt, Doc: doc,
+		Name:      orDefault(a.Labels[model.AlertNameLabel], a.DedupKey) + " " + a.Fingerprint,
+		Summary:   summaryOf(a),
+		SourceURL: orDefault(a.GeneratorURL, a.ClientURL),
+		Retention: cfg.Settings.ResolvedRetention,
+	}
+	svc := r.service(cfg, in, a.Labels)
+	switch {
+	case svc == nil:
+		w.Service = UnroutedService
+		w.GroupLabels = map[string]string{model.AlertNameLabel: a.Labels[model.AlertNameLabel]}
+		if a.Action == incident.AlertTrigger {
+			r.Log.Warn("alert matches no service; stored unrouted, nobody paged",
+				"alertname", a.Labels[model.AlertNameLabel], "fingerprint", a.Fingerprint)
+		}
+	case a.DedupKey != "" && !hasAny(a.Labels, svc.GroupBy):
+		// A sender that addresses its alerts by key, with none of the
+		// labels the service groups by: each alert is its own incident,
+		// as in PagerDuty.
+		w.Service, w.Escalation = svc.Name, svc.Escalation
+		w.GroupLabels = map[string]string{}
+		w.GroupID = svc.Name + ":key:" + a.Fingerprint
+	default:
+		w.Service, w.Escalation = svc.Name, svc.Escalation
+		w.GroupLabels = groupLabels(svc.GroupBy, a.Labels)
+	}
+	if w.GroupID == "" {
+		w.GroupID = w.Service + ":" + model.LabelSet(toLabelSet(w.GroupLabels)).Fingerprint().String()
+	}
+	w.Title = title(a, w.GroupLabels)
+	return w, nil
+}
+
+// service is the service that owns an alert of in: the one in pins, else
+// the first whose matchers match.
+func (r *Router) service(cfg *policies.Config, in *policies.Integration, labels map[string]string) *policies.Service {
+	if in.Service != "" {
+		if svc := cfg.Service(in.Service); svc != nil {
+			return svc
+		}
+	}
+	return cfg.Route(labels)
+}
+
+// change records a change event with the service it concerns.
+func (r *Router) change(ctx context.Context, cfg *policies.Config, in *policies.Integration, c incident.Change) error {
+	labels := map[string]string{"summary": c.Summary, "source": c.Source}
+	c.Service = UnroutedService
+	if svc := r.service(cfg, in, labels); svc != nil {
+		c.Service = svc.Name
+	}
+	c.Integration = in.Name
+	if _, err := r.Store.RecordChange(ctx, c); err != nil {
+		return err
+	}
+	r.Log.Info("change recorded", "service", c.Service, "integration", in.Name, "summary", c.Summary)
+	return nil
+}
+
+func hasAny(labels map[string]string, names []string) bool {
+	for _, n := range names {
+		if labels[n] != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // groupLabels picks the group_by labels of an alert; a missing label groups
@@ -122,10 +200,11 @@ func toLabelSet(m map[string]string) model.LabelSet {
 }
 
 // title names an incident by its alertname and the other group labels,
-// e.g. "CheckoutDown cluster=eu1".
-func title(lset, group map[string]string) string {
+// e.g. "CheckoutDown cluster=eu1"; an alert with neither (a PagerDuty
+// event, say) by its summary.
+func title(a *ingest.Alert, group map[string]string) string {
 	parts := []string{}
-	if name := lset[model.AlertNameLabel]; name != "" {
+	if name := a.Labels[model.AlertNameLabel]; name != "" {
 		parts = append(parts, name)
 	}
 	keys := make([]string, 0, len(group))
@@ -138,13 +217,16 @@ func title(lset, group map[string]string) string {
 	for _, k := range keys {
 		parts = append(parts, k+"="+group[k])
 	}
-	if len(parts) == 0 {
-		return "alert " + model.LabelSet(toLabelSet(lset)).String()
+	if len(parts) > 0 {
+		return strings.Join(parts, " ")
 	}
-	return strings.Join(parts, " ")
+	if s := summaryOf(a); s != "" {
+		return s
+	}
+	return "alert " + model.LabelSet(toLabelSet(a.Labels)).String()
 }
 
-func summaryOf(a ingest.Alert) string {
+func summaryOf(a *ingest.Alert) string {
 	for _, k := range []string{"summary", "description", "message"} {
 		if v := a.Annotations[k]; v != "" {
 			return v
@@ -153,17 +235,25 @@ func summaryOf(a ingest.Alert) string {
 	return ""
 }
 
-// Act applies a person's "ack" or "resolve" to an incident, from any
-// channel (via: "sms", "link", "api", ...). Escalation stops at once: the
-// engine's send claims refuse pages for an incident no longer triggered.
-func (r *Router) Act(ctx context.Context, id int64, action, by, via string) (outcome, before string, err error) {
-	outcome, before, err = r.Store.Transition(ctx, id, action, by, via, r.Config().Settings.ResolvedRetention)
-	if err != nil {
-		return "", "", err
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
 	}
-	r.Log.Info("incident "+outcome, "incident", id, "action", action, "by", by, "via", via, "before", before)
-	if r.Wake != nil && outcome != store.Unchanged {
+	return s
+}
+
+// Act applies a person's action to an incident, from any front end.
+// Escalation stops at once on an acknowledgement: the engine's send claims
+// refuse pages for an incident no longer triggered.
+func (r *Router) Act(ctx context.Context, req incident.Request) (incident.Result, error) {
+	res, err := r.Store.Act(ctx, req, r.Config().Settings.ResolvedRetention)
+	if err != nil {
+		return incident.Result{}, err
+	}
+	r.Log.Info("incident "+string(res.Outcome), "incident", req.Incident, "action", req.Action,
+		"by", req.By, "via", req.Via, "before", res.Before)
+	if r.Wake != nil && res.Outcome != incident.OutcomeUnchanged {
 		r.Wake()
 	}
-	return outcome, before, nil
+	return res, nil
 }

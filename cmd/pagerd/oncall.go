@@ -7,9 +7,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/pagerd/pagerd/links"
 	"github.com/pagerd/pagerd/policies"
-	"github.com/pagerd/pagerd/router/acklink"
-	"github.com/pagerd/pagerd/router/httpapi"
 	"github.com/pagerd/pagerd/schedules"
 )
 
@@ -122,16 +121,12 @@ func feedURL(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("feed tokens need link_secret in the pagerd block of %s", *configDir)
 	}
 	kind, name := pos[0], pos[1]
-	path := "/v1/users/" + name + "/oncall.ics"
-	if kind == "schedule" {
-		if cfg.Schedules[name] == nil {
-			return fmt.Errorf("no schedule %q", name)
-		}
-		path = "/v1/schedules/" + name + ".ics"
-	} else if cfg.Users[name] == nil {
+	if kind == "schedule" && cfg.Schedules[name] == nil {
+		return fmt.Errorf("no schedule %q", name)
+	} else if kind == "user" && cfg.Users[name] == nil {
 		return fmt.Errorf("no user %q", name)
 	}
-	tok := acklink.Signer{Key: cfg.Settings.LinkSecret}.FeedToken(httpapi.FeedName(kind, name))
-	fmt.Fprintf(stdout, "%s%s?token=%s\n", cfg.Settings.PublicURL, path, tok)
+	b := links.Builder{PublicURL: cfg.Settings.PublicURL, Signer: links.Signer{Key: cfg.Settings.LinkSecret}}
+	fmt.Fprintln(stdout, b.Feed(kind, name))
 	return nil
 }

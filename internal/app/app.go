@@ -1,7 +1,9 @@
 // Package app wires pagerd's parts into a running daemon: config holder,
-// Redis (real or embedded), store, router, escalation engine, pagers and the
-// HTTP server. cmd/pagerd parses flags into Options; tests build Apps
-// directly. It decides nothing itself.
+// Redis (real or embedded), store, router, escalation engine, event
+// consumers, pagers and the HTTP server. cmd/pagerd parses flags into
+// Options; tests build Apps directly. It decides nothing itself, and names
+// no channel and no intake format: it links in all of them (below) and
+// loops over their registries.
 package app
 
 import (
@@ -24,16 +26,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/pagerd/pagerd/links"
 	"github.com/pagerd/pagerd/pagers"
-	"github.com/pagerd/pagerd/pagers/console"
-	"github.com/pagerd/pagerd/pagers/email"
-	"github.com/pagerd/pagerd/pagers/sms"
-	"github.com/pagerd/pagerd/pagers/voice"
 	"github.com/pagerd/pagerd/policies"
 	"github.com/pagerd/pagerd/router"
-	"github.com/pagerd/pagerd/router/acklink"
 	"github.com/pagerd/pagerd/router/httpapi"
 	"github.com/pagerd/pagerd/router/store"
+
+	// Every channel and every intake format pagerd ships.
+	_ "github.com/pagerd/pagerd/pagers/all"
+	_ "github.com/pagerd/pagerd/router/ingest/all"
 )
 
 // Options configure one daemon.
@@ -51,9 +53,9 @@ type Options struct {
 	Poll time.Duration
 	// NoticeEvery is how often to look for due shift notices (default 30s).
 	NoticeEvery time.Duration
-	// TwilioHTTPClient replaces twilio-go's HTTP client (tests point it at
-	// a loopback fake).
-	TwilioHTTPClient *http.Client
+	// HTTPClient carries every channel's outbound HTTP (tests point it at
+	// loopback fakes); nil: each channel's default.
+	HTTPClient *http.Client
 	// RetryBackoff replaces the pagers' backoff between attempts.
 	RetryBackoff func(attempt int) time.Duration
 	// Clock, when set, replaces Redis TIME (tests only).
@@ -69,7 +71,9 @@ type App struct {
 	Engine   *router.Engine
 	server   *http.Server
 	listener net.Listener
-	pagers   atomic.Pointer[map[string]pagers.Pager]
+	pagers   atomic.Pointer[pagers.Set]
+
+	env pagers.Env
 
 	mu       sync.Mutex
 	cleanups []func() // LIFO, run by Close
@@ -103,9 +107,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		}
 		return nil, fmt.Errorf("config %s is invalid:\n%s", opts.ConfigDir, b.String())
 	}
-	for _, d := range diags {
-		a.log.Warn("config: "+d.Summary, "detail", d.Detail, "at", rangeOf(d.Subject))
-	}
+	a.logDiagnostics(diags)
 	a.Holder = holder
 	cfg := holder.Current()
 
@@ -132,27 +134,24 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if opts.Clock != nil {
 		now = opts.Clock
 	}
-	// links follows the current config, so a reload that rotates
+	// Links follow the current config, so a reload that rotates
 	// link_secret signs and verifies with the new key at once.
-	signer := func(c *policies.Config) acklink.Signer {
+	urls := func() links.Builder {
+		c := holder.Current()
 		key := c.Settings.LinkSecret
 		if len(key) == 0 {
 			key = stored
 		}
-		return acklink.Signer{Key: key, Now: now}
+		return links.Builder{PublicURL: c.Settings.PublicURL, Signer: links.Signer{Key: key, Now: now}, TTL: c.Settings.LinkTTL}
 	}
-	links := func() acklink.Signer { return signer(holder.Current()) }
+	a.env = pagers.Env{Log: a.log.With("component", "pagers"), Console: opts.Console, HTTPClient: opts.HTTPClient, Links: urls}
 
 	a.buildPagers(cfg)
 	a.Engine = &router.Engine{
-		Store:  a.Store,
-		Config: holder.Current,
-		Pagers: func() map[string]pagers.Pager { return *a.pagers.Load() },
-		Link: func(id int64, action, user string) string {
-			c := holder.Current()
-			tok := signer(c).Sign(acklink.Claims{IncidentID: id, Action: action, User: user, Expires: now().Add(c.Settings.LinkTTL)})
-			return strings.TrimRight(c.Settings.PublicURL, "/") + "/v1/ack/" + tok
-		},
+		Store:       a.Store,
+		Config:      holder.Current,
+		Pagers:      func() pagers.Set { return *a.pagers.Load() },
+		Links:       urls,
 		Log:         a.log.With("component", "engine"),
 		Owner:       opts.Replica,
 		Poll:        opts.Poll,
@@ -162,7 +161,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	api := &httpapi.Server{Router: rt, Store: a.Store, Config: holder.Current, Links: links,
+	api := &httpapi.Server{Router: rt, Store: a.Store, Config: holder.Current, Links: urls,
 		Log: a.log.With("component", "http"), Registry: reg, Now: now}
 	a.server = &http.Server{
 		Handler:           api.Handler(),
@@ -262,38 +261,44 @@ func redactURL(raw string) string {
 	return "(unparsable URL)"
 }
 
-// buildPagers makes the channel → pager map for cfg: console always, SMS
-// and email when their providers are configured, each behind retries.
+// buildPagers builds the pager of every channel cfg configures (the
+// console always), each behind retries.
 func (a *App) buildPagers(cfg *policies.Config) {
-	retry := func(p pagers.Pager) pagers.Pager {
+	set, err := pagers.Build(cfg, a.env, func(p pagers.Pager) pagers.Pager {
 		return pagers.Retry{Pager: p, Backoff: a.opts.RetryBackoff}
+	})
+	if err != nil {
+		a.log.Error("some channels cannot send; their pages fall back to the next channel", "err", err)
 	}
-	m := map[string]pagers.Pager{"console": console.New(a.opts.Console)}
-	if t := cfg.Twilio; t != nil {
-		m["sms"] = retry(sms.New(sms.Config{AccountSID: t.AccountSID, AuthToken: t.AuthToken, From: t.From, HTTPClient: a.opts.TwilioHTTPClient}))
-		m["voice"] = retry(voice.New(voice.Config{AccountSID: t.AccountSID, AuthToken: t.AuthToken, From: t.From, HTTPClient: a.opts.TwilioHTTPClient,
-			GatherURL: httpapi.VoiceGatherURL}))
-	}
-	if s := cfg.SMTP; s != nil {
-		m["email"] = retry(email.New(email.Config{Host: s.Host, Port: s.Port, Username: s.Username, Password: s.Password, From: s.From, TLS: s.TLS}))
-	}
-	if len(m) == 1 {
+	if len(set) == 1 {
 		a.log.Warn("no paging provider configured: pages are printed to the console")
 	}
-	a.pagers.Store(&m)
+	a.pagers.Store(&set)
+}
+
+// logDiagnostics logs a config's problems, errors first: the reason a
+// reload failed must not hide behind the warnings that came with it.
+func (a *App) logDiagnostics(diags hcl.Diagnostics) {
+	for _, d := range diags.Errs() {
+		a.log.Error("config: " + d.Error())
+	}
+	for _, d := range diags {
+		if d.Severity == hcl.DiagWarning {
+			a.log.Warn("config: "+d.Summary, "detail", d.Detail, "at", rangeOf(d.Subject))
+		}
+	}
 }
 
 // Reload re-reads the config directory. An invalid config is reported and
 // the running one kept.
 func (a *App) Reload() error {
 	diags, err := a.Holder.Reload()
-	for _, d := range diags {
-		a.log.Warn("config: "+d.Summary, "detail", d.Detail, "at", rangeOf(d.Subject))
-	}
 	if err != nil {
-		a.log.Error("config reload failed; keeping the running config", "err", err)
+		a.logDiagnostics(diags)
+		a.log.Error("config reload failed; keeping the running config", "dir", a.opts.ConfigDir, "errors", len(diags.Errs()))
 		return err
 	}
+	a.logDiagnostics(diags)
 	cfg := a.Holder.Current()
 	a.buildPagers(cfg)
 	if len(cfg.Settings.LinkSecret) == 0 {

@@ -51,13 +51,13 @@ func TestShiftNoticeSMSOnceAcrossReplicas(t *testing.T) {
 	w.start("r2", 0)
 
 	// 01:12 UTC: alice's shift is almost 13 hours away.
-	settle()
+	w.settle()
 	if got := w.twilio.Messages(); len(got) != 0 {
 		t.Fatalf("messages at %s: %+v, want none", w.clock.Now(), got)
 	}
 	// 12:59:59 UTC: a second too early.
 	w.clock.Advance(time.Date(2026, 11, 24, 12, 59, 59, 0, time.UTC).Sub(w.clock.Now()))
-	settle()
+	w.settle()
 	if got := w.twilio.Messages(); len(got) != 0 {
 		t.Fatalf("messages at %s: %+v, want none", w.clock.Now(), got)
 	}
@@ -65,9 +65,9 @@ func TestShiftNoticeSMSOnceAcrossReplicas(t *testing.T) {
 	// 13:00 UTC, 08:00 in New York: an hour before.
 	w.clock.Advance(time.Second)
 	eventually(t, "the shift notice SMS", func() bool { return len(w.twilio.Messages()) > 0 })
-	settle()
+	w.settle()
 	w.clock.Advance(30 * time.Minute)
-	settle()
+	w.settle()
 
 	msgs := w.twilio.Messages()
 	if len(msgs) != 1 {

@@ -262,7 +262,7 @@ func TestRealPrometheusSendsToPagerdAsAlertmanager(t *testing.T) {
 	sendersEventually(t, deadline, fmt.Sprintf("%d re-sends from Prometheus", resends), func() bool {
 		return sendersReceived(t, base)["deduplicated"] >= resends
 	})
-	settle()
+	w.settle()
 
 	if got := sendersPages(w.twilio, alicePhone); len(got) != 1 {
 		t.Errorf("alice was paged %d times, want once: %+v", len(got), got)

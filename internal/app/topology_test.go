@@ -23,9 +23,9 @@ func (w *world) startOn(redisURL string) *app.App {
 		ConfigDir: w.dir, Listen: fmt.Sprintf("127.0.0.1:%d", w.port), RedisURL: redisURL,
 		Namespace: "e2e", Log: testLogger(), Console: w.console, Replica: "r1",
 		Poll: 20 * time.Millisecond, NoticeEvery: 20 * time.Millisecond,
-		TwilioHTTPClient: w.twilio.HTTPClient(),
-		RetryBackoff:     func(int) time.Duration { return time.Millisecond },
-		Clock:            w.clock.Now,
+		HTTPClient:   w.twilio.HTTPClient(),
+		RetryBackoff: func(int) time.Duration { return time.Millisecond },
+		Clock:        w.clock.Now,
 	})
 	if err != nil {
 		cancel()

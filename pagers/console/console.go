@@ -12,7 +12,23 @@ import (
 	"sync"
 
 	"github.com/pagerd/pagerd/pagers"
+	"github.com/pagerd/pagerd/policies"
 )
+
+func init() {
+	pagers.Register(pagers.Channel{
+		ChannelSpec: policies.ChannelSpec{
+			Name: "console",
+			// Everyone can be "reached" on the console: it is the last
+			// resort when no provider can send.
+			Address: func(u *policies.User) string { return u.Name },
+			Rank:    1000,
+		},
+		Build: func(_ *policies.Config, env pagers.Env) (pagers.Pager, error) {
+			return New(env.Console), nil
+		},
+	})
+}
 
 // Console writes notifications to W. It is safe for concurrent use.
 type Console struct {
@@ -37,8 +53,11 @@ func (c *Console) Send(ctx context.Context, n pagers.Notification) (pagers.Recei
 		channel = "console"
 	}
 	to := n.Address
-	if n.User != "" {
+	switch {
+	case n.User != "":
 		to = strings.TrimSpace(n.User + " " + bracket(n.Address))
+	case n.Destination != "":
+		to = n.Destination
 	}
 
 	var b strings.Builder
@@ -46,18 +65,15 @@ func (c *Console) Send(ctx context.Context, n pagers.Notification) (pagers.Recei
 	if n.Kind == pagers.KindShiftNotice {
 		// Not about an incident: the text line says when the shift runs.
 		if n.Shift != nil {
-			fmt.Fprintf(&b, "schedule: %s\n", oneLine(n.Shift.Schedule))
+			fmt.Fprintf(&b, "schedule: %s\n", pagers.OneLine(n.Shift.Schedule))
 		}
 	} else {
-		fmt.Fprintf(&b, "incident: #%d %s\n", n.Incident.ID, oneLine(n.Incident.Title))
+		fmt.Fprintf(&b, "incident: #%d %s\n", n.Incident.ID, pagers.OneLine(n.Incident.Title))
 		if n.Incident.Service != "" {
-			fmt.Fprintf(&b, "service:  %s\n", oneLine(n.Incident.Service))
+			fmt.Fprintf(&b, "service:  %s\n", pagers.OneLine(n.Incident.Service))
 		}
 	}
-	if channel == "email" {
-		fmt.Fprintf(&b, "subject:  %s\n", pagers.EmailSubject(n))
-	}
-	fmt.Fprintf(&b, "text:     %s\n", pagers.SMSText(n))
+	fmt.Fprintf(&b, "text:     %s\n", pagers.ShortText(n, 0))
 	if n.AckURL != "" {
 		fmt.Fprintf(&b, "ack link: %s\n", n.AckURL)
 	}
@@ -95,5 +111,3 @@ func orDash(s string) string {
 	}
 	return s
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -50,9 +50,18 @@ key:      inc42/r0/s0/alice/0/sms
 	if err != nil || rcpt.ProviderID != "console-2" {
 		t.Fatalf("second Send() = %+v, %v, want console-2", rcpt, err)
 	}
-	if got := out.String(); !strings.Contains(got, "via email to alice <alice@example.com>") ||
-		!strings.Contains(got, "subject:  [pagerd] #42 CRITICAL CheckoutDown (checkout)\n") {
-		t.Errorf("email output = %q, want the channel, address and subject", got)
+	if got := out.String(); !strings.Contains(got, "via email to alice <alice@example.com>") {
+		t.Errorf("email output = %q, want the channel and address", got)
+	}
+
+	// A destination of a channel is named, not a person.
+	out.Reset()
+	n.Channel, n.User, n.Address, n.Destination = "webhook", "", "", "audit"
+	if _, err := c.Send(context.Background(), n); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); !strings.HasPrefix(got, "=== pagerd page via webhook to audit ===\n") {
+		t.Errorf("destination output = %q, want it addressed to the destination", got)
 	}
 }
 

@@ -118,14 +118,14 @@ func (e *Email) message(n pagers.Notification) (*gomail.Msg, error) {
 	if err := msg.To(n.Address); err != nil {
 		return nil, err
 	}
-	msg.Subject(pagers.EmailSubject(n))
+	msg.Subject(Subject(n))
 	msg.SetDate()
 	msg.SetUserAgent("pagerd")
 	domain := from.Address[strings.LastIndexByte(from.Address, '@')+1:]
 	if n.Key != "" {
 		sum := sha256.Sum256([]byte(n.Key))
 		msg.SetMessageIDWithValue("pagerd." + hex.EncodeToString(sum[:16]) + "@" + domain)
-		msg.SetGenHeader("X-Pagerd-Key", oneLine(n.Key))
+		msg.SetGenHeader("X-Pagerd-Key", pagers.OneLine(n.Key))
 	} else {
 		msg.SetMessageID()
 	}
@@ -137,8 +137,8 @@ func (e *Email) message(n pagers.Notification) (*gomail.Msg, error) {
 		// A shared reference threads every mail about one incident together.
 		msg.SetGenHeader(gomail.HeaderReferences, fmt.Sprintf("<pagerd.incident.%d@%s>", n.Incident.ID, domain))
 	}
-	msg.SetBodyString(gomail.TypeTextPlain, pagers.EmailText(n))
-	msg.AddAlternativeString(gomail.TypeTextHTML, pagers.EmailHTML(n))
+	msg.SetBodyString(gomail.TypeTextPlain, Text(n))
+	msg.AddAlternativeString(gomail.TypeTextHTML, HTML(n))
 	return msg, nil
 }
 
@@ -207,5 +207,3 @@ func classify(err error) error {
 	}
 	return err
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

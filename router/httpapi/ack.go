@@ -5,8 +5,8 @@ import (
 	"html/template"
 	"net/http"
 
-	"github.com/pagerd/pagerd/router/acklink"
-	"github.com/pagerd/pagerd/router/store"
+	"github.com/pagerd/pagerd/incident"
+	"github.com/pagerd/pagerd/links"
 )
 
 // The ack link's GET only shows a confirm page: mail scanners and chat
@@ -31,7 +31,7 @@ button{font-size:1.2rem;padding:.6rem 1.4rem}dt{font-weight:bold}</style></head>
 
 type ackView struct {
 	Heading, Message, Confirm string
-	Incident                  *store.Incident
+	Incident                  *incident.Incident
 }
 
 func (s *Server) renderAck(w http.ResponseWriter, code int, v ackView) {
@@ -43,27 +43,20 @@ func (s *Server) renderAck(w http.ResponseWriter, code int, v ackView) {
 }
 
 // verifyLink checks the token; on failure it answers and returns false.
-func (s *Server) verifyLink(w http.ResponseWriter, r *http.Request) (acklink.Claims, bool) {
+func (s *Server) verifyLink(w http.ResponseWriter, r *http.Request) (links.Claims, bool) {
 	claims, err := s.Links().Verify(r.PathValue("token"))
 	if err == nil {
 		return claims, true
 	}
 	code, msg := http.StatusForbidden, "This link is not valid."
-	if errors.Is(err, acklink.ErrExpired) {
+	if errors.Is(err, links.ErrExpired) {
 		code, msg = http.StatusGone, "This link has expired. Use the newest page, or acknowledge by SMS or the CLI."
-	} else if errors.Is(err, acklink.ErrMalformed) {
+	} else if errors.Is(err, links.ErrMalformed) {
 		code = http.StatusBadRequest
 	}
 	s.Log.Warn("ack link refused", "err", err, "status", code, "request_id", requestID(r))
 	s.renderAck(w, code, ackView{Heading: "Link refused", Message: msg})
 	return claims, false
-}
-
-func verb(action string) string {
-	if action == "resolve" {
-		return "Resolve"
-	}
-	return "Acknowledge"
 }
 
 func (s *Server) ackPage(w http.ResponseWriter, r *http.Request) {
@@ -72,7 +65,7 @@ func (s *Server) ackPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	inc, err := s.Store.Incident(r.Context(), claims.IncidentID)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, incident.ErrNotFound) {
 		s.renderAck(w, http.StatusNotFound, ackView{Heading: "Incident not found", Message: "It may have been resolved and expired."})
 		return
 	}
@@ -81,11 +74,11 @@ func (s *Server) ackPage(w http.ResponseWriter, r *http.Request) {
 		s.renderAck(w, http.StatusServiceUnavailable, ackView{Heading: "Try again", Message: "pagerd cannot reach its state store right now."})
 		return
 	}
-	v := ackView{Heading: verb(claims.Action) + " incident #" + itoa(inc.ID) + "?", Incident: inc}
-	if inc.Status == store.StatusResolved || (claims.Action == "ack" && inc.Status == store.StatusAcknowledged) {
-		v.Message = "Nothing to do: it is already " + inc.Status + "."
+	v := ackView{Heading: claims.Action.Verb() + " incident #" + itoa(inc.ID) + "?", Incident: inc}
+	if done := inc.Status == incident.Resolved || (claims.Action != incident.Resolve && inc.Status == incident.Acknowledged); done {
+		v.Message = "Nothing to do: it is already " + string(inc.Status) + "."
 	} else {
-		v.Confirm = verb(claims.Action) + " as " + claims.User
+		v.Confirm = claims.Action.Verb() + " as " + claims.User
 	}
 	s.renderAck(w, http.StatusOK, v)
 }
@@ -95,17 +88,20 @@ func (s *Server) ackConfirm(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	outcome, before, err := s.Router.Act(r.Context(), claims.IncidentID, claims.Action, claims.User, "link")
+	res, err := s.Router.Act(r.Context(), incident.Request{Incident: claims.IncidentID, Action: claims.Action, By: claims.User, Via: "link"})
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, incident.ErrNotFound):
 		s.renderAck(w, http.StatusNotFound, ackView{Heading: "Incident not found"})
 	case err != nil:
 		s.Log.Error("ack by link: store unavailable", "err", err)
 		s.renderAck(w, http.StatusServiceUnavailable, ackView{Heading: "Not recorded — try again", Message: "pagerd cannot reach its state store right now."})
-	case outcome == store.Unchanged:
-		s.renderAck(w, http.StatusOK, ackView{Heading: "Incident #" + itoa(claims.IncidentID) + " was already " + before})
+	case res.Outcome == incident.OutcomeUnchanged:
+		s.renderAck(w, http.StatusOK, ackView{Heading: "Incident #" + itoa(claims.IncidentID) + " was already " + string(res.Before)})
 	default:
-		s.renderAck(w, http.StatusOK, ackView{Heading: "Incident #" + itoa(claims.IncidentID) + " " + outcome,
-			Message: "Thank you, " + claims.User + ". Escalation has stopped."})
+		msg := "Thank you, " + claims.User + ". Escalation has stopped."
+		if res.Outcome == incident.OutcomeEscalated {
+			msg = "Thank you, " + claims.User + ". The next escalation step is being paged."
+		}
+		s.renderAck(w, http.StatusOK, ackView{Heading: "Incident #" + itoa(claims.IncidentID) + " " + string(res.Outcome), Message: msg})
 	}
 }

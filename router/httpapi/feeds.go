@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pagerd/pagerd/links"
 	"github.com/pagerd/pagerd/schedules"
 )
 
@@ -68,11 +69,8 @@ func inWindow(shifts []schedules.Shift, from time.Time) []schedules.Shift {
 	return out
 }
 
-// FeedName is what a feed token signs, for `pagerd feed-url` and the handlers.
-func FeedName(kind, name string) string { return kind + ":" + name }
-
 func (s *Server) feedAuthorized(w http.ResponseWriter, r *http.Request, feed string) bool {
-	if s.Links().FeedTokenValid(feed, r.URL.Query().Get("token")) {
+	if s.Links().Signer.FeedTokenValid(feed, r.URL.Query().Get("token")) {
 		return true
 	}
 	s.fail(w, r, http.StatusForbidden, "missing or wrong feed token", nil)
@@ -85,7 +83,7 @@ func (s *Server) scheduleFeed(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusNotFound, "schedule feeds end in .ics", nil)
 		return
 	}
-	if !s.feedAuthorized(w, r, FeedName("schedule", name)) {
+	if !s.feedAuthorized(w, r, links.FeedName("schedule", name)) {
 		return
 	}
 	sched := s.Config().Schedules[name]
@@ -102,7 +100,7 @@ func (s *Server) scheduleFeed(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) userFeed(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	if !s.feedAuthorized(w, r, FeedName("user", name)) {
+	if !s.feedAuthorized(w, r, links.FeedName("user", name)) {
 		return
 	}
 	cfg := s.Config()

@@ -3,10 +3,14 @@ package httpapi
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
+	"strings"
+	"time"
 
-	"github.com/pagerd/pagerd/router/store"
+	"github.com/pagerd/pagerd/incident"
+	"github.com/pagerd/pagerd/policies"
 )
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
@@ -22,7 +26,7 @@ func (s *Server) incidentID(w http.ResponseWriter, r *http.Request) (int64, bool
 }
 
 func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.authenticate(w, r, "api"); !ok {
+	if _, ok := s.authenticate(w, r, policies.APIIntegration); !ok {
 		return
 	}
 	openOnly := r.URL.Query().Get("status") != "all"
@@ -41,13 +45,13 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if incs == nil {
-		incs = []*store.Incident{}
+		incs = []*incident.Incident{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"incidents": incs})
 }
 
 func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.authenticate(w, r, "api"); !ok {
+	if _, ok := s.authenticate(w, r, policies.APIIntegration); !ok {
 		return
 	}
 	id, ok := s.incidentID(w, r)
@@ -66,11 +70,52 @@ func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) {
 	if s.storeFailed(w, r, err) {
 		return
 	}
+	changes, err := s.recentChanges(r, inc)
+	if s.storeFailed(w, r, err) {
+		return
+	}
 	writeJSON(w, http.StatusOK, struct {
-		*store.Incident
+		*incident.Incident
 		Alerts   []json.RawMessage `json:"alerts"`
-		Timeline []store.Event     `json:"timeline"`
-	}{inc, alerts, timeline})
+		Timeline []incident.Fact   `json:"timeline"`
+		// Changes are the service's changes in the day before the incident
+		// opened and since: what changed before it broke.
+		Changes []incident.Change `json:"recent_changes"`
+	}{inc, alerts, timeline, changes})
+}
+
+// changesWindow is how far before an incident its service's changes count
+// as recent.
+const changesWindow = 24 * time.Hour
+
+func (s *Server) recentChanges(r *http.Request, inc *incident.Incident) ([]incident.Change, error) {
+	all, err := s.Store.Changes(r.Context(), inc.Service, 100)
+	if err != nil {
+		return nil, err
+	}
+	out := []incident.Change{}
+	for _, c := range all {
+		if !c.At.Before(inc.CreatedAt.Add(-changesWindow)) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// serviceChanges lists a service's recent change events, newest first.
+func (s *Server) serviceChanges(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.authenticate(w, r, policies.APIIntegration); !ok {
+		return
+	}
+	changes, err := s.Store.Changes(r.Context(), r.PathValue("name"), 100)
+	if err != nil {
+		s.fail(w, r, http.StatusServiceUnavailable, errStoreUnavailable.Error(), err)
+		return
+	}
+	if changes == nil {
+		changes = []incident.Change{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"service": r.PathValue("name"), "changes": changes})
 }
 
 // storeFailed answers 404 for a missing incident and 503 for anything else.
@@ -78,7 +123,7 @@ func (s *Server) storeFailed(w http.ResponseWriter, r *http.Request, err error) 
 	switch {
 	case err == nil:
 		return false
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, incident.ErrNotFound):
 		s.fail(w, r, http.StatusNotFound, "no such incident", err)
 	default:
 		s.fail(w, r, http.StatusServiceUnavailable, errStoreUnavailable.Error(), err)
@@ -86,8 +131,11 @@ func (s *Server) storeFailed(w http.ResponseWriter, r *http.Request, err error) 
 	return true
 }
 
+// actOnIncident applies one action: POST /v1/incidents/{id}/{action}
+// with ?by=NAME (default: the integration's name); a note's text is the
+// body, as JSON {"text": "..."} or plain text.
 func (s *Server) actOnIncident(w http.ResponseWriter, r *http.Request) {
-	in, ok := s.authenticate(w, r, "api")
+	in, ok := s.authenticate(w, r, policies.APIIntegration)
 	if !ok {
 		return
 	}
@@ -95,18 +143,54 @@ func (s *Server) actOnIncident(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	action := r.PathValue("action")
-	if action != "ack" && action != "resolve" {
-		s.fail(w, r, http.StatusNotFound, "unknown action "+strconv.Quote(action)+": use ack or resolve", nil)
+	action, err := incident.ParseAction(r.PathValue("action"))
+	if err != nil {
+		s.fail(w, r, http.StatusNotFound, err.Error(), nil)
 		return
 	}
-	by := r.URL.Query().Get("by")
-	if by == "" {
-		by = in.Name
+	req := incident.Request{Incident: id, Action: action, By: r.URL.Query().Get("by"), Via: "api"}
+	if req.By == "" {
+		req.By = in.Name
 	}
-	outcome, before, err := s.Router.Act(r.Context(), id, action, by, "api")
+	if action == incident.Note {
+		if req.Text, ok = s.noteText(w, r); !ok {
+			return
+		}
+	}
+	res, err := s.Router.Act(r.Context(), req)
 	if s.storeFailed(w, r, err) {
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"incident": id, "outcome": outcome, "previous_status": before})
+	writeJSON(w, http.StatusOK, map[string]any{"incident": id, "outcome": res.Outcome, "previous_status": res.Before})
+}
+
+// maxNote bounds a note's text.
+const maxNote = 4 << 10
+
+// noteText reads a note from the request body; it answers bad input itself.
+func (s *Server) noteText(w http.ResponseWriter, r *http.Request) (string, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxNote+1024))
+	if err != nil {
+		s.fail(w, r, http.StatusRequestEntityTooLarge, "a note is at most 4 KiB", err)
+		return "", false
+	}
+	text := string(body)
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		var v struct{ Text string }
+		if err := json.Unmarshal(body, &v); err != nil {
+			s.fail(w, r, http.StatusBadRequest, `a note is {"text": "..."}: `+err.Error(), err)
+			return "", false
+		}
+		text = v.Text
+	}
+	text = strings.TrimSpace(text)
+	switch {
+	case text == "":
+		s.fail(w, r, http.StatusBadRequest, `a note needs text: send {"text": "..."}`, nil)
+		return "", false
+	case len(text) > maxNote:
+		s.fail(w, r, http.StatusRequestEntityTooLarge, "a note is at most 4 KiB", nil)
+		return "", false
+	}
+	return text, true
 }

@@ -1,7 +1,8 @@
-// Package httpapi is pagerd's HTTP surface: alert intake from monitors, the
-// Twilio SMS webhook, signed acknowledge links, the incident API used by the
-// CLI, calendar feeds, and health/metrics endpoints. Every inbound request
-// is authenticated before its body is parsed.
+// Package httpapi is pagerd's HTTP surface: alert intake in every
+// registered format, the webhooks every registered channel's provider
+// calls back, signed action links, the incident API used by the CLI,
+// calendar feeds, and health/metrics endpoints. Every inbound request is
+// authenticated before its body is trusted.
 package httpapi
 
 import (
@@ -18,9 +19,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/pagerd/pagerd/links"
+	"github.com/pagerd/pagerd/pagers"
 	"github.com/pagerd/pagerd/policies"
 	"github.com/pagerd/pagerd/router"
-	"github.com/pagerd/pagerd/router/acklink"
+	"github.com/pagerd/pagerd/router/ingest"
 	"github.com/pagerd/pagerd/router/store"
 )
 
@@ -32,10 +35,10 @@ type Server struct {
 	Router *router.Router
 	Store  *store.Store
 	Config func() *policies.Config
-	// Links returns the signer for ack links and feed tokens under the
-	// current config; it is asked on every request, so a reload that
-	// rotates link_secret takes effect at once.
-	Links   func() acklink.Signer
+	// Links returns the URL builder and signer of the current config; it
+	// is asked on every request, so a reload that rotates link_secret or
+	// moves public_url takes effect at once.
+	Links   func() links.Builder
 	Log     *slog.Logger
 	Now     func() time.Time // decoding defaults (startsAt); default time.Now
 	MaxBody int64
@@ -44,6 +47,7 @@ type Server struct {
 
 	alertsReceived *prometheus.CounterVec
 	requests       *prometheus.CounterVec
+	limits         limiters
 }
 
 // Handler returns the routed HTTP handler.
@@ -71,15 +75,20 @@ func (s *Server) Handler() http.Handler {
 	handle := func(pattern string, h http.HandlerFunc) {
 		mux.Handle(pattern, s.instrument(pattern, h))
 	}
-	handle("POST /v1/webhooks/alertmanager", s.alertmanagerWebhook)
-	handle("POST /api/v2/alerts", s.apiV2Alerts)
-	handle("POST /v1/twilio/sms", s.twilioSMS)
-	handle("POST /v1/twilio/voice/{token}", s.twilioVoice)
-	handle("GET /v1/ack/{token}", s.ackPage)
-	handle("POST /v1/ack/{token}", s.ackConfirm)
+	for _, f := range ingest.Formats() {
+		handle(f.Pattern, s.intake(f))
+	}
+	for _, ch := range pagers.All() {
+		for _, rt := range ch.Routes {
+			handle(rt.Pattern, s.channelRoute(ch, rt))
+		}
+	}
+	handle("GET "+links.ActionPath("{token}"), s.ackPage)
+	handle("POST "+links.ActionPath("{token}"), s.ackConfirm)
 	handle("GET /v1/incidents", s.listIncidents)
 	handle("GET /v1/incidents/{id}", s.getIncident)
 	handle("POST /v1/incidents/{id}/{action}", s.actOnIncident)
+	handle("GET /v1/services/{name}/changes", s.serviceChanges)
 	handle("GET /v1/schedules/{file}", s.scheduleFeed)
 	handle("GET /v1/users/{name}/oncall.ics", s.userFeed)
 	handle("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeText(w, http.StatusOK, "ok\n") })
@@ -127,16 +136,21 @@ func requestID(r *http.Request) string {
 // fail answers with a JSON error naming the problem and logs it with the
 // internal cause, which is never shown to the caller.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, code int, msg string, cause error) {
+	s.logFailure(r, code, msg, cause)
+	if code == http.StatusServiceUnavailable || code == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", "5")
+	}
+	writeJSON(w, code, map[string]string{"error": msg, "request_id": requestID(r)})
+}
+
+// logFailure logs a refused request with its internal cause.
+func (s *Server) logFailure(r *http.Request, code int, msg string, cause error) {
 	level := slog.LevelWarn
 	if code >= 500 {
 		level = slog.LevelError
 	}
 	s.Log.Log(r.Context(), level, "request failed", "method", r.Method, "path", logPath(r),
 		"status", code, "error", msg, "cause", cause, "request_id", requestID(r))
-	if code == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", "5")
-	}
-	writeJSON(w, code, map[string]string{"error": msg, "request_id": requestID(r)})
 }
 
 // logPath is r's path fit for logs: an ack-link token in it, which grants
@@ -181,31 +195,64 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 
 // authenticate finds the integration whose token the request carries
 // (Authorization: Bearer, or Basic with the token as password) and checks
-// that it is of one of the wanted types.
-func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, types ...string) (*policies.Integration, bool) {
-	token := ""
-	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
-		token = strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
-	} else if _, pass, ok := r.BasicAuth(); ok {
-		token = pass
+// that it is of the wanted type.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, typ string) (*policies.Integration, bool) {
+	in, code, msg := s.integration(bearerToken(r), typ)
+	if in != nil {
+		return in, true
 	}
-	if token == "" {
+	if code == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="pagerd"`)
-		s.fail(w, r, http.StatusUnauthorized, "missing credentials: send the integration token as 'Authorization: Bearer <token>'", nil)
-		return nil, false
+	}
+	s.fail(w, r, code, msg, nil)
+	return nil, false
+}
+
+// bearerToken is the token a request carries in its Authorization header.
+func bearerToken(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
+		return strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
+	} else if _, pass, ok := r.BasicAuth(); ok {
+		return pass
+	}
+	return ""
+}
+
+// integration finds the integration of token and checks its type; when
+// there is none it says which status to answer and why.
+func (s *Server) integration(token, typ string) (*policies.Integration, int, string) {
+	if token == "" {
+		return nil, http.StatusUnauthorized, "missing credentials: send the integration token as 'Authorization: Bearer <token>'"
 	}
 	in := s.Config().IntegrationByToken(token)
-	if in == nil {
-		s.fail(w, r, http.StatusUnauthorized, "unknown integration token", nil)
-		return nil, false
+	switch {
+	case in == nil:
+		return nil, http.StatusUnauthorized, "unknown integration token"
+	case in.Type != typ:
+		return nil, http.StatusForbidden, "integration " + in.Name + " is of type " + in.Type + " and may not use this endpoint"
 	}
-	for _, t := range types {
-		if in.Type == t {
-			return in, true
+	return in, 0, ""
+}
+
+// channelRoute serves one webhook of a channel's provider while the
+// config configures the channel.
+func (s *Server) channelRoute(ch *pagers.Channel, rt pagers.Route) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		cfg := s.Config()
+		if !configured(cfg, ch) {
+			s.fail(w, r, http.StatusNotFound, ch.Name+" is not configured", nil)
+			return
 		}
+		rt.Serve(w, r, &pagers.Inbound{
+			Config: cfg, Links: s.Links(), Log: s.Log.With("channel", ch.Name),
+			Act: s.Router.Act, Fail: s.fail,
+		})
 	}
-	s.fail(w, r, http.StatusForbidden, "integration "+in.Name+" is of type "+in.Type+" and may not use this endpoint", nil)
-	return nil, false
+}
+
+// configured reports whether cfg configures the block ch needs.
+func configured(cfg *policies.Config, ch *pagers.Channel) bool {
+	return ch.Block == "" || cfg.Block(ch.Block) != nil || len(cfg.Named[ch.Block]) > 0
 }
 
 var errStoreUnavailable = errors.New("state store unavailable")

@@ -12,11 +12,14 @@ import (
 	"time"
 
 	"github.com/pagerd/pagerd/internal/testenv"
-	"github.com/pagerd/pagerd/pagers"
+	"github.com/pagerd/pagerd/links"
+	"github.com/pagerd/pagerd/pagers/twilio"
 	"github.com/pagerd/pagerd/policies"
 	"github.com/pagerd/pagerd/router"
-	"github.com/pagerd/pagerd/router/acklink"
 	"github.com/pagerd/pagerd/router/store"
+
+	_ "github.com/pagerd/pagerd/pagers/all"
+	_ "github.com/pagerd/pagerd/router/ingest/all"
 )
 
 func newTestServer(t *testing.T) *httptest.Server {
@@ -44,7 +47,9 @@ func newTestServerLogging(t *testing.T, logw io.Writer, edit func(*policies.Conf
 	s := &Server{
 		Router: &router.Router{Store: st, Config: current, Log: log},
 		Store:  st, Config: current, Log: log,
-		Links: func() acklink.Signer { return acklink.Signer{Key: []byte("0123456789abcdef0123456789abcdef")} },
+		Links: func() links.Builder {
+			return links.Builder{PublicURL: cfg.Settings.PublicURL, Signer: links.Signer{Key: []byte("0123456789abcdef0123456789abcdef")}, TTL: time.Hour}
+		},
 	}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
@@ -53,7 +58,7 @@ func newTestServerLogging(t *testing.T, logw io.Writer, edit func(*policies.Conf
 
 func fixture(t *testing.T) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "ingest", "testdata", "alertmanager-0.25-webhook-firing.json"))
+	b, err := os.ReadFile(filepath.Join("..", "ingest", "alertmanager", "testdata", "alertmanager-0.25-webhook-firing.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,13 +77,19 @@ func TestHandlers(t *testing.T) {
 		{name: "webhook with the token as basic-auth password", method: "POST", path: "/v1/webhooks/alertmanager", body: fixture(t),
 			header: map[string]string{"Content-Type": "application/json; charset=utf-8"}, basic: [2]string{"alertmanager", "am-token"}, want: 200, mention: "triggered"},
 		{name: "API v2 with no alerts, like Alertmanager", method: "POST", path: "/api/v2/alerts", body: "[]",
-			header: map[string]string{"Authorization": "Bearer am-token", "Content-Type": "application/json"}, want: 200, mention: `"alerts": []`},
+			header: map[string]string{"Authorization": "Bearer am-token", "Content-Type": "application/json"}, want: 200, mention: `"alerts":[]`},
 		{name: "incident id must be a number", method: "GET", path: "/v1/incidents/abc",
 			header: map[string]string{"Authorization": "Bearer api-token"}, want: 400, mention: "positive number"},
 		{name: "unknown incident", method: "GET", path: "/v1/incidents/999",
 			header: map[string]string{"Authorization": "Bearer api-token"}, want: 404, mention: "no such incident"},
 		{name: "unknown action", method: "POST", path: "/v1/incidents/1/snooze",
-			header: map[string]string{"Authorization": "Bearer api-token"}, want: 404, mention: "use ack or resolve"},
+			header: map[string]string{"Authorization": "Bearer api-token"}, want: 404, mention: "use ack, resolve, escalate or note"},
+		{name: "a note needs text", method: "POST", path: "/v1/incidents/1/note",
+			header: map[string]string{"Authorization": "Bearer api-token", "Content-Type": "application/json"}, body: `{"text":"  "}`, want: 400, mention: "a note needs text"},
+		{name: "note by API", method: "POST", path: "/v1/incidents/1/note?by=alice",
+			header: map[string]string{"Authorization": "Bearer api-token", "Content-Type": "application/json"}, body: `{"text":"9:24 found memory-limit errors"}`, want: 200, mention: "noted"},
+		{name: "escalate by API", method: "POST", path: "/v1/incidents/1/escalate?by=alice",
+			header: map[string]string{"Authorization": "Bearer api-token"}, want: 200, mention: "escalated"},
 		{name: "ack by API", method: "POST", path: "/v1/incidents/1/ack?by=alice",
 			header: map[string]string{"Authorization": "Bearer api-token"}, want: 200, mention: "acknowledged"},
 		{name: "alert token on the API", method: "GET", path: "/v1/incidents",
@@ -116,7 +127,7 @@ func TestLogsRedactLinkTokens(t *testing.T) {
 	var logs testenv.Buffer
 	srv := newTestServerLogging(t, &logs, func(c *policies.Config) {
 		c.Settings.PublicURL = "https://pagerd.example"
-		c.Twilio = &policies.Twilio{AccountSID: "AC1", AuthToken: "twilio-auth", From: "+15550000000"}
+		c.Blocks = map[string]any{"twilio": twilio.Config{AccountSID: "AC1", AuthToken: "twilio-auth", From: "+15550000000"}}
 	})
 	const token = "c2VjcmV0LXRva2VuLXRoYXQtbXVzdC1ub3QtbGVhaw"
 	for _, req := range []struct{ method, path string }{
@@ -141,29 +152,5 @@ func TestLogsRedactLinkTokens(t *testing.T) {
 	}
 	if strings.Contains(out, token) {
 		t.Errorf("logs show an ack-link token:\n%s", out)
-	}
-}
-
-func TestVoiceGatherURL(t *testing.T) {
-	tests := []struct {
-		n    pagers.Notification
-		want string
-	}{
-		{pagers.Notification{Kind: pagers.KindPage, AckURL: "https://p.example/v1/ack/TOK"}, "https://p.example/v1/twilio/voice/TOK"},
-		{pagers.Notification{Kind: pagers.KindResolved, AckURL: "https://p.example/v1/ack/TOK"}, ""},
-		{pagers.Notification{Kind: pagers.KindPage}, ""},
-	}
-	for _, tc := range tests {
-		if got := VoiceGatherURL(tc.n); got != tc.want {
-			t.Errorf("VoiceGatherURL(%+v) = %q, want %q", tc.n, got, tc.want)
-		}
-	}
-}
-
-func TestTwiMLEscapes(t *testing.T) {
-	rec := httptest.NewRecorder()
-	twiml(rec, `Incident <#1> & "more"`)
-	if got := rec.Body.String(); !strings.Contains(got, "<Message>Incident &lt;#1&gt; &amp; &#34;more&#34;</Message>") {
-		t.Errorf("twiml = %s", got)
 	}
 }

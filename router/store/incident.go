@@ -7,56 +7,17 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/pagerd/pagerd/incident"
 )
-
-// Incident statuses.
-const (
-	StatusTriggered    = "triggered"
-	StatusAcknowledged = "acknowledged"
-	StatusResolved     = "resolved"
-)
-
-// Incident is one incident as stored.
-type Incident struct {
-	ID          int64             `json:"id"`
-	Service     string            `json:"service"`
-	Escalation  string            `json:"escalation"`
-	Title       string            `json:"title"`
-	Summary     string            `json:"summary,omitempty"`
-	SourceURL   string            `json:"source_url,omitempty"`
-	GroupLabels map[string]string `json:"group_labels"`
-	Status      string            `json:"status"`
-	CreatedAt   time.Time         `json:"created_at"`
-	AckedAt     time.Time         `json:"acknowledged_at,omitzero"`
-	AckedBy     string            `json:"acknowledged_by,omitempty"`
-	ResolvedAt  time.Time         `json:"resolved_at,omitzero"`
-	ResolvedBy  string            `json:"resolved_by,omitempty"`
-	// Run counts escalation runs: it grows when an acknowledgement times out
-	// and paging starts over; RunAt is when the current run began.
-	Run         int                  `json:"run"`
-	RunAt       time.Time            `json:"run_started_at"`
-	AlertsTotal int                  `json:"alerts_total"`
-	Firing      map[string]time.Time `json:"-"` // fingerprint → endsAt (zero: none)
-	FiringCount int                  `json:"alerts_firing"`
-}
-
-// NextAlertEnd is the earliest endsAt among firing alerts, or zero.
-func (inc *Incident) NextAlertEnd() time.Time {
-	var next time.Time
-	for _, ends := range inc.Firing {
-		if !ends.IsZero() && (next.IsZero() || ends.Before(next)) {
-			next = ends
-		}
-	}
-	return next
-}
 
 // Incident loads one incident and its firing alerts in one round trip.
-func (s *Store) Incident(ctx context.Context, id int64) (*Incident, error) {
-	ik := s.key("inc", strconv.FormatInt(id, 10))
+func (s *Store) Incident(ctx context.Context, id int64) (*incident.Incident, error) {
+	ik := s.incidentKey(id)
 	pipe := s.rdb.Pipeline()
 	h := pipe.HGetAll(ctx, ik)
 	f := pipe.HGetAll(ctx, ik+":firing")
@@ -69,33 +30,36 @@ func (s *Store) Incident(ctx context.Context, id int64) (*Incident, error) {
 	return decodeIncident(h.Val(), f.Val())
 }
 
-func decodeIncident(h, firing map[string]string) (*Incident, error) {
-	ms := func(k string) time.Time {
-		n, err := strconv.ParseInt(h[k], 10, 64)
-		if err != nil || n == 0 {
-			return time.Time{}
-		}
-		return time.UnixMilli(n).UTC()
+func msTime(s string) time.Time {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n == 0 {
+		return time.Time{}
 	}
+	return time.UnixMilli(n).UTC()
+}
+
+func decodeIncident(h, firing map[string]string) (*incident.Incident, error) {
 	num := func(k string) int64 { n, _ := strconv.ParseInt(h[k], 10, 64); return n }
-	inc := &Incident{
+	inc := &incident.Incident{
 		ID: num("id"), Service: h["service"], Escalation: h["escalation"],
 		Title: h["title"], Summary: h["summary"], SourceURL: h["source_url"],
-		Status: h["status"], CreatedAt: ms("created_ms"), AckedAt: ms("acked_ms"),
-		AckedBy: h["acked_by"], ResolvedAt: ms("resolved_ms"), ResolvedBy: h["resolved_by"],
-		Run: int(num("run")), RunAt: ms("run_ms"), AlertsTotal: int(num("alerts_total")),
+		Status: incident.Status(h["status"]), CreatedAt: msTime(h["created_ms"]), AckedAt: msTime(h["acked_ms"]),
+		AckedBy: h["acked_by"], ResolvedAt: msTime(h["resolved_ms"]), ResolvedBy: h["resolved_by"],
+		Run: int(num("run")), RunAt: msTime(h["run_ms"]), AlertsTotal: int(num("alerts_total")),
 		Firing: make(map[string]time.Time, len(firing)),
+	}
+	if e := h["escalations"]; e != "" {
+		for _, ms := range strings.Split(e, ",") {
+			if t := msTime(ms); !t.IsZero() {
+				inc.Escalations = append(inc.Escalations, t)
+			}
+		}
 	}
 	if err := json.Unmarshal([]byte(h["group_labels"]), &inc.GroupLabels); err != nil {
 		return nil, fmt.Errorf("incident %d: corrupt group labels: %w", inc.ID, err)
 	}
 	for fp, v := range firing {
-		n, _ := strconv.ParseInt(v, 10, 64)
-		var ends time.Time
-		if n > 0 {
-			ends = time.UnixMilli(n).UTC()
-		}
-		inc.Firing[fp] = ends
+		inc.Firing[fp] = msTime(v)
 	}
 	inc.FiringCount = len(firing)
 	return inc, nil
@@ -103,7 +67,7 @@ func decodeIncident(h, firing map[string]string) (*Incident, error) {
 
 // Alerts returns an incident's alerts as stored (the decoded payload form).
 func (s *Store) Alerts(ctx context.Context, id int64) ([]json.RawMessage, error) {
-	docs, err := s.rdb.HGetAll(ctx, s.key("inc", strconv.FormatInt(id, 10), "alerts")).Result()
+	docs, err := s.rdb.HGetAll(ctx, s.incidentKey(id)+":alerts").Result()
 	if err != nil {
 		return nil, fmt.Errorf("load alerts of incident %d: %w", id, err)
 	}
@@ -119,29 +83,29 @@ func (s *Store) Alerts(ctx context.Context, id int64) ([]json.RawMessage, error)
 	return out, nil
 }
 
-// Event is one fact of an incident's timeline.
-type Event struct {
-	At     time.Time `json:"at"`
-	Event  string    `json:"event"`
-	Detail string    `json:"detail,omitempty"`
-}
-
-// Timeline returns an incident's facts, oldest first.
-func (s *Store) Timeline(ctx context.Context, id int64) ([]Event, error) {
-	msgs, err := s.rdb.XRange(ctx, s.key("inc", strconv.FormatInt(id, 10), "timeline"), "-", "+").Result()
+// Timeline returns all of an incident's facts, oldest first.
+func (s *Store) Timeline(ctx context.Context, id int64) ([]incident.Fact, error) {
+	msgs, err := s.rdb.XRange(ctx, s.incidentKey(id)+":timeline", "-", "+").Result()
 	if err != nil {
 		return nil, fmt.Errorf("load timeline of incident %d: %w", id, err)
 	}
-	out := make([]Event, 0, len(msgs))
+	out := make([]incident.Fact, 0, len(msgs))
 	for _, m := range msgs {
-		at, _ := strconv.ParseInt(fmt.Sprint(m.Values["at"]), 10, 64)
-		out = append(out, Event{At: time.UnixMilli(at).UTC(), Event: fmt.Sprint(m.Values["event"]), Detail: fmt.Sprint(m.Values["detail"])})
+		out = append(out, decodeFact(m.Values))
 	}
 	return out, nil
 }
 
+func decodeFact(v map[string]any) incident.Fact {
+	str := func(k string) string { s, _ := v[k].(string); return s }
+	return incident.Fact{
+		At: msTime(str("at")), Kind: incident.Kind(str("event")),
+		Actor: str("actor"), Via: str("via"), Detail: str("detail"),
+	}
+}
+
 // List returns incidents, newest first: the open ones, or all kept ones.
-func (s *Store) List(ctx context.Context, openOnly bool, limit int64) ([]*Incident, error) {
+func (s *Store) List(ctx context.Context, openOnly bool, limit int64) ([]*incident.Incident, error) {
 	set := s.key("incidents")
 	if openOnly {
 		set = s.key("open")
@@ -160,7 +124,7 @@ func (s *Store) List(ctx context.Context, openOnly bool, limit int64) ([]*Incide
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("list incidents: %w", err)
 	}
-	out := make([]*Incident, 0, len(ids))
+	out := make([]*incident.Incident, 0, len(ids))
 	var gone []any
 	for i := range ids {
 		if len(hs[i].Val()) == 0 { // retention ran out: forget it
@@ -179,62 +143,49 @@ func (s *Store) List(ctx context.Context, openOnly bool, limit int64) ([]*Incide
 	return out, nil
 }
 
-// Transition outcomes.
-const (
-	Acknowledged = "acknowledged"
-	ResolvedNow  = "resolved"
-	Reopened     = "reopened"
-	Unchanged    = "unchanged"
-)
-
-// Transition applies "ack", "resolve" or "reopen" by a person (by) through
-// a channel (via). It returns what happened and the status before.
-func (s *Store) Transition(ctx context.Context, id int64, action, by, via string, retention time.Duration) (outcome, before string, err error) {
-	return s.transitionIf(ctx, id, action, by, via, retention, "")
+// Act applies a person's action to an incident. A note's text is
+// req.Text; retention is how long a resolved incident is kept.
+func (s *Store) Act(ctx context.Context, req incident.Request, retention time.Duration) (incident.Result, error) {
+	return s.transition(ctx, req.Incident, string(req.Action), req.By, req.Via, retention, req.Text)
 }
 
 // Reopen starts escalating an acknowledged incident again because its
 // acknowledgement timed out — unless it was acknowledged anew since ackedAt
 // was read. It reports whether it reopened.
 func (s *Store) Reopen(ctx context.Context, id int64, ackedAt time.Time, by string) (bool, error) {
-	outcome, _, err := s.transitionIf(ctx, id, "reopen", by, "", time.Minute, strconv.FormatInt(ackedAt.UnixMilli(), 10))
-	return outcome == Reopened, err
+	res, err := s.transition(ctx, id, "reopen", by, "", time.Minute, strconv.FormatInt(ackedAt.UnixMilli(), 10))
+	return res.Outcome == incident.OutcomeReopened, err
 }
 
-func (s *Store) transitionIf(ctx context.Context, id int64, action, by, via string, retention time.Duration, ackedMs string) (outcome, before string, err error) {
-	vals, err := s.run(ctx, s.transition, s.anchor(), s.nowArg(), id, action, by, via, retentionMs(retention), ackedMs).StringSlice()
+func (s *Store) transition(ctx context.Context, id int64, action, by, via string, retention time.Duration, extra string) (incident.Result, error) {
+	vals, err := s.run(ctx, s.lua.transition, s.anchor(), s.nowArg(), id, action, by, via, retentionMs(retention), extra).StringSlice()
 	if err != nil {
-		return "", "", fmt.Errorf("%s incident %d: %w", action, id, err)
+		return incident.Result{}, fmt.Errorf("%s incident %d: %w", action, id, err)
 	}
 	if vals[0] == "not_found" {
-		return "", "", fmt.Errorf("incident %d: %w", id, ErrNotFound)
+		return incident.Result{}, fmt.Errorf("incident %d: %w", id, ErrNotFound)
 	}
-	return vals[0], vals[1], nil
+	return incident.Result{Outcome: incident.Outcome(vals[0]), Before: incident.Status(vals[1])}, nil
 }
 
 // ExpireAlerts resolves the incident's alerts whose endsAt has passed; it
 // reports whether that closed the incident.
 func (s *Store) ExpireAlerts(ctx context.Context, id int64, retention time.Duration) (closed bool, err error) {
-	vals, err := s.run(ctx, s.expire, s.anchor(), s.nowArg(), id, retentionMs(retention)).Int64Slice()
+	vals, err := s.run(ctx, s.lua.expire, s.anchor(), s.nowArg(), id, retentionMs(retention)).Int64Slice()
 	if err != nil {
 		return false, fmt.Errorf("expire alerts of incident %d: %w", id, err)
 	}
 	return vals[1] == 1, nil
 }
 
-// Append adds a fact to an incident's timeline.
-func (s *Store) Append(ctx context.Context, id int64, event, detail string) error {
-	now, err := s.Now(ctx)
+// Append states a fact on an incident's timeline (and on the event stream
+// when its kind is published). With a non-empty once key the fact is
+// written at most once per key within onceTTL, across replicas; Append
+// reports whether it was written.
+func (s *Store) Append(ctx context.Context, id int64, kind incident.Kind, detail, once string, onceTTL time.Duration) (bool, error) {
+	n, err := s.run(ctx, s.lua.appendFact, []string{s.incidentKey(id)}, id, s.nowArg(), string(kind), detail, once, max(onceTTL.Milliseconds(), 1)).Int()
 	if err != nil {
-		return err
+		return false, fmt.Errorf("append to timeline of incident %d: %w", id, err)
 	}
-	err = s.rdb.XAdd(ctx, &redis.XAddArgs{
-		Stream: s.key("inc", strconv.FormatInt(id, 10), "timeline"),
-		MaxLen: 1000, Approx: true,
-		Values: []any{"at", now.UnixMilli(), "event", event, "detail", detail},
-	}).Err()
-	if err != nil {
-		return fmt.Errorf("append to timeline of incident %d: %w", id, err)
-	}
-	return nil
+	return n == 1, nil
 }

@@ -7,13 +7,16 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/pagerd/pagerd/incident"
 )
 
 // AlertWrite is one alert ready to be stored: already routed to a service and
 // a group by the router.
 type AlertWrite struct {
 	Fingerprint string
-	Resolved    bool
+	Action      incident.AlertAction
+	Sender      string          // the integration it came from, for the timeline
 	EndsAt      time.Time       // zero: no known end
 	Doc         json.RawMessage // the alert as shown by the API
 	Name        string          // alertname, for the timeline
@@ -28,22 +31,10 @@ type AlertWrite struct {
 	Retention   time.Duration
 }
 
-// Outcome says what storing one alert did.
-type Outcome string
-
-const (
-	Triggered     Outcome = "triggered"      // opened a new incident
-	Grouped       Outcome = "grouped"        // joined an open incident
-	Deduplicated  Outcome = "deduplicated"   // already firing there: no new page
-	AlertResolved Outcome = "alert_resolved" // one alert ended, others still fire
-	Resolved      Outcome = "resolved"       // its last alert ended: incident closed
-	Ignored       Outcome = "ignored"        // resolved alert we never saw firing
-)
-
 // IngestResult is the fate of one AlertWrite.
 type IngestResult struct {
 	IncidentID int64
-	Outcome    Outcome
+	Outcome    incident.AlertOutcome
 }
 
 // Ingest stores a webhook's alerts: one script per alert, all pipelined, so a
@@ -64,18 +55,18 @@ func (s *Store) Ingest(ctx context.Context, writes []AlertWrite) ([]IngestResult
 		if !w.EndsAt.IsZero() {
 			ends = w.EndsAt.UnixMilli()
 		}
-		resolved := 0
-		if w.Resolved {
-			resolved = 1
+		action := w.Action
+		if action == "" {
+			action = incident.AlertTrigger
 		}
 		group := "grp:" + w.GroupID
 		keys[i] = []string{s.prefix + group, s.key("fp", w.Fingerprint)}
-		argv[i] = []any{s.prefix, s.nowArg(), w.Fingerprint, string(w.Doc), resolved, ends,
+		argv[i] = []any{s.prefix, s.nowArg(), w.Fingerprint, string(w.Doc), string(action), ends,
 			w.Service, w.Escalation, group, string(groupLabels), w.Title, w.Summary,
-			w.SourceURL, retentionMs(w.Retention), w.Name}
+			w.SourceURL, retentionMs(w.Retention), w.Name, w.Sender}
 	}
 
-	cmds, err := s.pipelineScript(ctx, s.ingest, keys, argv)
+	cmds, err := s.pipelineScript(ctx, s.lua.ingest, keys, argv)
 	if err != nil {
 		return nil, fmt.Errorf("store alerts: %w", err)
 	}
@@ -87,7 +78,7 @@ func (s *Store) Ingest(ctx context.Context, writes []AlertWrite) ([]IngestResult
 		}
 		id, _ := vals[0].(int64)
 		outcome, _ := vals[1].(string)
-		results[i] = IngestResult{IncidentID: id, Outcome: Outcome(outcome)}
+		results[i] = IngestResult{IncidentID: id, Outcome: incident.AlertOutcome(outcome)}
 	}
 	return results, nil
 }

@@ -3,10 +3,13 @@ package store
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pagerd/pagerd/incident"
 )
 
 // SendState is the answer to "may I send this notification now?".
@@ -24,8 +27,8 @@ const (
 // A replica that dies mid-send lets the lease lapse; the next one re-sends:
 // delivery is at-least-once, and a duplicate needs a crash (or a lost
 // Redis) between the provider's answer and FinishSend.
-func (s *Store) ClaimSend(ctx context.Context, id int64, status string, run int, key string, lease time.Duration, owner string) (SendState, time.Duration, error) {
-	vals, err := s.run(ctx, s.claimSend, []string{s.incidentKey(id)}, id, status, run, lease.Milliseconds(), owner, key, s.nowArg()).StringSlice()
+func (s *Store) ClaimSend(ctx context.Context, id int64, status incident.Status, run int, key string, lease time.Duration, owner string) (SendState, time.Duration, error) {
+	vals, err := s.run(ctx, s.lua.claimSend, []string{s.incidentKey(id)}, id, string(status), run, lease.Milliseconds(), owner, key, s.nowArg()).StringSlice()
 	if err != nil {
 		return "", 0, fmt.Errorf("claim send %s: %w", key, err)
 	}
@@ -37,13 +40,31 @@ func (s *Store) ClaimSend(ctx context.Context, id int64, status string, run int,
 	return SendState(vals[0]), left, nil
 }
 
-// FinishSend records that the notification under key is done (sent, or
-// given up after every channel failed), with a timeline fact, and — when
-// notified is set — remembers who was reached for later notices.
-func (s *Store) FinishSend(ctx context.Context, id int64, key, result, event, detail, notified string) error {
-	err := s.run(ctx, s.finishSend, []string{s.incidentKey(id)}, id, s.nowArg(), "done:"+result, key, event, detail, notified).Err()
+// SendResult is how one claimed notification ended.
+type SendResult struct {
+	Key     string        // its idempotency key
+	Receipt string        // "channel:provider id", or "failed"
+	Kind    incident.Kind // the timeline fact it leaves
+	Detail  string
+	// Reached, when set, is remembered so that the recipient hears later
+	// when the incident is acknowledged or resolved.
+	Reached *incident.Reached
+}
+
+// FinishSend records that a claimed notification is done (sent, or given
+// up after every channel failed), with its timeline fact.
+func (s *Store) FinishSend(ctx context.Context, id int64, r SendResult) error {
+	reached := ""
+	if r.Reached != nil {
+		b, err := json.Marshal(r.Reached)
+		if err != nil {
+			return fmt.Errorf("finish send %s: %w", r.Key, err)
+		}
+		reached = string(b)
+	}
+	err := s.run(ctx, s.lua.finishSend, []string{s.incidentKey(id)}, id, s.nowArg(), "done:"+r.Receipt, r.Key, string(r.Kind), r.Detail, reached).Err()
 	if err != nil {
-		return fmt.Errorf("finish send %s: %w", key, err)
+		return fmt.Errorf("finish send %s: %w", r.Key, err)
 	}
 	return nil
 }
@@ -66,24 +87,36 @@ func (s *Store) SendsDone(ctx context.Context, id int64) (map[string]bool, error
 
 // Status reads an incident's status and escalation run: a cheap check for
 // a send in flight that should stop when someone acknowledges.
-func (s *Store) Status(ctx context.Context, id int64) (status string, run int, err error) {
+func (s *Store) Status(ctx context.Context, id int64) (status incident.Status, run int, err error) {
 	vals, err := s.rdb.HMGet(ctx, s.incidentKey(id), "status", "run").Result()
 	if err != nil {
 		return "", 0, fmt.Errorf("read status of incident %d: %w", id, err)
 	}
-	status, _ = vals[0].(string)
+	st, _ := vals[0].(string)
 	r, _ := vals[1].(string)
 	run, _ = strconv.Atoi(r)
-	return status, run, nil
+	return incident.Status(st), run, nil
 }
 
-// Notified lists who was paged for an incident ("user|channel|address").
-func (s *Store) Notified(ctx context.Context, id int64) ([]string, error) {
-	m, err := s.rdb.SMembers(ctx, s.key("inc", strconv.FormatInt(id, 10), "notified")).Result()
+// Notified lists who was paged for an incident.
+func (s *Store) Notified(ctx context.Context, id int64) ([]incident.Reached, error) {
+	members, err := s.rdb.SMembers(ctx, s.incidentKey(id)+":notified").Result()
 	if err != nil {
 		return nil, fmt.Errorf("load notified of incident %d: %w", id, err)
 	}
-	return m, nil
+	out := make([]incident.Reached, 0, len(members))
+	for _, m := range members {
+		var r incident.Reached
+		if err := json.Unmarshal([]byte(m), &r); err == nil {
+			out = append(out, r)
+			continue
+		}
+		// Written by pagerd before send records were typed: "user|channel|address".
+		if parts := strings.SplitN(m, "|", 3); len(parts) == 3 {
+			out = append(out, incident.Reached{User: parts[0], Channel: parts[1], Address: parts[2]})
+		}
+	}
+	return out, nil
 }
 
 // Once returns true to exactly one caller per key within ttl, across

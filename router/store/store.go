@@ -1,4 +1,5 @@
-// Package store is the only code in pagerd that talks to Redis. Every state
+// Package store is the only code in pagerd that talks to Redis: it persists
+// the incident package's types and nothing else decides here. Every state
 // change is one Lua script, so it is atomic and costs one round trip; the
 // keys of one deployment share a hash tag, so every script touches a single
 // Redis Cluster slot.
@@ -7,13 +8,14 @@ package store
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/pagerd/pagerd/incident"
 )
 
 //go:embed lua/*.lua
@@ -21,7 +23,7 @@ var luaFiles embed.FS
 
 // ErrNotFound is returned for an incident that does not exist (or whose
 // retention ran out).
-var ErrNotFound = errors.New("incident not found")
+var ErrNotFound = incident.ErrNotFound
 
 // Store keeps incidents, alerts, timers, timelines and send records in Redis.
 type Store struct {
@@ -32,25 +34,38 @@ type Store struct {
 	// replica agrees on one clock, Redis's.
 	Clock func() time.Time
 
-	ingest, transition, expire, claimDue, reschedule, claimSend, finishSend *redis.Script
+	lua scripts
 }
 
-// New returns a store on rdb whose keys start with "<namespace>:{<namespace>}:"
+// scripts are the Lua scripts of lua/, one per kind of state change.
+type scripts struct {
+	ingest, transition, expire, claimDue, reschedule, claimSend, finishSend, appendFact, lease *redis.Script
+}
+
+func (sc *scripts) all() []*redis.Script {
+	return []*redis.Script{sc.ingest, sc.transition, sc.expire, sc.claimDue, sc.reschedule, sc.claimSend, sc.finishSend, sc.appendFact, sc.lease}
+}
+
+// New returns a store on rdb whose keys start with "{<namespace>}:"
 // — the braces are the hash tag that keeps every key in one cluster slot.
 func New(rdb redis.UniversalClient, namespace string) *Store {
 	if namespace == "" {
 		namespace = "pagerd"
 	}
 	return &Store{
-		rdb:        rdb,
-		prefix:     "{" + namespace + "}:",
-		ingest:     script("ingest"),
-		transition: script("transition"),
-		expire:     script("expire"),
-		claimDue:   script("claim_due"),
-		reschedule: script("reschedule"),
-		claimSend:  script("claim_send"),
-		finishSend: script("finish_send"),
+		rdb:    rdb,
+		prefix: "{" + namespace + "}:",
+		lua: scripts{
+			ingest:     script("ingest"),
+			transition: script("transition"),
+			expire:     script("expire"),
+			claimDue:   script("claim_due"),
+			reschedule: script("reschedule"),
+			claimSend:  script("claim_send"),
+			finishSend: script("finish_send"),
+			appendFact: script("append"),
+			lease:      script("lease"),
+		},
 	}
 }
 
@@ -70,7 +85,7 @@ func script(name string) *redis.Script {
 // them. Redis forgets scripts on restart; callers retry through Run/EvalSha
 // fallbacks below.
 func (s *Store) Load(ctx context.Context) error {
-	for _, sc := range []*redis.Script{s.ingest, s.transition, s.expire, s.claimDue, s.reschedule, s.claimSend, s.finishSend} {
+	for _, sc := range s.lua.all() {
 		if err := sc.Load(ctx, s.rdb).Err(); err != nil {
 			return fmt.Errorf("load Lua script: %w", err)
 		}

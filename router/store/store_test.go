@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/internal/testenv"
 )
 
@@ -28,7 +29,7 @@ func newTestStoreTB(t testing.TB) (*Store, *testenv.Clock, *testenv.RedisServer)
 
 func write(fp, group string, resolved bool, ends time.Time) AlertWrite {
 	return AlertWrite{
-		Fingerprint: fp, Resolved: resolved, EndsAt: ends,
+		Fingerprint: fp, Action: action(resolved), EndsAt: ends,
 		Doc: json.RawMessage(`{"fingerprint":"` + fp + `"}`), Name: "CheckoutDown",
 		Service: "checkout", Escalation: "payments", GroupID: group,
 		GroupLabels: map[string]string{"alertname": "CheckoutDown"},
@@ -44,15 +45,15 @@ func TestIngestDedupGroupAndResolve(t *testing.T) {
 		writes []AlertWrite
 		want   []IngestResult
 	}{
-		{"first alert opens an incident", []AlertWrite{write("a", "g1", false, time.Time{})}, []IngestResult{{1, Triggered}}},
-		{"re-sent alert is deduplicated", []AlertWrite{write("a", "g1", false, time.Time{})}, []IngestResult{{1, Deduplicated}}},
+		{"first alert opens an incident", []AlertWrite{write("a", "g1", false, time.Time{})}, []IngestResult{{1, incident.AlertTriggered}}},
+		{"re-sent alert is deduplicated", []AlertWrite{write("a", "g1", false, time.Time{})}, []IngestResult{{1, incident.AlertDeduplicated}}},
 		{"second alert of the group joins, another group opens", []AlertWrite{
 			write("b", "g1", false, time.Time{}), write("c", "g2", false, time.Time{}),
-		}, []IngestResult{{1, Grouped}, {2, Triggered}}},
-		{"unknown resolved alert is ignored", []AlertWrite{write("zz", "g1", true, time.Time{})}, []IngestResult{{1, Ignored}}},
-		{"one of two resolves", []AlertWrite{write("a", "g1", true, time.Time{})}, []IngestResult{{1, AlertResolved}}},
-		{"last one resolves the incident", []AlertWrite{write("b", "g1", true, time.Time{})}, []IngestResult{{1, Resolved}}},
-		{"firing again opens a new incident", []AlertWrite{write("a", "g1", false, time.Time{})}, []IngestResult{{3, Triggered}}},
+		}, []IngestResult{{1, incident.AlertGrouped}, {2, incident.AlertTriggered}}},
+		{"unknown resolved alert is ignored", []AlertWrite{write("zz", "g1", true, time.Time{})}, []IngestResult{{1, incident.AlertIgnored}}},
+		{"one of two resolves", []AlertWrite{write("a", "g1", true, time.Time{})}, []IngestResult{{1, incident.AlertEnded}}},
+		{"last one resolves the incident", []AlertWrite{write("b", "g1", true, time.Time{})}, []IngestResult{{1, incident.AlertClosed}}},
+		{"firing again opens a new incident", []AlertWrite{write("a", "g1", false, time.Time{})}, []IngestResult{{3, incident.AlertTriggered}}},
 	}
 	for _, st := range steps {
 		got, err := s.Ingest(ctx, st.writes)
@@ -72,7 +73,7 @@ func TestIngestDedupGroupAndResolve(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if inc.Status != StatusResolved || inc.ResolvedBy != "alerts" || inc.AlertsTotal != 2 {
+	if inc.Status != incident.Resolved || inc.ResolvedBy != "alerts" || inc.AlertsTotal != 2 {
 		t.Errorf("incident 1 = %+v, want resolved by alerts with 2 alerts", inc)
 	}
 	open, err := s.List(ctx, true, 10)
@@ -88,7 +89,7 @@ func TestIngestDedupGroupAndResolve(t *testing.T) {
 	}
 	var events []string
 	for _, e := range tl {
-		events = append(events, e.Event)
+		events = append(events, string(e.Kind))
 	}
 	want := []string{"triggered", "alert_firing", "alert_resolved", "alert_resolved", "resolved"}
 	if len(events) != len(want) {
@@ -102,7 +103,7 @@ func TestIngestDedupGroupAndResolve(t *testing.T) {
 	}
 }
 
-func ids(incs []*Incident) []int64 {
+func ids(incs []*incident.Incident) []int64 {
 	var out []int64
 	for _, i := range incs {
 		out = append(out, i.ID)
@@ -139,29 +140,37 @@ func TestTransitions(t *testing.T) {
 	if _, err := s.Ingest(ctx, []AlertWrite{write("a", "g", false, time.Time{})}); err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct{ action, want, before string }{
-		{"ack", Acknowledged, StatusTriggered},
-		{"ack", Unchanged, StatusAcknowledged},
-		{"reopen", Reopened, StatusAcknowledged},
-		{"resolve", ResolvedNow, StatusTriggered},
-		{"ack", Unchanged, StatusResolved},
-		{"resolve", Unchanged, StatusResolved},
+	for _, tc := range []struct {
+		action string
+		want   incident.Outcome
+		before incident.Status
+	}{
+		{"escalate", incident.OutcomeEscalated, incident.Triggered},
+		{"ack", incident.OutcomeAcknowledged, incident.Triggered},
+		{"ack", incident.OutcomeUnchanged, incident.Acknowledged},
+		{"escalate", incident.OutcomeUnchanged, incident.Acknowledged},
+		{"note", incident.OutcomeNoted, incident.Acknowledged},
+		{"reopen", incident.OutcomeReopened, incident.Acknowledged},
+		{"resolve", incident.OutcomeResolved, incident.Triggered},
+		{"ack", incident.OutcomeUnchanged, incident.Resolved},
+		{"resolve", incident.OutcomeUnchanged, incident.Resolved},
+		{"note", incident.OutcomeNoted, incident.Resolved},
 	} {
-		got, before, err := s.Transition(ctx, 1, tc.action, "alice", "sms", time.Hour)
+		got, before, err := transition(ctx, s, 1, tc.action, "alice", "sms", time.Hour)
 		if err != nil || got != tc.want || before != tc.before {
-			t.Errorf("Transition(%s) = %q, %q, %v; want %q, %q", tc.action, got, before, err, tc.want, tc.before)
+			t.Errorf("transition(%s) = %q, %q, %v; want %q, %q", tc.action, got, before, err, tc.want, tc.before)
 		}
 	}
 	inc, _ := s.Incident(ctx, 1)
-	if inc.Run != 1 {
-		t.Errorf("run after reopen = %d, want 1", inc.Run)
+	if inc.Run != 1 || len(inc.Escalations) != 0 {
+		t.Errorf("after reopen: run %d, escalations %v; want run 1 and none (they belong to the run)", inc.Run, inc.Escalations)
 	}
-	if _, _, err := s.Transition(ctx, 99, "ack", "alice", "", time.Hour); !errors.Is(err, ErrNotFound) {
+	if _, _, err := transition(ctx, s, 99, "ack", "alice", "", time.Hour); !errors.Is(err, ErrNotFound) {
 		t.Errorf("ack of missing incident: err = %v, want ErrNotFound", err)
 	}
 	// A resolved group is free again.
 	res, _ := s.Ingest(ctx, []AlertWrite{write("a", "g", false, time.Time{})})
-	if res[0].Outcome != Triggered || res[0].IncidentID != 2 {
+	if res[0].Outcome != incident.AlertTriggered || res[0].IncidentID != 2 {
 		t.Errorf("alert after manual resolve = %+v, want new incident 2", res[0])
 	}
 }
@@ -186,7 +195,7 @@ func TestClaimDueAndReschedule(t *testing.T) {
 		t.Fatalf("claim after lapsed lease = %v, want incident 1", taken)
 	}
 	// An ack moves the timer: the stale holder's reschedule must not undo it.
-	if _, _, err := s.Transition(ctx, 1, "ack", "bob", "", time.Hour); err != nil {
+	if _, _, err := transition(ctx, s, 1, "ack", "bob", "", time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Reschedule(ctx, claims[0], clk.Now().Add(time.Hour)); err != nil {
@@ -211,7 +220,7 @@ func TestClaimSend(t *testing.T) {
 		t.Fatal(err)
 	}
 	claim := func() SendState {
-		st, _, err := s.ClaimSend(ctx, 1, StatusTriggered, 0, "k1", time.Minute, "r1")
+		st, _, err := s.ClaimSend(ctx, 1, incident.Triggered, 0, "k1", time.Minute, "r1")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -223,20 +232,20 @@ func TestClaimSend(t *testing.T) {
 	if st := claim(); st != SendBusy {
 		t.Fatalf("claim while pending = %s, want busy", st)
 	}
-	if err := s.FinishSend(ctx, 1, "k1", "SM1", "notified", "alice via sms", "alice|sms|+1555"); err != nil {
+	if err := s.FinishSend(ctx, 1, SendResult{Key: "k1", Receipt: "SM1", Kind: incident.KindNotified, Detail: "alice via sms", Reached: &aliceSMS}); err != nil {
 		t.Fatal(err)
 	}
 	if st := claim(); st != SendDone {
 		t.Fatalf("claim after finish = %s, want sent", st)
 	}
-	if _, _, err := s.Transition(ctx, 1, "ack", "alice", "", time.Hour); err != nil {
+	if _, _, err := transition(ctx, s, 1, "ack", "alice", "", time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	if st, _, _ := s.ClaimSend(ctx, 1, StatusTriggered, 0, "k2", time.Minute, "r1"); st != SendStale {
+	if st, _, _ := s.ClaimSend(ctx, 1, incident.Triggered, 0, "k2", time.Minute, "r1"); st != SendStale {
 		t.Fatalf("claim after ack = %s, want stale", st)
 	}
 	who, _ := s.Notified(ctx, 1)
-	if len(who) != 1 || who[0] != "alice|sms|+1555" {
+	if len(who) != 1 || who[0] != aliceSMS {
 		t.Errorf("notified = %v", who)
 	}
 }
@@ -248,7 +257,7 @@ func TestScriptsSurviveRedisForgettingThem(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, err := s.Ingest(ctx, []AlertWrite{write("a", "g", false, time.Time{}), write("b", "g", false, time.Time{})})
-	if err != nil || len(res) != 2 || res[1].Outcome != Grouped {
+	if err != nil || len(res) != 2 || res[1].Outcome != incident.AlertGrouped {
 		t.Fatalf("ingest after SCRIPT FLUSH = %v, %v", res, err)
 	}
 }
@@ -287,11 +296,11 @@ func TestRegroupingByReloadKeepsAlertsInTheirIncident(t *testing.T) {
 	}
 	// A reload changed group_by: the same alert now computes another group.
 	res, err := s.Ingest(ctx, []AlertWrite{write("a", "by-alertname-and-cluster", false, time.Time{})})
-	if err != nil || res[0] != (IngestResult{1, Deduplicated}) {
+	if err != nil || res[0] != (IngestResult{1, incident.AlertDeduplicated}) {
 		t.Fatalf("re-sent alert after regrouping = %v, %v; want deduplicated into 1", res, err)
 	}
 	res, err = s.Ingest(ctx, []AlertWrite{write("a", "by-alertname-and-cluster", true, time.Time{})})
-	if err != nil || res[0] != (IngestResult{1, Resolved}) {
+	if err != nil || res[0] != (IngestResult{1, incident.AlertClosed}) {
 		t.Fatalf("resolved alert after regrouping = %v, %v; want incident 1 resolved", res, err)
 	}
 }
@@ -302,11 +311,11 @@ func TestManualResolveFreesFingerprints(t *testing.T) {
 	if _, err := s.Ingest(ctx, []AlertWrite{write("a", "g", false, time.Time{})}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.Transition(ctx, 1, "resolve", "alice", "api", time.Hour); err != nil {
+	if _, _, err := transition(ctx, s, 1, "resolve", "alice", "api", time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	res, _ := s.Ingest(ctx, []AlertWrite{write("a", "g", false, time.Time{})})
-	if res[0] != (IngestResult{2, Triggered}) {
+	if res[0] != (IngestResult{2, incident.AlertTriggered}) {
 		t.Fatalf("alert still firing after a manual resolve = %+v, want a new incident 2", res[0])
 	}
 }
@@ -318,10 +327,10 @@ func TestSendRecordsLastAsLongAsTheIncident(t *testing.T) {
 	if _, err := s.Ingest(ctx, []AlertWrite{write("a", "g", false, time.Time{})}); err != nil {
 		t.Fatal(err)
 	}
-	if st, _, _ := s.ClaimSend(ctx, 1, StatusTriggered, 0, "k", time.Minute, "r1"); st != SendClaimed {
+	if st, _, _ := s.ClaimSend(ctx, 1, incident.Triggered, 0, "k", time.Minute, "r1"); st != SendClaimed {
 		t.Fatal(st)
 	}
-	if err := s.FinishSend(ctx, 1, "k", "SM1", "notified", "x", ""); err != nil {
+	if err := s.FinishSend(ctx, 1, SendResult{Key: "k", Receipt: "SM1", Kind: incident.KindNotified, Detail: "x"}); err != nil {
 		t.Fatal(err)
 	}
 	sends := s.incidentKey(1) + ":sends"
@@ -332,7 +341,7 @@ func TestSendRecordsLastAsLongAsTheIncident(t *testing.T) {
 	if !done["k"] {
 		t.Fatalf("SendsDone = %v, want k", done)
 	}
-	if _, _, err := s.Transition(ctx, 1, "resolve", "alice", "", time.Hour); err != nil {
+	if _, _, err := transition(ctx, s, 1, "resolve", "alice", "", time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	if ttl := rdb.PTTL(ctx, sends).Val(); ttl <= 0 || ttl > time.Hour {
@@ -368,7 +377,7 @@ func TestZeroRetentionDoesNotBreakScripts(t *testing.T) {
 	if _, err := s.Ingest(ctx, []AlertWrite{w}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.Transition(ctx, 1, "resolve", "x", "", 0); err != nil {
+	if _, _, err := transition(ctx, s, 1, "resolve", "x", "", 0); err != nil {
 		t.Fatalf("resolve with zero retention: %v", err)
 	}
 }
@@ -380,7 +389,7 @@ func TestReopenOnlyTheAcknowledgementThatTimedOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	ack := func() time.Time {
-		if _, _, err := s.Transition(ctx, 1, "ack", "alice", "", time.Hour); err != nil {
+		if _, _, err := transition(ctx, s, 1, "ack", "alice", "", time.Hour); err != nil {
 			t.Fatal(err)
 		}
 		inc, _ := s.Incident(ctx, 1)
@@ -417,4 +426,20 @@ func TestWakeOpenMakesOpenIncidentsDue(t *testing.T) {
 	if _, claims, _ := s.ClaimDue(ctx, time.Minute, 10); len(claims) != 2 {
 		t.Errorf("after WakeOpen %d incidents are due, want 2", len(claims))
 	}
+}
+
+func action(resolved bool) incident.AlertAction {
+	if resolved {
+		return incident.AlertResolve
+	}
+	return incident.AlertTrigger
+}
+
+var aliceSMS = incident.Reached{User: "alice", Channel: "sms", Address: "+1555"}
+
+// transition applies one action the way people do (and "reopen", the way
+// the ack timeout does), with its outcome as plain values for tables.
+func transition(ctx context.Context, s *Store, id int64, action, by, via string, retention time.Duration) (incident.Outcome, incident.Status, error) {
+	res, err := s.transition(ctx, id, action, by, via, retention, "")
+	return res.Outcome, res.Before, err
 }

@@ -18,7 +18,7 @@ type Claim struct {
 // ClaimDue takes up to limit due incident timers for lease. It returns the
 // store's "now" with them, so the caller decides with the same clock.
 func (s *Store) ClaimDue(ctx context.Context, lease time.Duration, limit int) (time.Time, []Claim, error) {
-	vals, err := s.run(ctx, s.claimDue, s.anchor(), s.nowArg(), lease.Milliseconds(), limit).StringSlice()
+	vals, err := s.run(ctx, s.lua.claimDue, s.anchor(), s.nowArg(), lease.Milliseconds(), limit).StringSlice()
 	if err != nil {
 		return time.Time{}, nil, fmt.Errorf("claim due timers: %w", err)
 	}
@@ -41,7 +41,7 @@ func (s *Store) Reschedule(ctx context.Context, c Claim, next time.Time) error {
 	if !next.IsZero() {
 		nextMs = max(next.UnixMilli(), 1)
 	}
-	if err := s.run(ctx, s.reschedule, s.anchor(), c.IncidentID, c.Lease, nextMs).Err(); err != nil {
+	if err := s.run(ctx, s.lua.reschedule, s.anchor(), c.IncidentID, c.Lease, nextMs).Err(); err != nil {
 		return fmt.Errorf("reschedule incident %d: %w", c.IncidentID, err)
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/internal/testenv"
 )
 
@@ -85,15 +86,15 @@ func exerciseStore(t *testing.T, s *Store, clk *testenv.Clock) {
 	ingest("pipelined batch", []AlertWrite{
 		write("a", "g1", false, none), write("b", "g1", false, none),
 		write("c", "g2", false, none), write("a", "g1", false, none),
-	}, IngestResult{1, Triggered}, IngestResult{1, Grouped}, IngestResult{2, Triggered}, IngestResult{1, Deduplicated})
-	ingest("re-sent alert", []AlertWrite{write("a", "g1", false, none)}, IngestResult{1, Deduplicated})
-	ingest("unknown resolved alert", []AlertWrite{write("zz", "g1", true, none)}, IngestResult{1, Ignored})
+	}, IngestResult{1, incident.AlertTriggered}, IngestResult{1, incident.AlertGrouped}, IngestResult{2, incident.AlertTriggered}, IngestResult{1, incident.AlertDeduplicated})
+	ingest("re-sent alert", []AlertWrite{write("a", "g1", false, none)}, IngestResult{1, incident.AlertDeduplicated})
+	ingest("unknown resolved alert", []AlertWrite{write("zz", "g1", true, none)}, IngestResult{1, incident.AlertIgnored})
 
 	inc, err := s.Incident(ctx, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if inc.Status != StatusTriggered || inc.AlertsTotal != 2 || inc.FiringCount != 2 || inc.Service != "checkout" {
+	if inc.Status != incident.Triggered || inc.AlertsTotal != 2 || inc.FiringCount != 2 || inc.Service != "checkout" {
 		t.Errorf("incident 1 = %+v, want triggered with 2 firing alerts", inc)
 	}
 	if docs, err := s.Alerts(ctx, 1); err != nil || len(docs) != 2 {
@@ -121,7 +122,7 @@ func exerciseStore(t *testing.T, s *Store, clk *testenv.Clock) {
 	// Sends: claim, busy, finish, done; stale after an ack.
 	claim := func(key string) SendState {
 		t.Helper()
-		st, _, err := s.ClaimSend(ctx, 1, StatusTriggered, 0, key, time.Minute, "r1")
+		st, _, err := s.ClaimSend(ctx, 1, incident.Triggered, 0, key, time.Minute, "r1")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -133,7 +134,7 @@ func exerciseStore(t *testing.T, s *Store, clk *testenv.Clock) {
 	if st := claim("k1"); st != SendBusy {
 		t.Fatalf("claim while pending = %s, want busy", st)
 	}
-	if err := s.FinishSend(ctx, 1, "k1", "SM1", "notified", "alice via sms", "alice|sms|+1555"); err != nil {
+	if err := s.FinishSend(ctx, 1, SendResult{Key: "k1", Receipt: "SM1", Kind: incident.KindNotified, Detail: "alice via sms", Reached: &aliceSMS}); err != nil {
 		t.Fatal(err)
 	}
 	if st := claim("k1"); st != SendDone {
@@ -142,28 +143,28 @@ func exerciseStore(t *testing.T, s *Store, clk *testenv.Clock) {
 	if done, err := s.SendsDone(ctx, 1); err != nil || len(done) != 1 || !done["k1"] {
 		t.Errorf("SendsDone = %v, %v; want k1", done, err)
 	}
-	if st, run, err := s.Status(ctx, 1); err != nil || st != StatusTriggered || run != 0 {
+	if st, run, err := s.Status(ctx, 1); err != nil || st != incident.Triggered || run != 0 {
 		t.Errorf("Status = %q, %d, %v; want triggered, run 0", st, run, err)
 	}
-	if who, err := s.Notified(ctx, 1); err != nil || !slices.Equal(who, []string{"alice|sms|+1555"}) {
+	if who, err := s.Notified(ctx, 1); err != nil || !slices.Equal(who, []incident.Reached{aliceSMS}) {
 		t.Errorf("Notified = %v, %v", who, err)
 	}
 
 	// Transitions.
-	if out, before, err := s.Transition(ctx, 1, "ack", "alice", "sms", time.Hour); err != nil || out != Acknowledged || before != StatusTriggered {
+	if out, before, err := transition(ctx, s, 1, "ack", "alice", "sms", time.Hour); err != nil || out != incident.OutcomeAcknowledged || before != incident.Triggered {
 		t.Fatalf("ack = %q, %q, %v", out, before, err)
 	}
 	if st := claim("k2"); st != SendStale {
 		t.Fatalf("claim after ack = %s, want stale", st)
 	}
-	if out, before, err := s.Transition(ctx, 2, "resolve", "bob", "api", time.Hour); err != nil || out != ResolvedNow || before != StatusTriggered {
+	if out, before, err := transition(ctx, s, 2, "resolve", "bob", "api", time.Hour); err != nil || out != incident.OutcomeResolved || before != incident.Triggered {
 		t.Fatalf("resolve = %q, %q, %v", out, before, err)
 	}
-	if _, _, err := s.Transition(ctx, 99, "ack", "alice", "", time.Hour); !errors.Is(err, ErrNotFound) {
+	if _, _, err := transition(ctx, s, 99, "ack", "alice", "", time.Hour); !errors.Is(err, ErrNotFound) {
 		t.Errorf("ack of missing incident: err = %v, want ErrNotFound", err)
 	}
 	ingest("alerts of the acked incident end", []AlertWrite{write("a", "g1", true, none), write("b", "g1", true, none)},
-		IngestResult{1, AlertResolved}, IngestResult{1, Resolved})
+		IngestResult{1, incident.AlertEnded}, IngestResult{1, incident.AlertClosed})
 
 	if open, err := s.List(ctx, true, 10); err != nil || len(open) != 0 {
 		t.Errorf("open incidents = %v, %v; want none", ids(open), err)
@@ -177,7 +178,7 @@ func exerciseStore(t *testing.T, s *Store, clk *testenv.Clock) {
 	}
 	var events []string
 	for _, e := range tl {
-		events = append(events, e.Event)
+		events = append(events, string(e.Kind))
 	}
 	want := []string{"triggered", "alert_firing", "notified", "acknowledged", "alert_resolved", "alert_resolved", "resolved"}
 	if !slices.Equal(events, want) {
@@ -185,15 +186,15 @@ func exerciseStore(t *testing.T, s *Store, clk *testenv.Clock) {
 	}
 
 	// Alerts that lapse at endsAt, and a hand-written timeline fact.
-	ingest("alert with an end", []AlertWrite{write("e", "g3", false, clk.Now().Add(5*time.Minute))}, IngestResult{3, Triggered})
+	ingest("alert with an end", []AlertWrite{write("e", "g3", false, clk.Now().Add(5*time.Minute))}, IngestResult{3, incident.AlertTriggered})
 	clk.Advance(6 * time.Minute)
 	if closed, err := s.ExpireAlerts(ctx, 3, time.Hour); err != nil || !closed {
 		t.Errorf("ExpireAlerts = %v, %v; want closed", closed, err)
 	}
-	if err := s.Append(ctx, 3, "note", "checked by hand"); err != nil {
+	if _, err := s.Append(ctx, 3, incident.KindNote, "checked by hand", "", 0); err != nil {
 		t.Fatal(err)
 	}
-	if tl, err := s.Timeline(ctx, 3); err != nil || len(tl) == 0 || tl[len(tl)-1].Event != "note" {
+	if tl, err := s.Timeline(ctx, 3); err != nil || len(tl) == 0 || tl[len(tl)-1].Kind != incident.KindNote {
 		t.Errorf("timeline of incident 3 = %+v, %v; want it to end with the note", tl, err)
 	}
 
@@ -221,7 +222,7 @@ func exerciseStore(t *testing.T, s *Store, clk *testenv.Clock) {
 	if err != nil || time.Since(now).Abs() > time.Minute {
 		t.Errorf("Now = %v, %v; want Redis's clock", now, err)
 	}
-	ingest("on Redis TIME", []AlertWrite{write("t", "g4", false, none)}, IngestResult{4, Triggered})
+	ingest("on Redis TIME", []AlertWrite{write("t", "g4", false, none)}, IngestResult{4, incident.AlertTriggered})
 	if _, due, err := real.ClaimDue(ctx, time.Second, 10); err != nil || len(due) == 0 {
 		t.Errorf("ClaimDue on Redis TIME = %+v, %v; want the due incidents", due, err)
 	}
@@ -312,10 +313,10 @@ func TestStoreOnRedisCluster(t *testing.T) {
 	}
 	s2, _, _, hook2 := clusterStore(t, cluster, other)
 	res, err := s2.Ingest(ctx, []AlertWrite{write("a", "g", false, time.Time{}), write("b", "g", false, time.Time{})})
-	if err != nil || !slices.Equal(res, []IngestResult{{1, Triggered}, {1, Grouped}}) {
+	if err != nil || !slices.Equal(res, []IngestResult{{1, incident.AlertTriggered}, {1, incident.AlertGrouped}}) {
 		t.Fatalf("ingest in namespace %s = %+v, %v", other, res, err)
 	}
-	if out, _, err := s2.Transition(ctx, 1, "ack", "alice", "", time.Hour); err != nil || out != Acknowledged {
+	if out, _, err := transition(ctx, s2, 1, "ack", "alice", "", time.Hour); err != nil || out != incident.OutcomeAcknowledged {
 		t.Fatalf("ack in namespace %s = %q, %v", other, out, err)
 	}
 	if errs := hook2.take(); len(errs) != 0 {
@@ -328,10 +329,10 @@ func TestStoreOnRedisCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, err = s.Ingest(ctx, []AlertWrite{write("x", "g5", false, time.Time{}), write("y", "g5", false, time.Time{})})
-	if err != nil || len(res) != 2 || res[0].Outcome != Triggered || res[1].Outcome != Grouped {
+	if err != nil || len(res) != 2 || res[0].Outcome != incident.AlertTriggered || res[1].Outcome != incident.AlertGrouped {
 		t.Fatalf("ingest after SCRIPT FLUSH = %+v, %v", res, err)
 	}
-	if out, _, err := s.Transition(ctx, res[0].IncidentID, "ack", "alice", "", time.Hour); err != nil || out != Acknowledged {
+	if out, _, err := transition(ctx, s, res[0].IncidentID, "ack", "alice", "", time.Hour); err != nil || out != incident.OutcomeAcknowledged {
 		t.Fatalf("ack after SCRIPT FLUSH = %q, %v", out, err)
 	}
 	errs := hook.take()
@@ -371,7 +372,7 @@ func TestStoreThroughSentinel(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, err := s.Ingest(ctx, []AlertWrite{write("x", "g5", false, time.Time{}), write("y", "g5", false, time.Time{})})
-	if err != nil || len(res) != 2 || res[1].Outcome != Grouped {
+	if err != nil || len(res) != 2 || res[1].Outcome != incident.AlertGrouped {
 		t.Fatalf("ingest after SCRIPT FLUSH = %+v, %v", res, err)
 	}
 }

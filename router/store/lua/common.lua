@@ -7,9 +7,24 @@ local function now_ms(arg)
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
-local function timeline(P, id, at, event, detail)
-  redis.call('XADD', P .. 'inc:' .. id .. ':timeline', 'MAXLEN', '~', 1000, '*',
-    'at', at, 'event', event, 'detail', detail or '')
+-- The fact kinds that also go out on the event stream; incident.Kind's
+-- Published says the same, and a test holds the two together.
+local PUBLISHED = {triggered = true, acknowledged = true, escalated = true,
+  reopened = true, resolved = true, note = true}
+
+-- fact: append one fact to incident id's timeline (kept whole, for as long
+-- as the incident), and publish it on the event stream when consumers
+-- care about its kind.
+local function fact(P, id, at, kind, detail, actor, via)
+  local ik = P .. 'inc:' .. id
+  detail, actor, via = detail or '', actor or '', via or ''
+  redis.call('XADD', ik .. ':timeline', '*', 'at', at, 'event', kind,
+    'detail', detail, 'actor', actor, 'via', via)
+  if PUBLISHED[kind] then
+    redis.call('XADD', P .. 'events', '*', 'incident', id,
+      'service', redis.call('HGET', ik, 'service') or '', 'at', at, 'event', kind,
+      'detail', detail, 'actor', actor, 'via', via)
+  end
 end
 
 -- forget_fp: drop the fingerprint index entry of an alert that stopped
@@ -17,6 +32,16 @@ end
 local function forget_fp(P, id, fp)
   local k = P .. 'fp:' .. fp
   if redis.call('GET', k) == tostring(id) then redis.call('DEL', k) end
+end
+
+-- ack: a person (or a sender) takes a triggered incident; paging stops and
+-- the engine wakes to tell whoever was paged.
+local function ack(P, id, at, by, via)
+  local ik = P .. 'inc:' .. id
+  redis.call('HSET', ik, 'status', 'acknowledged', 'acked_ms', at, 'acked_by', by)
+  redis.call('HINCRBY', ik, 'rev', 1)
+  redis.call('ZADD', P .. 'timers', at, id)
+  fact(P, id, at, 'acknowledged', '', by, via)
 end
 
 -- close: mark an incident resolved, free its group and its alerts'
@@ -41,6 +66,13 @@ local function close(P, id, at, by, retention_ms)
   for _, old in ipairs(redis.call('ZRANGE', P .. 'incidents', 0, 19)) do
     if redis.call('EXISTS', P .. 'inc:' .. old) == 0 then redis.call('ZREM', P .. 'incidents', old) end
   end
+end
+
+-- resolve: a person (or the alerts ending) closes an incident, with the
+-- fact that says who.
+local function resolve(P, id, at, by, via, detail, retention_ms)
+  fact(P, id, at, 'resolved', detail, by, via)
+  close(P, id, at, by, retention_ms)
 end
 
 -- keep_like_incident: a key written after an incident closed expires with it.

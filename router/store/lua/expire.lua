@@ -14,13 +14,12 @@ for i = 1, #firing, 2 do
   if ends > 0 and ends <= now then
     redis.call('HDEL', ik .. ':firing', firing[i])
     forget_fp(P, id, firing[i])
-    timeline(P, id, now, 'alert_expired', firing[i])
+    fact(P, id, now, 'alert_expired', firing[i])
     expired = expired + 1
   end
 end
 if expired > 0 and redis.call('HLEN', ik .. ':firing') == 0 then
-  timeline(P, id, now, 'resolved', 'all alerts ended')
-  close(P, id, now, 'alerts', tonumber(ARGV[4]))
+  resolve(P, id, now, 'alerts', '', 'all alerts ended', tonumber(ARGV[4]))
   return {expired, 1}
 end
 return {expired, 0}

@@ -2,14 +2,14 @@
 -- was reached (for acknowledged/resolved notices).
 -- KEYS[1] = the incident hash
 -- ARGV: 1 prefix, 2 id, 3 now_ms, 4 result ('done:<receipt>'), 5 send key,
---       6 event, 7 detail, 8 notified member ('' = none)
+--       6 fact kind, 7 detail, 8 reached recipient as JSON ('' = none)
 local P = ARGV[1]
 local ik = KEYS[1]
 local now = now_ms(ARGV[3])
 if redis.call('EXISTS', ik) == 0 then return 0 end
 redis.call('HSET', ik .. ':sends', ARGV[5], ARGV[4])
 keep_like_incident(ik, ik .. ':sends')
-timeline(P, ARGV[2], now, ARGV[6], ARGV[7])
+fact(P, ARGV[2], now, ARGV[6], ARGV[7])
 if ARGV[8] ~= '' then
   redis.call('SADD', ik .. ':notified', ARGV[8])
   keep_like_incident(ik, ik .. ':notified')

@@ -2,9 +2,10 @@
 -- KEYS[1] = group key (points at the open incident of this group)
 -- KEYS[2] = fingerprint key (points at the open incident the alert fires in)
 -- ARGV: 1 prefix, 2 now_ms (0 = Redis TIME), 3 fingerprint, 4 alert json,
---       5 resolved (0/1), 6 ends_ms (0 = none), 7 service, 8 escalation,
---       9 group key suffix, 10 group labels json, 11 title, 12 summary,
---       13 source url, 14 retention_ms, 15 alert name for the timeline
+--       5 action (trigger|acknowledge|resolve), 6 ends_ms (0 = none),
+--       7 service, 8 escalation, 9 group key suffix, 10 group labels json,
+--       11 title, 12 summary, 13 source url, 14 retention_ms,
+--       15 alert name for the timeline, 16 who sends it (the integration)
 -- Returns {incident id, outcome}.
 --
 -- An alert is found by its fingerprint first, its group second: a config
@@ -12,20 +13,33 @@
 -- alert already firing nor strand its incident when it resolves.
 local P = ARGV[1]
 local now = now_ms(ARGV[2])
-local fp, doc, resolved, ends = ARGV[3], ARGV[4], ARGV[5] == '1', tonumber(ARGV[6])
+local fp, doc, action, ends = ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
 local fpkey = KEYS[2]
 
-if resolved then
+if action == 'acknowledge' then
+  -- A sender acknowledges the incident its alert fires in; an alert we do
+  -- not know (or that ended) is dropped, as PagerDuty drops it.
+  local id = redis.call('GET', fpkey)
+  if not id then return {0, 'ignored'} end
+  local ik = P .. 'inc:' .. id
+  if redis.call('HEXISTS', ik .. ':firing', fp) == 0
+     or redis.call('HGET', ik, 'status') ~= 'triggered' then
+    return {tonumber(id), 'ignored'}
+  end
+  ack(P, id, now, ARGV[16], 'integration')
+  return {tonumber(id), 'acknowledged'}
+end
+
+if action == 'resolve' then
   local id = redis.call('GET', fpkey) or redis.call('GET', KEYS[1])
   if not id then return {0, 'ignored'} end
   local ik = P .. 'inc:' .. id
   if redis.call('HDEL', ik .. ':firing', fp) == 0 then return {tonumber(id), 'ignored'} end
   forget_fp(P, id, fp)
   redis.call('HSET', ik .. ':alerts', fp, doc)
-  timeline(P, id, now, 'alert_resolved', ARGV[15])
+  fact(P, id, now, 'alert_resolved', ARGV[15])
   if redis.call('HLEN', ik .. ':firing') == 0 then
-    timeline(P, id, now, 'resolved', 'all alerts resolved')
-    close(P, id, now, 'alerts', tonumber(ARGV[14]))
+    resolve(P, id, now, 'alerts', '', 'all alerts resolved', tonumber(ARGV[14]))
     return {tonumber(id), 'resolved'}
   end
   return {tonumber(id), 'alert_resolved'}
@@ -59,7 +73,7 @@ if not id then
   redis.call('ZADD', P .. 'open', now, id)
   redis.call('ZADD', P .. 'incidents', now, id)
   redis.call('ZADD', P .. 'timers', now, id)
-  timeline(P, id, now, 'triggered', ARGV[11])
+  fact(P, id, now, 'triggered', ARGV[11], ARGV[16])
   outcome = 'triggered'
 end
 local ik = P .. 'inc:' .. id
@@ -69,6 +83,6 @@ redis.call('HSET', ik .. ':firing', fp, ends)
 redis.call('HSET', ik .. ':alerts', fp, doc)
 redis.call('SET', fpkey, id)
 redis.call('HINCRBY', ik, 'alerts_total', 1)
-if outcome ~= 'triggered' then timeline(P, id, now, 'alert_firing', ARGV[15]) end
+if outcome ~= 'triggered' then fact(P, id, now, 'alert_firing', ARGV[15]) end
 if ends > 0 then redis.call('ZADD', P .. 'timers', 'LT', ends, id) end
 return {tonumber(id), outcome}

@@ -1,7 +1,7 @@
--- transition: a person (or a timer) changes an incident's status.
--- ARGV: 1 prefix, 2 now_ms, 3 id, 4 action (ack|resolve|reopen), 5 by,
---       6 via, 7 retention_ms, 8 for reopen: the acked_ms it times out
---       ('' = any)
+-- transition: a person (or a timer) acts on an incident.
+-- ARGV: 1 prefix, 2 now_ms, 3 id, 4 action (ack|resolve|escalate|note|reopen),
+--       5 by, 6 via, 7 retention_ms, 8 the note's text; for reopen: the
+--       acked_ms it times out ('' = any)
 -- Returns {outcome, status before}.
 local P = ARGV[1]
 local now = now_ms(ARGV[2])
@@ -9,21 +9,30 @@ local id, action, by, via = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local ik = P .. 'inc:' .. id
 local status = redis.call('HGET', ik, 'status')
 if not status then return {'not_found', ''} end
-local who = by
-if via ~= '' then who = by .. ' via ' .. via end
 
 if action == 'ack' then
   if status ~= 'triggered' then return {'unchanged', status} end
-  redis.call('HSET', ik, 'status', 'acknowledged', 'acked_ms', now, 'acked_by', by)
-  redis.call('HINCRBY', ik, 'rev', 1)
-  redis.call('ZADD', P .. 'timers', now, id)
-  timeline(P, id, now, 'acknowledged', who)
+  ack(P, id, now, by, via)
   return {'acknowledged', status}
 elseif action == 'resolve' then
   if status == 'resolved' then return {'unchanged', status} end
-  timeline(P, id, now, 'resolved', who)
-  close(P, id, now, by, tonumber(ARGV[7]))
+  resolve(P, id, now, by, via, '', tonumber(ARGV[7]))
   return {'resolved', status}
+elseif action == 'escalate' then
+  -- Page the next step now: the planner reads these times and starts the
+  -- step after the current one at each of them.
+  if status ~= 'triggered' then return {'unchanged', status} end
+  local prev = redis.call('HGET', ik, 'escalations')
+  if prev and prev ~= '' then prev = prev .. ',' .. now else prev = tostring(now) end
+  redis.call('HSET', ik, 'escalations', prev)
+  redis.call('HINCRBY', ik, 'rev', 1)
+  redis.call('ZADD', P .. 'timers', now, id)
+  fact(P, id, now, 'escalated', 'escalated by hand', by, via)
+  return {'escalated', status}
+elseif action == 'note' then
+  fact(P, id, now, 'note', ARGV[8], by, via)
+  keep_like_incident(ik, ik .. ':timeline')
+  return {'noted', status}
 elseif action == 'reopen' then
   -- An acknowledgement timed out: escalate again from the first step.
   if status ~= 'acknowledged' then return {'unchanged', status} end
@@ -31,11 +40,11 @@ elseif action == 'reopen' then
     return {'unchanged', status} -- acknowledged again meanwhile
   end
   redis.call('HSET', ik, 'status', 'triggered', 'run_ms', now)
-  redis.call('HDEL', ik, 'acked_ms', 'acked_by')
+  redis.call('HDEL', ik, 'acked_ms', 'acked_by', 'escalations')
   redis.call('HINCRBY', ik, 'run', 1)
   redis.call('HINCRBY', ik, 'rev', 1)
   redis.call('ZADD', P .. 'timers', now, id)
-  timeline(P, id, now, 'reopened', by)
+  fact(P, id, now, 'reopened', 'acknowledgement timed out', by, via)
   return {'reopened', status}
 end
 return redis.error_reply('unknown action ' .. action)

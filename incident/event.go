@@ -1,0 +1,102 @@
+package incident
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Kind is the kind of a fact on an incident's timeline. The store's Lua
+// scripts write some of these names themselves; a test holds them to this
+// list.
+type Kind string
+
+const (
+	KindTriggered      Kind = "triggered"           // the incident opened
+	KindAlertFiring    Kind = "alert_firing"        // another alert joined it
+	KindAlertResolved  Kind = "alert_resolved"      // one of its alerts ended
+	KindAlertExpired   Kind = "alert_expired"       // an alert's endsAt passed without a re-send
+	KindAcknowledged   Kind = "acknowledged"        // someone took it
+	KindEscalated      Kind = "escalated"           // a later escalation step started, or someone escalated
+	KindReopened       Kind = "reopened"            // an acknowledgement timed out: paging starts over
+	KindResolved       Kind = "resolved"            // it is over
+	KindNote           Kind = "note"                // someone wrote down a fact
+	KindStepEmpty      Kind = "step_empty"          // an escalation step reached nobody
+	KindNotified       Kind = "notified"            // a page went out
+	KindNotifyFailed   Kind = "notify_failed"       // a page or notice failed on every channel
+	KindAckNotice      Kind = "acknowledged_notice" // someone paged was told of the acknowledgement
+	KindResolvedNotice Kind = "resolved_notice"     // someone paged was told of the resolution
+	// KindChange is a change event (a deploy, a config push) recorded for
+	// a service; it belongs to no incident.
+	KindChange Kind = "change"
+)
+
+// Kinds lists every kind.
+var Kinds = []Kind{
+	KindTriggered, KindAlertFiring, KindAlertResolved, KindAlertExpired,
+	KindAcknowledged, KindEscalated, KindReopened, KindResolved, KindNote,
+	KindStepEmpty, KindNotified, KindNotifyFailed, KindAckNotice, KindResolvedNotice,
+	KindChange,
+}
+
+// Published reports whether facts of this kind also go out on the event
+// stream that consumers (outgoing webhooks, chat updates, the status page)
+// read. Per-alert and per-page facts stay on the incident's own timeline:
+// an alert storm must not flood every consumer.
+func (k Kind) Published() bool {
+	switch k {
+	case KindTriggered, KindAcknowledged, KindEscalated, KindReopened, KindResolved, KindNote, KindChange:
+		return true
+	}
+	return false
+}
+
+// ParseKind reads a kind's name.
+func ParseKind(s string) (Kind, error) {
+	for _, k := range Kinds {
+		if string(k) == s {
+			return k, nil
+		}
+	}
+	return "", fmt.Errorf("unknown event kind %q", s)
+}
+
+// Fact is one entry of an incident's timeline.
+type Fact struct {
+	At     time.Time `json:"at"`
+	Kind   Kind      `json:"event"`
+	Actor  string    `json:"actor,omitempty"` // who: a user, an integration, "alerts"
+	Via    string    `json:"via,omitempty"`   // through what: "sms", "link", "api", ...
+	Detail string    `json:"detail,omitempty"`
+}
+
+// Event is a published fact as consumers read it from the event stream.
+type Event struct {
+	// ID is the event's position in the stream: unique, increasing, and
+	// the same every time the event is delivered again.
+	ID       string `json:"id"`
+	Incident int64  `json:"incident,omitempty"` // 0 for a change event
+	Service  string `json:"service,omitempty"`
+	Fact
+	// Change is the change a KindChange event records; nil for others.
+	Change *Change `json:"change,omitempty"`
+}
+
+// Change is something that changed in a system — a deploy, a feature flag,
+// a config push — recorded for a service without paging anyone, so that
+// responders see what changed before it broke.
+type Change struct {
+	At          time.Time       `json:"at"`
+	Service     string          `json:"service"`
+	Summary     string          `json:"summary"`
+	Source      string          `json:"source,omitempty"`
+	Integration string          `json:"integration"`
+	Links       []Link          `json:"links,omitempty"`
+	Details     json.RawMessage `json:"custom_details,omitempty"`
+}
+
+// Link is a URL a sender attached, with the text to show for it.
+type Link struct {
+	Href string `json:"href"`
+	Text string `json:"text,omitempty"`
+}

@@ -1,0 +1,114 @@
+// Package incident is pagerd's domain vocabulary: what an incident is, the
+// statuses it moves through, the actions people take on it, and the facts
+// its timeline records. It holds types and rules only — no I/O: the store
+// persists them, the router changes them, the HTTP API, the CLI and the
+// channels show them.
+package incident
+
+import (
+	"errors"
+	"time"
+)
+
+// ErrNotFound is the error for an incident that does not exist, or whose
+// retention ran out.
+var ErrNotFound = errors.New("incident not found")
+
+// Status is where an incident stands.
+type Status string
+
+const (
+	Triggered    Status = "triggered"    // paging until someone acknowledges
+	Acknowledged Status = "acknowledged" // someone took it; paging stopped
+	Resolved     Status = "resolved"     // over
+)
+
+// Incident is one incident: a group of alerts one service owns, and the
+// state of its escalation.
+type Incident struct {
+	ID          int64             `json:"id"`
+	Service     string            `json:"service"`
+	Escalation  string            `json:"escalation"`
+	Title       string            `json:"title"`
+	Summary     string            `json:"summary,omitempty"`
+	SourceURL   string            `json:"source_url,omitempty"`
+	GroupLabels map[string]string `json:"group_labels"`
+	Status      Status            `json:"status"`
+	CreatedAt   time.Time         `json:"created_at"`
+	AckedAt     time.Time         `json:"acknowledged_at,omitzero"`
+	AckedBy     string            `json:"acknowledged_by,omitempty"`
+	ResolvedAt  time.Time         `json:"resolved_at,omitzero"`
+	ResolvedBy  string            `json:"resolved_by,omitempty"`
+	// Run counts escalation runs: it grows when an acknowledgement times out
+	// and paging starts over; RunAt is when the current run began.
+	Run   int       `json:"run"`
+	RunAt time.Time `json:"run_started_at"`
+	// Escalations are the times someone asked, during the current run, to
+	// escalate now: each moves the escalation one step ahead.
+	Escalations []time.Time          `json:"escalations,omitempty"`
+	AlertsTotal int                  `json:"alerts_total"`
+	Firing      map[string]time.Time `json:"-"` // fingerprint → endsAt (zero: none)
+	FiringCount int                  `json:"alerts_firing"`
+}
+
+// NextAlertEnd is the earliest endsAt among firing alerts, or zero.
+func (inc *Incident) NextAlertEnd() time.Time {
+	var next time.Time
+	for _, ends := range inc.Firing {
+		if !ends.IsZero() && (next.IsZero() || ends.Before(next)) {
+			next = ends
+		}
+	}
+	return next
+}
+
+// Open reports whether the incident still needs attention.
+func (inc *Incident) Open() bool { return inc.Status != Resolved }
+
+// AlertAction is what a monitor says about one of its alerts.
+type AlertAction string
+
+const (
+	// AlertTrigger: the alert fires (again). A new alert opens or joins an
+	// incident; a firing one is deduplicated.
+	AlertTrigger AlertAction = "trigger"
+	// AlertAcknowledge: the sender acknowledges the incident its alert
+	// fires in (PagerDuty-style senders do).
+	AlertAcknowledge AlertAction = "acknowledge"
+	// AlertResolve: the alert ended; its incident resolves with its last
+	// alert.
+	AlertResolve AlertAction = "resolve"
+)
+
+// AlertOutcome says what storing one alert did.
+type AlertOutcome string
+
+const (
+	AlertTriggered    AlertOutcome = "triggered"      // opened a new incident
+	AlertGrouped      AlertOutcome = "grouped"        // joined an open incident
+	AlertDeduplicated AlertOutcome = "deduplicated"   // already firing there: no new page
+	AlertAcknowledged AlertOutcome = "acknowledged"   // acknowledged its incident
+	AlertEnded        AlertOutcome = "alert_resolved" // one alert ended, others still fire
+	AlertClosed       AlertOutcome = "resolved"       // its last alert ended: incident closed
+	AlertIgnored      AlertOutcome = "ignored"        // nothing to do: unknown, or already in that state
+)
+
+// Reached is one recipient a page went out to, remembered so that they
+// hear when the incident is acknowledged or resolved: a person through a
+// channel at an address, or a destination of a channel (a webhook, a
+// room) by name.
+type Reached struct {
+	User        string `json:"user,omitempty"`
+	Destination string `json:"destination,omitempty"`
+	Channel     string `json:"channel"`
+	Address     string `json:"address,omitempty"`
+}
+
+// Who names the recipient for timelines and logs: the user, or
+// "channel:destination".
+func (r Reached) Who() string {
+	if r.User != "" {
+		return r.User
+	}
+	return r.Channel + ":" + r.Destination
+}

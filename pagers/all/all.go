@@ -1,0 +1,9 @@
+// Package all links in every channel pagerd ships: importing it registers
+// them. Adding a channel is adding its line here.
+package all
+
+import (
+	_ "github.com/pagerd/pagerd/pagers/console"
+	_ "github.com/pagerd/pagerd/pagers/email"
+	_ "github.com/pagerd/pagerd/pagers/twilio"
+)

@@ -1,0 +1,144 @@
+package pagers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+
+	"github.com/pagerd/pagerd/incident"
+	"github.com/pagerd/pagerd/links"
+	"github.com/pagerd/pagerd/policies"
+)
+
+// Channel is everything pagerd knows of one channel, as its package
+// registers it: what the config language sees (policies.ChannelSpec), what
+// it can do, how to build its pager from a config, and the webhooks its
+// provider calls back. Nothing outside the channel's package names it: the
+// config loader, the engine and the daemon's wiring loop over the
+// registry and ask these fields.
+type Channel struct {
+	policies.ChannelSpec
+	// NoticeVia is where notices (acknowledged, resolved) about a page
+	// sent through this channel go instead, when that channel can send:
+	// a text rather than another phone call.
+	NoticeVia string
+	// Interactive: people act on its messages in place (a keypress, a
+	// button); its provider calls back at Routes.
+	Interactive bool
+	// EditsMessages: it updates a message it sent as the incident moves,
+	// rather than sending another.
+	EditsMessages bool
+	// Build returns the channel's pager for cfg, or nil when cfg does not
+	// configure the channel (then its pages fall back to the person's next
+	// channel). Build is called again after every reload.
+	Build func(cfg *policies.Config, env Env) (Pager, error)
+	// Routes are the inbound webhooks of the channel's provider.
+	Routes []Route
+}
+
+// Env is what building a pager may use.
+type Env struct {
+	Log     *slog.Logger
+	Console io.Writer // where the console prints
+	// HTTPClient carries the outbound HTTP of every channel; nil means each
+	// channel's own default. Tests point it at loopback fakes.
+	HTTPClient *http.Client
+	// Links builds URLs under the current config's public URL.
+	Links func() links.Builder
+}
+
+// Route is one inbound webhook: Twilio posting an SMS reply, Slack a
+// button click. Serve runs only while the config configures the channel;
+// otherwise the request gets 404.
+type Route struct {
+	Pattern string // as http.ServeMux takes it: "POST /v1/twilio/sms"
+	Serve   func(w http.ResponseWriter, r *http.Request, in *Inbound)
+}
+
+// Inbound is what an inbound webhook may use: the config in force, its
+// links, and the one way to change an incident — the same typed actions
+// every other front end takes.
+type Inbound struct {
+	Config *policies.Config
+	Links  links.Builder
+	Log    *slog.Logger
+	Act    func(ctx context.Context, req incident.Request) (incident.Result, error)
+	// Fail answers with an error that names the problem (and logs the
+	// cause, which the caller never sees).
+	Fail func(w http.ResponseWriter, r *http.Request, code int, msg string, cause error)
+}
+
+var channels struct {
+	sync.Mutex
+	byName map[string]*Channel
+}
+
+// Register adds a channel, for the config language as well. It is called
+// from the init function of the channel's package, and panics on a
+// duplicate: that is a programming error.
+func Register(c Channel) {
+	channels.Lock()
+	defer channels.Unlock()
+	if c.Build == nil {
+		panic("pagers: channel " + c.Name + " has no Build")
+	}
+	if channels.byName[c.Name] != nil {
+		panic("pagers: channel " + c.Name + " registered twice")
+	}
+	policies.RegisterChannel(c.ChannelSpec)
+	if channels.byName == nil {
+		channels.byName = map[string]*Channel{}
+	}
+	channels.byName[c.Name] = &c
+}
+
+// Lookup returns the registered channel called name, or nil.
+func Lookup(name string) *Channel {
+	channels.Lock()
+	defer channels.Unlock()
+	return channels.byName[name]
+}
+
+// All returns every registered channel, in the order of policies.Channels:
+// lowest Rank first.
+func All() []*Channel {
+	var out []*Channel
+	for _, spec := range policies.Channels() {
+		if c := Lookup(spec.Name); c != nil {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Set is the pagers built from one config, by channel name.
+type Set map[string]Pager
+
+// Build builds the pager of every registered channel that cfg configures,
+// wrapping each with wrap (retries, say). A channel that fails to build is
+// left out and named in the error; the others are built.
+func Build(cfg *policies.Config, env Env, wrap func(Pager) Pager) (Set, error) {
+	set := Set{}
+	var errs []error
+	for _, c := range All() {
+		p, err := c.Build(cfg, env)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("channel %s: %w", c.Name, err))
+			continue
+		}
+		if p != nil {
+			if wrap != nil {
+				p = wrap(p)
+			}
+			set[c.Name] = p
+		}
+	}
+	if len(errs) > 0 {
+		return set, fmt.Errorf("building pagers: %w", errors.Join(errs...))
+	}
+	return set, nil
+}

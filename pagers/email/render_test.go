@@ -1,0 +1,236 @@
+package email
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pagerd/pagerd/pagers"
+	"github.com/pagerd/pagerd/pagers/pagertest"
+)
+
+func TestSubject(t *testing.T) {
+	resolved := pagertest.CheckoutPage()
+	resolved.Kind = pagers.KindResolved
+	injected := pagertest.CheckoutPage()
+	injected.Incident.Title = "Down\r\nBcc: evil@example.com"
+	tests := []struct {
+		name string
+		in   pagers.Notification
+		want string
+	}{
+		{"page", pagertest.CheckoutPage(), "[pagerd] #42 CRITICAL CheckoutDown (checkout)"},
+		{"resolved", resolved, "[pagerd] #42 RESOLVED: CheckoutDown (checkout)"},
+		{"no header injection", injected, "[pagerd] #42 CRITICAL Down Bcc: evil@example.com (checkout)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Subject(tt.in); got != tt.want {
+				t.Errorf("Subject() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestText(t *testing.T) {
+	acked := pagertest.CheckoutPage()
+	acked.Kind, acked.Actor = pagers.KindAcknowledged, "bob"
+	tests := []struct {
+		name    string
+		in      pagers.Notification
+		want    []string
+		notWant []string
+	}{
+		{
+			name: "page",
+			in:   pagertest.CheckoutPage(),
+			want: []string{
+				"CRITICAL CheckoutDown on service checkout (incident #42)",
+				"checkout is down",
+				"Acknowledge: https://pagerd.example.com/ack/42?sig=abc",
+				"reply 'ack 42' to the SMS page",
+				"pagerd ack 42",
+				"Service:  checkout",
+				"Incident: #42, triggered, 3 alerts, started 2026-11-02 09:00:00 UTC",
+				"Source:   http://prometheus.example.com/graph?g0.expr=up",
+				"  alertname = CheckoutDown\n  cluster   = eu1\n  severity  = critical\n",
+			},
+			notWant: []string{"No action needed"},
+		},
+		{
+			name:    "acknowledged",
+			in:      acked,
+			want:    []string{"Incident #42 CheckoutDown on service checkout was acknowledged by bob.", "No action needed."},
+			notWant: []string{"Acknowledge:"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Text(tt.in)
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("Text() = %q\nwant it to contain %q", got, w)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(got, w) {
+					t.Errorf("Text() = %q\nwant it NOT to contain %q", got, w)
+				}
+			}
+		})
+	}
+}
+
+func TestHTML(t *testing.T) {
+	hostile := pagertest.CheckoutPage()
+	hostile.Incident.Labels["evil"] = `<script>alert("x")</script>`
+	hostile.Incident.Summary = `<img src=x onerror=alert(1)> & co`
+	hostile.Incident.SourceURL = "javascript:alert(1)"
+
+	tests := []struct {
+		name    string
+		in      pagers.Notification
+		want    []string
+		notWant []string
+	}{
+		{
+			name: "page",
+			in:   pagertest.CheckoutPage(),
+			want: []string{
+				"CRITICAL CheckoutDown on service checkout (incident #42)",
+				`<a href="https://pagerd.example.com/ack/42?sig=abc"`,
+				">Acknowledge</a>",
+				"reply &#39;ack 42&#39; to the SMS page",
+				`<a href="http://prometheus.example.com/graph?g0.expr=up">`,
+				">alertname</td>",
+				">CheckoutDown</td>",
+				"#42, triggered, 3 alerts",
+			},
+		},
+		{
+			name: "hostile values are escaped",
+			in:   hostile,
+			want: []string{
+				"&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;",
+				"&lt;img src=x onerror=alert(1)&gt; &amp; co",
+				`href="#ZgotmplZ"`,
+			},
+			notWant: []string{"<script>", "<img", `href="javascript:`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := HTML(tt.in)
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("HTML() = %s\nwant it to contain %q", got, w)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(got, w) {
+					t.Errorf("HTML() = %s\nwant it NOT to contain %q", got, w)
+				}
+			}
+		})
+	}
+}
+
+func TestShiftNoticeText(t *testing.T) {
+	full := pagertest.ShiftNotice(t)
+
+	openEnded := pagertest.ShiftNotice(t)
+	openEnded.Shift.End = time.Time{}
+	openEnded.Shift.StartsIn = 90 * time.Minute
+
+	utc := pagertest.ShiftNotice(t)
+	utc.Shift.Location = nil
+	utc.Shift.StartsIn = 26*time.Hour + 29*time.Second
+
+	late := pagertest.ShiftNotice(t)
+	late.Shift.StartsIn = 0
+
+	noShift := pagertest.ShiftNotice(t)
+	noShift.Shift = nil
+
+	tests := []struct {
+		name                    string
+		in                      pagers.Notification
+		subject                 string
+		emailWant, emailWantNot []string
+	}{
+		{
+			name:         "full",
+			in:           full,
+			subject:      "[pagerd] Your on-call shift for payments-primary starts Mon 30 Nov 09:00 EST",
+			emailWant:    []string{"Your on-call shift for payments-primary starts in 1h.\n", "Schedule: payments-primary\n", "Starts:   Mon 30 Nov 2026 09:00 EST\n", "Ends:     Mon 7 Dec 2026 09:00 EST\n", "No action needed"},
+			emailWantNot: []string{"Incident", "Acknowledge", "#0"},
+		},
+		{
+			name:         "end unknown",
+			in:           openEnded,
+			subject:      "[pagerd] Your on-call shift for payments-primary starts Mon 30 Nov 09:00 EST",
+			emailWant:    []string{"starts in 1h 30m.", "Starts:   Mon 30 Nov 2026 09:00 EST\n"},
+			emailWantNot: []string{"Ends:"},
+		},
+		{
+			name:      "UTC without a zone",
+			in:        utc,
+			subject:   "[pagerd] Your on-call shift for payments-primary starts Mon 30 Nov 14:00 UTC",
+			emailWant: []string{"starts in 1d 2h.", "Starts:   Mon 30 Nov 2026 14:00 UTC\n"},
+		},
+		{
+			name:      "lead unknown",
+			in:        late,
+			subject:   "[pagerd] Your on-call shift for payments-primary starts Mon 30 Nov 09:00 EST",
+			emailWant: []string{"Your on-call shift for payments-primary starts Mon 30 Nov 2026 09:00 EST.\n"},
+		},
+		{
+			name:         "no shift",
+			in:           noShift,
+			subject:      "[pagerd] Your on-call shift starts soon",
+			emailWant:    []string{"Your on-call shift starts soon.\n"},
+			emailWantNot: []string{"Starts:", "Schedule:"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Subject(tt.in); got != tt.subject {
+				t.Errorf("Subject() = %q, want %q", got, tt.subject)
+			}
+			got := Text(tt.in)
+			for _, w := range tt.emailWant {
+				if !strings.Contains(got, w) {
+					t.Errorf("Text() = %q\nwant it to contain %q", got, w)
+				}
+			}
+			for _, w := range tt.emailWantNot {
+				if strings.Contains(got, w) {
+					t.Errorf("Text() = %q\nwant it NOT to contain %q", got, w)
+				}
+			}
+		})
+	}
+}
+
+func TestShiftNoticeHTML(t *testing.T) {
+	n := pagertest.ShiftNotice(t)
+	got := HTML(n)
+	for _, w := range []string{
+		"<title>Your on-call shift for payments-primary starts in 1h.</title>",
+		">Starts</th><td style=\"padding:2px 8px\">Mon 30 Nov 2026 09:00 EST</td>",
+		">Ends</th><td style=\"padding:2px 8px\">Mon 7 Dec 2026 09:00 EST</td>",
+		"No action needed",
+	} {
+		if !strings.Contains(got, w) {
+			t.Errorf("HTML() = %s\nwant it to contain %q", got, w)
+		}
+	}
+	if strings.Contains(got, "Acknowledge") || strings.Contains(got, "Incident") {
+		t.Errorf("HTML() = %s\nwant no incident or acknowledge parts", got)
+	}
+
+	n.Shift.Schedule = `<script>alert("x")</script>`
+	if got := HTML(n); strings.Contains(got, "<script>") || !strings.Contains(got, "&lt;script&gt;") {
+		t.Errorf("HTML() = %s\nwant the schedule name escaped", got)
+	}
+}

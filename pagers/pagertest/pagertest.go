@@ -1,0 +1,60 @@
+// Package pagertest holds the notifications channel tests render, so that
+// every channel is tested against the same page and the same shift notice.
+package pagertest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/pagerd/pagerd/pagers"
+)
+
+// CheckoutPage is a page to alice about incident #42, CheckoutDown on
+// service checkout, with every field a message may show.
+func CheckoutPage() pagers.Notification {
+	return pagers.Notification{
+		Key:          "inc42/r0/s0/alice/0/sms",
+		Kind:         pagers.KindPage,
+		Channel:      "sms",
+		User:         "alice",
+		Address:      "+15551230001",
+		AckURL:       "https://pagerd.example.com/ack/42?sig=abc",
+		AckReply:     "ack 42",
+		ResolveReply: "resolve 42",
+		Incident: pagers.Incident{
+			ID:         42,
+			Title:      "CheckoutDown",
+			Summary:    "checkout is down",
+			Service:    "checkout",
+			Status:     "triggered",
+			Labels:     map[string]string{"alertname": "CheckoutDown", "severity": "critical", "cluster": "eu1"},
+			AlertCount: 3,
+			StartedAt:  time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC),
+			SourceURL:  "http://prometheus.example.com/graph?g0.expr=up",
+		},
+	}
+}
+
+// ShiftNotice reminds alice, an hour ahead, of her shift on
+// payments-primary from Mon 30 Nov 09:00 to Mon 7 Dec 09:00 New York time.
+func ShiftNotice(t testing.TB) pagers.Notification {
+	t.Helper()
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pagers.Notification{
+		Key:     "shift:payments-primary:alice:1796047200:1h0m0s:sms",
+		Kind:    pagers.KindShiftNotice,
+		Channel: "sms",
+		User:    "alice",
+		Address: "+15551230001",
+		Shift: &pagers.ShiftInfo{
+			Schedule: "payments-primary",
+			Start:    time.Date(2026, 11, 30, 14, 0, 0, 0, time.UTC), // 09:00 EST
+			End:      time.Date(2026, 12, 7, 14, 0, 0, 0, time.UTC),
+			StartsIn: time.Hour,
+			Location: ny,
+		},
+	}
+}

@@ -1,0 +1,97 @@
+package pagers_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/pagerd/pagerd/incident"
+	. "github.com/pagerd/pagerd/pagers"
+	"github.com/pagerd/pagerd/pagers/pagertest"
+)
+
+func TestShortText(t *testing.T) {
+	page := pagertest.CheckoutPage()
+
+	noReply := pagertest.CheckoutPage()
+	noReply.AckReply, noReply.ResolveReply = "", ""
+
+	nothing := pagertest.CheckoutPage()
+	nothing.AckReply, nothing.ResolveReply, nothing.AckURL = "", "", ""
+
+	acked := pagertest.CheckoutPage()
+	acked.Kind, acked.Actor = KindAcknowledged, "alice"
+
+	resolved := pagertest.CheckoutPage()
+	resolved.Kind = KindResolved
+
+	hostile := pagertest.CheckoutPage()
+	hostile.Incident.Title = "Checkout\nDown"
+	hostile.Incident.Summary = "line one\r\nline two."
+	hostile.Incident.Labels = nil
+
+	tests := []struct {
+		name string
+		in   Notification
+		want string
+	}{
+		{"page", page, "[pagerd] #42 CRITICAL CheckoutDown (checkout): checkout is down. Reply 'ack 42' to acknowledge, 'resolve 42' to resolve. https://pagerd.example.com/ack/42?sig=abc"},
+		{"link only", noReply, "[pagerd] #42 CRITICAL CheckoutDown (checkout): checkout is down. Acknowledge: https://pagerd.example.com/ack/42?sig=abc"},
+		{"no way given", nothing, "[pagerd] #42 CRITICAL CheckoutDown (checkout): checkout is down. Acknowledge with 'pagerd ack 42'."},
+		{"acknowledged", acked, "[pagerd] #42 ACKNOWLEDGED by alice: CheckoutDown (checkout). No action needed."},
+		{"resolved", resolved, "[pagerd] #42 RESOLVED: CheckoutDown (checkout). No action needed."},
+		{"newlines collapsed", hostile, "[pagerd] #42 Checkout Down (checkout): line one line two. Reply 'ack 42' to acknowledge, 'resolve 42' to resolve. https://pagerd.example.com/ack/42?sig=abc"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ShortText(tt.in, 0); got != tt.want {
+				t.Errorf("ShortText() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestShortTextLimitKeepsAckHint(t *testing.T) {
+	n := pagertest.CheckoutPage()
+	n.Incident.Summary = strings.Repeat("very long description ", 50)
+	got := ShortText(n, 319)
+	if c := utf8.RuneCountInString(got); c > 319 {
+		t.Fatalf("ShortText() has %d runes, want <= 319: %q", c, got)
+	}
+	for _, want := range []string{"[pagerd] #42 CRITICAL CheckoutDown", "…", "Reply 'ack 42' to acknowledge", n.AckURL} {
+		if !strings.Contains(got, want) {
+			t.Errorf("ShortText() = %q, want it to contain %q", got, want)
+		}
+	}
+}
+
+func TestShortTextOfAnUpdate(t *testing.T) {
+	n := pagertest.CheckoutPage()
+	n.Kind = KindUpdate
+	n.Event = &incident.Event{Incident: 42, Fact: incident.Fact{Kind: incident.KindEscalated, Actor: "alice", Via: "slack", Detail: "escalated by hand"}}
+	want := "[pagerd] #42 ESCALATED by alice: CheckoutDown (checkout) — escalated by hand."
+	if got := ShortText(n, 0); got != want {
+		t.Errorf("ShortText(update) = %q, want %q", got, want)
+	}
+}
+
+func TestLeads(t *testing.T) {
+	for _, tc := range []struct {
+		d             time.Duration
+		short, spoken string
+	}{
+		{20 * time.Second, "under a minute", "less than a minute"},
+		{time.Hour, "1h", "1 hour"},
+		{90 * time.Minute, "1h 30m", "1 hour and 30 minutes"},
+		{26*time.Hour + 29*time.Second, "1d 2h", "1 day and 2 hours"},
+		{49*time.Hour + 61*time.Second, "2d 1h 1m", "2 days, 1 hour and 1 minute"},
+	} {
+		if got := ShortLead(tc.d); got != tc.short {
+			t.Errorf("ShortLead(%s) = %q, want %q", tc.d, got, tc.short)
+		}
+		if got := SpokenLead(tc.d); got != tc.spoken {
+			t.Errorf("SpokenLead(%s) = %q, want %q", tc.d, got, tc.spoken)
+		}
+	}
+}

@@ -1,0 +1,188 @@
+package router
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/pagerd/pagerd/incident"
+	"github.com/pagerd/pagerd/links"
+	"github.com/pagerd/pagerd/pagers"
+	"github.com/pagerd/pagerd/policies"
+	"github.com/pagerd/pagerd/router/escalation"
+	"github.com/pagerd/pagerd/router/store"
+)
+
+// deliver sends one notification under its idempotency key: to a person
+// through the channel their rule names, then — when that provider keeps
+// failing or is not configured — through their other channels, console
+// last; to a destination through its channel. It returns when to look
+// again if another replica holds the send, and stale when the incident is
+// no longer in the state that wanted this page.
+//
+// The send is bounded by SendTimeout, shorter than the claim's lease, so a
+// slow provider cannot outlive the claim and be sent again by another
+// replica; and it is cancelled as soon as someone acknowledges.
+func (e *Engine) deliver(ctx context.Context, cfg *policies.Config, inc *incident.Incident, d escalation.Delivery, now time.Time) (retry time.Time, stale bool, err error) {
+	state, left, err := e.Store.ClaimSend(ctx, inc.ID, incident.Triggered, inc.Run, d.Key, e.Lease, e.Owner)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	switch state {
+	case store.SendDone:
+		return time.Time{}, false, nil
+	case store.SendBusy:
+		return now.Add(left), false, nil
+	case store.SendStale:
+		return time.Time{}, true, nil
+	}
+	n := pagers.Notification{Key: d.Key, Kind: pagers.KindPage, Incident: pagers.IncidentOf(inc)}
+	who := d.Via + ":" + d.Destination
+	if d.User != nil {
+		who = d.User.Name
+		lb := e.Links()
+		n.User = d.User.Name
+		n.AckToken = lb.ActionToken(inc.ID, incident.Ack, d.User.Name)
+		n.AckURL = lb.URL(links.ActionPath(n.AckToken))
+		n.AckReply = "ack " + strconv.FormatInt(inc.ID, 10)
+		n.ResolveReply = "resolve " + strconv.FormatInt(inc.ID, 10)
+	} else {
+		n.Destination = d.Destination
+	}
+	sendCtx, cancel := context.WithTimeout(ctx, e.SendTimeout)
+	defer cancel()
+	stopped := e.cancelWhenHandled(sendCtx, cancel, inc)
+	var (
+		receipt  pagers.Receipt
+		reached  *incident.Reached
+		failures []string
+	)
+	if d.User != nil {
+		receipt, reached, failures = e.send(sendCtx, n, d.User, d.Via)
+	} else {
+		receipt, reached, failures = e.sendTo(sendCtx, n, d.Via)
+	}
+	if reached == nil {
+		detail := fmt.Sprintf("could not reach %s: %s", who, strings.Join(failures, "; "))
+		if stopped.Load() {
+			detail = fmt.Sprintf("stopped paging %s: the incident was handled meanwhile", who)
+		} else {
+			e.Log.Error("page failed on every channel", "incident", inc.ID, "to", who, "failures", failures)
+		}
+		return time.Time{}, stopped.Load(), e.Store.FinishSend(ctx, inc.ID, store.SendResult{
+			Key: d.Key, Receipt: "failed", Kind: incident.KindNotifyFailed, Detail: detail})
+	}
+	detail := fmt.Sprintf("paged %s via %s", who, reached.Channel)
+	if receipt.ProviderID != "" {
+		detail += " (" + receipt.ProviderID + ")"
+	}
+	if len(failures) > 0 {
+		detail += " after " + strings.Join(failures, "; ")
+	}
+	e.Log.Info("paged", "incident", inc.ID, "to", who, "channel", reached.Channel, "provider_id", receipt.ProviderID)
+	return time.Time{}, false, e.Store.FinishSend(ctx, inc.ID, store.SendResult{
+		Key: d.Key, Receipt: reached.Channel + ":" + receipt.ProviderID, Kind: incident.KindNotified,
+		Detail: detail, Reached: reached})
+}
+
+// cancelWhenHandled watches the incident while a page is being sent and
+// cancels the send when it is acknowledged, resolved or re-run: retries and
+// fallback channels must not ring someone whose page was already answered.
+func (e *Engine) cancelWhenHandled(ctx context.Context, cancel context.CancelFunc, inc *incident.Incident) *atomic.Bool {
+	var stopped atomic.Bool
+	go func() {
+		ticker := time.NewTicker(e.StatusPoll)
+		defer ticker.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-ticker.C:
+			}
+			status, run, err := e.Store.Status(ctx, inc.ID)
+			if err == nil && (status != incident.Triggered || run != inc.Run) {
+				stopped.Store(true)
+				cancel()
+				return
+			}
+		}
+	}()
+	return &stopped
+}
+
+// channelOrder is the channels to try for a person whose rule says via:
+// via first, then every other channel that reaches people, by rank, that
+// has a pager and an address for user.
+func channelOrder(available pagers.Set, user *policies.User, via string) []*pagers.Channel {
+	var order []*pagers.Channel
+	if c := pagers.Lookup(via); c != nil {
+		order = append(order, c)
+	}
+	for _, c := range pagers.All() {
+		if c.Name != via {
+			order = append(order, c)
+		}
+	}
+	usable := order[:0]
+	for _, c := range order {
+		if _, ok := available[c.Name]; ok && c.ReachesPeople() && c.AddressOf(user) != "" {
+			usable = append(usable, c)
+		}
+	}
+	return usable
+}
+
+// send tries via, then the user's other channels. Each channel gets a fair
+// share of the time left (ctx carries the page's deadline), so a provider
+// that hangs uses up its share, not the whole page: the next channel still
+// gets its turn. It returns who was reached (nil: nobody) and what failed
+// on the way.
+func (e *Engine) send(ctx context.Context, n pagers.Notification, user *policies.User, via string) (pagers.Receipt, *incident.Reached, []string) {
+	var failures []string
+	available := e.Pagers()
+	usable := channelOrder(available, user, via)
+	for i, ch := range usable {
+		if ctx.Err() != nil {
+			failures = append(failures, "stopped: "+context.Cause(ctx).Error())
+			break
+		}
+		n.Channel, n.Address = ch.Name, ch.AddressOf(user)
+		chCtx, cancel := ctx, context.CancelFunc(func() {})
+		if deadline, ok := ctx.Deadline(); ok {
+			share := time.Until(deadline) / time.Duration(len(usable)-i)
+			chCtx, cancel = context.WithTimeout(ctx, share)
+		}
+		receipt, err := available[ch.Name].Send(chCtx, n)
+		cancel()
+		if err == nil {
+			if ch.Name != via {
+				failures = append(failures, via+" unavailable")
+			}
+			return receipt, &incident.Reached{User: user.Name, Channel: ch.Name, Address: n.Address}, failures
+		}
+		failures = append(failures, fmt.Sprintf("%s failed: %v", ch.Name, err))
+		e.Log.Warn("notification failed; trying the next channel", "user", user.Name, "channel", ch.Name, "err", err)
+	}
+	return pagers.Receipt{}, nil, failures
+}
+
+// sendTo sends n to a channel's own destination. A channel the config
+// switched off prints to the console, so the page is seen somewhere.
+func (e *Engine) sendTo(ctx context.Context, n pagers.Notification, channel string) (pagers.Receipt, *incident.Reached, []string) {
+	available := e.Pagers()
+	n.Channel = channel
+	p, ok := available[channel]
+	var failures []string
+	if !ok {
+		failures = append(failures, channel+" unavailable")
+		p = available["console"]
+	}
+	receipt, err := p.Send(ctx, n)
+	if err != nil {
+		return pagers.Receipt{}, nil, append(failures, fmt.Sprintf("%s failed: %v", channel, err))
+	}
+	return receipt, &incident.Reached{Destination: n.Destination, Channel: channel}, failures
+}

@@ -1,0 +1,168 @@
+package escalation
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pagerd/pagerd/policies"
+	"github.com/pagerd/pagerd/schedules"
+)
+
+var t0 = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+
+// world has three users, a team, and a schedule with a gap at t0: "nights"
+// has someone on call only from 18:00 UTC.
+func world() *policies.Config {
+	nights := &schedules.Schedule{Name: "nights", Location: time.UTC, Layers: []schedules.Layer{{
+		Name: "n", Users: []string{"carol"}, Start: t0.Add(-48 * time.Hour),
+		Every: schedules.ShiftLength{Days: 1}, OnCall: 1,
+		Restrictions: []schedules.Restriction{{From: 18 * 60, To: 6 * 60}},
+	}}}
+	return &policies.Config{
+		Users: map[string]*policies.User{
+			"alice": {Name: "alice", Rules: []policies.NotifyRule{{Via: "sms"}, {After: 5 * time.Minute, Via: "voice"}}},
+			"bob":   {Name: "bob", Rules: []policies.NotifyRule{{Via: "email"}}},
+			"carol": {Name: "carol", Rules: []policies.NotifyRule{{Via: "sms"}}},
+		},
+		Teams:     map[string]*policies.Team{"ops": {Name: "ops", Members: []string{"alice", "bob"}}},
+		Schedules: map[string]*schedules.Schedule{"nights": nights},
+	}
+}
+
+func target(s string) policies.Target {
+	kind, name, _ := strings.Cut(s, ":")
+	return policies.Target{Kind: kind, Name: name}
+}
+
+func step(after time.Duration, targets ...string) policies.EscalationStep {
+	s := policies.EscalationStep{After: after}
+	for _, t := range targets {
+		s.Targets = append(s.Targets, target(t))
+	}
+	return s
+}
+
+// render is a plan's steps as round.index@minutes[people](+destinations),
+// "!" marking a step started by an escalation request.
+func render(p Plan) string {
+	var parts []string
+	for _, s := range p.Steps {
+		mark := ""
+		if s.Forced {
+			mark = "!"
+		}
+		part := fmt.Sprintf("%d.%d@%d%s%v", s.Round, s.Index, int(s.Start.Sub(t0).Minutes()), mark, s.People)
+		for _, d := range s.Destinations {
+			part += "+" + d.String()
+		}
+		parts = append(parts, part)
+	}
+	return strings.Join(parts, " ")
+}
+
+func minutes(t time.Time) time.Duration {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Sub(t0)
+}
+
+func TestWalk(t *testing.T) {
+	pol := &policies.Escalation{
+		Steps: []policies.EscalationStep{
+			step(0, "user:alice"),
+			step(10*time.Minute, "schedule:nights"),
+			step(10*time.Minute, "team:ops", "webhook:audit"),
+		},
+		Repeat: 1, RepeatAfter: 15 * time.Minute,
+	}
+	tests := []struct {
+		name        string
+		elapsed     time.Duration
+		escalations []time.Duration
+		want        string
+		wantNext    time.Duration
+	}{
+		{"first step at once", 0, nil, "0.0@0[alice]", 10 * time.Minute},
+		{"second step not yet", 9 * time.Minute, nil, "0.0@0[alice]", 10 * time.Minute},
+		// Step 2 reaches nobody (gap), so step 3 starts with it.
+		{"a gap falls through", 10 * time.Minute, nil, "0.0@0[alice] 0.1@10[] 0.2@10[alice bob]+webhook:audit", 25 * time.Minute},
+		{"repeat after repeat_after", 25 * time.Minute, nil, "0.0@0[alice] 0.1@10[] 0.2@10[alice bob]+webhook:audit 1.0@25[alice]", 35 * time.Minute},
+		{"exhausted", 4 * time.Hour, nil, "0.0@0[alice] 0.1@10[] 0.2@10[alice bob]+webhook:audit 1.0@25[alice] 1.1@35[] 1.2@35[alice bob]+webhook:audit", 0},
+		// Escalating at +3m starts step 2 then (a gap: step 3 with it).
+		{"escalate now", 3 * time.Minute, []time.Duration{3 * time.Minute}, "0.0@0[alice] 0.1@3![] 0.2@3[alice bob]+webhook:audit", 18 * time.Minute},
+		// Twice at once: the first press reaches step 3 (step 2's gap falls
+		// through by itself), the second the next round.
+		{"escalate twice", 5 * time.Minute, []time.Duration{2 * time.Minute, 2 * time.Minute},
+			"0.0@0[alice] 0.1@2![] 0.2@2[alice bob]+webhook:audit 1.0@2![alice]", 12 * time.Minute},
+		// From the last step, escalating starts the repeat early.
+		{"escalate during the last step", 20 * time.Minute, []time.Duration{11 * time.Minute},
+			"0.0@0[alice] 0.1@10[] 0.2@10[alice bob]+webhook:audit 1.0@11![alice]", 21 * time.Minute},
+		// With nothing left to escalate to, a request changes nothing.
+		{"escalate when exhausted", 4 * time.Hour, []time.Duration{3 * time.Hour},
+			"0.0@0[alice] 0.1@10[] 0.2@10[alice bob]+webhook:audit 1.0@25[alice] 1.1@35[] 1.2@35[alice bob]+webhook:audit", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			st := State{Incident: 7, RunAt: t0}
+			for _, e := range tc.escalations {
+				st.Escalations = append(st.Escalations, t0.Add(e))
+			}
+			p := Walk(world(), pol, st, t0.Add(tc.elapsed))
+			if got := render(p); got != tc.want {
+				t.Errorf("Walk at +%s = %s, want %s", tc.elapsed, got, tc.want)
+			}
+			if got := minutes(p.Next); got != tc.wantNext {
+				t.Errorf("Walk at +%s: next = +%s, want +%s", tc.elapsed, got, tc.wantNext)
+			}
+		})
+	}
+}
+
+func TestDeliveriesAndDue(t *testing.T) {
+	pol := &policies.Escalation{Steps: []policies.EscalationStep{
+		step(0, "user:alice", "webhook:audit"),
+		step(10*time.Minute, "user:bob"),
+	}}
+	st := State{Incident: 7, Run: 1, RunAt: t0}
+	p := Walk(world(), pol, st, t0.Add(time.Minute))
+	var keys []string
+	for _, d := range p.Deliveries {
+		keys = append(keys, fmt.Sprintf("%s +%s", d.Key, d.At.Sub(t0)))
+	}
+	// The key format is what send records are stored under: a change here
+	// pages again, after an upgrade, for every step already sent.
+	id := stepIDs(pol)[0]
+	want := []string{
+		"7:1:0:" + id + ":alice:sms@0s +0s",
+		"7:1:0:" + id + ":alice:voice@5m0s +5m0s",
+		"7:1:0:" + id + ":webhook:audit +0s",
+	}
+	if !slices.Equal(keys, want) {
+		t.Errorf("deliveries = %q, want %q", keys, want)
+	}
+	due, next := p.Due(t0.Add(time.Minute), map[string]bool{want[2][:strings.LastIndex(want[2], " ")]: true})
+	if len(due) != 1 || due[0].User.Name != "alice" || due[0].Via != "sms" {
+		t.Errorf("due = %+v, want alice's SMS only (the webhook is done, the call not yet due)", due)
+	}
+	if next != t0.Add(5*time.Minute) {
+		t.Errorf("next = %s, want +5m (alice's call), before step 2 at +10m", next.Sub(t0))
+	}
+}
+
+func TestStepIDsFollowContentNotPosition(t *testing.T) {
+	a := step(0, "user:alice")
+	b := step(10*time.Minute, "user:bob")
+	before := stepIDs(&policies.Escalation{Steps: []policies.EscalationStep{a, b}})
+	after := stepIDs(&policies.Escalation{Steps: []policies.EscalationStep{step(0, "user:carol"), a, b}})
+	if before[0] != after[1] || before[1] != after[2] {
+		t.Errorf("ids moved with the steps' positions: %v then %v", before, after)
+	}
+	twins := stepIDs(&policies.Escalation{Steps: []policies.EscalationStep{a, a}})
+	if twins[0] == twins[1] {
+		t.Errorf("identical steps share id %s", twins[0])
+	}
+}

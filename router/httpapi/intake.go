@@ -1,0 +1,98 @@
+package httpapi
+
+import (
+	"errors"
+	"mime"
+	"net/http"
+	"strconv"
+
+	"github.com/pagerd/pagerd/policies"
+	"github.com/pagerd/pagerd/router/ingest"
+)
+
+// intake serves one registered payload format: it authenticates, decodes
+// and stores one request. It answers 2xx only once every alert is in
+// Redis; a Redis failure answers 503 so the sender retries, and a bad
+// payload a 4xx that names the problem — each in the format's own shape.
+func (s *Server) intake(f *ingest.Format) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		cfg := s.Config()
+		refuse := func(code int, msg string, problems []string, cause error) {
+			if f.Refuse == nil {
+				if code == http.StatusUnauthorized {
+					w.Header().Set("WWW-Authenticate", `Bearer realm="pagerd"`)
+				}
+				s.fail(w, r, code, msg, cause)
+				return
+			}
+			s.logFailure(r, code, msg, cause)
+			if code == http.StatusServiceUnavailable || code == http.StatusTooManyRequests {
+				w.Header().Set("Retry-After", "5")
+			}
+			f.Refuse(w, ingest.Refusal{Status: code, Message: msg, Problems: problems, RequestID: requestID(r)})
+		}
+		var in *policies.Integration
+		if !f.TokenInBody {
+			var code int
+			var msg string
+			if in, code, msg = s.integration(bearerToken(r), f.Integration); in == nil {
+				refuse(code, msg, nil, nil)
+				return
+			}
+		}
+		if ct := r.Header.Get("Content-Type"); ct != "" {
+			if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+				refuse(http.StatusUnsupportedMediaType, "content type must be application/json, not "+ct, nil, err)
+				return
+			}
+		}
+		body := http.MaxBytesReader(w, r.Body, s.MaxBody)
+		batch, err := f.Decode(body, ingest.Options{Now: s.Now(), ResolveTimeout: cfg.Settings.ResolveTimeout})
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			var bad *ingest.DecodeError
+			switch {
+			case errors.As(err, &tooBig):
+				refuse(http.StatusRequestEntityTooLarge, "body larger than the limit of "+formatBytes(s.MaxBody), nil, err)
+			case errors.As(err, &bad):
+				refuse(bad.HTTPStatus(), "invalid payload: "+bad.Error(), bad.Problems, err)
+			default:
+				refuse(http.StatusBadRequest, "could not read payload", nil, err)
+			}
+			return
+		}
+		if f.TokenInBody {
+			var code int
+			var msg string
+			if in, code, msg = s.integration(batch.Token, f.Integration); in == nil {
+				refuse(code, msg, []string{msg}, nil)
+				return
+			}
+		}
+		if !s.limits.allow(in, len(batch.Alerts)+len(batch.Changes)) {
+			refuse(http.StatusTooManyRequests, "integration "+in.Name+" is over its rate_limit of "+in.RateLimit.String()+"; retry later", nil, nil)
+			return
+		}
+		results, err := s.Router.Ingest(r.Context(), in, batch)
+		if err != nil {
+			refuse(http.StatusServiceUnavailable, "alerts not stored: state store unavailable, retry later", nil, err)
+			return
+		}
+		for _, res := range results {
+			s.alertsReceived.WithLabelValues(in.Name, string(res.Outcome)).Inc()
+		}
+		s.Log.Info("alerts stored", "integration", in.Name, "format", f.Name, "count", len(results),
+			"changes", len(batch.Changes), "request_id", requestID(r))
+		f.Respond(w, batch, results)
+	}
+}
+
+func formatBytes(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return strconv.FormatInt(n>>20, 10) + " MiB"
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return strconv.FormatInt(n>>10, 10) + " KiB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
+}

@@ -1,0 +1,7 @@
+// Package all links in every intake format pagerd ships: importing it
+// registers them. Adding a format is adding its line here.
+package all
+
+import (
+	_ "github.com/pagerd/pagerd/router/ingest/alertmanager"
+)
