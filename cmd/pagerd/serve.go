@@ -2,10 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
-	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -13,77 +9,115 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/spf13/cobra"
 
 	"github.com/pagerd/pagerd/internal/app"
 	"github.com/pagerd/pagerd/policies"
 )
 
-var errCheckFailed = errors.New("config check failed")
+func (c *cli) serveCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "serve",
+		GroupID: groupDaemon,
+		Short:   "Run the daemon: receive alerts, page, escalate",
+		Long: `Run the pagerd daemon: it receives alert webhooks, groups them into incidents
+in Redis, pages the people the config names and escalates until someone
+acknowledges. It serves the HTTP API the incident verbs talk to, and
+/healthz, /readyz and /metrics.
 
-func serve(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	configDir := configFlag(fs)
-	listen := fs.String("listen", envOr("PAGERD_LISTEN", ":8080"), "HTTP listen address")
-	redisURL := fs.String("redis", os.Getenv("PAGERD_REDIS_URL"), "Redis URL (env PAGERD_REDIS_URL); empty: embedded in-process Redis, state lost on restart")
-	namespace := fs.String("namespace", envOr("PAGERD_NAMESPACE", "pagerd"), "Redis key namespace; replicas sharing one must use the same")
-	logFormat := fs.String("log-format", "text", "log format: text or json")
-	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+State lives only in Redis, so any number of replicas can share one (give
+them the same --namespace). Without --redis, serve starts an embedded
+in-process Redis and warns that state is lost on restart: fine to try
+pagerd, not for production.
+
+SIGHUP reloads the config directory; a config that does not load is
+refused and the running one stays. SIGINT and SIGTERM stop the daemon.`,
+		Example: `  # Try it: embedded Redis, the example config, pages printed to the console
+  pagerd serve --config deploy/examples/config
+
+  # Production: a real Redis, JSON logs
+  PAGERD_REDIS_URL=redis://redis:6379 pagerd serve --config /etc/pagerd --log-format json`,
+		Args: noArgs,
+	}
+	fs := cmd.Flags()
+	listen := c.envStringFlag(fs, "listen", "ADDR", "PAGERD_LISTEN", ":8080", "HTTP listen address")
+	redisURL := c.envStringFlag(fs, "redis", "URL", "PAGERD_REDIS_URL", "", "Redis URL; empty: embedded in-process Redis, state lost on restart")
+	namespace := c.envStringFlag(fs, "namespace", "NAME", "PAGERD_NAMESPACE", "pagerd", "Redis key namespace; replicas sharing one Redis must use the same")
+	logFormat := choiceFlag(cmd, "log-format", "", "log format", "text", "json")
+	logLevel := choiceFlag(cmd, "log-level", "", "least severe log level written", "info", "debug", "warn", "error")
 	poll := fs.Duration("poll", time.Second, "how often to look for due escalation steps")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
-	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return fmt.Errorf("%w: --log-level: %v", errUsage, err)
-	}
-	hopts := &slog.HandlerOptions{Level: level}
-	var handler slog.Handler = slog.NewTextHandler(stderr, hopts)
-	if *logFormat == "json" {
-		handler = slog.NewJSONHandler(stderr, hopts)
-	}
-	log := slog.New(handler)
-	redis.SetLogger(app.RedisLogger{Log: log.With("component", "redis")})
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	a, err := app.New(ctx, app.Options{
-		ConfigDir: *configDir, Listen: *listen, RedisURL: *redisURL, Namespace: *namespace,
-		Log: log, Console: stdout, Poll: *poll,
-	})
-	if err != nil {
-		return err
-	}
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	go func() {
-		for range hup {
-			_ = a.Reload()
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		configDir := c.config.String()
+		if err := c.checkConfigDir(configDir); err != nil {
+			return err
 		}
-	}()
-	return a.Run(ctx)
+		var level slog.Level
+		if err := level.UnmarshalText([]byte(logLevel.String())); err != nil {
+			return usagef("--log-level: %w", err)
+		}
+		hopts := &slog.HandlerOptions{Level: level}
+		var handler slog.Handler = slog.NewTextHandler(c.stderr, hopts)
+		if logFormat.String() == "json" {
+			handler = slog.NewJSONHandler(c.stderr, hopts)
+		}
+		log := slog.New(handler)
+		redis.SetLogger(app.RedisLogger{Log: log.With("component", "redis")})
+
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		a, err := app.New(ctx, app.Options{
+			ConfigDir: configDir, Listen: listen.String(), RedisURL: redisURL.String(), Namespace: namespace.String(),
+			Log: log, Console: c.stdout, Poll: *poll,
+		})
+		if err != nil {
+			return err
+		}
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go func() {
+			for range hup {
+				_ = a.Reload()
+			}
+		}()
+		return a.Run(ctx)
+	}
+	return cmd
 }
 
-func check(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
-		return err
+func (c *cli) checkCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "check [DIR]",
+		GroupID: groupConfig,
+		Short:   "Validate a config directory",
+		Long: `Load a config directory the way serve does and report every problem with
+the file, line and column it comes from, warnings included, then a one-line
+summary. Exit code 1 when the config would be refused, so it belongs in CI
+before a deploy or a reload.
+
+The directory is --config (or PAGERD_CONFIG); a single DIR argument is still
+accepted and wins over both.`,
+		Example: `  pagerd check --config /etc/pagerd
+  pagerd check deploy/examples/config        # same, positional form
+  pagerd check -o json | jq '.diagnostics[] | select(.severity == "error")'`,
+		Args: rangeArgs(0, 1, "at most one config directory"),
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			return nil, cobra.ShellCompDirectiveFilterDirs
+		},
 	}
-	dir := envOr("PAGERD_CONFIG", "deploy/examples/config")
-	switch fs.NArg() {
-	case 0:
-	case 1:
-		dir = fs.Arg(0)
-	default:
-		return fmt.Errorf("%w: check takes one directory", errUsage)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		dir := c.config.String()
+		if len(args) == 1 {
+			dir = args[0]
+		}
+		if err := c.checkConfigDir(dir); err != nil {
+			return err
+		}
+		if !policies.Check(dir, c.stdout) {
+			return errReported
+		}
+		return nil
 	}
-	if !policies.Check(dir, stdout) {
-		return errCheckFailed
-	}
-	return nil
+	return cmd
 }
