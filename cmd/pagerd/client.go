@@ -138,6 +138,70 @@ type incidentView struct {
 	} `json:"timeline"`
 }
 
+// incidentsResult is `pagerd incidents -o json`.
+type incidentsResult struct {
+	Incidents []incidentJSON `json:"incidents"`
+}
+
+// incidentJSON is an incident in the CLI's JSON output. It has the API's
+// key names, but its own fixed set of keys, so that scripts do not break
+// when the API grows.
+type incidentJSON struct {
+	ID           int64             `json:"id"`
+	Status       string            `json:"status"`
+	Service      string            `json:"service"`
+	Escalation   string            `json:"escalation"`
+	Title        string            `json:"title"`
+	Summary      string            `json:"summary"`
+	SourceURL    string            `json:"source_url"`
+	GroupLabels  map[string]string `json:"group_labels"`
+	CreatedAt    jsonTime          `json:"created_at"`
+	AckedAt      jsonTime          `json:"acknowledged_at"`
+	AckedBy      string            `json:"acknowledged_by"`
+	ResolvedAt   jsonTime          `json:"resolved_at"`
+	ResolvedBy   string            `json:"resolved_by"`
+	AlertsFiring int               `json:"alerts_firing"`
+	AlertsTotal  int               `json:"alerts_total"`
+}
+
+// incidentDetailJSON is `pagerd show -o json`.
+type incidentDetailJSON struct {
+	incidentJSON
+	Alerts   []json.RawMessage `json:"alerts"`
+	Timeline []eventJSON       `json:"timeline"`
+}
+
+type eventJSON struct {
+	At     jsonTime `json:"at"`
+	Event  string   `json:"event"`
+	Detail string   `json:"detail"`
+}
+
+func (inc incidentView) listJSON() incidentJSON {
+	labels := inc.GroupLabels
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	return incidentJSON{
+		ID: inc.ID, Status: inc.Status, Service: inc.Service, Escalation: inc.Escalation,
+		Title: inc.Title, Summary: inc.Summary, SourceURL: inc.SourceURL, GroupLabels: labels,
+		CreatedAt: jsonTime(inc.CreatedAt.UTC()), AckedAt: jsonTime(inc.AckedAt.UTC()), AckedBy: inc.AckedBy,
+		ResolvedAt: jsonTime(inc.ResolvedAt.UTC()), ResolvedBy: inc.ResolvedBy,
+		AlertsFiring: inc.AlertsFiring, AlertsTotal: inc.AlertsTotal,
+	}
+}
+
+func (inc incidentView) detailJSON() incidentDetailJSON {
+	out := incidentDetailJSON{incidentJSON: inc.listJSON(), Alerts: inc.Alerts, Timeline: []eventJSON{}}
+	if out.Alerts == nil {
+		out.Alerts = []json.RawMessage{}
+	}
+	for _, e := range inc.Timeline {
+		out.Timeline = append(out.Timeline, eventJSON{At: jsonTime(e.At.UTC()), Event: e.Event, Detail: e.Detail})
+	}
+	return out
+}
+
 func (c *cli) incidentsCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "incidents",
@@ -148,13 +212,25 @@ func (c *cli) incidentsCmd() *cobra.Command {
 (resolved ones stay for the config's resolved_retention).
 
 The API token is --token, PAGERD_API_TOKEN, or the first "api" integration
-of --config.`,
+of --config.
+
+With -o json it prints one object:
+  {"incidents": [{"id": 42, "status": "triggered", "service": "checkout",
+    "escalation": "payments", "title": "CheckoutDown", "summary": "",
+    "source_url": "", "group_labels": {"alertname": "CheckoutDown"},
+    "created_at": "2026-11-27T10:00:00Z", "acknowledged_at": null,
+    "acknowledged_by": "", "resolved_at": null, "resolved_by": "",
+    "alerts_firing": 2, "alerts_total": 3}]}
+status is triggered, acknowledged or resolved. Times are RFC 3339 in UTC;
+a time that has not happened is null. Every key is always present.`,
 		Example: `  pagerd incidents
-  pagerd incidents --all --server http://pagerd:8080`,
+  pagerd incidents --all --server http://pagerd:8080
+  pagerd incidents -o json | jq -r '.incidents[] | select(.status == "triggered") | .id'`,
 		Args:              noArgs,
 		ValidArgsFunction: cobra.NoFileCompletions,
 	}
 	all := cmd.Flags().Bool("all", false, "include resolved incidents still kept")
+	output := outputFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		api, err := c.client()
 		if err != nil {
@@ -167,6 +243,13 @@ of --config.`,
 		var out struct{ Incidents []incidentView }
 		if err := api.do(cmd.Context(), http.MethodGet, path, nil, &out); err != nil {
 			return err
+		}
+		if output.String() == "json" {
+			list := incidentsResult{Incidents: []incidentJSON{}}
+			for _, inc := range out.Incidents {
+				list.Incidents = append(list.Incidents, inc.listJSON())
+			}
+			return writeJSON(c.stdout, list)
 		}
 		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tSTATUS\tSERVICE\tFIRING\tAGE\tTITLE")
@@ -196,12 +279,21 @@ func (c *cli) showCmd() *cobra.Command {
 		Long: `Show one incident of the pagerd at --server: its service, status, how many
 of its alerts still fire, and its timeline — every fact recorded about it,
 oldest first: alerts, pages sent and failed, acknowledgements, escalations,
-notes. ID is the incident number, with or without a leading #.`,
+notes. ID is the incident number, with or without a leading #.
+
+With -o json it prints the incident as one object with the keys of
+'pagerd incidents -o json', plus:
+  "alerts":   [...],  the incident's alerts as the API returns them
+  "timeline": [{"at": "2026-11-27T10:00:00.5Z", "event": "triggered",
+                "detail": "CheckoutDown"}]
+Times are RFC 3339 in UTC.`,
 		Example: `  pagerd show 42
-  pagerd show '#42' --server http://pagerd:8080`,
+  pagerd show '#42' --server http://pagerd:8080
+  pagerd show 42 -o json | jq '.timeline[] | select(.event == "acknowledged")'`,
 		Args:              exactArgs(1, "one incident ID"),
 		ValidArgsFunction: cobra.NoFileCompletions,
 	}
+	output := outputFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		id, err := parseIncidentID(args[0])
 		if err != nil {
@@ -214,6 +306,9 @@ notes. ID is the incident number, with or without a leading #.`,
 		var inc incidentView
 		if err := api.do(cmd.Context(), http.MethodGet, "/v1/incidents/"+strconv.FormatInt(id, 10), nil, &inc); err != nil {
 			return err
+		}
+		if output.String() == "json" {
+			return writeJSON(c.stdout, inc.detailJSON())
 		}
 		w := c.stdout
 		fmt.Fprintf(w, "#%d %s\nservice: %s\nstatus:  %s\nfiring:  %d\n", inc.ID, inc.Title, inc.Service, inc.Status, inc.AlertsFiring)

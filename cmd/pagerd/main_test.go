@@ -301,6 +301,7 @@ func TestCompletionOfNames(t *testing.T) {
 		{[]string{"oncall", "--config", exampleConfig, "--user", ""}, []string{"alice", "bob", "carol"}},
 		{[]string{"feed-url", "--config", exampleConfig, ""}, []string{"schedule", "user"}},
 		{[]string{"feed-url", "--config", exampleConfig, "user", ""}, []string{"alice", "bob", "carol"}},
+		{[]string{"incidents", "-o", ""}, []string{"table", "json"}},
 	}
 	for _, tc := range tests {
 		code, out, errOut := runCLI(t, append([]string{"__complete"}, tc.args...)...)

@@ -29,11 +29,21 @@ take RFC 3339 (2027-03-14T05:30:00Z) or a wall-clock time "2027-03-14 05:30"
 in --tz.
 
 No daemon is needed: this reads the config directory only, so it answers
-"who will be paged" before a config is deployed.`,
+"who will be paged" before a config is deployed.
+
+With -o json it prints one object:
+  {"at": "2026-12-01T12:00:00-05:00", "until": null,
+   "shifts": [{"schedule": "payments-primary", "user": "alice", "layer": "weekly",
+     "override": false, "start": "2026-11-30T09:00:00-05:00",
+     "end": "2026-12-07T09:00:00-05:00"}]}
+Times are RFC 3339 in --tz; until is null without --until; end is
+exclusive. layer is the rotation the shift comes from ("" for an override,
+which has "override": true). Nobody on call is "shifts": [], exit 0.`,
 		Example: `  pagerd oncall                                  # who is on call now, every schedule
   pagerd oncall payments-primary --next 4 --tz America/New_York
   pagerd oncall --user alice --until "2027-01-01 00:00"
-  pagerd oncall --at 2026-12-24T18:00:00Z`,
+  pagerd oncall --at 2026-12-24T18:00:00Z
+  pagerd oncall ops -o json | jq -r '.shifts[].user'`,
 		Args:              rangeArgs(0, 1, "at most one schedule name"),
 		ValidArgsFunction: c.completeNames(func(cfg *policies.Config) []string { return keys(cfg.Schedules) }, 1),
 	}
@@ -44,6 +54,7 @@ No daemon is needed: this reads the config directory only, so it answers
 	fs.Var(next, "next", "list the next `N` shifts of each schedule")
 	user := fs.String("user", "", "only the shifts of user `NAME`, across all schedules")
 	tzFlag := tzFlag(cmd)
+	output := outputFlag(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("user", c.completeNames(func(cfg *policies.Config) []string { return keys(cfg.Users) }, -1))
 
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
@@ -94,6 +105,9 @@ No daemon is needed: this reads the config directory only, so it answers
 		}
 
 		shifts := findShifts(scheds, *user, at, until, int(*next))
+		if output.String() == "json" {
+			return writeJSON(c.stdout, oncallJSON(shifts, at, until, loc))
+		}
 		if len(shifts) == 0 {
 			fmt.Fprintln(c.stdout, noShifts(*user, at, until, int(*next), loc))
 			return nil
@@ -156,6 +170,36 @@ func noShifts(user string, at, until time.Time, next int, loc *time.Location) st
 		return fmt.Sprintf("%s on call in the year after %s", who, at.In(loc).Format(timeLayout))
 	}
 	return fmt.Sprintf("%s on call at %s", who, at.In(loc).Format(timeLayout))
+}
+
+// oncallResult is `pagerd oncall -o json`.
+type oncallResult struct {
+	At     jsonTime    `json:"at"`
+	Until  jsonTime    `json:"until"`
+	Shifts []shiftJSON `json:"shifts"`
+}
+
+type shiftJSON struct {
+	Schedule string   `json:"schedule"`
+	User     string   `json:"user"`
+	Layer    string   `json:"layer"`
+	Override bool     `json:"override"`
+	Start    jsonTime `json:"start"`
+	End      jsonTime `json:"end"`
+}
+
+func oncallJSON(shifts []schedules.Shift, at, until time.Time, loc *time.Location) oncallResult {
+	out := oncallResult{At: jsonTime(at.In(loc)), Shifts: []shiftJSON{}}
+	if !until.IsZero() {
+		out.Until = jsonTime(until.In(loc))
+	}
+	for _, sh := range shifts {
+		out.Shifts = append(out.Shifts, shiftJSON{
+			Schedule: sh.Schedule, User: sh.User, Layer: sh.Layer, Override: sh.Override,
+			Start: jsonTime(sh.Start.In(loc)), End: jsonTime(sh.End.In(loc)),
+		})
+	}
+	return out
 }
 
 func (c *cli) feedURLCmd() *cobra.Command {

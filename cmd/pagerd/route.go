@@ -24,14 +24,28 @@ before a config change ships.
 
 --at pretends the alert fires at another time (RFC 3339 such as
 2027-03-14T05:30:00Z, or a wall-clock "2027-03-14 05:30" in --tz, default
-the local zone): schedules are resolved at the time each step would run.`,
+the local zone): schedules are resolved at the time each step would run.
+
+With -o json it prints one object:
+  {"at": "2027-03-14T05:30:00-04:00", "labels": {"service": "checkout"},
+   "routed": true, "service": "checkout", "group": {"alertname": ""},
+   "escalation": "payments", "repeat": 2,
+   "steps": [{"step": 1, "at": "2027-03-14T05:30:00-04:00", "offset_seconds": 0,
+     "targets": [{"target": "schedule:payments-primary", "users": ["alice"]}]}]}
+at is when the alert fires and each step's at when that step would run (RFC
+3339, in --tz); offset_seconds counts from the alert. group holds the
+service's group_by labels and their values. An alert no service matches has
+"routed": false, an empty service, group and steps. A target whose users
+are [] reaches nobody: that step falls through.`,
 		Example: `  pagerd route alertname=CheckoutDown service=checkout severity=critical
-  pagerd route service=checkout severity=page --at "2027-03-14 05:30" --tz America/New_York`,
+  pagerd route service=checkout severity=page --at "2027-03-14 05:30" --tz America/New_York
+  pagerd route service=checkout severity=page -o json | jq -r '.steps[0].targets[].users[]'`,
 		Args:              rangeArgs(1, -1, "the alert's labels as NAME=VALUE"),
 		ValidArgsFunction: cobra.NoFileCompletions,
 	}
 	atFlag := cmd.Flags().String("at", "", "pretend the alert fires at `TIME`: RFC 3339, or \"YYYY-MM-DD HH:MM\" in --tz; default now")
 	tzFlag := tzFlag(cmd)
+	output := outputFlag(cmd)
 
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		labels := map[string]string{}
@@ -56,7 +70,11 @@ the local zone): schedules are resolved at the time each step would run.`,
 		if err != nil {
 			return err
 		}
-		return writeRouteTable(c.stdout, planRoute(cfg, labels, at))
+		plan := planRoute(cfg, labels, at)
+		if output.String() == "json" {
+			return writeJSON(c.stdout, routeJSON(plan))
+		}
+		return writeRouteTable(c.stdout, plan)
 	}
 	return cmd
 }
@@ -139,4 +157,50 @@ func writeRouteTable(w io.Writer, p routePlan) error {
 		}
 	}
 	return nil
+}
+
+// routeResult is `pagerd route -o json`.
+type routeResult struct {
+	At         jsonTime          `json:"at"`
+	Labels     map[string]string `json:"labels"`
+	Routed     bool              `json:"routed"`
+	Service    string            `json:"service"`
+	Group      map[string]string `json:"group"`
+	Escalation string            `json:"escalation"`
+	Repeat     int               `json:"repeat"`
+	Steps      []routeStepJSON   `json:"steps"`
+}
+
+type routeStepJSON struct {
+	Step          int               `json:"step"` // from 1, as in the table
+	At            jsonTime          `json:"at"`
+	OffsetSeconds int64             `json:"offset_seconds"`
+	Targets       []routeTargetJSON `json:"targets"`
+}
+
+type routeTargetJSON struct {
+	Target string   `json:"target"`
+	Users  []string `json:"users"`
+}
+
+func routeJSON(p routePlan) routeResult {
+	out := routeResult{
+		At: jsonTime(p.At), Labels: p.Labels, Routed: p.Service != "", Service: p.Service,
+		Group: map[string]string{}, Escalation: p.Escalation, Repeat: p.Repeat, Steps: []routeStepJSON{},
+	}
+	for _, g := range p.GroupBy {
+		out.Group[g] = p.Labels[g]
+	}
+	for i, st := range p.Steps {
+		sj := routeStepJSON{Step: i + 1, At: jsonTime(p.At.Add(st.Offset)), OffsetSeconds: int64(st.Offset / time.Second), Targets: []routeTargetJSON{}}
+		for _, t := range st.Targets {
+			users := t.Users
+			if users == nil {
+				users = []string{}
+			}
+			sj.Targets = append(sj.Targets, routeTargetJSON{Target: t.Target, Users: users})
+		}
+		out.Steps = append(out.Steps, sj)
+	}
+	return out
 }

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
@@ -97,7 +98,15 @@ summary. Exit code 1 when the config would be refused, so it belongs in CI
 before a deploy or a reload.
 
 The directory is --config (or PAGERD_CONFIG); a single DIR argument is still
-accepted and wins over both.`,
+accepted and wins over both.
+
+With -o json it prints one object instead, for CI annotations:
+  {"valid": false, "summary": "config invalid: 1 error", "errors": 1, "warnings": 0,
+   "diagnostics": [{"severity": "error", "summary": "Unknown escalation",
+     "detail": "...", "file": "conf/services.hcl", "line": 2, "column": 16}]}
+severity is "error" or "warning"; file is "" and line and column are 0 for
+a diagnostic without a source position. A directory that does not exist is
+an error on stderr (exit 1) and prints nothing on stdout.`,
 		Example: `  pagerd check --config /etc/pagerd
   pagerd check deploy/examples/config        # same, positional form
   pagerd check -o json | jq '.diagnostics[] | select(.severity == "error")'`,
@@ -106,6 +115,7 @@ accepted and wins over both.`,
 			return nil, cobra.ShellCompDirectiveFilterDirs
 		},
 	}
+	output := outputFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		dir := c.config.String()
 		if len(args) == 1 {
@@ -114,10 +124,56 @@ accepted and wins over both.`,
 		if err := c.checkConfigDir(dir); err != nil {
 			return err
 		}
+		if output.String() == "json" {
+			loaded := policies.LoadDir(dir)
+			if err := writeJSON(c.stdout, checkJSON(loaded)); err != nil {
+				return err
+			}
+			if loaded.Config == nil {
+				return errReported
+			}
+			return nil
+		}
 		if !policies.Check(dir, c.stdout) {
 			return errReported
 		}
 		return nil
 	}
 	return cmd
+}
+
+// checkResult is `pagerd check -o json`.
+type checkResult struct {
+	Valid       bool             `json:"valid"`
+	Summary     string           `json:"summary"`
+	Errors      int              `json:"errors"`
+	Warnings    int              `json:"warnings"`
+	Diagnostics []diagnosticJSON `json:"diagnostics"`
+}
+
+type diagnosticJSON struct {
+	Severity string `json:"severity"` // "error" or "warning"
+	Summary  string `json:"summary"`
+	Detail   string `json:"detail"`
+	File     string `json:"file"` // "" when the diagnostic has no source position
+	Line     int    `json:"line"`
+	Column   int    `json:"column"`
+}
+
+func checkJSON(l *policies.Loaded) checkResult {
+	out := checkResult{Valid: l.Config != nil, Summary: l.Summary(), Diagnostics: []diagnosticJSON{}}
+	for _, d := range l.Diags {
+		dj := diagnosticJSON{Severity: "error", Summary: d.Summary, Detail: d.Detail}
+		if d.Severity == hcl.DiagWarning {
+			dj.Severity = "warning"
+			out.Warnings++
+		} else {
+			out.Errors++
+		}
+		if s := d.Subject; s != nil {
+			dj.File, dj.Line, dj.Column = s.Filename, s.Start.Line, s.Start.Column
+		}
+		out.Diagnostics = append(out.Diagnostics, dj)
+	}
+	return out
 }
