@@ -15,6 +15,7 @@ import (
 // exists, every other ID is 404. It records the requests it gets.
 type fakeAPI struct {
 	*httptest.Server
+	old      bool // a pagerd from before escalate and note
 	mu       sync.Mutex
 	requests []fakeRequest
 }
@@ -56,13 +57,23 @@ func newFakeAPI(t *testing.T) *fakeAPI {
 	})
 	mux.HandleFunc("POST /v1/incidents/{id}/{action}", func(w http.ResponseWriter, r *http.Request) {
 		id, _ := strconv.Atoi(r.PathValue("id"))
-		// Incident 42 is acknowledged: ack changes nothing.
-		outcome, ok := map[string]string{"ack": "unchanged", "resolve": "resolved"}[r.PathValue("action")]
-		if !ok {
+		// Incident 42 is acknowledged: ack changes nothing; incident 7 is
+		// resolved: nothing changes it.
+		outcome, ok := map[string]string{"ack": "unchanged", "resolve": "resolved", "escalate": "escalated", "note": "noted"}[r.PathValue("action")]
+		switch {
+		case !ok || f.old && (r.PathValue("action") == "escalate" || r.PathValue("action") == "note"):
 			http.NotFound(w, r) // a route this server does not have: plain text, as net/http answers
 			return
+		case r.PathValue("action") == "note" && r.Header.Get("Content-Type") != "application/json":
+			w.WriteHeader(http.StatusUnsupportedMediaType)
+			io.WriteString(w, `{"error": "want application/json"}`)
+			return
 		}
-		json.NewEncoder(w).Encode(map[string]any{"incident": id, "outcome": outcome, "previous_status": "acknowledged"})
+		before := "acknowledged"
+		if id == 7 {
+			outcome, before = "unchanged", "resolved"
+		}
+		json.NewEncoder(w).Encode(map[string]any{"incident": id, "outcome": outcome, "previous_status": before})
 	})
 	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -78,6 +89,13 @@ func newFakeAPI(t *testing.T) *fakeAPI {
 	}))
 	t.Cleanup(f.Close)
 	return f
+}
+
+// count is how many requests the fake got.
+func (f *fakeAPI) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.requests)
 }
 
 // last returns the last request the fake got.
@@ -111,6 +129,10 @@ func TestClientVerbs(t *testing.T) {
 		{"show a missing incident", []string{"show", "7"}, 1, nil, "pagerd show: GET /v1/incidents/7: no such incident (HTTP 404)", "GET /v1/incidents/7"},
 		{"ack of an acknowledged incident", []string{"ack", "42"}, 0, []string{"incident #42 was already acknowledged"}, "", "POST /v1/incidents/42/ack?by=tester"},
 		{"resolve --by", []string{"resolve", "42", "--by", "bob"}, 0, []string{"incident #42 resolved"}, "", "POST /v1/incidents/42/resolve?by=bob"},
+		{"escalate", []string{"escalate", "#42"}, 0, []string{"incident #42 escalated\n"}, "", "POST /v1/incidents/42/escalate?by=tester"},
+		{"escalate a resolved incident", []string{"escalate", "7", "--by", "bob"}, 0, []string{"incident #7 was not escalated: it is resolved\n"}, "", "POST /v1/incidents/7/escalate?by=bob"},
+		{"note", []string{"note", "42", "rolled", "back", "--by", "alice", "to v1.41"}, 0, []string{"incident #42 note added\n"}, "", "POST /v1/incidents/42/note?by=alice"},
+		{"note on a resolved incident", []string{"note", "7", "late", "finding"}, 0, []string{"incident #7 unchanged: the note was not added (incident is resolved)\n"}, "", "POST /v1/incidents/7/note?by=tester"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -136,9 +158,40 @@ func TestClientVerbs(t *testing.T) {
 	}
 }
 
+func TestNoteSendsItsText(t *testing.T) {
+	clearEnv(t)
+	api := newFakeAPI(t)
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"rolled", "back", "to", "v1.41"}, "rolled back to v1.41"},
+		{[]string{"DB failover: started 10:02, \"ETA\" 15 min"}, "DB failover: started 10:02, \"ETA\" 15 min"},
+		{[]string{"--", "-5% error rate", "after", "rollback"}, "-5% error rate after rollback"},
+	}
+	for _, tc := range tests {
+		args := append([]string{"note", "42", "--server", api.URL, "--token", fakeToken}, tc.args...)
+		if code, out, errOut := runCLI(t, args...); code != 0 {
+			t.Fatalf("pagerd %q = %d\n%s%s", args, code, out, errOut)
+		}
+		var body map[string]string
+		if err := json.Unmarshal([]byte(api.last(t).Body), &body); err != nil || len(body) != 1 || body["text"] != tc.want {
+			t.Errorf("pagerd %q sent body %s, want {\"text\": %q}", args, api.last(t).Body, tc.want)
+		}
+	}
+	if code, out, errOut := runCLI(t, "ack", "42", "--server", api.URL, "--token", fakeToken); code != 0 {
+		t.Fatalf("pagerd ack = %d\n%s%s", code, out, errOut)
+	}
+	if req := api.last(t); req.Body != "" {
+		t.Errorf("pagerd ack sent a body: %q", req.Body)
+	}
+}
+
 func TestClientErrorsSayWhatToDo(t *testing.T) {
 	clearEnv(t)
 	api := newFakeAPI(t)
+	old := newFakeAPI(t)
+	old.old = true
 	dead := httptest.NewServer(http.NotFoundHandler())
 	dead.Close() // a URL where nothing listens any more
 	tests := []struct {
@@ -155,6 +208,8 @@ func TestClientErrorsSayWhatToDo(t *testing.T) {
 			[]string{"unknown or missing token (HTTP 401)", "--token or PAGERD_API_TOKEN"}},
 		{"no token and no config", nil, []string{"incidents", "--server", api.URL},
 			[]string{"no API token: pass --token or set PAGERD_API_TOKEN", `config directory "deploy/examples/config" not found`}},
+		{"a server without the escalate endpoint", map[string]string{envServer: old.URL}, []string{"escalate", "42", "--token", fakeToken},
+			[]string{"POST /v1/incidents/42/escalate", "HTTP 404", "as new as this CLI"}},
 		{"no token and a config without an api integration", nil, []string{"incidents", "--server", api.URL, "--config", writeConfig(t, onlyCheckout)},
 			[]string{`add an integration of type "api" to config directory`}},
 	}
@@ -177,33 +232,40 @@ func TestClientErrorsSayWhatToDo(t *testing.T) {
 }
 
 func TestServerAndTokenFromEnvironment(t *testing.T) {
-	api := newFakeAPI(t)
-	other := newFakeAPI(t)
+	// Two servers: "want" must get the request, "other" must not.
 	tests := []struct {
 		name      string
-		env       map[string]string
+		env       map[string]string // "WANT" and "OTHER" stand for the servers' URLs
 		args      []string
-		wantAPI   *fakeAPI
 		wantToken string
 	}{
-		{"PAGERD_SERVER and PAGERD_API_TOKEN", map[string]string{envServer: api.URL, envToken: fakeToken}, nil, api, fakeToken},
-		{"--server beats PAGERD_SERVER", map[string]string{envServer: other.URL, envToken: fakeToken}, []string{"--server", api.URL}, api, fakeToken},
-		{"--token beats PAGERD_API_TOKEN", map[string]string{envServer: api.URL, envToken: "wrong"}, []string{"--token", fakeToken}, api, fakeToken},
-		{"the api integration of PAGERD_CONFIG", map[string]string{envServer: api.URL, envConfig: exampleConfig}, nil, api, exampleToken},
-		{"PAGERD_API_TOKEN beats the config", map[string]string{envServer: api.URL, envConfig: exampleConfig, envToken: fakeToken}, nil, api, fakeToken},
+		{"PAGERD_SERVER and PAGERD_API_TOKEN", map[string]string{envServer: "WANT", envToken: fakeToken}, nil, fakeToken},
+		{"--server beats PAGERD_SERVER", map[string]string{envServer: "OTHER", envToken: fakeToken}, []string{"--server", "WANT"}, fakeToken},
+		{"--token beats PAGERD_API_TOKEN", map[string]string{envServer: "WANT", envToken: "wrong"}, []string{"--token", fakeToken}, fakeToken},
+		{"the api integration of PAGERD_CONFIG", map[string]string{envServer: "WANT", envConfig: exampleConfig}, nil, exampleToken},
+		{"the api integration of --config", map[string]string{envServer: "WANT"}, []string{"--config", exampleConfig}, exampleToken},
+		{"PAGERD_API_TOKEN beats the config", map[string]string{envServer: "WANT", envConfig: exampleConfig, envToken: fakeToken}, nil, fakeToken},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			clearEnv(t)
+			want, other := newFakeAPI(t), newFakeAPI(t)
+			url := strings.NewReplacer("WANT", want.URL, "OTHER", other.URL)
 			for k, v := range tc.env {
-				t.Setenv(k, v)
+				t.Setenv(k, url.Replace(v))
 			}
-			args := append([]string{"show", "42"}, tc.args...)
+			args := []string{"show", "42"}
+			for _, a := range tc.args {
+				args = append(args, url.Replace(a))
+			}
 			if code, out, errOut := runCLI(t, args...); code != 0 {
 				t.Fatalf("pagerd %q = %d\n%s%s", args, code, out, errOut)
 			}
-			if req := tc.wantAPI.last(t); req.Auth != "Bearer "+tc.wantToken {
+			if req := want.last(t); req.Auth != "Bearer "+tc.wantToken {
 				t.Errorf("pagerd %q sent token %q, want %q", args, req.Auth, tc.wantToken)
+			}
+			if n := other.count(); n != 0 {
+				t.Errorf("pagerd %q sent %d requests to the server it should not use", args, n)
 			}
 		})
 	}

@@ -117,7 +117,7 @@ people by SMS, voice, email or the console until someone acknowledges.
 The same binary runs the daemon (serve), answers questions about a config
 directory without a daemon (check, route, oncall, feed-url), and acts on the
 incidents of a running daemon through its HTTP API (incidents, show, ack,
-resolve).
+resolve, escalate, note).
 
 Every verb takes --config, --server and --token; the environment variables
 PAGERD_CONFIG, PAGERD_SERVER and PAGERD_API_TOKEN set them when the flag is
@@ -149,7 +149,7 @@ Exit codes: 0 ok, 1 failure (invalid config, server error, nothing found),
 	root.AddCommand(
 		c.serveCmd(), c.checkCmd(), c.routeCmd(), c.oncallCmd(), c.feedURLCmd(),
 		c.incidentsCmd(), c.showCmd(),
-		c.actCmd(actAck), c.actCmd(actResolve),
+		c.actCmd(actAck), c.actCmd(actResolve), c.actCmd(actEscalate), c.actCmd(actNote),
 	)
 	// Errors cobra returns before a verb's own code starts (unknown verb or
 	// flag, wrong number of arguments, a flag value that does not parse) are

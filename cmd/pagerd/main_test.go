@@ -155,7 +155,7 @@ func TestUnknownCommand(t *testing.T) {
 
 // verbs is every verb of pagerd: each must have a description and an
 // example, and a test that lists them fails when one is added without.
-var verbs = []string{"serve", "check", "route", "oncall", "feed-url", "incidents", "show", "ack", "resolve"}
+var verbs = []string{"serve", "check", "route", "oncall", "feed-url", "incidents", "show", "ack", "resolve", "escalate", "note"}
 
 func TestHelpDescribesEveryVerb(t *testing.T) {
 	root := (&cli{getenv: func(string) string { return "" }}).newRoot()
@@ -221,6 +221,9 @@ func TestExitCodes(t *testing.T) {
 		{"label without =", []string{"route", "checkout"}, 2, `label "checkout" is not NAME=VALUE`},
 		{"route without labels", []string{"route"}, 2, "want the alert's labels as NAME=VALUE"},
 		{"bad incident ID", []string{"ack", "forty-two"}, 2, `incident ID must be a positive number such as 42, not "forty-two"`},
+		{"escalate two incidents", []string{"escalate", "1", "2"}, 2, "pagerd escalate: want one incident ID, got 2 arguments"},
+		{"note without text", []string{"note", "42"}, 2, "pagerd note: want an incident ID and the note's text, got 1 argument"},
+		{"note with blank text", []string{"note", "42", " "}, 2, "pagerd note: the note is empty"},
 		{"feed-url of what", []string{"feed-url", "team", "payments"}, 2, "want schedule NAME or user NAME"},
 
 		{"unknown user", []string{"oncall", "--config", exampleConfig, "--user", "nobody"}, 1,
