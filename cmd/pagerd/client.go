@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -67,7 +68,7 @@ func (a *apiClient) do(ctx context.Context, method, path string, body, out any) 
 		if err != nil {
 			return fmt.Errorf("encode request: %w", err)
 		}
-		rd = strings.NewReader(string(b))
+		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, a.server+path, rd)
 	if err != nil {

@@ -17,7 +17,7 @@ import (
 // checkConfigDir says, before anything is parsed, when dir is not a
 // directory at all: the default path only exists inside the repository, so
 // this is the first thing someone running pagerd elsewhere meets.
-func (c *cli) checkConfigDir(dir string) error {
+func checkConfigDir(dir string) error {
 	fi, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -33,7 +33,7 @@ func (c *cli) checkConfigDir(dir string) error {
 // loadConfig loads the --config directory for a verb that reads it.
 func (c *cli) loadConfig() (*policies.Config, error) {
 	dir := c.config.String()
-	if err := c.checkConfigDir(dir); err != nil {
+	if err := checkConfigDir(dir); err != nil {
 		return nil, err
 	}
 	cfg, diags := policies.Load(dir)

@@ -50,7 +50,7 @@ refused and the running one stays. SIGINT and SIGTERM stop the daemon.`,
 
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		configDir := c.config.String()
-		if err := c.checkConfigDir(configDir); err != nil {
+		if err := checkConfigDir(configDir); err != nil {
 			return err
 		}
 		var level slog.Level
@@ -121,7 +121,7 @@ an error on stderr (exit 1) and prints nothing on stdout.`,
 		if len(args) == 1 {
 			dir = args[0]
 		}
-		if err := c.checkConfigDir(dir); err != nil {
+		if err := checkConfigDir(dir); err != nil {
 			return err
 		}
 		if output.String() == "json" {
