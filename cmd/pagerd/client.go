@@ -1,88 +1,140 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
-	"flag"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+
+	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/policies"
 )
 
 // apiClient talks to a running pagerd's incident API.
 type apiClient struct {
-	server, token string
-	http          *http.Client
+	server       string
+	serverSource string // where server came from, for "cannot reach" messages
+	token        string
+	http         *http.Client
 }
 
-// clientFlags adds --server, --token and --config; the token falls back to
-// PAGERD_API_TOKEN, then to the first "api" integration of --config.
-func clientFlags(fs *flag.FlagSet) func() (*apiClient, error) {
-	server := fs.String("server", envOr("PAGERD_SERVER", "http://localhost:8080"), "pagerd base URL (env PAGERD_SERVER)")
-	token := fs.String("token", os.Getenv("PAGERD_API_TOKEN"), "API integration token (env PAGERD_API_TOKEN)")
-	configDir := configFlag(fs)
-	return func() (*apiClient, error) {
-		tok := *token
-		if tok == "" {
-			cfg, _ := policies.Load(*configDir)
-			if cfg != nil {
-				for _, in := range cfg.Integrations {
-					if in.Type == "api" {
-						tok = in.Token
-						break
-					}
-				}
-			}
+// client builds the API client from --server and --token. Without a token
+// it takes the first "api" integration of --config, so on a machine with
+// the config nothing else is needed.
+func (c *cli) client() (*apiClient, error) {
+	tok := c.token.String()
+	if tok == "" {
+		var err error
+		if tok, err = c.tokenFromConfig(); err != nil {
+			return nil, err
 		}
-		if tok == "" {
-			return nil, fmt.Errorf("%w: no API token: pass --token, set PAGERD_API_TOKEN, or --config a directory with an \"api\" integration", errUsage)
-		}
-		return &apiClient{server: strings.TrimRight(*server, "/"), token: tok, http: &http.Client{Timeout: 15 * time.Second}}, nil
 	}
+	return &apiClient{
+		server:       strings.TrimRight(c.server.String(), "/"),
+		serverSource: c.server.source(),
+		token:        tok,
+		http:         &http.Client{Timeout: 15 * time.Second},
+	}, nil
 }
 
-func (c *apiClient) do(method, path string, out any) error {
-	req, err := http.NewRequest(method, c.server+path, nil)
+func (c *cli) tokenFromConfig() (string, error) {
+	const need = "no API token: pass --token or set " + envToken
+	cfg, err := c.loadConfig()
 	if err != nil {
-		return err
+		return "", fmt.Errorf("%s (the fallback, an \"api\" integration of --config, is unavailable: %w)", need, err)
 	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	resp, err := c.http.Do(req)
+	for _, in := range cfg.Integrations {
+		if in.Type == policies.APIIntegration {
+			return in.Token, nil
+		}
+	}
+	return "", fmt.Errorf("%s, or add an integration of type \"api\" to config directory %q", need, c.config.String())
+}
+
+// do sends one request and decodes the JSON answer into out. Its errors say
+// what to change: the server URL when nobody answers, the token when it is
+// refused.
+func (a *apiClient) do(ctx context.Context, method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return fmt.Errorf("encode request: %w", err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, a.server+path, rd)
 	if err != nil {
-		return fmt.Errorf("reach pagerd: %w", err)
+		return fmt.Errorf("server URL %q: %w", a.server, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+a.token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := a.http.Do(req)
+	if err != nil {
+		// url.Error repeats the method and URL; say them once, our way.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("cannot reach pagerd at %s (%s): %w; is it running there? Set the URL with --server or %s",
+			a.server, a.serverSource, err, envServer)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 	if err != nil {
-		return fmt.Errorf("read answer: %w", err)
+		return fmt.Errorf("read answer of %s %s: %w", method, path, err)
 	}
 	if resp.StatusCode >= 300 {
 		var e struct{ Error string }
-		if json.Unmarshal(body, &e) == nil && e.Error != "" {
-			return fmt.Errorf("%s %s: %s (HTTP %d)", method, path, e.Error, resp.StatusCode)
+		msg := fmt.Sprintf("HTTP %d", resp.StatusCode)
+		if json.Unmarshal(data, &e) == nil && e.Error != "" {
+			msg = fmt.Sprintf("%s (HTTP %d)", e.Error, resp.StatusCode)
 		}
-		return fmt.Errorf("%s %s: HTTP %d", method, path, resp.StatusCode)
+		switch {
+		case resp.StatusCode == http.StatusUnauthorized:
+			return fmt.Errorf("%s %s: %s: pass the token of an \"api\" integration with --token or %s", method, path, msg, envToken)
+		case resp.StatusCode == http.StatusNotFound && e.Error == "":
+			// Not pagerd's own "no such incident": the route itself is unknown.
+			return fmt.Errorf("%s %s: %s: is %s a pagerd as new as this CLI?", method, path, msg, a.server)
+		}
+		return fmt.Errorf("%s %s: %s", method, path, msg)
 	}
-	return json.Unmarshal(body, out)
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("%s %s: answer is not the JSON expected: %w", method, path, err)
+	}
+	return nil
 }
 
+// incidentView is an incident as the API returns it.
 type incidentView struct {
-	ID           int64     `json:"id"`
-	Service      string    `json:"service"`
-	Title        string    `json:"title"`
-	Summary      string    `json:"summary"`
-	Status       string    `json:"status"`
-	CreatedAt    time.Time `json:"created_at"`
-	AckedBy      string    `json:"acknowledged_by"`
-	ResolvedBy   string    `json:"resolved_by"`
-	AlertsFiring int       `json:"alerts_firing"`
+	ID           int64             `json:"id"`
+	Service      string            `json:"service"`
+	Escalation   string            `json:"escalation"`
+	Title        string            `json:"title"`
+	Summary      string            `json:"summary"`
+	SourceURL    string            `json:"source_url"`
+	GroupLabels  map[string]string `json:"group_labels"`
+	Status       string            `json:"status"`
+	CreatedAt    time.Time         `json:"created_at"`
+	AckedAt      time.Time         `json:"acknowledged_at"`
+	AckedBy      string            `json:"acknowledged_by"`
+	ResolvedAt   time.Time         `json:"resolved_at"`
+	ResolvedBy   string            `json:"resolved_by"`
+	AlertsFiring int               `json:"alerts_firing"`
+	AlertsTotal  int               `json:"alerts_total"`
+	Alerts       []json.RawMessage `json:"alerts"`
 	Timeline     []struct {
 		At     time.Time `json:"at"`
 		Event  string    `json:"event"`
@@ -90,105 +142,344 @@ type incidentView struct {
 	} `json:"timeline"`
 }
 
-func incidents(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("incidents", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	all := fs.Bool("all", false, "include acknowledged-and-resolved incidents still kept")
-	client := clientFlags(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	c, err := client()
-	if err != nil {
-		return err
-	}
-	path := "/v1/incidents"
-	if *all {
-		path += "?status=all"
-	}
-	var out struct{ Incidents []incidentView }
-	if err := c.do(http.MethodGet, path, &out); err != nil {
-		return err
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATUS\tSERVICE\tFIRING\tAGE\tTITLE")
-	for _, inc := range out.Incidents {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\n", inc.ID, inc.Status, inc.Service, inc.AlertsFiring,
-			time.Since(inc.CreatedAt).Round(time.Second), inc.Title)
-	}
-	return tw.Flush()
+// incidentsResult is `pagerd incidents -o json`.
+type incidentsResult struct {
+	Incidents []incidentJSON `json:"incidents"`
 }
 
-func incidentArg(fs *flag.FlagSet, args []string) (int64, error) {
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return 0, err
+// incidentJSON is an incident in the CLI's JSON output. It has the API's
+// key names, but its own fixed set of keys, so that scripts do not break
+// when the API grows.
+type incidentJSON struct {
+	ID           int64             `json:"id"`
+	Status       string            `json:"status"`
+	Service      string            `json:"service"`
+	Escalation   string            `json:"escalation"`
+	Title        string            `json:"title"`
+	Summary      string            `json:"summary"`
+	SourceURL    string            `json:"source_url"`
+	GroupLabels  map[string]string `json:"group_labels"`
+	CreatedAt    jsonTime          `json:"created_at"`
+	AckedAt      jsonTime          `json:"acknowledged_at"`
+	AckedBy      string            `json:"acknowledged_by"`
+	ResolvedAt   jsonTime          `json:"resolved_at"`
+	ResolvedBy   string            `json:"resolved_by"`
+	AlertsFiring int               `json:"alerts_firing"`
+	AlertsTotal  int               `json:"alerts_total"`
+}
+
+// incidentDetailJSON is `pagerd show -o json`.
+type incidentDetailJSON struct {
+	incidentJSON
+	Alerts   []json.RawMessage `json:"alerts"`
+	Timeline []eventJSON       `json:"timeline"`
+}
+
+type eventJSON struct {
+	At     jsonTime `json:"at"`
+	Event  string   `json:"event"`
+	Detail string   `json:"detail"`
+}
+
+func (inc incidentView) listJSON() incidentJSON {
+	labels := inc.GroupLabels
+	if labels == nil {
+		labels = map[string]string{}
 	}
-	if len(pos) != 1 {
-		return 0, fmt.Errorf("%w: want exactly one incident ID", errUsage)
+	return incidentJSON{
+		ID: inc.ID, Status: inc.Status, Service: inc.Service, Escalation: inc.Escalation,
+		Title: inc.Title, Summary: inc.Summary, SourceURL: inc.SourceURL, GroupLabels: labels,
+		CreatedAt: jsonTime(inc.CreatedAt.UTC()), AckedAt: jsonTime(inc.AckedAt.UTC()), AckedBy: inc.AckedBy,
+		ResolvedAt: jsonTime(inc.ResolvedAt.UTC()), ResolvedBy: inc.ResolvedBy,
+		AlertsFiring: inc.AlertsFiring, AlertsTotal: inc.AlertsTotal,
 	}
-	id, err := strconv.ParseInt(strings.TrimPrefix(pos[0], "#"), 10, 64)
+}
+
+func (inc incidentView) detailJSON() incidentDetailJSON {
+	out := incidentDetailJSON{incidentJSON: inc.listJSON(), Alerts: inc.Alerts, Timeline: []eventJSON{}}
+	if out.Alerts == nil {
+		out.Alerts = []json.RawMessage{}
+	}
+	for _, e := range inc.Timeline {
+		out.Timeline = append(out.Timeline, eventJSON{At: jsonTime(e.At.UTC()), Event: e.Event, Detail: e.Detail})
+	}
+	return out
+}
+
+func (c *cli) incidentsCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "incidents",
+		GroupID: groupIncidents,
+		Short:   "List incidents of a running pagerd",
+		Long: `List the incidents of the pagerd at --server, newest first: the open ones
+(triggered or acknowledged), or with --all every incident still kept
+(resolved ones stay for the config's resolved_retention).
+
+The API token is --token, PAGERD_API_TOKEN, or the first "api" integration
+of --config.
+
+With -o json it prints one object:
+  {"incidents": [{"id": 42, "status": "triggered", "service": "checkout",
+    "escalation": "payments", "title": "CheckoutDown", "summary": "",
+    "source_url": "", "group_labels": {"alertname": "CheckoutDown"},
+    "created_at": "2026-11-27T10:00:00Z", "acknowledged_at": null,
+    "acknowledged_by": "", "resolved_at": null, "resolved_by": "",
+    "alerts_firing": 2, "alerts_total": 3}]}
+status is triggered, acknowledged or resolved. Times are RFC 3339 in UTC;
+a time that has not happened is null. Every key is always present.`,
+		Example: `  pagerd incidents
+  pagerd incidents --all --server http://pagerd:8080
+  pagerd incidents -o json | jq -r '.incidents[] | select(.status == "triggered") | .id'`,
+		Args:              noArgs,
+		ValidArgsFunction: cobra.NoFileCompletions,
+	}
+	all := cmd.Flags().Bool("all", false, "include resolved incidents still kept")
+	output := outputFlag(cmd)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		api, err := c.client()
+		if err != nil {
+			return err
+		}
+		path := "/v1/incidents"
+		if *all {
+			path += "?status=all"
+		}
+		var out struct{ Incidents []incidentView }
+		if err := api.do(cmd.Context(), http.MethodGet, path, nil, &out); err != nil {
+			return err
+		}
+		if output.String() == "json" {
+			list := incidentsResult{Incidents: []incidentJSON{}}
+			for _, inc := range out.Incidents {
+				list.Incidents = append(list.Incidents, inc.listJSON())
+			}
+			return writeJSON(c.stdout, list)
+		}
+		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tSTATUS\tSERVICE\tFIRING\tAGE\tTITLE")
+		for _, inc := range out.Incidents {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\n", inc.ID, inc.Status, inc.Service, inc.AlertsFiring,
+				time.Since(inc.CreatedAt).Round(time.Second), inc.Title)
+		}
+		return tw.Flush()
+	}
+	return cmd
+}
+
+// parseIncidentID reads an incident ID argument, "42" or "#42".
+func parseIncidentID(arg string) (int64, error) {
+	id, err := strconv.ParseInt(strings.TrimPrefix(arg, "#"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, fmt.Errorf("%w: incident ID must be a positive number, not %q", errUsage, pos[0])
+		return 0, usagef("incident ID must be a positive number such as 42, not %q", arg)
 	}
 	return id, nil
 }
 
-func show(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("show", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	client := clientFlags(fs)
-	id, err := incidentArg(fs, args)
-	if err != nil {
-		return err
+func (c *cli) showCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "show ID",
+		GroupID: groupIncidents,
+		Short:   "Show one incident with its timeline",
+		Long: `Show one incident of the pagerd at --server: its service, status, how many
+of its alerts still fire, and its timeline — every fact recorded about it,
+oldest first: alerts, pages sent and failed, acknowledgements, escalations,
+notes. ID is the incident number, with or without a leading #.
+
+With -o json it prints the incident as one object with the keys of
+'pagerd incidents -o json', plus:
+  "alerts":   [...],  the incident's alerts as the API returns them
+  "timeline": [{"at": "2026-11-27T10:00:00.5Z", "event": "triggered",
+                "detail": "CheckoutDown"}]
+Times are RFC 3339 in UTC.`,
+		Example: `  pagerd show 42
+  pagerd show '#42' --server http://pagerd:8080
+  pagerd show 42 -o json | jq '.timeline[] | select(.event == "acknowledged")'`,
+		Args:              exactArgs(1, "one incident ID"),
+		ValidArgsFunction: cobra.NoFileCompletions,
 	}
-	c, err := client()
-	if err != nil {
-		return err
+	output := outputFlag(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		id, err := parseIncidentID(args[0])
+		if err != nil {
+			return err
+		}
+		api, err := c.client()
+		if err != nil {
+			return err
+		}
+		var inc incidentView
+		if err := api.do(cmd.Context(), http.MethodGet, "/v1/incidents/"+strconv.FormatInt(id, 10), nil, &inc); err != nil {
+			return err
+		}
+		if output.String() == "json" {
+			return writeJSON(c.stdout, inc.detailJSON())
+		}
+		w := c.stdout
+		fmt.Fprintf(w, "#%d %s\nservice: %s\nstatus:  %s\nfiring:  %d\n", inc.ID, inc.Title, inc.Service, inc.Status, inc.AlertsFiring)
+		if inc.Summary != "" {
+			fmt.Fprintf(w, "summary: %s\n", inc.Summary)
+		}
+		fmt.Fprintln(w, "\ntimeline:")
+		for _, e := range inc.Timeline {
+			fmt.Fprintf(w, "  %s  %-16s %s\n", e.At.Local().Format("2006-01-02 15:04:05"), e.Event, e.Detail)
+		}
+		return nil
 	}
-	var inc incidentView
-	if err := c.do(http.MethodGet, "/v1/incidents/"+strconv.FormatInt(id, 10), &inc); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "#%d %s\nservice: %s\nstatus:  %s\nfiring:  %d\n", inc.ID, inc.Title, inc.Service, inc.Status, inc.AlertsFiring)
-	if inc.Summary != "" {
-		fmt.Fprintf(stdout, "summary: %s\n", inc.Summary)
-	}
-	fmt.Fprintln(stdout, "\ntimeline:")
-	for _, e := range inc.Timeline {
-		fmt.Fprintf(stdout, "  %s  %-16s %s\n", e.At.Local().Format("2006-01-02 15:04:05"), e.Event, e.Detail)
-	}
-	return nil
+	return cmd
 }
 
-func act(action string, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet(action, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	by := fs.String("by", os.Getenv("USER"), "who acts, recorded in the timeline")
-	client := clientFlags(fs)
-	id, err := incidentArg(fs, args)
-	if err != nil {
-		return err
+// action is one verb that changes an incident through
+// POST /v1/incidents/{id}/{name}?by=NAME. The answer is
+// {"incident": 42, "outcome": "...", "previous_status": "..."}.
+type action struct {
+	name, use, short, long, example string
+	args                            cobra.PositionalArgs
+	// body builds the JSON request body from the arguments after ID; nil
+	// for actions without one.
+	body func(rest []string) (any, error)
+	// said words the answer after "incident #42 ": what happened, or, when
+	// the outcome is "unchanged", that nothing did and why.
+	said func(outcome, previous string) string
+}
+
+// outcomeUnchanged is the outcome of an action that changed nothing (an ack
+// of an incident already acknowledged): not an error, the wish is granted.
+const outcomeUnchanged = string(incident.OutcomeUnchanged)
+
+var (
+	actAck = action{
+		name:  "ack",
+		short: "Acknowledge an incident: escalation stops",
+		long: `Acknowledge an incident of the pagerd at --server: someone is on it, so
+escalation stops and nobody else is paged. Everyone already paged hears who
+acknowledged. If the config sets ack_timeout, paging starts over when the
+incident is still open that long after.
+
+--by names who acknowledges in the timeline (default $USER).`,
+		example: "  pagerd ack 42\n  pagerd ack 42 --by alice --server http://pagerd:8080",
+		said:    statusChange,
 	}
-	c, err := client()
+	actResolve = action{
+		name:  "resolve",
+		short: "Resolve an incident",
+		long: `Resolve an incident of the pagerd at --server: the problem is over, so
+paging stops for good and everyone already paged hears it. An alert of the
+incident that fires again opens a new incident.
+
+--by names who resolves in the timeline (default $USER).`,
+		example: "  pagerd resolve 42\n  pagerd resolve 42 --by alice",
+		said:    statusChange,
+	}
+	actEscalate = action{
+		name:  "escalate",
+		short: "Move an incident to its next escalation step now",
+		long: `Escalate an incident of the pagerd at --server now: its escalation policy
+moves on to the next step at once instead of waiting for the step's delay,
+and that step's people are paged. Use it when whoever is being paged cannot
+help, or the incident needs more hands than the current step brings.
+
+The server changes nothing for an incident that cannot escalate (one that
+is resolved, say); the answer says so, with exit code 0.
+
+--by names who escalates in the timeline (default $USER).`,
+		example: "  pagerd escalate 42\n  pagerd escalate 42 --by alice --server http://pagerd:8080",
+		said: func(outcome, previous string) string {
+			if outcome == outcomeUnchanged {
+				return "was not escalated: it is " + previous
+			}
+			return outcome
+		},
+	}
+	actNote = action{
+		name:  "note",
+		use:   "note ID TEXT...",
+		args:  rangeArgs(2, -1, "an incident ID and the note's text"),
+		short: "Add a note to an incident's timeline",
+		long: `Add a note to the timeline of an incident of the pagerd at --server: a
+fact worth keeping with the incident — what was tried, what was found, who
+was called — that shows in 'pagerd show' and is there for the post-mortem.
+The words after ID are the text, joined by spaces; quote it to keep it
+exactly as written, and put -- before a text that starts with a dash.
+
+--by names who writes the note (default $USER).`,
+		example: "  pagerd note 42 rolled back checkout to v1.41\n  pagerd note 42 'DB failover started 10:02, ETA 15 min' --by alice",
+		body: func(rest []string) (any, error) {
+			text := strings.TrimSpace(strings.Join(rest, " "))
+			if text == "" {
+				return nil, usagef("the note is empty: give its text after the incident ID")
+			}
+			return map[string]string{"text": text}, nil
+		},
+		said: func(outcome, previous string) string {
+			if outcome == outcomeUnchanged {
+				return "unchanged: the note was not added (incident is " + previous + ")"
+			}
+			return "note added"
+		},
+	}
+)
+
+// statusChange words ack and resolve, whose outcome is the new status.
+func statusChange(outcome, previous string) string {
+	if outcome == outcomeUnchanged {
+		return "was already " + previous
+	}
+	return outcome
+}
+
+func (c *cli) actCmd(act action) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:               act.name + " ID",
+		GroupID:           groupIncidents,
+		Short:             act.short,
+		Long:              act.long,
+		Example:           act.example,
+		Args:              exactArgs(1, "one incident ID"),
+		ValidArgsFunction: cobra.NoFileCompletions,
+	}
+	if act.use != "" {
+		cmd.Use, cmd.Args = act.use, act.args
+	}
+	by := byFlag(cmd, c.getenv)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		id, err := parseIncidentID(args[0])
+		if err != nil {
+			return err
+		}
+		var body any
+		if act.body != nil {
+			if body, err = act.body(args[1:]); err != nil {
+				return err
+			}
+		}
+		return c.act(cmd.Context(), act, id, *by, body)
+	}
+	return cmd
+}
+
+// byFlag adds --by, the person recorded in the timeline.
+func byFlag(cmd *cobra.Command, getenv func(string) string) *string {
+	return cmd.Flags().String("by", getenv("USER"), "`NAME` of who acts, recorded in the incident's timeline")
+}
+
+// act posts an action, with body as JSON when there is one, and says what
+// came of it.
+func (c *cli) act(ctx context.Context, act action, id int64, by string, body any) error {
+	api, err := c.client()
 	if err != nil {
 		return err
 	}
 	var out struct {
-		Outcome        string
+		Outcome        string `json:"outcome"`
 		PreviousStatus string `json:"previous_status"`
 	}
-	path := fmt.Sprintf("/v1/incidents/%d/%s", id, action)
-	if *by != "" {
-		path += "?by=" + url.QueryEscape(*by)
+	path := fmt.Sprintf("/v1/incidents/%d/%s", id, act.name)
+	if by != "" {
+		path += "?by=" + url.QueryEscape(by)
 	}
-	if err := c.do(http.MethodPost, path, &out); err != nil {
+	if err := api.do(ctx, http.MethodPost, path, body, &out); err != nil {
 		return err
 	}
-	if out.Outcome == "unchanged" {
-		fmt.Fprintf(stdout, "incident #%d was already %s\n", id, out.PreviousStatus)
-		return nil
-	}
-	fmt.Fprintf(stdout, "incident #%d %s\n", id, out.Outcome)
+	fmt.Fprintf(c.stdout, "incident #%d %s\n", id, act.said(out.Outcome, out.PreviousStatus))
 	return nil
 }

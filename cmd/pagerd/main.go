@@ -5,100 +5,162 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
 )
-
-const usage = `pagerd — alert routing and paging
-
-Usage:
-  pagerd serve     [--config DIR] [--listen ADDR] [--redis URL]   run the daemon
-  pagerd check     DIR                                            validate a config directory
-  pagerd route     [--config DIR] label=value ...                 which service, policy and people an alert reaches
-  pagerd oncall    [--config DIR] [SCHEDULE] [--at T] [--next N | --until T] [--user U] [--tz ZONE]
-  pagerd feed-url  [--config DIR] schedule|user NAME              calendar feed URL with its token
-  pagerd incidents [--all] [--server URL] [--token T]             list incidents
-  pagerd show      ID                                             one incident with alerts and timeline
-  pagerd ack       ID                                             acknowledge an incident
-  pagerd resolve   ID                                             resolve an incident
-
-Environment: PAGERD_CONFIG, PAGERD_REDIS_URL, PAGERD_SERVER, PAGERD_API_TOKEN.
-`
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
-// errUsage marks a mistake in the command line (exit 2).
-var errUsage = errors.New("usage")
+// Exit codes. Scripts and CI tell a command line that is wrong (fix the
+// script) from a check or a server that said no (look at the config or the
+// incident).
+const (
+	exitOK      = 0
+	exitFailure = 1 // config invalid, server error, nothing found that was asked for
+	exitUsage   = 2 // unknown verb or flag, wrong number of arguments, bad flag value
+)
 
+// Environment variables that stand in for flags. A flag given on the command
+// line wins over its variable.
+const (
+	envConfig = "PAGERD_CONFIG"
+	envServer = "PAGERD_SERVER"
+	envToken  = "PAGERD_API_TOKEN"
+)
+
+const (
+	defaultConfigDir = "deploy/examples/config"
+	defaultServer    = "http://localhost:8080"
+)
+
+// run is main without the process: tests and the replica test's re-executed
+// binary call it.
 func run(args []string, stdout, stderr io.Writer) int {
+	c := &cli{getenv: os.Getenv, stdout: stdout, stderr: stderr}
+	root := c.newRoot()
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return 2
+		// A bare `pagerd` is a mistake in a script, not a request for help.
+		fmt.Fprint(stderr, root.UsageString())
+		return exitUsage
 	}
-	cmds := map[string]func(args []string, stdout, stderr io.Writer) error{
-		"serve":     serve,
-		"check":     check,
-		"route":     route,
-		"oncall":    oncall,
-		"feed-url":  feedURL,
-		"incidents": incidents,
-		"show":      show,
-		"ack":       func(a []string, o, e io.Writer) error { return act("ack", a, o, e) },
-		"resolve":   func(a []string, o, e io.Writer) error { return act("resolve", a, o, e) },
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	cmd, err := root.ExecuteC()
+	if err == nil {
+		return exitOK
 	}
-	cmd, ok := cmds[args[0]]
-	if !ok {
-		if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-			fmt.Fprint(stdout, usage)
-			return 0
-		}
-		fmt.Fprintf(stderr, "pagerd: unknown command %q\n\n%s", args[0], usage)
-		return 2
-	}
-	err := cmd(args[1:], stdout, stderr)
+	return c.report(cmd, err)
+}
+
+// cli holds one invocation's streams, environment and the flags every verb
+// shares. A fresh one per run keeps tests independent.
+type cli struct {
+	getenv         func(string) string
+	stdout, stderr io.Writer
+
+	config, server, token *envString
+
+	// ran is set once a verb's own code starts: an error before that came
+	// from cobra reading the command line, so it is a usage error.
+	ran bool
+}
+
+// usageError is a mistake in the command line (exit 2). Errors from a verb
+// that are not usageErrors are failures (exit 1).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+
+// errReported is a failure the verb has already explained on stdout (a
+// `check` that printed its diagnostics): exit 1 without another line.
+var errReported = errors.New("failure already reported")
+
+// report prints err as one line naming the verb and returns the exit code.
+func (c *cli) report(cmd *cobra.Command, err error) int {
+	path := cmd.CommandPath()
+	var ue usageError
 	switch {
-	case err == nil:
-		return 0
-	case errors.Is(err, flag.ErrHelp):
-		return 0
-	case errors.Is(err, errUsage):
-		fmt.Fprintf(stderr, "pagerd %s: %v\n", args[0], err)
-		return 2
-	case errors.Is(err, errCheckFailed):
-		return 1
+	case errors.Is(err, errReported):
+		return exitFailure
+	case errors.As(err, &ue) || !c.ran:
+		fmt.Fprintf(c.stderr, "%s: %v\nRun '%s --help' for usage.\n", path, strings.TrimRight(err.Error(), "\n"), path)
+		return exitUsage
+	default:
+		fmt.Fprintf(c.stderr, "%s: %v\n", path, err)
+		return exitFailure
 	}
-	fmt.Fprintf(stderr, "pagerd %s: %v\n", args[0], err)
-	return 1
 }
 
-// envOr returns the environment variable, or def when it is unset.
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
+// Command groups in `pagerd --help`.
+const (
+	groupDaemon    = "daemon"
+	groupConfig    = "config"
+	groupIncidents = "incidents"
+)
+
+func (c *cli) newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "pagerd",
+		Short: "Alert routing and paging",
+		Long: `pagerd receives alerts from monitors, groups them into incidents, finds who
+owns them from HCL on-call schedules and escalation policies, and pages
+people by SMS, voice, email or the console until someone acknowledges.
+
+The same binary runs the daemon (serve), answers questions about a config
+directory without a daemon (check, route, oncall, feed-url), and acts on the
+incidents of a running daemon through its HTTP API (incidents, show, ack,
+resolve, escalate, note).
+
+Every verb takes --config, --server and --token; the environment variables
+PAGERD_CONFIG, PAGERD_SERVER and PAGERD_API_TOKEN set them when the flag is
+not given.
+
+Exit codes: 0 ok, 1 failure (invalid config, server error, nothing found),
+2 usage (unknown verb or flag, wrong arguments, bad flag value).`,
+		Example: `  pagerd serve --config /etc/pagerd
+  pagerd check --config /etc/pagerd
+  pagerd oncall --config /etc/pagerd
+  pagerd incidents --server http://pagerd:8080
+  source <(pagerd completion bash)`,
+		SilenceUsage:  true, // usage errors get a one-line hint, not the whole usage
+		SilenceErrors: true, // run prints the error, once, as "pagerd VERB: message"
 	}
-	return def
-}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 
-// configFlag adds the shared --config flag.
-func configFlag(fs *flag.FlagSet) *string {
-	return fs.String("config", envOr("PAGERD_CONFIG", "deploy/examples/config"), "config directory of *.hcl files (env PAGERD_CONFIG)")
-}
+	pf := root.PersistentFlags()
+	c.config = c.envStringFlag(pf, "config", "DIR", envConfig, defaultConfigDir, "config directory of *.hcl files")
+	c.server = c.envStringFlag(pf, "server", "URL", envServer, defaultServer, "base URL of a running pagerd, for the incident verbs")
+	c.token = c.envStringFlag(pf, "token", "TOKEN", envToken, "", "API integration token for the incident verbs; default the first \"api\" integration of --config")
+	_ = root.MarkPersistentFlagDirname("config")
 
-// parseInterspersed parses flags that may come after positional arguments
-// ("pagerd ack 42 --server URL").
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
+	root.AddGroup(
+		&cobra.Group{ID: groupDaemon, Title: "Daemon:"},
+		&cobra.Group{ID: groupConfig, Title: "Config, schedules and routing (read --config, no daemon needed):"},
+		&cobra.Group{ID: groupIncidents, Title: "Incidents (talk to the pagerd at --server):"},
+	)
+	root.AddCommand(
+		c.serveCmd(), c.checkCmd(), c.routeCmd(), c.oncallCmd(), c.feedURLCmd(),
+		c.incidentsCmd(), c.showCmd(),
+		c.actCmd(actAck), c.actCmd(actResolve), c.actCmd(actEscalate), c.actCmd(actNote),
+	)
+	// Errors cobra returns before a verb's own code starts (unknown verb or
+	// flag, wrong number of arguments, a flag value that does not parse) are
+	// mistakes in the command line; mark the start so report can tell.
+	for _, sub := range root.Commands() {
+		if f := sub.RunE; f != nil {
+			sub.RunE = func(cmd *cobra.Command, args []string) error {
+				c.ran = true
+				return f(cmd, args)
+			}
 		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
 	}
+	return root
 }

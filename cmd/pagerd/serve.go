@@ -2,88 +2,178 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
-	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/redis/go-redis/v9"
+	"github.com/spf13/cobra"
 
 	"github.com/pagerd/pagerd/internal/app"
 	"github.com/pagerd/pagerd/policies"
 )
 
-var errCheckFailed = errors.New("config check failed")
+func (c *cli) serveCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "serve",
+		GroupID: groupDaemon,
+		Short:   "Run the daemon: receive alerts, page, escalate",
+		Long: `Run the pagerd daemon: it receives alert webhooks, groups them into incidents
+in Redis, pages the people the config names and escalates until someone
+acknowledges. It serves the HTTP API the incident verbs talk to, and
+/healthz, /readyz and /metrics.
 
-func serve(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	configDir := configFlag(fs)
-	listen := fs.String("listen", envOr("PAGERD_LISTEN", ":8080"), "HTTP listen address")
-	redisURL := fs.String("redis", os.Getenv("PAGERD_REDIS_URL"), "Redis URL (env PAGERD_REDIS_URL); empty: embedded in-process Redis, state lost on restart")
-	namespace := fs.String("namespace", envOr("PAGERD_NAMESPACE", "pagerd"), "Redis key namespace; replicas sharing one must use the same")
-	logFormat := fs.String("log-format", "text", "log format: text or json")
-	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+State lives only in Redis, so any number of replicas can share one (give
+them the same --namespace). Without --redis, serve starts an embedded
+in-process Redis and warns that state is lost on restart: fine to try
+pagerd, not for production.
+
+SIGHUP reloads the config directory; a config that does not load is
+refused and the running one stays. SIGINT and SIGTERM stop the daemon.`,
+		Example: `  # Try it: embedded Redis, the example config, pages printed to the console
+  pagerd serve --config deploy/examples/config
+
+  # Production: a real Redis, JSON logs
+  PAGERD_REDIS_URL=redis://redis:6379 pagerd serve --config /etc/pagerd --log-format json`,
+		Args: noArgs,
+	}
+	fs := cmd.Flags()
+	listen := c.envStringFlag(fs, "listen", "ADDR", "PAGERD_LISTEN", ":8080", "HTTP listen address")
+	redisURL := c.envStringFlag(fs, "redis", "URL", "PAGERD_REDIS_URL", "", "Redis URL; empty: embedded in-process Redis, state lost on restart")
+	namespace := c.envStringFlag(fs, "namespace", "NAME", "PAGERD_NAMESPACE", "pagerd", "Redis key namespace; replicas sharing one Redis must use the same")
+	logFormat := choiceFlag(cmd, "log-format", "", "log format", "text", "json")
+	logLevel := choiceFlag(cmd, "log-level", "", "least severe log level written", "info", "debug", "warn", "error")
 	poll := fs.Duration("poll", time.Second, "how often to look for due escalation steps")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
-	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return fmt.Errorf("%w: --log-level: %v", errUsage, err)
-	}
-	hopts := &slog.HandlerOptions{Level: level}
-	var handler slog.Handler = slog.NewTextHandler(stderr, hopts)
-	if *logFormat == "json" {
-		handler = slog.NewJSONHandler(stderr, hopts)
-	}
-	log := slog.New(handler)
-	redis.SetLogger(app.RedisLogger{Log: log.With("component", "redis")})
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	a, err := app.New(ctx, app.Options{
-		ConfigDir: *configDir, Listen: *listen, RedisURL: *redisURL, Namespace: *namespace,
-		Log: log, Console: stdout, Poll: *poll,
-	})
-	if err != nil {
-		return err
-	}
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	go func() {
-		for range hup {
-			_ = a.Reload()
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		configDir := c.config.String()
+		if err := checkConfigDir(configDir); err != nil {
+			return err
 		}
-	}()
-	return a.Run(ctx)
+		var level slog.Level
+		if err := level.UnmarshalText([]byte(logLevel.String())); err != nil {
+			return usagef("--log-level: %w", err)
+		}
+		hopts := &slog.HandlerOptions{Level: level}
+		var handler slog.Handler = slog.NewTextHandler(c.stderr, hopts)
+		if logFormat.String() == "json" {
+			handler = slog.NewJSONHandler(c.stderr, hopts)
+		}
+		log := slog.New(handler)
+		redis.SetLogger(app.RedisLogger{Log: log.With("component", "redis")})
+
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		a, err := app.New(ctx, app.Options{
+			ConfigDir: configDir, Listen: listen.String(), RedisURL: redisURL.String(), Namespace: namespace.String(),
+			Log: log, Console: c.stdout, Poll: *poll,
+		})
+		if err != nil {
+			return err
+		}
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go func() {
+			for range hup {
+				_ = a.Reload()
+			}
+		}()
+		return a.Run(ctx)
+	}
+	return cmd
 }
 
-func check(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
-		return err
+func (c *cli) checkCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "check [DIR]",
+		GroupID: groupConfig,
+		Short:   "Validate a config directory",
+		Long: `Load a config directory the way serve does and report every problem with
+the file, line and column it comes from, warnings included, then a one-line
+summary. Exit code 1 when the config would be refused, so it belongs in CI
+before a deploy or a reload.
+
+The directory is --config (or PAGERD_CONFIG); a single DIR argument is still
+accepted and wins over both.
+
+With -o json it prints one object instead, for CI annotations:
+  {"valid": false, "summary": "config invalid: 1 error", "errors": 1, "warnings": 0,
+   "diagnostics": [{"severity": "error", "summary": "Unknown escalation",
+     "detail": "...", "file": "conf/services.hcl", "line": 2, "column": 16}]}
+severity is "error" or "warning"; file is "" and line and column are 0 for
+a diagnostic without a source position. A directory that does not exist is
+an error on stderr (exit 1) and prints nothing on stdout.`,
+		Example: `  pagerd check --config /etc/pagerd
+  pagerd check deploy/examples/config        # same, positional form
+  pagerd check -o json | jq '.diagnostics[] | select(.severity == "error")'`,
+		Args: rangeArgs(0, 1, "at most one config directory"),
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			return nil, cobra.ShellCompDirectiveFilterDirs
+		},
 	}
-	dir := envOr("PAGERD_CONFIG", "deploy/examples/config")
-	switch fs.NArg() {
-	case 0:
-	case 1:
-		dir = fs.Arg(0)
-	default:
-		return fmt.Errorf("%w: check takes one directory", errUsage)
+	output := outputFlag(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		dir := c.config.String()
+		if len(args) == 1 {
+			dir = args[0]
+		}
+		if err := checkConfigDir(dir); err != nil {
+			return err
+		}
+		if output.String() == "json" {
+			loaded := policies.LoadDir(dir)
+			if err := writeJSON(c.stdout, checkJSON(loaded)); err != nil {
+				return err
+			}
+			if loaded.Config == nil {
+				return errReported
+			}
+			return nil
+		}
+		if !policies.Check(dir, c.stdout) {
+			return errReported
+		}
+		return nil
 	}
-	if !policies.Check(dir, stdout) {
-		return errCheckFailed
+	return cmd
+}
+
+// checkResult is `pagerd check -o json`.
+type checkResult struct {
+	Valid       bool             `json:"valid"`
+	Summary     string           `json:"summary"`
+	Errors      int              `json:"errors"`
+	Warnings    int              `json:"warnings"`
+	Diagnostics []diagnosticJSON `json:"diagnostics"`
+}
+
+type diagnosticJSON struct {
+	Severity string `json:"severity"` // "error" or "warning"
+	Summary  string `json:"summary"`
+	Detail   string `json:"detail"`
+	File     string `json:"file"` // "" when the diagnostic has no source position
+	Line     int    `json:"line"`
+	Column   int    `json:"column"`
+}
+
+func checkJSON(l *policies.Loaded) checkResult {
+	out := checkResult{Valid: l.Config != nil, Summary: l.Summary(), Diagnostics: []diagnosticJSON{}}
+	for _, d := range l.Diags {
+		dj := diagnosticJSON{Severity: "error", Summary: d.Summary, Detail: d.Detail}
+		if d.Severity == hcl.DiagWarning {
+			dj.Severity = "warning"
+			out.Warnings++
+		} else {
+			out.Errors++
+		}
+		if s := d.Subject; s != nil {
+			dj.File, dj.Line, dj.Column = s.Filename, s.Start.Line, s.Start.Column
+		}
+		out.Diagnostics = append(out.Diagnostics, dj)
 	}
-	return nil
+	return out
 }

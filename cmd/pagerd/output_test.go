@@ -1,0 +1,214 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// Documented keys of each -o json object: a key added, renamed or dropped
+// breaks scripts, so it must show up here (and in the verb's help).
+var (
+	incidentKeys = []string{"id", "status", "service", "escalation", "title", "summary", "source_url", "group_labels",
+		"created_at", "acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by", "alerts_firing", "alerts_total"}
+	showKeys       = append(slices.Clone(incidentKeys), "alerts", "timeline")
+	eventKeys      = []string{"at", "event", "detail"}
+	oncallKeys     = []string{"at", "until", "shifts"}
+	shiftKeys      = []string{"schedule", "user", "layer", "override", "start", "end"}
+	routeKeys      = []string{"at", "labels", "routed", "service", "group", "escalation", "repeat", "steps"}
+	stepKeys       = []string{"step", "at", "offset_seconds", "targets"}
+	targetKeys     = []string{"target", "users"}
+	checkKeys      = []string{"valid", "summary", "errors", "warnings", "diagnostics"}
+	diagnosticKeys = []string{"severity", "summary", "detail", "file", "line", "column"}
+)
+
+func TestJSONOutput(t *testing.T) {
+	clearEnv(t)
+	api := newFakeAPI(t)
+	srv := []string{"--server", api.URL, "--token", fakeToken}
+	bad := writeConfig(t, "service \"x\" {\n  escalation = \"nope\"\n}\n")
+
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		// want maps a path into the document ("incidents.0.id") to its
+		// value as JSON, or, for keys:PATH, to the object's sorted keys.
+		want map[string]string
+	}{
+		{"incidents", append([]string{"incidents", "-o", "json"}, srv...), 0, map[string]string{
+			"keys:":                       `["incidents"]`,
+			"keys:incidents.0":            keysJSON(incidentKeys),
+			"incidents.0.id":              `42`,
+			"incidents.0.status":          `"acknowledged"`,
+			"incidents.0.created_at":      `"2026-11-27T10:00:00.123Z"`,
+			"incidents.0.acknowledged_at": `"2026-11-27T10:05:00Z"`,
+			"incidents.0.resolved_at":     `null`,
+			"incidents.0.resolved_by":     `""`,
+			"incidents.0.source_url":      `""`,
+			"incidents.0.group_labels":    `{"alertname":"CheckoutDown"}`,
+			"incidents.0.alerts_firing":   `2`,
+			"incidents.0.alerts_total":    `3`,
+			"incidents.0.acknowledged_by": `"alice"`,
+			"incidents.0.escalation":      `"payments"`,
+		}},
+		{"show", append([]string{"show", "42", "--output", "json"}, srv...), 0, map[string]string{
+			"keys:":                keysJSON(showKeys),
+			"keys:timeline.0":      keysJSON(eventKeys),
+			"id":                   `42`,
+			"alerts.0.fingerprint": `"a4968fcd8858e3e5"`,
+			"timeline.0.at":        `"2026-11-27T10:00:00.5Z"`,
+			"timeline.1.event":     `"acknowledged"`,
+			"timeline.1.detail":    `"by alice via api"`,
+		}},
+		{"oncall", []string{"oncall", "--config", exampleConfig, "payments-primary", "--at", "2026-12-01 12:00", "--tz", "America/New_York", "-o", "json"}, 0, map[string]string{
+			"keys:":             keysJSON(oncallKeys),
+			"keys:shifts.0":     keysJSON(shiftKeys),
+			"at":                `"2026-12-01T12:00:00-05:00"`,
+			"until":             `null`,
+			"shifts.0.user":     `"alice"`,
+			"shifts.0.layer":    `"weekly"`,
+			"shifts.0.start":    `"2026-11-30T09:00:00-05:00"`,
+			"shifts.0.end":      `"2026-12-07T09:00:00-05:00"`,
+			"shifts.0.override": `false`,
+		}},
+		{"oncall --until, an override", []string{"oncall", "--config", exampleConfig, "payments-primary", "--at", "2026-12-24 00:00", "--until", "2026-12-26 00:00", "--tz", "America/New_York", "-o", "json"}, 0, map[string]string{
+			"until":             `"2026-12-26T00:00:00-05:00"`,
+			"shifts.0.start":    `"2026-12-24T00:00:00-05:00"`,
+			"shifts.0.user":     `"bob"`,
+			"shifts.0.override": `true`,
+			"shifts.0.layer":    `""`,
+		}},
+		{"oncall, nobody", []string{"oncall", "--config", exampleConfig, "payments-primary", "--user", "carol", "-o", "json"}, 0, map[string]string{
+			"shifts": `[]`,
+		}},
+		{"route", []string{"route", "--config", exampleConfig, "--at", "2026-12-01T15:00:00Z", "-o", "json", "alertname=CheckoutDown", "service=checkout", "severity=critical"}, 0, map[string]string{
+			"keys:":                    keysJSON(routeKeys),
+			"keys:steps.0":             keysJSON(stepKeys),
+			"keys:steps.0.targets.0":   keysJSON(targetKeys),
+			"at":                       `"2026-12-01T15:00:00Z"`,
+			"routed":                   `true`,
+			"service":                  `"checkout"`,
+			"escalation":               `"payments"`,
+			"repeat":                   `2`,
+			"group":                    `{"alertname":"CheckoutDown","cluster":""}`,
+			"labels.severity":          `"critical"`,
+			"steps.0.step":             `1`,
+			"steps.0.targets.0.target": `"schedule:payments-primary"`,
+			"steps.0.targets.0.users":  `["alice"]`,
+			"steps.1.offset_seconds":   `600`,
+			"steps.1.at":               `"2026-12-01T15:10:00Z"`,
+		}},
+		{"route, unrouted", []string{"route", "--config", writeConfig(t, onlyCheckout), "-o", "json", "service=other"}, 0, map[string]string{
+			"keys:":   keysJSON(routeKeys),
+			"routed":  `false`,
+			"service": `""`,
+			"group":   `{}`,
+			"steps":   `[]`,
+		}},
+		{"check, valid", []string{"check", "--config", exampleConfig, "-o", "json"}, 0, map[string]string{
+			"keys:":                  keysJSON(checkKeys),
+			"keys:diagnostics.0":     keysJSON(diagnosticKeys),
+			"valid":                  `true`,
+			"errors":                 `0`,
+			"warnings":               `2`,
+			"diagnostics.0.severity": `"warning"`,
+			"diagnostics.0.file":     fmt.Sprintf("%q", filepath.Join(exampleConfig, "pagerd.hcl")),
+		}},
+		{"check, invalid", []string{"check", bad, "-o", "json"}, 1, map[string]string{
+			"valid":                  `false`,
+			"summary":                `"config invalid: 1 error"`,
+			"errors":                 `1`,
+			"diagnostics.0.severity": `"error"`,
+			"diagnostics.0.file":     fmt.Sprintf("%q", filepath.Join(bad, "pagerd.hcl")),
+			"diagnostics.0.line":     `2`,
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, tc.args...)
+			if code != tc.wantCode || errOut != "" {
+				t.Fatalf("pagerd %q = %d, want %d\nstderr: %s", tc.args, code, tc.wantCode, errOut)
+			}
+			var doc any
+			if err := json.Unmarshal([]byte(out), &doc); err != nil {
+				t.Fatalf("pagerd %q is not JSON: %v\n%s", tc.args, err, out)
+			}
+			for path, want := range tc.want {
+				var got string
+				if p, ok := strings.CutPrefix(path, "keys:"); ok {
+					obj, _ := lookup(doc, p).(map[string]any)
+					keys := []string{}
+					for k := range obj {
+						keys = append(keys, k)
+					}
+					slices.Sort(keys)
+					got = mustJSON(keys)
+				} else {
+					got = mustJSON(lookup(doc, path))
+				}
+				if !jsonEqual(got, want) {
+					t.Errorf("pagerd %q: %s = %s, want %s", tc.args, path, got, want)
+				}
+			}
+		})
+	}
+}
+
+// lookup follows a dotted path of object keys and array indexes.
+func lookup(doc any, path string) any {
+	if path == "" {
+		return doc
+	}
+	for _, part := range strings.Split(path, ".") {
+		switch v := doc.(type) {
+		case map[string]any:
+			doc = v[part]
+		case []any:
+			var i int
+			if _, err := fmt.Sscan(part, &i); err != nil || i >= len(v) {
+				return "<missing>"
+			}
+			doc = v[i]
+		default:
+			return "<missing>"
+		}
+	}
+	return doc
+}
+
+func keysJSON(keys []string) string {
+	return mustJSON(slices.Sorted(slices.Values(keys)))
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+func jsonEqual(a, b string) bool {
+	var x, y any
+	return json.Unmarshal([]byte(a), &x) == nil && json.Unmarshal([]byte(b), &y) == nil && reflect.DeepEqual(x, y)
+}
+
+func TestOutputFlag(t *testing.T) {
+	clearEnv(t)
+	for _, verb := range [][]string{{"incidents"}, {"show", "42"}, {"oncall"}, {"route", "a=b"}, {"check"}} {
+		args := append(slices.Clone(verb), "-o", "yaml")
+		code, _, errOut := runCLI(t, args...)
+		if code != 2 || !strings.Contains(errOut, `invalid argument "yaml" for "-o, --output" flag: want table or json`) {
+			t.Errorf("pagerd %q = %d, want 2 naming table and json:\n%s", args, code, errOut)
+		}
+		help := append(slices.Clone(verb[:1]), "--help")
+		if _, out, _ := runCLI(t, help...); !strings.Contains(out, "-o, --output table|json") || !strings.Contains(out, "With -o json it prints") {
+			t.Errorf("pagerd %s --help does not document -o json:\n%s", verb[0], out)
+		}
+	}
+}
