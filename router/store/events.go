@@ -31,9 +31,12 @@ func (s *Store) EnsureGroup(ctx context.Context, group string) error {
 }
 
 // ReadEvents hands consumer the group's next events that no consumer of the
-// group has read yet, waiting up to block for one to arrive. They stay
-// pending for the group until AckEvents.
+// group has read yet, waiting up to block for one to arrive (block <= 0:
+// not at all). They stay pending for the group until AckEvents.
 func (s *Store) ReadEvents(ctx context.Context, group, consumer string, count int, block time.Duration) ([]incident.Event, error) {
+	if block <= 0 {
+		block = -1 // go-redis sends BLOCK 0, "forever", for a zero Block
+	}
 	streams, err := s.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
 		Group: group, Consumer: consumer, Streams: []string{s.eventsKey(), ">"},
 		Count: int64(count), Block: block,
@@ -87,11 +90,12 @@ func (s *Store) AckEvents(ctx context.Context, group string, ids ...string) erro
 	return nil
 }
 
-// TrimEvents drops events published before before: the stream keeps a
-// window, not history (each incident keeps its own timeline).
+// TrimEvents drops events published before before (on Redis's clock, which
+// stamps them): the stream keeps a window, not history (each incident
+// keeps its own timeline).
 func (s *Store) TrimEvents(ctx context.Context, before time.Time) error {
-	minID := strconv.FormatInt(before.UnixMilli(), 10)
-	if err := s.rdb.XTrimMinIDApprox(ctx, s.eventsKey(), minID, 0).Err(); err != nil {
+	minID := strconv.FormatInt(max(before.UnixMilli(), 0), 10)
+	if err := s.rdb.XTrimMinID(ctx, s.eventsKey(), minID).Err(); err != nil {
 		return fmt.Errorf("trim events: %w", err)
 	}
 	return nil
@@ -101,7 +105,7 @@ func (s *Store) TrimEvents(ctx context.Context, before time.Time) error {
 // first, at most limit: for tests and for tools that read the stream
 // without a group.
 func (s *Store) PublishedSince(ctx context.Context, since time.Time, limit int64) ([]incident.Event, error) {
-	msgs, err := s.rdb.XRangeN(ctx, s.eventsKey(), strconv.FormatInt(since.UnixMilli(), 10), "+", limit).Result()
+	msgs, err := s.rdb.XRangeN(ctx, s.eventsKey(), strconv.FormatInt(max(since.UnixMilli(), 0), 10), "+", limit).Result()
 	if err != nil {
 		return nil, fmt.Errorf("read events: %w", err)
 	}
