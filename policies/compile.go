@@ -20,6 +20,7 @@ const (
 	DefaultLinkTTL           = 24 * time.Hour
 	DefaultResolvedRetention = 7 * 24 * time.Hour
 	DefaultResolveTimeout    = 5 * time.Minute
+	DefaultEventRetention    = 24 * time.Hour
 )
 
 // minRepeatAfter keeps a repeating escalation from paging in a tight loop.
@@ -33,6 +34,7 @@ const (
 	minAckTimeout        = time.Minute
 	minResolvedRetention = time.Minute
 	minResolveTimeout    = time.Second
+	minEventRetention    = time.Hour
 )
 
 // compile turns the decoded blocks into a Config, recording a diagnostic for
@@ -93,6 +95,7 @@ func (l *loader) settings(b *pagerdBlock) Settings {
 		LinkTTL:           DefaultLinkTTL,
 		ResolvedRetention: DefaultResolvedRetention,
 		ResolveTimeout:    DefaultResolveTimeout,
+		EventRetention:    DefaultEventRetention,
 	}
 	if b == nil {
 		return s
@@ -133,6 +136,10 @@ func (l *loader) settings(b *pagerdBlock) Settings {
 	if s.ResolveTimeout, ok = l.duration(b.ResolveTimeout, b.ResolveTimeoutRange, "resolve_timeout", s.ResolveTimeout); ok && s.ResolveTimeout < minResolveTimeout {
 		l.errorf(b.ResolveTimeoutRange, "Invalid duration",
 			"resolve_timeout = %q is shorter than 1s: an API alert without endsAt would resolve as it arrives.", b.ResolveTimeout)
+	}
+	if s.EventRetention, ok = l.duration(b.EventRetention, b.EventRetentionRange, "event_retention", s.EventRetention); ok && s.EventRetention < minEventRetention {
+		l.errorf(b.EventRetentionRange, "Invalid duration",
+			"event_retention = %q is shorter than 1h: a webhook receiver down for a while would lose events.", b.EventRetention)
 	}
 	return s
 }

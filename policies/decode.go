@@ -187,13 +187,14 @@ func (b *Block) int(name string, dst *int) hcl.Range {
 }
 
 func (l *loader) decodePagerd(hb *hcl.Block) *pagerdBlock {
-	b := l.block(hb, attrs("public_url", "link_secret", "link_ttl", "ack_timeout", "resolved_retention", "resolve_timeout"))
+	b := l.block(hb, attrs("public_url", "link_secret", "link_ttl", "ack_timeout", "resolved_retention", "resolve_timeout", "event_retention"))
 	out := &pagerdBlock{DefRange: hb.DefRange, LinkSecret: b.expr("link_secret")}
 	out.PublicURLRange = b.str("public_url", &out.PublicURL)
 	out.LinkTTLRange = b.str("link_ttl", &out.LinkTTL)
 	out.AckTimeoutRange = b.str("ack_timeout", &out.AckTimeout)
 	out.ResolvedRetentionRange = b.str("resolved_retention", &out.ResolvedRetention)
 	out.ResolveTimeoutRange = b.str("resolve_timeout", &out.ResolveTimeout)
+	out.EventRetentionRange = b.str("event_retention", &out.EventRetention)
 	return out
 }
 

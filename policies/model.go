@@ -45,6 +45,9 @@ type Settings struct {
 	AckTimeout        time.Duration // re-page an acknowledged incident after this; 0 = never
 	ResolvedRetention time.Duration // keep resolved incidents this long (default 168h)
 	ResolveTimeout    time.Duration // endsAt for API alerts that carry none (default 5m, as Alertmanager)
+	// EventRetention is how long incident events stay on the event stream
+	// for consumers (outgoing webhooks) that are behind (default 24h).
+	EventRetention time.Duration
 }
 
 // User is a person who can be paged.

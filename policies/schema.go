@@ -34,6 +34,8 @@ type pagerdBlock struct {
 	ResolvedRetentionRange hcl.Range
 	ResolveTimeout         string
 	ResolveTimeoutRange    hcl.Range
+	EventRetention         string
+	EventRetentionRange    hcl.Range
 	DefRange               hcl.Range
 }
 

@@ -30,6 +30,7 @@ import (
 	"github.com/pagerd/pagerd/pagers"
 	"github.com/pagerd/pagerd/policies"
 	"github.com/pagerd/pagerd/router"
+	"github.com/pagerd/pagerd/router/events"
 	"github.com/pagerd/pagerd/router/httpapi"
 	"github.com/pagerd/pagerd/router/store"
 
@@ -69,6 +70,7 @@ type App struct {
 	Holder   *policies.Holder
 	Store    *store.Store
 	Engine   *router.Engine
+	Events   *events.Runner
 	server   *http.Server
 	listener net.Listener
 	pagers   atomic.Pointer[pagers.Set]
@@ -156,6 +158,14 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Owner:       opts.Replica,
 		Poll:        opts.Poll,
 		NoticeEvery: opts.NoticeEvery,
+	}
+	set := func() pagers.Set { return *a.pagers.Load() }
+	a.Events = &events.Runner{
+		Store: a.Store, Owner: opts.Replica, Log: a.log.With("component", "events"), Poll: opts.Poll,
+		Retention: cfg.Settings.EventRetention,
+		Consumers: func() []events.Consumer {
+			return events.Subscriptions(holder.Current(), a.Store, holder.Current, set)
+		},
 	}
 	rt := &router.Router{Store: a.Store, Config: holder.Current, Log: a.log.With("component", "router"), Wake: a.Engine.Wake}
 
@@ -331,7 +341,10 @@ func (a *App) Run(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = a.Engine.Run(ctx)
+		var wg sync.WaitGroup
+		wg.Go(func() { _ = a.Engine.Run(ctx) })
+		wg.Go(func() { _ = a.Events.Run(ctx) })
+		wg.Wait()
 	}()
 	var err error
 	select {

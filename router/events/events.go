@@ -1,0 +1,255 @@
+// Package events reads the incident event stream — every published fact,
+// in the order it happened — for consumers, each a Redis consumer group:
+// outgoing webhooks and chat updates now; the status page, stakeholder
+// updates and post-mortem drafts next. One replica at a time reads a group
+// (it holds the group's lease), one event at a time, so a consumer sees
+// events in order. An event is acknowledged only once its consumer handled
+// it: a consumer that fails is retried, with backoff, holding the group's
+// later events back; a replica that dies mid-event leaves it pending, and
+// whoever takes the lease next handles it again (at least once — consumers
+// tell repeats apart by the event's ID).
+package events
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/pagerd/pagerd/incident"
+	"github.com/pagerd/pagerd/pagers"
+	"github.com/pagerd/pagerd/router/store"
+)
+
+// Consumer does something with every event, as one consumer group.
+type Consumer interface {
+	// Group names the consumer's group; it must stay the same across
+	// restarts and replicas, or the consumer starts over from "now".
+	Group() string
+	// Handle does what the consumer does with one event. nil acknowledges
+	// it. A permanent error (pagers.Permanent) drops it, with a log line.
+	// Any other error retries it after a backoff (at least what
+	// pagers.RetryAfter asks), keeping the group's later events waiting.
+	Handle(ctx context.Context, ev incident.Event) error
+}
+
+// Defaults of Runner.
+const (
+	DefaultRetention = 24 * time.Hour
+	DefaultLease     = 15 * time.Second
+	DefaultPoll      = time.Second
+)
+
+// Runner runs the consumers on this replica: it starts a reader for every
+// group Consumers names, stops the ones it no longer names, and keeps the
+// stream to its retention window.
+type Runner struct {
+	Store *store.Store
+	Owner string // this replica's name: the lease holder and consumer name
+	Log   *slog.Logger
+	// Consumers returns the consumers the current config wants; it is
+	// asked again every Poll, so a reload adds and removes groups.
+	Consumers func() []Consumer
+	// Retention is how long events stay in the stream, and so how long a
+	// failing event is retried before it is dropped (default 24h).
+	Retention time.Duration
+	Lease     time.Duration // how long a group's lease holds (default 15s)
+	Poll      time.Duration // how often to look at the groups and leases (default 1s)
+	// Backoff is the wait after failed attempt number attempt (default
+	// exponential from 1s to 5m, with jitter).
+	Backoff func(attempt int) time.Duration
+	// Now and Sleep are the clock retries run on; tests pass a fake one.
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
+
+	once    sync.Once
+	mu      sync.Mutex
+	current map[string]Consumer // by group: the latest consumer for it
+}
+
+func (r *Runner) defaults() {
+	r.once.Do(func() {
+		if r.Retention == 0 {
+			r.Retention = DefaultRetention
+		}
+		if r.Lease == 0 {
+			r.Lease = DefaultLease
+		}
+		if r.Poll == 0 {
+			r.Poll = DefaultPoll
+		}
+		if r.Backoff == nil {
+			r.Backoff = pagers.ExponentialBackoff(time.Second, 5*time.Minute)
+		}
+		if r.Now == nil {
+			r.Now = time.Now
+		}
+		if r.Sleep == nil {
+			r.Sleep = pagers.SleepContext
+		}
+		r.current = map[string]Consumer{}
+	})
+}
+
+// Run reads every wanted group until ctx ends, and returns when all its
+// readers have stopped.
+func (r *Runner) Run(ctx context.Context) error {
+	r.defaults()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	running := map[string]context.CancelFunc{}
+	defer func() {
+		for _, stop := range running {
+			stop()
+		}
+	}()
+	lastTrim := time.Time{}
+	ticker := time.NewTicker(r.Poll)
+	defer ticker.Stop()
+	for {
+		wanted := map[string]bool{}
+		for _, c := range r.Consumers() {
+			g := c.Group()
+			wanted[g] = true
+			r.mu.Lock()
+			r.current[g] = c
+			r.mu.Unlock()
+			if running[g] == nil {
+				gctx, stop := context.WithCancel(ctx)
+				running[g] = stop
+				wg.Go(func() { r.read(gctx, g) })
+			}
+		}
+		for g, stop := range running {
+			if !wanted[g] {
+				stop()
+				delete(running, g)
+				r.mu.Lock()
+				delete(r.current, g)
+				r.mu.Unlock()
+			}
+		}
+		if time.Since(lastTrim) > time.Minute {
+			// Any replica may trim; trimming twice is harmless.
+			if err := r.Store.TrimEvents(ctx, time.Now().Add(-r.Retention)); err != nil && ctx.Err() == nil {
+				r.Log.Warn("trimming the event stream failed", "err", err)
+			}
+			lastTrim = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ticker.C:
+		}
+	}
+}
+
+func (r *Runner) consumer(group string) Consumer {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.current[group]
+}
+
+func (r *Runner) leaseName(group string) string { return "events:" + group }
+
+// read is one group's reader: it waits for the group's lease, then
+// handles what the previous holder left pending and every new event, in
+// order, for as long as it holds the lease.
+func (r *Runner) read(ctx context.Context, group string) {
+	log := r.Log.With("group", group)
+	defer func() {
+		// Let another replica take over at once rather than after the
+		// lease lapses (a graceful stop, or the group left the config).
+		stop, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		defer cancel()
+		_ = r.Store.ReleaseLease(stop, r.leaseName(group), r.Owner)
+	}()
+	for ctx.Err() == nil {
+		if err := r.hold(ctx, group, log); err != nil && ctx.Err() == nil {
+			log.Warn("reading events failed; trying again", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(r.Poll):
+		}
+	}
+}
+
+// hold takes the group's lease and reads while it holds it; it returns
+// when the lease is lost, or on an error.
+func (r *Runner) hold(ctx context.Context, group string, log *slog.Logger) error {
+	if ok, err := r.Store.Lease(ctx, r.leaseName(group), r.Owner, r.Lease); err != nil || !ok {
+		return err
+	}
+	if err := r.Store.EnsureGroup(ctx, group); err != nil {
+		return err
+	}
+	pending, err := r.Store.ClaimPendingEvents(ctx, group, r.Owner)
+	if err != nil {
+		return err
+	}
+	for {
+		for _, ev := range pending {
+			if held, err := r.handle(ctx, group, ev, log); err != nil || !held {
+				return err
+			}
+		}
+		if ok, err := r.Store.Lease(ctx, r.leaseName(group), r.Owner, r.Lease); err != nil || !ok {
+			return err
+		}
+		// Wait a little for new events rather than polling a busy loop;
+		// well inside the lease, so the holder renews it in time.
+		if pending, err = r.Store.ReadEvents(ctx, group, r.Owner, 16, min(r.Poll, r.Lease/3)); err != nil {
+			return err
+		}
+	}
+}
+
+// handle gives one event to the group's consumer until it is handled,
+// dropped, or the lease is lost (held false: someone else goes on).
+func (r *Runner) handle(ctx context.Context, group string, ev incident.Event, log *slog.Logger) (held bool, err error) {
+	first := r.Now()
+	for attempt := 1; ; attempt++ {
+		c := r.consumer(group)
+		if c == nil {
+			return false, nil // the group left the config meanwhile
+		}
+		herr := c.Handle(ctx, ev)
+		switch {
+		case herr == nil:
+			return true, r.Store.AckEvents(ctx, group, ev.ID)
+		case pagers.IsPermanent(herr):
+			log.Error("event refused; dropping it", "event", ev.ID, "kind", ev.Kind, "incident", ev.Incident, "err", herr)
+			return true, r.Store.AckEvents(ctx, group, ev.ID)
+		case r.Now().Sub(first) >= r.Retention:
+			log.Error("event failed for the whole retention window; dropping it", "event", ev.ID, "kind", ev.Kind,
+				"incident", ev.Incident, "attempts", attempt, "err", herr)
+			return true, r.Store.AckEvents(ctx, group, ev.ID)
+		}
+		wait := r.Backoff(attempt)
+		if asked, ok := pagers.RetryAfterOf(herr); ok {
+			wait = max(wait, asked)
+		}
+		log.Warn("event not handled; retrying", "event", ev.ID, "kind", ev.Kind, "incident", ev.Incident,
+			"attempt", attempt, "retry_in", wait, "err", herr)
+		if held, err := r.wait(ctx, group, wait); err != nil || !held {
+			return held, err
+		}
+	}
+}
+
+// wait sleeps d, renewing the group's lease as it goes so that a long
+// backoff does not hand the group to another replica.
+func (r *Runner) wait(ctx context.Context, group string, d time.Duration) (bool, error) {
+	for d > 0 {
+		step := min(d, r.Lease/3)
+		if err := r.Sleep(ctx, step); err != nil {
+			return false, err
+		}
+		d -= step
+		if ok, err := r.Store.Lease(ctx, r.leaseName(group), r.Owner, r.Lease); err != nil || !ok {
+			return false, err
+		}
+	}
+	return true, nil
+}
