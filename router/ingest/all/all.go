@@ -4,4 +4,5 @@ package all
 
 import (
 	_ "github.com/pagerd/pagerd/router/ingest/alertmanager"
+	_ "github.com/pagerd/pagerd/router/ingest/pagerduty"
 )
