@@ -112,6 +112,11 @@ func (r *Router) write(cfg *policies.Config, in *policies.Integration, a *ingest
 	if err != nil {
 		return store.AlertWrite{}, fmt.Errorf("encode: %w", err)
 	}
+	if a.DedupKey != "" && len(a.Labels) == 0 {
+		// Acknowledged or resolved by key alone: nothing new to keep, and
+		// the store keeps what the alert fired with.
+		doc = nil
+	}
 	w := store.AlertWrite{
 		Fingerprint: a.Fingerprint, Action: a.Action, Sender: in.Name, EndsAt: a.EndsAt, Doc: doc,
 		Name:      orDefault(a.Labels[model.AlertNameLabel], a.DedupKey) + " " + a.Fingerprint,

@@ -54,18 +54,18 @@ func newPagerDutyWorld(t *testing.T) *world {
 	return w
 }
 
-var pdReceivedRE = regexp.MustCompile(`(?m)^pagerd_alerts_received_total\{integration="([^"]+)",outcome="([a-z_]+)"\} (\S+)$`)
+var receivedRE = regexp.MustCompile(`(?m)^pagerd_alerts_received_total\{integration="([^"]+)",outcome="([a-z_]+)"\} (\S+)$`)
 
-// pdReceived reads pagerd's count of alerts an integration sent, by
+// received reads pagerd's count of alerts an integration sent, by
 // outcome (triggered, deduplicated, ignored...).
-func pdReceived(t *testing.T, base, integration string) map[string]int {
+func received(t *testing.T, base, integration string) map[string]int {
 	t.Helper()
 	r := get(t, base+"/metrics")
 	if r.code != http.StatusOK {
 		t.Fatalf("GET /metrics: %d", r.code)
 	}
 	out := map[string]int{}
-	for _, m := range pdReceivedRE.FindAllStringSubmatch(r.body, -1) {
+	for _, m := range receivedRE.FindAllStringSubmatch(r.body, -1) {
 		if m[1] != integration {
 			continue
 		}
@@ -200,7 +200,7 @@ func TestGoPagerDutyClientAgainstPagerd(t *testing.T) {
 	if n := len(w.twilio.Messages()); n != 1 {
 		t.Fatalf("%d SMS after a duplicate trigger, want 1", n)
 	}
-	if got := pdReceived(t, base, "pd"); got["triggered"] != 1 || got["deduplicated"] != 1 {
+	if got := received(t, base, "pd"); got["triggered"] != 1 || got["deduplicated"] != 1 {
 		t.Errorf("received by outcome = %v, want one triggered, one deduplicated", got)
 	}
 
@@ -223,8 +223,14 @@ func TestGoPagerDutyClientAgainstPagerd(t *testing.T) {
 	if _, err := client.ManageEventWithContext(ctx, &pagerduty.V2Event{RoutingKey: pdKey, Action: "resolve", DedupKey: key}); err != nil {
 		t.Fatalf("resolve: %v", err)
 	}
-	if s := incident(t, base, 1)["status"]; s != "resolved" {
-		t.Fatalf("incident 1 after the resolve event = %v, want resolved", s)
+	inc = incident(t, base, 1)
+	if inc["status"] != "resolved" {
+		t.Fatalf("incident 1 after the resolve event = %v, want resolved", inc["status"])
+	}
+	// The resolve carried no payload: the alert keeps what it fired with.
+	if alerts, _ := inc["alerts"].([]any); len(alerts) != 1 ||
+		!strings.Contains(fmt.Sprint(alerts[0]), "status:resolved") || !strings.Contains(fmt.Sprint(alerts[0]), "summary:") {
+		t.Errorf("alert after a bare resolve = %v, want its labels kept and its status resolved", inc["alerts"])
 	}
 
 	// Acknowledge and resolve of a key pagerd does not know: accepted and
@@ -236,7 +242,7 @@ func TestGoPagerDutyClientAgainstPagerd(t *testing.T) {
 			t.Errorf("%s of an unknown key = %d %s, want 202 %s", action, r.code, r.body, want)
 		}
 	}
-	if got := pdReceived(t, base, "pd"); got["ignored"] != 2 {
+	if got := received(t, base, "pd"); got["ignored"] != 2 {
 		t.Errorf("received by outcome = %v, want the two unknown keys ignored", got)
 	}
 	if n := sendersIncidentCount(t, base); n != 1 {
@@ -381,7 +387,7 @@ func TestRealAlertmanagerPagerDutyConfigPagesThroughPagerd(t *testing.T) {
 	if n := sendersIncidentCount(t, base); n != 1 {
 		t.Errorf("pagerd stored %d incidents, want 1", n)
 	}
-	if got := pdReceived(t, base, "pd"); got["triggered"] != 1 || got["resolved"] != 1 || len(got) != 2 {
+	if got := received(t, base, "pd"); got["triggered"] != 1 || got["resolved"] != 1 || len(got) != 2 {
 		t.Errorf("received by outcome = %v, want one triggered and one resolved", got)
 	}
 }

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -78,25 +76,11 @@ func sendersIncidentCount(t *testing.T, base string) int {
 	return len(list.Incidents)
 }
 
-var sendersReceivedRE = regexp.MustCompile(`(?m)^pagerd_alerts_received_total\{integration="alertmanager",outcome="([a-z_]+)"\} (\S+)$`)
-
 // sendersReceived reads pagerd's count of alerts received on the
 // alertmanager integration, by outcome (triggered, deduplicated, ...).
 func sendersReceived(t *testing.T, base string) map[string]int {
 	t.Helper()
-	r := get(t, base+"/metrics")
-	if r.code != http.StatusOK {
-		t.Fatalf("GET /metrics: %d", r.code)
-	}
-	out := map[string]int{}
-	for _, m := range sendersReceivedRE.FindAllStringSubmatch(r.body, -1) {
-		n, err := strconv.ParseFloat(m[2], 64)
-		if err != nil {
-			t.Fatalf("metric %q: %v", m[0], err)
-		}
-		out[m[1]] = int(n)
-	}
-	return out
+	return received(t, base, "alertmanager")
 }
 
 // sendersPages are the SMS to a number that page about an incident

@@ -27,8 +27,10 @@ const MaxAlerts = 1000
 type Alert struct {
 	// Action is what the sender says: the alert fires, is acknowledged, or
 	// ended.
-	Action      incident.AlertAction
-	Labels      map[string]string // never empty; no empty values
+	Action incident.AlertAction
+	// Labels are never empty for a trigger, and hold no empty values; an
+	// acknowledge or resolve by dedup key alone carries none.
+	Labels      map[string]string
 	Annotations map[string]string // never nil
 	StartsAt    time.Time         // UTC
 	// EndsAt is when the alert stops firing, in UTC. Zero means no known

@@ -162,9 +162,22 @@ func TestAckAndResolveByKey(t *testing.T) {
 	if inc.Status != incident.Acknowledged || inc.AckedBy != "pd" {
 		t.Errorf("incident = %s by %q, want acknowledged by the integration", inc.Status, inc.AckedBy)
 	}
+	// Resolved by key alone, without a payload: the alert keeps what it
+	// fired with.
+	bare := w
+	bare.Action, bare.Doc = incident.AlertResolve, nil
+	if res, err := s.Ingest(ctx, []AlertWrite{bare}); err != nil || res[0].Outcome != incident.AlertClosed {
+		t.Fatalf("resolve by key = %+v, %v", res, err)
+	}
+	docs, _ := s.Alerts(ctx, 1)
+	if len(docs) != 1 || string(docs[0]) != `{"fingerprint":"k1","status":"resolved"}` {
+		t.Errorf("alert after a bare resolve = %s, want the fired document marked resolved", docs)
+	}
 	tl, _ := s.Timeline(ctx, 1)
-	if f := tl[len(tl)-1]; f.Kind != incident.KindAcknowledged || f.Actor != "pd" || f.Via != "integration" {
-		t.Errorf("last fact = %+v, want acknowledged by pd via integration", f)
+	if !slices.ContainsFunc(tl, func(f incident.Fact) bool {
+		return f.Kind == incident.KindAcknowledged && f.Actor == "pd" && f.Via == "integration"
+	}) {
+		t.Errorf("timeline = %+v, want an acknowledgement by pd via integration", tl)
 	}
 }
 

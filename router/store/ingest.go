@@ -16,10 +16,12 @@ import (
 type AlertWrite struct {
 	Fingerprint string
 	Action      incident.AlertAction
-	Sender      string          // the integration it came from, for the timeline
-	EndsAt      time.Time       // zero: no known end
-	Doc         json.RawMessage // the alert as shown by the API
-	Name        string          // alertname, for the timeline
+	Sender      string    // the integration it came from, for the timeline
+	EndsAt      time.Time // zero: no known end
+	// Doc is the alert as shown by the API. A resolve without one keeps
+	// the document the alert fired with, marked resolved.
+	Doc  json.RawMessage
+	Name string // alertname, for the timeline
 
 	Service     string
 	Escalation  string

@@ -30,7 +30,7 @@ func newTestStoreTB(t testing.TB) (*Store, *testenv.Clock, *testenv.RedisServer)
 func write(fp, group string, resolved bool, ends time.Time) AlertWrite {
 	return AlertWrite{
 		Fingerprint: fp, Action: action(resolved), EndsAt: ends,
-		Doc: json.RawMessage(`{"fingerprint":"` + fp + `"}`), Name: "CheckoutDown",
+		Doc: json.RawMessage(`{"fingerprint":"` + fp + `","status":"firing"}`), Name: "CheckoutDown",
 		Service: "checkout", Escalation: "payments", GroupID: group,
 		GroupLabels: map[string]string{"alertname": "CheckoutDown"},
 		Title:       "CheckoutDown", Retention: time.Hour,

@@ -36,7 +36,17 @@ if action == 'resolve' then
   local ik = P .. 'inc:' .. id
   if redis.call('HDEL', ik .. ':firing', fp) == 0 then return {tonumber(id), 'ignored'} end
   forget_fp(P, id, fp)
-  redis.call('HSET', ik .. ':alerts', fp, doc)
+  if doc ~= '' then
+    redis.call('HSET', ik .. ':alerts', fp, doc)
+  else
+    -- A sender that resolves by key alone (PagerDuty) sends no payload:
+    -- keep the alert as it fired, marked resolved. The document is
+    -- pagerd's own encoding, so its status field reads exactly so.
+    local old = redis.call('HGET', ik .. ':alerts', fp)
+    if old then
+      redis.call('HSET', ik .. ':alerts', fp, (string.gsub(old, '"status":"firing"', '"status":"resolved"', 1)))
+    end
+  end
   fact(P, id, now, 'alert_resolved', ARGV[15])
   if redis.call('HLEN', ik .. ':firing') == 0 then
     resolve(P, id, now, 'alerts', '', 'all alerts resolved', tonumber(ARGV[14]))
