@@ -108,6 +108,9 @@ func (e *Engine) Run(ctx context.Context) error {
 	for {
 		wait := e.Poll
 		if free := e.Parallel - len(slots); free > 0 {
+			// Busy while claiming too: Drain must not find the timers
+			// claimed and their workers not started yet.
+			e.started()
 			_, claims, err := e.Store.ClaimDue(ctx, e.Lease, min(free, e.Batch))
 			switch {
 			case err != nil && ctx.Err() == nil:
@@ -136,6 +139,7 @@ func (e *Engine) Run(ctx context.Context) error {
 					wait = 0 // more may be due: claim again as soon as a worker frees up
 				}
 			}
+			e.finished()
 		}
 		var timeout <-chan time.Time
 		if wait > 0 {

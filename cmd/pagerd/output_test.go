@@ -20,8 +20,8 @@ var (
 	oncallKeys     = []string{"at", "until", "shifts"}
 	shiftKeys      = []string{"schedule", "user", "layer", "override", "start", "end"}
 	routeKeys      = []string{"at", "labels", "routed", "service", "group", "escalation", "repeat", "steps"}
-	stepKeys       = []string{"step", "at", "offset_seconds", "targets"}
-	targetKeys     = []string{"target", "users"}
+	stepKeys       = []string{"step", "round", "at", "offset_seconds", "targets", "notifications"}
+	targetKeys     = []string{"target", "users", "destination"}
 	checkKeys      = []string{"valid", "summary", "errors", "warnings", "diagnostics"}
 	diagnosticKeys = []string{"severity", "summary", "detail", "file", "line", "column"}
 )
@@ -100,6 +100,8 @@ func TestJSONOutput(t *testing.T) {
 			"steps.0.step":             `1`,
 			"steps.0.targets.0.target": `"schedule:payments-primary"`,
 			"steps.0.targets.0.users":  `["alice"]`,
+			"steps.0.notifications":    `[{"to":"alice","via":"sms","at":"2026-12-01T15:00:00Z","offset_seconds":0},{"to":"alice","via":"email","at":"2026-12-01T15:05:00Z","offset_seconds":300}]`,
+			"steps.2.round":            `1`,
 			"steps.1.offset_seconds":   `600`,
 			"steps.1.at":               `"2026-12-01T15:10:00Z"`,
 		}},

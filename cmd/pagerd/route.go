@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pagerd/pagerd/policies"
+	"github.com/pagerd/pagerd/router/escalation"
 )
 
 func (c *cli) routeCmd() *cobra.Command {
@@ -26,17 +27,24 @@ before a config change ships.
 2027-03-14T05:30:00Z, or a wall-clock "2027-03-14 05:30" in --tz, default
 the local zone): schedules are resolved at the time each step would run.
 
+It walks the policy exactly as the engine will if nobody acknowledges:
+every step of every repeat, a step that reaches nobody falling through to
+the next at once, and each person's notification rules (sms at +0s, a call
+at +5m, ...).
+
 With -o json it prints one object:
   {"at": "2027-03-14T05:30:00-04:00", "labels": {"service": "checkout"},
    "routed": true, "service": "checkout", "group": {"alertname": ""},
    "escalation": "payments", "repeat": 2,
-   "steps": [{"step": 1, "at": "2027-03-14T05:30:00-04:00", "offset_seconds": 0,
-     "targets": [{"target": "schedule:payments-primary", "users": ["alice"]}]}]}
+   "steps": [{"step": 1, "round": 0, "at": "2027-03-14T05:30:00-04:00", "offset_seconds": 0,
+     "targets": [{"target": "schedule:payments-primary", "users": ["alice"], "destination": false}],
+     "notifications": [{"to": "alice", "via": "sms", "at": "2027-03-14T05:30:00-04:00", "offset_seconds": 0}]}]}
 at is when the alert fires and each step's at when that step would run (RFC
-3339, in --tz); offset_seconds counts from the alert. group holds the
-service's group_by labels and their values. An alert no service matches has
-"routed": false, an empty service, group and steps. A target whose users
-are [] reaches nobody: that step falls through.`,
+3339, in --tz); offset_seconds counts from the alert; round counts the
+repeats. group holds the service's group_by labels and their values. An
+alert no service matches has "routed": false, an empty service, group and
+steps. A person target whose users are [] reaches nobody: that step falls
+through; a destination target (a webhook) is notified itself.`,
 		Example: `  pagerd route alertname=CheckoutDown service=checkout severity=critical
   pagerd route service=checkout severity=page --at "2027-03-14 05:30" --tz America/New_York
   pagerd route service=checkout severity=page -o json | jq -r '.steps[0].targets[].users[]'`,
@@ -79,9 +87,11 @@ are [] reaches nobody: that step falls through.`,
 	return cmd
 }
 
-// routePlan is what an alert would set in motion: the service that owns it,
-// the labels that group it into an incident, and who each escalation step
-// reaches. Service is "" when no service matches.
+// routePlan is what an alert would set in motion if nobody acknowledged:
+// the service that owns it, the labels that group it into an incident, and
+// every escalation step the engine would run, with whom it reaches and
+// when. Service is "" when no service matches. The steps come from
+// router/escalation, the planner the engine itself pages by.
 type routePlan struct {
 	At         time.Time
 	Labels     map[string]string
@@ -92,24 +102,27 @@ type routePlan struct {
 	Steps      []routeStep
 }
 
-// routeStep is one escalation step: when it runs (Offset after the alert
-// fires) and whom each of its targets reaches then.
 type routeStep struct {
-	Offset  time.Duration
-	Targets []routeTarget
+	Round, Index int           // the pass over the policy (0 first) and the step's place in it
+	Offset       time.Duration // from the alert
+	Targets      []routeTarget
+	Deliveries   []routeDelivery
 }
 
 type routeTarget struct {
-	Target string   // as written in HCL, "kind:name"
-	Users  []string // empty: nobody, the step falls through
+	Target      string   // as written in HCL, "kind:name"
+	Users       []string // empty for a person target: nobody, the step falls through
+	Destination bool     // a channel's own destination (a webhook), not people
 }
 
-// planRoute computes where an alert with labels, firing at at, goes.
-//
-// It is the dry run's own copy of the decision, kept apart from the
-// printing so that its body can be replaced by the escalation planner the
-// engine uses (DESIGN.md: "escalation planning is a pure function shared by
-// the engine and pagerd route") without touching the output.
+// routeDelivery is one notification a step makes: a person's rule, or a
+// destination.
+type routeDelivery struct {
+	To     string // a user, or "channel:destination"
+	Via    string
+	Offset time.Duration // from the alert
+}
+
 func planRoute(cfg *policies.Config, labels map[string]string, at time.Time) routePlan {
 	plan := routePlan{At: at, Labels: labels}
 	svc := cfg.Route(labels)
@@ -121,19 +134,31 @@ func planRoute(cfg *policies.Config, labels map[string]string, at time.Time) rou
 	plan.Escalation = svc.Escalation
 	pol := cfg.Escalation(svc.Escalation)
 	plan.Repeat = pol.Repeat
-	start := at
-	for _, step := range pol.Steps {
-		start = start.Add(step.After)
-		rs := routeStep{Offset: start.Sub(at)}
-		for _, t := range step.Targets {
-			rs.Targets = append(rs.Targets, routeTarget{Target: t.String(), Users: cfg.UsersFor(t, start)})
+	// Walking to the end of time runs every step of every repeat: what
+	// happens when nobody ever acknowledges.
+	walk := escalation.Walk(cfg, pol, escalation.State{RunAt: at}, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC))
+	for _, st := range walk.Steps {
+		rs := routeStep{Round: st.Round, Index: st.Index, Offset: st.Start.Sub(at)}
+		for _, t := range pol.Steps[st.Index].Targets {
+			rt := routeTarget{Target: t.String(), Destination: !t.IsPerson()}
+			if t.IsPerson() {
+				rt.Users = cfg.UsersFor(t, st.Start)
+			}
+			rs.Targets = append(rs.Targets, rt)
 		}
 		plan.Steps = append(plan.Steps, rs)
+	}
+	for _, d := range walk.Deliveries {
+		to := d.Via + ":" + d.Destination
+		if d.User != nil {
+			to = d.User.Name
+		}
+		rs := &plan.Steps[d.Step]
+		rs.Deliveries = append(rs.Deliveries, routeDelivery{To: to, Via: d.Via, Offset: d.At.Sub(at)})
 	}
 	return plan
 }
 
-// writeRouteTable prints a plan for people.
 func writeRouteTable(w io.Writer, p routePlan) error {
 	if p.Service == "" {
 		_, err := fmt.Fprintln(w, "service:    (none) — the alert would be stored as unrouted and page nobody")
@@ -146,14 +171,24 @@ func writeRouteTable(w io.Writer, p routePlan) error {
 	}
 	fmt.Fprintf(w, "group:      {%s}\n", strings.Join(group, ", "))
 	fmt.Fprintf(w, "escalation: %s (repeat %d)\n", p.Escalation, p.Repeat)
-	for i, step := range p.Steps {
-		fmt.Fprintf(w, "  step %d at +%s:\n", i+1, step.Offset)
+	for _, step := range p.Steps {
+		round := ""
+		if step.Round > 0 {
+			round = fmt.Sprintf("repeat %d, ", step.Round)
+		}
+		fmt.Fprintf(w, "  %sstep %d at +%s:\n", round, step.Index+1, step.Offset)
 		for _, t := range step.Targets {
 			who := strings.Join(t.Users, ", ")
-			if who == "" {
+			switch {
+			case t.Destination:
+				who = "notified"
+			case who == "":
 				who = "nobody (falls through to the next step)"
 			}
 			fmt.Fprintf(w, "    %-28s → %s\n", t.Target, who)
+		}
+		for _, d := range step.Deliveries {
+			fmt.Fprintf(w, "      %s via %s at +%s\n", d.To, d.Via, d.Offset)
 		}
 	}
 	return nil
@@ -172,15 +207,25 @@ type routeResult struct {
 }
 
 type routeStepJSON struct {
-	Step          int               `json:"step"` // from 1, as in the table
-	At            jsonTime          `json:"at"`
-	OffsetSeconds int64             `json:"offset_seconds"`
-	Targets       []routeTargetJSON `json:"targets"`
+	Step          int                 `json:"step"`  // from 1, as in the table
+	Round         int                 `json:"round"` // 0 for the first pass, then each repeat
+	At            jsonTime            `json:"at"`
+	OffsetSeconds int64               `json:"offset_seconds"`
+	Targets       []routeTargetJSON   `json:"targets"`
+	Notifications []routeDeliveryJSON `json:"notifications"`
 }
 
 type routeTargetJSON struct {
-	Target string   `json:"target"`
-	Users  []string `json:"users"`
+	Target      string   `json:"target"`
+	Users       []string `json:"users"`
+	Destination bool     `json:"destination"`
+}
+
+type routeDeliveryJSON struct {
+	To            string   `json:"to"`
+	Via           string   `json:"via"`
+	At            jsonTime `json:"at"`
+	OffsetSeconds int64    `json:"offset_seconds"`
 }
 
 func routeJSON(p routePlan) routeResult {
@@ -191,14 +236,19 @@ func routeJSON(p routePlan) routeResult {
 	for _, g := range p.GroupBy {
 		out.Group[g] = p.Labels[g]
 	}
-	for i, st := range p.Steps {
-		sj := routeStepJSON{Step: i + 1, At: jsonTime(p.At.Add(st.Offset)), OffsetSeconds: int64(st.Offset / time.Second), Targets: []routeTargetJSON{}}
+	for _, st := range p.Steps {
+		sj := routeStepJSON{Step: st.Index + 1, Round: st.Round, At: jsonTime(p.At.Add(st.Offset)),
+			OffsetSeconds: int64(st.Offset / time.Second), Targets: []routeTargetJSON{}, Notifications: []routeDeliveryJSON{}}
 		for _, t := range st.Targets {
 			users := t.Users
 			if users == nil {
 				users = []string{}
 			}
-			sj.Targets = append(sj.Targets, routeTargetJSON{Target: t.Target, Users: users})
+			sj.Targets = append(sj.Targets, routeTargetJSON{Target: t.Target, Users: users, Destination: t.Destination})
+		}
+		for _, d := range st.Deliveries {
+			sj.Notifications = append(sj.Notifications, routeDeliveryJSON{To: d.To, Via: d.Via,
+				At: jsonTime(p.At.Add(d.Offset)), OffsetSeconds: int64(d.Offset / time.Second)})
 		}
 		out.Steps = append(out.Steps, sj)
 	}
