@@ -6,4 +6,5 @@ import (
 	_ "github.com/pagerd/pagerd/pagers/console"
 	_ "github.com/pagerd/pagerd/pagers/email"
 	_ "github.com/pagerd/pagerd/pagers/twilio"
+	_ "github.com/pagerd/pagerd/pagers/webhook"
 )

@@ -1,0 +1,226 @@
+package webhook
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/pagerd/pagerd/incident"
+	"github.com/pagerd/pagerd/pagers"
+)
+
+// Version is the version of the delivery document's schema, sent as its
+// "version". Adding a field or a type keeps it; renaming or removing a
+// field, or changing what one means, makes it "2".
+const Version = "1"
+
+// The types of a delivery.
+const (
+	TypePage         = "incident.page"         // the webhook is an escalation target and the step reached it
+	TypeAcknowledged = "incident.acknowledged" // someone took the incident
+	TypeResolved     = "incident.resolved"     // the incident is over
+	TypeChange       = "service.change"        // a change (deploy, config push) was recorded for a service
+	// An update about an incident event of kind K is "incident.K":
+	// incident.triggered, incident.acknowledged, incident.escalated,
+	// incident.reopened, incident.resolved, incident.note.
+	typeIncidentPrefix = "incident."
+)
+
+// Document is the JSON body of every delivery (schema Version "1").
+// Receivers should ignore fields and types they do not know: later
+// versions of pagerd may add some without changing Version.
+//
+//	{
+//	  "version": "1",
+//	  "id": "msg_8c0d…",
+//	  "type": "incident.acknowledged",
+//	  "timestamp": "2026-11-02T09:04:12Z",
+//	  "actor": "alice",
+//	  "incident": {
+//	    "id": 42, "title": "CheckoutDown", "summary": "checkout is down",
+//	    "service": "checkout", "status": "acknowledged", "severity": "critical",
+//	    "labels": {"alertname": "CheckoutDown", "severity": "critical"},
+//	    "alerts_firing": 3, "started_at": "2026-11-02T09:00:00Z",
+//	    "source_url": "http://prometheus.example.com/graph?g0.expr=up"
+//	  },
+//	  "event": {"kind": "acknowledged", "actor": "alice", "via": "sms", "detail": ""}
+//	}
+//
+// A webhook hears of an incident in two ways. As an escalation target
+// (`notify = ["webhook:NAME"]`) it gets incident.page when its step runs,
+// then incident.acknowledged and incident.resolved when that happens.
+// As a service's subscriber (`subscribers = ["webhook:NAME"]`) it gets an
+// update for every event of the kinds its `events` lists, in order per
+// incident, with "event" set; a subscriber hears of acknowledgement and
+// resolution through those updates only, so it never gets both. The same
+// type means the same thing either way.
+type Document struct {
+	// Version is the schema version: "1".
+	Version string `json:"version"`
+	// ID is the delivery's id, the same as the webhook-id header: equal
+	// on every retry of the same delivery, so a receiver that got it
+	// already can drop it.
+	ID string `json:"id"`
+	// Type says what happened: one of the Type constants or
+	// "incident.<event kind>".
+	Type string `json:"type"`
+	// Timestamp is when it happened (RFC 3339, UTC): the event's time for
+	// an update; for a page or a notice, when pagerd sent it.
+	Timestamp time.Time `json:"timestamp"`
+	// Actor is who acted — acknowledged, resolved, escalated, wrote the
+	// note — when someone did; absent when nobody did (the alert
+	// cleared, an escalation timer ran) or for a page.
+	Actor string `json:"actor,omitempty"`
+	// Incident is the incident as pagerd knew it when it sent the
+	// delivery; absent for service.change.
+	Incident *Incident `json:"incident,omitempty"`
+	// Event is the timeline entry an update reports; absent for pages and
+	// for acknowledged/resolved notices to an escalation target.
+	Event *Event `json:"event,omitempty"`
+	// Change is the change a service.change reports; absent otherwise.
+	Change *Change `json:"change,omitempty"`
+}
+
+// Incident is what a delivery says about the incident. Every field is
+// present; an unknown string is "", except started_at, absent when
+// unknown.
+type Incident struct {
+	ID      int64  `json:"id"`      // pagerd's incident number, as in `pagerd ack 42`
+	Title   string `json:"title"`   // e.g. the alert name and group labels
+	Summary string `json:"summary"` // the alert's summary or description
+	Service string `json:"service"` // the pagerd service that owns it
+	// Status is "triggered", "acknowledged" or "resolved".
+	Status string `json:"status"`
+	// Severity is the value of the "severity" label, as the monitor sent
+	// it ("critical", "warning", ...); "" when it has none.
+	Severity string `json:"severity"`
+	// Labels are the labels that group the incident's alerts; {} when
+	// none.
+	Labels       map[string]string `json:"labels"`
+	AlertsFiring int               `json:"alerts_firing"` // how many of its alerts fire now
+	StartedAt    time.Time         `json:"started_at,omitzero"`
+	// SourceURL links to the monitor's view of the first alert
+	// (Prometheus' generatorURL); "" when the monitor sent none.
+	SourceURL string `json:"source_url"`
+}
+
+// Event is the incident's timeline entry an update reports. Every field
+// is present, "" when empty.
+type Event struct {
+	Kind   string `json:"kind"`   // the event kind: "triggered", "note", ...; the type is "incident." + kind
+	Actor  string `json:"actor"`  // who: a user, an integration, "alerts"
+	Via    string `json:"via"`    // through what: "sms", "link", "api", "cli", ...
+	Detail string `json:"detail"` // free text: the note, why it escalated, ...
+}
+
+// Change is a change event: something that changed in a system, recorded
+// for a service without paging anyone.
+type Change struct {
+	// At is when the change happened, as its sender said (RFC 3339, UTC).
+	At          time.Time `json:"at"`
+	Service     string    `json:"service"`     // the pagerd service it is recorded for
+	Summary     string    `json:"summary"`     // what changed
+	Source      string    `json:"source"`      // where: a host, a pipeline; "" when not said
+	Integration string    `json:"integration"` // the pagerd integration that received it
+	Links       []Link    `json:"links"`       // [] when none
+	// Details are the sender's custom_details, as it sent them (any JSON
+	// value); absent when it sent none.
+	Details json.RawMessage `json:"details,omitempty"`
+}
+
+// Link is a URL a sender attached to a change, with the text to show.
+type Link struct {
+	Href string `json:"href"`
+	Text string `json:"text"`
+}
+
+// NewDocument is the delivery of n under id; now is the time of sending.
+func NewDocument(n pagers.Notification, id string, now time.Time) (Document, error) {
+	d := Document{Version: Version, ID: id, Timestamp: now.UTC()}
+	switch n.Kind {
+	case pagers.KindPage:
+		d.Type = TypePage
+	case pagers.KindAcknowledged:
+		d.Type, d.Actor = TypeAcknowledged, n.Actor
+	case pagers.KindResolved:
+		d.Type, d.Actor = TypeResolved, n.Actor
+	case pagers.KindUpdate:
+		if n.Event == nil {
+			return Document{}, fmt.Errorf("an update without its event")
+		}
+		return updateDocument(d, n), nil
+	default:
+		return Document{}, fmt.Errorf("a webhook receives no %s notification", n.Kind)
+	}
+	d.Incident = incidentOf(n.Incident)
+	return d, nil
+}
+
+func updateDocument(d Document, n pagers.Notification) Document {
+	ev := n.Event
+	if !ev.At.IsZero() {
+		d.Timestamp = ev.At.UTC()
+	}
+	d.Actor = ev.Actor
+	if ev.Kind == incident.KindChange {
+		d.Type = TypeChange
+		d.Change = changeOf(ev)
+		return d
+	}
+	d.Type = typeIncidentPrefix + string(ev.Kind)
+	d.Event = &Event{Kind: string(ev.Kind), Actor: ev.Actor, Via: ev.Via, Detail: ev.Detail}
+	d.Incident = incidentOf(n.Incident)
+	// The event names its incident even when the sender could not load it
+	// (its retention ran out, say).
+	if d.Incident.ID == 0 {
+		d.Incident.ID = ev.Incident
+	}
+	if d.Incident.Service == "" {
+		d.Incident.Service = ev.Service
+	}
+	return d
+}
+
+func incidentOf(in pagers.Incident) *Incident {
+	labels := in.Labels
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	return &Incident{
+		ID: in.ID, Title: in.Title, Summary: in.Summary, Service: in.Service,
+		Status: in.Status, Severity: in.Labels["severity"], Labels: labels,
+		AlertsFiring: in.AlertCount, StartedAt: in.StartedAt.UTC(), SourceURL: in.SourceURL,
+	}
+}
+
+// changeOf is the change an event records; an event without one (which
+// the stream should not carry) still says what it can.
+func changeOf(ev *incident.Event) *Change {
+	c := &Change{At: ev.At.UTC(), Service: ev.Service, Summary: ev.Detail, Links: []Link{}}
+	if ch := ev.Change; ch != nil {
+		c.At, c.Service, c.Summary, c.Source, c.Integration = ch.At.UTC(), ch.Service, ch.Summary, ch.Source, ch.Integration
+		for _, l := range ch.Links {
+			c.Links = append(c.Links, Link{Href: l.Href, Text: l.Text})
+		}
+		if len(ch.Details) > 0 && json.Valid(ch.Details) {
+			c.Details = ch.Details
+		}
+	}
+	if c.Service == "" {
+		c.Service = ev.Service
+	}
+	return c
+}
+
+// Marshal is the document's body as sent: compact JSON, without HTML
+// escaping (a receiver reads URLs with & as written).
+func (d Document) Marshal() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(d); err != nil {
+		return nil, fmt.Errorf("encoding the delivery: %w", err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
