@@ -279,9 +279,14 @@ func (u *User) NotifyRules() []NotifyRule {
 // channel checks a via value and that u has the address it needs.
 func (l *loader) channel(u *User, via string, r hcl.Range) bool {
 	c := Channel(via)
-	if c == nil || !c.ReachesPeople() {
+	switch {
+	case c == nil:
 		l.errorf(r, "Unknown channel", `via = %q is not a channel; use one of %s.`, via,
 			quoteList(channelNames((*ChannelSpec).ReachesPeople)))
+		return false
+	case !c.ReachesPeople():
+		l.errorf(r, "Channel does not reach people", `via = %q has no address on a person; name its destinations in a step's notify as "%s:NAME", or use one of %s here.`,
+			via, via, quoteList(channelNames((*ChannelSpec).ReachesPeople)))
 		return false
 	}
 	if c.AddressOf(u) == "" {

@@ -63,7 +63,7 @@ func (e *Engine) deliver(ctx context.Context, cfg *policies.Config, inc *inciden
 	if d.User != nil {
 		receipt, reached, failures = e.send(sendCtx, n, d.User, d.Via)
 	} else {
-		receipt, reached, failures = e.sendTo(sendCtx, n, d.Via)
+		receipt, reached, failures = e.sendTo(sendCtx, cfg, n, d.Via)
 	}
 	if reached == nil {
 		detail := fmt.Sprintf("could not reach %s: %s", who, strings.Join(failures, "; "))
@@ -169,12 +169,16 @@ func (e *Engine) send(ctx context.Context, n pagers.Notification, user *policies
 	return pagers.Receipt{}, nil, failures
 }
 
-// sendTo sends n to a channel's own destination. A channel the config
-// switched off prints to the console, so the page is seen somewhere.
-func (e *Engine) sendTo(ctx context.Context, n pagers.Notification, channel string) (pagers.Receipt, *incident.Reached, []string) {
+// sendTo sends n to a channel's own destination. A destination the config
+// switched off (its secret unset, say) prints to the console instead, so
+// the page is seen somewhere.
+func (e *Engine) sendTo(ctx context.Context, cfg *policies.Config, n pagers.Notification, channel string) (pagers.Receipt, *incident.Reached, []string) {
 	available := e.Pagers()
 	n.Channel = channel
 	p, ok := available[channel]
+	if ch := pagers.Lookup(channel); ch != nil && ch.Block != "" && cfg.Named[ch.Block][n.Destination] == nil {
+		ok = false
+	}
 	var failures []string
 	if !ok {
 		failures = append(failures, channel+" unavailable")

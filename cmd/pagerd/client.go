@@ -135,11 +135,8 @@ type incidentView struct {
 	AlertsFiring int               `json:"alerts_firing"`
 	AlertsTotal  int               `json:"alerts_total"`
 	Alerts       []json.RawMessage `json:"alerts"`
-	Timeline     []struct {
-		At     time.Time `json:"at"`
-		Event  string    `json:"event"`
-		Detail string    `json:"detail"`
-	} `json:"timeline"`
+	Timeline     []incident.Fact   `json:"timeline"`
+	Changes      []incident.Change `json:"recent_changes"`
 }
 
 // incidentsResult is `pagerd incidents -o json`.
@@ -173,12 +170,38 @@ type incidentDetailJSON struct {
 	incidentJSON
 	Alerts   []json.RawMessage `json:"alerts"`
 	Timeline []eventJSON       `json:"timeline"`
+	Changes  []changeJSON      `json:"recent_changes"`
 }
 
 type eventJSON struct {
 	At     jsonTime `json:"at"`
 	Event  string   `json:"event"`
+	Actor  string   `json:"actor"`
+	Via    string   `json:"via"`
 	Detail string   `json:"detail"`
+}
+
+// changeJSON is a change event in the CLI's JSON output.
+type changeJSON struct {
+	At          jsonTime        `json:"at"`
+	Service     string          `json:"service"`
+	Summary     string          `json:"summary"`
+	Source      string          `json:"source"`
+	Integration string          `json:"integration"`
+	Links       []incident.Link `json:"links"`
+	Details     json.RawMessage `json:"custom_details"`
+}
+
+func changeOut(c incident.Change) changeJSON {
+	out := changeJSON{At: jsonTime(c.At.UTC()), Service: c.Service, Summary: c.Summary, Source: c.Source,
+		Integration: c.Integration, Links: c.Links, Details: c.Details}
+	if out.Links == nil {
+		out.Links = []incident.Link{}
+	}
+	if len(out.Details) == 0 {
+		out.Details = json.RawMessage("null")
+	}
+	return out
 }
 
 func (inc incidentView) listJSON() incidentJSON {
@@ -196,12 +219,15 @@ func (inc incidentView) listJSON() incidentJSON {
 }
 
 func (inc incidentView) detailJSON() incidentDetailJSON {
-	out := incidentDetailJSON{incidentJSON: inc.listJSON(), Alerts: inc.Alerts, Timeline: []eventJSON{}}
+	out := incidentDetailJSON{incidentJSON: inc.listJSON(), Alerts: inc.Alerts, Timeline: []eventJSON{}, Changes: []changeJSON{}}
 	if out.Alerts == nil {
 		out.Alerts = []json.RawMessage{}
 	}
 	for _, e := range inc.Timeline {
-		out.Timeline = append(out.Timeline, eventJSON{At: jsonTime(e.At.UTC()), Event: e.Event, Detail: e.Detail})
+		out.Timeline = append(out.Timeline, eventJSON{At: jsonTime(e.At.UTC()), Event: string(e.Kind), Actor: e.Actor, Via: e.Via, Detail: e.Detail})
+	}
+	for _, c := range inc.Changes {
+		out.Changes = append(out.Changes, changeOut(c))
 	}
 	return out
 }
@@ -285,11 +311,18 @@ of its alerts still fire, and its timeline — every fact recorded about it,
 oldest first: alerts, pages sent and failed, acknowledgements, escalations,
 notes. ID is the incident number, with or without a leading #.
 
+The alerts section shows each alert's labels and what its sender attached
+(a PagerDuty event's source, links, client and custom_details); recent
+changes are the service's change events from the day before the incident
+opened on.
+
 With -o json it prints the incident as one object with the keys of
 'pagerd incidents -o json', plus:
   "alerts":   [...],  the incident's alerts as the API returns them
-  "timeline": [{"at": "2026-11-27T10:00:00.5Z", "event": "triggered",
-                "detail": "CheckoutDown"}]
+  "timeline": [{"at": "2026-11-27T10:00:00.5Z", "event": "acknowledged",
+                "actor": "alice", "via": "sms", "detail": ""}]
+  "recent_changes": [{"at": ..., "service": "checkout", "summary": "deploy 42",
+                "source": "ci", "integration": "ci", "links": [], "custom_details": null}]
 Times are RFC 3339 in UTC.`,
 		Example: `  pagerd show 42
   pagerd show '#42' --server http://pagerd:8080
@@ -314,16 +347,7 @@ Times are RFC 3339 in UTC.`,
 		if output.String() == "json" {
 			return writeJSON(c.stdout, inc.detailJSON())
 		}
-		w := c.stdout
-		fmt.Fprintf(w, "#%d %s\nservice: %s\nstatus:  %s\nfiring:  %d\n", inc.ID, inc.Title, inc.Service, inc.Status, inc.AlertsFiring)
-		if inc.Summary != "" {
-			fmt.Fprintf(w, "summary: %s\n", inc.Summary)
-		}
-		fmt.Fprintln(w, "\ntimeline:")
-		for _, e := range inc.Timeline {
-			fmt.Fprintf(w, "  %s  %-16s %s\n", e.At.Local().Format("2006-01-02 15:04:05"), e.Event, e.Detail)
-		}
-		return nil
+		return writeIncident(c.stdout, inc)
 	}
 	return cmd
 }

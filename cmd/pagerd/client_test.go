@@ -49,11 +49,26 @@ func newFakeAPI(t *testing.T) *fakeAPI {
 			return
 		}
 		io.WriteString(w, fakeIncident+`,
-  "alerts": [{"fingerprint": "a4968fcd8858e3e5", "labels": {"alertname": "CheckoutDown"}}],
+  "alerts": [
+    {"fingerprint": "a4968fcd8858e3e5", "status": "firing", "labels": {"alertname": "CheckoutDown"}},
+    {"fingerprint": "0f3a9d1e2b4c5d6e", "dedup_key": "db-disk-1", "status": "firing",
+     "labels": {"summary": "Disk full on db1", "source": "db1", "severity": "critical"},
+     "annotations": {"summary": "Disk full on db1"}, "links": [{"href": "https://grafana/d/1", "text": "dashboard"}],
+     "details": {"free": "1%"}, "client": "Datadog", "client_url": "https://dd/1"}],
   "timeline": [
     {"at": "2026-11-27T10:00:00.5Z", "event": "triggered", "detail": "CheckoutDown"},
-    {"at": "2026-11-27T10:05:00Z", "event": "acknowledged", "detail": "by alice via api"}
-  ]}`)
+    {"at": "2026-11-27T10:05:00Z", "event": "acknowledged", "actor": "alice", "via": "api"}
+  ],
+  "recent_changes": [{"at": "2026-11-27T09:50:00Z", "service": "checkout", "summary": "deploy 42", "source": "ci",
+    "integration": "ci", "links": [{"href": "https://ci/42"}]}]}`)
+	})
+	mux.HandleFunc("GET /v1/services/{name}/changes", func(w http.ResponseWriter, r *http.Request) {
+		changes := `[]`
+		if r.PathValue("name") == "checkout" {
+			changes = `[{"at": "2026-11-27T09:50:00Z", "service": "checkout", "summary": "deploy 42", "source": "ci",
+				"integration": "ci", "links": [{"href": "https://ci/42", "text": "build"}]}]`
+		}
+		io.WriteString(w, `{"service": "`+r.PathValue("name")+`", "changes": `+changes+`}`)
 	})
 	mux.HandleFunc("POST /v1/incidents/{id}/{action}", func(w http.ResponseWriter, r *http.Request) {
 		id, _ := strconv.Atoi(r.PathValue("id"))
@@ -124,7 +139,13 @@ func TestClientVerbs(t *testing.T) {
 	}{
 		{"incidents table", []string{"incidents"}, 0, []string{"ID  STATUS        SERVICE   FIRING  AGE", "42  acknowledged  checkout  2       "}, "", "GET /v1/incidents"},
 		{"incidents --all", []string{"incidents", "--all"}, 0, []string{"42"}, "", "GET /v1/incidents?status=all"},
-		{"show", []string{"show", "42"}, 0, []string{"#42 CheckoutDown\nservice: checkout\nstatus:  acknowledged\nfiring:  2\nsummary: checkout answers 500\n\ntimeline:\n", "triggered", "by alice via api"}, "", "GET /v1/incidents/42"},
+		{"changes", []string{"changes", "checkout"}, 0, []string{"deploy 42 (ci)  via ci\n    build https://ci/42\n"}, "", "GET /v1/services/checkout/changes"},
+		{"no changes", []string{"changes", "search"}, 0, []string{"no changes recorded for search"}, "", "GET /v1/services/search/changes"},
+		{"show", []string{"show", "42"}, 0, []string{"#42 CheckoutDown\nservice: checkout\nstatus:  acknowledged\nfiring:  2\nsummary: checkout answers 500\n\nalerts (2):\n",
+			"  firing   {alertname=CheckoutDown}\n",
+			"  firing   {severity=critical, source=db1, summary=Disk full on db1}\n           key:     db-disk-1\n           client:  Datadog https://dd/1\n           link:    dashboard https://grafana/d/1\n           details: {\"free\": \"1%\"}\n",
+			"recent changes:\n", "deploy 42 (ci)\n      https://ci/42\n",
+			"triggered", "acknowledged        by alice via api"}, "", "GET /v1/incidents/42"},
 		{"show #ID", []string{"show", "#42"}, 0, []string{"#42 CheckoutDown"}, "", "GET /v1/incidents/42"},
 		{"show a missing incident", []string{"show", "7"}, 1, nil, "pagerd show: GET /v1/incidents/7: no such incident (HTTP 404)", "GET /v1/incidents/7"},
 		{"ack of an acknowledged incident", []string{"ack", "42"}, 0, []string{"incident #42 was already acknowledged"}, "", "POST /v1/incidents/42/ack?by=tester"},

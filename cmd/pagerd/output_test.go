@@ -15,8 +15,8 @@ import (
 var (
 	incidentKeys = []string{"id", "status", "service", "escalation", "title", "summary", "source_url", "group_labels",
 		"created_at", "acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by", "alerts_firing", "alerts_total"}
-	showKeys       = append(slices.Clone(incidentKeys), "alerts", "timeline")
-	eventKeys      = []string{"at", "event", "detail"}
+	showKeys       = append(slices.Clone(incidentKeys), "alerts", "timeline", "recent_changes")
+	eventKeys      = []string{"at", "event", "actor", "via", "detail"}
 	oncallKeys     = []string{"at", "until", "shifts"}
 	shiftKeys      = []string{"schedule", "user", "layer", "override", "start", "end"}
 	routeKeys      = []string{"at", "labels", "routed", "service", "group", "escalation", "repeat", "steps"}
@@ -57,13 +57,15 @@ func TestJSONOutput(t *testing.T) {
 			"incidents.0.escalation":      `"payments"`,
 		}},
 		{"show", append([]string{"show", "42", "--output", "json"}, srv...), 0, map[string]string{
-			"keys:":                keysJSON(showKeys),
-			"keys:timeline.0":      keysJSON(eventKeys),
-			"id":                   `42`,
-			"alerts.0.fingerprint": `"a4968fcd8858e3e5"`,
-			"timeline.0.at":        `"2026-11-27T10:00:00.5Z"`,
-			"timeline.1.event":     `"acknowledged"`,
-			"timeline.1.detail":    `"by alice via api"`,
+			"keys:":                    keysJSON(showKeys),
+			"keys:timeline.0":          keysJSON(eventKeys),
+			"id":                       `42`,
+			"alerts.0.fingerprint":     `"a4968fcd8858e3e5"`,
+			"timeline.0.at":            `"2026-11-27T10:00:00.5Z"`,
+			"timeline.1.event":         `"acknowledged"`,
+			"timeline.1.actor":         `"alice"`,
+			"timeline.1.via":           `"api"`,
+			"recent_changes.0.summary": `"deploy 42"`,
 		}},
 		{"oncall", []string{"oncall", "--config", exampleConfig, "payments-primary", "--at", "2026-12-01 12:00", "--tz", "America/New_York", "-o", "json"}, 0, map[string]string{
 			"keys:":             keysJSON(oncallKeys),

@@ -280,8 +280,14 @@ func (a *App) buildPagers(cfg *policies.Config) {
 	if err != nil {
 		a.log.Error("some channels cannot send; their pages fall back to the next channel", "err", err)
 	}
-	if len(set) == 1 {
-		a.log.Warn("no paging provider configured: pages are printed to the console")
+	people := 0
+	for name := range set {
+		if ch := pagers.Lookup(name); ch != nil && ch.Contact != nil {
+			people++ // a channel with a provider that reaches people
+		}
+	}
+	if people == 0 {
+		a.log.Warn("no paging provider configured: pages to people are printed to the console")
 	}
 	a.pagers.Store(&set)
 }

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/pagerd/pagerd/incident"
+)
+
+// shownAlerts bounds the alerts `pagerd show` prints; -o json has all.
+const shownAlerts = 20
+
+// shownAlert is what `pagerd show` reads of a stored alert.
+type shownAlert struct {
+	Status      string            `json:"status"`
+	DedupKey    string            `json:"dedup_key"`
+	Labels      map[string]string `json:"labels"`
+	Annotations map[string]string `json:"annotations"`
+	Links       []incident.Link   `json:"links"`
+	Details     json.RawMessage   `json:"details"`
+	Client      string            `json:"client"`
+	ClientURL   string            `json:"client_url"`
+	Generator   string            `json:"generatorURL"`
+}
+
+// writeIncident is `pagerd show` as a table: the incident, its alerts with
+// what their senders attached, the service's recent changes, and the
+// timeline.
+func writeIncident(w io.Writer, inc incidentView) error {
+	fmt.Fprintf(w, "#%d %s\nservice: %s\nstatus:  %s\nfiring:  %d\n", inc.ID, oneLine(inc.Title), inc.Service, inc.Status, inc.AlertsFiring)
+	if inc.Summary != "" {
+		fmt.Fprintf(w, "summary: %s\n", oneLine(inc.Summary))
+	}
+	if len(inc.Alerts) > 0 {
+		fmt.Fprintf(w, "\nalerts (%d):\n", len(inc.Alerts))
+		for i, raw := range inc.Alerts {
+			if i == shownAlerts {
+				fmt.Fprintf(w, "  ... %d more: pagerd show %d -o json lists them all\n", len(inc.Alerts)-i, inc.ID)
+				break
+			}
+			var a shownAlert
+			if err := json.Unmarshal(raw, &a); err != nil {
+				fmt.Fprintf(w, "  (unreadable alert: %v)\n", err)
+				continue
+			}
+			writeAlert(w, a)
+		}
+	}
+	if len(inc.Changes) > 0 {
+		fmt.Fprintln(w, "\nrecent changes:")
+		for _, c := range inc.Changes {
+			fmt.Fprintf(w, "  %s  %s", c.At.Local().Format("2006-01-02 15:04:05"), oneLine(c.Summary))
+			if c.Source != "" {
+				fmt.Fprintf(w, " (%s)", oneLine(c.Source))
+			}
+			fmt.Fprintln(w)
+			for _, l := range c.Links {
+				fmt.Fprintf(w, "      %s\n", link(l))
+			}
+		}
+	}
+	fmt.Fprintln(w, "\ntimeline:")
+	for _, e := range inc.Timeline {
+		who := ""
+		if e.Actor != "" {
+			who = "by " + e.Actor
+		}
+		if e.Via != "" {
+			who = strings.TrimSpace(who + " via " + e.Via)
+		}
+		fmt.Fprintf(w, "  %s  %-19s %s\n", e.At.Local().Format("2006-01-02 15:04:05"), e.Kind,
+			strings.TrimSpace(strings.Join([]string{who, oneLine(e.Detail)}, "  ")))
+	}
+	return nil
+}
+
+func writeAlert(w io.Writer, a shownAlert) {
+	var labels []string
+	for _, k := range slices.Sorted(maps.Keys(a.Labels)) {
+		labels = append(labels, k+"="+oneLine(a.Labels[k]))
+	}
+	fmt.Fprintf(w, "  %-8s {%s}\n", a.Status, strings.Join(labels, ", "))
+	field := func(name, value string) {
+		if value != "" {
+			fmt.Fprintf(w, "           %-8s %s\n", name+":", oneLine(value))
+		}
+	}
+	if s := a.Annotations["summary"]; s != "" && s != a.Labels["summary"] {
+		field("summary", s)
+	}
+	field("key", a.DedupKey)
+	field("source", a.Generator)
+	if a.Client != "" || a.ClientURL != "" {
+		field("client", strings.TrimSpace(a.Client+" "+a.ClientURL))
+	}
+	for _, l := range a.Links {
+		field("link", link(l))
+	}
+	if len(a.Details) > 0 && string(a.Details) != "null" {
+		field("details", string(a.Details))
+	}
+}
+
+func link(l incident.Link) string {
+	if l.Text == "" {
+		return l.Href
+	}
+	return oneLine(l.Text) + " " + l.Href
+}
+
+// oneLine keeps a value sent by a monitor on its line: newlines in a label
+// must not break the table.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
