@@ -162,10 +162,13 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	set := func() pagers.Set { return *a.pagers.Load() }
 	a.Events = &events.Runner{
 		Store: a.Store, Owner: opts.Replica, Log: a.log.With("component", "events"), Poll: opts.Poll,
-		Retention: cfg.Settings.EventRetention,
+		Retention: func() time.Duration { return holder.Current().Settings.EventRetention },
 		Consumers: func() []events.Consumer {
 			return events.Subscriptions(holder.Current(), a.Store, holder.Current, set)
 		},
+	}
+	if err := a.Events.EnsureGroups(ctx); err != nil {
+		return nil, err
 	}
 	rt := &router.Router{Store: a.Store, Config: holder.Current, Log: a.log.With("component", "router"), Wake: a.Engine.Wake}
 
@@ -317,13 +320,16 @@ func (a *App) Reload() error {
 	a.logDiagnostics(diags)
 	cfg := a.Holder.Current()
 	a.buildPagers(cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := a.Events.EnsureGroups(ctx); err != nil {
+		a.log.Warn("could not create the event groups of new subscribers; they start when their reader does", "err", err)
+	}
 	if len(cfg.Settings.LinkSecret) == 0 {
 		a.log.Info("no link_secret configured: ack links are signed with the key kept in Redis")
 	}
 	// Open incidents follow the new policies at once, here and on every
 	// replica, rather than at their next natural wake-up.
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
 	if err := a.Store.WakeOpen(ctx); err != nil {
 		a.log.Warn("could not wake open incidents after reload", "err", err)
 	}

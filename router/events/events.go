@@ -51,8 +51,9 @@ type Runner struct {
 	// asked again every Poll, so a reload adds and removes groups.
 	Consumers func() []Consumer
 	// Retention is how long events stay in the stream, and so how long a
-	// failing event is retried before it is dropped (default 24h).
-	Retention time.Duration
+	// failing event is retried before it is dropped (nil: 24h). It is
+	// asked on every use, so a reload changes it.
+	Retention func() time.Duration
 	Lease     time.Duration // how long a group's lease holds (default 15s)
 	Poll      time.Duration // how often to look at the groups and leases (default 1s)
 	// Backoff is the wait after failed attempt number attempt (default
@@ -69,8 +70,8 @@ type Runner struct {
 
 func (r *Runner) defaults() {
 	r.once.Do(func() {
-		if r.Retention == 0 {
-			r.Retention = DefaultRetention
+		if r.Retention == nil {
+			r.Retention = func() time.Duration { return DefaultRetention }
 		}
 		if r.Lease == 0 {
 			r.Lease = DefaultLease
@@ -89,6 +90,20 @@ func (r *Runner) defaults() {
 		}
 		r.current = map[string]Consumer{}
 	})
+}
+
+// EnsureGroups creates the group of every consumer the config wants, so
+// that a consumer added by a config hears every event from the moment the
+// config is in force. The daemon calls it before it serves, and on every
+// reload before the new config takes effect; a group that exists keeps
+// its place.
+func (r *Runner) EnsureGroups(ctx context.Context) error {
+	for _, c := range r.Consumers() {
+		if err := r.Store.EnsureGroup(ctx, c.Group()); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Run reads every wanted group until ctx ends, and returns when all its
@@ -131,7 +146,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		}
 		if time.Since(lastTrim) > time.Minute {
 			// Any replica may trim; trimming twice is harmless.
-			if err := r.Store.TrimEvents(ctx, time.Now().Add(-r.Retention)); err != nil && ctx.Err() == nil {
+			if err := r.Store.TrimEvents(ctx, time.Now().Add(-r.Retention())); err != nil && ctx.Err() == nil {
 				r.Log.Warn("trimming the event stream failed", "err", err)
 			}
 			lastTrim = time.Now()
@@ -188,6 +203,7 @@ func (r *Runner) hold(ctx context.Context, group string, log *slog.Logger) error
 	if err != nil {
 		return err
 	}
+	log.Info("reading events", "pending", len(pending))
 	for {
 		for _, ev := range pending {
 			if held, err := r.handle(ctx, group, ev, log); err != nil || !held {
@@ -221,7 +237,7 @@ func (r *Runner) handle(ctx context.Context, group string, ev incident.Event, lo
 		case pagers.IsPermanent(herr):
 			log.Error("event refused; dropping it", "event", ev.ID, "kind", ev.Kind, "incident", ev.Incident, "err", herr)
 			return true, r.Store.AckEvents(ctx, group, ev.ID)
-		case r.Now().Sub(first) >= r.Retention:
+		case r.Now().Sub(first) >= r.Retention():
 			log.Error("event failed for the whole retention window; dropping it", "event", ev.ID, "kind", ev.Kind,
 				"incident", ev.Incident, "attempts", attempt, "err", herr)
 			return true, r.Store.AckEvents(ctx, group, ev.ID)
