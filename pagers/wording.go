@@ -48,7 +48,7 @@ func ShortText(n Notification, limit int) string {
 			head += sev + " "
 		}
 		middle = Headline(n)
-		if s := OneLine(n.Incident.Summary); s != "" {
+		if s := Summary(n); s != "" {
 			middle += ": " + strings.TrimRight(s, ".!")
 		}
 		tail = ". " + ackHint(n)
@@ -103,6 +103,16 @@ func Headline(n Notification) string {
 		h += " (" + s + ")"
 	}
 	return h
+}
+
+// Summary is the incident's summary on one line, or "" when it says no
+// more than its title (a PagerDuty event's title is its summary).
+func Summary(n Notification) string {
+	s := OneLine(n.Incident.Summary)
+	if s == OneLine(n.Incident.Title) {
+		return ""
+	}
+	return s
 }
 
 // Severity is the incident's severity label in capitals ("CRITICAL"), or "".

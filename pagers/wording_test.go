@@ -66,6 +66,15 @@ func TestShortTextLimitKeepsAckHint(t *testing.T) {
 	}
 }
 
+func TestShortTextSaysTheSummaryOnce(t *testing.T) {
+	n := pagertest.CheckoutPage()
+	n.Incident.Title, n.Incident.Summary, n.Incident.Labels = "Disk full on db1", "Disk full on db1", nil
+	want := "[pagerd] #42 Disk full on db1 (checkout). Reply 'ack 42' to acknowledge, 'resolve 42' to resolve. https://pagerd.example.com/ack/42?sig=abc"
+	if got := ShortText(n, 0); got != want {
+		t.Errorf("ShortText(title = summary) = %q, want %q", got, want)
+	}
+}
+
 func TestShortTextOfAnUpdate(t *testing.T) {
 	n := pagertest.CheckoutPage()
 	n.Kind = KindUpdate

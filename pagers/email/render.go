@@ -115,6 +115,9 @@ func newView(n pagers.Notification) view {
 		OtherAckWays: pagers.OtherAckWays(n),
 	}
 	title := pagers.OrDefault(pagers.OneLine(inc.Title), "incident")
+	if pagers.Summary(n) == "" {
+		v.Summary = "" // it says no more than the title
+	}
 	switch {
 	case v.IsPage:
 		sev := pagers.Severity(n)

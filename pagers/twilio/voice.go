@@ -137,7 +137,7 @@ func VoiceText(n pagers.Notification) string {
 			fmt.Fprintf(&b, ", on service %s", speakable(s))
 		}
 		b.WriteString(".")
-		if s := pagers.OneLine(n.Incident.Summary); s != "" {
+		if s := pagers.Summary(n); s != "" {
 			b.WriteString(" " + pagers.Truncate(strings.TrimRight(s, ".!"), 300) + ".")
 		}
 	}

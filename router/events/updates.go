@@ -62,12 +62,17 @@ func (u *Updates) Handle(ctx context.Context, ev incident.Event) error {
 }
 
 // Subscriptions are the Updates consumers cfg asks for: one for every
-// destination some service lists in `subscribers`.
+// destination some service lists in `subscribers`, unless the config
+// switched it off (its secret unset): that one hears nothing until it is
+// switched on, and then starts from that moment.
 func Subscriptions(cfg *policies.Config, st *store.Store, current func() *policies.Config, set func() pagers.Set) []Consumer {
 	seen := map[policies.Target]bool{}
 	var out []Consumer
 	for _, svc := range cfg.Services {
 		for _, t := range svc.Subscribers {
+			if spec := policies.Channel(t.Kind); spec != nil && spec.Block != "" && cfg.Named[spec.Block][t.Name] == nil {
+				continue
+			}
 			if !seen[t] {
 				seen[t] = true
 				out = append(out, &Updates{Target: t, Config: current, Store: st, Pagers: set})

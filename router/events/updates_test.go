@@ -8,6 +8,8 @@ import (
 	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/pagers"
 	"github.com/pagerd/pagerd/policies"
+
+	_ "github.com/pagerd/pagerd/pagers/all" // the webhook channel, by name
 )
 
 type sent struct {
@@ -26,15 +28,19 @@ func TestUpdatesGoToSubscribedServicesOnly(t *testing.T) {
 	st := newStore(t)
 	evs := publish(t, st, 1) // incident 1 of service "svc": triggered, acknowledged
 	audit := policies.Target{Kind: "webhook", Name: "audit"}
-	cfg := &policies.Config{Services: []*policies.Service{
-		{Name: "svc", Subscribers: []policies.Target{audit}},
-		{Name: "quiet"},
-	}}
+	off := policies.Target{Kind: "webhook", Name: "off"}
+	cfg := &policies.Config{
+		Services: []*policies.Service{
+			{Name: "svc", Subscribers: []policies.Target{audit, off}},
+			{Name: "quiet"},
+		},
+		Named: map[string]map[string]any{"webhook": {"audit": struct{}{}, "off": nil}},
+	}
 	out := &sent{}
 	set := pagers.Set{"webhook": out}
 	subs := Subscriptions(cfg, st, func() *policies.Config { return cfg }, func() pagers.Set { return set })
 	if len(subs) != 1 || subs[0].Group() != "updates:webhook:audit" {
-		t.Fatalf("subscriptions = %v, want one for webhook:audit", subs)
+		t.Fatalf("subscriptions = %v, want one for webhook:audit (webhook:off is switched off)", subs)
 	}
 	u := subs[0]
 	ctx := context.Background()

@@ -34,12 +34,12 @@ func TestLuaFactKindsAreKnown(t *testing.T) {
 		}
 	}
 	common, _ := os.ReadFile("lua/common.lua")
-	line := regexp.MustCompile(`(?s)local PUBLISHED = \{(.*?)\}`).FindStringSubmatch(string(common))
-	if line == nil {
-		t.Fatal("common.lua has no PUBLISHED set")
+	body := regexp.MustCompile(`(?s)local function published\(kind\)(.*?)\nend`).FindStringSubmatch(string(common))
+	if body == nil {
+		t.Fatal("common.lua has no published function")
 	}
 	var lua []string
-	for _, m := range regexp.MustCompile(`([a-z_]+) = true`).FindAllStringSubmatch(line[1], -1) {
+	for _, m := range regexp.MustCompile(`kind == '([a-z_]+)'`).FindAllStringSubmatch(body[1], -1) {
 		lua = append(lua, m[1])
 	}
 	var go_ []string

@@ -30,14 +30,28 @@ pagerd {
   resolve_timeout    = "5m"   # API alerts without endsAt resolve after this
 }
 
-# Prometheus Alertmanager posts its webhooks here. Every integration has its
-# own token; a request is matched to its integration by token.
+# Prometheus Alertmanager posts its webhooks here (and Prometheus itself,
+# to /api/v2/alerts). Every integration has its own token; a request is
+# matched to its integration by token.
 integration "alertmanager" {
-  type  = "alertmanager" # alertmanager | api
+  type  = "alertmanager" # alertmanager | pagerduty | api
   token = file("secrets/alertmanager.token")
 }
 
-# The REST API and the pagerd CLI verbs (incidents, ack, resolve).
+# Anything that sends PagerDuty Events API v2 events pages through pagerd
+# when only its URL changes: point it at http://localhost:8080/v2/enqueue
+# (change events: /v2/change/enqueue) and keep its routing_key, which is
+# this token. service pins every event of this key to one service, as a
+# PagerDuty routing key belongs to one; rate_limit answers 429 above it.
+integration "datadog" {
+  type       = "pagerduty"
+  token      = file("secrets/pagerduty.routing-key")
+  service    = "checkout"
+  rate_limit = "120/m"
+}
+
+# The REST API and the pagerd CLI verbs (incidents, show, ack, resolve,
+# escalate, note, changes).
 integration "ops-cli" {
   type  = "api"
   token = file("secrets/api.token")
@@ -61,4 +75,17 @@ smtp {
   username = env("SMTP_USER")
   password = env("SMTP_PASSWORD")
   tls      = "opportunistic" # none | opportunistic | mandatory
+}
+
+# An outgoing webhook: a JSON POST, signed the Standard Webhooks way
+# (webhook-id, webhook-timestamp, webhook-signature), for every event of the
+# services that list it in subscribers (see services.hcl), in order, retried
+# until the receiver takes it. A step may page one too: notify =
+# ["webhook:audit"]. With AUDIT_WEBHOOK_SECRET unset (as here) it is
+# switched off with a warning; set it (e.g. "whsec_" + 32 random bytes in
+# base64) to switch it on.
+webhook "audit" {
+  url    = "http://localhost:9000/pagerd"
+  secret = env("AUDIT_WEBHOOK_SECRET")
+  events = ["triggered", "acknowledged", "escalated", "resolved", "note"]
 }

@@ -8,11 +8,14 @@
 #
 # group_by lists the labels that split a service's alerts into incidents
 # (alerts with equal values share one); without it, one incident per service.
+# subscribers are told of every event of the service's incidents (triggered,
+# acknowledged, escalated, resolved, notes) without being paged.
 
 service "checkout" {
-  escalation = "payments"
-  match      = ["service=checkout", "severity=~critical|page"]
-  group_by   = ["alertname", "cluster"]
+  escalation  = "payments"
+  match       = ["service=checkout", "severity=~critical|page"]
+  group_by    = ["alertname", "cluster"]
+  subscribers = ["webhook:audit"]
 }
 
 # Payments alerts that are not critical page the payments people too, but
