@@ -117,26 +117,13 @@ func (a *apiClient) do(ctx context.Context, method, path string, body, out any) 
 	return nil
 }
 
-// incidentView is an incident as the API returns it.
+// incidentView is an incident as the API returns it: the incident, and
+// for one incident its alerts, timeline and the service's recent changes.
 type incidentView struct {
-	ID           int64             `json:"id"`
-	Service      string            `json:"service"`
-	Escalation   string            `json:"escalation"`
-	Title        string            `json:"title"`
-	Summary      string            `json:"summary"`
-	SourceURL    string            `json:"source_url"`
-	GroupLabels  map[string]string `json:"group_labels"`
-	Status       string            `json:"status"`
-	CreatedAt    time.Time         `json:"created_at"`
-	AckedAt      time.Time         `json:"acknowledged_at"`
-	AckedBy      string            `json:"acknowledged_by"`
-	ResolvedAt   time.Time         `json:"resolved_at"`
-	ResolvedBy   string            `json:"resolved_by"`
-	AlertsFiring int               `json:"alerts_firing"`
-	AlertsTotal  int               `json:"alerts_total"`
-	Alerts       []json.RawMessage `json:"alerts"`
-	Timeline     []incident.Fact   `json:"timeline"`
-	Changes      []incident.Change `json:"recent_changes"`
+	incident.Incident
+	Alerts   []json.RawMessage `json:"alerts"`
+	Timeline []incident.Fact   `json:"timeline"`
+	Changes  []incident.Change `json:"recent_changes"`
 }
 
 // incidentsResult is `pagerd incidents -o json`.
@@ -210,11 +197,11 @@ func (inc incidentView) listJSON() incidentJSON {
 		labels = map[string]string{}
 	}
 	return incidentJSON{
-		ID: inc.ID, Status: inc.Status, Service: inc.Service, Escalation: inc.Escalation,
+		ID: inc.ID, Status: string(inc.Status), Service: inc.Service, Escalation: inc.Escalation,
 		Title: inc.Title, Summary: inc.Summary, SourceURL: inc.SourceURL, GroupLabels: labels,
 		CreatedAt: jsonTime(inc.CreatedAt.UTC()), AckedAt: jsonTime(inc.AckedAt.UTC()), AckedBy: inc.AckedBy,
 		ResolvedAt: jsonTime(inc.ResolvedAt.UTC()), ResolvedBy: inc.ResolvedBy,
-		AlertsFiring: inc.AlertsFiring, AlertsTotal: inc.AlertsTotal,
+		AlertsFiring: inc.FiringCount, AlertsTotal: inc.AlertsTotal,
 	}
 }
 
@@ -284,7 +271,7 @@ a time that has not happened is null. Every key is always present.`,
 		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tSTATUS\tSERVICE\tFIRING\tAGE\tTITLE")
 		for _, inc := range out.Incidents {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\n", inc.ID, inc.Status, inc.Service, inc.AlertsFiring,
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\n", inc.ID, inc.Status, inc.Service, inc.FiringCount,
 				time.Since(inc.CreatedAt).Round(time.Second), inc.Title)
 		}
 		return tw.Flush()

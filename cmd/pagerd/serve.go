@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/pagerd/pagerd/internal/app"
@@ -63,7 +62,7 @@ refused and the running one stays. SIGINT and SIGTERM stop the daemon.`,
 			handler = slog.NewJSONHandler(c.stderr, hopts)
 		}
 		log := slog.New(handler)
-		redis.SetLogger(app.RedisLogger{Log: log.With("component", "redis")})
+		app.LogRedisTo(log.With("component", "redis"))
 
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()

@@ -31,7 +31,7 @@ type shownAlert struct {
 // what their senders attached, the service's recent changes, and the
 // timeline.
 func writeIncident(w io.Writer, inc incidentView) error {
-	fmt.Fprintf(w, "#%d %s\nservice: %s\nstatus:  %s\nfiring:  %d\n", inc.ID, oneLine(inc.Title), inc.Service, inc.Status, inc.AlertsFiring)
+	fmt.Fprintf(w, "#%d %s\nservice: %s\nstatus:  %s\nfiring:  %d\n", inc.ID, oneLine(inc.Title), inc.Service, inc.Status, inc.FiringCount)
 	if inc.Summary != "" {
 		fmt.Fprintf(w, "summary: %s\n", oneLine(inc.Summary))
 	}

@@ -378,15 +378,7 @@ func TestRealAlertmanagerPagerDutyConfigPagesThroughPagerd(t *testing.T) {
 	})
 	w.settle()
 
-	if got := sendersPages(w.twilio, alicePhone); len(got) != 1 {
-		t.Errorf("alice was paged %d times, want once: %+v", len(got), got)
-	}
-	if got := smsTo(w.twilio, bobPhone); len(got) != 0 {
-		t.Errorf("bob was paged: %+v", got)
-	}
-	if n := sendersIncidentCount(t, base); n != 1 {
-		t.Errorf("pagerd stored %d incidents, want 1", n)
-	}
+	sendersPagedOnce(t, w, base)
 	if got := received(t, base, "pd"); got["triggered"] != 1 || got["resolved"] != 1 || len(got) != 2 {
 		t.Errorf("received by outcome = %v, want one triggered and one resolved", got)
 	}

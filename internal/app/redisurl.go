@@ -82,12 +82,14 @@ func ParseRedisURL(raw string) (*redis.UniversalOptions, error) {
 	return opts, nil
 }
 
-// RedisLogger routes go-redis's own messages (dial failures, pool trouble)
-// into slog, so they reach the daemon's structured log instead of bare
+// LogRedisTo routes go-redis's own messages (dial failures, pool trouble)
+// into log, so they reach the daemon's structured log instead of bare
 // stderr lines. go-redis keeps one logger per process: the binary sets it.
-type RedisLogger struct{ Log *slog.Logger }
+func LogRedisTo(log *slog.Logger) { redis.SetLogger(redisLogger{log}) }
+
+type redisLogger struct{ log *slog.Logger }
 
 // Printf implements go-redis's logging interface.
-func (l RedisLogger) Printf(ctx context.Context, format string, v ...any) {
-	l.Log.WarnContext(ctx, "redis client: "+fmt.Sprintf(format, v...))
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, "redis client: "+fmt.Sprintf(format, v...))
 }

@@ -3,7 +3,6 @@ package email
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/pagerd/pagerd/pagers"
 	"github.com/pagerd/pagerd/pagers/pagertest"
@@ -66,17 +65,7 @@ func TestText(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := Text(tt.in)
-			for _, w := range tt.want {
-				if !strings.Contains(got, w) {
-					t.Errorf("Text() = %q\nwant it to contain %q", got, w)
-				}
-			}
-			for _, w := range tt.notWant {
-				if strings.Contains(got, w) {
-					t.Errorf("Text() = %q\nwant it NOT to contain %q", got, w)
-				}
-			}
+			contains(t, "Text", Text(tt.in), tt.want, tt.notWant)
 		})
 	}
 }
@@ -120,94 +109,56 @@ func TestHTML(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := HTML(tt.in)
-			for _, w := range tt.want {
-				if !strings.Contains(got, w) {
-					t.Errorf("HTML() = %s\nwant it to contain %q", got, w)
-				}
-			}
-			for _, w := range tt.notWant {
-				if strings.Contains(got, w) {
-					t.Errorf("HTML() = %s\nwant it NOT to contain %q", got, w)
-				}
-			}
+			contains(t, "HTML", HTML(tt.in), tt.want, tt.notWant)
 		})
 	}
 }
 
 func TestShiftNoticeText(t *testing.T) {
-	full := pagertest.ShiftNotice(t)
-
-	openEnded := pagertest.ShiftNotice(t)
-	openEnded.Shift.End = time.Time{}
-	openEnded.Shift.StartsIn = 90 * time.Minute
-
-	utc := pagertest.ShiftNotice(t)
-	utc.Shift.Location = nil
-	utc.Shift.StartsIn = 26*time.Hour + 29*time.Second
-
-	late := pagertest.ShiftNotice(t)
-	late.Shift.StartsIn = 0
-
-	noShift := pagertest.ShiftNotice(t)
-	noShift.Shift = nil
-
+	notices := pagertest.ShiftNotices(t)
 	tests := []struct {
 		name                    string
-		in                      pagers.Notification
 		subject                 string
 		emailWant, emailWantNot []string
 	}{
 		{
 			name:         "full",
-			in:           full,
 			subject:      "[pagerd] Your on-call shift for payments-primary starts Mon 30 Nov 09:00 EST",
 			emailWant:    []string{"Your on-call shift for payments-primary starts in 1h.\n", "Schedule: payments-primary\n", "Starts:   Mon 30 Nov 2026 09:00 EST\n", "Ends:     Mon 7 Dec 2026 09:00 EST\n", "No action needed"},
 			emailWantNot: []string{"Incident", "Acknowledge", "#0"},
 		},
 		{
 			name:         "end unknown",
-			in:           openEnded,
 			subject:      "[pagerd] Your on-call shift for payments-primary starts Mon 30 Nov 09:00 EST",
 			emailWant:    []string{"starts in 1h 30m.", "Starts:   Mon 30 Nov 2026 09:00 EST\n"},
 			emailWantNot: []string{"Ends:"},
 		},
 		{
 			name:      "UTC without a zone",
-			in:        utc,
 			subject:   "[pagerd] Your on-call shift for payments-primary starts Mon 30 Nov 14:00 UTC",
 			emailWant: []string{"starts in 1d 2h.", "Starts:   Mon 30 Nov 2026 14:00 UTC\n"},
 		},
 		{
 			name:      "lead unknown",
-			in:        late,
 			subject:   "[pagerd] Your on-call shift for payments-primary starts Mon 30 Nov 09:00 EST",
 			emailWant: []string{"Your on-call shift for payments-primary starts Mon 30 Nov 2026 09:00 EST.\n"},
 		},
 		{
 			name:         "no shift",
-			in:           noShift,
 			subject:      "[pagerd] Your on-call shift starts soon",
 			emailWant:    []string{"Your on-call shift starts soon.\n"},
 			emailWantNot: []string{"Starts:", "Schedule:"},
 		},
 	}
 	for _, tt := range tests {
+		if _, ok := notices[tt.name]; !ok {
+			t.Fatalf("no shift notice %q", tt.name)
+		}
 		t.Run(tt.name, func(t *testing.T) {
-			if got := Subject(tt.in); got != tt.subject {
+			if got := Subject(notices[tt.name]); got != tt.subject {
 				t.Errorf("Subject() = %q, want %q", got, tt.subject)
 			}
-			got := Text(tt.in)
-			for _, w := range tt.emailWant {
-				if !strings.Contains(got, w) {
-					t.Errorf("Text() = %q\nwant it to contain %q", got, w)
-				}
-			}
-			for _, w := range tt.emailWantNot {
-				if strings.Contains(got, w) {
-					t.Errorf("Text() = %q\nwant it NOT to contain %q", got, w)
-				}
-			}
+			contains(t, "Text", Text(notices[tt.name]), tt.emailWant, tt.emailWantNot)
 		})
 	}
 }
@@ -232,5 +183,20 @@ func TestShiftNoticeHTML(t *testing.T) {
 	n.Shift.Schedule = `<script>alert("x")</script>`
 	if got := HTML(n); strings.Contains(got, "<script>") || !strings.Contains(got, "&lt;script&gt;") {
 		t.Errorf("HTML() = %s\nwant the schedule name escaped", got)
+	}
+}
+
+// contains checks that a rendered body holds every want and no notWant.
+func contains(t *testing.T, what, got string, want, notWant []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("%s() = %q\nwant it to contain %q", what, got, w)
+		}
+	}
+	for _, w := range notWant {
+		if strings.Contains(got, w) {
+			t.Errorf("%s() = %q\nwant it NOT to contain %q", what, got, w)
+		}
 	}
 }

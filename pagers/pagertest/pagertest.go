@@ -58,3 +58,25 @@ func ShiftNotice(t testing.TB) pagers.Notification {
 		},
 	}
 }
+
+// ShiftNotices are ShiftNotice and its variants, by name: "full", "end
+// unknown" (the shift's end is too far ahead to tell, 90 minutes ahead),
+// "UTC without a zone" (26 hours ahead), "lead unknown" (StartsIn 0) and
+// "no shift".
+func ShiftNotices(t testing.TB) map[string]pagers.Notification {
+	t.Helper()
+	full := ShiftNotice(t)
+	openEnded := ShiftNotice(t)
+	openEnded.Shift.End = time.Time{}
+	openEnded.Shift.StartsIn = 90 * time.Minute
+	utc := ShiftNotice(t)
+	utc.Shift.Location = nil
+	utc.Shift.StartsIn = 26*time.Hour + 29*time.Second
+	late := ShiftNotice(t)
+	late.Shift.StartsIn = 0
+	noShift := ShiftNotice(t)
+	noShift.Shift = nil
+	return map[string]pagers.Notification{
+		"full": full, "end unknown": openEnded, "UTC without a zone": utc, "lead unknown": late, "no shift": noShift,
+	}
+}
