@@ -343,8 +343,9 @@ Times are RFC 3339 in UTC.`,
 // POST /v1/incidents/{id}/{name}?by=NAME. The answer is
 // {"incident": 42, "outcome": "...", "previous_status": "..."}.
 type action struct {
-	name, use, short, long, example string
-	args                            cobra.PositionalArgs
+	name                      incident.Action
+	use, short, long, example string
+	args                      cobra.PositionalArgs
 	// body builds the JSON request body from the arguments after ID; nil
 	// for actions without one.
 	body func(rest []string) (any, error)
@@ -359,7 +360,7 @@ const outcomeUnchanged = string(incident.OutcomeUnchanged)
 
 var (
 	actAck = action{
-		name:  "ack",
+		name:  incident.Ack,
 		short: "Acknowledge an incident: escalation stops",
 		long: `Acknowledge an incident of the pagerd at --server: someone is on it, so
 escalation stops and nobody else is paged. Everyone already paged hears who
@@ -371,7 +372,7 @@ incident is still open that long after.
 		said:    statusChange,
 	}
 	actResolve = action{
-		name:  "resolve",
+		name:  incident.Resolve,
 		short: "Resolve an incident",
 		long: `Resolve an incident of the pagerd at --server: the problem is over, so
 paging stops for good and everyone already paged hears it. An alert of the
@@ -382,7 +383,7 @@ incident that fires again opens a new incident.
 		said:    statusChange,
 	}
 	actEscalate = action{
-		name:  "escalate",
+		name:  incident.Escalate,
 		short: "Move an incident to its next escalation step now",
 		long: `Escalate an incident of the pagerd at --server now: its escalation policy
 moves on to the next step at once instead of waiting for the step's delay,
@@ -402,7 +403,7 @@ is resolved, say); the answer says so, with exit code 0.
 		},
 	}
 	actNote = action{
-		name:  "note",
+		name:  incident.Note,
 		use:   "note ID TEXT...",
 		args:  rangeArgs(2, -1, "an incident ID and the note's text"),
 		short: "Add a note to an incident's timeline",
@@ -440,7 +441,7 @@ func statusChange(outcome, previous string) string {
 
 func (c *cli) actCmd(act action) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:               act.name + " ID",
+		Use:               string(act.name) + " ID",
 		GroupID:           groupIncidents,
 		Short:             act.short,
 		Long:              act.long,
