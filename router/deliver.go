@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -55,6 +56,7 @@ func (e *Engine) deliver(ctx context.Context, cfg *policies.Config, inc *inciden
 	sendCtx, cancel := context.WithTimeout(ctx, e.SendTimeout)
 	defer cancel()
 	stopped := e.cancelWhenHandled(sendCtx, cancel, inc)
+	release := e.keepSend(sendCtx, inc.ID, d.Key)
 	var (
 		receipt  pagers.Receipt
 		reached  *incident.Reached
@@ -65,6 +67,14 @@ func (e *Engine) deliver(ctx context.Context, cfg *policies.Config, inc *inciden
 	} else {
 		receipt, reached, failures = e.sendTo(sendCtx, cfg, n, d.Via)
 	}
+	release()
+	rec, done := recordContext(ctx)
+	defer done()
+	if reached == nil && ctx.Err() != nil {
+		// Cut short by a stopping replica, not failed: give the page back
+		// for another replica to send at once.
+		return time.Time{}, false, errors.Join(ctx.Err(), e.Store.ReleaseSend(rec, inc.ID, d.Key, e.Owner))
+	}
 	if reached == nil {
 		detail := fmt.Sprintf("could not reach %s: %s", who, strings.Join(failures, "; "))
 		if stopped.Load() {
@@ -72,7 +82,7 @@ func (e *Engine) deliver(ctx context.Context, cfg *policies.Config, inc *inciden
 		} else {
 			e.Log.Error("page failed on every channel", "incident", inc.ID, "to", who, "failures", failures)
 		}
-		return time.Time{}, stopped.Load(), e.Store.FinishSend(ctx, inc.ID, store.SendResult{
+		return time.Time{}, stopped.Load(), e.Store.FinishSend(rec, inc.ID, store.SendResult{
 			Key: d.Key, Receipt: "failed", Kind: incident.KindNotifyFailed, Detail: detail})
 	}
 	detail := fmt.Sprintf("paged %s via %s", who, reached.Channel)
@@ -83,9 +93,35 @@ func (e *Engine) deliver(ctx context.Context, cfg *policies.Config, inc *inciden
 		detail += " after " + strings.Join(failures, "; ")
 	}
 	e.Log.Info("paged", "incident", inc.ID, "to", who, "channel", reached.Channel, "provider_id", receipt.ProviderID)
-	return time.Time{}, false, e.Store.FinishSend(ctx, inc.ID, store.SendResult{
+	return time.Time{}, false, e.Store.FinishSend(rec, inc.ID, store.SendResult{
 		Key: d.Key, Receipt: reached.Channel + ":" + receipt.ProviderID, Kind: incident.KindNotified,
 		Detail: detail, Reached: reached})
+}
+
+// keepSend renews the claim on the send under key every third of the
+// Lease until the returned func is called: a send may take longer than a
+// lease, and must not be taken over while it lives.
+func (e *Engine) keepSend(ctx context.Context, id int64, key string) func() {
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(e.Lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			if ok, err := e.Store.RenewSend(ctx, id, key, e.Owner, e.Lease); err == nil && !ok {
+				return
+			}
+		}
+	}()
+	return func() { close(done); <-stopped }
 }
 
 // cancelWhenHandled watches the incident while a page is being sent and

@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -30,16 +31,25 @@ type Engine struct {
 	Log   *slog.Logger
 	Owner string // this replica's name, recorded on send claims
 
-	Poll  time.Duration // how often to look for due timers (default 1s)
-	Lease time.Duration // how long a claim holds before another replica may take over (default 2m)
-	Batch int           // timers claimed per poll (default 50)
+	Poll time.Duration // how often to look for due timers (default 1s)
+	// Lease is how long a claim — on an incident's timer, or on one send —
+	// holds without a heartbeat (default 6s). A replica renews its claims
+	// every third of it while the work lives, so a short lease costs
+	// nothing while it runs and means a crashed replica's incidents are
+	// taken over within one lease.
+	Lease time.Duration
+	// Grace is how long work in flight may go on once Run's context ends
+	// (default 20s, below Kubernetes' 30s): a stopping replica finishes the
+	// pages it started and records them, then gives back what it holds.
+	Grace time.Duration
+	Batch int // timers claimed per poll (default 50)
 	// NoticeEvery is how often to look for due shift notices (default 30s).
 	NoticeEvery time.Duration
 	// Parallel bounds how many incidents, and how many pages of one
 	// incident, are worked on at once (default 8).
 	Parallel int
 	// SendTimeout bounds one page across all its retries and channels
-	// (default half the Lease, so a send never outlives its claim).
+	// (default 60s); its claim is renewed while it runs.
 	SendTimeout time.Duration
 	// StatusPoll is how often a send in flight checks whether the incident
 	// was handled meanwhile (default 1s).
@@ -60,7 +70,10 @@ func (e *Engine) defaults() {
 			e.Poll = time.Second
 		}
 		if e.Lease == 0 {
-			e.Lease = 2 * time.Minute
+			e.Lease = 6 * time.Second
+		}
+		if e.Grace == 0 {
+			e.Grace = 20 * time.Second
 		}
 		if e.Batch == 0 {
 			e.Batch = 50
@@ -71,8 +84,8 @@ func (e *Engine) defaults() {
 		if e.Parallel == 0 {
 			e.Parallel = 8
 		}
-		if e.SendTimeout == 0 || e.SendTimeout > e.Lease/2 {
-			e.SendTimeout = e.Lease / 2
+		if e.SendTimeout == 0 {
+			e.SendTimeout = time.Minute
 		}
 		if e.StatusPoll == 0 {
 			e.StatusPoll = time.Second
@@ -95,31 +108,45 @@ func (e *Engine) Wake() {
 // takes due timers only as fast as it frees up, so an incident stuck on a
 // slow provider holds one worker, never the others' pages, and no timer
 // sits claimed in a queue while its lease runs out. Shift notices run on
-// their own loop. Run returns once every worker has stopped.
+// their own loop.
+//
+// When ctx ends Run claims nothing more; work in flight goes on for up to
+// Grace on a context of its own, records what it sent, and gives back
+// every claim it did not finish, so another replica goes on at once: a
+// rolling restart neither drops nor repeats a page. Run returns once every
+// worker has stopped.
 func (e *Engine) Run(ctx context.Context) error {
 	e.defaults()
+	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
 	var wg sync.WaitGroup
-	defer wg.Wait()
+	defer func() {
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(e.Grace):
+			e.Log.Warn("work still in flight after the shutdown grace; cutting it short and handing it over", "grace", e.Grace)
+			stopWork()
+			<-done
+		}
+	}()
 	wg.Go(func() { e.runShiftNotices(ctx) })
 
 	slots := make(chan struct{}, e.Parallel) // one token per working worker
 	freed := make(chan struct{}, 1)
-	failures := 0
+	failing := redisTrouble{log: e.Log}
 	for {
-		wait := e.Poll
-		if free := e.Parallel - len(slots); free > 0 {
+		if free := e.Parallel - len(slots); free > 0 && ctx.Err() == nil {
 			// Busy while claiming too: Drain must not find the timers
 			// claimed and their workers not started yet.
 			e.started()
 			_, claims, err := e.Store.ClaimDue(ctx, e.Lease, min(free, e.Batch))
 			switch {
 			case err != nil && ctx.Err() == nil:
-				// Redis away: back off (up to 30s) instead of logging every poll.
-				failures++
-				wait = min(e.Poll<<min(failures, 5), 30*time.Second)
-				e.Log.Error("claiming due escalations failed; retrying", "err", err, "retry_in", wait)
+				failing.failed(err)
 			case err == nil:
-				failures = 0
+				failing.recovered()
 				for _, c := range claims {
 					slots <- struct{}{}
 					e.started()
@@ -132,26 +159,54 @@ func (e *Engine) Run(ctx context.Context) error {
 							default:
 							}
 						}()
-						e.work(ctx, c)
+						e.work(work, c)
 					})
 				}
 				if len(claims) == free {
-					wait = 0 // more may be due: claim again as soon as a worker frees up
+					e.finished()
+					continue // more may be due: claim again as soon as a worker frees up
 				}
 			}
 			e.finished()
 		}
-		var timeout <-chan time.Time
-		if wait > 0 {
-			timeout = time.After(wait)
-		}
+		// While Redis is away the poll goes on at its pace: the engine
+		// resumes within one Poll of Redis coming back, however long the
+		// outage (the log, not the retry, backs off).
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-e.wake:
 		case <-freed:
-		case <-timeout:
+		case <-time.After(e.Poll):
 		}
+	}
+}
+
+// redisTrouble logs a failing store without a line per poll: the first
+// failure, then one every minute, and the recovery.
+type redisTrouble struct {
+	log      *slog.Logger
+	since    time.Time
+	lastLog  time.Time
+	failures int
+}
+
+func (r *redisTrouble) failed(err error) {
+	r.failures++
+	now := time.Now()
+	if r.failures == 1 {
+		r.since = now
+	}
+	if r.failures == 1 || now.Sub(r.lastLog) >= time.Minute {
+		r.lastLog = now
+		r.log.Error("claiming due escalations failed; retrying every poll", "err", err, "failures", r.failures, "since", r.since)
+	}
+}
+
+func (r *redisTrouble) recovered() {
+	if r.failures > 0 {
+		r.log.Info("claiming due escalations works again", "failures", r.failures, "down_for", time.Since(r.since).Round(time.Millisecond))
+		r.failures = 0
 	}
 }
 
@@ -205,20 +260,73 @@ func (e *Engine) Drain(ctx context.Context) error {
 }
 
 // work processes one claimed incident with a fresh clock reading and sets
-// its next wake-up. A failure keeps the lease: the timer comes due again
-// when it lapses, here or on another replica.
+// its next wake-up, renewing the claim while it works. When the work is cut
+// short (the shutdown grace ran out, Redis failed) the claim is given back,
+// due now, so another replica goes on at once.
 func (e *Engine) work(ctx context.Context, c store.Claim) {
+	c, stop := e.heartbeat(ctx, c)
 	now, err := e.Store.Now(ctx)
 	var next time.Time
 	if err == nil {
 		next, err = e.process(ctx, c.IncidentID, now)
 	}
+	c = stop()
+	// What is recorded must not be lost with the work's context.
+	rec, cancel := recordContext(ctx)
+	defer cancel()
 	if err == nil {
-		err = e.Store.Reschedule(ctx, c, next)
+		err = e.Store.Reschedule(rec, c, next)
+	} else if rerr := e.Store.ReleaseClaim(rec, c); rerr != nil {
+		err = errors.Join(err, rerr)
 	}
-	if err != nil && ctx.Err() == nil {
-		e.Log.Error("incident step failed; retrying when its lease lapses", "incident", c.IncidentID, "err", err)
+	if err != nil {
+		e.Log.Error("incident step failed; handed over to the next poll", "incident", c.IncidentID, "err", err)
 	}
+}
+
+// heartbeat renews c every third of the Lease until stop is called, and
+// stop returns the claim as last renewed (Reschedule needs its lease).
+func (e *Engine) heartbeat(ctx context.Context, c store.Claim) (store.Claim, func() store.Claim) {
+	var mu sync.Mutex
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(e.Lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			mu.Lock()
+			renewed, ok, err := e.Store.RenewClaim(ctx, c, e.Lease)
+			if err == nil && ok {
+				c = renewed
+			}
+			mu.Unlock()
+			if err == nil && !ok {
+				return // someone moved the timer: theirs stands
+			}
+		}
+	}()
+	return c, func() store.Claim {
+		close(done)
+		<-stopped
+		mu.Lock()
+		defer mu.Unlock()
+		return c
+	}
+}
+
+// recordContext is for writing down what was done: it outlives a cut-short
+// work context (a send the provider took must be recorded, or it is sent
+// again), but not by long.
+func recordContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 }
 
 func (e *Engine) runShiftNotices(ctx context.Context) {

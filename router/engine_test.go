@@ -154,7 +154,7 @@ func TestAckStopsASendInFlight(t *testing.T) {
 func TestSendTimeoutBoundsAPageWhenProvidersHang(t *testing.T) {
 	sms, email := &blocking{}, &blocking{}
 	w := newEngineWorld(t, sms, email)
-	w.eng.Lease = 400 * time.Millisecond // SendTimeout defaults to half of it
+	w.eng.SendTimeout = 200 * time.Millisecond
 	w.fire(t)
 	start := time.Now()
 	w.due(t)
@@ -190,7 +190,7 @@ func TestHangingProviderLeavesTimeForTheNextChannel(t *testing.T) {
 	email, sms := &blocking{}, &kindRecorder{}
 	w := newEngineWorld(t, sms, email)
 	w.cfg.Users["alice"].Rules = []policies.NotifyRule{{Via: "email"}}
-	w.eng.Lease = time.Second // each page gets half: 500ms for every channel together
+	w.eng.SendTimeout = 500 * time.Millisecond // for every channel together
 	w.fire(t)
 	w.due(t)
 	if email.entered.Load() != 1 {

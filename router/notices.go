@@ -80,15 +80,24 @@ func (e *Engine) notifyFYI(ctx context.Context, cfg *policies.Config, inc *incid
 			}
 			sendCtx, cancel := context.WithTimeout(ctx, e.SendTimeout)
 			defer cancel()
+			release := e.keepSend(sendCtx, inc.ID, key)
 			res := store.SendResult{Key: key, Receipt: "sent", Kind: incident.KindAckNotice, Detail: "told " + r.Who() + " via " + r.Channel}
 			if kind == pagers.KindResolved {
 				res.Kind = incident.KindResolvedNotice
 			}
-			if _, err := pager.Send(sendCtx, n); err != nil {
+			_, err = pager.Send(sendCtx, n)
+			release()
+			rec, done := recordContext(ctx)
+			defer done()
+			switch {
+			case err != nil && ctx.Err() != nil:
+				// Cut short by a stopping replica: another sends it.
+				return errors.Join(ctx.Err(), e.Store.ReleaseSend(rec, inc.ID, key, e.Owner))
+			case err != nil:
 				res.Receipt, res.Kind = "failed", incident.KindNotifyFailed
 				res.Detail = fmt.Sprintf("%s notice to %s via %s failed: %v", kind, r.Who(), r.Channel, err)
 			}
-			return e.Store.FinishSend(ctx, inc.ID, res)
+			return e.Store.FinishSend(rec, inc.ID, res)
 		})
 	}
 	return retry, g.Wait()

@@ -31,7 +31,10 @@ in-process Redis and warns that state is lost on restart: fine to try
 pagerd, not for production.
 
 SIGHUP reloads the config directory; a config that does not load is
-refused and the running one stays. SIGINT and SIGTERM stop the daemon.`,
+refused and the running one stays. SIGINT and SIGTERM stop the daemon
+gracefully: requests and pages in flight finish (up to --shutdown-grace),
+are recorded, and everything it holds is handed to the other replicas at
+once.`,
 		Example: `  # Try it: embedded Redis, the example config, pages printed to the console
   pagerd serve --config deploy/examples/config
 
@@ -46,6 +49,7 @@ refused and the running one stays. SIGINT and SIGTERM stop the daemon.`,
 	logFormat := choiceFlag(cmd, "log-format", "", "log format", "text", "json")
 	logLevel := choiceFlag(cmd, "log-level", "", "least severe log level written", "info", "debug", "warn", "error")
 	poll := fs.Duration("poll", time.Second, "how often to look for due escalation steps")
+	grace := fs.Duration("shutdown-grace", 20*time.Second, "on SIGTERM, how long requests and pages in flight may take to finish; keep it below the orchestrator's kill timeout (Kubernetes: 30s)")
 
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		configDir := c.config.String()
@@ -68,7 +72,7 @@ refused and the running one stays. SIGINT and SIGTERM stop the daemon.`,
 		defer stop()
 		a, err := app.New(ctx, app.Options{
 			ConfigDir: configDir, Listen: listen.String(), RedisURL: redisURL.String(), Namespace: namespace.String(),
-			Log: log, Console: c.stdout, Poll: *poll,
+			Log: log, Console: c.stdout, Poll: *poll, Grace: *grace,
 		})
 		if err != nil {
 			return err

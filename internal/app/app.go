@@ -54,6 +54,9 @@ type Options struct {
 	Poll time.Duration
 	// NoticeEvery is how often to look for due shift notices (default 30s).
 	NoticeEvery time.Duration
+	// Grace is how long a stopping daemon lets requests and pages in
+	// flight finish (default 20s, below Kubernetes' 30s).
+	Grace time.Duration
 	// HTTPClient carries every channel's outbound HTTP (tests point it at
 	// loopback fakes); nil: each channel's default.
 	HTTPClient *http.Client
@@ -75,7 +78,8 @@ type App struct {
 	listener net.Listener
 	pagers   atomic.Pointer[pagers.Set]
 
-	env pagers.Env
+	env        pagers.Env
+	durability store.Durability
 
 	mu       sync.Mutex
 	cleanups []func() // LIFO, run by Close
@@ -89,6 +93,9 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	}
 	if opts.Console == nil {
 		opts.Console = os.Stdout
+	}
+	if opts.Grace == 0 {
+		opts.Grace = 20 * time.Second
 	}
 	if opts.Replica == "" {
 		host, _ := os.Hostname()
@@ -119,6 +126,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	}
 	a.Store = store.New(rdb, opts.Namespace)
 	a.Store.Clock = opts.Clock
+	a.Store.Durability = a.durability
 	if err := a.waitForRedis(ctx); err != nil {
 		return nil, err
 	}
@@ -158,6 +166,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Owner:       opts.Replica,
 		Poll:        opts.Poll,
 		NoticeEvery: opts.NoticeEvery,
+		Grace:       opts.Grace,
 	}
 	set := func() pagers.Set { return *a.pagers.Load() }
 	a.Events = &events.Runner{
@@ -254,11 +263,12 @@ func (a *App) connectRedis() (redis.UniversalClient, error) {
 		a.cleanup(func() { c.Close() })
 		return c, nil
 	}
-	opts, err := ParseRedisURL(a.opts.RedisURL)
+	u, err := ParseRedisURL(a.opts.RedisURL)
 	if err != nil {
 		return nil, err
 	}
-	c := redis.NewUniversalClient(opts)
+	a.durability = u.Durability
+	c := redis.NewUniversalClient(u.Options)
 	a.cleanup(func() { c.Close() })
 	return c, nil
 }
@@ -268,8 +278,8 @@ func redactURL(raw string) string {
 	if raw == "" {
 		return "embedded"
 	}
-	if opts, err := ParseRedisURL(raw); err == nil {
-		return strings.Join(opts.Addrs, ",")
+	if u, err := ParseRedisURL(raw); err == nil {
+		return strings.Join(u.Options.Addrs, ",")
 	}
 	return "(unparsable URL)"
 }
@@ -338,8 +348,12 @@ func (a *App) Reload() error {
 	return nil
 }
 
-// Run serves HTTP and runs the escalation engine until ctx ends, then shuts
-// down gracefully.
+// Run serves HTTP and runs the escalation engine and the event consumers
+// until ctx ends, then stops gracefully: it takes no new connections and
+// lets requests in flight finish, the engine finishes and records the
+// pages it started (for up to Grace) and hands back what it holds, and the
+// consumers give their groups to another replica. Nothing is left leased
+// behind, so a rolling restart neither delays nor repeats a page.
 func (a *App) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -364,10 +378,14 @@ func (a *App) Run(ctx context.Context) error {
 	case err = <-errc:
 	}
 	cancel()
-	shutdownCtx, stop := context.WithTimeout(context.Background(), 10*time.Second)
+	a.log.Info("stopping: finishing requests and pages in flight", "grace", a.opts.Grace)
+	shutdownCtx, stop := context.WithTimeout(context.Background(), a.opts.Grace)
 	defer stop()
-	_ = a.server.Shutdown(shutdownCtx)
+	if serr := a.server.Shutdown(shutdownCtx); serr != nil {
+		a.log.Warn("requests still open after the grace; closing them", "err", serr)
+	}
 	<-done
 	a.Close()
+	a.log.Info("stopped")
 	return err
 }

@@ -9,20 +9,62 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/pagerd/pagerd/router/store"
 )
+
+// RedisURL is what --redis says: how to reach Redis, and how durable a
+// write must be before pagerd answers for it.
+type RedisURL struct {
+	Options *redis.UniversalOptions
+	// Durability asks for replica acknowledgements: ?wait_replicas=N
+	// (and ?wait_timeout=, default 100ms).
+	Durability store.Durability
+}
 
 // ParseRedisURL turns --redis into go-redis UniversalOptions. One address is
 // a single node; several addresses with ?master_name= are Sentinels; several
 // without are Cluster seed nodes, and ?cluster=true makes a single address a
-// Cluster seed (a configuration endpoint):
+// Cluster seed (a configuration endpoint). ?wait_replicas=N makes every
+// stored alert and action wait, in the same round trip, until N replicas
+// hold it (Redis WAIT), so that a failover cannot lose what pagerd
+// answered 2xx for; single node and Sentinel only:
 //
 //	redis://:password@10.0.0.1:6379/0
-//	redis://10.0.0.1:26379,10.0.0.2:26379?master_name=mymaster
+//	redis://10.0.0.1:26379,10.0.0.2:26379?master_name=mymaster&wait_replicas=1
 //	rediss://user:password@node1:6379,node2:6379,node3:6379
 //	redis://clustercfg.example:6379?cluster=true
-func ParseRedisURL(raw string) (*redis.UniversalOptions, error) {
+func ParseRedisURL(raw string) (RedisURL, error) {
+	opts, q, err := parseRedisURL(raw)
+	if err != nil {
+		return RedisURL{}, err
+	}
+	out := RedisURL{Options: opts}
+	if v := q.Get("wait_replicas"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return RedisURL{}, fmt.Errorf("redis URL: wait_replicas=%q is not a number of replicas", v)
+		}
+		if opts.IsClusterMode || (len(opts.Addrs) > 1 && opts.MasterName == "") {
+			return RedisURL{}, errors.New("redis URL: wait_replicas works with one node or Sentinel, not Cluster (WAIT counts the writes of one connection, and a Cluster pipeline sends it to any node)")
+		}
+		out.Durability.Replicas = n
+		out.Durability.Timeout = 100 * time.Millisecond
+	}
+	if v := q.Get("wait_timeout"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return RedisURL{}, fmt.Errorf("redis URL: wait_timeout=%q is not a duration such as 100ms", v)
+		}
+		out.Durability.Timeout = d
+	}
+	return out, nil
+}
+
+func parseRedisURL(raw string) (*redis.UniversalOptions, url.Values, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		// A *url.Error quotes the whole URL, password and all: keep only
@@ -31,14 +73,14 @@ func ParseRedisURL(raw string) (*redis.UniversalOptions, error) {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, fmt.Errorf("redis URL: %w", err)
+		return nil, nil, fmt.Errorf("redis URL: %w", err)
 	}
 	if u.Scheme != "redis" && u.Scheme != "rediss" {
-		return nil, fmt.Errorf("redis URL: scheme must be redis:// or rediss://, not %q", u.Scheme)
+		return nil, nil, fmt.Errorf("redis URL: scheme must be redis:// or rediss://, not %q", u.Scheme)
 	}
 	if u.Host == "" {
 		// Never quote raw: it may carry a password.
-		return nil, fmt.Errorf("redis URL names no host, want %s://[user:password@]host:port", u.Scheme)
+		return nil, nil, fmt.Errorf("redis URL names no host, want %s://[user:password@]host:port", u.Scheme)
 	}
 	opts := &redis.UniversalOptions{}
 	for _, addr := range strings.Split(u.Host, ",") {
@@ -54,7 +96,7 @@ func ParseRedisURL(raw string) (*redis.UniversalOptions, error) {
 	if db := strings.Trim(u.Path, "/"); db != "" {
 		n, err := strconv.Atoi(db)
 		if err != nil {
-			return nil, fmt.Errorf("redis URL: database %q is not a number", db)
+			return nil, nil, fmt.Errorf("redis URL: database %q is not a number", db)
 		}
 		opts.DB = n
 	}
@@ -63,10 +105,10 @@ func ParseRedisURL(raw string) (*redis.UniversalOptions, error) {
 	if v := q.Get("cluster"); v != "" {
 		cluster, err := strconv.ParseBool(v)
 		if err != nil {
-			return nil, fmt.Errorf("redis URL: cluster=%q is not true or false", v)
+			return nil, nil, fmt.Errorf("redis URL: cluster=%q is not true or false", v)
 		}
 		if cluster && opts.MasterName != "" {
-			return nil, fmt.Errorf("redis URL: cluster=true and master_name exclude each other")
+			return nil, nil, fmt.Errorf("redis URL: cluster=true and master_name exclude each other")
 		}
 		opts.IsClusterMode = cluster
 	}
@@ -77,9 +119,9 @@ func ParseRedisURL(raw string) (*redis.UniversalOptions, error) {
 		opts.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: strings.Split(opts.Addrs[0], ":")[0]}
 	}
 	if len(opts.Addrs) > 1 && opts.MasterName == "" && opts.DB != 0 {
-		return nil, fmt.Errorf("redis URL: Redis Cluster has no databases other than 0")
+		return nil, nil, fmt.Errorf("redis URL: Redis Cluster has no databases other than 0")
 	}
-	return opts, nil
+	return opts, q, nil
 }
 
 // LogRedisTo routes go-redis's own messages (dial failures, pool trouble)

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseRedisURL(t *testing.T) {
@@ -15,6 +16,8 @@ func TestParseRedisURL(t *testing.T) {
 		pass    string
 		tls     bool
 		cluster bool
+		wait    int
+		waitFor time.Duration
 		wantErr bool
 	}{
 		{in: "redis://localhost:6380", addrs: []string{"localhost:6380"}},
@@ -28,6 +31,12 @@ func TestParseRedisURL(t *testing.T) {
 		{in: "redis://", wantErr: true},
 		{in: "redis://h/x", wantErr: true},
 		{in: "redis://a,b/3", wantErr: true},
+		{in: "redis://s1:26379?master_name=m&wait_replicas=1", addrs: []string{"s1:26379"}, master: "m", wait: 1, waitFor: 100 * time.Millisecond},
+		{in: "redis://h?wait_replicas=2&wait_timeout=250ms", addrs: []string{"h:6379"}, wait: 2, waitFor: 250 * time.Millisecond},
+		{in: "redis://h?wait_replicas=x", wantErr: true},
+		{in: "redis://h?wait_replicas=1&wait_timeout=soon", wantErr: true},
+		{in: "redis://n1,n2,n3?wait_replicas=1", wantErr: true}, // Cluster
+		{in: "redis://cfg?cluster=true&wait_replicas=1", wantErr: true},
 	}
 	for _, tc := range tests {
 		got, err := ParseRedisURL(tc.in)
@@ -41,9 +50,11 @@ func TestParseRedisURL(t *testing.T) {
 			t.Errorf("ParseRedisURL(%q): %v", tc.in, err)
 			continue
 		}
-		if !reflect.DeepEqual(got.Addrs, tc.addrs) || got.MasterName != tc.master || got.DB != tc.db ||
-			got.Password != tc.pass || (got.TLSConfig != nil) != tc.tls || got.IsClusterMode != tc.cluster {
-			t.Errorf("ParseRedisURL(%q) = %+v", tc.in, got)
+		o := got.Options
+		if !reflect.DeepEqual(o.Addrs, tc.addrs) || o.MasterName != tc.master || o.DB != tc.db ||
+			o.Password != tc.pass || (o.TLSConfig != nil) != tc.tls || o.IsClusterMode != tc.cluster ||
+			got.Durability.Replicas != tc.wait || got.Durability.Timeout != tc.waitFor {
+			t.Errorf("ParseRedisURL(%q) = %+v, durability %+v", tc.in, o, got.Durability)
 		}
 	}
 }

@@ -67,9 +67,9 @@ func pageThrough(t *testing.T, redisURL string, rdb redis.UniversalClient) {
 
 func TestServesOnRedisCluster(t *testing.T) {
 	cluster := testenv.StartRedisCluster(t, 3)
-	opts, err := app.ParseRedisURL(cluster.URL())
-	if err != nil || len(opts.Addrs) != 3 || opts.MasterName != "" {
-		t.Fatalf("ParseRedisURL(%s) = %+v, %v; want 3 cluster seeds", cluster.URL(), opts, err)
+	u, err := app.ParseRedisURL(cluster.URL())
+	if err != nil || len(u.Options.Addrs) != 3 || u.Options.MasterName != "" {
+		t.Fatalf("ParseRedisURL(%s) = %+v, %v; want 3 cluster seeds", cluster.URL(), u.Options, err)
 	}
 	pageThrough(t, cluster.URL(), cluster.Client(t))
 }

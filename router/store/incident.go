@@ -158,7 +158,15 @@ func (s *Store) Reopen(ctx context.Context, id int64, ackedAt time.Time, by stri
 }
 
 func (s *Store) transition(ctx context.Context, id int64, action, by, via string, retention time.Duration, extra string) (incident.Result, error) {
-	vals, err := s.run(ctx, s.lua.transition, s.anchor(), s.nowArg(), id, action, by, via, retentionMs(retention), extra).StringSlice()
+	cmds, wait, err := s.pipelineScript(ctx, s.lua.transition, [][]string{s.anchor()},
+		[][]any{{s.prefix, s.nowArg(), id, action, by, via, retentionMs(retention), extra}})
+	if err == nil {
+		err = s.replicated(wait)
+	}
+	if err != nil {
+		return incident.Result{}, fmt.Errorf("%s incident %d: %w", action, id, err)
+	}
+	vals, err := cmds[0].StringSlice()
 	if err != nil {
 		return incident.Result{}, fmt.Errorf("%s incident %d: %w", action, id, err)
 	}

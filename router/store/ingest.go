@@ -68,8 +68,11 @@ func (s *Store) Ingest(ctx context.Context, writes []AlertWrite) ([]IngestResult
 			w.SourceURL, retentionMs(w.Retention), w.Name, w.Sender}
 	}
 
-	cmds, err := s.pipelineScript(ctx, s.lua.ingest, keys, argv)
+	cmds, wait, err := s.pipelineScript(ctx, s.lua.ingest, keys, argv)
 	if err != nil {
+		return nil, fmt.Errorf("store alerts: %w", err)
+	}
+	if err := s.replicated(wait); err != nil {
 		return nil, fmt.Errorf("store alerts: %w", err)
 	}
 	results := make([]IngestResult, len(cmds))
@@ -85,12 +88,13 @@ func (s *Store) Ingest(ctx context.Context, writes []AlertWrite) ([]IngestResult
 	return results, nil
 }
 
-// pipelineScript runs one script many times in one round trip with EVALSHA.
-// When Redis does not know the script (it restarted, or failed over) the
-// whole pipeline is sent again with EVAL: the script is idempotent for a
-// call that did not run, and NOSCRIPT means none ran.
-func (s *Store) pipelineScript(ctx context.Context, sc *redis.Script, keys [][]string, argv [][]any) ([]*redis.Cmd, error) {
-	send := func(useEval bool) ([]*redis.Cmd, error) {
+// pipelineScript runs one script many times in one round trip with EVALSHA,
+// followed by the Durability's WAIT when it asks for one (same connection,
+// same round trip). When Redis does not know the script (it restarted, or
+// failed over) the whole pipeline is sent again with EVAL: the script is
+// idempotent for a call that did not run, and NOSCRIPT means none ran.
+func (s *Store) pipelineScript(ctx context.Context, sc *redis.Script, keys [][]string, argv [][]any) ([]*redis.Cmd, *redis.Cmd, error) {
+	send := func(useEval bool) ([]*redis.Cmd, *redis.Cmd, error) {
 		pipe := s.rdb.Pipeline()
 		cmds := make([]*redis.Cmd, len(argv))
 		for i := range argv {
@@ -100,15 +104,16 @@ func (s *Store) pipelineScript(ctx context.Context, sc *redis.Script, keys [][]s
 				cmds[i] = sc.EvalSha(ctx, pipe, keys[i], argv[i]...)
 			}
 		}
+		wait := s.waitFor(ctx, pipe)
 		_, err := pipe.Exec(ctx)
-		return cmds, err
+		return cmds, wait, err
 	}
-	cmds, err := send(false)
+	cmds, wait, err := send(false)
 	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
-		cmds, err = send(true)
+		cmds, wait, err = send(true)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return cmds, nil
+	return cmds, wait, nil
 }

@@ -40,6 +40,25 @@ func (s *Store) ClaimSend(ctx context.Context, id int64, status incident.Status,
 	return SendState(vals[0]), left, nil
 }
 
+// RenewSend keeps owner's claim on a notification for lease from now while
+// it is being sent; ok is false when the claim is no longer owner's.
+func (s *Store) RenewSend(ctx context.Context, id int64, key, owner string, lease time.Duration) (bool, error) {
+	n, err := s.run(ctx, s.lua.renew, []string{s.incidentKey(id)}, s.nowArg(), "send", id, key, owner, max(lease.Milliseconds(), 1)).Int()
+	if err != nil {
+		return false, fmt.Errorf("renew send %s: %w", key, err)
+	}
+	return n == 1, nil
+}
+
+// ReleaseSend gives owner's claim on a notification back, unsent, so that
+// any replica may send it at once.
+func (s *Store) ReleaseSend(ctx context.Context, id int64, key, owner string) error {
+	if err := s.run(ctx, s.lua.renew, []string{s.incidentKey(id)}, s.nowArg(), "send", id, key, owner, 0).Err(); err != nil {
+		return fmt.Errorf("release send %s: %w", key, err)
+	}
+	return nil
+}
+
 // SendResult is how one claimed notification ended.
 type SendResult struct {
 	Key     string        // its idempotency key

@@ -8,6 +8,7 @@ package store
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -33,17 +34,34 @@ type Store struct {
 	// tests that move time by hand. Production leaves it nil so that every
 	// replica agrees on one clock, Redis's.
 	Clock func() time.Time
+	// Durability, when it asks for replicas, makes every stored alert and
+	// action wait until that many replicas hold it before it counts as
+	// stored.
+	Durability Durability
 
 	lua scripts
 }
 
+// Durability is how many replicas must hold a write, and how long to wait
+// for them (Redis WAIT). Redis replicates asynchronously: without it, a
+// failover can lose the last writes the primary acknowledged.
+type Durability struct {
+	Replicas int
+	Timeout  time.Duration
+}
+
+// ErrNotReplicated means a write reached the primary but not enough
+// replicas in time: it may be lost in a failover, so it must not be
+// answered as stored (the sender retries; storing is idempotent).
+var ErrNotReplicated = errors.New("not replicated to enough Redis replicas in time")
+
 // scripts are the Lua scripts of lua/, one per kind of state change.
 type scripts struct {
-	ingest, transition, expire, claimDue, reschedule, claimSend, finishSend, appendFact, lease *redis.Script
+	ingest, transition, expire, claimDue, reschedule, claimSend, finishSend, appendFact, lease, renew *redis.Script
 }
 
 func (sc *scripts) all() []*redis.Script {
-	return []*redis.Script{sc.ingest, sc.transition, sc.expire, sc.claimDue, sc.reschedule, sc.claimSend, sc.finishSend, sc.appendFact, sc.lease}
+	return []*redis.Script{sc.ingest, sc.transition, sc.expire, sc.claimDue, sc.reschedule, sc.claimSend, sc.finishSend, sc.appendFact, sc.lease, sc.renew}
 }
 
 // New returns a store on rdb whose keys start with "{<namespace>}:"
@@ -65,6 +83,7 @@ func New(rdb redis.UniversalClient, namespace string) *Store {
 			finishSend: script("finish_send"),
 			appendFact: script("append"),
 			lease:      script("lease"),
+			renew:      script("renew"),
 		},
 	}
 }
@@ -135,4 +154,30 @@ func (s *Store) Now(ctx context.Context) (time.Time, error) {
 
 func (s *Store) run(ctx context.Context, sc *redis.Script, keys []string, args ...any) *redis.Cmd {
 	return sc.Run(ctx, s.rdb, keys, append([]any{s.prefix}, args...)...)
+}
+
+// waitFor adds the Durability's WAIT to a pipeline; check it after Exec.
+// WAIT counts the writes of its own connection, which a pipeline's
+// commands share.
+func (s *Store) waitFor(ctx context.Context, pipe redis.Pipeliner) *redis.Cmd {
+	if s.Durability.Replicas <= 0 {
+		return nil
+	}
+	return pipe.Do(ctx, "WAIT", s.Durability.Replicas, max(s.Durability.Timeout.Milliseconds(), 1))
+}
+
+// replicated says whether the WAIT waitFor added was answered by enough
+// replicas.
+func (s *Store) replicated(wait *redis.Cmd) error {
+	if wait == nil {
+		return nil
+	}
+	n, err := wait.Int64()
+	if err != nil {
+		return fmt.Errorf("wait for replicas: %w", err)
+	}
+	if int(n) < s.Durability.Replicas {
+		return fmt.Errorf("%d of %d replicas within %s: %w", n, s.Durability.Replicas, s.Durability.Timeout, ErrNotReplicated)
+	}
+	return nil
 }

@@ -13,6 +13,7 @@ import (
 type Claim struct {
 	IncidentID int64
 	Lease      int64 // the score we set; Reschedule only acts while it stands
+	Token      int64 // this claim's own number: a later claim of the timer has another
 }
 
 // ClaimDue takes up to limit due incident timers for lease. It returns the
@@ -23,13 +24,14 @@ func (s *Store) ClaimDue(ctx context.Context, lease time.Duration, limit int) (t
 		return time.Time{}, nil, fmt.Errorf("claim due timers: %w", err)
 	}
 	nowMs, _ := strconv.ParseInt(vals[0], 10, 64)
-	claims := make([]Claim, 0, len(vals)-1)
-	for _, v := range vals[1:] {
-		id, err := strconv.ParseInt(v, 10, 64)
+	claims := make([]Claim, 0, len(vals)/2)
+	for i := 1; i+1 < len(vals); i += 2 {
+		id, err := strconv.ParseInt(vals[i], 10, 64)
 		if err != nil {
 			continue
 		}
-		claims = append(claims, Claim{IncidentID: id, Lease: nowMs + lease.Milliseconds()})
+		token, _ := strconv.ParseInt(vals[i+1], 10, 64)
+		claims = append(claims, Claim{IncidentID: id, Lease: nowMs + lease.Milliseconds(), Token: token})
 	}
 	return time.UnixMilli(nowMs).UTC(), claims, nil
 }
@@ -41,8 +43,33 @@ func (s *Store) Reschedule(ctx context.Context, c Claim, next time.Time) error {
 	if !next.IsZero() {
 		nextMs = max(next.UnixMilli(), 1)
 	}
-	if err := s.run(ctx, s.lua.reschedule, s.anchor(), c.IncidentID, c.Lease, nextMs).Err(); err != nil {
+	if err := s.run(ctx, s.lua.reschedule, s.anchor(), c.IncidentID, c.Lease, nextMs, c.Token).Err(); err != nil {
 		return fmt.Errorf("reschedule incident %d: %w", c.IncidentID, err)
+	}
+	return nil
+}
+
+// RenewClaim keeps the claim on an incident's timer for lease from now, as
+// long as it is still c's (nobody moved the timer meanwhile); ok is false
+// when it is not. The returned claim holds the new lease, for Reschedule.
+func (s *Store) RenewClaim(ctx context.Context, c Claim, lease time.Duration) (Claim, bool, error) {
+	n, err := s.run(ctx, s.lua.renew, []string{s.incidentKey(c.IncidentID)}, s.nowArg(), "timer", c.IncidentID, c.Lease, c.Token, max(lease.Milliseconds(), 1)).Int64()
+	if err != nil {
+		return c, false, fmt.Errorf("renew claim on incident %d: %w", c.IncidentID, err)
+	}
+	if n == 0 {
+		return c, false, nil
+	}
+	c.Lease = n
+	return c, true, nil
+}
+
+// ReleaseClaim gives the claim on an incident's timer back, due now, so
+// that another replica takes the incident over at once (a replica that
+// stops before it finished the incident's step).
+func (s *Store) ReleaseClaim(ctx context.Context, c Claim) error {
+	if err := s.run(ctx, s.lua.renew, []string{s.incidentKey(c.IncidentID)}, s.nowArg(), "timer", c.IncidentID, c.Lease, c.Token, 0).Err(); err != nil {
+		return fmt.Errorf("release claim on incident %d: %w", c.IncidentID, err)
 	}
 	return nil
 }

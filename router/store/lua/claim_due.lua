@@ -1,11 +1,21 @@
 -- claim_due: take up to ARGV[4] due timers by pushing them a lease into the
--- future. A replica that dies while holding one simply lets the lease run
--- out, and whoever polls next takes it over.
--- ARGV: 1 prefix, 2 now_ms, 3 lease_ms, 4 limit. Returns {now, id1, id2, ...}.
+-- future, each under a token of its own. The holder renews the lease while
+-- it works (renew.lua) and reschedules when done; a replica that dies while
+-- holding one simply lets the lease run out, and whoever polls next takes
+-- it over — with a new token, so the dead holder's claim can never pass for
+-- the new one, even at the same millisecond.
+-- ARGV: 1 prefix, 2 now_ms, 3 lease_ms, 4 limit.
+-- Returns {now, id1, token1, id2, token2, ...}.
 local P = ARGV[1]
 local now = now_ms(ARGV[2])
 local until_ms = now + tonumber(ARGV[3])
 local due = redis.call('ZRANGEBYSCORE', P .. 'timers', '-inf', now, 'LIMIT', 0, tonumber(ARGV[4]))
-for _, id in ipairs(due) do redis.call('ZADD', P .. 'timers', until_ms, id) end
-table.insert(due, 1, tostring(now))
-return due
+local out = {tostring(now)}
+for _, id in ipairs(due) do
+  local token = redis.call('INCR', P .. 'claim-seq')
+  redis.call('ZADD', P .. 'timers', until_ms, id)
+  redis.call('HSET', P .. 'claims', id, token)
+  table.insert(out, id)
+  table.insert(out, tostring(token))
+end
+return out

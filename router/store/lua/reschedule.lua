@@ -1,11 +1,14 @@
--- reschedule: after processing, set the next wake-up — unless someone moved
--- the timer since our claim (an ack, a new alert); then theirs stands. The
--- earliest endsAt of the incident's firing alerts is read here, not taken
--- from the caller, so an alert that joined while the caller worked still
--- expires on time.
--- ARGV: 1 prefix, 2 id, 3 lease score we set, 4 next due ms (0 = none)
+-- reschedule: after processing, set the next wake-up — unless the claim is
+-- no longer ours, or someone moved the timer since (an ack, a new alert);
+-- then theirs stands. The earliest endsAt of the incident's firing alerts
+-- is read here, not taken from the caller, so an alert that joined while
+-- the caller worked still expires on time.
+-- ARGV: 1 prefix, 2 id, 3 lease score we hold, 4 next due ms (0 = none),
+--       5 our claim token
 local P = ARGV[1]
 local id = ARGV[2]
+if redis.call('HGET', P .. 'claims', id) ~= ARGV[5] then return 0 end
+redis.call('HDEL', P .. 'claims', id)
 local score = redis.call('ZSCORE', P .. 'timers', id)
 if not score or tonumber(score) ~= tonumber(ARGV[3]) then return 0 end
 local next = tonumber(ARGV[4])
