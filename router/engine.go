@@ -169,18 +169,26 @@ func (e *Engine) Run(ctx context.Context) error {
 			}
 			e.finished()
 		}
-		// While Redis is away the poll goes on at its pace: the engine
-		// resumes within one Poll of Redis coming back, however long the
-		// outage (the log, not the retry, backs off).
+		// While Redis is away the engine retries more often, not less:
+		// it resumes as soon as Redis answers, however long the outage
+		// (the log, not the retry, backs off).
+		wait := e.Poll
+		if failing.failures > 0 {
+			wait = min(wait, retryWhileDown)
+		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-e.wake:
 		case <-freed:
-		case <-time.After(e.Poll):
+		case <-time.After(wait):
 		}
 	}
 }
+
+// retryWhileDown is how often a failing claim is retried. Failed attempts
+// cost nothing: go-redis answers them at once while it probes the address.
+const retryWhileDown = 100 * time.Millisecond
 
 // redisTrouble logs a failing store without a line per poll: the first
 // failure, then one every minute, and the recovery.

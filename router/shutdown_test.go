@@ -5,9 +5,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/internal/testenv"
 	"github.com/pagerd/pagerd/pagers"
 	"github.com/pagerd/pagerd/policies"
+	"github.com/pagerd/pagerd/router/escalation"
 	"github.com/pagerd/pagerd/router/store"
 )
 
@@ -122,5 +124,43 @@ func TestStoppingPastTheGraceHandsThePageOver(t *testing.T) {
 		if f.Kind == "notify_failed" {
 			t.Errorf("a page cut short by the stop was recorded as failed: %+v", f)
 		}
+	}
+}
+
+// A replica killed mid-step (no stop, no heartbeat any more) holds its
+// incident for one Lease, not minutes: the next replica sends the step's
+// pages once the claim lapses, and not before.
+func TestCrashedReplicaHoldsItsIncidentForOneLeaseOnly(t *testing.T) {
+	st, clk, cfg := shutdownWorld(t)
+	ctx := context.Background()
+	sms := &kindRecorder{}
+	b := replica(st, cfg, sms, "B")
+	b.defaults()
+	fireOne(t, st, "fp1", "svc:g")
+	// Replica A claims the incident and alice's page, then is killed.
+	if _, claims, err := st.ClaimDue(ctx, b.Lease, 50); err != nil || len(claims) != 1 {
+		t.Fatal(claims, err)
+	}
+	plan := escalation.Walk(cfg, cfg.Escalations["ops"], escalation.State{Incident: 1, RunAt: clk.Now()}, clk.Now())
+	alice := plan.Deliveries[0]
+	if alice.User == nil || alice.User.Name != "alice" {
+		t.Fatalf("first delivery = %+v, want alice's", alice)
+	}
+	if s, _, err := st.ClaimSend(ctx, 1, incident.Triggered, 0, alice.Key, b.Lease, "A"); err != nil || s != store.SendClaimed {
+		t.Fatal(s, err)
+	}
+	clk.Advance(b.Lease - time.Second)
+	if err := b.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(sms.sent); n != 0 {
+		t.Fatalf("B paged %d people while A's claim was still live", n)
+	}
+	clk.Advance(time.Second)
+	if err := b.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := sms.count("alice", pagers.KindPage), sms.count("bob", pagers.KindPage); a != 1 || b != 1 {
+		t.Errorf("pages one lease after the crash: alice %d, bob %d; want 1 each", a, b)
 	}
 }

@@ -1,0 +1,58 @@
+package router
+
+import (
+	"context"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/pagerd/pagerd/internal/testenv"
+	"github.com/pagerd/pagerd/pagers"
+	"github.com/pagerd/pagerd/router/store"
+)
+
+// However long Redis was unreachable, the engine goes back to work as soon
+// as it answers again: it does not sit out a back-off grown during the
+// outage. The clock is synctest's, so the ten-minute outage takes no time
+// and the delay measured is the engine's, not the machine's.
+func TestEngineResumesAsSoonAsRedisAnswersAgain(t *testing.T) {
+	proxy := testenv.StartTCPProxy(t, testenv.StartRedis(t).Addr)
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		rdb := redis.NewClient(&redis.Options{Addr: proxy.Addr})
+		st := store.New(rdb, "recover")
+		st.Clock = time.Now // the bubble's clock
+		if err := st.Load(ctx); err != nil {
+			t.Fatal(err)
+		}
+		sms := &kindRecorder{}
+		e := replica(st, replicasConfig(), sms, "A")
+		stopped := make(chan struct{})
+		go func() { defer close(stopped); _ = e.Run(ctx) }()
+		defer func() { cancel(); <-stopped; rdb.Close(); proxy.Cut() }()
+
+		proxy.Cut()
+		time.Sleep(10 * time.Minute) // the engine keeps failing to claim
+		if err := proxy.Restore(); err != nil {
+			t.Fatal(err)
+		}
+		back := time.Now()
+		// The alert reaches another replica, whose connections are fresh.
+		other := redis.NewClient(&redis.Options{Addr: proxy.Addr})
+		defer other.Close()
+		sender := store.New(other, "recover")
+		sender.Clock = time.Now
+		fireOne(t, sender, "fp1", "svc:g")
+		for sms.count("alice", pagers.KindPage) == 0 {
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Logf("first page %s after Redis came back", time.Since(back))
+		// go-redis probes a refused address once a second; the engine
+		// retries more often than that while Redis fails.
+		if took := time.Since(back); took > time.Second+retryWhileDown {
+			t.Errorf("first page %s after Redis came back from a 10-minute outage, want within %s", took, time.Second+retryWhileDown)
+		}
+	})
+}
