@@ -74,7 +74,13 @@ func (s *Server) intake(f *ingest.Format) http.HandlerFunc {
 			return
 		}
 		results, err := s.Router.Ingest(r.Context(), in, batch)
-		if err != nil {
+		var bad *ingest.DecodeError
+		switch {
+		case errors.As(err, &bad):
+			// What an alert holds, not the store: retrying cannot help.
+			refuse(bad.HTTPStatus(), "alerts not stored: "+bad.Error(), []string{bad.Error()}, err)
+			return
+		case err != nil:
 			refuse(http.StatusServiceUnavailable, "alerts not stored: state store unavailable, retry later", nil, err)
 			return
 		}
