@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -169,13 +170,26 @@ const maxNote = 4 << 10
 
 // noteText reads a note from the request body; it answers bad input itself.
 func (s *Server) noteText(w http.ResponseWriter, r *http.Request) (string, bool) {
+	var mt string
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		var params map[string]string
+		var err error
+		if mt, params, err = mime.ParseMediaType(ct); err != nil {
+			s.fail(w, r, http.StatusUnsupportedMediaType, "unreadable content type "+strconv.Quote(ct), err)
+			return "", false
+		}
+		if msg, ok := utf8Charset(params); !ok {
+			s.fail(w, r, http.StatusUnsupportedMediaType, msg, nil)
+			return "", false
+		}
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxNote+1024))
 	if err != nil {
 		s.fail(w, r, http.StatusRequestEntityTooLarge, "a note is at most 4 KiB", err)
 		return "", false
 	}
 	text := string(body)
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+	if mt == "application/json" {
 		var v struct{ Text string }
 		if err := json.Unmarshal(body, &v); err != nil {
 			s.fail(w, r, http.StatusBadRequest, `a note is {"text": "..."}: `+err.Error(), err)

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/base64"
 	"io"
 	"net/http"
 	"strings"
@@ -107,5 +108,87 @@ func TestIntakeRefusesTimesItCannotKeep(t *testing.T) {
 	r := send(t, "GET", srv.URL+"/v1/incidents?status=all", map[string]string{"Authorization": "Bearer api-token"}, "")
 	if !strings.Contains(r.body, `"incidents": []`) {
 		t.Errorf("refused requests stored incidents: %s", r.body)
+	}
+}
+
+// An auth scheme is case-insensitive (RFC 7235): "bearer" and "BASIC" are
+// accepted on the intake and on the API alike.
+func TestAuthSchemeIsCaseInsensitive(t *testing.T) {
+	srv := newTestServer(t)
+	const alert = `{"version":"4","alerts":[{"status":"firing","labels":{"alertname":"A"}}]}`
+	basic := func(scheme, token string) string {
+		return scheme + " " + base64.StdEncoding.EncodeToString([]byte("user:"+token))
+	}
+	for _, tc := range []struct {
+		name, path, auth, body string
+		want                   int
+	}{
+		{"lowercase bearer on the webhook", "/v1/webhooks/alertmanager", "bearer am-token", alert, 200},
+		{"uppercase BEARER on the webhook", "/v1/webhooks/alertmanager", "BEARER am-token", alert, 200},
+		{"lowercase basic on the webhook", "/v1/webhooks/alertmanager", basic("basic", "am-token"), alert, 200},
+		{"lowercase bearer on the API", "/v1/incidents", "bearer api-token", "", 200},
+		{"mixed-case BaSiC on the API", "/v1/incidents", basic("BaSiC", "api-token"), "", 200},
+		{"bearer with a wrong token", "/v1/incidents", "bearer nope", "", 401},
+		{"another scheme", "/v1/incidents", "Token api-token", "", 401},
+	} {
+		method := "GET"
+		if tc.body != "" {
+			method = "POST"
+		}
+		r := send(t, method, srv.URL+tc.path, map[string]string{"Authorization": tc.auth, "Content-Type": "application/json"}, tc.body)
+		if r.code != tc.want {
+			t.Errorf("%s: %d %s, want %d", tc.name, r.code, r.body, tc.want)
+		}
+	}
+}
+
+// pagerd reads every body as UTF-8: a JSON body declared in another
+// charset is refused with 415 naming it, on every intake format (PagerDuty
+// in its own 400 shape), rather than misread. us-ascii, a subset, passes.
+func TestCharsetOtherThanUTF8IsRefused(t *testing.T) {
+	srv := newTestServerLogging(t, io.Discard, withPagerDuty)
+	bodies := map[string]string{
+		"/v1/webhooks/alertmanager": `{"version":"4","alerts":[{"status":"firing","labels":{"alertname":"A"}}]}`,
+		"/api/v2/alerts":            `[{"labels":{"alertname":"B"}}]`,
+		"/v2/enqueue":               `{"routing_key":"` + pdKey + `","event_action":"trigger","payload":{"summary":"s","source":"h","severity":"info"}}`,
+		"/v2/change/enqueue":        `{"routing_key":"` + pdKey + `","payload":{"summary":"deployed"}}`,
+	}
+	pagerduty := func(path string) bool { return strings.HasPrefix(path, "/v2/") }
+	for path, body := range bodies {
+		for _, tc := range []struct {
+			ctype string
+			ok    bool
+		}{
+			{"application/json; charset=utf-16", false},
+			{"application/json; charset=ISO-8859-1", false},
+			{`application/json; charset="UTF-16LE"`, false},
+			{"application/json; charset=utf-8", true},
+			{"application/json; charset=UTF-8", true},
+			{`application/json; charset="utf-8"`, true},
+			{"application/json; charset=US-ASCII", true},
+			{"application/json", true},
+		} {
+			r := send(t, "POST", srv.URL+path, map[string]string{"Authorization": "Bearer am-token", "Content-Type": tc.ctype}, body)
+			if tc.ok {
+				if r.code >= 300 {
+					t.Errorf("%s with %q: %d %s, want it accepted", path, tc.ctype, r.code, r.body)
+				}
+				continue
+			}
+			_, cs, _ := strings.Cut(tc.ctype, "charset=")
+			cs = strings.Trim(cs, `"`)
+			want, mention := http.StatusUnsupportedMediaType, `charset \"`+cs+`\" is not supported`
+			if pagerduty(path) {
+				want, mention = http.StatusBadRequest, `{"status":"invalid event","message":"Event object is invalid","errors":["charset \"`+cs+`\" is not supported: send UTF-8 (charset=utf-8)"]}`
+			}
+			if r.code != want || !strings.Contains(r.body, mention) {
+				t.Errorf("%s with %q: %d %s\nwant %d mentioning %s", path, tc.ctype, r.code, r.body, want, mention)
+			}
+		}
+	}
+	// A note is text pagerd keeps: the same rule.
+	api := map[string]string{"Authorization": "Bearer api-token", "Content-Type": "text/plain; charset=utf-16"}
+	if r := send(t, "POST", srv.URL+"/v1/incidents/1/note", api, "rolled back"); r.code != http.StatusUnsupportedMediaType || !strings.Contains(r.body, `charset \"utf-16\"`) {
+		t.Errorf("note in UTF-16: %d %s, want 415 naming the charset", r.code, r.body)
 	}
 }

@@ -194,8 +194,8 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 }
 
 // authenticate finds the integration whose token the request carries
-// (Authorization: Bearer, or Basic with the token as password) and checks
-// that it is of the wanted type.
+// (Authorization: Bearer, or Basic with the token as password, either
+// scheme in any case) and checks that it is of the wanted type.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, typ string) (*policies.Integration, bool) {
 	in, code, msg := s.integration(bearerToken(r), typ)
 	if in != nil {
@@ -208,11 +208,17 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, typ string
 	return nil, false
 }
 
-// bearerToken is the token a request carries in its Authorization header.
+// bearerToken is the token a request carries in its Authorization header:
+// "Bearer <token>", or Basic credentials whose password is the token. An
+// auth scheme is case-insensitive (RFC 7235, section 2.1): "bearer" and
+// "BASIC" are as good as "Bearer" and "Basic" (net/http's BasicAuth reads
+// the scheme so already).
 func bearerToken(r *http.Request) string {
-	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
-		return strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
-	} else if _, pass, ok := r.BasicAuth(); ok {
+	h := r.Header.Get("Authorization")
+	if scheme, token, ok := strings.Cut(strings.TrimSpace(h), " "); ok && strings.EqualFold(scheme, "Bearer") {
+		return strings.TrimSpace(token)
+	}
+	if _, pass, ok := r.BasicAuth(); ok {
 		return pass
 	}
 	return ""
