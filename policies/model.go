@@ -139,8 +139,8 @@ type Integration struct {
 	// Service, when set, owns every alert of this integration whatever its
 	// labels (as a PagerDuty routing key belongs to one service).
 	Service string
-	// RateLimit bounds how fast it may send alerts, per replica; zero: no
-	// limit.
+	// RateLimit bounds how fast it may send alerts, across all replicas
+	// (the count is kept in Redis); zero: no limit.
 	RateLimit Rate
 }
 

@@ -27,9 +27,7 @@ func (s *Server) intake(f *ingest.Format) http.HandlerFunc {
 				return
 			}
 			s.logFailure(r, code, msg, cause)
-			if code == http.StatusServiceUnavailable || code == http.StatusTooManyRequests {
-				w.Header().Set("Retry-After", "5")
-			}
+			setRetryAfter(w, code)
 			f.Refuse(w, ingest.Refusal{Status: code, Message: msg, Problems: problems, RequestID: requestID(r)})
 		}
 		var in *policies.Integration
@@ -75,8 +73,15 @@ func (s *Server) intake(f *ingest.Format) http.HandlerFunc {
 				return
 			}
 		}
-		if !s.limits.allow(in, len(batch.Alerts)+len(batch.Changes)) {
-			refuse(http.StatusTooManyRequests, "integration "+in.Name+" is over its rate_limit of "+in.RateLimit.String()+"; retry later", nil, nil)
+		wait, err := s.overLimit(r.Context(), in, len(batch.Alerts)+len(batch.Changes))
+		switch {
+		case err != nil:
+			refuse(http.StatusServiceUnavailable, "alerts not stored: state store unavailable, retry later", nil, err)
+			return
+		case wait > 0:
+			w.Header().Set("Retry-After", retryAfter(wait))
+			refuse(http.StatusTooManyRequests, "integration "+in.Name+" is over its rate_limit of "+in.RateLimit.String()+
+				"; retry in "+retryAfter(wait)+"s", nil, nil)
 			return
 		}
 		results, err := s.Router.Ingest(r.Context(), in, batch)

@@ -47,7 +47,6 @@ type Server struct {
 
 	alertsReceived *prometheus.CounterVec
 	requests       *prometheus.CounterVec
-	limits         limiters
 }
 
 // Handler returns the routed HTTP handler.
@@ -137,10 +136,16 @@ func requestID(r *http.Request) string {
 // internal cause, which is never shown to the caller.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, code int, msg string, cause error) {
 	s.logFailure(r, code, msg, cause)
-	if code == http.StatusServiceUnavailable || code == http.StatusTooManyRequests {
+	setRetryAfter(w, code)
+	writeJSON(w, code, map[string]string{"error": msg, "request_id": requestID(r)})
+}
+
+// setRetryAfter tells a sender refused with 503 or 429 when to come back:
+// in 5 seconds, unless the handler already said (a rate limit knows).
+func setRetryAfter(w http.ResponseWriter, code int) {
+	if (code == http.StatusServiceUnavailable || code == http.StatusTooManyRequests) && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", "5")
 	}
-	writeJSON(w, code, map[string]string{"error": msg, "request_id": requestID(r)})
 }
 
 // logFailure logs a refused request with its internal cause.

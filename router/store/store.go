@@ -39,11 +39,11 @@ type Store struct {
 
 // scripts are the Lua scripts of lua/, one per kind of state change.
 type scripts struct {
-	ingest, transition, expire, claimDue, reschedule, claimSend, finishSend, appendFact, lease *redis.Script
+	ingest, transition, expire, claimDue, reschedule, claimSend, finishSend, appendFact, lease, rateLimit *redis.Script
 }
 
 func (sc *scripts) all() []*redis.Script {
-	return []*redis.Script{sc.ingest, sc.transition, sc.expire, sc.claimDue, sc.reschedule, sc.claimSend, sc.finishSend, sc.appendFact, sc.lease}
+	return []*redis.Script{sc.ingest, sc.transition, sc.expire, sc.claimDue, sc.reschedule, sc.claimSend, sc.finishSend, sc.appendFact, sc.lease, sc.rateLimit}
 }
 
 // New returns a store on rdb whose keys start with "{<namespace>}:"
@@ -65,6 +65,7 @@ func New(rdb redis.UniversalClient, namespace string) *Store {
 			finishSend: script("finish_send"),
 			appendFact: script("append"),
 			lease:      script("lease"),
+			rateLimit:  script("rate_limit"),
 		},
 	}
 }
