@@ -292,11 +292,18 @@ func orDefault(s, def string) string {
 	return s
 }
 
-// Act applies a person's action to an incident, from any front end.
+// Act applies a person's action to an incident, from any front end, once
+// req's credential and the service's responders rule allow it (see
+// authorize); otherwise it returns a *incident.Refusal, whose text tells
+// the person who may, and records the attempt on the timeline.
 // Escalation stops at once on an acknowledgement: the engine's send claims
 // refuse pages for an incident no longer triggered.
 func (r *Router) Act(ctx context.Context, req incident.Request) (incident.Result, error) {
-	res, err := r.Store.Act(ctx, req, r.Config().Settings.ResolvedRetention)
+	cfg := r.Config()
+	if err := r.authorize(ctx, cfg, req); err != nil {
+		return incident.Result{}, err
+	}
+	res, err := r.Store.Act(ctx, req, cfg.Settings.ResolvedRetention)
 	if err != nil {
 		return incident.Result{}, err
 	}

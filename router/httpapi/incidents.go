@@ -149,7 +149,10 @@ func (s *Server) actOnIncident(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusNotFound, err.Error(), nil)
 		return
 	}
-	req := incident.Request{Incident: id, Action: action, By: r.URL.Query().Get("by"), Via: "api"}
+	// An integration's token acts for anyone: the API is not held to
+	// services' responders rules.
+	req := incident.Request{Incident: id, Action: action, By: r.URL.Query().Get("by"), Via: "api",
+		Credential: incident.CredentialToken}
 	if req.By == "" {
 		req.By = in.Name
 	}
@@ -159,6 +162,11 @@ func (s *Server) actOnIncident(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	res, err := s.Router.Act(r.Context(), req)
+	var refused *incident.Refusal
+	if errors.As(err, &refused) {
+		s.fail(w, r, http.StatusForbidden, refused.Error(), err)
+		return
+	}
 	if s.storeFailed(w, r, err) {
 		return
 	}
