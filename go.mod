@@ -18,7 +18,6 @@ require (
 	github.com/wneessen/go-mail v0.8.1
 	github.com/zclconf/go-cty v1.20.0
 	golang.org/x/sync v0.24.0
-	golang.org/x/time v0.15.0
 )
 
 require (

@@ -1,6 +1,7 @@
 package incident
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -46,6 +47,15 @@ func (a Action) Verb() string {
 	return string(a)
 }
 
+// Object is the action as a sentence says it of an incident already
+// named: "acknowledge it", "add a note to it".
+func (a Action) Object() string {
+	if a == Note {
+		return "add a note to it"
+	}
+	return strings.ToLower(a.Verb()) + " it"
+}
+
 // Request is one action by someone, through some channel.
 type Request struct {
 	Incident int64
@@ -53,7 +63,49 @@ type Request struct {
 	By       string // who acts: a user, an integration, "ack timeout"
 	Via      string // through what: "sms", "voice", "link", "api", "slack", ...
 	Text     string // the note's text, for Note
+	// Credential is what vouches for By; it decides what is checked
+	// before the action applies. The zero value is the most checked.
+	Credential Credential
 }
+
+// Credential is what vouches for the person a Request says acts. Every
+// front end states it; the router holds people to their service's
+// responders rule accordingly.
+type Credential string
+
+const (
+	// CredentialAddress (the zero value): the front end knows By only by
+	// an address of theirs — the number an SMS came from, a chat account.
+	// By may act only as the service's responders rule allows: on an
+	// incident they were paged or notified about, say.
+	CredentialAddress Credential = ""
+	// CredentialLink: the request carries a link pagerd signed for By
+	// about this very incident and action (an ack link, a call's keypress
+	// URL). It was sent to them about it, so it passes the rule by
+	// construction.
+	CredentialLink Credential = "link"
+	// CredentialToken: an integration's secret token (the API, the CLI).
+	// Machines act for anyone, unrestricted.
+	CredentialToken Credential = "token"
+)
+
+// ErrRefused is the error a *Refusal wraps: someone may not take that
+// action on that incident.
+var ErrRefused = errors.New("action refused")
+
+// Refusal is an action refused because the person may not take it on
+// that incident. Error() is one sentence, safe to show them in any
+// channel: who may.
+type Refusal struct {
+	Request Request
+	// Reason says who may take the action, as the person is told:
+	// "Only people paged or notified about incident #42 may resolve it."
+	Reason string
+}
+
+func (e *Refusal) Error() string { return e.Reason }
+
+func (e *Refusal) Unwrap() error { return ErrRefused }
 
 // Outcome says what an action did.
 type Outcome string

@@ -26,6 +26,10 @@ const (
 	KindNotifyFailed   Kind = "notify_failed"       // a page or notice failed on every channel
 	KindAckNotice      Kind = "acknowledged_notice" // someone paged was told of the acknowledgement
 	KindResolvedNotice Kind = "resolved_notice"     // someone paged was told of the resolution
+	// KindActionRefused: someone tried an action they may not take on
+	// this incident (the service's responders rule); the fact says who,
+	// through which channel, what and why.
+	KindActionRefused Kind = "action_refused"
 	// KindChange is a change event (a deploy, a config push) recorded for
 	// a service; it belongs to no incident.
 	KindChange Kind = "change"
@@ -36,7 +40,7 @@ var Kinds = []Kind{
 	KindTriggered, KindAlertFiring, KindAlertResolved, KindAlertExpired,
 	KindAcknowledged, KindEscalated, KindReopened, KindResolved, KindNote,
 	KindStepEmpty, KindNotified, KindNotifyFailed, KindAckNotice, KindResolvedNotice,
-	KindChange,
+	KindActionRefused, KindChange,
 }
 
 // Published reports whether facts of this kind also go out on the event

@@ -422,7 +422,20 @@ func (l *loader) services(cfg *Config, blocks []serviceBlock) {
 		if !l.unique(names, "service", b.Name, b.DefRange) {
 			continue
 		}
-		svc := &Service{Name: b.Name, Escalation: b.Escalation}
+		svc := &Service{Name: b.Name, Escalation: b.Escalation, Responders: DefaultResponders}
+		if present(b.RespondersRange) {
+			if r := Responders(b.Responders); slices.Contains(ResponderRules, r) {
+				svc.Responders = r
+			} else {
+				var rules []string
+				for _, r := range ResponderRules {
+					rules = append(rules, fmt.Sprintf("%q", r))
+				}
+				l.errorf(b.RespondersRange, "Invalid responders",
+					`responders = %q is not a rule; use %s (who may act on the service's incidents by SMS, keypress, chat or link).`,
+					b.Responders, orList(rules))
+			}
+		}
 		switch {
 		case b.Escalation == "":
 			l.errorf(b.DefRange, "Service without escalation", `Service %q needs escalation = "NAME".`, b.Name)

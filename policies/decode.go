@@ -302,9 +302,10 @@ func (l *loader) decodeEscalation(hb *hcl.Block) escalationBlock {
 }
 
 func (l *loader) decodeService(hb *hcl.Block) serviceBlock {
-	b := l.block(hb, attrs("escalation", "match", "group_by", "subscribers"))
+	b := l.block(hb, attrs("escalation", "match", "group_by", "subscribers", "responders"))
 	out := serviceBlock{Name: hb.Labels[0], DefRange: hb.DefRange, Match: b.expr("match"), GroupBy: b.expr("group_by"),
 		Subscribers: b.expr("subscribers")}
 	out.EscalationRange = b.str("escalation", &out.Escalation)
+	out.RespondersRange = b.str("responders", &out.Responders)
 	return out
 }

@@ -129,7 +129,35 @@ type Service struct {
 	// Subscribers are channel destinations told of every event of the
 	// service's incidents, without being paged.
 	Subscribers []Target
+	// Responders says which people may act on its incidents by SMS,
+	// keypress, chat or link; never empty once compiled.
+	Responders Responders
 }
+
+// Responders is a service's rule for who may act on its incidents as a
+// person — acknowledge, resolve, escalate or add a note by SMS reply,
+// keypress, chat button or link. Integrations' tokens (the API, the
+// CLI) are not held to it, and a signed link passes by construction: it
+// was sent to one person about one incident.
+type Responders string
+
+const (
+	// RespondersPaged: only people paged or notified about the incident.
+	RespondersPaged Responders = "paged"
+	// RespondersTeam: those, and the members of every team the
+	// incident's escalation policy names in a step — the teams that own
+	// it. The default.
+	RespondersTeam Responders = "team"
+	// RespondersAnyone: any configured user.
+	RespondersAnyone Responders = "anyone"
+)
+
+// DefaultResponders is the rule of a service that sets none, and of
+// incidents whose service is gone from the config.
+const DefaultResponders = RespondersTeam
+
+// ResponderRules lists every rule, narrowest first.
+var ResponderRules = []Responders{RespondersPaged, RespondersTeam, RespondersAnyone}
 
 // Integration is a named inbound source with its own secret token.
 type Integration struct {
@@ -139,8 +167,8 @@ type Integration struct {
 	// Service, when set, owns every alert of this integration whatever its
 	// labels (as a PagerDuty routing key belongs to one service).
 	Service string
-	// RateLimit bounds how fast it may send alerts, per replica; zero: no
-	// limit.
+	// RateLimit bounds how fast it may send alerts, across all replicas
+	// (the count is kept in Redis); zero: no limit.
 	RateLimit Rate
 }
 

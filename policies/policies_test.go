@@ -364,7 +364,10 @@ service "svc" {
   match      = ["a=b"]
   group_by   = ["alertname"]
 }
-service "rest" { escalation = "f" }
+service "rest" {
+  escalation = "f"
+  responders = "paged"
+}
 `)
 	if got, want := cfg.Settings, (Settings{PublicURL: "https://pagerd.example.com", LinkTTL: 24 * time.Hour,
 		ResolvedRetention: 168 * time.Hour, ResolveTimeout: 5 * time.Minute}); got.PublicURL != want.PublicURL ||
@@ -420,5 +423,16 @@ service "rest" { escalation = "f" }
 	}
 	if cfg.Service("rest").Matchers != nil {
 		t.Errorf("catch-all has matchers %v", cfg.Service("rest").Matchers)
+	}
+	if svc, rest := cfg.Service("svc").Responders, cfg.Service("rest").Responders; svc != RespondersTeam || rest != RespondersPaged {
+		t.Errorf("responders of svc, rest = %q, %q; want the default team, and paged", svc, rest)
+	}
+	// The teams that own an incident: those its policy names in a step.
+	for _, tc := range []struct{ escalation, user, want string }{
+		{"e", "carol", "t"}, {"e", "alice", ""}, {"e", "bob", ""}, {"f", "carol", ""}, {"gone", "carol", ""},
+	} {
+		if got := cfg.OwningTeam(tc.escalation, tc.user); got != tc.want {
+			t.Errorf("OwningTeam(%q, %q) = %q, want %q", tc.escalation, tc.user, got, tc.want)
+		}
 	}
 }

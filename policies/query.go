@@ -3,6 +3,7 @@ package policies
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"slices"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -76,6 +77,25 @@ func (c *Config) Service(name string) *Service {
 		}
 	}
 	return nil
+}
+
+// OwningTeam returns a team that escalation policy escalation names in
+// one of its steps and user is a member of, or "" when there is none:
+// the teams that own the incidents the policy pages for, until
+// ownership maps say more.
+func (c *Config) OwningTeam(escalation, user string) string {
+	pol := c.Escalations[escalation]
+	if pol == nil {
+		return ""
+	}
+	for _, step := range pol.Steps {
+		for _, t := range step.Targets {
+			if team := c.Teams[t.Name]; t.Kind == TargetTeam && team != nil && slices.Contains(team.Members, user) {
+				return team.Name
+			}
+		}
+	}
+	return ""
 }
 
 // String renders a target the way it is written in HCL, "kind:name".

@@ -154,5 +154,7 @@ type serviceBlock struct {
 	Match           hcl.Expression
 	GroupBy         hcl.Expression
 	Subscribers     hcl.Expression
+	Responders      string
+	RespondersRange hcl.Range
 	DefRange        hcl.Range
 }

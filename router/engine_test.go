@@ -127,7 +127,7 @@ func TestAckStopsASendInFlight(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if _, err := w.rt.Act(context.Background(), incident.Request{Incident: 1, Action: incident.Ack, By: "alice", Via: "link"}); err != nil {
+	if _, err := w.rt.Act(context.Background(), incident.Request{Incident: 1, Action: incident.Ack, By: "alice", Via: "link", Credential: incident.CredentialLink}); err != nil {
 		t.Fatal(err)
 	}
 	select {

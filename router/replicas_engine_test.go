@@ -116,7 +116,7 @@ func TestReplicasAckNoticeReachesAPageFinishingAfterTheAck(t *testing.T) {
 	go func() { _, err := a.tickOnce(ctx); doneA <- err }()
 	<-sms.entered // bob's SMS is at the provider
 
-	if _, err := rt.Act(ctx, incident.Request{Incident: 1, Action: incident.Ack, By: "alice", Via: "sms"}); err != nil {
+	if _, err := rt.Act(ctx, incident.Request{Incident: 1, Action: incident.Ack, By: "alice", Via: "link", Credential: incident.CredentialLink}); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := b.tickOnce(ctx); err != nil || n != 1 {

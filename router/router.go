@@ -57,19 +57,28 @@ type storedAlert struct {
 
 // Ingest routes and stores what one request of integration in carries, in
 // one Redis round trip for its alerts. On error nothing may be assumed
-// stored: the caller answers 503 and the sender retries (storing is
-// idempotent per fingerprint).
+// stored. An alert or change that cannot be stored because of what it
+// holds is an *ingest.DecodeError naming it, returned before anything is
+// stored: the caller answers 4xx, since sending it again cannot help. Any
+// other error is the store's: the caller answers 503 and the sender
+// retries (storing is idempotent per fingerprint).
 func (r *Router) Ingest(ctx context.Context, in *policies.Integration, batch *ingest.Batch) ([]ingest.Result, error) {
 	cfg := r.Config()
+	for i, c := range batch.Changes {
+		if !ingest.StorableTime(c.At) {
+			return nil, ingest.Invalidf(-1, fmt.Sprintf("changes[%d].timestamp", i),
+				"%s is out of range: %s", c.At.Format(time.RFC3339Nano), ingest.TimeRange)
+		}
+	}
 	writes := make([]store.AlertWrite, len(batch.Alerts))
 	for i := range batch.Alerts {
 		a := &batch.Alerts[i]
 		if a.DedupKey != "" {
 			a.Fingerprint = ingest.KeyFingerprint(in.Name, a.DedupKey)
 		}
-		w, err := r.write(cfg, in, a)
+		w, err := r.write(cfg, in, i, a)
 		if err != nil {
-			return nil, fmt.Errorf("alert %d: %w", i, err)
+			return nil, err
 		}
 		writes[i] = w
 	}
@@ -97,20 +106,22 @@ func (r *Router) Ingest(ctx context.Context, in *policies.Integration, batch *in
 	return results, nil
 }
 
-// write routes one alert to its service and group and makes its write.
-func (r *Router) write(cfg *policies.Config, in *policies.Integration, a *ingest.Alert) (store.AlertWrite, error) {
+// write routes alert index of a request to its service and group and
+// makes its write. An alert it cannot encode is an *ingest.DecodeError
+// naming the alert and, where it can tell, the field.
+func (r *Router) write(cfg *policies.Config, in *policies.Integration, index int, a *ingest.Alert) (store.AlertWrite, error) {
 	status := "firing"
 	if a.Action == incident.AlertResolve {
 		status = "resolved"
 	}
-	doc, err := json.Marshal(storedAlert{
+	doc, err := encodeAlert(index, storedAlert{
 		Fingerprint: a.Fingerprint, DedupKey: a.DedupKey, Status: status, Labels: a.Labels,
 		Annotations: a.Annotations, StartsAt: a.StartsAt, EndsAt: a.EndsAt,
 		GeneratorURL: a.GeneratorURL, Links: a.Links, Details: a.Details,
 		Client: a.Client, ClientURL: a.ClientURL, Integration: in.Name,
 	})
 	if err != nil {
-		return store.AlertWrite{}, fmt.Errorf("encode: %w", err)
+		return store.AlertWrite{}, err
 	}
 	if a.DedupKey != "" && len(a.Labels) == 0 {
 		// Acknowledged or resolved by key alone: nothing new to keep, and
@@ -149,6 +160,40 @@ func (r *Router) write(cfg *policies.Config, in *policies.Integration, a *ingest
 	}
 	w.Title = title(a, w.GroupLabels)
 	return w, nil
+}
+
+// encodeAlert is the document kept for alert index. What it cannot encode
+// is the alert's content, not the store's failure: an *ingest.DecodeError
+// (422) naming the alert and the field at fault, so the sender is told
+// instead of retrying a request that can never be stored.
+func encodeAlert(index int, sa storedAlert) ([]byte, error) {
+	for _, f := range []struct {
+		name string
+		t    time.Time
+	}{{"startsAt", sa.StartsAt}, {"endsAt", sa.EndsAt}} {
+		if !ingest.StorableTime(f.t) {
+			return nil, ingest.Invalidf(index, f.name, "%s cannot be stored: %s",
+				f.t.UTC().Format(time.RFC3339Nano), ingest.TimeRange)
+		}
+	}
+	doc, err := json.Marshal(sa)
+	if err == nil {
+		return doc, nil
+	}
+	// Name the field: encode them one by one (only on this path).
+	field := ""
+	for _, f := range []struct {
+		name string
+		v    any
+	}{{"labels", sa.Labels}, {"annotations", sa.Annotations}, {"links", sa.Links}, {"details", sa.Details}} {
+		if _, ferr := json.Marshal(f.v); ferr != nil {
+			field = f.name
+			break
+		}
+	}
+	de := ingest.Invalidf(index, field, "cannot be stored: %v", err)
+	de.Err = err
+	return nil, de
 }
 
 // service is the service that owns an alert of in: the one in pins, else
@@ -247,11 +292,18 @@ func orDefault(s, def string) string {
 	return s
 }
 
-// Act applies a person's action to an incident, from any front end.
+// Act applies a person's action to an incident, from any front end, once
+// req's credential and the service's responders rule allow it (see
+// authorize); otherwise it returns a *incident.Refusal, whose text tells
+// the person who may, and records the attempt on the timeline.
 // Escalation stops at once on an acknowledgement: the engine's send claims
 // refuse pages for an incident no longer triggered.
 func (r *Router) Act(ctx context.Context, req incident.Request) (incident.Result, error) {
-	res, err := r.Store.Act(ctx, req, r.Config().Settings.ResolvedRetention)
+	cfg := r.Config()
+	if err := r.authorize(ctx, cfg, req); err != nil {
+		return incident.Result{}, err
+	}
+	res, err := r.Store.Act(ctx, req, cfg.Settings.ResolvedRetention)
 	if err != nil {
 		return incident.Result{}, err
 	}

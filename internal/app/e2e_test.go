@@ -386,6 +386,7 @@ func TestEscalatesToStepTwoThenAckBySMSReply(t *testing.T) {
 	w.clock.Advance(2 * time.Minute)
 	a.Engine.Wake()
 	eventually(t, "step 2 pages bob", func() bool { return len(smsTo(w.twilio, bobPhone)) == 1 })
+	w.settle() // bob's page is recorded: he was paged, so he may acknowledge by SMS
 
 	smsURL := fmt.Sprintf("http://127.0.0.1:%d/v1/twilio/sms", w.port)
 	// A forged signature changes nothing.

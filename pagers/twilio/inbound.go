@@ -40,8 +40,13 @@ func serveSMSReply(w http.ResponseWriter, r *http.Request, in *pagers.Inbound) {
 		reply(w, err.Error())
 		return
 	}
-	res, err := in.Act(r.Context(), incident.Request{Incident: cmd.IncidentID, Action: cmd.Action, By: user.Name, Via: "sms"})
+	// Known by the number alone: held to the service's responders rule.
+	res, err := in.Act(r.Context(), incident.Request{Incident: cmd.IncidentID, Action: cmd.Action, By: user.Name, Via: "sms",
+		Credential: incident.CredentialAddress})
+	var refused *incident.Refusal
 	switch {
+	case errors.As(err, &refused):
+		reply(w, "Refused. "+refused.Error())
 	case errors.Is(err, incident.ErrNotFound):
 		reply(w, fmt.Sprintf("Incident #%d not found.", cmd.IncidentID))
 	case err != nil:
@@ -69,8 +74,14 @@ func serveKeypress(w http.ResponseWriter, r *http.Request, in *pagers.Inbound) {
 		say(w, "Not acknowledged. Goodbye.")
 		return
 	}
-	res, err := in.Act(r.Context(), incident.Request{Incident: claims.IncidentID, Action: claims.Action, By: claims.User, Via: "voice"})
+	// The call's keypress URL carries a token signed for this person,
+	// incident and action.
+	res, err := in.Act(r.Context(), incident.Request{Incident: claims.IncidentID, Action: claims.Action, By: claims.User, Via: "voice",
+		Credential: incident.CredentialLink})
+	var refused *incident.Refusal
 	switch {
+	case errors.As(err, &refused):
+		say(w, "Refused. "+refused.Error()+" Goodbye.")
 	case errors.Is(err, incident.ErrNotFound):
 		say(w, "That incident no longer exists. Goodbye.")
 	case err != nil:

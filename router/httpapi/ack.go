@@ -88,8 +88,13 @@ func (s *Server) ackConfirm(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	res, err := s.Router.Act(r.Context(), incident.Request{Incident: claims.IncidentID, Action: claims.Action, By: claims.User, Via: "link"})
+	// The link was signed for this person, incident and action.
+	res, err := s.Router.Act(r.Context(), incident.Request{Incident: claims.IncidentID, Action: claims.Action, By: claims.User, Via: "link",
+		Credential: incident.CredentialLink})
+	var refused *incident.Refusal
 	switch {
+	case errors.As(err, &refused):
+		s.renderAck(w, http.StatusForbidden, ackView{Heading: "Not allowed", Message: refused.Error()})
 	case errors.Is(err, incident.ErrNotFound):
 		s.renderAck(w, http.StatusNotFound, ackView{Heading: "Incident not found"})
 	case err != nil:

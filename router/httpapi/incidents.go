@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -148,7 +149,10 @@ func (s *Server) actOnIncident(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusNotFound, err.Error(), nil)
 		return
 	}
-	req := incident.Request{Incident: id, Action: action, By: r.URL.Query().Get("by"), Via: "api"}
+	// An integration's token acts for anyone: the API is not held to
+	// services' responders rules.
+	req := incident.Request{Incident: id, Action: action, By: r.URL.Query().Get("by"), Via: "api",
+		Credential: incident.CredentialToken}
 	if req.By == "" {
 		req.By = in.Name
 	}
@@ -158,6 +162,11 @@ func (s *Server) actOnIncident(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	res, err := s.Router.Act(r.Context(), req)
+	var refused *incident.Refusal
+	if errors.As(err, &refused) {
+		s.fail(w, r, http.StatusForbidden, refused.Error(), err)
+		return
+	}
 	if s.storeFailed(w, r, err) {
 		return
 	}
@@ -169,13 +178,26 @@ const maxNote = 4 << 10
 
 // noteText reads a note from the request body; it answers bad input itself.
 func (s *Server) noteText(w http.ResponseWriter, r *http.Request) (string, bool) {
+	var mt string
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		var params map[string]string
+		var err error
+		if mt, params, err = mime.ParseMediaType(ct); err != nil {
+			s.fail(w, r, http.StatusUnsupportedMediaType, "unreadable content type "+strconv.Quote(ct), err)
+			return "", false
+		}
+		if msg, ok := utf8Charset(params); !ok {
+			s.fail(w, r, http.StatusUnsupportedMediaType, msg, nil)
+			return "", false
+		}
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxNote+1024))
 	if err != nil {
 		s.fail(w, r, http.StatusRequestEntityTooLarge, "a note is at most 4 KiB", err)
 		return "", false
 	}
 	text := string(body)
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+	if mt == "application/json" {
 		var v struct{ Text string }
 		if err := json.Unmarshal(body, &v); err != nil {
 			s.fail(w, r, http.StatusBadRequest, `a note is {"text": "..."}: `+err.Error(), err)

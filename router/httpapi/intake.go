@@ -5,6 +5,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/pagerd/pagerd/policies"
 	"github.com/pagerd/pagerd/router/ingest"
@@ -26,9 +27,7 @@ func (s *Server) intake(f *ingest.Format) http.HandlerFunc {
 				return
 			}
 			s.logFailure(r, code, msg, cause)
-			if code == http.StatusServiceUnavailable || code == http.StatusTooManyRequests {
-				w.Header().Set("Retry-After", "5")
-			}
+			setRetryAfter(w, code)
 			f.Refuse(w, ingest.Refusal{Status: code, Message: msg, Problems: problems, RequestID: requestID(r)})
 		}
 		var in *policies.Integration
@@ -41,8 +40,13 @@ func (s *Server) intake(f *ingest.Format) http.HandlerFunc {
 			}
 		}
 		if ct := r.Header.Get("Content-Type"); ct != "" {
-			if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			mt, params, err := mime.ParseMediaType(ct)
+			if err != nil || mt != "application/json" {
 				refuse(http.StatusUnsupportedMediaType, "content type must be application/json, not "+ct, nil, err)
+				return
+			}
+			if msg, ok := utf8Charset(params); !ok {
+				refuse(http.StatusUnsupportedMediaType, msg, nil, nil)
 				return
 			}
 		}
@@ -69,12 +73,25 @@ func (s *Server) intake(f *ingest.Format) http.HandlerFunc {
 				return
 			}
 		}
-		if !s.limits.allow(in, len(batch.Alerts)+len(batch.Changes)) {
-			refuse(http.StatusTooManyRequests, "integration "+in.Name+" is over its rate_limit of "+in.RateLimit.String()+"; retry later", nil, nil)
+		wait, err := s.overLimit(r.Context(), in, len(batch.Alerts)+len(batch.Changes))
+		switch {
+		case err != nil:
+			refuse(http.StatusServiceUnavailable, "alerts not stored: state store unavailable, retry later", nil, err)
+			return
+		case wait > 0:
+			w.Header().Set("Retry-After", retryAfter(wait))
+			refuse(http.StatusTooManyRequests, "integration "+in.Name+" is over its rate_limit of "+in.RateLimit.String()+
+				"; retry in "+retryAfter(wait)+"s", nil, nil)
 			return
 		}
 		results, err := s.Router.Ingest(r.Context(), in, batch)
-		if err != nil {
+		var bad *ingest.DecodeError
+		switch {
+		case errors.As(err, &bad):
+			// What an alert holds, not the store: retrying cannot help.
+			refuse(bad.HTTPStatus(), "alerts not stored: "+bad.Error(), []string{bad.Error()}, err)
+			return
+		case err != nil:
 			refuse(http.StatusServiceUnavailable, "alerts not stored: state store unavailable, retry later", nil, err)
 			return
 		}
@@ -85,6 +102,19 @@ func (s *Server) intake(f *ingest.Format) http.HandlerFunc {
 			"changes", len(batch.Changes), "request_id", requestID(r))
 		f.Respond(w, batch, results)
 	}
+}
+
+// utf8Charset checks the charset parameter of a body's media type: pagerd
+// reads every body as UTF-8, so any other charset (UTF-16, Latin-1...) is
+// refused rather than misread. US-ASCII, a subset of UTF-8, passes; names
+// are case-insensitive; no charset means UTF-8, as RFC 8259 says of JSON.
+// When refused, msg names the charset.
+func utf8Charset(params map[string]string) (msg string, ok bool) {
+	cs, set := params["charset"]
+	if !set || strings.EqualFold(cs, "utf-8") || strings.EqualFold(cs, "us-ascii") {
+		return "", true
+	}
+	return "charset " + strconv.Quote(cs) + " is not supported: send UTF-8 (charset=utf-8)", false
 }
 
 func formatBytes(n int64) string {

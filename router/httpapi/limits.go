@@ -1,45 +1,33 @@
 package httpapi
 
 import (
-	"sync"
+	"context"
+	"math"
+	"strconv"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"github.com/pagerd/pagerd/policies"
 )
 
-// limiters hold each integration's rate_limit, per replica (on the wall
-// clock: a rate is about real time, not the store's): a sender over
-// its limit gets 429 and retries later, instead of flooding the store
-// during an alert storm.
-type limiters struct {
-	mu sync.Mutex
-	m  map[string]*rateLimiter // by integration name
-}
-
-type rateLimiter struct {
-	rate policies.Rate // what it was built for; a reload may change it
-	l    *rate.Limiter
-}
-
-// allow reports whether in may send n more alerts now.
-func (ls *limiters) allow(in *policies.Integration, n int) bool {
+// overLimit counts n alerts against in's rate_limit, which every replica
+// shares through the store (so N replicas together allow rate_limit, not N
+// times it): a sender over it gets 429 and retries later, instead of
+// flooding the store during an alert storm or starving other senders. It
+// returns how long the sender must wait, 0 when the alerts may pass. An
+// integration without rate_limit costs nothing; one with it costs one
+// round trip to Redis.
+func (s *Server) overLimit(ctx context.Context, in *policies.Integration, n int) (time.Duration, error) {
 	if in.RateLimit.Events <= 0 {
-		return true
+		return 0, nil
 	}
-	ls.mu.Lock()
-	defer ls.mu.Unlock()
-	rl := ls.m[in.Name]
-	if rl == nil || rl.rate != in.RateLimit {
-		rl = &rateLimiter{rate: in.RateLimit,
-			l: rate.NewLimiter(rate.Limit(float64(in.RateLimit.Events)/in.RateLimit.Per.Seconds()), in.RateLimit.Events)}
-		if ls.m == nil {
-			ls.m = map[string]*rateLimiter{}
-		}
-		ls.m[in.Name] = rl
+	ok, wait, err := s.Store.Allow(ctx, "integration:"+in.Name, in.RateLimit.Events, in.RateLimit.Per, n)
+	if err != nil || ok {
+		return 0, err
 	}
-	// A batch larger than the whole burst counts as a full burst, or it
-	// could never pass.
-	return rl.l.AllowN(time.Now(), min(max(n, 1), in.RateLimit.Events))
+	return max(wait, time.Millisecond), nil
+}
+
+// retryAfter is a wait as Retry-After says it: whole seconds, rounded up.
+func retryAfter(wait time.Duration) string {
+	return strconv.FormatInt(int64(math.Ceil(wait.Seconds())), 10)
 }

@@ -47,7 +47,6 @@ type Server struct {
 
 	alertsReceived *prometheus.CounterVec
 	requests       *prometheus.CounterVec
-	limits         limiters
 }
 
 // Handler returns the routed HTTP handler.
@@ -137,10 +136,16 @@ func requestID(r *http.Request) string {
 // internal cause, which is never shown to the caller.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, code int, msg string, cause error) {
 	s.logFailure(r, code, msg, cause)
-	if code == http.StatusServiceUnavailable || code == http.StatusTooManyRequests {
+	setRetryAfter(w, code)
+	writeJSON(w, code, map[string]string{"error": msg, "request_id": requestID(r)})
+}
+
+// setRetryAfter tells a sender refused with 503 or 429 when to come back:
+// in 5 seconds, unless the handler already said (a rate limit knows).
+func setRetryAfter(w http.ResponseWriter, code int) {
+	if (code == http.StatusServiceUnavailable || code == http.StatusTooManyRequests) && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", "5")
 	}
-	writeJSON(w, code, map[string]string{"error": msg, "request_id": requestID(r)})
 }
 
 // logFailure logs a refused request with its internal cause.
@@ -194,8 +199,8 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 }
 
 // authenticate finds the integration whose token the request carries
-// (Authorization: Bearer, or Basic with the token as password) and checks
-// that it is of the wanted type.
+// (Authorization: Bearer, or Basic with the token as password, either
+// scheme in any case) and checks that it is of the wanted type.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, typ string) (*policies.Integration, bool) {
 	in, code, msg := s.integration(bearerToken(r), typ)
 	if in != nil {
@@ -208,11 +213,17 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, typ string
 	return nil, false
 }
 
-// bearerToken is the token a request carries in its Authorization header.
+// bearerToken is the token a request carries in its Authorization header:
+// "Bearer <token>", or Basic credentials whose password is the token. An
+// auth scheme is case-insensitive (RFC 7235, section 2.1): "bearer" and
+// "BASIC" are as good as "Bearer" and "Basic" (net/http's BasicAuth reads
+// the scheme so already).
 func bearerToken(r *http.Request) string {
-	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
-		return strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
-	} else if _, pass, ok := r.BasicAuth(); ok {
+	h := r.Header.Get("Authorization")
+	if scheme, token, ok := strings.Cut(strings.TrimSpace(h), " "); ok && strings.EqualFold(scheme, "Bearer") {
+		return strings.TrimSpace(token)
+	}
+	if _, pass, ok := r.BasicAuth(); ok {
 		return pass
 	}
 	return ""

@@ -37,8 +37,11 @@ const (
 	TooMany
 )
 
-// DecodeError is the error decoders return for a payload they refuse.
-// Error() is safe to show to the sender.
+// DecodeError is the error decoders return for a payload they refuse, and
+// the router for an alert it cannot store because of what it holds: a
+// problem of content, which sending the same request again cannot fix, so
+// it is answered with a 4xx and never a 503. Error() is safe to show to the
+// sender.
 type DecodeError struct {
 	Kind ErrorKind
 	// Index is the alert's position in the payload, from 0; -1 when the
@@ -177,6 +180,8 @@ func ExpectEOF(dec *json.Decoder) error {
 }
 
 // ParseTime reads an RFC 3339 time; "" and Go's zero time both mean absent.
+// A time that is valid RFC 3339 but falls outside the years 0000 to 9999 in
+// UTC is refused too (see StorableTime).
 func ParseTime(index int, field, s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
@@ -185,7 +190,25 @@ func ParseTime(index int, field, s string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, Invalidf(index, field, "%q is not an RFC 3339 time", s)
 	}
+	if !StorableTime(t) {
+		return time.Time{}, Invalidf(index, field, "%q is out of range: %s", s, TimeRange)
+	}
 	return t.UTC(), nil
+}
+
+// TimeRange says which times pagerd keeps, for refusals.
+const TimeRange = "in UTC it must fall in the years 0000 to 9999"
+
+// StorableTime reports whether t, in UTC, falls in the years 0000 to 9999:
+// the only times RFC 3339 can write, and so the only ones pagerd can keep
+// and show. A time with an offset can parse and still cross that boundary
+// in UTC: "9999-12-31T23:59:59-23:59" is in the year 10000. Decoders refuse
+// such a time, naming the field, rather than accept an alert that can
+// never be stored: a sender retrying it would hold back every other alert
+// of its request forever.
+func StorableTime(t time.Time) bool {
+	y := t.UTC().Year()
+	return y >= 0 && y <= 9999
 }
 
 // Labels checks a label set by Alertmanager's rules and drops empty values;

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -252,5 +253,38 @@ func TestChanges(t *testing.T) {
 	}
 	if other, _ := s.Changes(ctx, "search", 10); len(other) != 0 {
 		t.Errorf("another service's changes = %+v", other)
+	}
+}
+
+// A refused action leaves the incident as it was, and a fact on its
+// timeline saying who tried what through which channel — which stays off
+// the event stream: consumers hear what happened, not what was refused.
+func TestRefusedIsOnTheTimelineOnly(t *testing.T) {
+	s, clk, _ := newTestStore(t)
+	ctx := context.Background()
+	start := clk.Now()
+	if _, err := s.Ingest(ctx, []AlertWrite{write("a", "g", false, time.Time{})}); err != nil {
+		t.Fatal(err)
+	}
+	req := incident.Request{Incident: 1, Action: incident.Resolve, By: "mallory", Via: "sms"}
+	if err := s.Refused(ctx, req, "resolve refused: not paged"); err != nil {
+		t.Fatal(err)
+	}
+	if inc, err := s.Incident(ctx, 1); err != nil || inc.Status != incident.Triggered {
+		t.Errorf("incident after a refusal = %+v, %v; want it still triggered", inc, err)
+	}
+	tl, err := s.Timeline(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := tl[len(tl)-1]
+	if last.Kind != incident.KindActionRefused || last.Actor != "mallory" || last.Via != "sms" || last.Detail != "resolve refused: not paged" {
+		t.Errorf("last fact = %+v, want mallory's refused resolve by sms", last)
+	}
+	if all, err := s.PublishedSince(ctx, start, 100); err != nil || kinds(all) != "triggered" {
+		t.Errorf("published %q, %v; want only triggered", kinds(all), err)
+	}
+	if err := s.Refused(ctx, incident.Request{Incident: 99, Action: incident.Ack, By: "mallory"}, "x"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("refusal on a missing incident: err = %v, want ErrNotFound", err)
 	}
 }

@@ -149,6 +149,14 @@ func (s *Store) Act(ctx context.Context, req incident.Request, retention time.Du
 	return s.transition(ctx, req.Incident, string(req.Action), req.By, req.Via, retention, req.Text)
 }
 
+// Refused records on an incident's timeline that req was refused, and
+// why (a fact of kind action_refused, not published): the incident is
+// otherwise unchanged.
+func (s *Store) Refused(ctx context.Context, req incident.Request, why string) error {
+	_, err := s.transition(ctx, req.Incident, "refuse", req.By, req.Via, 0, why)
+	return err
+}
+
 // Reopen starts escalating an acknowledged incident again because its
 // acknowledgement timed out — unless it was acknowledged anew since ackedAt
 // was read. It reports whether it reopened.

@@ -213,6 +213,13 @@ func exerciseStore(t *testing.T, s *Store, clk *testenv.Clock) {
 		t.Errorf("LinkSecret twice = %x, %x, %v; want the same 32 bytes", a, b, err)
 	}
 
+	// A rate limit: a burst of 2, then a wait.
+	for i, want := range []bool{true, true, false} {
+		if ok, _, err := s.Allow(ctx, "integration:am", 2, time.Hour, 1); err != nil || ok != want {
+			t.Errorf("Allow #%d = %v, %v; want %v", i+1, ok, err, want)
+		}
+	}
+
 	// Redis TIME as the clock, as in production.
 	real := New(s.rdb, strings.Trim(s.prefix, "{}:"))
 	if err := real.Ping(ctx); err != nil {
@@ -225,6 +232,12 @@ func exerciseStore(t *testing.T, s *Store, clk *testenv.Clock) {
 	ingest("on Redis TIME", []AlertWrite{write("t", "g4", false, none)}, IngestResult{4, incident.AlertTriggered})
 	if _, due, err := real.ClaimDue(ctx, time.Second, 10); err != nil || len(due) == 0 {
 		t.Errorf("ClaimDue on Redis TIME = %+v, %v; want the due incidents", due, err)
+	}
+	if ok, _, err := real.Allow(ctx, "integration:other", 1, time.Hour, 1); err != nil || !ok {
+		t.Errorf("Allow on Redis TIME = %v, %v; want it to pass", ok, err)
+	}
+	if ok, wait, err := real.Allow(ctx, "integration:other", 1, time.Hour, 1); err != nil || ok || wait < 59*time.Minute || wait > time.Hour {
+		t.Errorf("Allow on Redis TIME over the limit = %v, %s, %v; want a wait of about an hour", ok, wait, err)
 	}
 }
 

@@ -10,6 +10,12 @@
 # (alerts with equal values share one); without it, one incident per service.
 # subscribers are told of every event of the service's incidents (triggered,
 # acknowledged, escalated, resolved, notes) without being paged.
+#
+# responders says who may acknowledge, resolve, escalate or add a note by
+# SMS, keypress, chat or link: "team" (the default) is whoever was paged or
+# notified about the incident and the members of the teams its escalation
+# names; "paged" only the former; "anyone" every user. The API and the CLI
+# (an integration's token) are not held to it.
 
 service "checkout" {
   escalation  = "payments"
@@ -29,4 +35,5 @@ service "payments-other" {
 # No match: catches everything the services above did not take.
 service "catch-all" {
   escalation = "ops"
+  responders = "anyone" # whoever sees it first may take it
 }

@@ -280,6 +280,10 @@ func TestDecodeErrors(t *testing.T) {
 		{"webhook alert not an object", true, webhook(`"x"`), want{ingest.Malformed, 0, "", 3, "alerts[0] at byte 3: JSON string where an object was expected"}},
 		{"webhook bad startsAt", true, webhook(`{"status":"firing","labels":{"a":"b"},"startsAt":"yesterday"}`), want{ingest.Invalid, 0, "startsAt", -1, `alerts[0].startsAt: "yesterday" is not an RFC 3339 time`}},
 		{"webhook bad endsAt", true, webhook(`{"status":"firing","labels":{"a":"b"},"endsAt":"2026-11-24"}`), want{ingest.Invalid, 0, "endsAt", -1, `"2026-11-24" is not an RFC 3339 time`}},
+		// Valid RFC 3339, but outside the years 0000-9999 in UTC: pagerd
+		// cannot keep them, so they are the alert's fault, not the store's.
+		{"webhook endsAt past year 9999 in UTC", true, webhook(`{"status":"firing","labels":{"a":"b"}},{"status":"resolved","labels":{"a":"c"},"startsAt":"2026-11-24T01:00:00Z","endsAt":"9999-12-31T23:59:59-23:59"}`), want{ingest.Invalid, 1, "endsAt", -1, `alerts[1].endsAt: "9999-12-31T23:59:59-23:59" is out of range`}},
+		{"webhook startsAt before year 0 in UTC", true, webhook(`{"status":"firing","labels":{"a":"b"},"startsAt":"0000-01-01T00:00:00+23:59"}`), want{ingest.Invalid, 0, "startsAt", -1, `alerts[0].startsAt: "0000-01-01T00:00:00+23:59" is out of range`}},
 		{"webhook resolved before start", true, webhook(`{"status":"resolved","labels":{"a":"b"},"startsAt":"2026-11-24T01:00:00Z","endsAt":"2026-11-24T00:00:00Z"}`), want{ingest.Invalid, 0, "endsAt", -1, "alerts[0].endsAt: endsAt 2026-11-24T00:00:00Z is before startsAt 2026-11-24T01:00:00Z"}},
 
 		// API v2.
@@ -301,6 +305,8 @@ func TestDecodeErrors(t *testing.T) {
 		// Alertmanager rejects this too: the default endsAt (now+timeout) is before a far-future startsAt.
 		{"v2 startsAt beyond default endsAt", false, `[{"labels":{"a":"b"},"startsAt":"2026-11-25T00:00:00Z"}]`, want{ingest.Invalid, 0, "endsAt", -1, "is before startsAt 2026-11-25T00:00:00Z"}},
 		{"v2 bad time", false, `[{"labels":{"a":"b"},"startsAt":"2026-11-24 01:00:00"}]`, want{ingest.Invalid, 0, "startsAt", -1, `"2026-11-24 01:00:00" is not an RFC 3339 time`}},
+		{"v2 startsAt before year 0 in UTC", false, `[{"labels":{"a":"b"}},{"labels":{"a":"c"},"startsAt":"0000-01-01T00:00:00+23:59"}]`, want{ingest.Invalid, 1, "startsAt", -1, `alerts[1].startsAt: "0000-01-01T00:00:00+23:59" is out of range`}},
+		{"v2 endsAt past year 9999 in UTC", false, `[{"labels":{"a":"b"},"endsAt":"9999-12-31T23:59:59-23:59"}]`, want{ingest.Invalid, 0, "endsAt", -1, `alerts[0].endsAt: "9999-12-31T23:59:59-23:59" is out of range`}},
 		{"v2 time as number", false, `[{"labels":{"a":"b"},"startsAt":1700000000}]`, want{ingest.Malformed, 0, "startsAt", anyOffset, "JSON number where a string was expected"}},
 	}
 	for _, tc := range tests {

@@ -50,6 +50,9 @@ func checkDecoded(t *testing.T, alerts []ingest.Alert, err error, emptyOK bool) 
 		if a.StartsAt.IsZero() {
 			t.Fatalf("alert %d has no start", i)
 		}
+		if !ingest.StorableTime(a.StartsAt) || !ingest.StorableTime(a.EndsAt) {
+			t.Fatalf("alert %d accepted with times pagerd cannot keep: %s, %s", i, a.StartsAt, a.EndsAt)
+		}
 		if !a.EndsAt.IsZero() && a.EndsAt.Before(a.StartsAt) {
 			t.Fatalf("alert %d ends %s before it starts %s", i, a.EndsAt, a.StartsAt)
 		}
@@ -71,7 +74,10 @@ func FuzzDecodeWebhook(f *testing.F) {
 	addSeeds(f, "alertmanager-0.25-webhook-firing.json",
 		``, `{}`, `{"version":"4","alerts":[]}`,
 		`{"version":"4","alerts":[{"status":"resolved","labels":{"a":"b","c":""},"startsAt":"2026-11-24T01:00:00Z","endsAt":"2026-11-24T03:00:00+02:00"}]}`,
-		`{"version":"4","alerts":[null,{"status":"firing","labels":{"a":1}}]}`)
+		`{"version":"4","alerts":[null,{"status":"firing","labels":{"a":1}}]}`,
+		// RFC 3339, but outside the years 0000-9999 once in UTC.
+		`{"version":"4","alerts":[{"status":"resolved","labels":{"a":"b"},"startsAt":"0000-01-01T00:00:00+23:59","endsAt":"9999-12-31T23:59:59-23:59"}]}`,
+		`{"version":"4","alerts":[{"status":"firing","labels":{"a":"b"},"startsAt":"9999-12-31T23:59:59-23:59"}]}`)
 	now := time.Date(2026, 11, 24, 1, 12, 20, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		alerts, err := DecodeWebhook(strings.NewReader(string(body)), now)
@@ -88,7 +94,9 @@ func FuzzDecodeAPIv2(f *testing.F) {
 	addSeeds(f, "prometheus-2.42-api-v2-alerts.json",
 		``, `[]`, `[{}]`, `[{"labels":{"a":"b"}}]`,
 		`[{"labels":{"a":"b"},"endsAt":"2026-11-24T01:00:00Z"},{"labels":{"x":"y","z":""},"startsAt":"2030-01-01T00:00:00Z"}]`,
-		`[{"labels":{"a.b":"c"}}]`, `[1,]`)
+		`[{"labels":{"a.b":"c"}}]`, `[1,]`,
+		`[{"labels":{"a":"b"},"startsAt":"0000-01-01T00:00:00+23:59"}]`,
+		`[{"labels":{"a":"b"},"endsAt":"9999-12-31T23:59:59-23:59"}]`)
 	now := time.Date(2026, 11, 24, 1, 12, 20, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		alerts, err := DecodeAPIv2(strings.NewReader(string(body)), now, time.Minute)

@@ -175,8 +175,12 @@ func (c *checker) timestamp(name string, raw json.RawMessage) time.Time {
 		return time.Time{}
 	}
 	t, ok := parseISO8601(s)
-	if !ok {
+	switch {
+	case !ok:
 		c.add("'%s' is not a valid ISO 8601 timestamp", name)
+	case !ingest.StorableTime(t):
+		c.add("'%s' is out of range: %s", name, ingest.TimeRange)
+		return time.Time{}
 	}
 	return t
 }
@@ -288,8 +292,9 @@ func invalid(problems []string) error {
 // trigger, acknowledge and resolve, dedup_key at most 255 characters and
 // present unless the event triggers; for a trigger, a payload with a
 // summary of at most 1024 characters, a source, a severity among
-// Severities and, when present, an ISO 8601 timestamp; each image with a
-// src and each link with an href.
+// Severities and, when present, an ISO 8601 timestamp (in the years 0000
+// to 9999 in UTC, the times pagerd can keep); each image with a src and
+// each link with an href.
 //
 // A trigger without a dedup_key gets a new random one (32 hex digits, as
 // PagerDuty's are), which the answer returns. The payload's summary,
@@ -400,9 +405,9 @@ type change struct {
 // DecodeChange decodes the body of a POST to /v2/change/enqueue: a change
 // (a deploy, a config push) to record with the service, paging nobody. It
 // checks what PagerDuty checks — a routing_key, a payload with a summary
-// of at most 1024 characters, an ISO 8601 timestamp when present, an href
-// for each link and a src for each image — and reports every problem at
-// once. At is the payload's timestamp, or now.
+// of at most 1024 characters, an ISO 8601 timestamp when present (in the
+// years 0000 to 9999 in UTC), an href for each link and a src for each
+// image — and reports every problem at once. At is the payload's timestamp, or now.
 func DecodeChange(r io.Reader, now time.Time) (*ingest.Batch, error) {
 	var ch change
 	if err := readBody(r, &ch); err != nil {

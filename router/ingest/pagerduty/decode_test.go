@@ -153,6 +153,8 @@ func TestDecodeEventActions(t *testing.T) {
 			incident.AlertResolve, "d", map[string]string{"severity": "bogus"}, now, now},
 		{"resolve with a timestamp", `{"routing_key":"k","event_action":"resolve","dedup_key":"d","payload":{"timestamp":"2026-11-24T01:00:00Z"}}`,
 			incident.AlertResolve, "d", map[string]string{}, mustTime(t, "2026-11-24T01:00:00Z"), mustTime(t, "2026-11-24T01:00:00Z")},
+		{"resolve with a timestamp pagerd cannot keep", `{"routing_key":"k","event_action":"resolve","dedup_key":"d","payload":{"timestamp":"0000-01-01T00:00:00+23:59"}}`,
+			incident.AlertResolve, "d", map[string]string{}, now, now},
 		{"acknowledge with a payload that is not an object", `{"routing_key":"k","event_action":"acknowledge","dedup_key":"d","payload":"x"}`,
 			incident.AlertAcknowledge, "d", map[string]string{}, now, time.Time{}},
 		{"empty optional fields are no labels",
@@ -261,6 +263,9 @@ func TestDecodeEventProblems(t *testing.T) {
 		{"bad timestamp", trigger(ok + `,"timestamp":"yesterday"`), []string{"'payload.timestamp' is not a valid ISO 8601 timestamp"}},
 		{"date without time", trigger(ok + `,"timestamp":"2026-11-24"`), []string{"'payload.timestamp' is not a valid ISO 8601 timestamp"}},
 		{"timestamp as a number", trigger(ok + `,"timestamp":1700000000`), []string{"'payload.timestamp' must be a string"}},
+		// Valid ISO 8601, but outside the years 0000-9999 once in UTC.
+		{"timestamp past year 9999 in UTC", trigger(ok + `,"timestamp":"9999-12-31T23:59:59-23:59"`), []string{"'payload.timestamp' is out of range: in UTC it must fall in the years 0000 to 9999"}},
+		{"timestamp before year 0 in UTC", trigger(ok + `,"timestamp":"0000-01-01T00:00:00+2359"`), []string{"'payload.timestamp' is out of range: in UTC it must fall in the years 0000 to 9999"}},
 		{"component not a string", trigger(ok + `,"component":1`), []string{"'payload.component' must be a string"}},
 		{"image without src", `{` + env + `,"payload":{` + ok + `},"images":[{"src":"https://i"},{"href":"https://x","alt":"a"}]}`, []string{"'images[1].src' is missing or blank"}},
 		{"link without href", `{` + env + `,"payload":{` + ok + `},"links":[{"text":"runbook"}]}`, []string{"'links[0].href' is missing or blank"}},
@@ -347,6 +352,8 @@ func TestDecodeChange(t *testing.T) {
 			[]string{"'payload.summary' is too long (maximum is 1024 characters)"}},
 		{"bad timestamp and link", `{"routing_key":"k","payload":{"summary":"s","timestamp":"noon"},"links":[{"text":"t"}]}`, incident.Change{},
 			[]string{"'payload.timestamp' is not a valid ISO 8601 timestamp", "'links[0].href' is missing or blank"}},
+		{"timestamp past year 9999 in UTC", `{"routing_key":"k","payload":{"summary":"s","timestamp":"9999-12-31T23:59:59-23:59"}}`, incident.Change{},
+			[]string{"'payload.timestamp' is out of range: in UTC it must fall in the years 0000 to 9999"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

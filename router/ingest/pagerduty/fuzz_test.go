@@ -64,7 +64,10 @@ func FuzzDecodeEvent(f *testing.F) {
 		`{"routing_key":"k","event_action":"acknowledge","dedup_key":"d"}`,
 		`{"routing_key":"k","event_action":"resolve","dedup_key":"d","payload":{"severity":"x","timestamp":"2015-07-17T08:42:58.315+0000"},"links":[{}]}`,
 		`{"routing_key":"k","event_action":"trigger","payload":{"summary":"s","source":"h","severity":"info","timestamp":"2015-07-17T08:42:58-05","component":""},"images":[{"src":"https://i","href":"https://h"}]}`,
-		`{"routing_key":1,"event_action":"trigger","dedup_key":[],"payload":{"summary":null,"severity":"fatal"},"links":{}}`)
+		`{"routing_key":1,"event_action":"trigger","dedup_key":[],"payload":{"summary":null,"severity":"fatal"},"links":{}}`,
+		// ISO 8601, but outside the years 0000-9999 once in UTC.
+		`{"routing_key":"k","event_action":"trigger","payload":{"summary":"s","source":"h","severity":"info","timestamp":"9999-12-31T23:59:59-23:59"}}`,
+		`{"routing_key":"k","event_action":"resolve","dedup_key":"d","payload":{"timestamp":"0000-01-01T00:00:00+23:59"}}`)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		b, err := DecodeEvent(strings.NewReader(string(body)), now)
 		if err != nil {
@@ -85,6 +88,9 @@ func FuzzDecodeEvent(f *testing.F) {
 		}
 		if a.Annotations == nil || a.StartsAt.IsZero() || a.StartsAt.Location() != time.UTC {
 			t.Fatalf("alert without annotations or a UTC start: %+v", a)
+		}
+		if !ingest.StorableTime(a.StartsAt) || !ingest.StorableTime(a.EndsAt) {
+			t.Fatalf("alert accepted with times pagerd cannot keep: %+v", a)
 		}
 		switch a.Action {
 		case incident.AlertTrigger:
@@ -114,7 +120,9 @@ func FuzzDecodeChange(f *testing.F) {
 	addSeeds(f, []string{"go-pagerduty-1.8.0-change.json"},
 		``, `{}`, `{"routing_key":"k","payload":{"summary":"s"}}`,
 		`{"routing_key":"k","payload":{"summary":"s","timestamp":"2020-07-17T08:42:58.315+0000"},"links":[{"href":"h"}],"images":[{"src":"s"}]}`,
-		`{"routing_key":"k","payload":{"summary":7},"links":[null]}`)
+		`{"routing_key":"k","payload":{"summary":7},"links":[null]}`,
+		`{"routing_key":"k","payload":{"summary":"s","timestamp":"9999-12-31T23:59:59-23:59"}}`,
+		`{"routing_key":"k","payload":{"summary":"s","timestamp":"0000-01-01T00:00:00+23:59"}}`)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		b, err := DecodeChange(strings.NewReader(string(body)), now)
 		if err != nil {
@@ -125,7 +133,7 @@ func FuzzDecodeChange(f *testing.F) {
 			t.Fatalf("accepted %+v", b)
 		}
 		c := b.Changes[0]
-		if blank(c.Summary) || utf8.RuneCountInString(c.Summary) > MaxSummary || c.At.IsZero() || c.At.Location() != time.UTC {
+		if blank(c.Summary) || utf8.RuneCountInString(c.Summary) > MaxSummary || c.At.IsZero() || c.At.Location() != time.UTC || !ingest.StorableTime(c.At) {
 			t.Fatalf("change accepted that breaks PagerDuty's rules: %+v", c)
 		}
 		checkLinks(t, c.Links)

@@ -1,7 +1,7 @@
--- transition: a person (or a timer) acts on an incident.
--- ARGV: 1 prefix, 2 now_ms, 3 id, 4 action (ack|resolve|escalate|note|reopen),
+-- transition: a person (or a timer) acts on an incident, or is refused.
+-- ARGV: 1 prefix, 2 now_ms, 3 id, 4 action (ack|resolve|escalate|note|reopen|refuse),
 --       5 by, 6 via, 7 retention_ms, 8 the note's text; for reopen: the
---       acked_ms it times out ('' = any)
+--       acked_ms it times out ('' = any); for refuse: what was refused, why
 -- Returns {outcome, status before}.
 local P = ARGV[1]
 local now = now_ms(ARGV[2])
@@ -33,6 +33,12 @@ elseif action == 'note' then
   fact(P, id, now, 'note', ARGV[8], by, via)
   keep_like_incident(ik, ik .. ':timeline')
   return {'noted', status}
+elseif action == 'refuse' then
+  -- Someone tried an action they may not take: the incident is unchanged,
+  -- its timeline says who tried what through which channel.
+  fact(P, id, now, 'action_refused', ARGV[8], by, via)
+  keep_like_incident(ik, ik .. ':timeline')
+  return {'unchanged', status}
 elseif action == 'reopen' then
   -- An acknowledgement timed out: escalate again from the first step.
   if status ~= 'acknowledged' then return {'unchanged', status} end
