@@ -170,7 +170,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	}
 	set := func() pagers.Set { return *a.pagers.Load() }
 	a.Events = &events.Runner{
-		Store: a.Store, Owner: opts.Replica, Log: a.log.With("component", "events"), Poll: opts.Poll,
+		Store: a.Store, Owner: opts.Replica, Log: a.log.With("component", "events"), Poll: opts.Poll, Grace: opts.Grace,
 		Retention: func() time.Duration { return holder.Current().Settings.EventRetention },
 		Consumers: func() []events.Consumer {
 			return events.Subscriptions(holder.Current(), a.Store, holder.Current, set)

@@ -56,6 +56,10 @@ type Runner struct {
 	Retention func() time.Duration
 	Lease     time.Duration // how long a group's lease holds (default 15s)
 	Poll      time.Duration // how often to look at the groups and leases (default 1s)
+	// Grace is how long a stopping runner lets the events being handled
+	// finish (default 20s): a subscriber is not sent the same event twice
+	// because a replica was restarted.
+	Grace time.Duration
 	// Backoff is the wait after failed attempt number attempt (default
 	// exponential from 1s to 5m, with jitter).
 	Backoff func(attempt int) time.Duration
@@ -78,6 +82,9 @@ func (r *Runner) defaults() {
 		}
 		if r.Poll == 0 {
 			r.Poll = DefaultPoll
+		}
+		if r.Grace == 0 {
+			r.Grace = 20 * time.Second
 		}
 		if r.Backoff == nil {
 			r.Backoff = pagers.ExponentialBackoff(time.Second, 5*time.Minute)
@@ -107,11 +114,25 @@ func (r *Runner) EnsureGroups(ctx context.Context) error {
 }
 
 // Run reads every wanted group until ctx ends, and returns when all its
-// readers have stopped.
+// readers have stopped. When ctx ends the readers take no more events;
+// the ones being handled finish (for up to Grace) and are acknowledged,
+// and each group is handed to another replica at once.
 func (r *Runner) Run(ctx context.Context) error {
 	r.defaults()
+	work, cut := context.WithCancel(context.WithoutCancel(ctx))
+	defer cut()
 	var wg sync.WaitGroup
-	defer wg.Wait()
+	defer func() {
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(r.Grace):
+			r.Log.Warn("events still being handled after the shutdown grace; cutting them short", "grace", r.Grace)
+			cut()
+			<-done
+		}
+	}()
 	running := map[string]context.CancelFunc{}
 	defer func() {
 		for _, stop := range running {
@@ -132,7 +153,7 @@ func (r *Runner) Run(ctx context.Context) error {
 			if running[g] == nil {
 				gctx, stop := context.WithCancel(ctx)
 				running[g] = stop
-				wg.Go(func() { r.read(gctx, g) })
+				wg.Go(func() { r.read(gctx, work, g) })
 			}
 		}
 		for g, stop := range running {
@@ -169,8 +190,9 @@ func (r *Runner) leaseName(group string) string { return "events:" + group }
 
 // read is one group's reader: it waits for the group's lease, then
 // handles what the previous holder left pending and every new event, in
-// order, for as long as it holds the lease.
-func (r *Runner) read(ctx context.Context, group string) {
+// order, for as long as it holds the lease and ctx lasts. An event being
+// handled when ctx ends goes on under work.
+func (r *Runner) read(ctx, work context.Context, group string) {
 	log := r.Log.With("group", group)
 	defer func() {
 		// Let another replica take over at once rather than after the
@@ -180,7 +202,7 @@ func (r *Runner) read(ctx context.Context, group string) {
 		_ = r.Store.ReleaseLease(stop, r.leaseName(group), r.Owner)
 	}()
 	for ctx.Err() == nil {
-		if err := r.hold(ctx, group, log); err != nil && ctx.Err() == nil {
+		if err := r.hold(ctx, work, group, log); err != nil && ctx.Err() == nil {
 			log.Warn("reading events failed; trying again", "err", err)
 		}
 		select {
@@ -192,7 +214,7 @@ func (r *Runner) read(ctx context.Context, group string) {
 
 // hold takes the group's lease and reads while it holds it; it returns
 // when the lease is lost, or on an error.
-func (r *Runner) hold(ctx context.Context, group string, log *slog.Logger) error {
+func (r *Runner) hold(ctx, work context.Context, group string, log *slog.Logger) error {
 	if ok, err := r.Store.Lease(ctx, r.leaseName(group), r.Owner, r.Lease); err != nil || !ok {
 		return err
 	}
@@ -206,7 +228,10 @@ func (r *Runner) hold(ctx context.Context, group string, log *slog.Logger) error
 	log.Info("reading events", "pending", len(pending))
 	for {
 		for _, ev := range pending {
-			if held, err := r.handle(ctx, group, ev, log); err != nil || !held {
+			if ctx.Err() != nil {
+				return nil // stopping: the rest stay pending for the next holder
+			}
+			if held, err := r.handle(ctx, work, group, ev, log); err != nil || !held {
 				return err
 			}
 		}
@@ -222,25 +247,34 @@ func (r *Runner) hold(ctx context.Context, group string, log *slog.Logger) error
 }
 
 // handle gives one event to the group's consumer until it is handled,
-// dropped, or the lease is lost (held false: someone else goes on).
-func (r *Runner) handle(ctx context.Context, group string, ev incident.Event, log *slog.Logger) (held bool, err error) {
+// dropped, or the lease is lost (held false: someone else goes on). An
+// attempt runs under work, so that stopping does not abort it; what it
+// did is acknowledged even then.
+func (r *Runner) handle(ctx, work context.Context, group string, ev incident.Event, log *slog.Logger) (held bool, err error) {
+	ack := func() error {
+		rec, cancel := context.WithTimeout(context.WithoutCancel(work), 5*time.Second)
+		defer cancel()
+		return r.Store.AckEvents(rec, group, ev.ID)
+	}
 	first := r.Now()
 	for attempt := 1; ; attempt++ {
 		c := r.consumer(group)
 		if c == nil {
 			return false, nil // the group left the config meanwhile
 		}
-		herr := c.Handle(ctx, ev)
+		herr := c.Handle(work, ev)
 		switch {
 		case herr == nil:
-			return true, r.Store.AckEvents(ctx, group, ev.ID)
+			return true, ack()
 		case pagers.IsPermanent(herr):
 			log.Error("event refused; dropping it", "event", ev.ID, "kind", ev.Kind, "incident", ev.Incident, "err", herr)
-			return true, r.Store.AckEvents(ctx, group, ev.ID)
+			return true, ack()
 		case r.Now().Sub(first) >= r.Retention():
 			log.Error("event failed for the whole retention window; dropping it", "event", ev.ID, "kind", ev.Kind,
 				"incident", ev.Incident, "attempts", attempt, "err", herr)
-			return true, r.Store.AckEvents(ctx, group, ev.ID)
+			return true, ack()
+		case ctx.Err() != nil:
+			return false, nil // stopping: the next holder retries it
 		}
 		wait := r.Backoff(attempt)
 		if asked, ok := pagers.RetryAfterOf(herr); ok {

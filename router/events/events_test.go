@@ -28,11 +28,17 @@ type recorder struct {
 	attempts int
 	fail     func(ev incident.Event) error
 	block    chan struct{} // when set, Handle waits on it (a replica stuck mid-event)
+	entered  sync.Once
+	inside   chan struct{} // when set, closed as Handle first starts
+	alive    []bool        // per handled event: was its context alive at the end
 }
 
 func (r *recorder) Group() string { return group }
 
 func (r *recorder) Handle(ctx context.Context, ev incident.Event) error {
+	if r.inside != nil {
+		r.entered.Do(func() { close(r.inside) })
+	}
 	if r.block != nil {
 		select {
 		case <-r.block:
@@ -49,6 +55,7 @@ func (r *recorder) Handle(ctx context.Context, ev incident.Event) error {
 		}
 	}
 	r.handled = append(r.handled, ev)
+	r.alive = append(r.alive, ctx.Err() == nil)
 	return nil
 }
 
@@ -233,6 +240,37 @@ func TestGracefulStopReleasesTheLease(t *testing.T) {
 	b := runner(st, "B", rec, nil)
 	start(t, b)
 	waitFor(t, "B handling every event", func() bool { return len(rec.ids()) >= len(want) })
+}
+
+// A replica told to stop while it hands an event to a subscriber lets the
+// call finish and acknowledges it: the next replica goes on with the next
+// event, and the subscriber hears none twice.
+func TestStoppingFinishesTheEventBeingHandled(t *testing.T) {
+	st := newStore(t)
+	want := publish(t, st, 2)
+	rec := &recorder{block: make(chan struct{}), inside: make(chan struct{})}
+	a := runner(st, "A", rec, nil)
+	ctx, sigterm := context.WithCancel(context.Background())
+	returned := make(chan struct{})
+	go func() { defer close(returned); _ = a.Run(ctx) }()
+	<-rec.inside
+	sigterm()
+	close(rec.block) // the subscriber answers after the stop began
+	<-returned
+	if got := rec.ids(); len(got) != 1 || !rec.alive[0] {
+		t.Fatalf("A handled %v (context alive: %v), want the first event, its call not cut short", got, rec.alive)
+	}
+	start(t, runner(st, "B", rec, nil))
+	// One more event: B handles events in order, so once it has this one
+	// any repeat of an earlier one would be in the record.
+	if _, err := st.Act(context.Background(), incident.Request{Incident: 1, Action: incident.Resolve, By: "alice", Via: "api"}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	want, _ = st.PublishedSince(context.Background(), time.Time{}, 1000)
+	waitFor(t, "B handling the rest", func() bool { return len(rec.ids()) >= len(want) })
+	if got := rec.ids(); !slices.Equal(got, ids(want)) {
+		t.Errorf("handled %v, want each of %v once", got, ids(want))
+	}
 }
 
 // An event the consumer refuses for good is dropped; the rest go on.
