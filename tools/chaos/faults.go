@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -134,7 +135,7 @@ func (h *harness) runFaults(ctx context.Context, start time.Time, plan []schedul
 func (h *harness) caughtReplica(ctx context.Context) (r *replica, how string, release func()) {
 	release = func() {}
 	if c, ok := h.hooks.catch(ctx, 10*time.Second); ok {
-		release = sync1(func() { close(c.release) })
+		release = sync.OnceFunc(func() { close(c.release) })
 		pid, err := senderPID(c.remote, h.hooks.port, h.pool.pids())
 		if r := h.pool.byPID(pid); err == nil && r != nil {
 			return r, "sending page " + c.id, release
@@ -146,16 +147,6 @@ func (h *harness) caughtReplica(ctx context.Context) (r *replica, how string, re
 		r = h.replicas[h.rnd.IntN(len(h.replicas))]
 	}
 	return r, "picked at random: no page in flight to catch", release
-}
-
-func sync1(f func()) func() {
-	done := false
-	return func() {
-		if !done {
-			done = true
-			f()
-		}
-	}
 }
 
 // rolling restarts every replica in turn, as a deployment does: out of

@@ -106,16 +106,20 @@
 //
 // After --duration no incident is opened, no alert sent, no fault
 // started. The harness then waits, up to --grace, on observable state:
-// every expected page received, and recorded by pagerd — its provider id
-// on the incident's timeline, after which no replica sends it again, so
-// a duplicate still to come cannot be missed. Nothing sleeps to prove an
-// absence.
+// every expected page received, and past being sent again: recorded by
+// pagerd (its provider id on the incident's timeline), or its incident
+// acknowledged (a send not recorded is then refused). So a duplicate
+// still to come is not missed, and nothing sleeps to prove an absence.
+// (A send in flight when its incident was acknowledged can still land
+// after the run: pagerd bounds it by its send timeout.)
 //
 // Pages are counted under the fault that last started before they were
-// due ("none" before the first): with one phase per kind, a row is what
-// that kind did; effects that outlast a phase (a lease of minutes) land in
-// the next one, and the problem list gives every late key with its times
-// to place it. For each Redis outage the report gives how long after
+// due ("none" before the first) — or, when their incident was held up by
+// an earlier fault (a page of it over a second late and not yet received
+// when they came due), under that fault: a replica killed mid-escalation
+// delays the rest of its incident whatever happens meanwhile. With one
+// phase per kind, a row is what that kind did; the problem list gives
+// every late key with its times. For each Redis outage the report gives how long after
 // Redis answered again the pages due during the outage went out.
 //
 // Duplicates are receipts of a key beyond the first. A webhook receiver

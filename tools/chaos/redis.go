@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -264,27 +265,34 @@ func (s *sentinelSetup) stop() {
 	}
 }
 
-// master asks the Sentinels which node is the primary.
+// master asks every Sentinel which node is the primary; an error unless
+// all three name the same.
 func (s *sentinelSetup) master(ctx context.Context) (string, error) {
-	var errs []error
+	var names []string
 	for _, port := range s.sports {
 		sc := redis.NewSentinelClient(&redis.Options{Addr: addr(port), MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
 		qctx, cancel := context.WithTimeout(ctx, time.Second)
 		a, err := sc.GetMasterAddrByName(qctx, masterName).Result()
 		cancel()
 		sc.Close()
-		if err == nil && len(a) == 2 {
-			return net.JoinHostPort(a[0], a[1]), nil
+		if err != nil || len(a) != 2 {
+			return "", fmt.Errorf("sentinel on %d: %v %w", port, a, err)
 		}
-		errs = append(errs, err)
+		names = append(names, net.JoinHostPort(a[0], a[1]))
 	}
-	return "", fmt.Errorf("no sentinel names the primary: %w", errors.Join(errs...))
+	if len(slices.Compact(slices.Clone(names))) != 1 {
+		return "", fmt.Errorf("sentinels disagree on the primary: %v", names)
+	}
+	return names[0], nil
 }
 
 // outage kills the primary with SIGKILL (whatever kind: with Sentinel a
-// Redis fault is a failover), waits until the Sentinels have promoted the
-// replica and it takes writes, and starts the killed node again as a
-// replica of the new primary.
+// Redis fault is a failover), waits until every Sentinel names the
+// replica as the primary and it takes writes, and starts the killed node
+// again as a replica of the new primary. Starting it while a Sentinel
+// still names it can make that Sentinel fail over back to it, stale data
+// and all: an operator waits for the Sentinels to agree, and so does the
+// harness.
 func (s *sentinelSetup) outage(ctx context.Context, kind string, _ time.Duration) (down, up time.Time, detail string, err error) {
 	old, err := s.master(ctx)
 	if err != nil {

@@ -272,6 +272,9 @@ func (h *harness) report(start, end time.Time, plan []scheduled) *Report {
 		if c := strings.Compare(problemOrder(a.What), problemOrder(b.What)); c != 0 {
 			return c
 		}
+		if c := a.Due.Compare(b.Due); c != 0 {
+			return c
+		}
 		return strings.Compare(a.Key, b.Key)
 	})
 
@@ -303,6 +306,22 @@ func (h *harness) report(start, end time.Time, plan []scheduled) *Report {
 	r.Receivers = Receivers{Notices: h.rec.notices, BadSignatures: h.rec.badSignatures, Unreadable: h.rec.unreadable}
 	h.rec.mu.Unlock()
 
+	for _, l := range []*[]string{&r.Alerts.Lost, &r.Acks.Notes, &r.Receivers.Unreadable} {
+		if *l == nil {
+			*l = []string{}
+		}
+	}
+	for _, l := range []*[]int64{&r.Alerts.Gone, &r.Acks.Lost} {
+		if *l == nil {
+			*l = []int64{}
+		}
+	}
+	if r.Problems == nil {
+		r.Problems = []Problem{}
+	}
+	if r.Resume == nil {
+		r.Resume = []ResumeRow{}
+	}
 	r.verdict(o)
 	return r
 }

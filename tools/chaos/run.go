@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/internal/twiliofake"
 	"github.com/pagerd/pagerd/policies"
 )
@@ -118,7 +119,11 @@ func Run(ctx context.Context, opts Options) (rep *Report, err error) {
 	h := &harness{opts: opts, rnd: rand.New(rand.NewPCG(opts.Seed, 0)),
 		incidents: map[int64]*tracked{}, rejected: map[string]int{}}
 	h.dir = opts.WorkDir
-	if h.dir == "" {
+	if h.dir != "" {
+		if err := os.MkdirAll(h.dir, 0o755); err != nil {
+			return nil, err
+		}
+	} else {
 		if h.dir, err = os.MkdirTemp("", "pagerd-chaos-"); err != nil {
 			return nil, err
 		}
@@ -239,9 +244,11 @@ func orNone(s string) string {
 	return s
 }
 
-// settle waits until every expected page has arrived and pagerd recorded
-// it (its provider id on the incident's timeline: no replica will send it
-// again), and every acknowledgement is done, or until hardEnd. It leaves
+// settle waits until every expected page has arrived and no replica will
+// send it again — pagerd recorded it (its provider id is on the
+// incident's timeline), or the incident is no longer triggered (a send
+// not yet recorded is then refused) — and every acknowledgement is done,
+// or until hardEnd. It leaves
 // every incident's last state in its tracked, and returns how many pages
 // were outstanding.
 func (h *harness) settle(ctx context.Context, hardEnd time.Time) int {
@@ -291,7 +298,7 @@ func (h *harness) refresh(ctx context.Context) (pending int) {
 				continue
 			}
 			rs := h.rec.received(p.Match)
-			if len(rs) == 0 || !recorded(state, rs) {
+			if len(rs) == 0 || (state.Status == incident.Triggered && !recorded(state, rs)) {
 				pending++
 			}
 		}
