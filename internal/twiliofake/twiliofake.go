@@ -5,6 +5,10 @@
 //
 // It also signs inbound webhooks the way Twilio does (SignRequest), so tests
 // can post SMS replies and call keypresses to pagerd.
+//
+// Tests start it with Start; a program that runs it (tools/chaos, which
+// points separate pagerd processes at it with the twilio block's api_url)
+// uses New and Close.
 package twiliofake
 
 import (
@@ -33,6 +37,7 @@ type Message struct {
 	To, From, Body string
 	StatusCallback string
 	Form           url.Values // every parameter as sent
+	Received       time.Time  // when the fake accepted it
 }
 
 // Call is one call the fake accepted.
@@ -44,6 +49,7 @@ type Call struct {
 	URL            string // TwiML URL, if sent
 	StatusCallback string
 	Form           url.Values
+	Received       time.Time // when the fake accepted it
 }
 
 // Fake is a running fake Twilio API. Its methods are safe for concurrent
@@ -64,6 +70,13 @@ type Fake struct {
 // Start starts a fake on a loopback port, closed when the test ends.
 func Start(t testing.TB) *Fake {
 	t.Helper()
+	f := New()
+	t.Cleanup(f.Close)
+	return f
+}
+
+// New starts a fake on a loopback port; Close stops it.
+func New() *Fake {
 	f := &Fake{}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /2010-04-01/Accounts/{sid}/Messages.json", f.createMessage)
@@ -73,9 +86,11 @@ func Start(t testing.TB) *Fake {
 		writeError(w, http.StatusNotFound, 20404, "The requested resource "+r.URL.Path+" was not found")
 	})
 	f.server = httptest.NewServer(mux)
-	t.Cleanup(f.server.Close)
 	return f
 }
+
+// Close stops the fake's server, waiting for requests in flight.
+func (f *Fake) Close() { f.server.Close() }
 
 // URL is the fake's own base URL (http://127.0.0.1:PORT).
 func (f *Fake) URL() string { return f.server.URL }
@@ -237,6 +252,7 @@ func (f *Fake) createMessage(w http.ResponseWriter, r *http.Request) {
 		To: to, From: from, Body: body,
 		StatusCallback: form.Get("StatusCallback"),
 		Form:           form,
+		Received:       time.Now(),
 	}
 	f.mu.Lock()
 	f.messages = append(f.messages, m)
@@ -283,6 +299,7 @@ func (f *Fake) createCall(w http.ResponseWriter, r *http.Request) {
 		Twiml: form.Get("Twiml"), URL: form.Get("Url"),
 		StatusCallback: form.Get("StatusCallback"),
 		Form:           form,
+		Received:       time.Now(),
 	}
 	f.mu.Lock()
 	f.calls = append(f.calls, c)

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/pagerd/pagerd/pagers"
@@ -17,13 +19,19 @@ import (
 )
 
 // ready reports, as a permanent error, what keeps a message or call from
-// being placed at all: no credentials, no sender number, no phone number.
+// being placed at all: no credentials, no sender number, an unusable
+// api_url, no phone number.
 func (c Config) ready(n pagers.Notification) error {
 	if c.AccountSID == "" || c.AuthToken == "" {
 		return pagers.Permanent(errors.New("twilio account SID and auth token are required"))
 	}
 	if c.From == "" {
 		return pagers.Permanent(errors.New("no sender number (From) configured"))
+	}
+	if c.APIURL != "" {
+		if why := checkAPIURL(c.APIURL); why != "" {
+			return pagers.Permanent(fmt.Errorf("twilio api_url %q %s", c.APIURL, why))
+		}
 	}
 	if n.Address == "" {
 		return pagers.Permanent(fmt.Errorf("user %q has no phone number", n.User))
@@ -35,9 +43,10 @@ func (c Config) ready(n pagers.Notification) error {
 //
 // twilio-go builds its requests with context.Background(), so a cancelled
 // send would otherwise wait for the HTTP timeout. The client is built per
-// send, around a copy of hc whose RoundTripper attaches ctx; building it
-// costs a few small allocations. hc nil means twilio-go's own default: no
-// redirects followed, 10s timeout.
+// send, around a copy of hc whose RoundTripper attaches ctx (and, with
+// cred.APIURL, sends the requests there); building it costs a few small
+// allocations. hc nil means twilio-go's own default: no redirects
+// followed, 10s timeout.
 func api(ctx context.Context, cred Config, hc *http.Client) *openapi.ApiService {
 	if hc == nil {
 		hc = &http.Client{
@@ -48,6 +57,9 @@ func api(ctx context.Context, cred Config, hc *http.Client) *openapi.ApiService 
 	base := hc.Transport
 	if base == nil {
 		base = http.DefaultTransport
+	}
+	if u, err := url.Parse(cred.APIURL); cred.APIURL != "" && err == nil { // ready checked it
+		base = apiURLTransport{base: u, next: base}
 	}
 	bound := &http.Client{
 		Transport:     contextTransport{ctx: ctx, base: base},
@@ -70,6 +82,28 @@ type contextTransport struct {
 
 func (t contextTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return t.base.RoundTrip(req.WithContext(t.ctx))
+}
+
+// apiURLTransport sends the requests twilio-go makes to Twilio's hosts
+// (api.twilio.com, and its regional and edge names) to base instead: the
+// scheme and host become base's, base's path goes before the request's.
+// twilio-go has no base-URL option, so this is how api_url takes effect.
+type apiURLTransport struct {
+	base *url.URL
+	next http.RoundTripper
+}
+
+func (t apiURLTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	host := req.URL.Hostname()
+	if host != "twilio.com" && !strings.HasSuffix(host, ".twilio.com") {
+		return t.next.RoundTrip(req)
+	}
+	out := req.Clone(req.Context())
+	out.URL.Scheme, out.URL.Host = t.base.Scheme, t.base.Host
+	out.URL.Path = strings.TrimSuffix(t.base.Path, "/") + req.URL.Path
+	out.URL.RawPath = ""
+	out.Host = ""
+	return t.next.RoundTrip(out)
 }
 
 // classify marks Twilio's answers that sending again cannot fix as

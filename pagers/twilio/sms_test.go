@@ -3,8 +3,11 @@ package twilio
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"reflect"
 	"strings"
 	"testing"
@@ -51,6 +54,7 @@ func TestSMSDelivers(t *testing.T) {
 		SID:  m.SID, AccountSID: accountSID, To: "+15551230001", From: sender,
 		Body:           SMSText(page()),
 		StatusCallback: "https://pagerd.example.com/twilio/status",
+		Received:       m.Received,
 	}
 	if !reflect.DeepEqual(m, want) {
 		t.Errorf("fake got %+v, want %+v", m, want)
@@ -190,3 +194,63 @@ func TestSendHonoursContext(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestAPIURL points api_url at the fake, with no HTTP client of the
+// test's own: what a separate pagerd process does in the chaos harness.
+func TestAPIURL(t *testing.T) {
+	fake := twiliofake.Start(t)
+	fake.RequireAuth(accountSID, authToken)
+	cfg := Config{AccountSID: accountSID, AuthToken: authToken, From: sender, APIURL: fake.URL()}
+	rcpt, err := NewSMS(SMSConfig{Config: cfg}).Send(context.Background(), page())
+	if err != nil {
+		t.Fatalf("Send() with api_url %s: %v", fake.URL(), err)
+	}
+	if msgs := fake.Messages(); len(msgs) != 1 || msgs[0].SID != rcpt.ProviderID || msgs[0].To != "+15551230001" {
+		t.Errorf("fake messages = %+v, want one with SID %q", msgs, rcpt.ProviderID)
+	}
+	if _, err := NewVoice(VoiceConfig{Config: cfg}).Send(context.Background(), page()); err != nil {
+		t.Fatalf("voice Send() with api_url: %v", err)
+	}
+	if calls := fake.Calls(); len(calls) != 1 {
+		t.Errorf("fake calls = %+v, want one", calls)
+	}
+}
+
+// TestAPIURLPath: a base URL's path goes before the API's paths (a proxy
+// mounted under a prefix), and requests for other hosts are left alone.
+func TestAPIURLPath(t *testing.T) {
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, r.Host+" "+r.URL.Path)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		_, _ = io.WriteString(w, `{"sid": "SM0123"}`)
+	}))
+	defer srv.Close()
+	cfg := Config{AccountSID: accountSID, AuthToken: authToken, From: sender, APIURL: srv.URL + "/twilio/"}
+	if _, err := NewSMS(SMSConfig{Config: cfg}).Send(context.Background(), page()); err != nil {
+		t.Fatalf("Send(): %v", err)
+	}
+	want := strings.TrimPrefix(srv.URL, "http://") + " /twilio/2010-04-01/Accounts/" + accountSID + "/Messages.json"
+	if len(got) != 1 || got[0] != want {
+		t.Errorf("proxy saw %q, want [%q]", got, want)
+	}
+
+	other, _ := http.NewRequest(http.MethodGet, srv.URL+"/elsewhere", nil)
+	next := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if r.URL.String() != srv.URL+"/elsewhere" {
+			t.Errorf("a request for another host went to %s", r.URL)
+		}
+		return nil, errors.New("stop")
+	})
+	base, _ := url.Parse("http://127.0.0.1:1/twilio")
+	_, _ = apiURLTransport{base: base, next: next}.RoundTrip(other)
+}
+
+func TestAPIURLUnusable(t *testing.T) {
+	cfg := Config{AccountSID: accountSID, AuthToken: authToken, From: sender, APIURL: "ftp://example.com"}
+	_, err := NewSMS(SMSConfig{Config: cfg}).Send(context.Background(), page())
+	if !pagers.IsPermanent(err) || !strings.Contains(err.Error(), "not an http or https URL") {
+		t.Errorf("Send() with api_url ftp:// = %v, want a permanent error naming the URL", err)
+	}
+}

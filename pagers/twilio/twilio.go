@@ -7,12 +7,14 @@
 //	  account_sid = env("TWILIO_ACCOUNT_SID")
 //	  auth_token  = env("TWILIO_AUTH_TOKEN")
 //	  from        = "+15550000000"
+//	  api_url     = "https://twilio-proxy.internal"  # optional; default https://api.twilio.com
 //	}
 //
 // A user's address on both is their `phone` attribute (E.164).
 package twilio
 
 import (
+	"net/url"
 	"regexp"
 
 	"github.com/hashicorp/hcl/v2"
@@ -27,7 +29,14 @@ type Config struct {
 	AccountSID string
 	AuthToken  string
 	From       string // a Twilio number in E.164 form, e.g. "+15557650000"
+	// APIURL is where Twilio's REST API is reached, for a proxy or a test
+	// double: every request for api.twilio.com goes to this base URL
+	// instead. Empty means Twilio itself (DefaultAPIURL).
+	APIURL string
 }
+
+// DefaultAPIURL is where Twilio's REST API is reached without api_url.
+const DefaultAPIURL = "https://api.twilio.com"
 
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
 
@@ -47,6 +56,7 @@ func init() {
 		Type: "twilio",
 		Schema: hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 			{Name: "account_sid", Required: true}, {Name: "auth_token", Required: true}, {Name: "from", Required: true},
+			{Name: "api_url"},
 		}},
 		Decode: decode,
 	})
@@ -86,6 +96,14 @@ func decode(b *policies.Block) any {
 	if policies.Present(fromRange) && !e164.MatchString(c.From) {
 		b.Errorf(fromRange, "Invalid phone number", `from = %q is not an E.164 number; write it like "+15550000000".`, c.From)
 	}
+	apiURL, apiRange := b.String("api_url")
+	if policies.Present(apiRange) {
+		if why := checkAPIURL(apiURL); why != "" {
+			b.Errorf(apiRange, "Invalid URL", `api_url = %q %s; write it like "https://twilio-proxy.internal", or leave it out for %s.`, apiURL, why, DefaultAPIURL)
+		} else {
+			c.APIURL = apiURL
+		}
+	}
 	sid, sidOK := b.Secret("account_sid")
 	tok, tokOK := b.Secret("auth_token")
 	if !sidOK || !tokOK {
@@ -98,6 +116,26 @@ func decode(b *policies.Block) any {
 	}
 	c.AccountSID, c.AuthToken = sid.Value, tok.Value
 	return c
+}
+
+// checkAPIURL says why raw cannot be the base URL of Twilio's API; ""
+// when it can.
+func checkAPIURL(raw string) string {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || !u.IsAbs() || u.Opaque != "":
+		return "is not an absolute URL"
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "is not an http or https URL"
+	case u.Host == "":
+		return "has no host"
+	case u.User != nil:
+		// The account SID and auth token authenticate every request.
+		return "carries a user name or password (the account_sid and auth_token authenticate pagerd)"
+	case u.RawQuery != "" || u.Fragment != "":
+		return "has a query or fragment; a base URL takes the API's paths after it"
+	}
+	return ""
 }
 
 // gatherURL is where a page call posts the pressed digit: the page's
