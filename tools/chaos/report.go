@@ -37,6 +37,7 @@ type Settings struct {
 	Incidents     int      `json:"incidents"`
 	Schedule      []string `json:"schedule"`
 	Sentinel      bool     `json:"sentinel"`
+	WaitReplicas  int      `json:"wait_replicas,omitempty"`
 	Seed          uint64   `json:"seed"`
 	AlertRate     float64  `json:"alert_rate"`
 	StepAfter     string   `json:"step_after"`
@@ -123,7 +124,7 @@ func (h *harness) report(start, end time.Time, plan []scheduled) *Report {
 	defer h.mu.Unlock()
 	o := h.opts
 	r := &Report{Started: start, Faults: h.faults, Settings: Settings{
-		Replicas: o.Replicas, Duration: o.Duration.String(), Incidents: o.Incidents, Sentinel: o.Sentinel,
+		Replicas: o.Replicas, Duration: o.Duration.String(), Incidents: o.Incidents, Sentinel: o.Sentinel, WaitReplicas: o.WaitReplicas,
 		Seed: o.Seed, AlertRate: o.AlertRate, StepAfter: o.StepAfter.String(), AckShare: o.AckShare,
 		MaxDuplicates: o.MaxDuplicates,
 	}}
@@ -512,6 +513,9 @@ func (r *Report) WriteText(w io.Writer) {
 	redis := "redis-server (AOF everysec)"
 	if s.Sentinel {
 		redis = "Sentinel: primary, replica, 3 sentinels (AOF everysec)"
+	}
+	if s.WaitReplicas > 0 {
+		redis += fmt.Sprintf(", wait_replicas=%d", s.WaitReplicas)
 	}
 	fmt.Fprintf(w, "pagerd chaos: %d replicas, %s driving, %d incidents, seed %d, %s\n",
 		s.Replicas, s.Duration, s.Incidents, s.Seed, redis)

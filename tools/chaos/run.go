@@ -26,7 +26,10 @@ type Options struct {
 	Faults    []string    // kinds, one phase each (see phases)
 	Schedule  []scheduled // explicit faults; replaces Faults
 	Sentinel  bool
-	Seed      uint64
+	// WaitReplicas is pagerd's ?wait_replicas= (with Sentinel): how many
+	// Redis replicas must hold a write before pagerd answers 2xx.
+	WaitReplicas int
+	Seed         uint64
 
 	AlertRate float64       // alert webhooks per second
 	StepAfter time.Duration // the escalation's step delay
@@ -183,7 +186,7 @@ func Run(ctx context.Context, opts Options) (rep *Report, err error) {
 	}
 	stops = append(stops, h.redis.stop)
 
-	if h.replicas, err = newReplicas(opts.Replicas, bin, filepath.Join(h.dir, "config"), h.redis.URL(), h.dir, opts.Poll); err != nil {
+	if h.replicas, err = newReplicas(opts.Replicas, bin, filepath.Join(h.dir, "config"), redisURL(h.redis.URL(), opts.WaitReplicas), h.dir, opts.Poll); err != nil {
 		return nil, err
 	}
 	ep := endpoints{publicURL: h.replicas[0].url(), twilioURL: h.fake.URL(), smtpHost: "127.0.0.1", smtpPort: h.smtp.port, hookURL: h.hooks.URL()}
@@ -332,4 +335,16 @@ func recorded(state *incidentDoc, rs []receipt) bool {
 		}
 	}
 	return false
+}
+
+// redisURL adds ?wait_replicas= to a redis URL when asked.
+func redisURL(base string, waitReplicas int) string {
+	if waitReplicas <= 0 {
+		return base
+	}
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	return fmt.Sprintf("%s%swait_replicas=%d", base, sep, waitReplicas)
 }
