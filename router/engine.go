@@ -137,11 +137,12 @@ func (e *Engine) Run(ctx context.Context) error {
 	freed := make(chan struct{}, 1)
 	failing := redisTrouble{log: e.Log}
 	for {
+		wait := e.Poll
 		if free := e.Parallel - len(slots); free > 0 && ctx.Err() == nil {
 			// Busy while claiming too: Drain must not find the timers
 			// claimed and their workers not started yet.
 			e.started()
-			_, claims, err := e.Store.ClaimDue(ctx, e.Lease, min(free, e.Batch))
+			now, claims, err := e.Store.ClaimDue(ctx, e.Lease, min(free, e.Batch))
 			switch {
 			case err != nil && ctx.Err() == nil:
 				failing.failed(err)
@@ -166,13 +167,18 @@ func (e *Engine) Run(ctx context.Context) error {
 					e.finished()
 					continue // more may be due: claim again as soon as a worker frees up
 				}
+				// Wake when the next step is due rather than at the next
+				// poll, so a page is not up to a Poll late; the poll stays
+				// the longest sleep, for work other replicas schedule.
+				if next, err := e.Store.NextDue(ctx); err == nil && !next.IsZero() {
+					wait = min(wait, max(next.Sub(now), minWait))
+				}
 			}
 			e.finished()
 		}
 		// While Redis is away the engine retries more often, not less:
 		// it resumes as soon as Redis answers, however long the outage
 		// (the log, not the retry, backs off).
-		wait := e.Poll
 		if failing.failures > 0 {
 			wait = min(wait, retryWhileDown)
 		}
@@ -185,6 +191,10 @@ func (e *Engine) Run(ctx context.Context) error {
 		}
 	}
 }
+
+// minWait is the shortest sleep between claims, so that a timer another
+// replica holds due does not spin this one.
+const minWait = 10 * time.Millisecond
 
 // retryWhileDown is how often a failing claim is retried. Failed attempts
 // cost nothing: go-redis answers them at once while it probes the address.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/pagerd/pagerd/internal/testenv"
 	"github.com/pagerd/pagerd/pagers"
+	"github.com/pagerd/pagerd/policies"
 	"github.com/pagerd/pagerd/router/store"
 )
 
@@ -53,6 +54,42 @@ func TestEngineResumesAsSoonAsRedisAnswersAgain(t *testing.T) {
 		// retries more often than that while Redis fails.
 		if took := time.Since(back); took > time.Second+retryWhileDown {
 			t.Errorf("first page %s after Redis came back from a 10-minute outage, want within %s", took, time.Second+retryWhileDown)
+		}
+	})
+}
+
+// A step due between two polls goes out when it is due: the engine sleeps
+// until the next timer, not until its next poll.
+func TestEngineWakesWhenTheNextStepIsDue(t *testing.T) {
+	srv := testenv.StartRedis(t)
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+		st := store.New(rdb, "wakeups")
+		st.Clock = time.Now // the bubble's clock
+		if err := st.Load(ctx); err != nil {
+			t.Fatal(err)
+		}
+		cfg := replicasConfig()
+		cfg.Escalations["ops"].Steps = []policies.EscalationStep{
+			{Targets: []policies.Target{{Kind: "user", Name: "alice"}}},
+			{After: 5 * time.Minute, Targets: []policies.Target{{Kind: "user", Name: "bob"}}},
+		}
+		sms := &kindRecorder{}
+		e := replica(st, cfg, sms, "A")
+		e.Poll = time.Hour
+		stopped := make(chan struct{})
+		go func() { defer close(stopped); _ = e.Run(ctx) }()
+		defer func() { cancel(); <-stopped; rdb.Close() }()
+
+		fired := time.Now()
+		fireOne(t, st, "fp1", "svc:g")
+		e.Wake()
+		for sms.count("bob", pagers.KindPage) == 0 {
+			time.Sleep(time.Second)
+		}
+		if late := time.Since(fired) - 5*time.Minute; late > time.Second {
+			t.Errorf("step 2 went out %s after it was due, want at once (the poll is an hour)", late)
 		}
 	})
 }
