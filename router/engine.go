@@ -302,10 +302,24 @@ func (e *Engine) work(ctx context.Context, c store.Claim) {
 	}
 }
 
-// heartbeat renews c every third of the Lease until stop is called, and
-// stop returns the claim as last renewed (Reschedule needs its lease).
+// heartbeat renews c until stop is called, and stop returns the claim as
+// last renewed (Reschedule needs its lease).
 func (e *Engine) heartbeat(ctx context.Context, c store.Claim) (store.Claim, func() store.Claim) {
-	var mu sync.Mutex
+	stop := e.renewing(ctx, func(ctx context.Context) (bool, error) {
+		renewed, ok, err := e.Store.RenewClaim(ctx, c, e.Lease)
+		if err == nil && ok {
+			c = renewed
+		}
+		return ok, err // not ok: someone moved the timer, theirs stands
+	})
+	return c, func() store.Claim { stop(); return c }
+}
+
+// renewing calls renew every third of the Lease until the returned stop
+// is called (which waits for the last call to end), ctx ends, or renew
+// finds the claim is no longer this replica's. A failed renewal is tried
+// again at the next tick: the lease has two more ticks to run.
+func (e *Engine) renewing(ctx context.Context, renew func(context.Context) (ok bool, err error)) (stop func()) {
 	done := make(chan struct{})
 	stopped := make(chan struct{})
 	go func() {
@@ -320,24 +334,12 @@ func (e *Engine) heartbeat(ctx context.Context, c store.Claim) (store.Claim, fun
 				return
 			case <-t.C:
 			}
-			mu.Lock()
-			renewed, ok, err := e.Store.RenewClaim(ctx, c, e.Lease)
-			if err == nil && ok {
-				c = renewed
-			}
-			mu.Unlock()
-			if err == nil && !ok {
-				return // someone moved the timer: theirs stands
+			if ok, err := renew(ctx); err == nil && !ok {
+				return
 			}
 		}
 	}()
-	return c, func() store.Claim {
-		close(done)
-		<-stopped
-		mu.Lock()
-		defer mu.Unlock()
-		return c
-	}
+	return func() { close(done); <-stopped }
 }
 
 // recordContext is for writing down what was done: it outlives a cut-short

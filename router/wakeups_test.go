@@ -14,6 +14,27 @@ import (
 	"github.com/pagerd/pagerd/router/store"
 )
 
+// bubbleEngine runs an engine inside the test's synctest bubble, on a
+// store on addr whose clock is the bubble's, until the test function
+// returns; tune adjusts it before it starts.
+func bubbleEngine(t *testing.T, addr string, cfg *policies.Config, sms pagers.Pager, tune func(*Engine)) *Engine {
+	ctx, cancel := context.WithCancel(context.Background())
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	st := store.New(rdb, "wakeups")
+	st.Clock = time.Now
+	if err := st.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e := replica(st, cfg, sms, "A")
+	if tune != nil {
+		tune(e)
+	}
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); _ = e.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-stopped; rdb.Close() })
+	return e
+}
+
 // However long Redis was unreachable, the engine goes back to work as soon
 // as it answers again: it does not sit out a back-off grown during the
 // outage. The clock is synctest's, so the ten-minute outage takes no time
@@ -21,18 +42,9 @@ import (
 func TestEngineResumesAsSoonAsRedisAnswersAgain(t *testing.T) {
 	proxy := testenv.StartTCPProxy(t, testenv.StartRedis(t).Addr)
 	synctest.Test(t, func(t *testing.T) {
-		ctx, cancel := context.WithCancel(context.Background())
-		rdb := redis.NewClient(&redis.Options{Addr: proxy.Addr})
-		st := store.New(rdb, "recover")
-		st.Clock = time.Now // the bubble's clock
-		if err := st.Load(ctx); err != nil {
-			t.Fatal(err)
-		}
 		sms := &kindRecorder{}
-		e := replica(st, replicasConfig(), sms, "A")
-		stopped := make(chan struct{})
-		go func() { defer close(stopped); _ = e.Run(ctx) }()
-		defer func() { cancel(); <-stopped; rdb.Close(); proxy.Cut() }()
+		bubbleEngine(t, proxy.Addr, replicasConfig(), sms, nil)
+		defer proxy.Cut()
 
 		proxy.Cut()
 		time.Sleep(10 * time.Minute) // the engine keeps failing to claim
@@ -43,7 +55,7 @@ func TestEngineResumesAsSoonAsRedisAnswersAgain(t *testing.T) {
 		// The alert reaches another replica, whose connections are fresh.
 		other := redis.NewClient(&redis.Options{Addr: proxy.Addr})
 		defer other.Close()
-		sender := store.New(other, "recover")
+		sender := store.New(other, "wakeups")
 		sender.Clock = time.Now
 		fireOne(t, sender, "fp1", "svc:g")
 		for sms.count("alice", pagers.KindPage) == 0 {
@@ -63,24 +75,14 @@ func TestEngineResumesAsSoonAsRedisAnswersAgain(t *testing.T) {
 func TestEngineWakesWhenTheNextStepIsDue(t *testing.T) {
 	srv := testenv.StartRedis(t)
 	synctest.Test(t, func(t *testing.T) {
-		ctx, cancel := context.WithCancel(context.Background())
-		rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
-		st := store.New(rdb, "wakeups")
-		st.Clock = time.Now // the bubble's clock
-		if err := st.Load(ctx); err != nil {
-			t.Fatal(err)
-		}
 		cfg := replicasConfig()
 		cfg.Escalations["ops"].Steps = []policies.EscalationStep{
 			{Targets: []policies.Target{{Kind: "user", Name: "alice"}}},
 			{After: 5 * time.Minute, Targets: []policies.Target{{Kind: "user", Name: "bob"}}},
 		}
 		sms := &kindRecorder{}
-		e := replica(st, cfg, sms, "A")
-		e.Poll = time.Hour
-		stopped := make(chan struct{})
-		go func() { defer close(stopped); _ = e.Run(ctx) }()
-		defer func() { cancel(); <-stopped; rdb.Close() }()
+		e := bubbleEngine(t, srv.Addr, cfg, sms, func(e *Engine) { e.Poll = time.Hour })
+		st := e.Store
 
 		fired := time.Now()
 		fireOne(t, st, "fp1", "svc:g")
