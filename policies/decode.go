@@ -199,11 +199,32 @@ func (l *loader) decodePagerd(hb *hcl.Block) *pagerdBlock {
 }
 
 func (l *loader) decodeIntegration(hb *hcl.Block) integrationBlock {
-	b := l.block(hb, append(required("type", "token"), attrs("service", "rate_limit")...))
+	core := &hcl.BodySchema{Attributes: append(required("type", "token"), attrs("service", "rate_limit")...)}
+	c, remain, diags := hb.Body.PartialContent(core)
+	l.diags = append(l.diags, diags...)
+	if c == nil {
+		c = &hcl.BodyContent{}
+	}
+	b := &Block{l: l, hb: hb, c: c}
 	out := integrationBlock{Name: hb.Labels[0], DefRange: hb.DefRange, Token: b.expr("token")}
 	out.TypeRange = b.str("type", &out.Type)
 	out.ServiceRange = b.str("service", &out.Service)
 	out.RateRange = b.str("rate_limit", &out.RateLimit)
+	// The rest belongs to the type, read now so that hcl reports what the
+	// type does not take with the other shape errors. An unknown type
+	// is reported once, by compile, without echoes about its attributes.
+	if t, known := integrationType(out.Type); known {
+		schema := t.Schema
+		if schema == nil {
+			schema = &hcl.BodySchema{}
+		}
+		rest := *hb
+		rest.Body = remain
+		out.Extra = l.blockWith(&rest, schema)
+		if t.Schema != nil {
+			out.Decode = t.Decode
+		}
+	}
 	return out
 }
 

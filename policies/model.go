@@ -170,6 +170,10 @@ type Integration struct {
 	// RateLimit bounds how fast it may send alerts, across all replicas
 	// (the count is kept in Redis); zero: no limit.
 	RateLimit Rate
+	// Settings are what its type's IntegrationType.Decode compiled from
+	// the type's own attributes and blocks (a generic integration's
+	// mapping); nil for a type that has none.
+	Settings any
 }
 
 // Rate is a number of events per period, written "120/m".

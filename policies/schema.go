@@ -49,6 +49,10 @@ type integrationBlock struct {
 	RateLimit    string
 	RateRange    hcl.Range
 	DefRange     hcl.Range
+	// Extra holds the attributes and blocks of the type's own schema;
+	// Decode, when the type has one, compiles them.
+	Extra  *Block
+	Decode func(*Block) any
 }
 
 type userBlock struct {

@@ -51,7 +51,7 @@ func (s *Server) intake(f *ingest.Format) http.HandlerFunc {
 			}
 		}
 		body := http.MaxBytesReader(w, r.Body, s.MaxBody)
-		batch, err := f.Decode(body, ingest.Options{Now: s.Now(), ResolveTimeout: cfg.Settings.ResolveTimeout})
+		batch, err := f.Decode(body, ingest.Options{Now: s.Now(), ResolveTimeout: cfg.Settings.ResolveTimeout, Integration: in})
 		if err != nil {
 			var tooBig *http.MaxBytesError
 			var bad *ingest.DecodeError

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pagerd/pagerd/incident"
+	"github.com/pagerd/pagerd/policies"
 )
 
 // MaxAlerts is the most alerts one request may carry. Alertmanager sends one
@@ -85,6 +86,11 @@ type Options struct {
 	// unless it is sent again (Alertmanager's resolve_timeout), for formats
 	// that have one.
 	ResolveTimeout time.Duration
+	// Integration is the integration the request authenticated as, with
+	// the Settings its type compiled from its HCL block (a generic
+	// integration's mapping); nil for formats whose credential travels in
+	// the body (TokenInBody), which is decoded before it is known.
+	Integration *policies.Integration
 }
 
 // Format is one payload format, as its package registers it.
@@ -141,3 +147,4 @@ func Formats() []*Format {
 	defer formats.Unlock()
 	return append([]*Format(nil), formats.list...)
 }
+
