@@ -17,12 +17,8 @@
 package generic
 
 import (
-	"encoding/json"
-	"net/http"
-
 	"github.com/hashicorp/hcl/v2"
 
-	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/policies"
 	"github.com/pagerd/pagerd/router/ingest"
 )
@@ -44,30 +40,6 @@ func init() {
 	ingest.Register(ingest.Format{
 		Name: IntegrationType, Integration: IntegrationType, Pattern: "POST " + Path,
 		Decode:  Decode,
-		Respond: respond,
+		Respond: ingest.RespondStored,
 	})
-}
-
-// response is the answer once every alert is stored: what storing each
-// did, in order.
-type response struct {
-	Status string   `json:"status"`
-	Alerts []result `json:"alerts"`
-}
-
-type result struct {
-	Fingerprint string                `json:"fingerprint"`
-	DedupKey    string                `json:"dedup_key,omitempty"`
-	Incident    int64                 `json:"incident,omitempty"`
-	Outcome     incident.AlertOutcome `json:"outcome"`
-}
-
-func respond(w http.ResponseWriter, _ *ingest.Batch, results []ingest.Result) {
-	out := response{Status: "success", Alerts: make([]result, len(results))}
-	for i, r := range results {
-		out.Alerts[i] = result{Fingerprint: r.Alert.Fingerprint, DedupKey: r.Alert.DedupKey, Incident: r.IncidentID, Outcome: r.Outcome}
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusOK)
-	_ = json.NewEncoder(w).Encode(out)
 }
