@@ -58,6 +58,7 @@ func (l *loader) compile(raw *fileSchema) *Config {
 	l.escalations(cfg, raw.Escalations)
 	l.services(cfg, raw.Services)
 	l.pinnedServices(cfg, raw.Integrations)
+	l.heartbeats(cfg, raw.Heartbeats)
 	return cfg
 }
 

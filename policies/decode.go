@@ -18,7 +18,7 @@ import (
 // builtinBlocks are the top-level block types this package decodes itself.
 var builtinBlocks = map[string]bool{
 	"pagerd": true, "integration": true, "user": true, "team": true,
-	"schedule": true, "escalation": true, "service": true,
+	"schedule": true, "escalation": true, "service": true, "heartbeat": true,
 }
 
 func (l *loader) decode(body hcl.Body) *fileSchema {
@@ -30,6 +30,7 @@ func (l *loader) decode(body hcl.Body) *fileSchema {
 		{Type: "schedule", LabelNames: []string{"name"}},
 		{Type: "escalation", LabelNames: []string{"name"}},
 		{Type: "service", LabelNames: []string{"name"}},
+		{Type: "heartbeat", LabelNames: []string{"name"}},
 	}}
 	specs := map[string]*BlockSpec{}
 	for _, spec := range blockSpecs() {
@@ -75,6 +76,8 @@ func (l *loader) decode(body hcl.Body) *fileSchema {
 			raw.Escalations = append(raw.Escalations, l.decodeEscalation(b))
 		case "service":
 			raw.Services = append(raw.Services, l.decodeService(b))
+		case "heartbeat":
+			raw.Heartbeats = append(raw.Heartbeats, l.decodeHeartbeat(b))
 		}
 	}
 	return raw
@@ -328,5 +331,15 @@ func (l *loader) decodeService(hb *hcl.Block) serviceBlock {
 		Subscribers: b.expr("subscribers")}
 	out.EscalationRange = b.str("escalation", &out.Escalation)
 	out.RespondersRange = b.str("responders", &out.Responders)
+	return out
+}
+
+func (l *loader) decodeHeartbeat(hb *hcl.Block) heartbeatBlock {
+	b := l.block(hb, append(required("every", "service"), attrs("grace", "integrations", "labels", "summary")...))
+	out := heartbeatBlock{Name: hb.Labels[0], DefRange: hb.DefRange, Integrations: b.expr("integrations"), Labels: b.expr("labels")}
+	out.EveryRange = b.str("every", &out.Every)
+	out.GraceRange = b.str("grace", &out.Grace)
+	out.ServiceRange = b.str("service", &out.Service)
+	out.SummaryRange = b.str("summary", &out.Summary)
 	return out
 }

@@ -155,6 +155,7 @@ const APIIntegration = "api"
 
 func init() {
 	RegisterIntegrationType(IntegrationType{Name: APIIntegration, Doc: "the REST API and the pagerd CLI"})
+	RegisterIntegrationType(IntegrationType{Name: HeartbeatIntegration, Doc: "beats of heartbeat blocks (/v1/heartbeats/NAME)"})
 }
 
 // Channels returns every registered channel, lowest Rank first.

@@ -46,6 +46,16 @@ func (c *Config) Integration(name string) *Integration {
 	return nil
 }
 
+// Heartbeat returns the heartbeat called name, or nil.
+func (c *Config) Heartbeat(name string) *Heartbeat {
+	for _, h := range c.Heartbeats {
+		if h.Name == name {
+			return h
+		}
+	}
+	return nil
+}
+
 // IntegrationByToken returns the integration whose token is token, or nil.
 // Every token is compared in constant time, so the answer's timing does not
 // tell a caller how much of a guess was right, nor which integration matched.

@@ -17,6 +17,7 @@ type fileSchema struct {
 	Schedules    []scheduleBlock
 	Escalations  []escalationBlock
 	Services     []serviceBlock
+	Heartbeats   []heartbeatBlock
 	// Extensions are the blocks registered extensions own, in file order;
 	// their own BlockSpec.Decode reads them.
 	Extensions []*hcl.Block
@@ -161,4 +162,19 @@ type serviceBlock struct {
 	Responders      string
 	RespondersRange hcl.Range
 	DefRange        hcl.Range
+}
+
+type heartbeatBlock struct {
+	Name         string
+	Every        string
+	EveryRange   hcl.Range
+	Grace        string
+	GraceRange   hcl.Range
+	Service      string
+	ServiceRange hcl.Range
+	Integrations hcl.Expression
+	Labels       hcl.Expression
+	Summary      string
+	SummaryRange hcl.Range
+	DefRange     hcl.Range
 }
