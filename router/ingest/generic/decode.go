@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/zclconf/go-cty/cty"
-	ctyjson "github.com/zclconf/go-cty/cty/json"
 
 	"github.com/pagerd/pagerd/router/ingest"
 )
@@ -68,11 +68,54 @@ func Decode(r io.Reader, o ingest.Options) (*ingest.Batch, error) {
 	return batch, nil
 }
 
-// Value is the JSON document raw as a mapping sees it.
+// Value is the JSON document raw as a mapping sees it: objects as cty
+// objects, arrays as tuples, numbers exact, null as a null of unknown
+// type. (cty's own JSON reader gets there in two passes of
+// encoding/json's tokenizer; this is one decode and a walk.)
 func Value(raw []byte) (cty.Value, error) {
-	ty, err := ctyjson.ImpliedType(raw)
-	if err != nil {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
 		return cty.NilVal, err
 	}
-	return ctyjson.Unmarshal(raw, ty)
+	return toCty(v)
+}
+
+func toCty(v any) (cty.Value, error) {
+	switch v := v.(type) {
+	case nil:
+		return cty.NullVal(cty.DynamicPseudoType), nil
+	case bool:
+		return cty.BoolVal(v), nil
+	case string:
+		return cty.StringVal(v), nil
+	case json.Number:
+		return cty.ParseNumberVal(string(v))
+	case []any:
+		if len(v) == 0 {
+			return cty.EmptyTupleVal, nil
+		}
+		elems := make([]cty.Value, len(v))
+		for i, e := range v {
+			var err error
+			if elems[i], err = toCty(e); err != nil {
+				return cty.NilVal, err
+			}
+		}
+		return cty.TupleVal(elems), nil
+	case map[string]any:
+		if len(v) == 0 {
+			return cty.EmptyObjectVal, nil
+		}
+		attrs := make(map[string]cty.Value, len(v))
+		for k, e := range v {
+			var err error
+			if attrs[k], err = toCty(e); err != nil {
+				return cty.NilVal, err
+			}
+		}
+		return cty.ObjectVal(attrs), nil
+	}
+	return cty.NilVal, fmt.Errorf("unexpected JSON value %T", v)
 }
