@@ -72,8 +72,8 @@ func (b *Block) Text(name string) (Secret, bool) {
 }
 
 // Expr is an attribute's expression as written, unevaluated, for
-// extensions that evaluate it later in a context of their own (a generic
-// integration's mapping, against each request's body); nil when absent.
+// extensions that evaluate it later in a context of their own (an
+// integration type's per-request expressions); nil when absent.
 func (b *Block) Expr(name string) hcl.Expression { return b.expr(name) }
 
 // Nested decodes the nested blocks of type t (which the block's schema

@@ -174,8 +174,7 @@ type Integration struct {
 	// (the count is kept in Redis); zero: no limit.
 	RateLimit Rate
 	// Settings are what its type's IntegrationType.Decode compiled from
-	// the type's own attributes and blocks (a generic integration's
-	// mapping); nil for a type that has none.
+	// the type's own attributes and blocks; nil for a type that has none.
 	Settings any
 }
 

@@ -30,11 +30,10 @@ type beatAnswer struct {
 // beat serves POST /v1/heartbeats/{name}: a beat of heartbeat NAME, sent
 // with the token of an integration that may beat it (one the heartbeat
 // names, or else any of type "heartbeat"). The body may be empty or
-// anything, except from an integration whose type has an intake format
-// (Alertmanager): it is then read as that format, and counts as a beat
-// only when an alert in it fires — a dead man's switch alert such as
-// Watchdog fires while the pipeline works, and one reported resolved
-// means it stopped.
+// anything, except from an integration whose type has an intake format:
+// it is then read as that format, and counts as a beat only when an alert
+// in it fires — a dead man's switch alert fires while the pipeline that
+// sends it works, and one reported resolved means it stopped.
 func (s *Server) beat(w http.ResponseWriter, r *http.Request) {
 	cfg := s.Config()
 	token := bearerToken(r)

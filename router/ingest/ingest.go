@@ -89,9 +89,9 @@ type Options struct {
 	// that have one.
 	ResolveTimeout time.Duration
 	// Integration is the integration the request authenticated as, with
-	// the Settings its type compiled from its HCL block (a generic
-	// integration's mapping); nil for formats whose credential travels in
-	// the body (TokenInBody), which is decoded before it is known.
+	// the Settings its type compiled from its HCL block; nil for formats
+	// whose credential travels in the body (TokenInBody), which is decoded
+	// before it is known.
 	Integration *policies.Integration
 }
 
