@@ -71,6 +71,13 @@ generic one. With -o json:
 	output := outputFlag(cmd)
 	integration := cmd.Flags().String("integration", "", "decode --body as integration `NAME` of --config receives it")
 	bodyFile := cmd.Flags().String("body", "", "a request body as the integration's sender posts it: `FILE`, or - for stdin")
+	_ = cmd.RegisterFlagCompletionFunc("integration", c.completeNames(func(cfg *policies.Config) []string {
+		var names []string
+		for _, in := range cfg.Integrations {
+			names = append(names, in.Name)
+		}
+		return names
+	}, -1))
 	cmd.Args = func(_ *cobra.Command, args []string) error {
 		if (*integration == "") != (*bodyFile == "") {
 			return usagef("--integration and --body go together")
