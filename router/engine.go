@@ -285,7 +285,11 @@ func (e *Engine) work(ctx context.Context, c store.Claim) {
 	c, stop := e.heartbeat(ctx, c)
 	now, err := e.Store.Now(ctx)
 	var next time.Time
-	if err == nil {
+	switch {
+	case err != nil:
+	case c.Heartbeat != "":
+		next, err = e.checkHeartbeat(ctx, c.Heartbeat, now)
+	default:
 		next, err = e.process(ctx, c.IncidentID, now)
 	}
 	c = stop()
@@ -298,7 +302,7 @@ func (e *Engine) work(ctx context.Context, c store.Claim) {
 		err = errors.Join(err, rerr)
 	}
 	if err != nil {
-		e.Log.Error("incident step failed; handed over to the next poll", "incident", c.IncidentID, "err", err)
+		e.Log.Error("incident step failed; handed over to the next poll", "incident", c.IncidentID, "heartbeat", c.Heartbeat, "err", err)
 	}
 }
 

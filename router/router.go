@@ -199,12 +199,7 @@ func encodeAlert(index int, sa storedAlert) ([]byte, error) {
 // service is the service that owns an alert of in: the one in pins, else
 // the first whose matchers match.
 func (r *Router) service(cfg *policies.Config, in *policies.Integration, labels map[string]string) *policies.Service {
-	if in.Service != "" {
-		if svc := cfg.Service(in.Service); svc != nil {
-			return svc
-		}
-	}
-	return cfg.Route(labels)
+	return cfg.ServiceFor(in, labels)
 }
 
 // change records a change event with the service it concerns.
