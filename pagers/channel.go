@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/links"
@@ -32,6 +33,11 @@ type Channel struct {
 	// EditsMessages: it updates a message it sent as the incident moves,
 	// rather than sending another.
 	EditsMessages bool
+	// Follows: the messages it sent about an incident follow it — edited,
+	// or followed up — so it is handed every event of an incident it
+	// paged through (pagers.KindFollow, from the event stream), and no
+	// acknowledged or resolved notice.
+	Follows bool
 	// Build returns the channel's pager for cfg, or nil when cfg does not
 	// configure the channel (then its pages fall back to the person's next
 	// channel). Build is called again after every reload.
@@ -49,6 +55,52 @@ type Env struct {
 	HTTPClient *http.Client
 	// Links builds URLs under the current config's public URL.
 	Links func() links.Builder
+	// Limits are the rate limits every replica shares (nil: none), and
+	// Messages where a channel keeps the provider's references of the
+	// messages it posted about an incident, to edit them later (nil: it
+	// cannot). The store provides both.
+	Limits   Limiter
+	Messages MessageLog
+	// Now and Sleep are the clock a channel waits on (a rate limit, a
+	// provider's Retry-After); nil: the wall clock. Tests pass a driven
+	// one.
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// Limiter is a rate limit shared by every replica, counted in Redis (the
+// store's GCRA, the one integrations' rate_limit uses).
+type Limiter interface {
+	// Allow counts n events of the limit called name, of events per per
+	// in bursts of up to events. It reports whether they pass and, when
+	// they do not, how long until they would.
+	Allow(ctx context.Context, name string, events int, per time.Duration, n int) (ok bool, wait time.Duration, err error)
+	// Hold lets nothing through the limit for d: a provider answered 429
+	// with a Retry-After.
+	Hold(ctx context.Context, name string, events int, per time.Duration, d time.Duration) error
+}
+
+// MessageLog keeps, per incident, what a channel needs to find a message
+// it posted again — the provider's reference, under a key of the
+// channel's choosing — for as long as the incident is kept.
+type MessageLog interface {
+	Message(ctx context.Context, incident int64, key string) (ref string, ok bool, err error)
+	KeepMessage(ctx context.Context, incident int64, key, ref string) error
+	// Messages returns every reference kept for the incident whose key
+	// starts with prefix, by key.
+	Messages(ctx context.Context, incident int64, prefix string) (map[string]string, error)
+}
+
+// Clock returns env's clock and sleep, the wall clock's where unset.
+func (env Env) Clock() (now func() time.Time, sleep func(ctx context.Context, d time.Duration) error) {
+	now, sleep = env.Now, env.Sleep
+	if now == nil {
+		now = time.Now
+	}
+	if sleep == nil {
+		sleep = SleepContext
+	}
+	return now, sleep
 }
 
 // Route is one inbound webhook: Twilio posting an SMS reply, Slack a
@@ -70,6 +122,17 @@ type Inbound struct {
 	// Fail answers with an error that names the problem (and logs the
 	// cause, which the caller never sees).
 	Fail func(w http.ResponseWriter, r *http.Request, code int, msg string, cause error)
+	// Open lists the open incidents, newest first, at most limit (chat
+	// commands list them).
+	Open func(ctx context.Context, limit int64) ([]*incident.Incident, error)
+	// Once returns true to exactly one caller per key within ttl, across
+	// replicas: a signed request seen before is a replay.
+	Once func(ctx context.Context, key string, ttl time.Duration) (bool, error)
+	// Now is the clock signatures' timestamps are checked against.
+	Now func() time.Time
+	// HTTPClient carries the outbound HTTP of a callback's answer (a chat
+	// platform's API); nil means the channel's default.
+	HTTPClient *http.Client
 }
 
 var channels struct {

@@ -30,6 +30,10 @@ const (
 	// KindUpdate tells a subscriber what just happened to an incident (or
 	// a service, for a change event): Event says what.
 	KindUpdate Kind = "update"
+	// KindFollow asks a channel that edits its messages (Channel's
+	// EditsMessages) to bring every message it sent about the incident up
+	// to date with Event: it has no recipient of its own.
+	KindFollow Kind = "follow"
 )
 
 // IsFYI reports whether the notification only informs: nobody is asked to
@@ -92,6 +96,12 @@ type Incident struct {
 	AlertCount int
 	StartedAt  time.Time
 	SourceURL  string // generatorURL of the first alert, if any
+	// Who acknowledged and resolved it, and when; zero while it has not
+	// been.
+	AckedBy    string
+	AckedAt    time.Time
+	ResolvedBy string
+	ResolvedAt time.Time
 }
 
 // IncidentOf is the message model of an incident.
@@ -100,6 +110,7 @@ func IncidentOf(inc *incident.Incident) Incident {
 		ID: inc.ID, Title: inc.Title, Summary: inc.Summary, Service: inc.Service,
 		Status: string(inc.Status), Labels: inc.GroupLabels, AlertCount: inc.FiringCount,
 		StartedAt: inc.CreatedAt, SourceURL: inc.SourceURL,
+		AckedBy: inc.AckedBy, AckedAt: inc.AckedAt, ResolvedBy: inc.ResolvedBy, ResolvedAt: inc.ResolvedAt,
 	}
 }
 

@@ -58,6 +58,37 @@ func RetryAfterOf(err error) (time.Duration, bool) {
 	return 0, false
 }
 
+// laterError marks a notification the channel did not send, and did not
+// try to: a rate limit says it would only be refused before wait.
+type laterError struct{ wait *retryAfterError }
+
+func (e *laterError) Error() string { return e.wait.Error() }
+
+// Unwrap makes RetryAfterOf see the wait too: a consumer that retries an
+// event waits at least that long.
+func (e *laterError) Unwrap() error { return e.wait }
+
+// Later says the channel did not send the notification and should be
+// asked again after wait — a rate limit shared with other replicas is
+// spent — rather than waited for here: an engine worker given it back
+// pages others meanwhile, and the send is not a failure. Later(nil, d) is
+// nil.
+func Later(err error, wait time.Duration) error {
+	if err == nil {
+		return nil
+	}
+	return &laterError{&retryAfterError{err: err, wait: wait}}
+}
+
+// LaterOf is the wait of a Later error, if err is one.
+func LaterOf(err error) (time.Duration, bool) {
+	var l *laterError
+	if errors.As(err, &l) {
+		return l.wait.wait, true
+	}
+	return 0, false
+}
+
 // Defaults of Retry.
 const (
 	DefaultAttempts    = 4
@@ -68,7 +99,8 @@ const (
 // Retry is a Pager that sends again through Pager after a transient error,
 // waiting Backoff(attempt) between attempts, or longer when the provider
 // asked for it (RetryAfter). It stops at the first success,
-// at a Permanent error, after Attempts attempts, or when ctx is done. Zero
+// at a Permanent error, at a Later one (its caller decides when to come
+// back), after Attempts attempts, or when ctx is done. Zero
 // fields take the defaults: DefaultAttempts, ExponentialBackoff with
 // DefaultBackoffBase and DefaultBackoffMax, and a Sleep on a real timer.
 //
@@ -120,6 +152,9 @@ func (r Retry) Send(ctx context.Context, n Notification) (Receipt, error) {
 		lastErr = err
 		if IsPermanent(err) {
 			return Receipt{}, fmt.Errorf("permanent failure at attempt %d: %w", attempt, err)
+		}
+		if _, later := LaterOf(err); later {
+			return Receipt{}, err
 		}
 		if attempt >= attempts {
 			return Receipt{}, fmt.Errorf("gave up after %d attempts: %w", attempt, err)

@@ -87,6 +87,31 @@ func (b *Block) Nested(t string, schema *hcl.BodySchema) []*Block {
 	return out
 }
 
+// Define names a destination of a channel that an extension's block holds
+// nested (a chat platform's `room "NAME"` blocks), as a labeled block of
+// type kind would: "kind:name" becomes a target steps and services may
+// name, and Config.Named[kind][name] holds v. A nil v defines the name
+// switched off (its platform's secret unset, say): references to it stay
+// valid, and nothing is sent there. A name defined twice is reported at r
+// and Define returns false.
+func (b *Block) Define(kind, name string, r hcl.Range, v any) bool {
+	l := b.l
+	if l.defined == nil {
+		l.defined = map[string]map[string]hcl.Range{}
+	}
+	if l.defined[kind] == nil {
+		l.defined[kind] = map[string]hcl.Range{}
+	}
+	if !l.unique(l.defined[kind], kind+" room", name, r) {
+		return false
+	}
+	if l.cfg.Named[kind] == nil {
+		l.cfg.Named[kind] = map[string]any{}
+	}
+	l.cfg.Named[kind][name] = v
+	return true
+}
+
 // Report adds diagnostics an extension got from hcl itself (evaluating an
 // expression, say); they carry their own source ranges.
 func (b *Block) Report(diags hcl.Diagnostics) { b.l.diags = append(b.l.diags, diags...) }

@@ -49,6 +49,7 @@ func (l *loader) compile(raw *fileSchema) *Config {
 		Blocks:      map[string]any{},
 		Named:       map[string]map[string]any{},
 	}
+	l.cfg = cfg
 	cfg.Settings = l.settings(raw.Pagerd)
 	l.integrations(cfg, raw.Integrations)
 	l.extensions(cfg, raw.Extensions)
@@ -411,7 +412,11 @@ func (l *loader) targets(cfg *Config, expr hcl.Expression, attr string, people b
 			_, known = cfg.Named[Channel(kind).Block][name]
 		}
 		if !known {
-			l.errorf(ranges[i], "Unknown "+kind, "No %s %q is defined.", kind, name)
+			if c := Channel(kind); c != nil && c.Rooms {
+				l.errorf(ranges[i], "Unknown "+kind+" room", `No %s room %q is defined; add room %q { ... } to the %s block.`, kind, name, name, c.Block)
+			} else {
+				l.errorf(ranges[i], "Unknown "+kind, "No %s %q is defined.", kind, name)
+			}
 			continue
 		}
 		out = append(out, Target{Kind: kind, Name: name})

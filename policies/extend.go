@@ -69,6 +69,9 @@ type ChannelSpec struct {
 	// Updates: a destination may subscribe to every incident event of a
 	// service (`subscribers = [...]`).
 	Updates bool
+	// Rooms: its destinations are rooms nested in its block (see
+	// Block.Define), which diagnostics call so.
+	Rooms bool
 }
 
 // AddressOf is u's address on the channel, "" when they have none.

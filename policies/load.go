@@ -152,6 +152,10 @@ type loader struct {
 	now   time.Time
 	ctx   *hcl.EvalContext
 	diags hcl.Diagnostics
+	// cfg is the config being compiled, for Block.Define; defined holds
+	// where each name Define took was written.
+	cfg     *Config
+	defined map[string]map[string]hcl.Range
 }
 
 func (l *loader) errorf(subject hcl.Range, summary, format string, args ...any) {

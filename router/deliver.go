@@ -62,14 +62,22 @@ func (e *Engine) deliver(ctx context.Context, cfg *policies.Config, inc *inciden
 		reached  *incident.Reached
 		failures []string
 	)
+	var later time.Duration
 	if d.User != nil {
 		receipt, reached, failures = e.send(sendCtx, n, d.User, d.Via)
 	} else {
-		receipt, reached, failures = e.sendTo(sendCtx, cfg, n, d.Via)
+		receipt, reached, failures, later = e.sendTo(sendCtx, cfg, n, d.Via)
 	}
 	release()
 	rec, done := recordContext(ctx)
 	defer done()
+	if reached == nil && later > 0 && ctx.Err() == nil && !stopped.Load() {
+		// The destination's rate limit is spent (a room taking one message
+		// a second): not a failure. Give the send back and come back when
+		// the limit allows, rather than hold a worker others' pages need.
+		e.Log.Info("destination rate-limited; sending later", "incident", inc.ID, "to", who, "in", later)
+		return now.Add(later), false, e.Store.ReleaseSend(rec, inc.ID, d.Key, e.Owner)
+	}
 	if reached == nil && ctx.Err() != nil {
 		// Cut short by a stopping replica, not failed: give the page back
 		// for another replica to send at once.
@@ -190,8 +198,9 @@ func (e *Engine) send(ctx context.Context, n pagers.Notification, user *policies
 
 // sendTo sends n to a channel's own destination. A destination the config
 // switched off (its secret unset, say) prints to the console instead, so
-// the page is seen somewhere.
-func (e *Engine) sendTo(ctx context.Context, cfg *policies.Config, n pagers.Notification, channel string) (pagers.Receipt, *incident.Reached, []string) {
+// the page is seen somewhere. later, when not zero, is how long until the
+// destination's rate limit lets the page through (pagers.Later).
+func (e *Engine) sendTo(ctx context.Context, cfg *policies.Config, n pagers.Notification, channel string) (_ pagers.Receipt, _ *incident.Reached, _ []string, later time.Duration) {
 	available := e.Pagers()
 	n.Channel = channel
 	p, ok := available[channel]
@@ -204,8 +213,11 @@ func (e *Engine) sendTo(ctx context.Context, cfg *policies.Config, n pagers.Noti
 		p = available["console"]
 	}
 	receipt, err := p.Send(ctx, n)
-	if err != nil {
-		return pagers.Receipt{}, nil, append(failures, fmt.Sprintf("%s failed: %v", channel, err))
+	if wait, ok := pagers.LaterOf(err); ok {
+		return pagers.Receipt{}, nil, append(failures, fmt.Sprintf("%s: %v", channel, err)), max(wait, time.Millisecond)
 	}
-	return receipt, &incident.Reached{Destination: n.Destination, Channel: channel}, failures
+	if err != nil {
+		return pagers.Receipt{}, nil, append(failures, fmt.Sprintf("%s failed: %v", channel, err)), 0
+	}
+	return receipt, &incident.Reached{Destination: n.Destination, Channel: channel}, failures, 0
 }

@@ -22,7 +22,8 @@ import (
 // acknowledged or resolved — once each, not the person who did it, through
 // the channel that reached them (or the one that channel sends notices
 // through: a text rather than another call). A destination that subscribes
-// to the service's events hears it from those instead. Each notice is
+// to the service's events hears it from those instead, and a page whose
+// message follows its incident (chat) is edited to say so. Each notice is
 // bounded like a page. It returns when to look again for a notice another
 // replica holds (zero: none), so a replica that dies mid-notice does not
 // lose it.
@@ -54,6 +55,9 @@ func (e *Engine) notifyFYI(ctx context.Context, cfg *policies.Config, inc *incid
 		}
 		if r.Destination != "" && subscribed[policies.Target{Kind: r.Channel, Name: r.Destination}] {
 			continue
+		}
+		if ch := pagers.Lookup(r.Channel); ch != nil && ch.Follows {
+			continue // the message that paged them says so itself (router/events.Follow)
 		}
 		r = noticeRoute(cfg, available, r)
 		g.Go(func() error {

@@ -64,6 +64,9 @@ type Options struct {
 	RetryBackoff func(attempt int) time.Duration
 	// Clock, when set, replaces Redis TIME (tests only).
 	Clock func() time.Time
+	// Sleep, when set, is how channels wait out a rate limit (tests move
+	// Clock instead of sleeping).
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // App is one running pagerd.
@@ -154,7 +157,8 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		}
 		return links.Builder{PublicURL: c.Settings.PublicURL, Signer: links.Signer{Key: key, Now: now}, TTL: c.Settings.LinkTTL}
 	}
-	a.env = pagers.Env{Log: a.log.With("component", "pagers"), Console: opts.Console, HTTPClient: opts.HTTPClient, Links: urls}
+	a.env = pagers.Env{Log: a.log.With("component", "pagers"), Console: opts.Console, HTTPClient: opts.HTTPClient, Links: urls,
+		Limits: a.Store, Messages: a.Store, Now: opts.Clock, Sleep: opts.Sleep}
 
 	a.buildPagers(cfg)
 	a.Engine = &router.Engine{
@@ -173,7 +177,8 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Store: a.Store, Owner: opts.Replica, Log: a.log.With("component", "events"), Poll: opts.Poll, Grace: opts.Grace,
 		Retention: func() time.Duration { return holder.Current().Settings.EventRetention },
 		Consumers: func() []events.Consumer {
-			return events.Subscriptions(holder.Current(), a.Store, holder.Current, set)
+			cfg := holder.Current()
+			return append(events.Subscriptions(cfg, a.Store, holder.Current, set), events.Followers(cfg, a.Store, set)...)
 		},
 	}
 	if err := a.Events.EnsureGroups(ctx); err != nil {
@@ -187,7 +192,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	api := &httpapi.Server{Router: rt, Store: a.Store, Config: holder.Current, Links: urls,
-		Log: a.log.With("component", "http"), Registry: reg, Now: now}
+		Log: a.log.With("component", "http"), Registry: reg, Now: now, HTTPClient: opts.HTTPClient}
 	a.server = &http.Server{
 		Handler:           api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/links"
 	"github.com/pagerd/pagerd/pagers"
 	"github.com/pagerd/pagerd/policies"
@@ -44,6 +45,9 @@ type Server struct {
 	MaxBody int64
 	// Registry receives pagerd's metrics and is served at /metrics.
 	Registry *prometheus.Registry
+	// HTTPClient carries what a channel's callback sends out (a chat
+	// platform's answer); nil: the channel's default.
+	HTTPClient *http.Client
 
 	alertsReceived *prometheus.CounterVec
 	requests       *prometheus.CounterVec
@@ -258,6 +262,10 @@ func (s *Server) channelRoute(ch *pagers.Channel, rt pagers.Route) http.HandlerF
 		rt.Serve(w, r, &pagers.Inbound{
 			Config: cfg, Links: s.Links(), Log: s.Log.With("channel", ch.Name),
 			Act: s.Router.Act, Fail: s.fail,
+			Open: func(ctx context.Context, limit int64) ([]*incident.Incident, error) {
+				return s.Store.List(ctx, true, limit)
+			},
+			Once: s.Store.Once, Now: s.Now, HTTPClient: s.HTTPClient,
 		})
 	}
 }

@@ -28,3 +28,19 @@ func (s *Store) Allow(ctx context.Context, name string, events int, per time.Dur
 	}
 	return false, time.Duration(vals[1]) * time.Millisecond, nil
 }
+
+// Hold lets no event through the rate limit called name (of events per
+// per, as Allow counts it) for d from now: a provider answered 429 with a
+// Retry-After, and every replica must wait it out.
+func (s *Store) Hold(ctx context.Context, name string, events int, per time.Duration, d time.Duration) error {
+	if events <= 0 || per <= 0 || d <= 0 {
+		return nil
+	}
+	interval := float64(per) / float64(time.Millisecond) / float64(events)
+	err := s.run(ctx, s.lua.rateLimit, []string{s.key("ratelimit", name)},
+		s.nowArg(), interval, events, 1, max(d.Milliseconds(), 1)).Err()
+	if err != nil {
+		return fmt.Errorf("rate limit %s: hold: %w", name, err)
+	}
+	return nil
+}

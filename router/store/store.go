@@ -58,12 +58,12 @@ var ErrNotReplicated = errors.New("not replicated to enough Redis replicas in ti
 // scripts are the Lua scripts of lua/, one per kind of state change.
 type scripts struct {
 	ingest, transition, expire, claimDue, reschedule, claimSend, finishSend, appendFact, lease, renew, rateLimit *redis.Script
-	beat, heartbeats                                                                                             *redis.Script
+	beat, heartbeats, keepMessage                                                                                *redis.Script
 }
 
 func (sc *scripts) all() []*redis.Script {
 	return []*redis.Script{sc.ingest, sc.transition, sc.expire, sc.claimDue, sc.reschedule, sc.claimSend, sc.finishSend, sc.appendFact, sc.lease, sc.renew, sc.rateLimit,
-		sc.beat, sc.heartbeats}
+		sc.beat, sc.heartbeats, sc.keepMessage}
 }
 
 // New returns a store on rdb whose keys start with "{<namespace>}:"
@@ -76,19 +76,20 @@ func New(rdb redis.UniversalClient, namespace string) *Store {
 		rdb:    rdb,
 		prefix: "{" + namespace + "}:",
 		lua: scripts{
-			ingest:     script("ingest"),
-			transition: script("transition"),
-			expire:     script("expire"),
-			claimDue:   script("claim_due"),
-			reschedule: script("reschedule"),
-			claimSend:  script("claim_send"),
-			finishSend: script("finish_send"),
-			appendFact: script("append"),
-			lease:      script("lease"),
-			renew:      script("renew"),
-			rateLimit:  script("rate_limit"),
-			beat:       script("beat"),
-			heartbeats: script("heartbeats"),
+			ingest:      script("ingest"),
+			transition:  script("transition"),
+			expire:      script("expire"),
+			claimDue:    script("claim_due"),
+			reschedule:  script("reschedule"),
+			claimSend:   script("claim_send"),
+			finishSend:  script("finish_send"),
+			appendFact:  script("append"),
+			lease:       script("lease"),
+			renew:       script("renew"),
+			rateLimit:   script("rate_limit"),
+			beat:        script("beat"),
+			heartbeats:  script("heartbeats"),
+			keepMessage: script("keep_message"),
 		},
 	}
 }
