@@ -85,17 +85,23 @@ func (d Dialect) Fit(s string, limit int, more string) string {
 		return out
 	}
 	tail := "…"
-	if more != "" {
+	if more != "" && utf8.RuneCountInString(more)+2 < limit {
 		tail += " " + more
 	}
 	raw := []rune(Defuse(s))
-	for n := min(len(raw), limit-utf8.RuneCountInString(tail)); n > 0; {
-		cut := d.Escape(string(raw[:n])) + tail
-		over := utf8.RuneCountInString(cut) - limit
-		if over <= 0 {
-			return cut
-		}
-		n -= over
+	fits := func(n int) bool {
+		return utf8.RuneCountInString(d.Escape(string(raw[:n])))+utf8.RuneCountInString(tail) <= limit
 	}
-	return pagers.Truncate(tail, limit)
+	// The escaped length grows with what is kept: the longest head that
+	// fits, by bisection.
+	lo, hi := 0, len(raw)
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if fits(mid) {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return pagers.Truncate(d.Escape(string(raw[:lo]))+tail, limit)
 }

@@ -36,14 +36,6 @@ const (
 	maxBody = 256 << 10
 )
 
-// Sign sets the signature headers of a request with body, as Slack signs
-// it at at: for tests and tools that stand in for Slack.
-func Sign(h http.Header, secret string, at time.Time, body []byte) {
-	ts := strconv.FormatInt(at.Unix(), 10)
-	h.Set(timestampHeader, ts)
-	h.Set(signatureHeader, signature(secret, ts, body))
-}
-
 func signature(secret, ts string, body []byte) string {
 	m := hmac.New(sha256.New, []byte(secret))
 	m.Write([]byte("v0:" + ts + ":"))
