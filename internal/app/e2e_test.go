@@ -45,6 +45,9 @@ type world struct {
 	clock   *testenv.Clock
 	console *testenv.Buffer
 	apps    []*app.App
+	// sleep, when set, is how the replicas' channels wait out rate limits
+	// (moving clock rather than sleeping).
+	sleep func(ctx context.Context, d time.Duration) error
 }
 
 const configTemplate = `
@@ -147,6 +150,7 @@ func (w *world) start(name string, port int) *app.App {
 		HTTPClient:   w.twilio.HTTPClient(),
 		RetryBackoff: func(int) time.Duration { return time.Millisecond },
 		Clock:        w.clock.Now,
+		Sleep:        w.sleep,
 	})
 	if err != nil {
 		cancel()
