@@ -19,7 +19,7 @@ var (
 	eventKeys      = []string{"at", "event", "actor", "via", "detail"}
 	oncallKeys     = []string{"at", "until", "shifts"}
 	shiftKeys      = []string{"schedule", "user", "layer", "override", "start", "end"}
-	routeKeys      = []string{"at", "labels", "routed", "service", "group", "escalation", "repeat", "steps"}
+	routeKeys      = []string{"at", "labels", "routed", "service", "group", "escalation", "repeat", "informs", "steps"}
 	stepKeys       = []string{"step", "round", "at", "offset_seconds", "targets", "notifications"}
 	targetKeys     = []string{"target", "users", "destination"}
 	checkKeys      = []string{"valid", "summary", "errors", "warnings", "diagnostics"}
@@ -119,7 +119,7 @@ func TestJSONOutput(t *testing.T) {
 			"keys:diagnostics.0":     keysJSON(diagnosticKeys),
 			"valid":                  `true`,
 			"errors":                 `0`,
-			"warnings":               `3`,
+			"warnings":               `4`,
 			"diagnostics.0.severity": `"warning"`,
 			"diagnostics.0.file":     fmt.Sprintf("%q", filepath.Join(exampleConfig, "pagerd.hcl")),
 		}},

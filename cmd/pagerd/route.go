@@ -35,7 +35,7 @@ at +5m, ...).
 With -o json it prints one object:
   {"at": "2027-03-14T05:30:00-04:00", "labels": {"service": "checkout"},
    "routed": true, "service": "checkout", "group": {"alertname": ""},
-   "escalation": "payments", "repeat": 2,
+   "escalation": "payments", "repeat": 2, "informs": ["slack:#payments-oncall"],
    "steps": [{"step": 1, "round": 0, "at": "2027-03-14T05:30:00-04:00", "offset_seconds": 0,
      "targets": [{"target": "schedule:payments-primary", "users": ["alice"], "destination": false}],
      "notifications": [{"to": "alice", "via": "sms", "at": "2027-03-14T05:30:00-04:00", "offset_seconds": 0}]}]}
@@ -44,7 +44,9 @@ at is when the alert fires and each step's at when that step would run (RFC
 repeats. group holds the service's group_by labels and their values. An
 alert no service matches has "routed": false, an empty service, group and
 steps. A person target whose users are [] reaches nobody: that step falls
-through; a destination target (a webhook) is notified itself.
+through; a destination target (a webhook, a chat room) is notified itself.
+informs lists the destinations the service keeps told of every event of
+its incidents (its subscribers), whoever is paged.
 
 With --integration and --body it starts from what a sender posts instead
 of labels: the body (a file, or - for stdin) is decoded as the
@@ -138,7 +140,10 @@ type routePlan struct {
 	GroupBy    []string // the service's group_by label names, in order
 	Escalation string
 	Repeat     int
-	Steps      []routeStep
+	// Informs are the destinations the service keeps told of every
+	// event of its incidents (its subscribers: rooms, webhooks).
+	Informs []string
+	Steps   []routeStep
 }
 
 type routeStep struct {
@@ -177,6 +182,9 @@ func planRouteFrom(cfg *policies.Config, in *policies.Integration, labels map[st
 	plan.Service = svc.Name
 	plan.GroupBy = svc.GroupBy
 	plan.Escalation = svc.Escalation
+	for _, t := range svc.Subscribers {
+		plan.Informs = append(plan.Informs, t.String())
+	}
 	pol := cfg.Escalation(svc.Escalation)
 	plan.Repeat = pol.Repeat
 	// Walking to the end of time runs every step of every repeat: what
@@ -216,6 +224,9 @@ func writeRouteTable(w io.Writer, p routePlan) error {
 	}
 	fmt.Fprintf(w, "group:      {%s}\n", strings.Join(group, ", "))
 	fmt.Fprintf(w, "escalation: %s (repeat %d)\n", p.Escalation, p.Repeat)
+	if len(p.Informs) > 0 {
+		fmt.Fprintf(w, "informs:    %s\n", strings.Join(p.Informs, ", "))
+	}
 	for _, step := range p.Steps {
 		round := ""
 		if step.Round > 0 {
@@ -248,6 +259,7 @@ type routeResult struct {
 	Group      map[string]string `json:"group"`
 	Escalation string            `json:"escalation"`
 	Repeat     int               `json:"repeat"`
+	Informs    []string          `json:"informs"`
 	Steps      []routeStepJSON   `json:"steps"`
 }
 
@@ -277,6 +289,7 @@ func routeJSON(p routePlan) routeResult {
 	out := routeResult{
 		At: jsonTime(p.At), Labels: p.Labels, Routed: p.Service != "", Service: p.Service,
 		Group: map[string]string{}, Escalation: p.Escalation, Repeat: p.Repeat, Steps: []routeStepJSON{},
+		Informs: append([]string{}, p.Informs...),
 	}
 	for _, g := range p.GroupBy {
 		out.Group[g] = p.Labels[g]

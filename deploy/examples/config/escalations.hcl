@@ -1,7 +1,8 @@
 # Escalation policies: ordered steps, run until someone acknowledges.
 #
 # Each step notifies targets, written "user:NAME", "team:NAME" or
-# "schedule:NAME" (whoever is on call when the step runs). A step's `after`
+# "schedule:NAME" (whoever is on call when the step runs), or a channel's
+# own destination: "webhook:NAME", a chat room "slack:NAME". A step's `after`
 # counts from the start of the previous step (the first step's from the
 # incident opening; it defaults to "0m" there and is required on later
 # steps). After the last step the whole list runs `repeat` more times,
@@ -14,7 +15,7 @@ escalation "payments" {
   }
   step {
     after  = "10m"
-    notify = ["team:payments", "user:carol"]
+    notify = ["team:payments", "user:carol", "slack:#payments-oncall"]
   }
   repeat       = 2
   repeat_after = "10m"

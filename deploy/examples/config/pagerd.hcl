@@ -89,3 +89,17 @@ webhook "audit" {
   secret = env("AUDIT_WEBHOOK_SECRET")
   events = ["triggered", "acknowledged", "escalated", "resolved", "note"]
 }
+
+# Slack (docs/chat.md says how to create the app). Rooms are Slack channels
+# the app was invited to, named "slack:NAME" in a step (paged, with
+# Acknowledge / Resolve / Escalate-now buttons) or in a service's
+# subscribers (kept told of every incident it owns); a user's slack_id lets
+# a notify rule say via = "slack" (a direct message). Every message follows
+# its incident: edited in place, and each fact replied in its thread. With
+# SLACK_BOT_TOKEN or SLACK_SIGNING_SECRET unset (as here) Slack is switched
+# off with a warning: rooms stay valid targets and print to the console.
+slack {
+  bot_token      = env("SLACK_BOT_TOKEN")      # xoxb-..., OAuth & Permissions
+  signing_secret = env("SLACK_SIGNING_SECRET") # Basic Information → App Credentials
+  room "#payments-oncall" { channel = "C0123456789" }
+}

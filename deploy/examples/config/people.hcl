@@ -1,10 +1,12 @@
 # Who can be paged, and how.
 #
 # A user's notify rules run when an escalation step reaches them: each rule
-# contacts them via a channel (sms, voice, email or console) `after` that
-# moment, until someone acknowledges. sms and voice need a phone (E.164),
-# email needs an email. A user without notify rules gets one page at once:
-# by SMS if they have a phone, else by email.
+# contacts them via a channel (sms, voice, slack, email or console) `after`
+# that moment, until someone acknowledges. sms and voice need a phone
+# (E.164), email needs an email, slack a slack_id (a direct message with
+# the incident's buttons; if Slack refuses it, their next channel). A user
+# without notify rules gets one page at once: by SMS if they have a phone,
+# else by email.
 
 user "alice" {
   email = "alice@example.com"
@@ -44,8 +46,9 @@ user "bob" {
 }
 
 user "carol" {
-  email = "carol@example.com"
-  phone = "+15551230003"
+  email    = "carol@example.com"
+  phone    = "+15551230003"
+  slack_id = "U0123CAROL" # Slack member id: profile → ⋮ → Copy member ID
 
   notify {
     via = "email"

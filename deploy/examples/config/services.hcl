@@ -21,7 +21,7 @@ service "checkout" {
   escalation  = "payments"
   match       = ["service=checkout", "severity=~critical|page"]
   group_by    = ["alertname", "cluster"]
-  subscribers = ["webhook:audit"]
+  subscribers = ["webhook:audit", "slack:#payments-oncall"]
 }
 
 # Payments alerts that are not critical page the payments people too, but
