@@ -253,3 +253,23 @@ func TestSlackRoomHeldBackDoesNotHoldPeople(t *testing.T) {
 		t.Errorf("timeline = %v", incident(t, base, 1)["timeline"])
 	}
 }
+
+// A room Slack will not take (the app not invited, the channel gone) is on
+// the timeline, and nobody's page waits for it.
+func TestSlackUnreachableRoomIsOnTheTimeline(t *testing.T) {
+	w, fake := newSlackWorld(t)
+	cfg := slackConfig(w, fake)
+	cfg = strings.Replace(cfg, `  group_by   = ["alertname"]`, `  group_by   = ["alertname"]
+  subscribers = ["slack:#payments-oncall"]`, 1)
+	w.writeConfig(cfg)
+	fake.Refuse(slackRoom, "not_in_channel")
+	a := w.start("r1", w.port)
+	base := "http://" + a.Addr()
+	post(t, base+"/v1/webhooks/alertmanager", amToken, "application/json", fixture(t, "alertmanager-0.25-webhook-firing.json"))
+	w.twilio.WaitMessages(t, 1, 10*time.Second)
+	eventually(t, "both failures on the timeline", func() bool {
+		tl := fmt.Sprint(incident(t, base, 1)["timeline"])
+		return strings.Contains(tl, "could not tell slack:#payments-oncall of triggered") &&
+			strings.Contains(tl, "could not reach slack:#payments-oncall") && strings.Contains(tl, "invite the app")
+	})
+}

@@ -142,7 +142,7 @@ func Command(ctx context.Context, in *pagers.Inbound, platform, attr string, per
 	}
 	if user == nil {
 		in.Log.Warn("chat command from an unknown person ignored", "platform", platform, "id", person.ID, "name", person.Name)
-		return WhoAreYou(platform, attr, person), nil
+		return WhoAreYou(Title(platform), attr, person), nil
 	}
 	return Act(ctx, in, platform, user, cmd.IncidentID, cmd.Action, "")
 }

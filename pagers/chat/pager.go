@@ -241,9 +241,10 @@ func (pg *Pager) inform(ctx context.Context, n pagers.Notification) error {
 }
 
 // follow brings every page message of the incident up to date with the
-// event. One that cannot be changed any more (deleted, its room gone) is
-// passed over; a transient failure fails the whole, to be tried again
-// (edits are idempotent, replies logged).
+// event. A transient failure fails the whole, to be tried again (edits
+// are idempotent, replies logged); one that cannot be changed any more
+// (deleted, its room gone) does not hold the others back, and is reported
+// as permanent once they went.
 func (pg *Pager) follow(ctx context.Context, n pagers.Notification) error {
 	if n.Event == nil || !Follows(*n.Event) || pg.log == nil {
 		return nil
@@ -252,18 +253,26 @@ func (pg *Pager) follow(ctx context.Context, n pagers.Notification) error {
 	if err != nil {
 		return err
 	}
-	var errs []error
+	var transient, permanent []error
 	for _, key := range slices.Sorted(maps.Keys(msgs)) {
 		var l logged
 		if json.Unmarshal([]byte(msgs[key]), &l) != nil || l.Ref == "" {
 			continue // not out (yet): the page itself shows the state when it goes
 		}
-		err := pg.followOne(ctx, n, key, pg.recipientNamed(l.To), l.Ref)
-		if err != nil && !pagers.IsPermanent(err) {
-			errs = append(errs, err)
+		switch err := pg.followOne(ctx, n, key, pg.recipientNamed(l.To), l.Ref); {
+		case pagers.IsPermanent(err):
+			permanent = append(permanent, err)
+		case err != nil:
+			transient = append(transient, err)
 		}
 	}
-	return errors.Join(errs...)
+	if len(transient) > 0 {
+		return errors.Join(transient...) // all again: what went is not repeated
+	}
+	if len(permanent) > 0 {
+		return pagers.Permanent(errors.Join(permanent...))
+	}
+	return nil
 }
 
 // recipientNamed is the recipient a logged message went to.

@@ -19,6 +19,9 @@ type Platform struct {
 	// Name is the channel's name, its block's type, the kind of its room
 	// targets ("slack:#payments") and what `via` names.
 	Name string
+	// Title is how people call it ("Slack", "Microsoft Teams"); default
+	// Name.
+	Title string
 	// Contact is the user attribute holding a person's address for direct
 	// messages (a member id, a chat id); nil when the platform does not
 	// message people.
@@ -128,6 +131,9 @@ func Register(p Platform) {
 	if p.Dialect.Escape == nil {
 		p.Dialect.Escape = func(s string) string { return s }
 	}
+	if p.Title == "" {
+		p.Title = p.Name
+	}
 	plat := &p
 	platforms[p.Name] = plat
 	schema := hcl.BodySchema{
@@ -202,4 +208,12 @@ func (p *Platform) build(cfg *policies.Config, env pagers.Env) (pagers.Pager, er
 func ConfigOf(cfg *policies.Config, platform string) (Config, bool) {
 	c, ok := cfg.Block(platform).(Config)
 	return c, ok
+}
+
+// Title is how people call the registered platform named name.
+func Title(name string) string {
+	if p := platforms[name]; p != nil {
+		return p.Title
+	}
+	return name
 }

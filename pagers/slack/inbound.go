@@ -159,7 +159,7 @@ func serveInteractive(w http.ResponseWriter, r *http.Request, in *pagers.Inbound
 	if user == nil {
 		in.Log.Warn("slack button pressed by someone who is no pagerd user; nothing changed",
 			"slack_user", cb.User.ID, "name", cb.User.Name, "incident", id, "action", action)
-		text = chat.WhoAreYou("Slack", contact.Attr, who)
+		text = chat.WhoAreYou(chat.Title(Platform), contact.Attr, who)
 	} else if text, err = chat.Act(ctx, in, Platform, user, id, action, ""); err != nil {
 		in.Fail(w, r, http.StatusServiceUnavailable, "state store unavailable", err)
 		return

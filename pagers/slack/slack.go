@@ -99,7 +99,7 @@ var dialect = chat.Dialect{
 
 func init() {
 	chat.Register(chat.Platform{
-		Name: Platform, Contact: contact, Rank: 25,
+		Name: Platform, Title: "Slack", Contact: contact, Rank: 25,
 		Attributes: []hcl.AttributeSchema{
 			{Name: "bot_token", Required: true}, {Name: "signing_secret", Required: true}, {Name: "api_url"},
 		},

@@ -3,6 +3,8 @@ package events
 import (
 	"context"
 	"errors"
+	"fmt"
+	"time"
 
 	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/pagers"
@@ -46,6 +48,20 @@ func (f *Follow) Handle(ctx context.Context, ev incident.Event) error {
 		Key:  "event:" + ev.ID + ":" + f.Channel,
 		Kind: pagers.KindFollow, Channel: f.Channel, Incident: pagers.IncidentOf(inc), Event: &ev,
 	})
+	return recordFailure(ctx, f.Store, ev, f.Channel+" messages", err)
+}
+
+// recordFailure puts an update that will never go out on the incident's
+// timeline (once per event and destination), and returns err for the
+// runner to drop it; a transient err is returned as it is, to be retried.
+func recordFailure(ctx context.Context, st *store.Store, ev incident.Event, to string, err error) error {
+	if err == nil || !pagers.IsPermanent(err) || ev.Incident == 0 {
+		return err
+	}
+	detail := fmt.Sprintf("could not tell %s of %s: %v", to, ev.Kind, err)
+	if _, aerr := st.Append(ctx, ev.Incident, incident.KindNotifyFailed, detail, "failed:"+ev.ID+":"+to, 48*time.Hour); aerr != nil {
+		return aerr // try again: the failure must not go unrecorded
+	}
 	return err
 }
 

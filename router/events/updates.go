@@ -58,7 +58,7 @@ func (u *Updates) Handle(ctx context.Context, ev incident.Event) error {
 		}
 	}
 	_, err := p.Send(ctx, n)
-	return err
+	return recordFailure(ctx, u.Store, ev, u.Target.String(), err)
 }
 
 // Subscriptions are the Updates consumers cfg asks for: one for every
