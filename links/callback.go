@@ -1,8 +1,7 @@
 package links
 
 import (
-	"crypto/hmac"
-	"encoding/binary"
+	"errors"
 	"time"
 
 	"github.com/pagerd/pagerd/incident"
@@ -32,55 +31,17 @@ type Callback struct {
 // SignCallback returns a URL-safe callback token for c. Like Sign, it
 // panics on an action a token cannot carry or an empty key.
 func (s Signer) SignCallback(c Callback) string {
-	code, ok := actionCodes[c.Action]
-	if !ok {
-		panic("links: action " + string(c.Action) + " cannot be signed into a callback")
-	}
-	buf := make([]byte, 0, 2+2*binary.MaxVarintLen64+len(c.Where)+tagLen)
-	buf = append(buf, version, code)
-	buf = binary.AppendVarint(buf, c.IncidentID)
-	buf = binary.AppendVarint(buf, c.Expires.Unix())
-	buf = append(buf, c.Where...)
-	buf = append(buf, s.mac(callbackDomain, buf)[:tagLen]...)
-	return b64.EncodeToString(buf)
+	return s.seal(callbackDomain, c.Action, c.IncidentID, c.Expires, c.Where)
 }
 
 // VerifyCallback checks a callback token, signature first. An expired one
 // returns its claims with ErrExpired.
 func (s Signer) VerifyCallback(token string) (Callback, error) {
-	raw, err := b64.DecodeString(token)
-	if err != nil || len(raw) < 2+1+1+tagLen {
-		return Callback{}, ErrMalformed
+	action, id, expires, where, err := s.open(callbackDomain, token)
+	if err != nil && !errors.Is(err, ErrExpired) {
+		return Callback{}, err
 	}
-	if len(s.Key) == 0 {
-		return Callback{}, ErrBadSignature
-	}
-	body, tag := raw[:len(raw)-tagLen], raw[len(raw)-tagLen:]
-	if !hmac.Equal(tag, s.mac(callbackDomain, body)[:tagLen]) {
-		return Callback{}, ErrBadSignature
-	}
-	if body[0] != version {
-		return Callback{}, ErrMalformed
-	}
-	action, ok := actionName(body[1])
-	if !ok {
-		return Callback{}, ErrMalformed
-	}
-	rest := body[2:]
-	id, n := binary.Varint(rest)
-	if n <= 0 {
-		return Callback{}, ErrMalformed
-	}
-	rest = rest[n:]
-	exp, n := binary.Varint(rest)
-	if n <= 0 {
-		return Callback{}, ErrMalformed
-	}
-	c := Callback{IncidentID: id, Action: action, Where: string(rest[n:]), Expires: time.Unix(exp, 0).UTC()}
-	if !s.now().Before(c.Expires) {
-		return c, ErrExpired
-	}
-	return c, nil
+	return Callback{IncidentID: id, Action: action, Where: where, Expires: expires}, err
 }
 
 // CallbackToken signs action on incident id for a message posted into

@@ -93,17 +93,7 @@ func (s Signer) now() time.Time {
 // in a link, or if the key is empty: both are programming errors, never
 // input errors.
 func (s Signer) Sign(c Claims) string {
-	code, ok := actionCodes[c.Action]
-	if !ok {
-		panic("links: action " + string(c.Action) + " cannot be signed into a link")
-	}
-	buf := make([]byte, 0, 2+2*binary.MaxVarintLen64+len(c.User)+tagLen)
-	buf = append(buf, version, code)
-	buf = binary.AppendVarint(buf, c.IncidentID)
-	buf = binary.AppendVarint(buf, c.Expires.Unix())
-	buf = append(buf, c.User...)
-	buf = append(buf, s.mac(linkDomain, buf)[:tagLen]...)
-	return b64.EncodeToString(buf)
+	return s.seal(linkDomain, c.Action, c.IncidentID, c.Expires, c.User)
 }
 
 // Verify checks token and returns its claims. The signature is checked
@@ -111,45 +101,67 @@ func (s Signer) Sign(c Claims) string {
 // claims with ErrExpired, so the page can say which incident it was for. A
 // Signer with no key verifies nothing (ErrBadSignature).
 func (s Signer) Verify(token string) (Claims, error) {
+	action, id, expires, user, err := s.open(linkDomain, token)
+	if err != nil && !errors.Is(err, ErrExpired) {
+		return Claims{}, err
+	}
+	return Claims{IncidentID: id, Action: action, User: user, Expires: expires}, err
+}
+
+// seal signs, under domain, what an action token carries: version,
+// action, incident, expiry and a tail (the user, or where a callback's
+// message went).
+func (s Signer) seal(domain string, action incident.Action, id int64, expires time.Time, tail string) string {
+	code, ok := actionCodes[action]
+	if !ok {
+		panic("links: action " + string(action) + " cannot be signed into a token")
+	}
+	buf := make([]byte, 0, 2+2*binary.MaxVarintLen64+len(tail)+tagLen)
+	buf = append(buf, version, code)
+	buf = binary.AppendVarint(buf, id)
+	buf = binary.AppendVarint(buf, expires.Unix())
+	buf = append(buf, tail...)
+	buf = append(buf, s.mac(domain, buf)[:tagLen]...)
+	return b64.EncodeToString(buf)
+}
+
+// open checks a token sealed under domain, signature first, and returns
+// what it carries; an expired one comes with ErrExpired.
+func (s Signer) open(domain, token string) (action incident.Action, id int64, expires time.Time, tail string, err error) {
 	raw, err := b64.DecodeString(token)
 	if err != nil || len(raw) < 2+1+1+tagLen {
-		return Claims{}, ErrMalformed
+		return "", 0, time.Time{}, "", ErrMalformed
 	}
 	if len(s.Key) == 0 {
-		return Claims{}, ErrBadSignature
+		return "", 0, time.Time{}, "", ErrBadSignature
 	}
 	body, tag := raw[:len(raw)-tagLen], raw[len(raw)-tagLen:]
-	if !hmac.Equal(tag, s.mac(linkDomain, body)[:tagLen]) {
-		return Claims{}, ErrBadSignature
+	if !hmac.Equal(tag, s.mac(domain, body)[:tagLen]) {
+		return "", 0, time.Time{}, "", ErrBadSignature
 	}
 	// Signed by us: anything odd below is a token from another version.
 	if body[0] != version {
-		return Claims{}, ErrMalformed
+		return "", 0, time.Time{}, "", ErrMalformed
 	}
 	action, ok := actionName(body[1])
 	if !ok {
-		return Claims{}, ErrMalformed
+		return "", 0, time.Time{}, "", ErrMalformed
 	}
 	rest := body[2:]
 	id, n := binary.Varint(rest)
 	if n <= 0 {
-		return Claims{}, ErrMalformed
+		return "", 0, time.Time{}, "", ErrMalformed
 	}
 	rest = rest[n:]
 	exp, n := binary.Varint(rest)
 	if n <= 0 {
-		return Claims{}, ErrMalformed
+		return "", 0, time.Time{}, "", ErrMalformed
 	}
-	c := Claims{
-		IncidentID: id,
-		Action:     action,
-		User:       string(rest[n:]),
-		Expires:    time.Unix(exp, 0).UTC(),
+	expires = time.Unix(exp, 0).UTC()
+	if !s.now().Before(expires) {
+		err = ErrExpired
 	}
-	if !s.now().Before(c.Expires) {
-		return c, ErrExpired
-	}
-	return c, nil
+	return action, id, expires, string(rest[n:]), err
 }
 
 // FeedToken returns the token for a calendar feed URL, such as the one for

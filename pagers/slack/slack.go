@@ -24,7 +24,6 @@ package slack
 
 import (
 	"net/http"
-	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -126,7 +125,7 @@ func decode(b *policies.Block) any {
 	c := Config{APIURL: DefaultAPIURL}
 	ok := true
 	if raw, r := b.String("api_url"); policies.Present(r) {
-		if why := checkAPIURL(raw); why != "" {
+		if why := pagers.CheckAPIURL(raw, "the bot token authenticates pagerd"); why != "" {
 			b.Errorf(r, "Invalid URL", `api_url = %q %s; write it like "https://slack.com/api/", or leave it out.`, raw, why)
 			ok = false
 		}
@@ -170,25 +169,6 @@ func decodeRoom(b *policies.Block, _ any) any {
 		return nil
 	}
 	return RoomConfig{Channel: ch}
-}
-
-// checkAPIURL says why raw cannot be the base URL of Slack's Web API; ""
-// when it can.
-func checkAPIURL(raw string) string {
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil || !u.IsAbs() || u.Opaque != "":
-		return "is not an absolute URL"
-	case u.Scheme != "http" && u.Scheme != "https":
-		return "is not an http or https URL"
-	case u.Host == "":
-		return "has no host"
-	case u.User != nil:
-		return "carries a user name or password (the bot token authenticates pagerd)"
-	case u.RawQuery != "" || u.Fragment != "":
-		return "has a query or fragment; a base URL takes the API's method names after it"
-	}
-	return ""
 }
 
 // connect returns the Web API client of a slack block.

@@ -29,7 +29,7 @@ func (c Config) ready(n pagers.Notification) error {
 		return pagers.Permanent(errors.New("no sender number (From) configured"))
 	}
 	if c.APIURL != "" {
-		if why := checkAPIURL(c.APIURL); why != "" {
+		if why := pagers.CheckAPIURL(c.APIURL, twilioAuth); why != "" {
 			return pagers.Permanent(fmt.Errorf("twilio api_url %q %s", c.APIURL, why))
 		}
 	}

@@ -14,7 +14,6 @@
 package twilio
 
 import (
-	"net/url"
 	"regexp"
 
 	"github.com/hashicorp/hcl/v2"
@@ -98,7 +97,7 @@ func decode(b *policies.Block) any {
 	}
 	apiURL, apiRange := b.String("api_url")
 	if policies.Present(apiRange) {
-		if why := checkAPIURL(apiURL); why != "" {
+		if why := pagers.CheckAPIURL(apiURL, twilioAuth); why != "" {
 			b.Errorf(apiRange, "Invalid URL", `api_url = %q %s; write it like "https://twilio-proxy.internal", or leave it out for %s.`, apiURL, why, DefaultAPIURL)
 		} else {
 			c.APIURL = apiURL
@@ -118,26 +117,6 @@ func decode(b *policies.Block) any {
 	return c
 }
 
-// checkAPIURL says why raw cannot be the base URL of Twilio's API; ""
-// when it can.
-func checkAPIURL(raw string) string {
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil || !u.IsAbs() || u.Opaque != "":
-		return "is not an absolute URL"
-	case u.Scheme != "http" && u.Scheme != "https":
-		return "is not an http or https URL"
-	case u.Host == "":
-		return "has no host"
-	case u.User != nil:
-		// The account SID and auth token authenticate every request.
-		return "carries a user name or password (the account_sid and auth_token authenticate pagerd)"
-	case u.RawQuery != "" || u.Fragment != "":
-		return "has a query or fragment; a base URL takes the API's paths after it"
-	}
-	return ""
-}
-
 // gatherURL is where a page call posts the pressed digit: the page's
 // signed action token under the keypress webhook, so that the keypress is
 // both Twilio-signed and bound to one incident and person.
@@ -149,3 +128,6 @@ func gatherURL(l func() links.Builder) func(n pagers.Notification) string {
 		return l().URL(keypressPath + n.AckToken)
 	}
 }
+
+// twilioAuth is what authenticates pagerd at Twilio, for CheckAPIURL.
+const twilioAuth = "the account_sid and auth_token authenticate pagerd"
