@@ -71,10 +71,12 @@ func buttons(m slackfake.Message) string {
 // Acknowledge → the incident is acknowledged by the mapped user, nobody
 // is paged any more, the message is edited in place and the fact replied
 // in its thread → Resolve → edited again. Badly signed, stale and
-// replayed presses change nothing.
+// replayed presses change nothing (the replay goes to the other replica).
+// Two replicas run: each message and reply is posted once.
 func TestSlackRoomAckAndResolveFromTheMessage(t *testing.T) {
 	w, fake := newSlackWorld(t)
 	a := w.start("r1", w.port)
+	other := w.start("r2", 0)
 	base := "http://" + a.Addr()
 	interactive := base + "/v1/slack/interactive"
 	if r := post(t, base+"/v1/webhooks/alertmanager", amToken, "application/json", fixture(t, "alertmanager-0.25-webhook-firing.json")); r.code != 200 {
@@ -109,7 +111,7 @@ func TestSlackRoomAckAndResolveFromTheMessage(t *testing.T) {
 	if inc["status"] != "acknowledged" || !hasFact(inc, "acknowledged", "alice", "slack") {
 		t.Fatalf("after the press: %v %v", inc["status"], inc["timeline"])
 	}
-	if r := fake.Press(t, interactive, msg, "ack", aliceSlack, slackfake.Signing{At: at}); r.Code != http.StatusForbidden {
+	if r := fake.Press(t, "http://"+other.Addr()+"/v1/slack/interactive", msg, "ack", aliceSlack, slackfake.Signing{At: at}); r.Code != http.StatusForbidden {
 		t.Errorf("replayed press = %d %s, want 403", r.Code, r.Body)
 	}
 	if ans := fake.Answers(); len(ans) != 1 || ans[0].Text != "Incident #1 acknowledged by alice." {
