@@ -216,8 +216,8 @@ func (pg *Pager) postUnder(ctx context.Context, id int64, key string, to Recipie
 // about the incident is posted the first time (showing the incident as it
 // stands), then edited and replied to.
 func (pg *Pager) inform(ctx context.Context, n pagers.Notification) error {
-	if n.Event == nil || n.Incident.ID == 0 {
-		return nil // a change event: a room is told of incidents
+	if n.Event == nil || n.Incident.ID == 0 || n.Incident.Status == "" {
+		return nil // a change event (a room is told of incidents), or an incident no longer kept
 	}
 	to, err := pg.recipient(n)
 	if err != nil {
