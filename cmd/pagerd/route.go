@@ -35,7 +35,7 @@ at +5m, ...).
 With -o json it prints one object:
   {"at": "2027-03-14T05:30:00-04:00", "labels": {"service": "checkout"},
    "routed": true, "service": "checkout", "group": {"alertname": ""},
-   "escalation": "payments", "repeat": 2, "informs": ["slack:#payments-oncall"],
+   "escalation": "payments", "repeat": 2, "informs": ["webhook:audit"],
    "steps": [{"step": 1, "round": 0, "at": "2027-03-14T05:30:00-04:00", "offset_seconds": 0,
      "targets": [{"target": "schedule:payments-primary", "users": ["alice"], "destination": false}],
      "notifications": [{"to": "alice", "via": "sms", "at": "2027-03-14T05:30:00-04:00", "offset_seconds": 0}]}]}
