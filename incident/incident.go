@@ -91,6 +91,9 @@ const (
 	AlertEnded        AlertOutcome = "alert_resolved" // one alert ended, others still fire
 	AlertClosed       AlertOutcome = "resolved"       // its last alert ended: incident closed
 	AlertIgnored      AlertOutcome = "ignored"        // nothing to do: unknown, or already in that state
+	// AlertRejected: refused for what it holds, nothing of it stored; the
+	// intake's answer says why. The rest of its batch is stored.
+	AlertRejected AlertOutcome = "rejected"
 )
 
 // Reached is one recipient a page went out to, remembered so that they

@@ -8,6 +8,7 @@ package router
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -56,12 +57,14 @@ type storedAlert struct {
 }
 
 // Ingest routes and stores what one request of integration in carries, in
-// one Redis round trip for its alerts. On error nothing may be assumed
-// stored. An alert or change that cannot be stored because of what it
-// holds is an *ingest.DecodeError naming it, returned before anything is
-// stored: the caller answers 4xx, since sending it again cannot help. Any
-// other error is the store's: the caller answers 503 and the sender
-// retries (storing is idempotent per fingerprint).
+// one Redis round trip for its alerts, and returns one Result for each of
+// batch.Alerts, in order. An alert that cannot be stored because of what
+// it holds is refused alone (its Result's Err, an *ingest.DecodeError
+// naming it), the others stored: sending it again cannot help. A change
+// that cannot be stored is an *ingest.DecodeError for the request, before
+// anything is stored. Any other error is the store's, and nothing may be
+// assumed stored: the caller answers 503 and the sender retries (storing
+// is idempotent per fingerprint).
 func (r *Router) Ingest(ctx context.Context, in *policies.Integration, batch *ingest.Batch) ([]ingest.Result, error) {
 	cfg := r.Config()
 	for i, c := range batch.Changes {
@@ -70,26 +73,35 @@ func (r *Router) Ingest(ctx context.Context, in *policies.Integration, batch *in
 				"%s is out of range: %s", c.At.Format(time.RFC3339Nano), ingest.TimeRange)
 		}
 	}
-	writes := make([]store.AlertWrite, len(batch.Alerts))
+	results := make([]ingest.Result, len(batch.Alerts))
+	writes := make([]store.AlertWrite, 0, len(batch.Alerts))
+	written := make([]int, 0, len(batch.Alerts)) // the index in batch.Alerts of each write
 	for i := range batch.Alerts {
 		a := &batch.Alerts[i]
 		if a.DedupKey != "" {
 			a.Fingerprint = ingest.KeyFingerprint(in.Name, a.DedupKey)
 		}
-		w, err := r.write(cfg, in, i, a)
-		if err != nil {
+		results[i] = ingest.Result{Index: batch.Position(i), Alert: a}
+		w, err := r.write(cfg, in, results[i].Index, a)
+		var bad *ingest.DecodeError
+		switch {
+		case errors.As(err, &bad):
+			results[i].Outcome, results[i].Err = incident.AlertRejected, bad
+			continue
+		case err != nil:
 			return nil, err
 		}
-		writes[i] = w
+		writes = append(writes, w)
+		written = append(written, i)
 	}
 	stored, err := r.Store.Ingest(ctx, writes)
 	if err != nil {
 		return nil, err
 	}
-	results := make([]ingest.Result, len(stored))
 	wake := false
-	for i, s := range stored {
-		results[i] = ingest.Result{Alert: &batch.Alerts[i], IncidentID: s.IncidentID, Outcome: s.Outcome}
+	for j, s := range stored {
+		res := &results[written[j]]
+		res.IncidentID, res.Outcome = s.IncidentID, s.Outcome
 		switch s.Outcome {
 		case incident.AlertTriggered, incident.AlertClosed, incident.AlertAcknowledged:
 			wake = true

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"errors"
+	"fmt"
 	"mime"
 	"net/http"
 	"strconv"
@@ -23,7 +24,7 @@ func (s *Server) intake(f *ingest.Format) http.HandlerFunc {
 				if code == http.StatusUnauthorized {
 					w.Header().Set("WWW-Authenticate", `Bearer realm="pagerd"`)
 				}
-				s.fail(w, r, code, msg, cause)
+				s.failWith(w, r, code, msg, problems, cause)
 				return
 			}
 			s.logFailure(r, code, msg, cause)
@@ -84,24 +85,45 @@ func (s *Server) intake(f *ingest.Format) http.HandlerFunc {
 				"; retry in "+retryAfter(wait)+"s", nil, nil)
 			return
 		}
-		results, err := s.Router.Ingest(r.Context(), in, batch)
+		stored, err := s.Router.Ingest(r.Context(), in, batch)
 		var bad *ingest.DecodeError
 		switch {
 		case errors.As(err, &bad):
-			// What an alert holds, not the store: retrying cannot help.
+			// What a change holds, not the store: retrying cannot help.
 			refuse(bad.HTTPStatus(), "alerts not stored: "+bad.Error(), []string{bad.Error()}, err)
 			return
 		case err != nil:
 			refuse(http.StatusServiceUnavailable, "alerts not stored: state store unavailable, retry later", nil, err)
 			return
 		}
+		results, status := ingest.Answer(batch, stored)
+		var problems []string
 		for _, res := range results {
 			s.alertsReceived.WithLabelValues(in.Name, string(res.Outcome)).Inc()
+			if res.Err != nil {
+				problems = append(problems, res.Err.Error())
+			}
 		}
-		s.Log.Info("alerts stored", "integration", in.Name, "format", f.Name, "count", len(results),
+		if len(problems) > 0 && len(problems) == len(results) {
+			refuse(status, refusedAlerts(problems), problems, nil)
+			return
+		}
+		if len(problems) > 0 {
+			s.Log.Warn("alerts refused, the rest of the request stored", "integration", in.Name, "format", f.Name,
+				"refused", len(problems), "stored", len(results)-len(problems), "problems", problems, "request_id", requestID(r))
+		}
+		s.Log.Info("alerts stored", "integration", in.Name, "format", f.Name, "count", len(results)-len(problems),
 			"changes", len(batch.Changes), "request_id", requestID(r))
-		f.Respond(w, batch, results)
+		f.Respond(w, batch, results, status)
 	}
+}
+
+// refusedAlerts says that every alert of a request was refused, and why.
+func refusedAlerts(problems []string) string {
+	if len(problems) == 1 {
+		return "invalid payload: " + problems[0]
+	}
+	return fmt.Sprintf("invalid payload: all %d alerts refused: %s", len(problems), strings.Join(problems, "; "))
 }
 
 // utf8Charset checks the charset parameter of a body's media type: pagerd

@@ -1,0 +1,71 @@
+package app_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// firing is an Alertmanager webhook of firing alerts, each given as its
+// labels' JSON ("" for an alert without labels).
+func firing(labelSets ...string) []byte {
+	var alerts []string
+	for _, ls := range labelSets {
+		if ls == "" {
+			ls = "{}"
+		}
+		alerts = append(alerts, `{"status":"firing","labels":`+ls+`,"annotations":{"summary":"down"},"startsAt":"2026-11-24T01:00:00Z","endsAt":"0001-01-01T00:00:00Z"}`)
+	}
+	return []byte(`{"version":"4","status":"firing","receiver":"pagerd","groupLabels":{},"commonLabels":{},"commonAnnotations":{},"externalURL":"http://am","groupKey":"k","alerts":[` +
+		strings.Join(alerts, ",") + `]}`)
+}
+
+// A webhook with one invalid alert stores and pages its valid ones and
+// answers 207 naming the bad one; a request of only invalid alerts is
+// refused; an empty batch is a 200 on both Alertmanager endpoints.
+func TestBatchWithAnInvalidAlertPagesTheValidOnes(t *testing.T) {
+	w := newWorld(t, "0s")
+	a := w.start("r1", w.port)
+	base := "http://" + a.Addr()
+	r := post(t, base+"/v1/webhooks/alertmanager", amToken, "application/json", firing(
+		`{"alertname":"PaymentsDown","service":"checkout","severity":"critical"}`,
+		``,
+		`{"alertname":"CartDown","service":"checkout","severity":"page"}`))
+	if r.code != http.StatusMultiStatus || !strings.Contains(r.body, `"status":"partial"`) ||
+		!strings.Contains(r.body, `{"outcome":"rejected","error":"alerts[1].labels: alert has no labels`) ||
+		strings.Count(r.body, `"outcome":"triggered"`) != 2 {
+		t.Fatalf("webhook = %d %s, want 207 with two triggered and alerts[1] rejected", r.code, r.body)
+	}
+	w.twilio.WaitMessages(t, 2, 10*time.Second)
+	w.settle()
+	titles := ""
+	for _, m := range smsTo(w.twilio, alicePhone) {
+		titles += m.Body + "\n"
+	}
+	if !strings.Contains(titles, "PaymentsDown") || !strings.Contains(titles, "CartDown") || len(w.twilio.Messages()) != 2 {
+		t.Errorf("pages:\n%s\nwant one for PaymentsDown and one for CartDown", titles)
+	}
+	// Sent again, as Alertmanager would after a failure: nothing new.
+	r = post(t, base+"/v1/webhooks/alertmanager", amToken, "application/json", firing(
+		`{"alertname":"PaymentsDown","service":"checkout","severity":"critical"}`, `{"alertname":"x","bad-name":"y"}`))
+	if r.code != http.StatusMultiStatus || !strings.Contains(r.body, `"deduplicated"`) || !strings.Contains(r.body, `invalid label name \"bad-name\"`) {
+		t.Errorf("second webhook = %d %s, want 207: deduplicated, rejected", r.code, r.body)
+	}
+	if r := post(t, base+"/v1/webhooks/alertmanager", amToken, "application/json", firing(``, ``)); r.code != http.StatusUnprocessableEntity ||
+		!strings.Contains(r.body, "all 2 alerts refused") {
+		t.Errorf("webhook of invalid alerts only = %d %s, want 422", r.code, r.body)
+	}
+	for _, tc := range []struct{ path, body string }{
+		{"/v1/webhooks/alertmanager", string(firing())},
+		{"/api/v2/alerts", `[]`},
+	} {
+		if r := post(t, base+tc.path, amToken, "application/json", []byte(tc.body)); r.code != http.StatusOK || !strings.Contains(r.body, `"alerts":[]`) {
+			t.Errorf("empty batch on %s = %d %s, want 200", tc.path, r.code, r.body)
+		}
+	}
+	w.settle()
+	if n := len(w.twilio.Messages()); n != 2 {
+		t.Errorf("%d pages in all, want 2", n)
+	}
+}
