@@ -1,6 +1,8 @@
 package app_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"net/http"
 	"strings"
 	"testing"
@@ -67,5 +69,47 @@ func TestBatchWithAnInvalidAlertPagesTheValidOnes(t *testing.T) {
 	w.settle()
 	if n := len(w.twilio.Messages()); n != 2 {
 		t.Errorf("%d pages in all, want 2", n)
+	}
+}
+
+// A gzip-encoded webhook pages like a plain one; a zip bomb is refused
+// with 413, an unknown encoding with 415.
+func TestGzipWebhookPages(t *testing.T) {
+	w := newWorld(t, "0s")
+	a := w.start("r1", w.port)
+	base := "http://" + a.Addr()
+	var body bytes.Buffer
+	zw := gzip.NewWriter(&body)
+	_, _ = zw.Write(fixture(t, "alertmanager-0.25-webhook-firing.json"))
+	_ = zw.Close()
+	req, _ := http.NewRequest(http.MethodPost, base+"/v1/webhooks/alertmanager", bytes.NewReader(body.Bytes()))
+	req.Header.Set("Authorization", "Bearer "+amToken)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Encoding", "gzip")
+	if r := do(t, req); r.code != http.StatusOK || !strings.Contains(r.body, `"triggered"`) {
+		t.Fatalf("gzip webhook = %d %s, want 200 triggered", r.code, r.body)
+	}
+	if sms := w.twilio.WaitMessages(t, 1, 10*time.Second); !strings.Contains(sms[0].Body, "CheckoutDown") {
+		t.Errorf("page %q, want CheckoutDown", sms[0].Body)
+	}
+
+	body.Reset()
+	zw = gzip.NewWriter(&body)
+	spaces := bytes.Repeat([]byte(" "), 1<<20)
+	for range 64 { // 64 MiB inflated
+		_, _ = zw.Write(spaces)
+	}
+	_ = zw.Close()
+	for _, tc := range []struct {
+		encoding string
+		body     []byte
+		want     int
+	}{{"gzip", body.Bytes(), http.StatusRequestEntityTooLarge}, {"deflate", []byte(`{}`), http.StatusUnsupportedMediaType}} {
+		req, _ = http.NewRequest(http.MethodPost, base+"/v1/webhooks/alertmanager", bytes.NewReader(tc.body))
+		req.Header.Set("Authorization", "Bearer "+amToken)
+		req.Header.Set("Content-Encoding", tc.encoding)
+		if r := do(t, req); r.code != tc.want {
+			t.Errorf("%s body = %d %s, want %d", tc.encoding, r.code, r.body, tc.want)
+		}
 	}
 }

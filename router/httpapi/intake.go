@@ -51,14 +51,27 @@ func (s *Server) intake(f *ingest.Format) http.HandlerFunc {
 				return
 			}
 		}
-		body := http.MaxBytesReader(w, r.Body, s.MaxBody)
-		batch, err := f.Decode(body, ingest.Options{Now: s.Now(), ResolveTimeout: cfg.Settings.ResolveTimeout})
+		body, err := intakeBody(w, r, s.MaxBody)
+		var batch *ingest.Batch
+		if err == nil {
+			batch, err = f.Decode(body, ingest.Options{Now: s.Now(), ResolveTimeout: cfg.Settings.ResolveTimeout})
+		}
 		if err != nil {
 			var tooBig *http.MaxBytesError
+			var badEncoding *encodingError
 			var bad *ingest.DecodeError
 			switch {
 			case errors.As(err, &tooBig):
-				refuse(http.StatusRequestEntityTooLarge, "body larger than the limit of "+formatBytes(s.MaxBody), nil, err)
+				msg := "body larger than the limit of " + formatBytes(s.MaxBody)
+				if r.Header.Get("Content-Encoding") != "" {
+					msg += " once decompressed"
+				}
+				refuse(http.StatusRequestEntityTooLarge, msg, nil, err)
+			case errors.Is(err, errUnknownEncoding):
+				w.Header().Set("Accept-Encoding", "gzip") // RFC 7694
+				refuse(http.StatusUnsupportedMediaType, err.Error(), nil, nil)
+			case errors.As(err, &badEncoding):
+				refuse(http.StatusBadRequest, badEncoding.Error(), nil, err)
 			case errors.As(err, &bad):
 				refuse(bad.HTTPStatus(), "invalid payload: "+bad.Error(), bad.Problems, err)
 			default:
