@@ -49,6 +49,9 @@ type Incident struct {
 	AlertsTotal int                  `json:"alerts_total"`
 	Firing      map[string]time.Time `json:"-"` // fingerprint → endsAt (zero: none)
 	FiringCount int                  `json:"alerts_firing"`
+	// Links are what the sender attached to the alert that opened it (a
+	// dashboard, a panel, a silence form, an image).
+	Links []Link `json:"links,omitempty"`
 }
 
 // NextAlertEnd is the earliest endsAt among firing alerts, or zero.

@@ -145,6 +145,7 @@ func (r *Router) write(cfg *policies.Config, in *policies.Integration, index int
 		Name:      orDefault(a.Labels[model.AlertNameLabel], a.DedupKey) + " " + a.Fingerprint,
 		Summary:   summaryOf(a),
 		SourceURL: orDefault(a.GeneratorURL, a.ClientURL),
+		Links:     a.Links,
 		Retention: cfg.Settings.ResolvedRetention,
 	}
 	svc := r.service(cfg, in, a.Labels)

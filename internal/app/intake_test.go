@@ -3,7 +3,10 @@ package app_test
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -111,5 +114,83 @@ func TestGzipWebhookPages(t *testing.T) {
 		if r := do(t, req); r.code != tc.want {
 			t.Errorf("%s body = %d %s, want %d", tc.encoding, r.code, r.body, tc.want)
 		}
+	}
+}
+
+func grafanaFixture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "router", "ingest", "grafana", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// Grafana's webhook contact point pages through pagerd: its alerts group
+// and deduplicate as Alertmanager's (the same alert sent by an
+// Alertmanager is the same alert), and the page carries Grafana's
+// dashboard, panel, silence and image links.
+func TestGrafanaWebhookPagesWithItsLinks(t *testing.T) {
+	const grafanaToken = "gr4fana"
+	w := newWorld(t, "0s")
+	w.writeConfig(fmt.Sprintf(configTemplate, w.port, "0s", w.smtp.Port) + `
+integration "grafana" {
+  type  = "grafana"
+  token = file("grafana.token")
+}
+`)
+	if err := os.WriteFile(filepath.Join(w.dir, "grafana.token"), []byte(grafanaToken), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a := w.start("r1", w.port)
+	base := "http://" + a.Addr()
+	url := base + "/v1/webhooks/grafana"
+	firingBody := grafanaFixture(t, "grafana-webhook-firing.json")
+
+	if r := post(t, url, amToken, "application/json", firingBody); r.code != http.StatusForbidden {
+		t.Errorf("Alertmanager's token on the Grafana path = %d %s, want 403", r.code, r.body)
+	}
+	r := post(t, url, grafanaToken, "application/json", firingBody)
+	if r.code != http.StatusOK || !strings.Contains(r.body, `"incident":1,"outcome":"triggered"`) || !strings.Contains(r.body, `"incident":1,"outcome":"grouped"`) {
+		t.Fatalf("Grafana webhook = %d %s, want both alerts in incident 1", r.code, r.body)
+	}
+	mail := w.smtp.WaitMessages(t, 1, 10*time.Second)[0]
+	for _, want := range []string{
+		"CheckoutLatencyHigh",
+		"Dashboard: https://grafana.example.com/d/checkout-overview?from=1795479110000&orgId=1&to=1795482740000\n",
+		"Panel: https://grafana.example.com/d/checkout-overview?from=1795479110000&orgId=1&to=1795482740000&viewPanel=4\n",
+		"Silence: https://grafana.example.com/alerting/silence/new?alertmanager=grafana&matcher=__alert_rule_uid__%3Dcdx81r2ac9a0wd",
+		"Image: https://grafana.example.com/public/img/attachments/rWPcyNwHBgZpVkbRWRQE.png\n",
+		"Source:   https://grafana.example.com/alerting/grafana/cdx81r2ac9a0wd/view?orgId=1",
+	} {
+		if !strings.Contains(mail.Text, want) {
+			t.Errorf("email text lacks %q:\n%s", want, mail.Text)
+		}
+	}
+	// Grafana sends the group again on its repeat interval: nothing new.
+	if r := post(t, url, grafanaToken, "application/json", firingBody); strings.Count(r.body, `"deduplicated"`) != 2 {
+		t.Errorf("re-sent Grafana webhook = %s, want both deduplicated", r.body)
+	}
+	// The same alert through an Alertmanager is the same alert.
+	am := firing(`{"alertname":"CheckoutLatencyHigh","grafana_folder":"Payments","service":"checkout","severity":"critical","region":"eu-1"}`)
+	if r := post(t, base+"/v1/webhooks/alertmanager", amToken, "application/json", am); !strings.Contains(r.body, `"incident":1,"outcome":"deduplicated"`) {
+		t.Errorf("the same alert from Alertmanager = %s, want it deduplicated in incident 1", r.body)
+	}
+	inc := incident(t, base, 1)
+	if links, _ := inc["links"].([]any); len(links) != 4 {
+		t.Errorf("incident links = %v, want Grafana's four", inc["links"])
+	}
+	alerts := fmt.Sprint(inc["alerts"])
+	if !strings.Contains(alerts, "valueString") || !strings.Contains(alerts, "0e2b67f7d1c83a90") {
+		t.Errorf("stored alerts lack Grafana's values and fingerprint in details: %s", alerts)
+	}
+
+	// eu-1 resolves: one alert ends; the incident stays open for us-1.
+	if r := post(t, url, grafanaToken, "application/json", grafanaFixture(t, "grafana-webhook-resolved.json")); !strings.Contains(r.body, `"outcome":"alert_resolved"`) {
+		t.Errorf("resolved webhook = %s, want alert_resolved", r.body)
+	}
+	w.settle()
+	if n := len(w.twilio.Messages()); n != 1 {
+		t.Errorf("%d SMS, want the one page", n)
 	}
 }

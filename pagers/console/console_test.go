@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/pagers"
 )
 
@@ -23,7 +24,8 @@ func TestConsoleSend(t *testing.T) {
 		AckURL:   "https://pagerd.example.com/ack/42",
 		AckReply: "ack 42",
 		Incident: pagers.Incident{ID: 42, Title: "CheckoutDown", Summary: "checkout is down", Service: "checkout",
-			Labels: map[string]string{"severity": "critical"}},
+			Labels: map[string]string{"severity": "critical"},
+			Links:  []incident.Link{{Text: "Dashboard", Href: "https://grafana.example.com/d/checkout"}}},
 	}
 	rcpt, err := c.Send(context.Background(), n)
 	if err != nil {
@@ -36,6 +38,7 @@ func TestConsoleSend(t *testing.T) {
 incident: #42 CheckoutDown
 service:  checkout
 text:     [pagerd] #42 CRITICAL CheckoutDown (checkout): checkout is down. Reply 'ack 42' to acknowledge. https://pagerd.example.com/ack/42
+link:     Dashboard https://grafana.example.com/d/checkout
 ack link: https://pagerd.example.com/ack/42
 key:      inc42/r0/s0/alice/0/sms
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/pagers"
 )
 
@@ -31,6 +32,10 @@ func CheckoutPage() pagers.Notification {
 			AlertCount: 3,
 			StartedAt:  time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC),
 			SourceURL:  "http://prometheus.example.com/graph?g0.expr=up",
+			Links: []incident.Link{
+				{Text: "Dashboard", Href: "https://grafana.example.com/d/checkout"},
+				{Text: "Silence", Href: "https://grafana.example.com/alerting/silence/new?alertname=CheckoutDown"},
+			},
 		},
 	}
 }

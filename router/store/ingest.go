@@ -30,7 +30,10 @@ type AlertWrite struct {
 	Title       string
 	Summary     string
 	SourceURL   string
-	Retention   time.Duration
+	// Links are what the sender attached to the alert (a dashboard, a
+	// silence form): an incident opened by it shows them.
+	Links     []incident.Link
+	Retention time.Duration
 }
 
 // IngestResult is the fate of one AlertWrite.
@@ -53,6 +56,12 @@ func (s *Store) Ingest(ctx context.Context, writes []AlertWrite) ([]IngestResult
 		if err != nil {
 			return nil, fmt.Errorf("encode group labels: %w", err)
 		}
+		var links []byte
+		if len(w.Links) > 0 {
+			if links, err = json.Marshal(w.Links); err != nil {
+				return nil, fmt.Errorf("encode links: %w", err)
+			}
+		}
 		var ends int64
 		if !w.EndsAt.IsZero() {
 			ends = w.EndsAt.UnixMilli()
@@ -65,7 +74,7 @@ func (s *Store) Ingest(ctx context.Context, writes []AlertWrite) ([]IngestResult
 		keys[i] = []string{s.prefix + group, s.key("fp", w.Fingerprint)}
 		argv[i] = []any{s.prefix, s.nowArg(), w.Fingerprint, string(w.Doc), string(action), ends,
 			w.Service, w.Escalation, group, string(groupLabels), w.Title, w.Summary,
-			w.SourceURL, retentionMs(w.Retention), w.Name, w.Sender}
+			w.SourceURL, retentionMs(w.Retention), w.Name, w.Sender, string(links)}
 	}
 
 	cmds, wait, err := s.pipelineScript(ctx, s.lua.ingest, keys, argv)

@@ -34,8 +34,18 @@ pagerd {
 # to /api/v2/alerts). Every integration has its own token; a request is
 # matched to its integration by token.
 integration "alertmanager" {
-  type  = "alertmanager" # alertmanager | pagerduty | api
+  type  = "alertmanager" # alertmanager | grafana | pagerduty | api
   token = file("secrets/alertmanager.token")
+}
+
+# Grafana alerting's webhook contact point: URL
+# http://localhost:8080/v1/webhooks/grafana, Authorization header
+# credentials = this token (scheme Bearer). Its alerts group and deduplicate
+# as Alertmanager's, and pages show Grafana's dashboard, panel and silence
+# links.
+integration "grafana" {
+  type  = "grafana"
+  token = file("secrets/grafana.token")
 }
 
 # Anything that sends PagerDuty Events API v2 events pages through pagerd

@@ -5,7 +5,8 @@
 --       5 action (trigger|acknowledge|resolve), 6 ends_ms (0 = none),
 --       7 service, 8 escalation, 9 group key suffix, 10 group labels json,
 --       11 title, 12 summary, 13 source url, 14 retention_ms,
---       15 alert name for the timeline, 16 who sends it (the integration)
+--       15 alert name for the timeline, 16 who sends it (the integration),
+--       17 links json ('' = none), kept on an incident it opens
 -- Returns {incident id, outcome}.
 --
 -- An alert is found by its fingerprint first, its group second: a config
@@ -79,6 +80,7 @@ if not id then
     'group', ARGV[9], 'group_labels', ARGV[10], 'title', ARGV[11],
     'summary', ARGV[12], 'source_url', ARGV[13], 'status', 'triggered',
     'created_ms', now, 'run', 0, 'run_ms', now, 'rev', 1)
+  if ARGV[17] ~= '' then redis.call('HSET', ik, 'links', ARGV[17]) end
   redis.call('SET', KEYS[1], id)
   redis.call('ZADD', P .. 'open', now, id)
   redis.call('ZADD', P .. 'incidents', now, id)
