@@ -194,3 +194,33 @@ integration "grafana" {
 		t.Errorf("%d SMS, want the one page", n)
 	}
 }
+
+// Labels and annotations with control characters, sent through HTTP, page
+// with them escaped: the SMS stays one line, the email's subject too, and
+// neither they nor the email's text carry a raw control character or
+// bidirectional override.
+func TestControlCharactersArePagedEscaped(t *testing.T) {
+	w := newWorld(t, "0s")
+	a := w.start("r1", w.port)
+	base := "http://" + a.Addr()
+	r := post(t, base+"/v1/webhooks/alertmanager", amToken, "application/json", firing(
+		`{"alertname":"Checkout\nDown\r\u0000\u001b[31mred\u202egnp.exe","service":"checkout","severity":"critical"}`))
+	if r.code != http.StatusOK {
+		t.Fatalf("webhook = %d %s", r.code, r.body)
+	}
+	const title = `Checkout Down \x00\x1b[31mred\u202egnp.exe`
+	sms := w.twilio.WaitMessages(t, 1, 10*time.Second)[0].Body
+	mail := w.smtp.WaitMessages(t, 1, 10*time.Second)[0]
+	for what, got := range map[string]string{"SMS": sms, "email subject": mail.Subject, "email text": mail.Text} {
+		if !strings.Contains(got, title) {
+			t.Errorf("%s = %q, want it to show %q", what, got, title)
+		}
+		if strings.ContainsFunc(got, func(r rune) bool { return r < 0x20 && r != '\n' || r == 0x7f || r == '\u202e' }) ||
+			what != "email text" && strings.Contains(got, "\n") {
+			t.Errorf("%s = %q lets a control character through", what, got)
+		}
+	}
+	if want := `  alertname = Checkout Down \x00\x1b[31mred\u202egnp.exe` + "\n"; !strings.Contains(mail.Text, want) {
+		t.Errorf("email text lacks the label line %q:\n%s", want, mail.Text)
+	}
+}

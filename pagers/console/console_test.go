@@ -10,6 +10,7 @@ import (
 
 	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/pagers"
+	"github.com/pagerd/pagerd/pagers/pagertest"
 )
 
 func TestConsoleSend(t *testing.T) {
@@ -110,5 +111,23 @@ func TestConsoleErrors(t *testing.T) {
 	var out bytes.Buffer
 	if _, err := New(&out).Send(ctx, pagers.Notification{}); !errors.Is(err, context.Canceled) || out.Len() != 0 {
 		t.Errorf("Send(canceled) = %v with output %q, want context.Canceled and nothing written", err, out.String())
+	}
+}
+
+// Control characters a sender sent neither break the console's lines nor
+// act on the terminal (an escape sequence, a right-to-left override).
+func TestConsoleEscapesHostileText(t *testing.T) {
+	var out bytes.Buffer
+	if _, err := New(&out).Send(context.Background(), pagertest.HostilePage()); err != nil {
+		t.Fatal(err)
+	}
+	pagertest.CheckDisplayed(t, "console", out.String(), true)
+	for _, want := range []string{
+		"incident: #42 Checkout Down \\x00\\x1b[31mred\\u202egnp.exe\n",
+		"link:     Dash board https://grafana.example.com/d/x y\n",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("console lacks %q:\n%s", want, out.String())
+		}
 	}
 }

@@ -117,9 +117,9 @@ func newView(n pagers.Notification) view {
 	inc := n.Incident
 	v := view{
 		IsPage:       !n.Kind.IsFYI(),
-		Summary:      strings.TrimSpace(inc.Summary),
+		Summary:      pagers.Lines(inc.Summary),
 		Service:      pagers.OrDefault(pagers.OneLine(inc.Service), "-"),
-		SourceURL:    inc.SourceURL,
+		SourceURL:    pagers.OneLine(inc.SourceURL),
 		AckURL:       n.AckURL,
 		OtherAckWays: pagers.OtherAckWays(n),
 	}
@@ -159,10 +159,10 @@ func newView(n pagers.Notification) view {
 	v.Facts = strings.Join(facts, ", ")
 
 	for _, k := range slices.Sorted(maps.Keys(inc.Labels)) {
-		v.Labels = append(v.Labels, label{Name: k, Value: inc.Labels[k]})
+		v.Labels = append(v.Labels, label{Name: pagers.OneLine(k), Value: pagers.OneLine(inc.Labels[k])})
 	}
 	for _, l := range inc.Links {
-		v.Links = append(v.Links, link{Text: pagers.OrDefault(pagers.OneLine(l.Text), "Link"), Href: l.Href})
+		v.Links = append(v.Links, link{Text: pagers.OrDefault(pagers.OneLine(l.Text), "Link"), Href: pagers.OneLine(l.Href)})
 	}
 	return v
 }

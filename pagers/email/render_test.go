@@ -205,3 +205,33 @@ func contains(t *testing.T, what, got string, want, notWant []string) {
 		}
 	}
 }
+
+// Control characters a sender put in labels, the summary or a link break
+// neither the subject nor the bodies: one line where the layout has one
+// (the subject, each label, each link), the summary's own line breaks
+// kept, every other control shown as its escape.
+func TestHostileTextIsEscaped(t *testing.T) {
+	n := pagertest.HostilePage()
+	pagertest.CheckDisplayed(t, "Subject", Subject(n), false)
+	text := Text(n)
+	pagertest.CheckDisplayed(t, "Text", text, true)
+	html := HTML(n)
+	pagertest.CheckDisplayed(t, "HTML", html, true)
+	for _, want := range []string{
+		"[pagerd] #42 CRITICAL\\x00 Checkout Down \\x00\\x1b[31mred\\u202egnp.exe (checkout)",
+	} {
+		if got := Subject(n); got != want {
+			t.Errorf("Subject() = %q, want %q", got, want)
+		}
+	}
+	for _, want := range []string{
+		"line one\nline two \\x1b]0;owned\\x07 \\u2066end\n",
+		"  alertname = Checkout Down\n",
+		"  cluster   = eu1\\u202e\n",
+		"  Dash board: https://grafana.example.com/d/x y\n",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("Text() lacks %q:\n%s", want, text)
+		}
+	}
+}
