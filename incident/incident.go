@@ -97,6 +97,9 @@ const (
 	// AlertRejected: refused for what it holds, nothing of it stored; the
 	// intake's answer says why. The rest of its batch is stored.
 	AlertRejected AlertOutcome = "rejected"
+	// AlertUnrouted: stored in an incident no service owns (it matches
+	// none): nobody is paged until a reload gives it a service.
+	AlertUnrouted AlertOutcome = "unrouted"
 )
 
 // Reached is one recipient a page went out to, remembered so that they

@@ -56,7 +56,7 @@ func (l *loader) compile(raw *fileSchema) *Config {
 	l.teams(cfg, raw.Teams)
 	l.schedules(cfg, raw.Schedules)
 	l.escalations(cfg, raw.Escalations)
-	l.services(cfg, raw.Services)
+	l.services(cfg, raw.Services, raw.Pagerd)
 	l.pinnedServices(cfg, raw.Integrations)
 	return cfg
 }
@@ -140,6 +140,15 @@ func (l *loader) settings(b *pagerdBlock) Settings {
 	if s.EventRetention, ok = l.duration(b.EventRetention, b.EventRetentionRange, "event_retention", s.EventRetention); ok && s.EventRetention < minEventRetention {
 		l.errorf(b.EventRetentionRange, "Invalid duration",
 			"event_retention = %q is shorter than 1h: a webhook receiver down for a while would lose events.", b.EventRetention)
+	}
+	if present(b.UnroutedRange) {
+		if b.Unrouted == UnroutedRecord {
+			s.RecordUnrouted = true
+		} else {
+			l.errorf(b.UnroutedRange, "Invalid unrouted policy",
+				`unrouted = %q is not a policy; write unrouted = %q to keep alerts that match no service as "unrouted" incidents that page nobody, or add a catch-all service instead.`,
+				b.Unrouted, UnroutedRecord)
+		}
 	}
 	return s
 }
@@ -414,7 +423,7 @@ func (l *loader) targets(cfg *Config, expr hcl.Expression, attr string, people b
 	return out
 }
 
-func (l *loader) services(cfg *Config, blocks []serviceBlock) {
+func (l *loader) services(cfg *Config, blocks []serviceBlock, settings *pagerdBlock) {
 	names := map[string]hcl.Range{}
 	var catchAll *serviceBlock
 	for i := range blocks {
@@ -469,13 +478,18 @@ func (l *loader) services(cfg *Config, blocks []serviceBlock) {
 		}
 		cfg.Services = append(cfg.Services, svc)
 	}
-	if catchAll == nil {
+	switch {
+	case catchAll == nil && !cfg.Settings.RecordUnrouted:
 		var subject *hcl.Range
 		if len(blocks) > 0 {
 			subject = blocks[len(blocks)-1].DefRange.Ptr()
 		}
-		l.warnf(subject, "No catch-all service",
-			"An alert that matches no service pages no one; add a last service without match to catch the rest.")
+		l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Subject: subject, Summary: "No catch-all service",
+			Detail: fmt.Sprintf(`An alert that matches no service would page no one. Add a last service without match to catch the rest, or say so: unrouted = %q in the pagerd block keeps such alerts as "unrouted" incidents that page nobody.`,
+				UnroutedRecord)})
+	case catchAll != nil && cfg.Settings.RecordUnrouted:
+		l.warnf(settings.UnroutedRange.Ptr(), "Unrouted policy never applies",
+			"Service %q (%s) has no match and catches every alert, so none is ever unrouted.", catchAll.Name, at(catchAll.DefRange))
 	}
 }
 

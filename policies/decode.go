@@ -187,7 +187,7 @@ func (b *Block) int(name string, dst *int) hcl.Range {
 }
 
 func (l *loader) decodePagerd(hb *hcl.Block) *pagerdBlock {
-	b := l.block(hb, attrs("public_url", "link_secret", "link_ttl", "ack_timeout", "resolved_retention", "resolve_timeout", "event_retention"))
+	b := l.block(hb, attrs("public_url", "link_secret", "link_ttl", "ack_timeout", "resolved_retention", "resolve_timeout", "event_retention", "unrouted"))
 	out := &pagerdBlock{DefRange: hb.DefRange, LinkSecret: b.expr("link_secret")}
 	out.PublicURLRange = b.str("public_url", &out.PublicURL)
 	out.LinkTTLRange = b.str("link_ttl", &out.LinkTTL)
@@ -195,6 +195,7 @@ func (l *loader) decodePagerd(hb *hcl.Block) *pagerdBlock {
 	out.ResolvedRetentionRange = b.str("resolved_retention", &out.ResolvedRetention)
 	out.ResolveTimeoutRange = b.str("resolve_timeout", &out.ResolveTimeout)
 	out.EventRetentionRange = b.str("event_retention", &out.EventRetention)
+	out.UnroutedRange = b.str("unrouted", &out.Unrouted)
 	return out
 }
 

@@ -36,6 +36,8 @@ type pagerdBlock struct {
 	ResolveTimeoutRange    hcl.Range
 	EventRetention         string
 	EventRetentionRange    hcl.Range
+	Unrouted               string
+	UnroutedRange          hcl.Range
 	DefRange               hcl.Range
 }
 

@@ -23,9 +23,11 @@ import (
 	"github.com/pagerd/pagerd/router/store"
 )
 
-// UnroutedService owns alerts that match no service. They are stored and
-// listed, never dropped, but nobody is paged: `pagerd check` warns when a
-// config has no catch-all service.
+// UnroutedService owns alerts that match no service, under a config whose
+// pagerd block says unrouted = "record" (`pagerd check` refuses a config
+// with neither that nor a catch-all service). They are stored and listed,
+// never dropped, but nobody is paged; a reload that gives them a service
+// moves them to it (reroute.go).
 const UnroutedService = "unrouted"
 
 // Router turns decoded alerts into stored incidents, and people's actions
@@ -102,6 +104,10 @@ func (r *Router) Ingest(ctx context.Context, in *policies.Integration, batch *in
 	for j, s := range stored {
 		res := &results[written[j]]
 		res.IncidentID, res.Outcome = s.IncidentID, s.Outcome
+		if writes[j].Service == UnroutedService && (s.Outcome == incident.AlertTriggered || s.Outcome == incident.AlertGrouped) {
+			// Stored, but it pages nobody: say so rather than "triggered".
+			res.Outcome = incident.AlertUnrouted
+		}
 		switch s.Outcome {
 		case incident.AlertTriggered, incident.AlertClosed, incident.AlertAcknowledged:
 			wake = true
@@ -140,39 +146,62 @@ func (r *Router) write(cfg *policies.Config, in *policies.Integration, index int
 		// the store keeps what the alert fired with.
 		doc = nil
 	}
-	w := store.AlertWrite{
+	p := place(cfg, in, a)
+	if p.Service == UnroutedService && a.Action == incident.AlertTrigger {
+		r.Log.Warn("alert matches no service; stored unrouted, nobody paged",
+			"alertname", a.Labels[model.AlertNameLabel], "fingerprint", a.Fingerprint)
+	}
+	return store.AlertWrite{
 		Fingerprint: a.Fingerprint, Action: a.Action, Sender: in.Name, EndsAt: a.EndsAt, Doc: doc,
-		Name:      orDefault(a.Labels[model.AlertNameLabel], a.DedupKey) + " " + a.Fingerprint,
+		Name:      alertName(a),
 		Summary:   summaryOf(a),
 		SourceURL: orDefault(a.GeneratorURL, a.ClientURL),
 		Links:     a.Links,
 		Retention: cfg.Settings.ResolvedRetention,
-	}
-	svc := r.service(cfg, in, a.Labels)
+		Service:   p.Service, Escalation: p.Escalation, GroupID: p.GroupID, GroupLabels: p.GroupLabels, Title: p.Title,
+	}, nil
+}
+
+// placement is where an alert belongs: its service (UnroutedService when
+// none matches), that service's escalation, its group and the title of an
+// incident it would open.
+type placement struct {
+	Service, Escalation, GroupID string
+	GroupLabels                  map[string]string
+	Title                        string
+}
+
+// place finds where alert a of integration in belongs under cfg. Ingest
+// and the rerouting of unrouted incidents after a reload both ask it, so
+// that they agree.
+func place(cfg *policies.Config, in *policies.Integration, a *ingest.Alert) placement {
+	var p placement
+	svc := service(cfg, in, a.Labels)
 	switch {
 	case svc == nil:
-		w.Service = UnroutedService
-		w.GroupLabels = map[string]string{model.AlertNameLabel: a.Labels[model.AlertNameLabel]}
-		if a.Action == incident.AlertTrigger {
-			r.Log.Warn("alert matches no service; stored unrouted, nobody paged",
-				"alertname", a.Labels[model.AlertNameLabel], "fingerprint", a.Fingerprint)
-		}
+		p.Service = UnroutedService
+		p.GroupLabels = map[string]string{model.AlertNameLabel: a.Labels[model.AlertNameLabel]}
 	case a.DedupKey != "" && !hasAny(a.Labels, svc.GroupBy):
 		// A sender that addresses its alerts by key, with none of the
 		// labels the service groups by: each alert is its own incident,
 		// as in PagerDuty.
-		w.Service, w.Escalation = svc.Name, svc.Escalation
-		w.GroupLabels = map[string]string{}
-		w.GroupID = svc.Name + ":key:" + a.Fingerprint
+		p.Service, p.Escalation = svc.Name, svc.Escalation
+		p.GroupLabels = map[string]string{}
+		p.GroupID = svc.Name + ":key:" + a.Fingerprint
 	default:
-		w.Service, w.Escalation = svc.Name, svc.Escalation
-		w.GroupLabels = groupLabels(svc.GroupBy, a.Labels)
+		p.Service, p.Escalation = svc.Name, svc.Escalation
+		p.GroupLabels = groupLabels(svc.GroupBy, a.Labels)
 	}
-	if w.GroupID == "" {
-		w.GroupID = w.Service + ":" + model.LabelSet(toLabelSet(w.GroupLabels)).Fingerprint().String()
+	if p.GroupID == "" {
+		p.GroupID = p.Service + ":" + model.LabelSet(toLabelSet(p.GroupLabels)).Fingerprint().String()
 	}
-	w.Title = title(a, w.GroupLabels)
-	return w, nil
+	p.Title = title(a, p.GroupLabels)
+	return p
+}
+
+// alertName names an alert on its incident's timeline.
+func alertName(a *ingest.Alert) string {
+	return orDefault(a.Labels[model.AlertNameLabel], a.DedupKey) + " " + a.Fingerprint
 }
 
 // encodeAlert is the document kept for alert index. What it cannot encode
@@ -210,9 +239,10 @@ func encodeAlert(index int, sa storedAlert) ([]byte, error) {
 }
 
 // service is the service that owns an alert of in: the one in pins, else
-// the first whose matchers match.
-func (r *Router) service(cfg *policies.Config, in *policies.Integration, labels map[string]string) *policies.Service {
-	if in.Service != "" {
+// the first whose matchers match. in may be nil (an integration gone from
+// the config).
+func service(cfg *policies.Config, in *policies.Integration, labels map[string]string) *policies.Service {
+	if in != nil && in.Service != "" {
 		if svc := cfg.Service(in.Service); svc != nil {
 			return svc
 		}
@@ -224,7 +254,7 @@ func (r *Router) service(cfg *policies.Config, in *policies.Integration, labels 
 func (r *Router) change(ctx context.Context, cfg *policies.Config, in *policies.Integration, c incident.Change) error {
 	labels := map[string]string{"summary": c.Summary, "source": c.Source}
 	c.Service = UnroutedService
-	if svc := r.service(cfg, in, labels); svc != nil {
+	if svc := service(cfg, in, labels); svc != nil {
 		c.Service = svc.Name
 	}
 	c.Integration = in.Name

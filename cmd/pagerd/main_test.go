@@ -38,8 +38,10 @@ func writeConfig(t *testing.T, hcl string) string {
 	return dir
 }
 
-// onlyCheckout routes alerts with service=checkout and nothing else.
+// onlyCheckout routes alerts with service=checkout and records the rest
+// as unrouted.
 const onlyCheckout = `
+pagerd { unrouted = "record" }
 user "alice" {}
 escalation "payments" {
   step {

@@ -224,3 +224,58 @@ func TestControlCharactersArePagedEscaped(t *testing.T) {
 		t.Errorf("email text lacks the label line %q:\n%s", want, mail.Text)
 	}
 }
+
+// Nothing falls through: an alert no service matches is stored as
+// unrouted and answers so, paging nobody; once a reload on either replica
+// gives it a service, its incident moves there and pages, once, and the
+// alert sent again is deduplicated in it.
+func TestUnroutedIncidentMovesToItsServiceOnReload(t *testing.T) {
+	w := newWorld(t, "0s")
+	r1 := w.start("r1", w.port)
+	r2 := w.start("r2", 0)
+	base1 := "http://" + r1.Addr()
+	search := firing(`{"alertname":"SearchDown","service":"search","severity":"critical"}`)
+
+	r := post(t, base1+"/v1/webhooks/alertmanager", amToken, "application/json", search)
+	if r.code != http.StatusOK || !strings.Contains(r.body, `"incident":1,"outcome":"unrouted"`) {
+		t.Fatalf("unrouted alert = %d %s, want outcome unrouted", r.code, r.body)
+	}
+	if r := post(t, base1+"/v1/webhooks/alertmanager", amToken, "application/json", search); !strings.Contains(r.body, `"outcome":"deduplicated"`) {
+		t.Fatalf("unrouted alert again = %s, want deduplicated", r.body)
+	}
+	w.settle()
+	if n := len(w.twilio.Messages()); n != 0 {
+		t.Fatalf("an unrouted alert paged %d times", n)
+	}
+
+	// The fix: a service for it. Only r2 reloads; r1 runs the old config.
+	w.writeConfig(fmt.Sprintf(configTemplate, w.port, "0s", w.smtp.Port) + `
+service "search" {
+  escalation = "payments"
+  match      = ["service=search"]
+  group_by   = ["alertname"]
+}
+`)
+	if err := r2.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	sms := w.twilio.WaitMessages(t, 1, 10*time.Second)
+	if sms[0].To != alicePhone || !strings.Contains(sms[0].Body, "SearchDown (search)") || !strings.Contains(sms[0].Body, "ack 1") {
+		t.Errorf("page = %+v, want alice paged about incident 1 of service search", sms[0])
+	}
+	inc := incident(t, base1, 1)
+	if inc["service"] != "search" || inc["escalation"] != "payments" || !strings.Contains(fmt.Sprint(inc["timeline"]), "actor:config reload at:2026-11-24T01:12:20Z detail:to service search event:rerouted") {
+		t.Errorf("incident 1 = %v %v, timeline %v; want it moved to search", inc["service"], inc["escalation"], inc["timeline"])
+	}
+	// Sent again, to the replica with the old config: deduplicated, no page.
+	if r := post(t, base1+"/v1/webhooks/alertmanager", amToken, "application/json", search); !strings.Contains(r.body, `"incident":1,"outcome":"deduplicated"`) {
+		t.Errorf("the alert again = %s, want deduplicated in incident 1", r.body)
+	}
+	if err := r1.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	if n := len(w.twilio.Messages()); n != 1 {
+		t.Errorf("%d pages, want the one", n)
+	}
+}

@@ -23,7 +23,8 @@ const (
 	TypeChange       = "service.change"        // a change (deploy, config push) was recorded for a service
 	// An update about an incident event of kind K is "incident.K":
 	// incident.triggered, incident.acknowledged, incident.escalated,
-	// incident.reopened, incident.resolved, incident.note.
+	// incident.reopened, incident.resolved, incident.note,
+	// incident.rerouted.
 	typeIncidentPrefix = "incident."
 )
 

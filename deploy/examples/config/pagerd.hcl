@@ -28,6 +28,12 @@ pagerd {
   ack_timeout        = "30m"  # page again if an acked incident is still open after this; omit for never
   resolved_retention = "168h" # keep resolved incidents a week (durations are Go durations: s, m, h)
   resolve_timeout    = "5m"   # API alerts without endsAt resolve after this
+
+  # An alert no service matches would page no one, so `check` wants a
+  # catch-all service (services.hcl ends with one) or this policy, which
+  # keeps such alerts as "unrouted" incidents that page nobody until a
+  # reload gives them a service:
+  # unrouted = "record"
 }
 
 # Prometheus Alertmanager posts its webhooks here (and Prometheus itself,

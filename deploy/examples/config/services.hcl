@@ -4,7 +4,8 @@
 # then blocks top to bottom), whose matchers all match its labels. Matchers
 # use Alertmanager's syntax: name=value, name!=value, name=~regex,
 # name!~regex (regexes are anchored). A service without match catches every
-# alert, so it belongs last; `check` warns when there is none.
+# alert, so it belongs last; `check` fails when there is none, unless the
+# pagerd block says unrouted = "record" (see pagerd.hcl).
 #
 # group_by lists the labels that split a service's alerts into incidents
 # (alerts with equal values share one); without it, one incident per service.

@@ -74,18 +74,8 @@ end
 local id = redis.call('GET', KEYS[1])
 local outcome = 'grouped'
 if not id then
-  id = redis.call('INCR', P .. 'seq')
-  local ik = P .. 'inc:' .. id
-  redis.call('HSET', ik, 'id', id, 'service', ARGV[7], 'escalation', ARGV[8],
-    'group', ARGV[9], 'group_labels', ARGV[10], 'title', ARGV[11],
-    'summary', ARGV[12], 'source_url', ARGV[13], 'status', 'triggered',
-    'created_ms', now, 'run', 0, 'run_ms', now, 'rev', 1)
-  if ARGV[17] ~= '' then redis.call('HSET', ik, 'links', ARGV[17]) end
-  redis.call('SET', KEYS[1], id)
-  redis.call('ZADD', P .. 'open', now, id)
-  redis.call('ZADD', P .. 'incidents', now, id)
-  redis.call('ZADD', P .. 'timers', now, id)
-  fact(P, id, now, 'triggered', ARGV[11], ARGV[16])
+  id = open_incident(P, now, KEYS[1], ARGV[7], ARGV[8], ARGV[9], ARGV[10],
+    ARGV[11], ARGV[12], ARGV[13], ARGV[17], ARGV[16])
   outcome = 'triggered'
 end
 local ik = P .. 'inc:' .. id
