@@ -426,11 +426,14 @@ func (l *loader) targets(cfg *Config, expr hcl.Expression, attr string, people b
 func (l *loader) services(cfg *Config, blocks []serviceBlock, settings *pagerdBlock) {
 	names := map[string]hcl.Range{}
 	var catchAll *serviceBlock
+	var lint []serviceLabels
 	for i := range blocks {
 		b := &blocks[i]
 		if !l.unique(names, "service", b.Name, b.DefRange) {
 			continue
 		}
+		sl := serviceLabels{}
+		sl.known, sl.knownSet = l.knownLabels(b)
 		svc := &Service{Name: b.Name, Escalation: b.Escalation, Responders: DefaultResponders}
 		if present(b.RespondersRange) {
 			if r := Responders(b.Responders); slices.Contains(ResponderRules, r) {
@@ -459,13 +462,17 @@ func (l *loader) services(cfg *Config, blocks []serviceBlock, settings *pagerdBl
 				continue
 			}
 			svc.Matchers = append(svc.Matchers, m)
+			sl.uses = append(sl.uses, labelUse{service: b.Name, name: m.Name, raw: v, m: m, rng: ranges[j]})
 		}
 		groupBy, ranges, _ := l.stringList(b.GroupBy, "group_by")
 		for j, g := range groupBy {
 			if g == "" {
 				l.errorf(ranges[j], "Invalid label name", "group_by needs label names, not empty strings.")
+				continue
 			}
+			sl.uses = append(sl.uses, labelUse{service: b.Name, name: g, raw: g, rng: ranges[j]})
 		}
+		lint = append(lint, sl)
 		svc.GroupBy = groupBy
 		if written(b.Subscribers) {
 			svc.Subscribers = l.targets(cfg, b.Subscribers, "subscribers", false, func(c *ChannelSpec) bool { return c.Updates })
@@ -478,6 +485,7 @@ func (l *loader) services(cfg *Config, blocks []serviceBlock, settings *pagerdBl
 		}
 		cfg.Services = append(cfg.Services, svc)
 	}
+	l.lintLabels(lint)
 	switch {
 	case catchAll == nil && !cfg.Settings.RecordUnrouted:
 		var subject *hcl.Range

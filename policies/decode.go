@@ -303,9 +303,9 @@ func (l *loader) decodeEscalation(hb *hcl.Block) escalationBlock {
 }
 
 func (l *loader) decodeService(hb *hcl.Block) serviceBlock {
-	b := l.block(hb, attrs("escalation", "match", "group_by", "subscribers", "responders"))
+	b := l.block(hb, attrs("escalation", "match", "group_by", "subscribers", "responders", "known_labels"))
 	out := serviceBlock{Name: hb.Labels[0], DefRange: hb.DefRange, Match: b.expr("match"), GroupBy: b.expr("group_by"),
-		Subscribers: b.expr("subscribers")}
+		Subscribers: b.expr("subscribers"), KnownLabels: b.expr("known_labels")}
 	out.EscalationRange = b.str("escalation", &out.Escalation)
 	out.RespondersRange = b.str("responders", &out.Responders)
 	return out

@@ -158,5 +158,6 @@ type serviceBlock struct {
 	Subscribers     hcl.Expression
 	Responders      string
 	RespondersRange hcl.Range
+	KnownLabels     hcl.Expression
 	DefRange        hcl.Range
 }

@@ -18,11 +18,15 @@
 # names; "paged" only the former; "anyone" every user. The API and the CLI
 # (an integration's token) are not held to it.
 
+# known_labels (optional) lists the labels this service's alerts carry:
+# `check` then warns about any other name in its match and group_by, where
+# a typo ("sevrity") would silently send its alerts to the catch-all.
 service "checkout" {
-  escalation  = "payments"
-  match       = ["service=checkout", "severity=~critical|page"]
-  group_by    = ["alertname", "cluster"]
-  subscribers = ["webhook:audit"]
+  escalation   = "payments"
+  match        = ["service=checkout", "severity=~critical|page"]
+  group_by     = ["alertname", "cluster"]
+  subscribers  = ["webhook:audit"]
+  known_labels = ["alertname", "service", "severity", "cluster", "team", "instance"]
 }
 
 # Payments alerts that are not critical page the payments people too, but
