@@ -49,17 +49,7 @@ service "all" {
 `)
 	must(t, os.WriteFile(filepath.Join(dir, "am.token"), []byte("am-tok"), 0o600))
 	must(t, os.WriteFile(filepath.Join(dir, "api.token"), []byte("api-tok"), 0o600))
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, app.Options{ConfigDir: dir, Listen: "127.0.0.1:0", RedisURL: testenv.StartRedis(t).URL(),
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Console: &testenv.Buffer{}, Poll: time.Hour})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { defer close(done); _ = a.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	base := "http://" + a.Addr()
+	base := "http://" + startApp(t, dir, &testenv.Buffer{}, nil).Addr()
 
 	req, _ := http.NewRequest(http.MethodPost, base+"/v1/webhooks/alertmanager", strings.NewReader(hostileAlert))
 	req.Header.Set("Authorization", "Bearer am-tok")
@@ -101,4 +91,22 @@ service "all" {
 			}
 		}
 	}
+}
+
+// startApp runs a pagerd on config directory dir against a redis-server
+// of its own until the test ends, printing console pages to console;
+// clock, when set, is its clock. Its engine polls only when woken.
+func startApp(t *testing.T, dir string, console io.Writer, clock func() time.Time) *app.App {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := app.New(ctx, app.Options{ConfigDir: dir, Listen: "127.0.0.1:0", RedisURL: testenv.StartRedis(t).URL(),
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Console: console, Clock: clock, Poll: time.Hour})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); _ = a.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return a
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -75,17 +76,24 @@ func TestBatchWithAnInvalidAlertPagesTheValidOnes(t *testing.T) {
 	}
 }
 
+// gzipped is parts, gzip-encoded.
+func gzipped(parts ...[]byte) []byte {
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	for _, p := range parts {
+		_, _ = zw.Write(p)
+	}
+	_ = zw.Close()
+	return b.Bytes()
+}
+
 // A gzip-encoded webhook pages like a plain one; a zip bomb is refused
 // with 413, an unknown encoding with 415.
 func TestGzipWebhookPages(t *testing.T) {
 	w := newWorld(t, "0s")
 	a := w.start("r1", w.port)
 	base := "http://" + a.Addr()
-	var body bytes.Buffer
-	zw := gzip.NewWriter(&body)
-	_, _ = zw.Write(fixture(t, "alertmanager-0.25-webhook-firing.json"))
-	_ = zw.Close()
-	req, _ := http.NewRequest(http.MethodPost, base+"/v1/webhooks/alertmanager", bytes.NewReader(body.Bytes()))
+	req, _ := http.NewRequest(http.MethodPost, base+"/v1/webhooks/alertmanager", bytes.NewReader(gzipped(fixture(t, "alertmanager-0.25-webhook-firing.json"))))
 	req.Header.Set("Authorization", "Bearer "+amToken)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Content-Encoding", "gzip")
@@ -96,18 +104,13 @@ func TestGzipWebhookPages(t *testing.T) {
 		t.Errorf("page %q, want CheckoutDown", sms[0].Body)
 	}
 
-	body.Reset()
-	zw = gzip.NewWriter(&body)
-	spaces := bytes.Repeat([]byte(" "), 1<<20)
-	for range 64 { // 64 MiB inflated
-		_, _ = zw.Write(spaces)
-	}
-	_ = zw.Close()
+	mib := bytes.Repeat([]byte(" "), 1<<20)
+	bomb := gzipped(slices.Repeat([][]byte{mib}, 64)...) // 64 MiB inflated
 	for _, tc := range []struct {
 		encoding string
 		body     []byte
 		want     int
-	}{{"gzip", body.Bytes(), http.StatusRequestEntityTooLarge}, {"deflate", []byte(`{}`), http.StatusUnsupportedMediaType}} {
+	}{{"gzip", bomb, http.StatusRequestEntityTooLarge}, {"deflate", []byte(`{}`), http.StatusUnsupportedMediaType}} {
 		req, _ = http.NewRequest(http.MethodPost, base+"/v1/webhooks/alertmanager", bytes.NewReader(tc.body))
 		req.Header.Set("Authorization", "Bearer "+amToken)
 		req.Header.Set("Content-Encoding", tc.encoding)

@@ -9,6 +9,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/pagerd/pagerd/router/ingest"
 )
 
 func gzipped(t testing.TB, parts ...[]byte) []byte {
@@ -38,18 +40,6 @@ func bomb(t testing.TB, n int) []byte {
 	return gzipped(t, parts...)
 }
 
-// countingReader counts what its reader yields.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
 // A zip bomb is cut off at the limit as it inflates: the decoder never
 // gets, and gzip never inflates, much more than the limit allows.
 func TestGzipBombStopsAtTheLimit(t *testing.T) {
@@ -64,14 +54,14 @@ func TestGzipBombStopsAtTheLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &countingReader{r: r}
+	c := &ingest.CountingReader{R: r}
 	_, err = io.Copy(io.Discard, c)
 	var tooBig *http.MaxBytesError
 	if !errors.As(err, &tooBig) {
-		t.Fatalf("read the whole bomb (%d bytes): %v, want an *http.MaxBytesError", c.n, err)
+		t.Fatalf("read the whole bomb (%d bytes): %v, want an *http.MaxBytesError", c.N, err)
 	}
-	if c.n > limit {
-		t.Errorf("read %d bytes of a body limited to %d", c.n, limit)
+	if c.N > limit {
+		t.Errorf("read %d bytes of a body limited to %d", c.N, limit)
 	}
 }
 

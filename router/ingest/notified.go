@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"encoding/json"
+	"io"
 	"maps"
 	"time"
 
@@ -99,4 +100,33 @@ func UnmarshalAlert(index int, raw []byte, v any) error {
 		return JSONError(index, err, -1)
 	}
 	return nil
+}
+
+// DecodeBody decodes a whole request body that is one JSON value into v:
+// anything but whitespace after it is an error too. Errors are
+// *DecodeError about the payload as a whole.
+func DecodeBody(r io.Reader, v any) error {
+	cr := &CountingReader{R: r}
+	dec := json.NewDecoder(cr)
+	if err := dec.Decode(v); err != nil {
+		return JSONError(-1, err, cr.N)
+	}
+	return ExpectEOF(dec)
+}
+
+// CollectAlerts decodes the alerts of a payload, each with one, into a
+// Batch: an alert that decode refuses with a *DecodeError about it alone
+// is rejected, the others kept (see Batch.Collect). More than MaxAlerts
+// alerts, or any other error, refuse the payload.
+func CollectAlerts(raws []json.RawMessage, decode func(index int, raw []byte) (Alert, error)) (*Batch, error) {
+	if len(raws) > MaxAlerts {
+		return nil, TooManyAlerts(len(raws))
+	}
+	b := &Batch{Alerts: make([]Alert, 0, len(raws))}
+	for i, raw := range raws {
+		if err := b.Collect(decode(i, raw)); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
 }

@@ -52,15 +52,9 @@ func (s *Store) Ingest(ctx context.Context, writes []AlertWrite) ([]IngestResult
 	argv := make([][]any, len(writes))
 	keys := make([][]string, len(writes))
 	for i, w := range writes {
-		groupLabels, err := json.Marshal(w.GroupLabels)
+		groupLabels, links, err := encodeGroup(w.GroupLabels, w.Links)
 		if err != nil {
-			return nil, fmt.Errorf("encode group labels: %w", err)
-		}
-		var links []byte
-		if len(w.Links) > 0 {
-			if links, err = json.Marshal(w.Links); err != nil {
-				return nil, fmt.Errorf("encode links: %w", err)
-			}
+			return nil, err
 		}
 		var ends int64
 		if !w.EndsAt.IsZero() {
@@ -73,8 +67,8 @@ func (s *Store) Ingest(ctx context.Context, writes []AlertWrite) ([]IngestResult
 		group := "grp:" + w.GroupID
 		keys[i] = []string{s.prefix + group, s.key("fp", w.Fingerprint)}
 		argv[i] = []any{s.prefix, s.nowArg(), w.Fingerprint, string(w.Doc), string(action), ends,
-			w.Service, w.Escalation, group, string(groupLabels), w.Title, w.Summary,
-			w.SourceURL, retentionMs(w.Retention), w.Name, w.Sender, string(links)}
+			w.Service, w.Escalation, group, groupLabels, w.Title, w.Summary,
+			w.SourceURL, retentionMs(w.Retention), w.Name, w.Sender, links}
 	}
 
 	cmds, wait, err := s.pipelineScript(ctx, s.lua.ingest, keys, argv)
@@ -95,6 +89,23 @@ func (s *Store) Ingest(ctx context.Context, writes []AlertWrite) ([]IngestResult
 		results[i] = IngestResult{IncidentID: id, Outcome: incident.AlertOutcome(outcome)}
 	}
 	return results, nil
+}
+
+// encodeGroup is what the scripts keep of an incident's group: its labels'
+// JSON, and its links' JSON ("" when none).
+func encodeGroup(labels map[string]string, links []incident.Link) (string, string, error) {
+	l, err := json.Marshal(labels)
+	if err != nil {
+		return "", "", fmt.Errorf("encode group labels: %w", err)
+	}
+	if len(links) == 0 {
+		return string(l), "", nil
+	}
+	k, err := json.Marshal(links)
+	if err != nil {
+		return "", "", fmt.Errorf("encode links: %w", err)
+	}
+	return string(l), string(k), nil
 }
 
 // pipelineScript runs one script many times in one round trip with EVALSHA,

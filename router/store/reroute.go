@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -48,18 +47,12 @@ func (s *Store) Reroute(ctx context.Context, id int64, unrouted string, targets 
 	}
 	args := []any{s.prefix, s.nowArg(), id, unrouted, stays, retentionMs(retention), by, len(targets)}
 	for _, t := range targets {
-		labels, err := json.Marshal(t.GroupLabels)
+		labels, links, err := encodeGroup(t.GroupLabels, t.Links)
 		if err != nil {
-			return nil, fmt.Errorf("encode group labels: %w", err)
+			return nil, err
 		}
-		var links []byte
-		if len(t.Links) > 0 {
-			if links, err = json.Marshal(t.Links); err != nil {
-				return nil, fmt.Errorf("encode links: %w", err)
-			}
-		}
-		args = append(args, t.Service, t.Escalation, "grp:"+t.GroupID, string(labels), t.Title, t.Summary,
-			t.SourceURL, string(links), len(t.Alerts))
+		args = append(args, t.Service, t.Escalation, "grp:"+t.GroupID, labels, t.Title, t.Summary,
+			t.SourceURL, links, len(t.Alerts))
 		for _, a := range t.Alerts {
 			args = append(args, a.Fingerprint, a.Name)
 		}

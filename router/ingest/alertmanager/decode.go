@@ -40,36 +40,20 @@ type webhookMessage struct {
 //
 // The caller limits the body size; the whole body is read.
 func DecodeWebhook(r io.Reader, now time.Time) (*ingest.Batch, error) {
-	cr := &ingest.CountingReader{R: r}
-	dec := json.NewDecoder(cr)
 	var msg webhookMessage
-	if err := dec.Decode(&msg); err != nil {
-		return nil, ingest.JSONError(-1, err, cr.N)
-	}
-	if err := ingest.ExpectEOF(dec); err != nil {
+	if err := ingest.DecodeBody(r, &msg); err != nil {
 		return nil, err
 	}
 	if msg.Version != "4" {
 		return nil, ingest.Invalidf(-1, "version", "unsupported Alertmanager webhook version %q, want \"4\"", msg.Version)
 	}
-	if len(msg.Alerts) > ingest.MaxAlerts {
-		return nil, ingest.TooManyAlerts(len(msg.Alerts))
-	}
-	b := &ingest.Batch{Alerts: make([]ingest.Alert, 0, len(msg.Alerts))}
-	for i, raw := range msg.Alerts {
-		if err := b.Collect(webhookAlert(i, raw, now)); err != nil {
-			return nil, err
+	return ingest.CollectAlerts(msg.Alerts, func(index int, raw []byte) (ingest.Alert, error) {
+		var na ingest.NotifiedAlert
+		if err := ingest.UnmarshalAlert(index, raw, &na); err != nil {
+			return ingest.Alert{}, err
 		}
-	}
-	return b, nil
-}
-
-func webhookAlert(index int, raw []byte, now time.Time) (ingest.Alert, error) {
-	var na ingest.NotifiedAlert
-	if err := ingest.UnmarshalAlert(index, raw, &na); err != nil {
-		return ingest.Alert{}, err
-	}
-	return na.Alert(index, now)
+		return na.Alert(index, now)
+	})
 }
 
 // apiAlert is an alert of Alertmanager's API v2. Times are strings so that

@@ -10,7 +10,7 @@ import (
 )
 
 func FuzzDecodeWebhook(f *testing.F) {
-	ingesttest.AddSeeds(f, "alertmanager-0.25-webhook-firing.json",
+	ingesttest.AddSeeds(f, []string{"alertmanager-0.25-webhook-firing.json"},
 		``, `{}`, `{"version":"4","alerts":[]}`,
 		`{"version":"4","alerts":[{"status":"resolved","labels":{"a":"b","c":""},"startsAt":"2026-11-24T01:00:00Z","endsAt":"2026-11-24T03:00:00+02:00"}]}`,
 		`{"version":"4","alerts":[null,{"status":"firing","labels":{"a":1}}]}`,
@@ -33,7 +33,7 @@ func FuzzDecodeWebhook(f *testing.F) {
 }
 
 func FuzzDecodeAPIv2(f *testing.F) {
-	ingesttest.AddSeeds(f, "prometheus-2.42-api-v2-alerts.json",
+	ingesttest.AddSeeds(f, []string{"prometheus-2.42-api-v2-alerts.json"},
 		``, `[]`, `[{}]`, `[{"labels":{"a":"b"}}]`,
 		`[{"labels":{"a":"b"},"endsAt":"2026-11-24T01:00:00Z"},{"labels":{"x":"y","z":""},"startsAt":"2030-01-01T00:00:00Z"}]`,
 		`[{"labels":{"a.b":"c"}}]`, `[1,]`,

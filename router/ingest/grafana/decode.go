@@ -75,28 +75,16 @@ type details struct {
 //
 // The caller limits the body size; the whole body is read.
 func Decode(r io.Reader, now time.Time) (*ingest.Batch, error) {
-	cr := &ingest.CountingReader{R: r}
-	dec := json.NewDecoder(cr)
 	var msg message
-	if err := dec.Decode(&msg); err != nil {
-		return nil, ingest.JSONError(-1, err, cr.N)
-	}
-	if err := ingest.ExpectEOF(dec); err != nil {
+	if err := ingest.DecodeBody(r, &msg); err != nil {
 		return nil, err
 	}
 	if msg.Version != "1" {
 		return nil, ingest.Invalidf(-1, "version", "unsupported Grafana webhook version %q, want \"1\" (a custom payload template replaces the whole payload: leave it unset)", msg.Version)
 	}
-	if len(msg.Alerts) > ingest.MaxAlerts {
-		return nil, ingest.TooManyAlerts(len(msg.Alerts))
-	}
-	b := &ingest.Batch{Alerts: make([]ingest.Alert, 0, len(msg.Alerts))}
-	for i, raw := range msg.Alerts {
-		if err := b.Collect(decodeAlert(i, raw, now, &msg)); err != nil {
-			return nil, err
-		}
-	}
-	return b, nil
+	return ingest.CollectAlerts(msg.Alerts, func(index int, raw []byte) (ingest.Alert, error) {
+		return decodeAlert(index, raw, now, &msg)
+	})
 }
 
 func decodeAlert(index int, raw []byte, now time.Time, msg *message) (ingest.Alert, error) {

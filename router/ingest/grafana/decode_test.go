@@ -25,6 +25,21 @@ type decoded struct {
 	Rejected []string       `json:"rejected,omitempty"`
 }
 
+// decodeFile decodes the payload in file path, received at now.
+func decodeFile(t *testing.T, path string) *ingest.Batch {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b, err := Decode(f, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // TestGolden decodes every testdata/*.json payload and compares what it
 // becomes with testdata/*.golden (go test -run TestGolden -update
 // rewrites them).
@@ -35,15 +50,7 @@ func TestGolden(t *testing.T) {
 	}
 	for _, path := range payloads {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			f, err := os.Open(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			b, err := Decode(f, now)
-			if err != nil {
-				t.Fatal(err)
-			}
+			b := decodeFile(t, path)
 			out := decoded{Alerts: b.Alerts}
 			for _, r := range b.Rejected {
 				out.Rejected = append(out.Rejected, r.Error())
@@ -77,15 +84,7 @@ func TestGolden(t *testing.T) {
 // The same alert, sent by Grafana's webhook or by an Alertmanager, is one
 // alert: its fingerprint is its labels', not the one Grafana sends.
 func TestFingerprintIsTheLabels(t *testing.T) {
-	f, err := os.Open("testdata/grafana-webhook-firing.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	b, err := Decode(f, now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := decodeFile(t, "testdata/grafana-webhook-firing.json")
 	labels, fp, err := ingest.Labels(0, b.Alerts[0].Labels)
 	if err != nil || fp != b.Alerts[0].Fingerprint || len(labels) != 5 {
 		t.Errorf("fingerprint %s, want %s of the labels (%v)", b.Alerts[0].Fingerprint, fp, err)

@@ -15,9 +15,7 @@ import (
 // always a JSON object, an end in the past exactly for resolved alerts.
 // Its seed corpus is testdata/fuzz/FuzzDecode and the golden payloads.
 func FuzzDecode(f *testing.F) {
-	for _, name := range []string{"grafana-webhook-firing.json", "grafana-webhook-resolved.json", "grafana-webhook-bad-alerts.json"} {
-		ingesttest.AddSeeds(f, name)
-	}
+	ingesttest.AddSeeds(f, []string{"grafana-webhook-firing.json", "grafana-webhook-resolved.json", "grafana-webhook-bad-alerts.json"})
 	now := time.Date(2026, 11, 24, 1, 32, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		b, err := Decode(strings.NewReader(string(body)), now)

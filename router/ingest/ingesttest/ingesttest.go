@@ -81,13 +81,16 @@ func CheckBatch(t *testing.T, b *ingest.Batch, err error) {
 	}
 }
 
-// AddSeeds adds the fixture testdata/<fixture> and more to f's corpus.
-func AddSeeds(f *testing.F, fixture string, more ...string) {
-	b, err := os.ReadFile("testdata/" + fixture)
-	if err != nil {
-		f.Fatal(err)
+// AddSeeds adds the fixtures testdata/<name> and the bodies more to f's
+// corpus.
+func AddSeeds(f *testing.F, fixtures []string, more ...string) {
+	for _, name := range fixtures {
+		b, err := os.ReadFile("testdata/" + name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
 	}
-	f.Add(b)
 	for _, s := range more {
 		f.Add([]byte(s))
 	}
