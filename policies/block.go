@@ -71,6 +71,26 @@ func (b *Block) Text(name string) (Secret, bool) {
 	return b.l.optionalString(b.expr(name))
 }
 
+// Expr is an attribute's expression as written, unevaluated, for
+// extensions that evaluate it later in a context of their own (an
+// integration type's per-request expressions); nil when absent.
+func (b *Block) Expr(name string) hcl.Expression { return b.expr(name) }
+
+// Nested decodes the nested blocks of type t (which the block's schema
+// must list) with schema, in order; hcl reports what schema does not
+// allow.
+func (b *Block) Nested(t string, schema *hcl.BodySchema) []*Block {
+	var out []*Block
+	for _, hb := range b.blocks(t) {
+		out = append(out, b.l.blockWith(hb, schema))
+	}
+	return out
+}
+
+// Report adds diagnostics an extension got from hcl itself (evaluating an
+// expression, say); they carry their own source ranges.
+func (b *Block) Report(diags hcl.Diagnostics) { b.l.diags = append(b.l.diags, diags...) }
+
 // Written reports whether the attribute is in the block at all.
 func (b *Block) Written(name string) bool { return written(b.expr(name)) }
 

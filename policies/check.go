@@ -54,6 +54,9 @@ func (l *Loaded) Summary() string {
 		count(len(c.Services), "service"),
 		count(len(c.Integrations), "integration"),
 	}, ", ")
+	if n := len(c.Heartbeats); n > 0 {
+		s += ", " + count(n, "heartbeat")
+	}
 	if warns > 0 {
 		s += " (" + count(warns, "warning") + ")"
 	}

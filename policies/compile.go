@@ -58,6 +58,7 @@ func (l *loader) compile(raw *fileSchema) *Config {
 	l.escalations(cfg, raw.Escalations)
 	l.services(cfg, raw.Services, raw.Pagerd)
 	l.pinnedServices(cfg, raw.Integrations)
+	l.heartbeats(cfg, raw.Heartbeats)
 	return cfg
 }
 
@@ -161,7 +162,7 @@ func (l *loader) integrations(cfg *Config, blocks []integrationBlock) {
 		if !l.unique(names, "integration", b.Name, b.DefRange) {
 			continue
 		}
-		if !integrationType(b.Type) {
+		if _, known := integrationType(b.Type); !known {
 			var types []string
 			for _, t := range IntegrationTypes() {
 				types = append(types, fmt.Sprintf("%q", t.Name))
@@ -170,6 +171,10 @@ func (l *loader) integrations(cfg *Config, blocks []integrationBlock) {
 				`type = %q is not an integration type; use %s.`, b.Type, orList(types))
 		}
 
+		var settings any
+		if b.Decode != nil {
+			settings = b.Decode(b.Extra)
+		}
 		tok, ok := l.secret(b.Token, "token")
 		if !ok {
 			continue
@@ -185,7 +190,7 @@ func (l *loader) integrations(cfg *Config, blocks []integrationBlock) {
 			continue
 		}
 		tokens[tok.Value] = b
-		in := &Integration{Name: b.Name, Type: b.Type, Token: tok.Value, Service: b.Service}
+		in := &Integration{Name: b.Name, Type: b.Type, Token: tok.Value, Service: b.Service, Settings: settings}
 		if present(b.RateRange) {
 			r, err := ParseRate(b.RateLimit)
 			if err != nil {

@@ -18,7 +18,7 @@ import (
 // builtinBlocks are the top-level block types this package decodes itself.
 var builtinBlocks = map[string]bool{
 	"pagerd": true, "integration": true, "user": true, "team": true,
-	"schedule": true, "escalation": true, "service": true,
+	"schedule": true, "escalation": true, "service": true, "heartbeat": true,
 }
 
 func (l *loader) decode(body hcl.Body) *fileSchema {
@@ -30,6 +30,7 @@ func (l *loader) decode(body hcl.Body) *fileSchema {
 		{Type: "schedule", LabelNames: []string{"name"}},
 		{Type: "escalation", LabelNames: []string{"name"}},
 		{Type: "service", LabelNames: []string{"name"}},
+		{Type: "heartbeat", LabelNames: []string{"name"}},
 	}}
 	specs := map[string]*BlockSpec{}
 	for _, spec := range blockSpecs() {
@@ -75,6 +76,8 @@ func (l *loader) decode(body hcl.Body) *fileSchema {
 			raw.Escalations = append(raw.Escalations, l.decodeEscalation(b))
 		case "service":
 			raw.Services = append(raw.Services, l.decodeService(b))
+		case "heartbeat":
+			raw.Heartbeats = append(raw.Heartbeats, l.decodeHeartbeat(b))
 		}
 	}
 	return raw
@@ -200,11 +203,32 @@ func (l *loader) decodePagerd(hb *hcl.Block) *pagerdBlock {
 }
 
 func (l *loader) decodeIntegration(hb *hcl.Block) integrationBlock {
-	b := l.block(hb, append(required("type", "token"), attrs("service", "rate_limit")...))
+	core := &hcl.BodySchema{Attributes: append(required("type", "token"), attrs("service", "rate_limit")...)}
+	c, remain, diags := hb.Body.PartialContent(core)
+	l.diags = append(l.diags, diags...)
+	if c == nil {
+		c = &hcl.BodyContent{}
+	}
+	b := &Block{l: l, hb: hb, c: c}
 	out := integrationBlock{Name: hb.Labels[0], DefRange: hb.DefRange, Token: b.expr("token")}
 	out.TypeRange = b.str("type", &out.Type)
 	out.ServiceRange = b.str("service", &out.Service)
 	out.RateRange = b.str("rate_limit", &out.RateLimit)
+	// The rest belongs to the type, read now so that hcl reports what the
+	// type does not take with the other shape errors. An unknown type
+	// is reported once, by compile, without echoes about its attributes.
+	if t, known := integrationType(out.Type); known {
+		schema := t.Schema
+		if schema == nil {
+			schema = &hcl.BodySchema{}
+		}
+		rest := *hb
+		rest.Body = remain
+		out.Extra = l.blockWith(&rest, schema)
+		if t.Schema != nil {
+			out.Decode = t.Decode
+		}
+	}
 	return out
 }
 
@@ -308,5 +332,15 @@ func (l *loader) decodeService(hb *hcl.Block) serviceBlock {
 		Subscribers: b.expr("subscribers"), KnownLabels: b.expr("known_labels")}
 	out.EscalationRange = b.str("escalation", &out.Escalation)
 	out.RespondersRange = b.str("responders", &out.Responders)
+	return out
+}
+
+func (l *loader) decodeHeartbeat(hb *hcl.Block) heartbeatBlock {
+	b := l.block(hb, append(required("every", "service"), attrs("grace", "integrations", "labels", "summary")...))
+	out := heartbeatBlock{Name: hb.Labels[0], DefRange: hb.DefRange, Integrations: b.expr("integrations"), Labels: b.expr("labels")}
+	out.EveryRange = b.str("every", &out.Every)
+	out.GraceRange = b.str("grace", &out.Grace)
+	out.ServiceRange = b.str("service", &out.Service)
+	out.SummaryRange = b.str("summary", &out.Summary)
 	return out
 }

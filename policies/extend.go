@@ -90,6 +90,15 @@ type IntegrationType struct {
 	Name string
 	// Doc says what may use an integration of this type, for help texts.
 	Doc string
+	// Schema lists the attributes and nested blocks an integration of this
+	// type takes besides the common ones (type, token, service,
+	// rate_limit); nil: none. hcl reports unknown, missing and duplicate
+	// ones.
+	Schema *hcl.BodySchema
+	// Decode compiles them, reporting every problem on b with its source
+	// range, into the settings the type's intake reads back from
+	// Integration.Settings. Called only when Schema is set.
+	Decode func(b *Block) any
 }
 
 var registry struct {
@@ -146,6 +155,7 @@ const APIIntegration = "api"
 
 func init() {
 	RegisterIntegrationType(IntegrationType{Name: APIIntegration, Doc: "the REST API and the pagerd CLI"})
+	RegisterIntegrationType(IntegrationType{Name: HeartbeatIntegration, Doc: "beats of heartbeat blocks (/v1/heartbeats/NAME)"})
 }
 
 // Channels returns every registered channel, lowest Rank first.
@@ -181,10 +191,11 @@ func IntegrationTypes() []IntegrationType {
 	return out
 }
 
-func integrationType(name string) bool {
+func integrationType(name string) (IntegrationType, bool) {
 	registry.Lock()
 	defer registry.Unlock()
-	return registry.integrations[name].Name != ""
+	t, ok := registry.integrations[name]
+	return t, ok
 }
 
 func blockSpecs() []*BlockSpec {

@@ -7,6 +7,7 @@ package policies
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +28,8 @@ type Config struct {
 	Escalations  map[string]*Escalation
 	Services     []*Service // in file order; the first whose matchers match wins
 	Integrations []*Integration
+	// Heartbeats are the beats pagerd expects, in file order.
+	Heartbeats []*Heartbeat
 	// Blocks holds the compiled settings of the unlabeled extension blocks
 	// by type (`twilio`, `smtp`); a block that is absent or switched off
 	// has no entry.
@@ -178,6 +181,46 @@ type Integration struct {
 	// RateLimit bounds how fast it may send alerts, across all replicas
 	// (the count is kept in Redis); zero: no limit.
 	RateLimit Rate
+	// Settings are what its type's IntegrationType.Decode compiled from
+	// the type's own attributes and blocks; nil for a type that has none.
+	Settings any
+}
+
+// Heartbeat is a beat pagerd expects from something that runs
+// unattended (a nightly backup, the monitoring pipeline itself): when no
+// beat comes within Every plus Grace of the last one (or of the config
+// first having the heartbeat), an incident opens on Service; the next
+// beat resolves it.
+type Heartbeat struct {
+	Name  string
+	Every time.Duration
+	Grace time.Duration
+	// Service owns the incident a missed beat opens.
+	Service string
+	// Integrations may beat it, by name; empty: any integration of type
+	// "heartbeat".
+	Integrations []string
+	// Labels are added to the alert a missed beat fires, besides
+	// alertname="HeartbeatMissed" (which they may replace) and
+	// heartbeat=NAME.
+	Labels  map[string]string
+	Summary string // the alert's summary; "" for pagerd's own
+}
+
+// HeartbeatIntegration is the built-in integration type whose tokens beat
+// every heartbeat that names no integrations of its own.
+const HeartbeatIntegration = "heartbeat"
+
+// Window is how long the heartbeat lives on one beat: Every plus Grace.
+func (h *Heartbeat) Window() time.Duration { return h.Every + h.Grace }
+
+// MayBeat reports whether integration in may beat the heartbeat: one it
+// names, or, when it names none, any of type "heartbeat".
+func (h *Heartbeat) MayBeat(in *Integration) bool {
+	if len(h.Integrations) == 0 {
+		return in.Type == HeartbeatIntegration
+	}
+	return slices.Contains(h.Integrations, in.Name)
 }
 
 // Rate is a number of events per period, written "120/m".

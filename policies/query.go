@@ -24,6 +24,38 @@ func (c *Config) Route(lset map[string]string) *Service {
 	return nil
 }
 
+// ServiceFor returns the service that owns an alert of integration in
+// (nil: any sender) with labels lset: the one in pins, else the first
+// whose matchers match; nil when none does.
+func (c *Config) ServiceFor(in *Integration, lset map[string]string) *Service {
+	if in != nil && in.Service != "" {
+		if svc := c.Service(in.Service); svc != nil {
+			return svc
+		}
+	}
+	return c.Route(lset)
+}
+
+// Integration returns the integration called name, or nil.
+func (c *Config) Integration(name string) *Integration {
+	for _, in := range c.Integrations {
+		if in.Name == name {
+			return in
+		}
+	}
+	return nil
+}
+
+// Heartbeat returns the heartbeat called name, or nil.
+func (c *Config) Heartbeat(name string) *Heartbeat {
+	for _, h := range c.Heartbeats {
+		if h.Name == name {
+			return h
+		}
+	}
+	return nil
+}
+
 // IntegrationByToken returns the integration whose token is token, or nil.
 // Every token is compared in constant time, so the answer's timing does not
 // tell a caller how much of a guess was right, nor which integration matched.

@@ -17,6 +17,7 @@ type fileSchema struct {
 	Schedules    []scheduleBlock
 	Escalations  []escalationBlock
 	Services     []serviceBlock
+	Heartbeats   []heartbeatBlock
 	// Extensions are the blocks registered extensions own, in file order;
 	// their own BlockSpec.Decode reads them.
 	Extensions []*hcl.Block
@@ -51,6 +52,10 @@ type integrationBlock struct {
 	RateLimit    string
 	RateRange    hcl.Range
 	DefRange     hcl.Range
+	// Extra holds the attributes and blocks of the type's own schema;
+	// Decode, when the type has one, compiles them.
+	Extra  *Block
+	Decode func(*Block) any
 }
 
 type userBlock struct {
@@ -160,4 +165,19 @@ type serviceBlock struct {
 	RespondersRange hcl.Range
 	KnownLabels     hcl.Expression
 	DefRange        hcl.Range
+}
+
+type heartbeatBlock struct {
+	Name         string
+	Every        string
+	EveryRange   hcl.Range
+	Grace        string
+	GraceRange   hcl.Range
+	Service      string
+	ServiceRange hcl.Range
+	Integrations hcl.Expression
+	Labels       hcl.Expression
+	Summary      string
+	SummaryRange hcl.Range
+	DefRange     hcl.Range
 }

@@ -98,30 +98,13 @@ func (e *Engine) deliver(ctx context.Context, cfg *policies.Config, inc *inciden
 		Detail: detail, Reached: reached})
 }
 
-// keepSend renews the claim on the send under key every third of the
-// Lease until the returned func is called: a send may take longer than a
-// lease, and must not be taken over while it lives.
+// keepSend renews the claim on the send under key until the returned func
+// is called: a send may take longer than a lease, and must not be taken
+// over while it lives.
 func (e *Engine) keepSend(ctx context.Context, id int64, key string) func() {
-	done := make(chan struct{})
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		t := time.NewTicker(e.Lease / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-			if ok, err := e.Store.RenewSend(ctx, id, key, e.Owner, e.Lease); err == nil && !ok {
-				return
-			}
-		}
-	}()
-	return func() { close(done); <-stopped }
+	return e.renewing(ctx, func(ctx context.Context) (bool, error) {
+		return e.Store.RenewSend(ctx, id, key, e.Owner, e.Lease)
+	})
 }
 
 // cancelWhenHandled watches the incident while a page is being sent and

@@ -137,11 +137,12 @@ func (e *Engine) Run(ctx context.Context) error {
 	freed := make(chan struct{}, 1)
 	failing := redisTrouble{log: e.Log}
 	for {
+		wait := e.Poll
 		if free := e.Parallel - len(slots); free > 0 && ctx.Err() == nil {
 			// Busy while claiming too: Drain must not find the timers
 			// claimed and their workers not started yet.
 			e.started()
-			_, claims, err := e.Store.ClaimDue(ctx, e.Lease, min(free, e.Batch))
+			now, claims, err := e.Store.ClaimDue(ctx, e.Lease, min(free, e.Batch))
 			switch {
 			case err != nil && ctx.Err() == nil:
 				failing.failed(err)
@@ -166,13 +167,18 @@ func (e *Engine) Run(ctx context.Context) error {
 					e.finished()
 					continue // more may be due: claim again as soon as a worker frees up
 				}
+				// Wake when the next step is due rather than at the next
+				// poll, so a page is not up to a Poll late; the poll stays
+				// the longest sleep, for work other replicas schedule.
+				if next, err := e.Store.NextDue(ctx); err == nil && !next.IsZero() {
+					wait = min(wait, max(next.Sub(now), minWait))
+				}
 			}
 			e.finished()
 		}
 		// While Redis is away the engine retries more often, not less:
 		// it resumes as soon as Redis answers, however long the outage
 		// (the log, not the retry, backs off).
-		wait := e.Poll
 		if failing.failures > 0 {
 			wait = min(wait, retryWhileDown)
 		}
@@ -185,6 +191,10 @@ func (e *Engine) Run(ctx context.Context) error {
 		}
 	}
 }
+
+// minWait is the shortest sleep between claims, so that a timer another
+// replica holds due does not spin this one.
+const minWait = 10 * time.Millisecond
 
 // retryWhileDown is how often a failing claim is retried. Failed attempts
 // cost nothing: go-redis answers them at once while it probes the address.
@@ -275,7 +285,11 @@ func (e *Engine) work(ctx context.Context, c store.Claim) {
 	c, stop := e.heartbeat(ctx, c)
 	now, err := e.Store.Now(ctx)
 	var next time.Time
-	if err == nil {
+	switch {
+	case err != nil:
+	case c.Heartbeat != "":
+		next, err = e.checkHeartbeat(ctx, c.Heartbeat, now)
+	default:
 		next, err = e.process(ctx, c.IncidentID, now)
 	}
 	c = stop()
@@ -288,14 +302,28 @@ func (e *Engine) work(ctx context.Context, c store.Claim) {
 		err = errors.Join(err, rerr)
 	}
 	if err != nil {
-		e.Log.Error("incident step failed; handed over to the next poll", "incident", c.IncidentID, "err", err)
+		e.Log.Error("incident step failed; handed over to the next poll", "incident", c.IncidentID, "heartbeat", c.Heartbeat, "err", err)
 	}
 }
 
-// heartbeat renews c every third of the Lease until stop is called, and
-// stop returns the claim as last renewed (Reschedule needs its lease).
+// heartbeat renews c until stop is called, and stop returns the claim as
+// last renewed (Reschedule needs its lease).
 func (e *Engine) heartbeat(ctx context.Context, c store.Claim) (store.Claim, func() store.Claim) {
-	var mu sync.Mutex
+	stop := e.renewing(ctx, func(ctx context.Context) (bool, error) {
+		renewed, ok, err := e.Store.RenewClaim(ctx, c, e.Lease)
+		if err == nil && ok {
+			c = renewed
+		}
+		return ok, err // not ok: someone moved the timer, theirs stands
+	})
+	return c, func() store.Claim { stop(); return c }
+}
+
+// renewing calls renew every third of the Lease until the returned stop
+// is called (which waits for the last call to end), ctx ends, or renew
+// finds the claim is no longer this replica's. A failed renewal is tried
+// again at the next tick: the lease has two more ticks to run.
+func (e *Engine) renewing(ctx context.Context, renew func(context.Context) (ok bool, err error)) (stop func()) {
 	done := make(chan struct{})
 	stopped := make(chan struct{})
 	go func() {
@@ -310,24 +338,12 @@ func (e *Engine) heartbeat(ctx context.Context, c store.Claim) (store.Claim, fun
 				return
 			case <-t.C:
 			}
-			mu.Lock()
-			renewed, ok, err := e.Store.RenewClaim(ctx, c, e.Lease)
-			if err == nil && ok {
-				c = renewed
-			}
-			mu.Unlock()
-			if err == nil && !ok {
-				return // someone moved the timer: theirs stands
+			if ok, err := renew(ctx); err == nil && !ok {
+				return
 			}
 		}
 	}()
-	return c, func() store.Claim {
-		close(done)
-		<-stopped
-		mu.Lock()
-		defer mu.Unlock()
-		return c
-	}
+	return func() { close(done); <-stopped }
 }
 
 // recordContext is for writing down what was done: it outlives a cut-short

@@ -47,7 +47,7 @@ func reroute(ctx context.Context, st *store.Store, cfg *policies.Config, inc *in
 			continue
 		}
 		a := sa.alert()
-		p := place(cfg, integrationNamed(cfg, sa.Integration), &a)
+		p := place(cfg, cfg.Integration(sa.Integration), &a)
 		if p.Service == UnroutedService {
 			stay = true
 			continue
@@ -115,14 +115,4 @@ func (sa *storedAlert) alert() ingest.Alert {
 		Fingerprint: sa.Fingerprint, DedupKey: sa.DedupKey, Links: sa.Links, Details: sa.Details,
 		Client: sa.Client, ClientURL: sa.ClientURL,
 	}
-}
-
-// integrationNamed is the integration called name in cfg, or nil.
-func integrationNamed(cfg *policies.Config, name string) *policies.Integration {
-	for _, in := range cfg.Integrations {
-		if in.Name == name {
-			return in
-		}
-	}
-	return nil
 }

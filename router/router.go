@@ -176,7 +176,7 @@ type placement struct {
 // that they agree.
 func place(cfg *policies.Config, in *policies.Integration, a *ingest.Alert) placement {
 	var p placement
-	svc := service(cfg, in, a.Labels)
+	svc := cfg.ServiceFor(in, a.Labels)
 	switch {
 	case svc == nil:
 		p.Service = UnroutedService
@@ -238,23 +238,11 @@ func encodeAlert(index int, sa storedAlert) ([]byte, error) {
 	return nil, de
 }
 
-// service is the service that owns an alert of in: the one in pins, else
-// the first whose matchers match. in may be nil (an integration gone from
-// the config).
-func service(cfg *policies.Config, in *policies.Integration, labels map[string]string) *policies.Service {
-	if in != nil && in.Service != "" {
-		if svc := cfg.Service(in.Service); svc != nil {
-			return svc
-		}
-	}
-	return cfg.Route(labels)
-}
-
 // change records a change event with the service it concerns.
 func (r *Router) change(ctx context.Context, cfg *policies.Config, in *policies.Integration, c incident.Change) error {
 	labels := map[string]string{"summary": c.Summary, "source": c.Source}
 	c.Service = UnroutedService
-	if svc := service(cfg, in, labels); svc != nil {
+	if svc := cfg.ServiceFor(in, labels); svc != nil {
 		c.Service = svc.Name
 	}
 	c.Integration = in.Name

@@ -32,16 +32,26 @@ func checkConfigDir(dir string) error {
 
 // loadConfig loads the --config directory for a verb that reads it.
 func (c *cli) loadConfig() (*policies.Config, error) {
+	l, err := c.loadConfigFiles()
+	if err != nil {
+		return nil, err
+	}
+	return l.Config, nil
+}
+
+// loadConfigFiles is loadConfig keeping the parsed files, for verbs that
+// quote them.
+func (c *cli) loadConfigFiles() (*policies.Loaded, error) {
 	dir := c.config.String()
 	if err := checkConfigDir(dir); err != nil {
 		return nil, err
 	}
-	cfg, diags := policies.Load(dir)
-	if cfg == nil {
+	l := policies.LoadDir(dir)
+	if l.Config == nil {
 		return nil, fmt.Errorf("config directory %q is invalid: %s; run 'pagerd check --config %s' to see every problem",
-			dir, firstError(diags), dir)
+			dir, firstError(l.Diags), dir)
 	}
-	return cfg, nil
+	return l, nil
 }
 
 // firstError renders the first error of diags on one line, with how many

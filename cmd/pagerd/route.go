@@ -14,7 +14,7 @@ import (
 
 func (c *cli) routeCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:     "route NAME=VALUE...",
+		Use:     "route {NAME=VALUE... | --integration NAME --body FILE}",
 		GroupID: groupConfig,
 		Short:   "Dry run: which service, escalation and people an alert would reach",
 		Long: `Dry run of routing: given an alert's labels, show which service of --config
@@ -44,18 +44,57 @@ at is when the alert fires and each step's at when that step would run (RFC
 repeats. group holds the service's group_by labels and their values. An
 alert no service matches has "routed": false, an empty service, group and
 steps. A person target whose users are [] reaches nobody: that step falls
-through; a destination target (a webhook) is notified itself.`,
+through; a destination target (a webhook) is notified itself.
+
+With --integration and --body it starts from what a sender posts instead
+of labels: the body (a file, or - for stdin) is decoded as the
+integration's type decodes it — a generic integration through its mapping,
+an alertmanager one as a webhook or an API v2 list — and route shows each
+alert it becomes (status, fingerprint, dedup key, labels, annotations,
+links), then where that alert routes and who would be paged, as above,
+honouring the integration's service. A body the integration would refuse
+is an error naming the field (exit 1), with the mapping's line for a
+generic one. With -o json:
+  {"integration": "uptime-kuma", "alerts": [{"status": "firing",
+   "fingerprint": "...", "dedup_key": "...", "labels": {...},
+   "annotations": {...}, "starts_at": "...", "links": [...],
+   "route": {... as above, or null for an alert that resolves or
+   acknowledges, which pages nobody}}]}`,
 		Example: `  pagerd route alertname=CheckoutDown service=checkout severity=critical
   pagerd route service=checkout severity=page --at "2027-03-14 05:30" --tz America/New_York
-  pagerd route service=checkout severity=page -o json | jq -r '.steps[0].targets[].users[]'`,
-		Args:              rangeArgs(1, -1, "the alert's labels as NAME=VALUE"),
+  pagerd route service=checkout severity=page -o json | jq -r '.steps[0].targets[].users[]'
+  pagerd route --integration uptime-kuma --body down.json`,
 		ValidArgsFunction: cobra.NoFileCompletions,
 	}
 	atFlag := cmd.Flags().String("at", "", "pretend the alert fires at `TIME`: RFC 3339, or \"YYYY-MM-DD HH:MM\" in --tz; default now")
 	tzFlag := tzFlag(cmd)
 	output := outputFlag(cmd)
+	integration := cmd.Flags().String("integration", "", "decode --body as integration `NAME` of --config receives it")
+	bodyFile := cmd.Flags().String("body", "", "a request body as the integration's sender posts it: `FILE`, or - for stdin")
+	_ = cmd.RegisterFlagCompletionFunc("integration", c.completeNames(func(cfg *policies.Config) []string {
+		var names []string
+		for _, in := range cfg.Integrations {
+			names = append(names, in.Name)
+		}
+		return names
+	}, -1))
+	cmd.Args = func(_ *cobra.Command, args []string) error {
+		if (*integration == "") != (*bodyFile == "") {
+			return usagef("--integration and --body go together")
+		}
+		if *bodyFile != "" {
+			if len(args) > 0 {
+				return usagef("unexpected argument %q: with --body the labels come from the body", args[0])
+			}
+			return nil
+		}
+		return rangeArgs(1, -1, "the alert's labels as NAME=VALUE, or --integration and --body")(nil, args)
+	}
 
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if *bodyFile != "" {
+			return c.routeBody(*integration, *bodyFile, *atFlag, *tzFlag, output.String() == "json")
+		}
 		labels := map[string]string{}
 		for _, a := range args {
 			name, value, ok := strings.Cut(a, "=")
@@ -124,8 +163,14 @@ type routeDelivery struct {
 }
 
 func planRoute(cfg *policies.Config, labels map[string]string, at time.Time) routePlan {
+	return planRouteFrom(cfg, nil, labels, at)
+}
+
+// planRouteFrom is planRoute for an alert integration in sent, which may
+// pin its alerts to a service.
+func planRouteFrom(cfg *policies.Config, in *policies.Integration, labels map[string]string, at time.Time) routePlan {
 	plan := routePlan{At: at, Labels: labels}
-	svc := cfg.Route(labels)
+	svc := cfg.ServiceFor(in, labels)
 	if svc == nil {
 		return plan
 	}

@@ -180,6 +180,9 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err := a.Events.EnsureGroups(ctx); err != nil {
 		return nil, err
 	}
+	if err := a.Engine.SyncHeartbeats(ctx); err != nil {
+		return nil, err
+	}
 	rt := &router.Router{Store: a.Store, Config: holder.Current, Log: a.log.With("component", "router"), Wake: a.Engine.Wake}
 	a.router = rt
 
@@ -344,6 +347,11 @@ func (a *App) Reload() error {
 	// replica, rather than at their next natural wake-up.
 	if err := a.Store.WakeOpen(ctx); err != nil {
 		a.log.Warn("could not wake open incidents after reload", "err", err)
+	}
+	// New heartbeats are watched from now, changed ones follow their new
+	// period, removed ones stop.
+	if err := a.Engine.SyncHeartbeats(ctx); err != nil {
+		a.log.Warn("could not register the heartbeats of the new config; a new one is watched from its first beat", "err", err)
 	}
 	// Alerts that matched no service and now do move to their service and
 	// page, whichever replica's engine next takes their incident; this

@@ -40,21 +40,14 @@ func (s *Server) intake(f *ingest.Format) http.HandlerFunc {
 				return
 			}
 		}
-		if ct := r.Header.Get("Content-Type"); ct != "" {
-			mt, params, err := mime.ParseMediaType(ct)
-			if err != nil || mt != "application/json" {
-				refuse(http.StatusUnsupportedMediaType, "content type must be application/json, not "+ct, nil, err)
-				return
-			}
-			if msg, ok := utf8Charset(params); !ok {
-				refuse(http.StatusUnsupportedMediaType, msg, nil, nil)
-				return
-			}
+		if msg, err := jsonContentType(r); msg != "" {
+			refuse(http.StatusUnsupportedMediaType, msg, nil, err)
+			return
 		}
 		body, err := intakeBody(w, r, s.MaxBody)
 		var batch *ingest.Batch
 		if err == nil {
-			batch, err = f.Decode(body, ingest.Options{Now: s.Now(), ResolveTimeout: cfg.Settings.ResolveTimeout})
+			batch, err = f.Decode(body, ingest.Options{Now: s.Now(), ResolveTimeout: cfg.Settings.ResolveTimeout, Integration: in})
 		}
 		if err != nil {
 			var tooBig *http.MaxBytesError
@@ -137,6 +130,22 @@ func refusedAlerts(problems []string) string {
 		return "invalid payload: " + problems[0]
 	}
 	return fmt.Sprintf("invalid payload: all %d alerts refused: %s", len(problems), strings.Join(problems, "; "))
+}
+
+// jsonContentType says why a request's body is not to be read as JSON
+// in UTF-8 (answered 415), or "" when it is: no Content-Type, or
+// application/json in UTF-8.
+func jsonContentType(r *http.Request) (string, error) {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return "", nil
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/json" {
+		return "content type must be application/json, not " + ct, err
+	}
+	msg, _ := utf8Charset(params)
+	return msg, nil
 }
 
 // utf8Charset checks the charset parameter of a body's media type: pagerd

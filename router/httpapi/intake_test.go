@@ -32,7 +32,7 @@ func init() {
 					StartsAt: time.Date(9999, 12, 31, 23, 59, 59, 0, time.FixedZone("", -(23*3600+59*60)))},
 			}}, nil
 		},
-		Respond: ingest.WriteAnswer,
+		Respond: ingest.RespondStored,
 	})
 }
 

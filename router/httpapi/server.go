@@ -88,6 +88,7 @@ func (s *Server) Handler() http.Handler {
 	handle("GET /v1/incidents/{id}", s.getIncident)
 	handle("POST /v1/incidents/{id}/{action}", s.actOnIncident)
 	handle("GET /v1/services/{name}/changes", s.serviceChanges)
+	handle("POST /v1/heartbeats/{name}", s.beat)
 	handle("GET /v1/schedules/{file}", s.scheduleFeed)
 	handle("GET /v1/users/{name}/oncall.ics", s.userFeed)
 	handle("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeText(w, http.StatusOK, "ok\n") })

@@ -7,6 +7,7 @@
 package ingest
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/pagerd/pagerd/incident"
+	"github.com/pagerd/pagerd/policies"
 )
 
 // MaxAlerts is the most alerts one request may carry. Alertmanager sends one
@@ -168,6 +170,11 @@ type Options struct {
 	// unless it is sent again (Alertmanager's resolve_timeout), for formats
 	// that have one.
 	ResolveTimeout time.Duration
+	// Integration is the integration the request authenticated as, with
+	// the Settings its type compiled from its HCL block; nil for formats
+	// whose credential travels in the body (TokenInBody), which is decoded
+	// before it is known.
+	Integration *policies.Integration
 }
 
 // Format is one payload format, as its package registers it.
@@ -227,3 +234,48 @@ func Formats() []*Format {
 	defer formats.Unlock()
 	return append([]*Format(nil), formats.list...)
 }
+
+// FormatsOf returns the formats an integration of type typ may post, in
+// registration order.
+func FormatsOf(typ string) []*Format {
+	var out []*Format
+	for _, f := range Formats() {
+		if f.Integration == typ {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// DecodeAs reads body as what an integration of type typ posts, when the
+// endpoint it came to does not say which of the type's formats it is (a
+// sample body given to `pagerd route`, a heartbeat): each format is tried
+// in turn and the first that accepts it decides. When none does, the error
+// is the first that found the body in its shape but broke a rule, else
+// the first; with no format for typ it is ErrNoFormat.
+func DecodeAs(typ string, body []byte, opts Options) (*Format, *Batch, error) {
+	var first, shaped error
+	for _, f := range FormatsOf(typ) {
+		b, err := f.Decode(bytes.NewReader(body), opts)
+		if err == nil {
+			return f, b, nil
+		}
+		var de *DecodeError
+		if shaped == nil && errors.As(err, &de) && de.Kind != Malformed {
+			shaped = err
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	if first == nil {
+		return nil, nil, ErrNoFormat
+	}
+	if shaped != nil {
+		return nil, nil, shaped
+	}
+	return nil, nil, first
+}
+
+// ErrNoFormat: the integration's type posts no alerts (the API's).
+var ErrNoFormat = errors.New("no intake format for this integration type")

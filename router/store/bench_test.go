@@ -14,6 +14,11 @@ import (
 // half re-sent ones.
 func BenchmarkIngest100(b *testing.B) {
 	s, _, _ := newTestStoreTB(b)
+	ingest100(b, s)
+}
+
+// ingest100 is the loop of the Ingest100 benchmarks.
+func ingest100(b *testing.B, s *Store) {
 	ctx := context.Background()
 	batch := make([]AlertWrite, 100)
 	b.ResetTimer()
@@ -39,22 +44,10 @@ func BenchmarkIngest100Replicated(b *testing.B) {
 			f := testenv.StartRedisFailover(b)
 			s := New(f.Primary.Client(b), "bench")
 			s.Durability = Durability{Replicas: wait, Timeout: time.Second}
-			ctx := context.Background()
-			if err := s.Load(ctx); err != nil {
+			if err := s.Load(context.Background()); err != nil {
 				b.Fatal(err)
 			}
-			batch := make([]AlertWrite, 100)
-			b.ResetTimer()
-			for i := 0; b.Loop(); i++ {
-				for j := range batch {
-					n := (i / 2) * 100
-					batch[j] = write(fmt.Sprintf("fp-%d", n+j), fmt.Sprintf("g-%d", (n+j)/10), false, time.Time{})
-				}
-				if _, err := s.Ingest(ctx, batch); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.N*len(batch))/b.Elapsed().Seconds(), "alerts/s")
+			ingest100(b, s)
 		})
 	}
 }

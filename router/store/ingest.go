@@ -52,23 +52,10 @@ func (s *Store) Ingest(ctx context.Context, writes []AlertWrite) ([]IngestResult
 	argv := make([][]any, len(writes))
 	keys := make([][]string, len(writes))
 	for i, w := range writes {
-		groupLabels, links, err := encodeGroup(w.GroupLabels, w.Links)
-		if err != nil {
+		var err error
+		if keys[i], argv[i], err = s.ingestArgs(w); err != nil {
 			return nil, err
 		}
-		var ends int64
-		if !w.EndsAt.IsZero() {
-			ends = w.EndsAt.UnixMilli()
-		}
-		action := w.Action
-		if action == "" {
-			action = incident.AlertTrigger
-		}
-		group := "grp:" + w.GroupID
-		keys[i] = []string{s.prefix + group, s.key("fp", w.Fingerprint)}
-		argv[i] = []any{s.prefix, s.nowArg(), w.Fingerprint, string(w.Doc), string(action), ends,
-			w.Service, w.Escalation, group, groupLabels, w.Title, w.Summary,
-			w.SourceURL, retentionMs(w.Retention), w.Name, w.Sender, links}
 	}
 
 	cmds, wait, err := s.pipelineScript(ctx, s.lua.ingest, keys, argv)
@@ -80,13 +67,9 @@ func (s *Store) Ingest(ctx context.Context, writes []AlertWrite) ([]IngestResult
 	}
 	results := make([]IngestResult, len(cmds))
 	for i, cmd := range cmds {
-		vals, err := cmd.Slice()
-		if err != nil || len(vals) != 2 {
-			return nil, fmt.Errorf("store alert %d: unexpected reply %v: %w", i, vals, err)
+		if results[i], err = ingestResult(cmd); err != nil {
+			return nil, fmt.Errorf("store alert %d: %w", i, err)
 		}
-		id, _ := vals[0].(int64)
-		outcome, _ := vals[1].(string)
-		results[i] = IngestResult{IncidentID: id, Outcome: incident.AlertOutcome(outcome)}
 	}
 	return results, nil
 }
@@ -106,6 +89,39 @@ func encodeGroup(labels map[string]string, links []incident.Link) (string, strin
 		return "", "", fmt.Errorf("encode links: %w", err)
 	}
 	return string(l), string(k), nil
+}
+
+// ingestArgs are the keys and arguments of ingest.lua for one alert.
+func (s *Store) ingestArgs(w AlertWrite) ([]string, []any, error) {
+	groupLabels, links, err := encodeGroup(w.GroupLabels, w.Links)
+	if err != nil {
+		return nil, nil, err
+	}
+	var ends int64
+	if !w.EndsAt.IsZero() {
+		ends = w.EndsAt.UnixMilli()
+	}
+	action := w.Action
+	if action == "" {
+		action = incident.AlertTrigger
+	}
+	group := "grp:" + w.GroupID
+	keys := []string{s.prefix + group, s.key("fp", w.Fingerprint)}
+	argv := []any{s.prefix, s.nowArg(), w.Fingerprint, string(w.Doc), string(action), ends,
+		w.Service, w.Escalation, group, groupLabels, w.Title, w.Summary,
+		w.SourceURL, retentionMs(w.Retention), w.Name, w.Sender, links}
+	return keys, argv, nil
+}
+
+// ingestResult reads ingest.lua's reply.
+func ingestResult(cmd *redis.Cmd) (IngestResult, error) {
+	vals, err := cmd.Slice()
+	if err != nil || len(vals) != 2 {
+		return IngestResult{}, fmt.Errorf("unexpected reply %v: %w", vals, err)
+	}
+	id, _ := vals[0].(int64)
+	outcome, _ := vals[1].(string)
+	return IngestResult{IncidentID: id, Outcome: incident.AlertOutcome(outcome)}, nil
 }
 
 // pipelineScript runs one script many times in one round trip with EVALSHA,

@@ -58,10 +58,12 @@ var ErrNotReplicated = errors.New("not replicated to enough Redis replicas in ti
 // scripts are the Lua scripts of lua/, one per kind of state change.
 type scripts struct {
 	ingest, transition, expire, claimDue, reschedule, claimSend, finishSend, appendFact, lease, renew, rateLimit, reroute *redis.Script
+	beat, heartbeats                                                                                                      *redis.Script
 }
 
 func (sc *scripts) all() []*redis.Script {
-	return []*redis.Script{sc.ingest, sc.transition, sc.expire, sc.claimDue, sc.reschedule, sc.claimSend, sc.finishSend, sc.appendFact, sc.lease, sc.renew, sc.rateLimit, sc.reroute}
+	return []*redis.Script{sc.ingest, sc.transition, sc.expire, sc.claimDue, sc.reschedule, sc.claimSend, sc.finishSend, sc.appendFact, sc.lease, sc.renew, sc.rateLimit,
+		sc.reroute, sc.beat, sc.heartbeats}
 }
 
 // New returns a store on rdb whose keys start with "{<namespace>}:"
@@ -86,6 +88,8 @@ func New(rdb redis.UniversalClient, namespace string) *Store {
 			renew:      script("renew"),
 			rateLimit:  script("rate_limit"),
 			reroute:    script("reroute"),
+			beat:       script("beat"),
+			heartbeats: script("heartbeats"),
 		},
 	}
 }

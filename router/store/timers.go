@@ -4,16 +4,47 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// Claim is a due incident timer this replica holds until Lease.
+// Claim is a due timer this replica holds until Lease: an incident's, or
+// a heartbeat's deadline (Heartbeat set, IncidentID 0). Both kinds share
+// the timers, their claims and their leases.
 type Claim struct {
 	IncidentID int64
+	Heartbeat  string
 	Lease      int64 // the score we set; Reschedule only acts while it stands
 	Token      int64 // this claim's own number: a later claim of the timer has another
+}
+
+// heartbeatMember prefixes a heartbeat's name in the timers.
+const heartbeatMember = "hb:"
+
+// member is the claim's entry in the timers.
+func (c Claim) member() string {
+	if c.Heartbeat != "" {
+		return heartbeatMember + c.Heartbeat
+	}
+	return strconv.FormatInt(c.IncidentID, 10)
+}
+
+// what names the claim in errors.
+func (c Claim) what() string {
+	if c.Heartbeat != "" {
+		return "heartbeat " + c.Heartbeat
+	}
+	return "incident " + strconv.FormatInt(c.IncidentID, 10)
+}
+
+// key is a key in the claim's slot for scripts that need one.
+func (s *Store) claimKey(c Claim) string {
+	if c.Heartbeat != "" {
+		return s.heartbeatKey(c.Heartbeat)
+	}
+	return s.incidentKey(c.IncidentID)
 }
 
 // ClaimDue takes up to limit due incident timers for lease. It returns the
@@ -26,25 +57,27 @@ func (s *Store) ClaimDue(ctx context.Context, lease time.Duration, limit int) (t
 	nowMs, _ := strconv.ParseInt(vals[0], 10, 64)
 	claims := make([]Claim, 0, len(vals)/2)
 	for i := 1; i+1 < len(vals); i += 2 {
-		id, err := strconv.ParseInt(vals[i], 10, 64)
-		if err != nil {
+		token, _ := strconv.ParseInt(vals[i+1], 10, 64)
+		c := Claim{Lease: nowMs + lease.Milliseconds(), Token: token}
+		if name, ok := strings.CutPrefix(vals[i], heartbeatMember); ok {
+			c.Heartbeat = name
+		} else if c.IncidentID, err = strconv.ParseInt(vals[i], 10, 64); err != nil {
 			continue
 		}
-		token, _ := strconv.ParseInt(vals[i+1], 10, 64)
-		claims = append(claims, Claim{IncidentID: id, Lease: nowMs + lease.Milliseconds(), Token: token})
+		claims = append(claims, c)
 	}
 	return time.UnixMilli(nowMs).UTC(), claims, nil
 }
 
-// Reschedule sets the claimed incident's next wake-up (zero: none) unless the
+// Reschedule sets the claimed timer's next wake-up (zero: none) unless the
 // timer was moved by someone else since the claim.
 func (s *Store) Reschedule(ctx context.Context, c Claim, next time.Time) error {
 	var nextMs int64
 	if !next.IsZero() {
 		nextMs = max(next.UnixMilli(), 1)
 	}
-	if err := s.run(ctx, s.lua.reschedule, s.anchor(), c.IncidentID, c.Lease, nextMs, c.Token).Err(); err != nil {
-		return fmt.Errorf("reschedule incident %d: %w", c.IncidentID, err)
+	if err := s.run(ctx, s.lua.reschedule, s.anchor(), c.member(), c.Lease, nextMs, c.Token).Err(); err != nil {
+		return fmt.Errorf("reschedule %s: %w", c.what(), err)
 	}
 	return nil
 }
@@ -53,9 +86,9 @@ func (s *Store) Reschedule(ctx context.Context, c Claim, next time.Time) error {
 // long as it is still c's (nobody moved the timer meanwhile); ok is false
 // when it is not. The returned claim holds the new lease, for Reschedule.
 func (s *Store) RenewClaim(ctx context.Context, c Claim, lease time.Duration) (Claim, bool, error) {
-	n, err := s.run(ctx, s.lua.renew, []string{s.incidentKey(c.IncidentID)}, s.nowArg(), "timer", c.IncidentID, c.Lease, c.Token, max(lease.Milliseconds(), 1)).Int64()
+	n, err := s.run(ctx, s.lua.renew, []string{s.claimKey(c)}, s.nowArg(), "timer", c.member(), c.Lease, c.Token, max(lease.Milliseconds(), 1)).Int64()
 	if err != nil {
-		return c, false, fmt.Errorf("renew claim on incident %d: %w", c.IncidentID, err)
+		return c, false, fmt.Errorf("renew claim on %s: %w", c.what(), err)
 	}
 	if n == 0 {
 		return c, false, nil
@@ -68,8 +101,8 @@ func (s *Store) RenewClaim(ctx context.Context, c Claim, lease time.Duration) (C
 // that another replica takes the incident over at once (a replica that
 // stops before it finished the incident's step).
 func (s *Store) ReleaseClaim(ctx context.Context, c Claim) error {
-	if err := s.run(ctx, s.lua.renew, []string{s.incidentKey(c.IncidentID)}, s.nowArg(), "timer", c.IncidentID, c.Lease, c.Token, 0).Err(); err != nil {
-		return fmt.Errorf("release claim on incident %d: %w", c.IncidentID, err)
+	if err := s.run(ctx, s.lua.renew, []string{s.claimKey(c)}, s.nowArg(), "timer", c.member(), c.Lease, c.Token, 0).Err(); err != nil {
+		return fmt.Errorf("release claim on %s: %w", c.what(), err)
 	}
 	return nil
 }

@@ -239,6 +239,26 @@ func exerciseStore(t *testing.T, s *Store, clk *testenv.Clock) {
 	if ok, wait, err := real.Allow(ctx, "integration:other", 1, time.Hour, 1); err != nil || ok || wait < 59*time.Minute || wait > time.Hour {
 		t.Errorf("Allow on Redis TIME over the limit = %v, %s, %v; want a wait of about an hour", ok, wait, err)
 	}
+
+	// Heartbeats: registered, missed (a WATCHed transaction), beaten
+	// (pipelined with the resolve), forgotten (a transaction).
+	if err := s.SyncHeartbeats(ctx, map[string]time.Duration{"backup": time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(2 * time.Hour)
+	hb, err := s.Heartbeat(ctx, "backup")
+	if err != nil || !hb.Known {
+		t.Fatalf("Heartbeat = %+v, %v", hb, err)
+	}
+	if res, err := s.MissHeartbeat(ctx, hb, clk.Now(), heartbeatWrite(incident.AlertTrigger), nil); err != nil || res.Outcome != incident.AlertTriggered {
+		t.Fatalf("MissHeartbeat = %+v, %v; want a new incident", res, err)
+	}
+	if res, err := s.Beat(ctx, "backup", time.Hour, heartbeatWrite(incident.AlertResolve)); err != nil || !res.WasMissed || res.Resolved.Outcome != incident.AlertClosed {
+		t.Fatalf("Beat = %+v, %v; want the miss resolved", res, err)
+	}
+	if err := s.ForgetHeartbeat(ctx, "backup", nil); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // clusterStore builds a Store the way pagerd does for a multi-address URL

@@ -245,18 +245,19 @@ func TestReportCounts(t *testing.T) {
 func TestGroupsFollowHeldIncident(t *testing.T) {
 	t0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 	h := &harness{rec: newRecorder(nil, t.TempDir()), faults: []FaultEvent{
-		{Kind: faultRolling, Start: t0.Add(time.Second)}, {Kind: faultKill, Start: t0.Add(5 * time.Second)}}}
+		{Kind: faultRolling, Start: t0.Add(time.Second)}, {Kind: faultKill, Start: t0.Add(5 * time.Second), Caught: "e"}}}
 	plan := []planned{
 		{Key: "a", Match: "a", Due: t0},                      // before any fault, on time
 		{Key: "b", Match: "b", Due: t0.Add(2 * time.Second)}, // held by the rolling restart
 		{Key: "c", Match: "c", Due: t0.Add(6 * time.Second)}, // due after the kill, still held
 		{Key: "d", Match: "d", Due: t0.Add(3 * time.Minute)}, // after the hold ended
+		{Key: "e", Match: "e", Due: t0.Add(4 * time.Second)}, // due just before the kill that caught it in flight
 	}
-	for key, at := range map[string]time.Duration{"a": 0, "b": 2 * time.Minute, "c": 2 * time.Minute, "d": 3 * time.Minute} {
+	for key, at := range map[string]time.Duration{"a": 0, "b": 2 * time.Minute, "c": 2 * time.Minute, "d": 3 * time.Minute, "e": 4 * time.Second} {
 		h.rec.add(receipt{Match: key, At: t0.Add(at)})
 	}
 	got := h.groups(plan)
-	want := map[string]string{"a": faultNone, "b": faultRolling, "c": faultRolling, "d": faultKill}
+	want := map[string]string{"a": faultNone, "b": faultRolling, "c": faultRolling, "d": faultKill, "e": faultKill}
 	for k, g := range want {
 		if got[k] != g {
 			t.Errorf("page %s counted under %q, want %q", k, got[k], g)

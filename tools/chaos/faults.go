@@ -97,6 +97,9 @@ type FaultEvent struct {
 	Up     time.Time `json:"redis_up,omitzero"`
 	Detail string    `json:"detail"`
 	Err    string    `json:"error,omitempty"`
+	// Caught is the webhook-id of the page the fault caught in flight:
+	// it counts under this fault even when it fell due a moment before.
+	Caught string `json:"caught,omitempty"`
 }
 
 // runFaults injects the schedule, one fault at a time, until the list or
@@ -132,12 +135,13 @@ func (h *harness) runFaults(ctx context.Context, start time.Time, plan []schedul
 // replica that is; the page's answer is held until release is called.
 // Without one within 10s (or on a system without /proc) it picks a
 // replica at random and says so.
-func (h *harness) caughtReplica(ctx context.Context) (r *replica, how string, release func()) {
+func (h *harness) caughtReplica(ctx context.Context, ev *FaultEvent) (r *replica, how string, release func()) {
 	release = func() {}
 	if c, ok := h.hooks.catch(ctx, 10*time.Second); ok {
 		release = sync.OnceFunc(func() { close(c.release) })
 		pid, err := senderPID(c.remote, h.hooks.port, h.pool.pids())
 		if r := h.pool.byPID(pid); err == nil && r != nil {
+			ev.Caught = c.id
 			return r, "sending page " + c.id, release
 		}
 		h.logf("caught page %s in flight but not its sender: %v", c.id, err)
@@ -155,7 +159,7 @@ func (h *harness) caughtReplica(ctx context.Context) (r *replica, how string, re
 // a page; its page is answered 200ms after the SIGTERM, so a graceful
 // shutdown has a send in flight to finish.
 func (h *harness) rolling(ctx context.Context, ev *FaultEvent) error {
-	first, how, release := h.caughtReplica(ctx)
+	first, how, release := h.caughtReplica(ctx, ev)
 	defer release()
 	order := []*replica{first}
 	for _, r := range h.replicas {
@@ -203,7 +207,7 @@ func (h *harness) rolling(ctx context.Context, ev *FaultEvent) error {
 // that incident's timer and the page's send claimed — and starts it
 // again a second later, as a supervisor would.
 func (h *harness) kill(ctx context.Context, ev *FaultEvent) error {
-	r, how, release := h.caughtReplica(ctx)
+	r, how, release := h.caughtReplica(ctx, ev)
 	h.pool.set(r, false)
 	r.signal(syscall.SIGKILL)
 	exit, _ := r.wait(10 * time.Second)

@@ -364,7 +364,8 @@ func (h *harness) countPage(row, overall *PageRow, p planned, rs []receipt, prob
 }
 
 // groups is the fault each page of an incident is counted under: the one
-// that last started before it was due — unless the incident was already
+// that caught it in flight, or the one that last started before it was
+// due — unless the incident was already
 // held up then (an earlier page more than a second late and still not
 // received when this one came due), when it is the fault that held up
 // that earlier page: a replica killed mid-escalation delays the rest of
@@ -379,12 +380,21 @@ func (h *harness) groups(plan []planned) map[string]string {
 		heldUntil   time.Time // until its late pages arrived
 		heldForever bool      // one never did
 	)
+	caught := map[string]string{} // webhook-id → the fault that caught it
+	for _, f := range h.faults {
+		if f.Caught != "" {
+			caught[f.Caught] = f.Kind
+		}
+	}
 	for _, p := range byDue {
 		g := h.groupAt(p.Due)
 		if held && (heldForever || heldUntil.After(p.Due)) {
 			g = heldGroup
 		} else {
 			held = false
+		}
+		if k, ok := caught[p.Match]; ok {
+			g = k
 		}
 		out[p.Key] = g
 		rs := h.rec.received(p.Match)

@@ -19,13 +19,13 @@ func init() {
 		Decode: func(r io.Reader, o ingest.Options) (*ingest.Batch, error) {
 			return DecodeWebhook(r, o.Now)
 		},
-		Respond: ingest.WriteAnswer,
+		Respond: ingest.RespondStored,
 	})
 	ingest.Register(ingest.Format{
 		Name: "prometheus", Integration: IntegrationType, Pattern: "POST /api/v2/alerts",
 		Decode: func(r io.Reader, o ingest.Options) (*ingest.Batch, error) {
 			return DecodeAPIv2(r, o.Now, o.ResolveTimeout)
 		},
-		Respond: ingest.WriteAnswer,
+		Respond: ingest.RespondStored,
 	})
 }

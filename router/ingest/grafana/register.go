@@ -19,6 +19,6 @@ func init() {
 		Decode: func(r io.Reader, o ingest.Options) (*ingest.Batch, error) {
 			return Decode(r, o.Now)
 		},
-		Respond: ingest.WriteAnswer,
+		Respond: ingest.RespondStored,
 	})
 }

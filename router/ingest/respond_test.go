@@ -54,11 +54,11 @@ func TestAnswer(t *testing.T) {
 	}
 }
 
-func TestWriteAnswer(t *testing.T) {
+func TestRespondStored(t *testing.T) {
 	b := &Batch{Rejected: []*DecodeError{Invalidf(1, "labels", "alert has no labels")}}
 	all, status := Answer(b, []Result{{Index: 0, Alert: &Alert{Fingerprint: "a4968fcd8858e3e5"}, IncidentID: 3, Outcome: incident.AlertGrouped}})
 	rec := httptest.NewRecorder()
-	WriteAnswer(rec, b, all, status)
+	RespondStored(rec, b, all, status)
 	want := `{"status":"partial","alerts":[{"fingerprint":"a4968fcd8858e3e5","incident":3,"outcome":"grouped"},{"outcome":"rejected","error":"alerts[1].labels: alert has no labels"}]}` + "\n"
 	if rec.Code != http.StatusMultiStatus || rec.Body.String() != want {
 		t.Errorf("answer %d %s\nwant 207 %s", rec.Code, rec.Body, want)
