@@ -92,6 +92,9 @@ type Incident struct {
 	AlertCount int
 	StartedAt  time.Time
 	SourceURL  string // generatorURL of the first alert, if any
+	// Links are what the sender attached to the first alert: a
+	// dashboard, a silence form... Channels with room show them.
+	Links []incident.Link
 }
 
 // IncidentOf is the message model of an incident.
@@ -99,7 +102,7 @@ func IncidentOf(inc *incident.Incident) Incident {
 	return Incident{
 		ID: inc.ID, Title: inc.Title, Summary: inc.Summary, Service: inc.Service,
 		Status: string(inc.Status), Labels: inc.GroupLabels, AlertCount: inc.FiringCount,
-		StartedAt: inc.CreatedAt, SourceURL: inc.SourceURL,
+		StartedAt: inc.CreatedAt, SourceURL: inc.SourceURL, Links: inc.Links,
 	}
 }
 
