@@ -33,6 +33,10 @@ const (
 	// KindChange is a change event (a deploy, a config push) recorded for
 	// a service; it belongs to no incident.
 	KindChange Kind = "change"
+	// KindRerouted: alerts that matched no service found their service
+	// after a config reload; the incident moved to it (and pages as it
+	// says), or handed them to the incidents of their services.
+	KindRerouted Kind = "rerouted"
 )
 
 // Kinds lists every kind.
@@ -40,7 +44,7 @@ var Kinds = []Kind{
 	KindTriggered, KindAlertFiring, KindAlertResolved, KindAlertExpired,
 	KindAcknowledged, KindEscalated, KindReopened, KindResolved, KindNote,
 	KindStepEmpty, KindNotified, KindNotifyFailed, KindAckNotice, KindResolvedNotice,
-	KindActionRefused, KindChange,
+	KindActionRefused, KindChange, KindRerouted,
 }
 
 // Published reports whether facts of this kind also go out on the event
@@ -49,7 +53,7 @@ var Kinds = []Kind{
 // an alert storm must not flood every consumer.
 func (k Kind) Published() bool {
 	switch k {
-	case KindTriggered, KindAcknowledged, KindEscalated, KindReopened, KindResolved, KindNote, KindChange:
+	case KindTriggered, KindAcknowledged, KindEscalated, KindReopened, KindResolved, KindNote, KindChange, KindRerouted:
 		return true
 	}
 	return false

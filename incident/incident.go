@@ -49,6 +49,9 @@ type Incident struct {
 	AlertsTotal int                  `json:"alerts_total"`
 	Firing      map[string]time.Time `json:"-"` // fingerprint → endsAt (zero: none)
 	FiringCount int                  `json:"alerts_firing"`
+	// Links are what the sender attached to the alert that opened it (a
+	// dashboard, a panel, a silence form, an image).
+	Links []Link `json:"links,omitempty"`
 }
 
 // NextAlertEnd is the earliest endsAt among firing alerts, or zero.
@@ -91,6 +94,12 @@ const (
 	AlertEnded        AlertOutcome = "alert_resolved" // one alert ended, others still fire
 	AlertClosed       AlertOutcome = "resolved"       // its last alert ended: incident closed
 	AlertIgnored      AlertOutcome = "ignored"        // nothing to do: unknown, or already in that state
+	// AlertRejected: refused for what it holds, nothing of it stored; the
+	// intake's answer says why. The rest of its batch is stored.
+	AlertRejected AlertOutcome = "rejected"
+	// AlertUnrouted: stored in an incident no service owns (it matches
+	// none): nobody is paged until a reload gives it a service.
+	AlertUnrouted AlertOutcome = "unrouted"
 )
 
 // Reached is one recipient a page went out to, remembered so that they

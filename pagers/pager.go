@@ -96,6 +96,9 @@ type Incident struct {
 	AlertCount int
 	StartedAt  time.Time
 	SourceURL  string // generatorURL of the first alert, if any
+	// Links are what the sender attached to the first alert: a
+	// dashboard, a silence form... Channels with room show them.
+	Links []incident.Link
 	// Who acknowledged and resolved it, and when; zero while it has not
 	// been.
 	AckedBy    string
@@ -109,7 +112,7 @@ func IncidentOf(inc *incident.Incident) Incident {
 	return Incident{
 		ID: inc.ID, Title: inc.Title, Summary: inc.Summary, Service: inc.Service,
 		Status: string(inc.Status), Labels: inc.GroupLabels, AlertCount: inc.FiringCount,
-		StartedAt: inc.CreatedAt, SourceURL: inc.SourceURL,
+		StartedAt: inc.CreatedAt, SourceURL: inc.SourceURL, Links: inc.Links,
 		AckedBy: inc.AckedBy, AckedAt: inc.AckedAt, ResolvedBy: inc.ResolvedBy, ResolvedAt: inc.ResolvedAt,
 	}
 }

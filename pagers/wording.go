@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -117,12 +118,72 @@ func Summary(n Notification) string {
 
 // Severity is the incident's severity label in capitals ("CRITICAL"), or "".
 func Severity(n Notification) string {
-	return strings.ToUpper(OneLine(n.Incident.Labels["severity"]))
+	return OneLine(strings.ToUpper(n.Incident.Labels["severity"]))
 }
 
-// OneLine collapses runs of whitespace, newlines included, so a label value
-// cannot break a subject line or an SMS into pieces.
-func OneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+// Text that senders sent — labels, annotations, titles built from them,
+// dedup keys, links, notes — is kept as sent and made safe where it is
+// shown, by OneLine or Lines: every page, notice and CLI table goes
+// through one of them (docs/config.md, "Intake answers", says so per
+// field). Nothing is refused for what it displays as: a page must not be
+// lost to a newline in a label.
+
+// OneLine makes s safe to show on one line — a table cell, a subject, an
+// SMS: runs of whitespace, newlines and carriage returns included,
+// become one space (and none at either end); other control characters
+// (C0, DEL, C1: NUL, escape sequences...) and the Unicode bidirectional
+// controls, which would reorder what follows them (U+202E...), are
+// written as Go escapes, "\x00", "\u202e", so they show what was sent
+// without acting on the terminal, table or mail client.
+func OneLine(s string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			space = b.Len() > 0
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		writeVisible(&b, r)
+	}
+	return b.String()
+}
+
+// Lines makes s safe to show as lines of text — an email body, a
+// description: it keeps its line breaks (CR LF, CR, NEL, U+2028 and U+2029
+// become LF) and tabs, trims it, and escapes every other control
+// character and bidirectional control as OneLine does.
+func Lines(s string) string {
+	var b strings.Builder
+	s = strings.ReplaceAll(strings.TrimSpace(s), "\r\n", "\n")
+	for _, r := range s {
+		switch r {
+		case '\n', '\r', '\u0085', '\u2028', '\u2029':
+			b.WriteByte('\n')
+		case '\t':
+			b.WriteByte('\t')
+		default:
+			writeVisible(&b, r)
+		}
+	}
+	return b.String()
+}
+
+// writeVisible writes r, or its Go escape when it is a control
+// character or a bidirectional control.
+func writeVisible(b *strings.Builder, r rune) {
+	switch {
+	case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+		fmt.Fprintf(b, "\\x%02x", r)
+	case unicode.Is(unicode.Bidi_Control, r):
+		fmt.Fprintf(b, "\\u%04x", r)
+	default:
+		b.WriteRune(r)
+	}
+}
 
 // Truncate cuts s to n runes, the last one an ellipsis; n <= 0 leaves s
 // whole.

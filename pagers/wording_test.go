@@ -104,3 +104,36 @@ func TestLeads(t *testing.T) {
 		}
 	}
 }
+
+func TestOneLineAndLines(t *testing.T) {
+	tests := []struct {
+		in, oneLine, lines string
+	}{
+		{"CheckoutDown", "CheckoutDown", "CheckoutDown"},
+		{"  a \t b\n\nc  ", "a b c", "a \t b\n\nc"},
+		{"a\r\nb\rc\u2028d\u2029e", "a b c d e", "a\nb\nc\nd\ne"},
+		{"nul\x00 esc\x1b[31m bell\x07 del\x7f", `nul\x00 esc\x1b[31m bell\x07 del\x7f`, `nul\x00 esc\x1b[31m bell\x07 del\x7f`},
+		{"c1 \u0085next \u009b", `c1 next \x9b`, "c1 \nnext \\x9b"},
+		{"vt\vff\f", "vt ff", `vt\x0bff`},
+		{"rlo \u202egnp.exe pdi\u2069 lrm\u200e alm\u061c", `rlo \u202egnp.exe pdi\u2069 lrm\u200e alm\u061c`, `rlo \u202egnp.exe pdi\u2069 lrm\u200e alm\u061c`},
+		{"emoji 👩‍💻 and ü stay", "emoji 👩‍💻 and ü stay", "emoji 👩‍💻 and ü stay"},
+		{"", "", ""},
+	}
+	for _, tc := range tests {
+		if got := OneLine(tc.in); got != tc.oneLine {
+			t.Errorf("OneLine(%q) = %q, want %q", tc.in, got, tc.oneLine)
+		}
+		if got := Lines(tc.in); got != tc.lines {
+			t.Errorf("Lines(%q) = %q, want %q", tc.in, got, tc.lines)
+		}
+	}
+}
+
+// Text a sender sent cannot break a text or act on a terminal.
+func TestShortTextOfHostileText(t *testing.T) {
+	got := ShortText(pagertest.HostilePage(), 0)
+	pagertest.CheckDisplayed(t, "ShortText", got, false)
+	if want := `[pagerd] #42 CRITICAL\x00 Checkout Down \x00\x1b[31mred\u202egnp.exe (checkout): line one line two \x1b]0;owned\x07 \u2066end.`; !strings.HasPrefix(got, want) {
+		t.Errorf("ShortText() = %q, want it to start %q", got, want)
+	}
+}

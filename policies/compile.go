@@ -57,7 +57,7 @@ func (l *loader) compile(raw *fileSchema) *Config {
 	l.teams(cfg, raw.Teams)
 	l.schedules(cfg, raw.Schedules)
 	l.escalations(cfg, raw.Escalations)
-	l.services(cfg, raw.Services)
+	l.services(cfg, raw.Services, raw.Pagerd)
 	l.pinnedServices(cfg, raw.Integrations)
 	l.heartbeats(cfg, raw.Heartbeats)
 	return cfg
@@ -142,6 +142,15 @@ func (l *loader) settings(b *pagerdBlock) Settings {
 	if s.EventRetention, ok = l.duration(b.EventRetention, b.EventRetentionRange, "event_retention", s.EventRetention); ok && s.EventRetention < minEventRetention {
 		l.errorf(b.EventRetentionRange, "Invalid duration",
 			"event_retention = %q is shorter than 1h: a webhook receiver down for a while would lose events.", b.EventRetention)
+	}
+	if present(b.UnroutedRange) {
+		if b.Unrouted == UnroutedRecord {
+			s.RecordUnrouted = true
+		} else {
+			l.errorf(b.UnroutedRange, "Invalid unrouted policy",
+				`unrouted = %q is not a policy; write unrouted = %q to keep alerts that match no service as "unrouted" incidents that page nobody, or add a catch-all service instead.`,
+				b.Unrouted, UnroutedRecord)
+		}
 	}
 	return s
 }
@@ -424,14 +433,17 @@ func (l *loader) targets(cfg *Config, expr hcl.Expression, attr string, people b
 	return out
 }
 
-func (l *loader) services(cfg *Config, blocks []serviceBlock) {
+func (l *loader) services(cfg *Config, blocks []serviceBlock, settings *pagerdBlock) {
 	names := map[string]hcl.Range{}
 	var catchAll *serviceBlock
+	var lint []serviceLabels
 	for i := range blocks {
 		b := &blocks[i]
 		if !l.unique(names, "service", b.Name, b.DefRange) {
 			continue
 		}
+		sl := serviceLabels{}
+		sl.known, sl.knownSet = l.knownLabels(b)
 		svc := &Service{Name: b.Name, Escalation: b.Escalation, Responders: DefaultResponders}
 		if present(b.RespondersRange) {
 			if r := Responders(b.Responders); slices.Contains(ResponderRules, r) {
@@ -460,13 +472,17 @@ func (l *loader) services(cfg *Config, blocks []serviceBlock) {
 				continue
 			}
 			svc.Matchers = append(svc.Matchers, m)
+			sl.uses = append(sl.uses, labelUse{service: b.Name, name: m.Name, raw: v, m: m, rng: ranges[j]})
 		}
 		groupBy, ranges, _ := l.stringList(b.GroupBy, "group_by")
 		for j, g := range groupBy {
 			if g == "" {
 				l.errorf(ranges[j], "Invalid label name", "group_by needs label names, not empty strings.")
+				continue
 			}
+			sl.uses = append(sl.uses, labelUse{service: b.Name, name: g, raw: g, rng: ranges[j]})
 		}
+		lint = append(lint, sl)
 		svc.GroupBy = groupBy
 		if written(b.Subscribers) {
 			svc.Subscribers = l.targets(cfg, b.Subscribers, "subscribers", false, func(c *ChannelSpec) bool { return c.Updates })
@@ -479,13 +495,19 @@ func (l *loader) services(cfg *Config, blocks []serviceBlock) {
 		}
 		cfg.Services = append(cfg.Services, svc)
 	}
-	if catchAll == nil {
+	l.lintLabels(lint)
+	switch {
+	case catchAll == nil && !cfg.Settings.RecordUnrouted:
 		var subject *hcl.Range
 		if len(blocks) > 0 {
 			subject = blocks[len(blocks)-1].DefRange.Ptr()
 		}
-		l.warnf(subject, "No catch-all service",
-			"An alert that matches no service pages no one; add a last service without match to catch the rest.")
+		l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Subject: subject, Summary: "No catch-all service",
+			Detail: fmt.Sprintf(`An alert that matches no service would page no one. Add a last service without match to catch the rest, or say so: unrouted = %q in the pagerd block keeps such alerts as "unrouted" incidents that page nobody.`,
+				UnroutedRecord)})
+	case catchAll != nil && cfg.Settings.RecordUnrouted:
+		l.warnf(settings.UnroutedRange.Ptr(), "Unrouted policy never applies",
+			"Service %q (%s) has no match and catches every alert, so none is ever unrouted.", catchAll.Name, at(catchAll.DefRange))
 	}
 }
 

@@ -190,7 +190,7 @@ func (b *Block) int(name string, dst *int) hcl.Range {
 }
 
 func (l *loader) decodePagerd(hb *hcl.Block) *pagerdBlock {
-	b := l.block(hb, attrs("public_url", "link_secret", "link_ttl", "ack_timeout", "resolved_retention", "resolve_timeout", "event_retention"))
+	b := l.block(hb, attrs("public_url", "link_secret", "link_ttl", "ack_timeout", "resolved_retention", "resolve_timeout", "event_retention", "unrouted"))
 	out := &pagerdBlock{DefRange: hb.DefRange, LinkSecret: b.expr("link_secret")}
 	out.PublicURLRange = b.str("public_url", &out.PublicURL)
 	out.LinkTTLRange = b.str("link_ttl", &out.LinkTTL)
@@ -198,6 +198,7 @@ func (l *loader) decodePagerd(hb *hcl.Block) *pagerdBlock {
 	out.ResolvedRetentionRange = b.str("resolved_retention", &out.ResolvedRetention)
 	out.ResolveTimeoutRange = b.str("resolve_timeout", &out.ResolveTimeout)
 	out.EventRetentionRange = b.str("event_retention", &out.EventRetention)
+	out.UnroutedRange = b.str("unrouted", &out.Unrouted)
 	return out
 }
 
@@ -326,9 +327,9 @@ func (l *loader) decodeEscalation(hb *hcl.Block) escalationBlock {
 }
 
 func (l *loader) decodeService(hb *hcl.Block) serviceBlock {
-	b := l.block(hb, attrs("escalation", "match", "group_by", "subscribers", "responders"))
+	b := l.block(hb, attrs("escalation", "match", "group_by", "subscribers", "responders", "known_labels"))
 	out := serviceBlock{Name: hb.Labels[0], DefRange: hb.DefRange, Match: b.expr("match"), GroupBy: b.expr("group_by"),
-		Subscribers: b.expr("subscribers")}
+		Subscribers: b.expr("subscribers"), KnownLabels: b.expr("known_labels")}
 	out.EscalationRange = b.str("escalation", &out.Escalation)
 	out.RespondersRange = b.str("responders", &out.Responders)
 	return out

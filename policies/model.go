@@ -51,7 +51,15 @@ type Settings struct {
 	// EventRetention is how long incident events stay on the event stream
 	// for consumers (outgoing webhooks) that are behind (default 24h).
 	EventRetention time.Duration
+	// RecordUnrouted is the explicit policy for alerts that match no
+	// service (unrouted = "record"): kept as "unrouted" incidents that
+	// page nobody. Without it a config needs a catch-all service.
+	RecordUnrouted bool
 }
+
+// UnroutedRecord is the value of the pagerd block's unrouted attribute that
+// keeps alerts no service matches as incidents that page nobody.
+const UnroutedRecord = "record"
 
 // User is a person who can be paged.
 type User struct {

@@ -71,6 +71,7 @@ func mustLoad(t *testing.T, src string) *Config {
 }
 
 const routeConfig = `
+pagerd { unrouted = "record" }
 user "alice" { email = "alice@example.com" }
 escalation "e" {
   step { notify = ["user:alice"] }
@@ -116,7 +117,7 @@ func TestRoute(t *testing.T) {
 		}
 	}
 
-	cfg = mustLoad(t, routeConfig+`service "rest" { escalation = "e" }`)
+	cfg = mustLoad(t, strings.Replace(routeConfig, `pagerd { unrouted = "record" }`, "", 1)+`service "rest" { escalation = "e" }`)
 	if s := cfg.Route(map[string]string{"team": "payments", "env": "staging"}); s == nil || s.Name != "rest" {
 		t.Errorf("Route with catch-all = %+v, want service rest", s)
 	}

@@ -37,6 +37,8 @@ type pagerdBlock struct {
 	ResolveTimeoutRange    hcl.Range
 	EventRetention         string
 	EventRetentionRange    hcl.Range
+	Unrouted               string
+	UnroutedRange          hcl.Range
 	DefRange               hcl.Range
 }
 
@@ -161,6 +163,7 @@ type serviceBlock struct {
 	Subscribers     hcl.Expression
 	Responders      string
 	RespondersRange hcl.Range
+	KnownLabels     hcl.Expression
 	DefRange        hcl.Range
 }
 

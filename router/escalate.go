@@ -46,6 +46,15 @@ func (e *Engine) process(ctx context.Context, id int64, now time.Time) (time.Tim
 		}
 	}
 
+	if inc.Open() && inc.Service == UnroutedService {
+		// A reload may have given its alerts a service: move them, then
+		// work on the incident as its new service says.
+		moved, err := reroute(ctx, e.Store, cfg, inc, e.Log)
+		if err != nil || moved {
+			return now, err
+		}
+	}
+
 	var next time.Time
 	switch inc.Status {
 	case incident.Resolved:

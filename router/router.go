@@ -8,6 +8,7 @@ package router
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -22,9 +23,11 @@ import (
 	"github.com/pagerd/pagerd/router/store"
 )
 
-// UnroutedService owns alerts that match no service. They are stored and
-// listed, never dropped, but nobody is paged: `pagerd check` warns when a
-// config has no catch-all service.
+// UnroutedService owns alerts that match no service, under a config whose
+// pagerd block says unrouted = "record" (`pagerd check` refuses a config
+// with neither that nor a catch-all service). They are stored and listed,
+// never dropped, but nobody is paged; a reload that gives them a service
+// moves them to it (reroute.go).
 const UnroutedService = "unrouted"
 
 // Router turns decoded alerts into stored incidents, and people's actions
@@ -56,12 +59,14 @@ type storedAlert struct {
 }
 
 // Ingest routes and stores what one request of integration in carries, in
-// one Redis round trip for its alerts. On error nothing may be assumed
-// stored. An alert or change that cannot be stored because of what it
-// holds is an *ingest.DecodeError naming it, returned before anything is
-// stored: the caller answers 4xx, since sending it again cannot help. Any
-// other error is the store's: the caller answers 503 and the sender
-// retries (storing is idempotent per fingerprint).
+// one Redis round trip for its alerts, and returns one Result for each of
+// batch.Alerts, in order. An alert that cannot be stored because of what
+// it holds is refused alone (its Result's Err, an *ingest.DecodeError
+// naming it), the others stored: sending it again cannot help. A change
+// that cannot be stored is an *ingest.DecodeError for the request, before
+// anything is stored. Any other error is the store's, and nothing may be
+// assumed stored: the caller answers 503 and the sender retries (storing
+// is idempotent per fingerprint).
 func (r *Router) Ingest(ctx context.Context, in *policies.Integration, batch *ingest.Batch) ([]ingest.Result, error) {
 	cfg := r.Config()
 	for i, c := range batch.Changes {
@@ -70,26 +75,39 @@ func (r *Router) Ingest(ctx context.Context, in *policies.Integration, batch *in
 				"%s is out of range: %s", c.At.Format(time.RFC3339Nano), ingest.TimeRange)
 		}
 	}
-	writes := make([]store.AlertWrite, len(batch.Alerts))
+	results := make([]ingest.Result, len(batch.Alerts))
+	writes := make([]store.AlertWrite, 0, len(batch.Alerts))
+	written := make([]int, 0, len(batch.Alerts)) // the index in batch.Alerts of each write
 	for i := range batch.Alerts {
 		a := &batch.Alerts[i]
 		if a.DedupKey != "" {
 			a.Fingerprint = ingest.KeyFingerprint(in.Name, a.DedupKey)
 		}
-		w, err := r.write(cfg, in, i, a)
-		if err != nil {
+		results[i] = ingest.Result{Index: batch.Position(i), Alert: a}
+		w, err := r.write(cfg, in, results[i].Index, a)
+		var bad *ingest.DecodeError
+		switch {
+		case errors.As(err, &bad):
+			results[i].Outcome, results[i].Err = incident.AlertRejected, bad
+			continue
+		case err != nil:
 			return nil, err
 		}
-		writes[i] = w
+		writes = append(writes, w)
+		written = append(written, i)
 	}
 	stored, err := r.Store.Ingest(ctx, writes)
 	if err != nil {
 		return nil, err
 	}
-	results := make([]ingest.Result, len(stored))
 	wake := false
-	for i, s := range stored {
-		results[i] = ingest.Result{Alert: &batch.Alerts[i], IncidentID: s.IncidentID, Outcome: s.Outcome}
+	for j, s := range stored {
+		res := &results[written[j]]
+		res.IncidentID, res.Outcome = s.IncidentID, s.Outcome
+		if writes[j].Service == UnroutedService && (s.Outcome == incident.AlertTriggered || s.Outcome == incident.AlertGrouped) {
+			// Stored, but it pages nobody: say so rather than "triggered".
+			res.Outcome = incident.AlertUnrouted
+		}
 		switch s.Outcome {
 		case incident.AlertTriggered, incident.AlertClosed, incident.AlertAcknowledged:
 			wake = true
@@ -128,38 +146,62 @@ func (r *Router) write(cfg *policies.Config, in *policies.Integration, index int
 		// the store keeps what the alert fired with.
 		doc = nil
 	}
-	w := store.AlertWrite{
+	p := place(cfg, in, a)
+	if p.Service == UnroutedService && a.Action == incident.AlertTrigger {
+		r.Log.Warn("alert matches no service; stored unrouted, nobody paged",
+			"alertname", a.Labels[model.AlertNameLabel], "fingerprint", a.Fingerprint)
+	}
+	return store.AlertWrite{
 		Fingerprint: a.Fingerprint, Action: a.Action, Sender: in.Name, EndsAt: a.EndsAt, Doc: doc,
-		Name:      orDefault(a.Labels[model.AlertNameLabel], a.DedupKey) + " " + a.Fingerprint,
+		Name:      alertName(a),
 		Summary:   summaryOf(a),
 		SourceURL: orDefault(a.GeneratorURL, a.ClientURL),
+		Links:     a.Links,
 		Retention: cfg.Settings.ResolvedRetention,
-	}
-	svc := r.service(cfg, in, a.Labels)
+		Service:   p.Service, Escalation: p.Escalation, GroupID: p.GroupID, GroupLabels: p.GroupLabels, Title: p.Title,
+	}, nil
+}
+
+// placement is where an alert belongs: its service (UnroutedService when
+// none matches), that service's escalation, its group and the title of an
+// incident it would open.
+type placement struct {
+	Service, Escalation, GroupID string
+	GroupLabels                  map[string]string
+	Title                        string
+}
+
+// place finds where alert a of integration in belongs under cfg. Ingest
+// and the rerouting of unrouted incidents after a reload both ask it, so
+// that they agree.
+func place(cfg *policies.Config, in *policies.Integration, a *ingest.Alert) placement {
+	var p placement
+	svc := cfg.ServiceFor(in, a.Labels)
 	switch {
 	case svc == nil:
-		w.Service = UnroutedService
-		w.GroupLabels = map[string]string{model.AlertNameLabel: a.Labels[model.AlertNameLabel]}
-		if a.Action == incident.AlertTrigger {
-			r.Log.Warn("alert matches no service; stored unrouted, nobody paged",
-				"alertname", a.Labels[model.AlertNameLabel], "fingerprint", a.Fingerprint)
-		}
+		p.Service = UnroutedService
+		p.GroupLabels = map[string]string{model.AlertNameLabel: a.Labels[model.AlertNameLabel]}
 	case a.DedupKey != "" && !hasAny(a.Labels, svc.GroupBy):
 		// A sender that addresses its alerts by key, with none of the
 		// labels the service groups by: each alert is its own incident,
 		// as in PagerDuty.
-		w.Service, w.Escalation = svc.Name, svc.Escalation
-		w.GroupLabels = map[string]string{}
-		w.GroupID = svc.Name + ":key:" + a.Fingerprint
+		p.Service, p.Escalation = svc.Name, svc.Escalation
+		p.GroupLabels = map[string]string{}
+		p.GroupID = svc.Name + ":key:" + a.Fingerprint
 	default:
-		w.Service, w.Escalation = svc.Name, svc.Escalation
-		w.GroupLabels = groupLabels(svc.GroupBy, a.Labels)
+		p.Service, p.Escalation = svc.Name, svc.Escalation
+		p.GroupLabels = groupLabels(svc.GroupBy, a.Labels)
 	}
-	if w.GroupID == "" {
-		w.GroupID = w.Service + ":" + model.LabelSet(toLabelSet(w.GroupLabels)).Fingerprint().String()
+	if p.GroupID == "" {
+		p.GroupID = p.Service + ":" + model.LabelSet(toLabelSet(p.GroupLabels)).Fingerprint().String()
 	}
-	w.Title = title(a, w.GroupLabels)
-	return w, nil
+	p.Title = title(a, p.GroupLabels)
+	return p
+}
+
+// alertName names an alert on its incident's timeline.
+func alertName(a *ingest.Alert) string {
+	return orDefault(a.Labels[model.AlertNameLabel], a.DedupKey) + " " + a.Fingerprint
 }
 
 // encodeAlert is the document kept for alert index. What it cannot encode
@@ -196,17 +238,11 @@ func encodeAlert(index int, sa storedAlert) ([]byte, error) {
 	return nil, de
 }
 
-// service is the service that owns an alert of in: the one in pins, else
-// the first whose matchers match.
-func (r *Router) service(cfg *policies.Config, in *policies.Integration, labels map[string]string) *policies.Service {
-	return cfg.ServiceFor(in, labels)
-}
-
 // change records a change event with the service it concerns.
 func (r *Router) change(ctx context.Context, cfg *policies.Config, in *policies.Integration, c incident.Change) error {
 	labels := map[string]string{"summary": c.Summary, "source": c.Source}
 	c.Service = UnroutedService
-	if svc := r.service(cfg, in, labels); svc != nil {
+	if svc := cfg.ServiceFor(in, labels); svc != nil {
 		c.Service = svc.Name
 	}
 	c.Integration = in.Name

@@ -43,50 +43,71 @@ func TestTitleAndGroupLabels(t *testing.T) {
 
 // An alert the store cannot keep because of what it holds — a time past
 // the year 9999 in UTC, which a decoder let through — is the sender's
-// problem: Ingest names the alert and field in an *ingest.DecodeError (a
-// 4xx, not the store failure a 503 stands for), and stores none of the
-// request's alerts.
+// problem: Ingest refuses that alert alone, naming it and the field in an
+// *ingest.DecodeError (a 4xx, not the store failure a 503 stands for), and
+// stores the others of the request. A change it cannot keep refuses the
+// request before anything is stored.
 func TestIngestRefusesAnAlertItCannotEncode(t *testing.T) {
 	ctx := context.Background()
 	st := store.New(testenv.StartRedis(t).Client(t), "content")
 	cfg := &policies.Config{
 		Settings:    policies.Settings{ResolvedRetention: time.Hour},
 		Escalations: map[string]*policies.Escalation{"ops": {Name: "ops"}},
-		Services:    []*policies.Service{{Name: "all", Escalation: "ops"}},
+		Services:    []*policies.Service{{Name: "all", Escalation: "ops", GroupBy: []string{"alertname"}}},
 	}
 	rt := &Router{Store: st, Config: func() *policies.Config { return cfg }, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	in := &policies.Integration{Name: "am", Type: "alertmanager"}
 	start := time.Date(2026, 11, 24, 1, 0, 0, 0, time.UTC)
 	far := time.Date(9999, 12, 31, 23, 59, 59, 0, time.FixedZone("", -(23*3600+59*60)))
 	tests := []struct {
-		name  string
-		batch ingest.Batch
-		field string
+		name     string
+		batch    ingest.Batch
+		field    string
+		outcomes string // of each alert, when the request is not refused
 	}{
 		{"endsAt past 9999 in UTC", ingest.Batch{Alerts: []ingest.Alert{
 			{Action: incident.AlertTrigger, Labels: map[string]string{"alertname": "A"}, StartsAt: start, Fingerprint: "a"},
 			{Action: incident.AlertResolve, Labels: map[string]string{"alertname": "B"}, StartsAt: start, EndsAt: far, Fingerprint: "b"},
-		}}, "alerts[1].endsAt"},
-		{"details that are not JSON", ingest.Batch{Alerts: []ingest.Alert{
-			{Action: incident.AlertTrigger, Labels: map[string]string{"alertname": "C"}, StartsAt: start, Fingerprint: "c",
-				Details: json.RawMessage(`{not json`)},
-		}}, "alerts[0].details"},
+		}}, "alerts[1].endsAt", "triggered rejected"},
+		{"details that are not JSON, behind an alert refused on decoding", ingest.Batch{
+			Rejected: []*ingest.DecodeError{ingest.Invalidf(0, "labels", "alert has no labels")},
+			Alerts: []ingest.Alert{
+				{Action: incident.AlertTrigger, Labels: map[string]string{"alertname": "C"}, StartsAt: start, Fingerprint: "c",
+					Details: json.RawMessage(`{not json`)},
+			}}, "alerts[1].details", "rejected"},
 		{"a change past 9999 in UTC", ingest.Batch{
 			Alerts:  []ingest.Alert{{Action: incident.AlertTrigger, Labels: map[string]string{"alertname": "D"}, StartsAt: start, Fingerprint: "d"}},
 			Changes: []incident.Change{{At: far, Summary: "deployed"}},
-		}, "changes[0].timestamp"},
+		}, "changes[0].timestamp", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := rt.Ingest(ctx, in, &tc.batch)
+			results, err := rt.Ingest(ctx, in, &tc.batch)
 			var de *ingest.DecodeError
-			if !errors.As(err, &de) || de.HTTPStatus() != 422 || !strings.HasPrefix(de.Error(), tc.field+": ") {
-				t.Fatalf("Ingest = %v (%T), want a 422 *ingest.DecodeError naming %s", err, err, tc.field)
+			if tc.outcomes == "" {
+				if !errors.As(err, &de) || de.HTTPStatus() != 422 || !strings.HasPrefix(de.Error(), tc.field+": ") {
+					t.Fatalf("Ingest = %v (%T), want a 422 *ingest.DecodeError naming %s", err, err, tc.field)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var outcomes []string
+			for _, r := range results {
+				outcomes = append(outcomes, string(r.Outcome))
+				if r.Err != nil && (r.Err.HTTPStatus() != 422 || !strings.HasPrefix(r.Err.Error(), tc.field+": ")) {
+					t.Errorf("alert refused with %q, want a 422 naming %s", r.Err, tc.field)
+				}
+			}
+			if got := strings.Join(outcomes, " "); got != tc.outcomes {
+				t.Errorf("outcomes %q, want %q", got, tc.outcomes)
 			}
 		})
 	}
-	if incs, err := st.List(ctx, false, 10); err != nil || len(incs) != 0 {
-		t.Errorf("refused requests stored %d incidents (%v), want none", len(incs), err)
+	incs, err := st.List(ctx, false, 10)
+	if err != nil || len(incs) != 1 || incs[0].Title != "A" {
+		t.Errorf("stored %d incidents (%v), want only the good alert A's", len(incs), err)
 	}
 	if changes, err := st.Changes(ctx, "all", 10); err != nil || len(changes) != 0 {
 		t.Errorf("refused requests stored %d changes (%v), want none", len(changes), err)

@@ -271,8 +271,8 @@ a time that has not happened is null. Every key is always present.`,
 		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tSTATUS\tSERVICE\tFIRING\tAGE\tTITLE")
 		for _, inc := range out.Incidents {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\n", inc.ID, inc.Status, inc.Service, inc.FiringCount,
-				time.Since(inc.CreatedAt).Round(time.Second), inc.Title)
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\n", inc.ID, inc.Status, oneLine(inc.Service), inc.FiringCount,
+				time.Since(inc.CreatedAt).Round(time.Second), oneLine(inc.Title))
 		}
 		return tw.Flush()
 	}

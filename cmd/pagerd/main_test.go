@@ -38,8 +38,10 @@ func writeConfig(t *testing.T, hcl string) string {
 	return dir
 }
 
-// onlyCheckout routes alerts with service=checkout and nothing else.
+// onlyCheckout routes alerts with service=checkout and records the rest
+// as unrouted.
 const onlyCheckout = `
+pagerd { unrouted = "record" }
 user "alice" {}
 escalation "payments" {
   step {
@@ -72,6 +74,10 @@ func TestCheck(t *testing.T) {
 		{"the default directory outside the repository", []string{"check"}, 1, `pagerd check: config directory "deploy/examples/config" not found: pass --config DIR or set PAGERD_CONFIG`},
 		{"a file is not a directory", []string{"check", filepath.Join(bad, "bad.hcl")}, 1, "is a file, not a directory"},
 		{"two directories", []string{"check", "a", "b"}, 2, "at most one config directory"},
+		{"no catch-all and no unrouted policy", []string{"check", writeConfig(t, strings.Replace(onlyCheckout, `pagerd { unrouted = "record" }`, "", 1))},
+			1, "Error: No catch-all service"},
+		{"a matcher that looks like a typo warns", []string{"check", writeConfig(t, strings.Replace(onlyCheckout, `"service=checkout"`, `"service==checkout"`, 1))},
+			0, `Did you mean "service=checkout"?`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pagerd/pagerd/internal/app"
 	"github.com/pagerd/pagerd/internal/testenv"
 )
 
@@ -92,16 +89,7 @@ func TestRouteSaysWhatTheEngineDoes(t *testing.T) {
 	// What the engine does, minute by minute on a test clock.
 	clock := testenv.NewClock(t0)
 	console := &testenv.Buffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, app.Options{ConfigDir: dir, Listen: "127.0.0.1:0", RedisURL: testenv.StartRedis(t).URL(),
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Console: console, Clock: clock.Now, Poll: time.Hour})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { defer close(done); _ = a.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	a := startApp(t, dir, console, clock.Now)
 	body := `{"version":"4","status":"firing","alerts":[{"status":"firing","labels":{"alertname":"Down"},"startsAt":"2026-12-01T10:00:00Z"}]}`
 	req, _ := http.NewRequest(http.MethodPost, "http://"+a.Addr()+"/v1/webhooks/alertmanager", strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer tok")
@@ -114,7 +102,7 @@ func TestRouteSaysWhatTheEngineDoes(t *testing.T) {
 	var paged []string
 	for m := 0; m <= 60; m++ {
 		clock.Set(t0.Add(time.Duration(m) * time.Minute))
-		must(t, a.Engine.Drain(ctx))
+		must(t, a.Engine.Drain(context.Background()))
 		pages := pageRE.FindAllStringSubmatch(console.String(), -1)
 		for _, p := range pages[seen:] {
 			paged = append(paged, fmt.Sprintf("%s@+%s", p[1], time.Duration(m)*time.Minute))

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/pagerd/pagerd/incident"
+	"github.com/pagerd/pagerd/pagers"
 )
 
 // shownAlerts bounds the alerts `pagerd show` prints; -o json has all.
@@ -31,7 +32,7 @@ type shownAlert struct {
 // what their senders attached, the service's recent changes, and the
 // timeline.
 func writeIncident(w io.Writer, inc incidentView) error {
-	fmt.Fprintf(w, "#%d %s\nservice: %s\nstatus:  %s\nfiring:  %d\n", inc.ID, oneLine(inc.Title), inc.Service, inc.Status, inc.FiringCount)
+	fmt.Fprintf(w, "#%d %s\nservice: %s\nstatus:  %s\nfiring:  %d\n", inc.ID, oneLine(inc.Title), oneLine(inc.Service), inc.Status, inc.FiringCount)
 	if inc.Summary != "" {
 		fmt.Fprintf(w, "summary: %s\n", oneLine(inc.Summary))
 	}
@@ -67,10 +68,10 @@ func writeIncident(w io.Writer, inc incidentView) error {
 	for _, e := range inc.Timeline {
 		who := ""
 		if e.Actor != "" {
-			who = "by " + e.Actor
+			who = "by " + oneLine(e.Actor)
 		}
 		if e.Via != "" {
-			who = strings.TrimSpace(who + " via " + e.Via)
+			who = strings.TrimSpace(who + " via " + oneLine(e.Via))
 		}
 		fmt.Fprintf(w, "  %s  %-19s %s\n", e.At.Local().Format("2006-01-02 15:04:05"), e.Kind,
 			strings.TrimSpace(strings.Join([]string{who, oneLine(e.Detail)}, "  ")))
@@ -83,7 +84,7 @@ func writeAlert(w io.Writer, a shownAlert) {
 	for _, k := range slices.Sorted(maps.Keys(a.Labels)) {
 		labels = append(labels, k+"="+oneLine(a.Labels[k]))
 	}
-	fmt.Fprintf(w, "  %-8s {%s}\n", a.Status, strings.Join(labels, ", "))
+	fmt.Fprintf(w, "  %-8s {%s}\n", oneLine(a.Status), strings.Join(labels, ", "))
 	field := func(name, value string) {
 		if value != "" {
 			fmt.Fprintf(w, "           %-8s %s\n", name+":", oneLine(value))
@@ -107,11 +108,12 @@ func writeAlert(w io.Writer, a shownAlert) {
 
 func link(l incident.Link) string {
 	if l.Text == "" {
-		return l.Href
+		return oneLine(l.Href)
 	}
-	return oneLine(l.Text) + " " + l.Href
+	return oneLine(l.Text) + " " + oneLine(l.Href)
 }
 
-// oneLine keeps a value sent by a monitor on its line: newlines in a label
-// must not break the table.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+// oneLine keeps a value sent by a monitor on its line, and its control
+// characters from acting on the terminal: pagers.OneLine, the rule every
+// page follows too.
+func oneLine(s string) string { return pagers.OneLine(s) }

@@ -77,6 +77,7 @@ type App struct {
 	Store    *store.Store
 	Engine   *router.Engine
 	Events   *events.Runner
+	router   *router.Router
 	server   *http.Server
 	listener net.Listener
 	pagers   atomic.Pointer[pagers.Set]
@@ -188,6 +189,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		return nil, err
 	}
 	rt := &router.Router{Store: a.Store, Config: holder.Current, Log: a.log.With("component", "router"), Wake: a.Engine.Wake}
+	a.router = rt
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -355,6 +357,12 @@ func (a *App) Reload() error {
 	// period, removed ones stop.
 	if err := a.Engine.SyncHeartbeats(ctx); err != nil {
 		a.log.Warn("could not register the heartbeats of the new config; a new one is watched from its first beat", "err", err)
+	}
+	// Alerts that matched no service and now do move to their service and
+	// page, whichever replica's engine next takes their incident; this
+	// replica, whose config is new for sure, does it at once.
+	if _, err := a.router.RerouteUnrouted(ctx); err != nil {
+		a.log.Warn("could not move unrouted incidents to their services after reload; the engine retries", "err", err)
 	}
 	a.Engine.Wake()
 	a.log.Info("config reloaded", "dir", a.opts.ConfigDir)

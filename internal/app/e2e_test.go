@@ -55,6 +55,7 @@ pagerd {
   public_url         = "http://127.0.0.1:%d"
   ack_timeout        = "%s"
   resolved_retention = "1h"
+  unrouted           = "record"
 }
 integration "alertmanager" {
   type  = "alertmanager"

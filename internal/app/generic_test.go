@@ -110,8 +110,10 @@ func TestGenericMappingRefusesWhatItCannotMap(t *testing.T) {
 			422, `summary: Unsupported attribute: This object does not have an attribute named \"message\"`},
 		{"a label that is an object", checksToken, `{"service": {"n": 1}, "level": "x", "state": "s", "check_id": "k", "check": "C", "host": "h", "message": "m"}`,
 			422, `labels[\"service\"]: must be a string, not object`},
+		// One bad element costs only itself: the other is stored (207).
 		{"an array element that fails", checksToken, `[{"service": "checkout", "level": "x", "state": "s", "check_id": "k", "check": "C", "host": "h", "message": "m"}, {}]`,
-			422, "alerts[1].labels"},
+			207, `{"outcome":"rejected","error":"alerts[1].labels`},
+		{"every array element fails", checksToken, `[{}, {"service": 1}]`, 422, "all 2 alerts refused"},
 		{"not JSON", checksToken, `{"service":`, 400, "malformed JSON"},
 		{"an alertmanager token", amToken, `{}`, 403, "type alertmanager"},
 	}
@@ -121,8 +123,8 @@ func TestGenericMappingRefusesWhatItCannotMap(t *testing.T) {
 			t.Errorf("%s: %d %s, want %d mentioning %q", tc.name, r.code, r.body, tc.want, tc.mention)
 		}
 	}
-	if n := sendersIncidentCount(t, base); n != 0 {
-		t.Errorf("refused requests stored %d incidents", n)
+	if n := sendersIncidentCount(t, base); n != 1 {
+		t.Errorf("stored %d incidents, want only the good element's", n)
 	}
 	w.settle()
 	if n := len(w.twilio.Messages()); n != 0 {

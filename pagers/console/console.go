@@ -74,6 +74,9 @@ func (c *Console) Send(ctx context.Context, n pagers.Notification) (pagers.Recei
 		}
 	}
 	fmt.Fprintf(&b, "text:     %s\n", pagers.ShortText(n, 0))
+	for _, l := range n.Incident.Links {
+		fmt.Fprintf(&b, "link:     %s %s\n", pagers.OrDefault(pagers.OneLine(l.Text), "Link"), pagers.OneLine(l.Href))
+	}
 	if n.AckURL != "" {
 		fmt.Fprintf(&b, "ack link: %s\n", n.AckURL)
 	}

@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/pagers"
+	"github.com/pagerd/pagerd/pagers/pagertest"
 )
 
 func TestConsoleSend(t *testing.T) {
@@ -23,7 +25,8 @@ func TestConsoleSend(t *testing.T) {
 		AckURL:   "https://pagerd.example.com/ack/42",
 		AckReply: "ack 42",
 		Incident: pagers.Incident{ID: 42, Title: "CheckoutDown", Summary: "checkout is down", Service: "checkout",
-			Labels: map[string]string{"severity": "critical"}},
+			Labels: map[string]string{"severity": "critical"},
+			Links:  []incident.Link{{Text: "Dashboard", Href: "https://grafana.example.com/d/checkout"}}},
 	}
 	rcpt, err := c.Send(context.Background(), n)
 	if err != nil {
@@ -36,6 +39,7 @@ func TestConsoleSend(t *testing.T) {
 incident: #42 CheckoutDown
 service:  checkout
 text:     [pagerd] #42 CRITICAL CheckoutDown (checkout): checkout is down. Reply 'ack 42' to acknowledge. https://pagerd.example.com/ack/42
+link:     Dashboard https://grafana.example.com/d/checkout
 ack link: https://pagerd.example.com/ack/42
 key:      inc42/r0/s0/alice/0/sms
 
@@ -107,5 +111,23 @@ func TestConsoleErrors(t *testing.T) {
 	var out bytes.Buffer
 	if _, err := New(&out).Send(ctx, pagers.Notification{}); !errors.Is(err, context.Canceled) || out.Len() != 0 {
 		t.Errorf("Send(canceled) = %v with output %q, want context.Canceled and nothing written", err, out.String())
+	}
+}
+
+// Control characters a sender sent neither break the console's lines nor
+// act on the terminal (an escape sequence, a right-to-left override).
+func TestConsoleEscapesHostileText(t *testing.T) {
+	var out bytes.Buffer
+	if _, err := New(&out).Send(context.Background(), pagertest.HostilePage()); err != nil {
+		t.Fatal(err)
+	}
+	pagertest.CheckDisplayed(t, "console", out.String(), true)
+	for _, want := range []string{
+		"incident: #42 Checkout Down \\x00\\x1b[31mred\\u202egnp.exe\n",
+		"link:     Dash board https://grafana.example.com/d/x y\n",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("console lacks %q:\n%s", want, out.String())
+		}
 	}
 }

@@ -57,6 +57,12 @@ func Text(n pagers.Notification) string {
 	if v.SourceURL != "" {
 		b.WriteString("Source:   " + v.SourceURL + "\n")
 	}
+	if len(v.Links) > 0 {
+		b.WriteString("\nLinks:\n")
+		for _, l := range v.Links {
+			b.WriteString("  " + l.Text + ": " + l.Href + "\n")
+		}
+	}
 	if len(v.Labels) > 0 {
 		b.WriteString("\nLabels:\n")
 		width := 0
@@ -99,18 +105,21 @@ type view struct {
 	Service      string
 	Facts        string // "#42, triggered, 3 alerts, started ..."
 	SourceURL    string
+	Links        []link // what the sender attached: a dashboard, a silence form...
 	AckURL       string
 	OtherAckWays string
 	Labels       []label
 }
 
+type link struct{ Text, Href string }
+
 func newView(n pagers.Notification) view {
 	inc := n.Incident
 	v := view{
 		IsPage:       !n.Kind.IsFYI(),
-		Summary:      strings.TrimSpace(inc.Summary),
+		Summary:      pagers.Lines(inc.Summary),
 		Service:      pagers.OrDefault(pagers.OneLine(inc.Service), "-"),
-		SourceURL:    inc.SourceURL,
+		SourceURL:    pagers.OneLine(inc.SourceURL),
 		AckURL:       n.AckURL,
 		OtherAckWays: pagers.OtherAckWays(n),
 	}
@@ -150,7 +159,10 @@ func newView(n pagers.Notification) view {
 	v.Facts = strings.Join(facts, ", ")
 
 	for _, k := range slices.Sorted(maps.Keys(inc.Labels)) {
-		v.Labels = append(v.Labels, label{Name: k, Value: inc.Labels[k]})
+		v.Labels = append(v.Labels, label{Name: pagers.OneLine(k), Value: pagers.OneLine(inc.Labels[k])})
+	}
+	for _, l := range inc.Links {
+		v.Links = append(v.Links, link{Text: pagers.OrDefault(pagers.OneLine(l.Text), "Link"), Href: pagers.OneLine(l.Href)})
 	}
 	return v
 }
@@ -169,7 +181,8 @@ var htmlTemplate = template.Must(template.New("email").Parse(`<!DOCTYPE html>
 <tr><th style="text-align:left;padding:2px 8px">Service</th><td style="padding:2px 8px">{{.Service}}</td></tr>
 <tr><th style="text-align:left;padding:2px 8px">Incident</th><td style="padding:2px 8px">{{.Facts}}</td></tr>
 {{if .SourceURL}}<tr><th style="text-align:left;padding:2px 8px">Source</th><td style="padding:2px 8px"><a href="{{.SourceURL}}">{{.SourceURL}}</a></td></tr>{{end}}
-</table>
+{{range .Links}}<tr><th style="text-align:left;padding:2px 8px">{{.Text}}</th><td style="padding:2px 8px"><a href="{{.Href}}">{{.Href}}</a></td></tr>
+{{end}}</table>
 {{if .Labels}}<h3 style="margin:16px 0 4px">Labels</h3>
 <table style="border-collapse:collapse;font-family:monospace">
 {{range .Labels}}<tr><td style="padding:1px 8px;border-bottom:1px solid #eee">{{.Name}}</td><td style="padding:1px 8px;border-bottom:1px solid #eee">{{.Value}}</td></tr>

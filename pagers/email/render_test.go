@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/pagers"
 	"github.com/pagerd/pagerd/pagers/pagertest"
 )
@@ -52,6 +53,7 @@ func TestText(t *testing.T) {
 				"Service:  checkout",
 				"Incident: #42, triggered, 3 alerts, started 2026-11-02 09:00:00 UTC",
 				"Source:   http://prometheus.example.com/graph?g0.expr=up",
+				"Links:\n  Dashboard: https://grafana.example.com/d/checkout\n  Silence: https://grafana.example.com/alerting/silence/new?alertname=CheckoutDown\n",
 				"  alertname = CheckoutDown\n  cluster   = eu1\n  severity  = critical\n",
 			},
 			notWant: []string{"No action needed"},
@@ -75,6 +77,7 @@ func TestHTML(t *testing.T) {
 	hostile.Incident.Labels["evil"] = `<script>alert("x")</script>`
 	hostile.Incident.Summary = `<img src=x onerror=alert(1)> & co`
 	hostile.Incident.SourceURL = "javascript:alert(1)"
+	hostile.Incident.Links = []incident.Link{{Text: "<b>Dash</b>", Href: "javascript:alert(2)"}}
 
 	tests := []struct {
 		name    string
@@ -91,6 +94,7 @@ func TestHTML(t *testing.T) {
 				">Acknowledge</a>",
 				"reply &#39;ack 42&#39; to the SMS page",
 				`<a href="http://prometheus.example.com/graph?g0.expr=up">`,
+				`>Dashboard</th><td style="padding:2px 8px"><a href="https://grafana.example.com/d/checkout">`,
 				">alertname</td>",
 				">CheckoutDown</td>",
 				"#42, triggered, 3 alerts",
@@ -103,8 +107,9 @@ func TestHTML(t *testing.T) {
 				"&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;",
 				"&lt;img src=x onerror=alert(1)&gt; &amp; co",
 				`href="#ZgotmplZ"`,
+				"&lt;b&gt;Dash&lt;/b&gt;",
 			},
-			notWant: []string{"<script>", "<img", `href="javascript:`},
+			notWant: []string{"<script>", "<img", `href="javascript:`, "<b>"},
 		},
 	}
 	for _, tt := range tests {
@@ -197,6 +202,36 @@ func contains(t *testing.T, what, got string, want, notWant []string) {
 	for _, w := range notWant {
 		if strings.Contains(got, w) {
 			t.Errorf("%s() = %q\nwant it NOT to contain %q", what, got, w)
+		}
+	}
+}
+
+// Control characters a sender put in labels, the summary or a link break
+// neither the subject nor the bodies: one line where the layout has one
+// (the subject, each label, each link), the summary's own line breaks
+// kept, every other control shown as its escape.
+func TestHostileTextIsEscaped(t *testing.T) {
+	n := pagertest.HostilePage()
+	pagertest.CheckDisplayed(t, "Subject", Subject(n), false)
+	text := Text(n)
+	pagertest.CheckDisplayed(t, "Text", text, true)
+	html := HTML(n)
+	pagertest.CheckDisplayed(t, "HTML", html, true)
+	for _, want := range []string{
+		"[pagerd] #42 CRITICAL\\x00 Checkout Down \\x00\\x1b[31mred\\u202egnp.exe (checkout)",
+	} {
+		if got := Subject(n); got != want {
+			t.Errorf("Subject() = %q, want %q", got, want)
+		}
+	}
+	for _, want := range []string{
+		"line one\nline two \\x1b]0;owned\\x07 \\u2066end\n",
+		"  alertname = Checkout Down\n",
+		"  cluster   = eu1\\u202e\n",
+		"  Dash board: https://grafana.example.com/d/x y\n",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("Text() lacks %q:\n%s", want, text)
 		}
 	}
 }

@@ -3,9 +3,12 @@
 package pagertest
 
 import (
+	"strings"
 	"testing"
 	"time"
+	"unicode"
 
+	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/pagers"
 )
 
@@ -31,6 +34,10 @@ func CheckoutPage() pagers.Notification {
 			AlertCount: 3,
 			StartedAt:  time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC),
 			SourceURL:  "http://prometheus.example.com/graph?g0.expr=up",
+			Links: []incident.Link{
+				{Text: "Dashboard", Href: "https://grafana.example.com/d/checkout"},
+				{Text: "Silence", Href: "https://grafana.example.com/alerting/silence/new?alertname=CheckoutDown"},
+			},
 		},
 	}
 }
@@ -78,5 +85,41 @@ func ShiftNotices(t testing.TB) map[string]pagers.Notification {
 	noShift.Shift = nil
 	return map[string]pagers.Notification{
 		"full": full, "end unknown": openEnded, "UTC without a zone": utc, "lead unknown": late, "no shift": noShift,
+	}
+}
+
+// HostilePage is CheckoutPage whose sender sent control characters
+// everywhere it could: a newline, a carriage return, NUL, an escape
+// sequence and a right-to-left override in the title (built from labels),
+// the labels, the summary and a link.
+func HostilePage() pagers.Notification {
+	n := CheckoutPage()
+	n.Incident.Title = "Checkout\nDown\r\x00\x1b[31mred\u202egnp.exe"
+	n.Incident.Summary = "line one\r\nline two \x1b]0;owned\x07 \u2066end"
+	n.Incident.Labels = map[string]string{"alertname": "Checkout\nDown", "severity": "critical\x00", "cluster": "eu1\u202e"}
+	n.Incident.Links = []incident.Link{{Text: "Dash\nboard", Href: "https://grafana.example.com/d/x\r\ny"}}
+	return n
+}
+
+// CheckDisplayed fails t when out, what a channel or the CLI shows of
+// HostilePage, lets any control character or bidirectional control
+// through: only line feeds may remain, and tabs where the layout puts
+// them, when lines is set. It also wants to see the escapes that stand
+// for them.
+func CheckDisplayed(t testing.TB, what, out string, lines bool) {
+	t.Helper()
+	for _, r := range out {
+		if (r == '\n' || r == '\t') && lines {
+			continue
+		}
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
+			t.Errorf("%s lets %U through:\n%q", what, r, out)
+			return
+		}
+	}
+	for _, want := range []string{`\x00`, `\x1b`, `\u202e`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("%s does not show %s:\n%s", what, want, out)
+		}
 	}
 }

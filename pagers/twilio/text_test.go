@@ -102,3 +102,13 @@ func TestShiftNoticeSMSFitsWithALongScheduleName(t *testing.T) {
 		t.Errorf("SMSText() has %d runes, want <= %d: %q", c, SMSMaxRunes, got)
 	}
 }
+
+// Control characters a sender put in labels or the summary reach neither
+// the SMS nor the call's script (where TwiML, XML, could not carry them).
+func TestHostileTextIsEscaped(t *testing.T) {
+	n := pagertest.HostilePage()
+	pagertest.CheckDisplayed(t, "SMSText", SMSText(n), false)
+	if got := VoiceText(n); strings.ContainsFunc(got, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\u202e' }) {
+		t.Errorf("VoiceText() = %q, lets a control character through", got)
+	}
+}

@@ -23,7 +23,8 @@ const (
 	TypeChange       = "service.change"        // a change (deploy, config push) was recorded for a service
 	// An update about an incident event of kind K is "incident.K":
 	// incident.triggered, incident.acknowledged, incident.escalated,
-	// incident.reopened, incident.resolved, incident.note.
+	// incident.reopened, incident.resolved, incident.note,
+	// incident.rerouted.
 	typeIncidentPrefix = "incident."
 )
 
@@ -42,7 +43,8 @@ const (
 //	    "service": "checkout", "status": "acknowledged", "severity": "critical",
 //	    "labels": {"alertname": "CheckoutDown", "severity": "critical"},
 //	    "alerts_firing": 3, "started_at": "2026-11-02T09:00:00Z",
-//	    "source_url": "http://prometheus.example.com/graph?g0.expr=up"
+//	    "source_url": "http://prometheus.example.com/graph?g0.expr=up",
+//	    "links": [{"href": "https://grafana.example.com/d/checkout", "text": "Dashboard"}]
 //	  },
 //	  "event": {"kind": "acknowledged", "actor": "alice", "via": "sms", "detail": ""}
 //	}
@@ -103,6 +105,9 @@ type Incident struct {
 	// SourceURL links to the monitor's view of the first alert
 	// (Prometheus' generatorURL); "" when the monitor sent none.
 	SourceURL string `json:"source_url"`
+	// Links are what the monitor attached to the first alert (Grafana's
+	// dashboard, panel, silence and image URLs); [] when none.
+	Links []Link `json:"links"`
 }
 
 // Event is the incident's timeline entry an update reports. Every field
@@ -129,7 +134,8 @@ type Change struct {
 	Details json.RawMessage `json:"details,omitempty"`
 }
 
-// Link is a URL a sender attached to a change, with the text to show.
+// Link is a URL a sender attached to an alert or a change, with the text
+// to show.
 type Link struct {
 	Href string `json:"href"`
 	Text string `json:"text"`
@@ -187,11 +193,16 @@ func incidentOf(in pagers.Incident) *Incident {
 	if labels == nil {
 		labels = map[string]string{}
 	}
-	return &Incident{
+	out := &Incident{
 		ID: in.ID, Title: in.Title, Summary: in.Summary, Service: in.Service,
 		Status: in.Status, Severity: in.Labels["severity"], Labels: labels,
 		AlertsFiring: in.AlertCount, StartedAt: in.StartedAt.UTC(), SourceURL: in.SourceURL,
+		Links: []Link{},
 	}
+	for _, l := range in.Links {
+		out.Links = append(out.Links, Link{Href: l.Href, Text: l.Text})
+	}
+	return out
 }
 
 // changeOf is the change an event records; an event without one (which

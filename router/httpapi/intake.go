@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"errors"
+	"fmt"
 	"mime"
 	"net/http"
 	"strconv"
@@ -23,7 +24,7 @@ func (s *Server) intake(f *ingest.Format) http.HandlerFunc {
 				if code == http.StatusUnauthorized {
 					w.Header().Set("WWW-Authenticate", `Bearer realm="pagerd"`)
 				}
-				s.fail(w, r, code, msg, cause)
+				s.failWith(w, r, code, msg, problems, cause)
 				return
 			}
 			s.logFailure(r, code, msg, cause)
@@ -43,14 +44,27 @@ func (s *Server) intake(f *ingest.Format) http.HandlerFunc {
 			refuse(http.StatusUnsupportedMediaType, msg, nil, err)
 			return
 		}
-		body := http.MaxBytesReader(w, r.Body, s.MaxBody)
-		batch, err := f.Decode(body, ingest.Options{Now: s.Now(), ResolveTimeout: cfg.Settings.ResolveTimeout, Integration: in})
+		body, err := intakeBody(w, r, s.MaxBody)
+		var batch *ingest.Batch
+		if err == nil {
+			batch, err = f.Decode(body, ingest.Options{Now: s.Now(), ResolveTimeout: cfg.Settings.ResolveTimeout, Integration: in})
+		}
 		if err != nil {
 			var tooBig *http.MaxBytesError
+			var badEncoding *encodingError
 			var bad *ingest.DecodeError
 			switch {
 			case errors.As(err, &tooBig):
-				refuse(http.StatusRequestEntityTooLarge, "body larger than the limit of "+formatBytes(s.MaxBody), nil, err)
+				msg := "body larger than the limit of " + formatBytes(s.MaxBody)
+				if r.Header.Get("Content-Encoding") != "" {
+					msg += " once decompressed"
+				}
+				refuse(http.StatusRequestEntityTooLarge, msg, nil, err)
+			case errors.Is(err, errUnknownEncoding):
+				w.Header().Set("Accept-Encoding", "gzip") // RFC 7694
+				refuse(http.StatusUnsupportedMediaType, err.Error(), nil, nil)
+			case errors.As(err, &badEncoding):
+				refuse(http.StatusBadRequest, badEncoding.Error(), nil, err)
 			case errors.As(err, &bad):
 				refuse(bad.HTTPStatus(), "invalid payload: "+bad.Error(), bad.Problems, err)
 			default:
@@ -77,24 +91,45 @@ func (s *Server) intake(f *ingest.Format) http.HandlerFunc {
 				"; retry in "+retryAfter(wait)+"s", nil, nil)
 			return
 		}
-		results, err := s.Router.Ingest(r.Context(), in, batch)
+		stored, err := s.Router.Ingest(r.Context(), in, batch)
 		var bad *ingest.DecodeError
 		switch {
 		case errors.As(err, &bad):
-			// What an alert holds, not the store: retrying cannot help.
+			// What a change holds, not the store: retrying cannot help.
 			refuse(bad.HTTPStatus(), "alerts not stored: "+bad.Error(), []string{bad.Error()}, err)
 			return
 		case err != nil:
 			refuse(http.StatusServiceUnavailable, "alerts not stored: state store unavailable, retry later", nil, err)
 			return
 		}
+		results, status := ingest.Answer(batch, stored)
+		var problems []string
 		for _, res := range results {
 			s.alertsReceived.WithLabelValues(in.Name, string(res.Outcome)).Inc()
+			if res.Err != nil {
+				problems = append(problems, res.Err.Error())
+			}
 		}
-		s.Log.Info("alerts stored", "integration", in.Name, "format", f.Name, "count", len(results),
+		if len(problems) > 0 && len(problems) == len(results) {
+			refuse(status, refusedAlerts(problems), problems, nil)
+			return
+		}
+		if len(problems) > 0 {
+			s.Log.Warn("alerts refused, the rest of the request stored", "integration", in.Name, "format", f.Name,
+				"refused", len(problems), "stored", len(results)-len(problems), "problems", problems, "request_id", requestID(r))
+		}
+		s.Log.Info("alerts stored", "integration", in.Name, "format", f.Name, "count", len(results)-len(problems),
 			"changes", len(batch.Changes), "request_id", requestID(r))
-		f.Respond(w, batch, results)
+		f.Respond(w, batch, results, status)
 	}
+}
+
+// refusedAlerts says that every alert of a request was refused, and why.
+func refusedAlerts(problems []string) string {
+	if len(problems) == 1 {
+		return "invalid payload: " + problems[0]
+	}
+	return fmt.Sprintf("invalid payload: all %d alerts refused: %s", len(problems), strings.Join(problems, "; "))
 }
 
 // jsonContentType says why a request's body is not to be read as JSON

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/base64"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/policies"
 	"github.com/pagerd/pagerd/router/ingest"
+	"github.com/pagerd/pagerd/router/ingest/alertmanager"
 )
 
 // uncheckedPath is a format registered for these tests only: it hands
@@ -30,7 +32,7 @@ func init() {
 					StartsAt: time.Date(9999, 12, 31, 23, 59, 59, 0, time.FixedZone("", -(23*3600+59*60)))},
 			}}, nil
 		},
-		Respond: func(w http.ResponseWriter, _ *ingest.Batch, _ []ingest.Result) { w.WriteHeader(http.StatusOK) },
+		Respond: ingest.RespondStored,
 	})
 }
 
@@ -62,10 +64,10 @@ func send(t *testing.T, method, url string, header map[string]string, body strin
 }
 
 // Times RFC 3339 (or ISO 8601) accepts but that fall outside the years
-// 0000-9999 in UTC cannot be stored: the request is refused with a 4xx
-// naming the alert and the field — never a 503 with Retry-After, which
-// would have the sender retry forever and hold back every other alert of
-// the request — and nothing of it is stored.
+// 0000-9999 in UTC cannot be stored: the alert is refused with a 4xx
+// naming it and the field — never a 503 with Retry-After, which would
+// have the sender retry forever — and nothing of it is stored. The other
+// alerts of its request are stored (207).
 func TestIntakeRefusesTimesItCannotKeep(t *testing.T) {
 	srv := newTestServerLogging(t, io.Discard, withPagerDuty)
 	am := map[string]string{"Authorization": "Bearer am-token", "Content-Type": "application/json"}
@@ -79,10 +81,10 @@ func TestIntakeRefusesTimesItCannotKeep(t *testing.T) {
 	}{
 		{"webhook endsAt past 9999", "/v1/webhooks/alertmanager", am,
 			`{"version":"4","alerts":[{"status":"firing","labels":{"alertname":"A"}},{"status":"resolved","labels":{"alertname":"B"},"startsAt":"2026-11-24T01:00:00Z","endsAt":"9999-12-31T23:59:59-23:59"}]}`,
-			422, `alerts[1].endsAt: \"9999-12-31T23:59:59-23:59\" is out of range`},
+			207, `{"outcome":"rejected","error":"alerts[1].endsAt: \"9999-12-31T23:59:59-23:59\" is out of range`},
 		{"API v2 startsAt before year 0", "/api/v2/alerts", am,
-			`[{"labels":{"alertname":"A"}},{"labels":{"alertname":"B"},"startsAt":"0000-01-01T00:00:00+23:59"}]`,
-			422, `alerts[1].startsAt: \"0000-01-01T00:00:00+23:59\" is out of range`},
+			`[{"labels":{"alertname":"C"},"startsAt":"0000-01-01T00:00:00+23:59"}]`,
+			422, `alerts[0].startsAt: \"0000-01-01T00:00:00+23:59\" is out of range`},
 		{"PagerDuty timestamp past 9999", "/v2/enqueue", pd,
 			`{"routing_key":"` + pdKey + `","event_action":"trigger","payload":{"summary":"s","source":"h","severity":"info","timestamp":"9999-12-31T23:59:59-23:59"}}`,
 			400, `{"status":"invalid event","message":"Event object is invalid","errors":["'payload.timestamp' is out of range: in UTC it must fall in the years 0000 to 9999"]}`},
@@ -92,7 +94,7 @@ func TestIntakeRefusesTimesItCannotKeep(t *testing.T) {
 		// The router's own check, behind a decoder that let such a time
 		// through.
 		{"an alert the router cannot encode", uncheckedPath, am, `{}`,
-			422, `alerts not stored: alerts[1].startsAt: 10000-01-01T23:58:59Z cannot be stored`},
+			207, `"error":"alerts[1].startsAt: 10000-01-01T23:58:59Z cannot be stored`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -105,9 +107,71 @@ func TestIntakeRefusesTimesItCannotKeep(t *testing.T) {
 			}
 		})
 	}
+	// Only the good alerts of the partial requests were stored.
 	r := send(t, "GET", srv.URL+"/v1/incidents?status=all", map[string]string{"Authorization": "Bearer api-token"}, "")
-	if !strings.Contains(r.body, `"incidents": []`) {
-		t.Errorf("refused requests stored incidents: %s", r.body)
+	for _, name := range []string{`"title": "A"`, `"title": "Fine"`} {
+		if !strings.Contains(r.body, name) {
+			t.Errorf("the good alert %s of a partial request was not stored: %s", name, r.body)
+		}
+	}
+	for _, name := range []string{`"title": "B"`, `"title": "C"`, `"title": "Far"`} {
+		if strings.Contains(r.body, name) {
+			t.Errorf("a refused alert was stored (%s): %s", name, r.body)
+		}
+	}
+}
+
+// One invalid alert costs only itself, on every format that carries
+// several: the rest are stored and the answer, 207, says what became of
+// each, in payload order. A request whose every alert is refused is a
+// 4xx listing each problem; an empty one is a 200 on both Alertmanager
+// endpoints.
+func TestBatchesStoreTheirValidAlerts(t *testing.T) {
+	srv := newTestServer(t)
+	am := map[string]string{"Authorization": "Bearer am-token", "Content-Type": "application/json"}
+	tests := []struct {
+		name, path, body string
+		want             int
+		answer           string
+	}{
+		{"webhook, one alert without labels", "/v1/webhooks/alertmanager",
+			`{"version":"4","alerts":[{"status":"firing","labels":{"alertname":"W1"}},{"status":"firing","labels":{}},{"status":"firing","labels":{"alertname":"W2"}}]}`,
+			207, `{"status":"partial","alerts":[{"fingerprint":"%s","incident":1,"outcome":"triggered"},{"outcome":"rejected","error":"alerts[1].labels: alert has no labels (labels with empty values are ignored)"},{"fingerprint":"%s","incident":2,"outcome":"triggered"}]}`},
+		{"API v2, one alert not an object", "/api/v2/alerts",
+			`[7,{"labels":{"alertname":"P1"}}]`,
+			207, `{"status":"partial","alerts":[{"outcome":"rejected","error":"alerts[0] at byte 1: JSON number where an object was expected"},{"fingerprint":"%s","incident":3,"outcome":"triggered"}]}`},
+		{"webhook, every alert refused", "/v1/webhooks/alertmanager",
+			`{"version":"4","alerts":[{"status":"pending","labels":{"alertname":"X"}},{"status":"firing","labels":{"a-b":"c"}}]}`,
+			422, `"error": "invalid payload: all 2 alerts refused: alerts[0].status: unknown status \"pending\", want \"firing\" or \"resolved\"; alerts[1].labels: invalid label name \"a-b\": must match [a-zA-Z_][a-zA-Z0-9_]*",
+  "problems": [
+    "alerts[0].status: unknown status \"pending\", want \"firing\" or \"resolved\"",
+    "alerts[1].labels: invalid label name \"a-b\": must match [a-zA-Z_][a-zA-Z0-9_]*"
+  ],`},
+		{"API v2, the only alert malformed", "/api/v2/alerts", `["x"]`, 400,
+			`"error": "invalid payload: alerts[0] at byte 3: JSON string where an object was expected",`},
+		{"webhook, empty", "/v1/webhooks/alertmanager", `{"version":"4","status":"firing","alerts":[]}`, 200, `{"status":"success","alerts":[]}`},
+		{"API v2, empty", "/api/v2/alerts", `[]`, 200, `{"status":"success","alerts":[]}`},
+	}
+	fp := func(name string) string {
+		b, err := alertmanager.DecodeAPIv2(strings.NewReader(`[{"labels":{"alertname":"`+name+`"}}]`), time.Now(), time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b.Alerts[0].Fingerprint
+	}
+	fps := map[string][]any{
+		"webhook, one alert without labels": {fp("W1"), fp("W2")},
+		"API v2, one alert not an object":   {fp("P1")},
+	}
+	for _, tc := range tests {
+		r := send(t, "POST", srv.URL+tc.path, am, tc.body)
+		want := tc.answer
+		if args := fps[tc.name]; args != nil {
+			want = fmt.Sprintf(want, args...)
+		}
+		if r.code != tc.want || !strings.Contains(r.body, want) {
+			t.Errorf("%s: %d %s\nwant %d %s", tc.name, r.code, r.body, tc.want, want)
+		}
 	}
 }
 

@@ -140,9 +140,26 @@ func requestID(r *http.Request) string {
 // fail answers with a JSON error naming the problem and logs it with the
 // internal cause, which is never shown to the caller.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, code int, msg string, cause error) {
+	s.failWith(w, r, code, msg, nil, cause)
+}
+
+// failure is pagerd's own error answer.
+type failure struct {
+	Error string `json:"error"`
+	// Problems lists each problem when there are several (each alert of
+	// a request refused, say).
+	Problems  []string `json:"problems,omitempty"`
+	RequestID string   `json:"request_id"`
+}
+
+// failWith is fail listing problems, when there are more than one.
+func (s *Server) failWith(w http.ResponseWriter, r *http.Request, code int, msg string, problems []string, cause error) {
 	s.logFailure(r, code, msg, cause)
 	setRetryAfter(w, code)
-	writeJSON(w, code, map[string]string{"error": msg, "request_id": requestID(r)})
+	if len(problems) < 2 {
+		problems = nil // the message says it
+	}
+	writeJSON(w, code, failure{Error: msg, Problems: problems, RequestID: requestID(r)})
 }
 
 // setRetryAfter tells a sender refused with 503 or 429 when to come back:

@@ -37,6 +37,7 @@ func newTestServerLogging(t *testing.T, logw io.Writer, edit func(*policies.Conf
 			{Name: "am", Type: "alertmanager", Token: "am-token"},
 			{Name: "cli", Type: "api", Token: "api-token"},
 		},
+		Services: []*policies.Service{{Name: "all", Escalation: "ops", GroupBy: []string{"alertname"}}},
 	}
 	if edit != nil {
 		edit(cfg)

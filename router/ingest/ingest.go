@@ -14,6 +14,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -69,16 +70,97 @@ func KeyFingerprint(integration, key string) string {
 type Batch struct {
 	// Token is the credential a payload carries itself (a PagerDuty
 	// routing_key), for formats whose Format.TokenInBody is set.
-	Token   string
-	Alerts  []Alert
-	Changes []incident.Change // change events: recorded, never paged
+	Token  string
+	Alerts []Alert
+	// Rejected are the alerts of the payload refused one by one, in
+	// payload order, each a *DecodeError whose Index is the alert's
+	// position in the payload: one bad alert costs only itself, the rest
+	// of the batch is stored (see Answer). Alerts holds the others, in
+	// payload order.
+	Rejected []*DecodeError
+	Changes  []incident.Change // change events: recorded, never paged
 }
 
-// Result is the fate of one alert of a batch, in order.
+// Collect adds an alert a format decoded to b or, when decoding failed
+// with a *DecodeError about that alert alone (Index >= 0), records it as
+// rejected. Any other error concerns the whole payload and is returned.
+func (b *Batch) Collect(a Alert, err error) error {
+	if err == nil {
+		b.Alerts = append(b.Alerts, a)
+		return nil
+	}
+	var de *DecodeError
+	if errors.As(err, &de) && de.Index >= 0 {
+		b.Rejected = append(b.Rejected, de)
+		return nil
+	}
+	return err
+}
+
+// Position is the position in the payload of b.Alerts[i]: the alerts
+// rejected while decoding leave gaps.
+func (b *Batch) Position(i int) int {
+	for _, r := range b.Rejected {
+		if r.Index <= i {
+			i++
+		}
+	}
+	return i
+}
+
+// Result is the fate of one alert of a batch.
 type Result struct {
+	// Index is the alert's position in the payload, from 0.
+	Index int
+	// Alert is the alert as decoded; nil for one rejected while decoding.
 	Alert      *Alert
 	IncidentID int64
 	Outcome    incident.AlertOutcome
+	// Err says why the alert was refused (Outcome is AlertRejected):
+	// nothing of it was stored.
+	Err *DecodeError
+}
+
+// Answer is what an intake answers for b once the router stored what it
+// could (stored, one Result per b.Alerts): every alert's Result in
+// payload order, the refused ones included, and the status to answer
+// with. A batch stores every alert it can: a bad alert costs only itself.
+//
+//   - Nothing refused: 200 (a format may answer its own success code).
+//   - Some alerts stored, some refused: 207 Multi-Status, listing each.
+//     Alertmanager's webhook notifier, Grafana's and Prometheus's
+//     notifier count any 2xx as delivered: they neither resend the batch
+//     (Alertmanager would, every group_interval, after a 4xx: its
+//     notification log records only deliveries) nor count the stored
+//     alerts as dropped. The refused ones cannot be stored by sending
+//     them again; the answer and pagerd's log and metrics name them.
+//   - Every alert refused: the 4xx of the problems (422, or 400 when each
+//     is malformed JSON), as for a payload that is wrong as a whole.
+//
+// An empty batch is no error: 200, as Alertmanager answers it.
+func Answer(b *Batch, stored []Result) ([]Result, int) {
+	all := make([]Result, 0, len(stored)+len(b.Rejected))
+	all = append(all, stored...)
+	for _, r := range b.Rejected {
+		all = append(all, Result{Index: r.Index, Outcome: incident.AlertRejected, Err: r})
+	}
+	slices.SortStableFunc(all, func(x, y Result) int { return x.Index - y.Index })
+	refused, status := 0, http.StatusBadRequest
+	for _, r := range all {
+		if r.Err != nil {
+			refused++
+			if r.Err.HTTPStatus() == http.StatusUnprocessableEntity {
+				status = http.StatusUnprocessableEntity
+			}
+		}
+	}
+	switch {
+	case refused == 0:
+		return all, http.StatusOK
+	case refused < len(all):
+		return all, http.StatusMultiStatus
+	}
+	return all, status
 }
 
 // Options are what decoding may depend on besides the payload.
@@ -110,8 +192,11 @@ type Format struct {
 	// Decode reads one request body. Its errors are *DecodeError, safe to
 	// show the sender.
 	Decode func(r io.Reader, opts Options) (*Batch, error)
-	// Respond writes the answer once the batch is stored.
-	Respond func(w http.ResponseWriter, b *Batch, results []Result)
+	// Respond writes the answer once the batch is stored: results are
+	// every alert's, in payload order, and status what Answer says (200,
+	// or 207 when some alerts were refused; a batch whose every alert was
+	// refused is refused instead, through Refuse).
+	Respond func(w http.ResponseWriter, b *Batch, results []Result, status int)
 	// Refuse writes a refusal in the format's own shape; nil answers with
 	// pagerd's {"error": ..., "request_id": ...}.
 	Refuse func(w http.ResponseWriter, r Refusal)

@@ -58,6 +58,11 @@ func decodeIncident(h, firing map[string]string) (*incident.Incident, error) {
 	if err := json.Unmarshal([]byte(h["group_labels"]), &inc.GroupLabels); err != nil {
 		return nil, fmt.Errorf("incident %d: corrupt group labels: %w", inc.ID, err)
 	}
+	if l := h["links"]; l != "" {
+		if err := json.Unmarshal([]byte(l), &inc.Links); err != nil {
+			return nil, fmt.Errorf("incident %d: corrupt links: %w", inc.ID, err)
+		}
+	}
 	for fp, v := range firing {
 		inc.Firing[fp] = msTime(v)
 	}

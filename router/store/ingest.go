@@ -30,7 +30,10 @@ type AlertWrite struct {
 	Title       string
 	Summary     string
 	SourceURL   string
-	Retention   time.Duration
+	// Links are what the sender attached to the alert (a dashboard, a
+	// silence form): an incident opened by it shows them.
+	Links     []incident.Link
+	Retention time.Duration
 }
 
 // IngestResult is the fate of one AlertWrite.
@@ -71,11 +74,28 @@ func (s *Store) Ingest(ctx context.Context, writes []AlertWrite) ([]IngestResult
 	return results, nil
 }
 
+// encodeGroup is what the scripts keep of an incident's group: its labels'
+// JSON, and its links' JSON ("" when none).
+func encodeGroup(labels map[string]string, links []incident.Link) (string, string, error) {
+	l, err := json.Marshal(labels)
+	if err != nil {
+		return "", "", fmt.Errorf("encode group labels: %w", err)
+	}
+	if len(links) == 0 {
+		return string(l), "", nil
+	}
+	k, err := json.Marshal(links)
+	if err != nil {
+		return "", "", fmt.Errorf("encode links: %w", err)
+	}
+	return string(l), string(k), nil
+}
+
 // ingestArgs are the keys and arguments of ingest.lua for one alert.
 func (s *Store) ingestArgs(w AlertWrite) ([]string, []any, error) {
-	groupLabels, err := json.Marshal(w.GroupLabels)
+	groupLabels, links, err := encodeGroup(w.GroupLabels, w.Links)
 	if err != nil {
-		return nil, nil, fmt.Errorf("encode group labels: %w", err)
+		return nil, nil, err
 	}
 	var ends int64
 	if !w.EndsAt.IsZero() {
@@ -88,8 +108,8 @@ func (s *Store) ingestArgs(w AlertWrite) ([]string, []any, error) {
 	group := "grp:" + w.GroupID
 	keys := []string{s.prefix + group, s.key("fp", w.Fingerprint)}
 	argv := []any{s.prefix, s.nowArg(), w.Fingerprint, string(w.Doc), string(action), ends,
-		w.Service, w.Escalation, group, string(groupLabels), w.Title, w.Summary,
-		w.SourceURL, retentionMs(w.Retention), w.Name, w.Sender}
+		w.Service, w.Escalation, group, groupLabels, w.Title, w.Summary,
+		w.SourceURL, retentionMs(w.Retention), w.Name, w.Sender, links}
 	return keys, argv, nil
 }
 

@@ -57,13 +57,13 @@ var ErrNotReplicated = errors.New("not replicated to enough Redis replicas in ti
 
 // scripts are the Lua scripts of lua/, one per kind of state change.
 type scripts struct {
-	ingest, transition, expire, claimDue, reschedule, claimSend, finishSend, appendFact, lease, renew, rateLimit *redis.Script
-	beat, heartbeats, keepMessage                                                                                *redis.Script
+	ingest, transition, expire, claimDue, reschedule, claimSend, finishSend, appendFact, lease, renew, rateLimit, reroute *redis.Script
+	beat, heartbeats, keepMessage                                                                                         *redis.Script
 }
 
 func (sc *scripts) all() []*redis.Script {
 	return []*redis.Script{sc.ingest, sc.transition, sc.expire, sc.claimDue, sc.reschedule, sc.claimSend, sc.finishSend, sc.appendFact, sc.lease, sc.renew, sc.rateLimit,
-		sc.beat, sc.heartbeats, sc.keepMessage}
+		sc.reroute, sc.beat, sc.heartbeats, sc.keepMessage}
 }
 
 // New returns a store on rdb whose keys start with "{<namespace>}:"
@@ -87,6 +87,7 @@ func New(rdb redis.UniversalClient, namespace string) *Store {
 			lease:       script("lease"),
 			renew:       script("renew"),
 			rateLimit:   script("rate_limit"),
+			reroute:     script("reroute"),
 			beat:        script("beat"),
 			heartbeats:  script("heartbeats"),
 			keepMessage: script("keep_message"),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -442,4 +443,26 @@ var aliceSMS = incident.Reached{User: "alice", Channel: "sms", Address: "+1555"}
 func transition(ctx context.Context, s *Store, id int64, action, by, via string, retention time.Duration) (incident.Outcome, incident.Status, error) {
 	res, err := s.transition(ctx, id, action, by, via, retention, "")
 	return res.Outcome, res.Before, err
+}
+
+// The links of the alert that opens an incident are kept with it; a
+// later alert of the group does not change them.
+func TestIncidentKeepsTheLinksOfItsFirstAlert(t *testing.T) {
+	s, _, _ := newTestStore(t)
+	ctx := context.Background()
+	first, second := write("a", "g", false, time.Time{}), write("b", "g", false, time.Time{})
+	first.Links = []incident.Link{{Text: "Dashboard", Href: "https://grafana.example.com/d/x"}}
+	second.Links = []incident.Link{{Text: "Other", Href: "https://other"}}
+	if _, err := s.Ingest(ctx, []AlertWrite{first, second, write("c", "h", false, time.Time{})}); err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[int64][]incident.Link{1: first.Links, 2: nil} {
+		inc, err := s.Incident(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(inc.Links, want) {
+			t.Errorf("incident %d has links %+v, want %+v", id, inc.Links, want)
+		}
+	}
 }

@@ -28,14 +28,30 @@ pagerd {
   ack_timeout        = "30m"  # page again if an acked incident is still open after this; omit for never
   resolved_retention = "168h" # keep resolved incidents a week (durations are Go durations: s, m, h)
   resolve_timeout    = "5m"   # API alerts without endsAt resolve after this
+
+  # An alert no service matches would page no one, so `check` wants a
+  # catch-all service (services.hcl ends with one) or this policy, which
+  # keeps such alerts as "unrouted" incidents that page nobody until a
+  # reload gives them a service:
+  # unrouted = "record"
 }
 
 # Prometheus Alertmanager posts its webhooks here (and Prometheus itself,
 # to /api/v2/alerts). Every integration has its own token; a request is
 # matched to its integration by token.
 integration "alertmanager" {
-  type  = "alertmanager" # alertmanager | pagerduty | api
+  type  = "alertmanager" # alertmanager | grafana | pagerduty | api
   token = file("secrets/alertmanager.token")
+}
+
+# Grafana alerting's webhook contact point: URL
+# http://localhost:8080/v1/webhooks/grafana, Authorization header
+# credentials = this token (scheme Bearer). Its alerts group and deduplicate
+# as Alertmanager's, and pages show Grafana's dashboard, panel and silence
+# links.
+integration "grafana" {
+  type  = "grafana"
+  token = file("secrets/grafana.token")
 }
 
 # Anything that sends PagerDuty Events API v2 events pages through pagerd

@@ -4,7 +4,8 @@
 # then blocks top to bottom), whose matchers all match its labels. Matchers
 # use Alertmanager's syntax: name=value, name!=value, name=~regex,
 # name!~regex (regexes are anchored). A service without match catches every
-# alert, so it belongs last; `check` warns when there is none.
+# alert, so it belongs last; `check` fails when there is none, unless the
+# pagerd block says unrouted = "record" (see pagerd.hcl).
 #
 # group_by lists the labels that split a service's alerts into incidents
 # (alerts with equal values share one); without it, one incident per service.
@@ -17,11 +18,15 @@
 # names; "paged" only the former; "anyone" every user. The API and the CLI
 # (an integration's token) are not held to it.
 
+# known_labels (optional) lists the labels this service's alerts carry:
+# `check` then warns about any other name in its match and group_by, where
+# a typo ("sevrity") would silently send its alerts to the catch-all.
 service "checkout" {
-  escalation  = "payments"
-  match       = ["service=checkout", "severity=~critical|page"]
-  group_by    = ["alertname", "cluster"]
-  subscribers = ["webhook:audit", "slack:#payments-oncall"]
+  escalation   = "payments"
+  match        = ["service=checkout", "severity=~critical|page"]
+  group_by     = ["alertname", "cluster"]
+  subscribers  = ["webhook:audit", "slack:#payments-oncall"]
+  known_labels = ["alertname", "service", "severity", "cluster", "team", "instance"]
 }
 
 # Payments alerts that are not critical page the payments people too, but

@@ -9,7 +9,6 @@ package alertmanager
 import (
 	"encoding/json"
 	"io"
-	"maps"
 	"time"
 
 	"github.com/pagerd/pagerd/incident"
@@ -19,55 +18,6 @@ import (
 // DefaultResolveTimeout is Alertmanager's default resolve_timeout: how long an
 // API v2 alert without endsAt stays firing unless it is sent again.
 const DefaultResolveTimeout = 5 * time.Minute
-
-// rawAlert holds the fields both formats share. Times are strings so a bad
-// one is reported with its field name; JSON null reads as absent.
-type rawAlert struct {
-	Labels       map[string]string `json:"labels"`
-	Annotations  map[string]string `json:"annotations"`
-	StartsAt     string            `json:"startsAt"`
-	EndsAt       string            `json:"endsAt"`
-	GeneratorURL string            `json:"generatorURL"`
-	Status       string            `json:"status"` // webhook only
-}
-
-func unmarshalAlert(index int, raw []byte, v any) error {
-	if err := json.Unmarshal(raw, v); err != nil {
-		return ingest.JSONError(index, err, -1)
-	}
-	return nil
-}
-
-func (r *rawAlert) times(index int) (startsAt, endsAt time.Time, err error) {
-	if startsAt, err = ingest.ParseTime(index, "startsAt", r.StartsAt); err != nil {
-		return
-	}
-	endsAt, err = ingest.ParseTime(index, "endsAt", r.EndsAt)
-	return
-}
-
-// normalize checks the label set and builds the Alert with its fingerprint.
-func (r *rawAlert) normalize(index int, action incident.AlertAction, startsAt, endsAt time.Time) (ingest.Alert, error) {
-	labels, fp, err := ingest.Labels(index, r.Labels)
-	if err != nil {
-		return ingest.Alert{}, err
-	}
-	if !endsAt.IsZero() && endsAt.Before(startsAt) {
-		return ingest.Alert{}, ingest.Invalidf(index, "endsAt", "endsAt %s is before startsAt %s",
-			endsAt.Format(time.RFC3339Nano), startsAt.Format(time.RFC3339Nano))
-	}
-	out := ingest.Alert{
-		Action:       action,
-		Labels:       labels,
-		Annotations:  make(map[string]string, len(r.Annotations)),
-		StartsAt:     startsAt,
-		EndsAt:       endsAt,
-		GeneratorURL: r.GeneratorURL,
-		Fingerprint:  fp,
-	}
-	maps.Copy(out.Annotations, r.Annotations)
-	return out, nil
-}
 
 // webhookMessage is the envelope of Alertmanager's webhook payload. Only the
 // fields we use are decoded; the group fields (groupLabels, commonLabels...)
@@ -81,74 +31,39 @@ type webhookMessage struct {
 // notification (payload version "4", Alertmanager 0.16 and later). now is
 // the receive time.
 //
-// The payload's per-alert status is authoritative, because Alertmanager
-// decided it on its own clock: a firing alert triggers with a zero EndsAt
-// (Alertmanager sends 0001-01-01 for it anyway), and a resolved alert
-// resolves with the payload's endsAt, or now when that is absent or later
-// than now. The fingerprint Alertmanager sends is ignored and recomputed
-// from the labels.
+// Each alert's status is authoritative (see ingest.NotifiedAlert), and the
+// fingerprint Alertmanager sends is recomputed from the labels. An alert
+// that breaks a rule is rejected alone (Batch.Rejected), the others
+// decoded; an empty list of alerts is an empty batch, as Alertmanager's
+// own API takes one (Alertmanager never sends it). Only a payload wrong
+// as a whole is an error.
 //
 // The caller limits the body size; the whole body is read.
-func DecodeWebhook(r io.Reader, now time.Time) ([]ingest.Alert, error) {
-	now = now.UTC()
-	cr := &ingest.CountingReader{R: r}
-	dec := json.NewDecoder(cr)
+func DecodeWebhook(r io.Reader, now time.Time) (*ingest.Batch, error) {
 	var msg webhookMessage
-	if err := dec.Decode(&msg); err != nil {
-		return nil, ingest.JSONError(-1, err, cr.N)
-	}
-	if err := ingest.ExpectEOF(dec); err != nil {
+	if err := ingest.DecodeBody(r, &msg); err != nil {
 		return nil, err
 	}
 	if msg.Version != "4" {
 		return nil, ingest.Invalidf(-1, "version", "unsupported Alertmanager webhook version %q, want \"4\"", msg.Version)
 	}
-	if len(msg.Alerts) == 0 {
-		return nil, ingest.Invalidf(-1, "alerts", "no alerts in payload")
-	}
-	if len(msg.Alerts) > ingest.MaxAlerts {
-		return nil, ingest.TooManyAlerts(len(msg.Alerts))
-	}
-	alerts := make([]ingest.Alert, 0, len(msg.Alerts))
-	for i, raw := range msg.Alerts {
-		var wa rawAlert
-		if err := unmarshalAlert(i, raw, &wa); err != nil {
-			return nil, err
+	return ingest.CollectAlerts(msg.Alerts, func(index int, raw []byte) (ingest.Alert, error) {
+		var na ingest.NotifiedAlert
+		if err := ingest.UnmarshalAlert(index, raw, &na); err != nil {
+			return ingest.Alert{}, err
 		}
-		startsAt, endsAt, err := wa.times(i)
-		if err != nil {
-			return nil, err
-		}
-		if startsAt.IsZero() {
-			startsAt = now
-		}
-		action := incident.AlertTrigger
-		switch wa.Status {
-		case "firing":
-			endsAt = time.Time{}
-		case "resolved":
-			action = incident.AlertResolve
-			if !endsAt.IsZero() && endsAt.Before(startsAt) {
-				break // reported by normalize
-			}
-			if endsAt.IsZero() || endsAt.After(now) {
-				endsAt = now
-				// Only a sender whose clock runs ahead of ours gets here
-				// with startsAt after now; keep the alert well ordered.
-				if startsAt.After(endsAt) {
-					startsAt = endsAt
-				}
-			}
-		default:
-			return nil, ingest.Invalidf(i, "status", "unknown status %q, want \"firing\" or \"resolved\"", wa.Status)
-		}
-		a, err := wa.normalize(i, action, startsAt, endsAt)
-		if err != nil {
-			return nil, err
-		}
-		alerts = append(alerts, a)
-	}
-	return alerts, nil
+		return na.Alert(index, now)
+	})
+}
+
+// apiAlert is an alert of Alertmanager's API v2. Times are strings so that
+// a bad one is reported with its field name; JSON null reads as absent.
+type apiAlert struct {
+	Labels       map[string]string `json:"labels"`
+	Annotations  map[string]string `json:"annotations"`
+	StartsAt     string            `json:"startsAt"`
+	EndsAt       string            `json:"endsAt"`
+	GeneratorURL string            `json:"generatorURL"`
 }
 
 // DecodeAPIv2 decodes the body of a POST to Alertmanager's /api/v2/alerts,
@@ -160,9 +75,10 @@ func DecodeWebhook(r io.Reader, now time.Time) ([]ingest.Alert, error) {
 // set, else now; a missing endsAt becomes now+resolveTimeout, so the alert
 // lapses unless the sender repeats it. An endsAt after now means firing until
 // then; one at or before now means resolved. resolveTimeout <= 0 means
-// DefaultResolveTimeout. An empty array decodes to no alerts and no error,
-// as Alertmanager accepts it.
-func DecodeAPIv2(r io.Reader, now time.Time, resolveTimeout time.Duration) ([]ingest.Alert, error) {
+// DefaultResolveTimeout. An alert that breaks a rule is rejected alone
+// (Batch.Rejected), as Alertmanager stores the valid alerts of such a
+// request; an empty array is an empty batch, as Alertmanager accepts it.
+func DecodeAPIv2(r io.Reader, now time.Time, resolveTimeout time.Duration) (*ingest.Batch, error) {
 	now = now.UTC()
 	if resolveTimeout <= 0 {
 		resolveTimeout = DefaultResolveTimeout
@@ -177,7 +93,7 @@ func DecodeAPIv2(r io.Reader, now time.Time, resolveTimeout time.Duration) ([]in
 		return nil, &ingest.DecodeError{Kind: ingest.Malformed, Index: -1, Offset: 0,
 			Reason: "want a JSON array of alerts"}
 	}
-	var alerts []ingest.Alert
+	b := &ingest.Batch{}
 	for i := 0; dec.More(); i++ {
 		if i == ingest.MaxAlerts {
 			// Stop reading here: the rest of the body is not worth decoding.
@@ -187,33 +103,9 @@ func DecodeAPIv2(r io.Reader, now time.Time, resolveTimeout time.Duration) ([]in
 		if err := dec.Decode(&raw); err != nil {
 			return nil, ingest.JSONError(-1, err, cr.N)
 		}
-		var ra rawAlert
-		if err := unmarshalAlert(i, raw, &ra); err != nil {
+		if err := b.Collect(apiV2Alert(i, raw, now, resolveTimeout)); err != nil {
 			return nil, err
 		}
-		startsAt, endsAt, err := ra.times(i)
-		if err != nil {
-			return nil, err
-		}
-		if startsAt.IsZero() {
-			if endsAt.IsZero() {
-				startsAt = now
-			} else {
-				startsAt = endsAt
-			}
-		}
-		if endsAt.IsZero() {
-			endsAt = now.Add(resolveTimeout)
-		}
-		action := incident.AlertTrigger
-		if !endsAt.After(now) {
-			action = incident.AlertResolve
-		}
-		a, err := ra.normalize(i, action, startsAt, endsAt)
-		if err != nil {
-			return nil, err
-		}
-		alerts = append(alerts, a)
 	}
 	if _, err := dec.Token(); err != nil { // the closing ']'
 		if err == io.EOF {
@@ -224,6 +116,35 @@ func DecodeAPIv2(r io.Reader, now time.Time, resolveTimeout time.Duration) ([]in
 	if err := ingest.ExpectEOF(dec); err != nil {
 		return nil, err
 	}
-	// An empty array is no error: Alertmanager answers it with 200.
-	return alerts, nil
+	return b, nil
+}
+
+func apiV2Alert(index int, raw []byte, now time.Time, resolveTimeout time.Duration) (ingest.Alert, error) {
+	var aa apiAlert
+	if err := ingest.UnmarshalAlert(index, raw, &aa); err != nil {
+		return ingest.Alert{}, err
+	}
+	startsAt, err := ingest.ParseTime(index, "startsAt", aa.StartsAt)
+	if err != nil {
+		return ingest.Alert{}, err
+	}
+	endsAt, err := ingest.ParseTime(index, "endsAt", aa.EndsAt)
+	if err != nil {
+		return ingest.Alert{}, err
+	}
+	if startsAt.IsZero() {
+		if endsAt.IsZero() {
+			startsAt = now
+		} else {
+			startsAt = endsAt
+		}
+	}
+	if endsAt.IsZero() {
+		endsAt = now.Add(resolveTimeout)
+	}
+	action := incident.AlertTrigger
+	if !endsAt.After(now) {
+		action = incident.AlertResolve
+	}
+	return ingest.LabeledAlert(index, action, aa.Labels, aa.Annotations, startsAt, endsAt, aa.GeneratorURL)
 }

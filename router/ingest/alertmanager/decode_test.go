@@ -2,6 +2,7 @@ package alertmanager
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
 	"strings"
@@ -33,6 +34,18 @@ func fixture(t *testing.T, name string) *os.File {
 	return f
 }
 
+// alertsOf is a batch's alerts and its first problem: the error about
+// the payload, else the first alert refused.
+func alertsOf(b *ingest.Batch, err error) ([]ingest.Alert, error) {
+	switch {
+	case err != nil:
+		return nil, err
+	case len(b.Rejected) > 0:
+		return b.Alerts, b.Rejected[0]
+	}
+	return b.Alerts, nil
+}
+
 var checkoutLabels = map[string]string{
 	"alertname": "CheckoutDown",
 	"service":   "checkout",
@@ -41,7 +54,7 @@ var checkoutLabels = map[string]string{
 }
 
 func TestAlertmanagerWebhookFixture(t *testing.T) {
-	got, err := DecodeWebhook(fixture(t, "alertmanager-0.25-webhook-firing.json"), now)
+	got, err := alertsOf(DecodeWebhook(fixture(t, "alertmanager-0.25-webhook-firing.json"), now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +73,7 @@ func TestAlertmanagerWebhookFixture(t *testing.T) {
 }
 
 func TestAPIv2Fixture(t *testing.T) {
-	got, err := DecodeAPIv2(fixture(t, "prometheus-2.42-api-v2-alerts.json"), now, 5*time.Minute)
+	got, err := alertsOf(DecodeAPIv2(fixture(t, "prometheus-2.42-api-v2-alerts.json"), now, 5*time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +100,7 @@ func TestAPIv2Fixture(t *testing.T) {
 		{endsAt.Add(time.Hour), true},
 	} {
 		// Received again at tc.at, the same alert fires until its endsAt.
-		again, err := DecodeAPIv2(fixture(t, "prometheus-2.42-api-v2-alerts.json"), tc.at, 5*time.Minute)
+		again, err := alertsOf(DecodeAPIv2(fixture(t, "prometheus-2.42-api-v2-alerts.json"), tc.at, 5*time.Minute))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,13 +110,73 @@ func TestAPIv2Fixture(t *testing.T) {
 	}
 }
 
-// Alertmanager answers an empty /api/v2/alerts array with 200; so does pagerd.
-func TestAPIv2EmptyArray(t *testing.T) {
-	for _, body := range []string{`[]`, " [ ]\n"} {
-		got, err := DecodeAPIv2(strings.NewReader(body), now, time.Minute)
-		if err != nil || len(got) != 0 {
-			t.Errorf("DecodeAPIv2(%q) = %v, %v; want no alerts and no error", body, got, err)
+// An empty batch is no error on either endpoint: Alertmanager answers an
+// empty /api/v2/alerts array with 200, and never sends an empty webhook.
+func TestEmptyBatches(t *testing.T) {
+	for _, tc := range []struct {
+		webhook bool
+		body    string
+	}{
+		{false, `[]`}, {false, " [ ]\n"},
+		{true, `{"version":"4","alerts":[]}`}, {true, `{"version":"4","alerts":null}`}, {true, `{"version":"4"}`},
+	} {
+		var b *ingest.Batch
+		var err error
+		if tc.webhook {
+			b, err = DecodeWebhook(strings.NewReader(tc.body), now)
+		} else {
+			b, err = DecodeAPIv2(strings.NewReader(tc.body), now, time.Minute)
 		}
+		if err != nil || len(b.Alerts) != 0 || len(b.Rejected) != 0 {
+			t.Errorf("decode %q = %+v, %v; want an empty batch and no error", tc.body, b, err)
+		}
+	}
+}
+
+// One bad alert costs only itself: the others of the payload decode, and
+// each refused one is named by its position in the payload.
+func TestBadAlertsAreRejectedAlone(t *testing.T) {
+	const good = `{"status":"firing","labels":{"alertname":"A%d"}}`
+	webhook := `{"version":"4","alerts":[` + strings.Join([]string{
+		fmt.Sprintf(good, 0),
+		`{"status":"firing","labels":{}}`,
+		fmt.Sprintf(good, 2),
+		`"not an alert"`,
+		`{"status":"pending","labels":{"alertname":"P"}}`,
+		fmt.Sprintf(good, 5),
+	}, ",") + `]}`
+	v2 := `[{"labels":{"alertname":"A0"}},{"labels":{"a.b":"c"}},{"labels":{"alertname":"A2"}},7,{"labels":{"alertname":"X"},"startsAt":"soon"},{"labels":{"alertname":"A5"}}]`
+	for name, decode := range map[string]func() (*ingest.Batch, error){
+		"webhook": func() (*ingest.Batch, error) { return DecodeWebhook(strings.NewReader(webhook), now) },
+		"API v2":  func() (*ingest.Batch, error) { return DecodeAPIv2(strings.NewReader(v2), now, time.Minute) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			b, err := decode()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names, refused []string
+			for _, a := range b.Alerts {
+				names = append(names, a.Labels["alertname"])
+			}
+			for _, r := range b.Rejected {
+				refused = append(refused, fmt.Sprintf("alerts[%d]", r.Index))
+				if !strings.HasPrefix(r.Error(), fmt.Sprintf("alerts[%d]", r.Index)) {
+					t.Errorf("refusal %q does not name alerts[%d]", r.Error(), r.Index)
+				}
+			}
+			if got := strings.Join(names, " "); got != "A0 A2 A5" {
+				t.Errorf("decoded %q, want A0 A2 A5", got)
+			}
+			if got := strings.Join(refused, " "); got != "alerts[1] alerts[3] alerts[4]" {
+				t.Errorf("refused %q, want alerts[1] alerts[3] alerts[4]", got)
+			}
+			for i, want := range []int{0, 2, 5} {
+				if got := b.Position(i); got != want {
+					t.Errorf("Position(%d) = %d, want %d", i, got, want)
+				}
+			}
+		})
 	}
 }
 
@@ -127,7 +200,7 @@ func TestWebhookTimes(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			body := `{"version":"4","alerts":[{"status":"` + tc.status + `","labels":{"a":"b"},"startsAt":"` + tc.start + `","endsAt":"` + tc.end + `"}]}`
-			got, err := DecodeWebhook(strings.NewReader(body), now)
+			got, err := alertsOf(DecodeWebhook(strings.NewReader(body), now))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -170,7 +243,7 @@ func TestAPIv2Defaults(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			body := `[{` + tc.times + `"labels":{"alertname":"X"}}]`
-			got, err := DecodeAPIv2(strings.NewReader(body), now, tc.timeout)
+			got, err := alertsOf(DecodeAPIv2(strings.NewReader(body), now, tc.timeout))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -186,11 +259,11 @@ func TestAPIv2Defaults(t *testing.T) {
 }
 
 func TestEmptyLabelValuesDropped(t *testing.T) {
-	withEmpty, err := DecodeAPIv2(strings.NewReader(`[{"labels":{"alertname":"X","instance":""}}]`), now, 0)
+	withEmpty, err := alertsOf(DecodeAPIv2(strings.NewReader(`[{"labels":{"alertname":"X","instance":""}}]`), now, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	without, err := DecodeAPIv2(strings.NewReader(`[{"labels":{"alertname":"X"}}]`), now, 0)
+	without, err := alertsOf(DecodeAPIv2(strings.NewReader(`[{"labels":{"alertname":"X"}}]`), now, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +274,7 @@ func TestEmptyLabelValuesDropped(t *testing.T) {
 		t.Errorf("fingerprints differ: %s vs %s", withEmpty[0].Fingerprint, without[0].Fingerprint)
 	}
 	// An empty value is dropped before its name is checked, as in Alertmanager.
-	if _, err := DecodeAPIv2(strings.NewReader(`[{"labels":{"alertname":"X","bad-name":""}}]`), now, 0); err != nil {
+	if _, err := alertsOf(DecodeAPIv2(strings.NewReader(`[{"labels":{"alertname":"X","bad-name":""}}]`), now, 0)); err != nil {
 		t.Errorf("empty value under an invalid name: %v", err)
 	}
 }
@@ -216,7 +289,7 @@ func TestManyAlertsKeepOrder(t *testing.T) {
 		b.WriteString(`{"status":"firing","labels":{"n":"` + strings.Repeat("x", i%7+1) + `"}}`)
 	}
 	b.WriteString(`]}`)
-	got, err := DecodeWebhook(strings.NewReader(b.String()), now)
+	got, err := alertsOf(DecodeWebhook(strings.NewReader(b.String()), now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,8 +340,6 @@ func TestDecodeErrors(t *testing.T) {
 		{"webhook no version", true, `{"alerts":[]}`, want{ingest.Invalid, -1, "version", -1, `version: unsupported Alertmanager webhook version "", want "4"`}},
 		{"webhook version 3", true, `{"version":"3","alerts":[{"status":"firing","labels":{"a":"b"}}]}`, want{ingest.Invalid, -1, "version", -1, `unsupported Alertmanager webhook version "3"`}},
 		{"webhook version as number", true, `{"version":4}`, want{ingest.Malformed, -1, "version", 12, "version at byte 12: JSON number where a string was expected"}},
-		{"webhook no alerts", true, `{"version":"4","alerts":[]}`, want{ingest.Invalid, -1, "alerts", -1, "alerts: no alerts in payload"}},
-		{"webhook null alerts", true, `{"version":"4","alerts":null}`, want{ingest.Invalid, -1, "alerts", -1, "no alerts in payload"}},
 		{"webhook too many", true, manyWebhook(ingest.MaxAlerts + 1), want{ingest.TooMany, -1, "", -1, "1001 alerts in one request, at most 1000 are accepted"}},
 		{"webhook unknown status", true, webhook(`{"status":"pending","labels":{"a":"b"}}`), want{ingest.Invalid, 0, "status", -1, `alerts[0].status: unknown status "pending", want "firing" or "resolved"`}},
 		{"webhook no status", true, webhook(`{"labels":{"a":"b"}}`), want{ingest.Invalid, 0, "status", -1, `unknown status ""`}},
@@ -313,9 +384,9 @@ func TestDecodeErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var err error
 			if tc.webhook {
-				_, err = DecodeWebhook(strings.NewReader(tc.body), now)
+				_, err = alertsOf(DecodeWebhook(strings.NewReader(tc.body), now))
 			} else {
-				_, err = DecodeAPIv2(strings.NewReader(tc.body), now, time.Minute)
+				_, err = alertsOf(DecodeAPIv2(strings.NewReader(tc.body), now, time.Minute))
 			}
 			var de *ingest.DecodeError
 			if !errors.As(err, &de) {

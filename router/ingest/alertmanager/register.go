@@ -17,16 +17,14 @@ func init() {
 	ingest.Register(ingest.Format{
 		Name: "alertmanager", Integration: IntegrationType, Pattern: "POST /v1/webhooks/alertmanager",
 		Decode: func(r io.Reader, o ingest.Options) (*ingest.Batch, error) {
-			alerts, err := DecodeWebhook(r, o.Now)
-			return &ingest.Batch{Alerts: alerts}, err
+			return DecodeWebhook(r, o.Now)
 		},
 		Respond: ingest.RespondStored,
 	})
 	ingest.Register(ingest.Format{
 		Name: "prometheus", Integration: IntegrationType, Pattern: "POST /api/v2/alerts",
 		Decode: func(r io.Reader, o ingest.Options) (*ingest.Batch, error) {
-			alerts, err := DecodeAPIv2(r, o.Now, o.ResolveTimeout)
-			return &ingest.Batch{Alerts: alerts}, err
+			return DecodeAPIv2(r, o.Now, o.ResolveTimeout)
 		},
 		Respond: ingest.RespondStored,
 	})

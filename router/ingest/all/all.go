@@ -5,5 +5,6 @@ package all
 import (
 	_ "github.com/pagerd/pagerd/router/ingest/alertmanager"
 	_ "github.com/pagerd/pagerd/router/ingest/generic"
+	_ "github.com/pagerd/pagerd/router/ingest/grafana"
 	_ "github.com/pagerd/pagerd/router/ingest/pagerduty"
 )

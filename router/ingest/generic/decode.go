@@ -18,7 +18,8 @@ var errNoMapping = errors.New("generic: the integration has no mapping")
 
 // Decode reads one request of a generic integration (o.Integration): a
 // JSON object, mapped to one alert, or an array of objects, one alert
-// each (an empty array is an empty batch). The body's JSON becomes the
+// each (an empty array is an empty batch; an element the mapping fails
+// on is rejected alone, see ingest.Batch.Rejected). The body's JSON becomes the
 // mapping's body as HCL sees JSON: objects with attributes, arrays as
 // tuples, numbers exact, null as null.
 func Decode(r io.Reader, o ingest.Options) (*ingest.Batch, error) {
@@ -54,18 +55,24 @@ func Decode(r io.Reader, o ingest.Options) (*ingest.Batch, error) {
 		if index >= 0 {
 			at = i
 		}
-		v, err := Value(b)
-		if err != nil {
-			return nil, &ingest.DecodeError{Kind: ingest.Malformed, Index: at, Offset: -1,
-				Reason: "JSON a mapping cannot read: " + err.Error(), Err: err}
-		}
-		a, err := m.Alert(at, v, b, o.Now, o.Integration.Name)
-		if err != nil {
+		// In an array, an element the mapping fails on is refused alone
+		// (Batch.Collect); a single object's failure refuses the request.
+		if err := batch.Collect(alertOf(m, at, b, o)); err != nil {
 			return nil, err
 		}
-		batch.Alerts = append(batch.Alerts, a)
 	}
 	return batch, nil
+}
+
+// alertOf maps body b, the element at of an array (-1: the whole body),
+// to its alert.
+func alertOf(m *Mapping, at int, b []byte, o ingest.Options) (ingest.Alert, error) {
+	v, err := Value(b)
+	if err != nil {
+		return ingest.Alert{}, &ingest.DecodeError{Kind: ingest.Malformed, Index: at, Offset: -1,
+			Reason: "JSON a mapping cannot read: " + err.Error(), Err: err}
+	}
+	return m.Alert(at, v, b, o.Now, o.Integration.Name)
 }
 
 // Value is the JSON document raw as a mapping sees it: objects as cty

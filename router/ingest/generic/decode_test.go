@@ -155,7 +155,7 @@ func render(b *ingest.Batch, err error) string {
 		}
 		return fmt.Sprintf("%d %s\n", de.HTTPStatus(), de.Error())
 	}
-	if len(b.Alerts) == 0 {
+	if len(b.Alerts) == 0 && len(b.Rejected) == 0 {
 		return "no alerts\n"
 	}
 	var out bytes.Buffer
@@ -178,6 +178,9 @@ func render(b *ingest.Batch, err error) string {
 		}
 		out.Write(j)
 		out.WriteByte('\n')
+	}
+	for _, r := range b.Rejected {
+		fmt.Fprintf(&out, "rejected: %d %s\n", r.HTTPStatus(), r.Error())
 	}
 	return out.String()
 }

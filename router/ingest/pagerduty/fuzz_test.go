@@ -2,7 +2,6 @@ package pagerduty
 
 import (
 	"errors"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -11,20 +10,8 @@ import (
 
 	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/router/ingest"
+	"github.com/pagerd/pagerd/router/ingest/ingesttest"
 )
-
-func addSeeds(f *testing.F, fixtures []string, more ...string) {
-	for _, name := range fixtures {
-		b, err := os.ReadFile("testdata/" + name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
-	for _, s := range more {
-		f.Add([]byte(s))
-	}
-}
 
 // checkRefused holds for every error either decoder returns: a
 // DecodeError a sender can be shown, listing its problems when it has
@@ -59,7 +46,7 @@ func checkLinks(t *testing.T, links []incident.Link) {
 }
 
 func FuzzDecodeEvent(f *testing.F) {
-	addSeeds(f, []string{"go-pagerduty-1.8.0-trigger.json", "alertmanager-0.25-pagerduty-trigger.json", "alertmanager-0.25-pagerduty-resolve.json"},
+	ingesttest.AddSeeds(f, []string{"go-pagerduty-1.8.0-trigger.json", "alertmanager-0.25-pagerduty-trigger.json", "alertmanager-0.25-pagerduty-resolve.json"},
 		``, `{}`, `null`, `[]`,
 		`{"routing_key":"k","event_action":"acknowledge","dedup_key":"d"}`,
 		`{"routing_key":"k","event_action":"resolve","dedup_key":"d","payload":{"severity":"x","timestamp":"2015-07-17T08:42:58.315+0000"},"links":[{}]}`,
@@ -117,7 +104,7 @@ func FuzzDecodeEvent(f *testing.F) {
 }
 
 func FuzzDecodeChange(f *testing.F) {
-	addSeeds(f, []string{"go-pagerduty-1.8.0-change.json"},
+	ingesttest.AddSeeds(f, []string{"go-pagerduty-1.8.0-change.json"},
 		``, `{}`, `{"routing_key":"k","payload":{"summary":"s"}}`,
 		`{"routing_key":"k","payload":{"summary":"s","timestamp":"2020-07-17T08:42:58.315+0000"},"links":[{"href":"h"}],"images":[{"src":"s"}]}`,
 		`{"routing_key":"k","payload":{"summary":7},"links":[null]}`,

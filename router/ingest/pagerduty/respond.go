@@ -77,7 +77,7 @@ func write(w http.ResponseWriter, code int, a answer) {
 // sent, or the one made up for a trigger without one. An acknowledge or a
 // resolve for a key pagerd does not know is accepted and dropped, and
 // answered the same, as PagerDuty does.
-func respondEvent(w http.ResponseWriter, b *ingest.Batch, _ []ingest.Result) {
+func respondEvent(w http.ResponseWriter, b *ingest.Batch, _ []ingest.Result, _ int) {
 	a := answer{Status: "success", Message: "Event processed"}
 	if len(b.Alerts) > 0 {
 		a.DedupKey = b.Alerts[0].DedupKey
@@ -85,7 +85,7 @@ func respondEvent(w http.ResponseWriter, b *ingest.Batch, _ []ingest.Result) {
 	write(w, http.StatusAccepted, a)
 }
 
-func respondChange(w http.ResponseWriter, _ *ingest.Batch, _ []ingest.Result) {
+func respondChange(w http.ResponseWriter, _ *ingest.Batch, _ []ingest.Result, _ int) {
 	write(w, http.StatusAccepted, answer{Status: "success", Message: "Change event processed"})
 }
 

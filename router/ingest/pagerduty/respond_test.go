@@ -17,13 +17,13 @@ func TestAnswerBytes(t *testing.T) {
 		body  string
 	}{
 		{"event accepted", func(w http.ResponseWriter) {
-			respondEvent(w, &ingest.Batch{Alerts: []ingest.Alert{{DedupKey: "srv01/HTTP"}}}, nil)
+			respondEvent(w, &ingest.Batch{Alerts: []ingest.Alert{{DedupKey: "srv01/HTTP"}}}, nil, 200)
 		}, 202, `{"status":"success","message":"Event processed","dedup_key":"srv01/HTTP"}`},
 		{"key sent back unescaped", func(w http.ResponseWriter) {
-			respondEvent(w, &ingest.Batch{Alerts: []ingest.Alert{{DedupKey: `a<b>&"c"`}}}, nil)
+			respondEvent(w, &ingest.Batch{Alerts: []ingest.Alert{{DedupKey: `a<b>&"c"`}}}, nil, 200)
 		}, 202, `{"status":"success","message":"Event processed","dedup_key":"a<b>&\"c\""}`},
 		{"change accepted", func(w http.ResponseWriter) {
-			respondChange(w, &ingest.Batch{}, nil)
+			respondChange(w, &ingest.Batch{}, nil, 200)
 		}, 202, `{"status":"success","message":"Change event processed"}`},
 		{"invalid event", func(w http.ResponseWriter) {
 			refuse(w, ingest.Refusal{Status: 422, Message: "invalid payload: ...",

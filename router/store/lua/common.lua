@@ -14,6 +14,7 @@ end
 local function published(kind)
   return kind == 'triggered' or kind == 'acknowledged' or kind == 'escalated'
     or kind == 'reopened' or kind == 'resolved' or kind == 'note'
+    or kind == 'rerouted'
 end
 
 -- fact: append one fact to incident id's timeline (kept whole, for as long
@@ -35,6 +36,27 @@ local function fact(P, id, at, kind, detail, actor, via)
       'service', redis.call('HGET', ik, 'service') or '', 'at', at, 'event', kind,
       'detail', detail, 'actor', actor, 'via', via)
   end
+end
+
+-- open_incident: a new triggered incident of a service for the group
+-- whose key is gk (group is that key without the prefix), due for the
+-- engine at once; sender is who opened it, for the timeline. Returns its
+-- id.
+local function open_incident(P, now, gk, service, escalation, group, group_labels,
+    title, summary, source_url, links, sender)
+  local id = redis.call('INCR', P .. 'seq')
+  local ik = P .. 'inc:' .. id
+  redis.call('HSET', ik, 'id', id, 'service', service, 'escalation', escalation,
+    'group', group, 'group_labels', group_labels, 'title', title,
+    'summary', summary, 'source_url', source_url, 'status', 'triggered',
+    'created_ms', now, 'run', 0, 'run_ms', now, 'rev', 1)
+  if links ~= '' then redis.call('HSET', ik, 'links', links) end
+  redis.call('SET', gk, id)
+  redis.call('ZADD', P .. 'open', now, id)
+  redis.call('ZADD', P .. 'incidents', now, id)
+  redis.call('ZADD', P .. 'timers', now, id)
+  fact(P, id, now, 'triggered', title, sender)
+  return id
 end
 
 -- forget_fp: drop the fingerprint index entry of an alert that stopped

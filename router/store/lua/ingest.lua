@@ -5,7 +5,8 @@
 --       5 action (trigger|acknowledge|resolve), 6 ends_ms (0 = none),
 --       7 service, 8 escalation, 9 group key suffix, 10 group labels json,
 --       11 title, 12 summary, 13 source url, 14 retention_ms,
---       15 alert name for the timeline, 16 who sends it (the integration)
+--       15 alert name for the timeline, 16 who sends it (the integration),
+--       17 links json ('' = none), kept on an incident it opens
 -- Returns {incident id, outcome}.
 --
 -- An alert is found by its fingerprint first, its group second: a config
@@ -73,17 +74,8 @@ end
 local id = redis.call('GET', KEYS[1])
 local outcome = 'grouped'
 if not id then
-  id = redis.call('INCR', P .. 'seq')
-  local ik = P .. 'inc:' .. id
-  redis.call('HSET', ik, 'id', id, 'service', ARGV[7], 'escalation', ARGV[8],
-    'group', ARGV[9], 'group_labels', ARGV[10], 'title', ARGV[11],
-    'summary', ARGV[12], 'source_url', ARGV[13], 'status', 'triggered',
-    'created_ms', now, 'run', 0, 'run_ms', now, 'rev', 1)
-  redis.call('SET', KEYS[1], id)
-  redis.call('ZADD', P .. 'open', now, id)
-  redis.call('ZADD', P .. 'incidents', now, id)
-  redis.call('ZADD', P .. 'timers', now, id)
-  fact(P, id, now, 'triggered', ARGV[11], ARGV[16])
+  id = open_incident(P, now, KEYS[1], ARGV[7], ARGV[8], ARGV[9], ARGV[10],
+    ARGV[11], ARGV[12], ARGV[13], ARGV[17], ARGV[16])
   outcome = 'triggered'
 end
 local ik = P .. 'inc:' .. id
