@@ -6,8 +6,12 @@
 --       7 service, 8 escalation, 9 group key suffix, 10 group labels json,
 --       11 title, 12 summary, 13 source url, 14 retention_ms,
 --       15 alert name for the timeline, 16 who sends it (the integration),
---       17 links json ('' = none), kept on an incident it opens
--- Returns {incident id, outcome}.
+--       17 links json ('' = none), kept on an incident it opens,
+--       18 version of the silences Go decided with, 19 why Go mutes it
+--       ('' = it does not), 20 ms when Go's answer may change (0 = never),
+--       21 its inhibition tokens (see suppress.lua)
+-- Returns {incident id, outcome}; outcome 'stale' (nothing stored) when
+-- silences changed since Go's snapshot.
 --
 -- An alert is found by its fingerprint first, its group second: a config
 -- reload that changes grouping or routing must neither page again for an
@@ -48,6 +52,7 @@ if action == 'resolve' then
       redis.call('HSET', ik .. ':alerts', fp, (string.gsub(old, '"status":"firing"', '"status":"resolved"', 1)))
     end
   end
+  suppress_release(P, id, fp, now)
   fact(P, id, now, 'alert_resolved', ARGV[15])
   if redis.call('HLEN', ik .. ':firing') == 0 then
     resolve(P, id, now, 'alerts', '', 'all alerts resolved', tonumber(ARGV[14]))
@@ -56,12 +61,17 @@ if action == 'resolve' then
   return {tonumber(id), 'alert_resolved'}
 end
 
+if silences_stale(P, ARGV[18]) then return {0, 'stale'} end
+
 local function refresh(id)
   -- Re-sent firing alert: refresh its end, never page again.
   local ik = P .. 'inc:' .. id
   redis.call('HSET', ik .. ':firing', fp, ends)
   redis.call('HSET', ik .. ':alerts', fp, doc)
   if ends > 0 then redis.call('ZADD', P .. 'timers', 'LT', ends, id) end
+  if suppress_alert(P, id, fp, now, ARGV[15], ARGV[19], ARGV[21], ARGV[20], false) ~= '' then
+    return {tonumber(id), 'suppressed'}
+  end
   return {tonumber(id), 'deduplicated'}
 end
 
@@ -86,5 +96,8 @@ redis.call('HSET', ik .. ':alerts', fp, doc)
 redis.call('SET', fpkey, id)
 redis.call('HINCRBY', ik, 'alerts_total', 1)
 if outcome ~= 'triggered' then fact(P, id, now, 'alert_firing', ARGV[15]) end
+if suppress_alert(P, id, fp, now, ARGV[15], ARGV[19], ARGV[21], ARGV[20], true) ~= '' then
+  outcome = 'suppressed'
+end
 if ends > 0 then redis.call('ZADD', P .. 'timers', 'LT', ends, id) end
 return {tonumber(id), outcome}
