@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/prometheus/alertmanager/pkg/labels"
@@ -71,6 +72,11 @@ func (r *Router) AddSilence(ctx context.Context, req SilenceRequest) (incident.S
 		m, err := labels.ParseMatcher(s)
 		if err != nil {
 			return sil, invalidSilence("matchers[%d]: %q: %v", i, s, err)
+		}
+		if m.Type == labels.MatchEqual && strings.HasPrefix(m.Value, "=") {
+			// Alertmanager reads "a==b" as a equal to "=b": a typo that
+			// would silence nothing while looking like it works.
+			return sil, invalidSilence("matchers[%d]: %q: == is not an operator; write %s=%s", i, s, m.Name, strings.TrimPrefix(m.Value, "="))
 		}
 		needsLabel = needsLabel || !m.Matches("")
 		sil.Matchers = append(sil.Matchers, m.String())
