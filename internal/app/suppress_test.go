@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pagerd/pagerd/internal/testenv"
 )
 
 // The tests in this file drive silences, maintenance windows and
@@ -287,6 +289,7 @@ func TestSilenceRequestsRefused(t *testing.T) {
 		{map[string]any{"matchers": []string{"alertname=~.*"}, "duration": "1h", "comment": "c"}, 422, "silence every alert"},
 		{map[string]any{"matchers": []string{"alertname="}, "duration": "1h", "comment": "c"}, 422, "silence every alert"},
 		{map[string]any{"matchers": []string{"alertname=~(x"}, "duration": "1h", "comment": "c"}, 422, "matchers[0]"},
+		{map[string]any{"matchers": []string{"a=b", "service==checkout"}, "duration": "1h", "comment": "c"}, 422, "write service=checkout"},
 		{map[string]any{"matchers": []string{"a=b"}, "comment": "c"}, 422, "ends_at"},
 		{map[string]any{"matchers": []string{"a=b"}, "duration": "1h"}, 422, "comment"},
 		{map[string]any{"matchers": []string{"a=b"}, "duration": "-1h", "comment": "c"}, 422, "duration"},
@@ -418,4 +421,81 @@ func TestInhibition(t *testing.T) {
 		amAlert{labels: critical("DCDown2", "scope", "dc", "team", "ops", "dc", "1")},
 		amAlert{labels: critical("HostDown", "team", "ops", "dc", "1")}),
 		"triggered", "triggered", "suppressed")
+}
+
+const inhibitedPairRules = `
+groups:
+  - name: pagerd-inhibited-pair
+    interval: 1s
+    rules:
+      - alert: ClusterDown
+        expr: vector(1)
+        labels: {cluster: eu1, service: checkout, severity: critical}
+      - alert: InstanceDown
+        expr: vector(1)
+        labels: {cluster: eu1, instance: db1, service: checkout, severity: critical}
+`
+
+const inhibitedPairPrometheus = `
+global:
+  evaluation_interval: 1s
+rule_files:
+  - ` + testenv.PrometheusRulesFile + `
+alerting:
+  alertmanagers:
+    - api_version: v2
+      static_configs:
+        - targets: ['%s']
+`
+
+// Alertmanager groups the pair by cluster, so both reach pagerd in one
+// webhook; it has no inhibition rules of its own: pagerd's mute.
+const inhibitedPairAlertmanager = `
+route:
+  receiver: pagerd
+  group_by: [cluster]
+  group_wait: 2s
+  group_interval: 1s
+  repeat_interval: 24h
+receivers:
+  - name: pagerd
+    webhook_configs:
+      - url: http://127.0.0.1:%d/v1/webhooks/alertmanager
+        send_resolved: true
+        http_config:
+          authorization:
+            credentials: %s
+`
+
+// The real Prometheus 2.42 fires a source and a target alert, which the
+// real Alertmanager 0.25 sends to pagerd: the target is inhibited and
+// pages nobody while the source fires.
+func TestRealSendersInhibitedPair(t *testing.T) {
+	deadline := time.Now().Add(40 * time.Second)
+	w := newWorld(t, "0s")
+	sendersWallClock(w)
+	w.writeConfig(fmt.Sprintf(configTemplate, w.port, "0s", w.smtp.Port) + inhibitConfig)
+	base := "http://" + w.start("r1", w.port).Addr()
+	am := testenv.StartAlertmanager(t, fmt.Sprintf(inhibitedPairAlertmanager, w.port, amToken))
+	testenv.StartPrometheus(t, fmt.Sprintf(inhibitedPairPrometheus, am.Addr), inhibitedPairRules)
+
+	sendersEventually(t, deadline, "the pair to reach pagerd", func() bool {
+		r := sendersReceived(t, base)
+		return r["triggered"]+r["suppressed"] >= 2
+	})
+	w.settle()
+	if recv := sendersReceived(t, base); recv["triggered"] != 1 || recv["suppressed"] != 1 {
+		t.Errorf("alerts received by outcome = %v, want one triggered (ClusterDown), one suppressed (InstanceDown)", recv)
+	}
+	for id, want := range map[int]string{1: "ClusterDown", 2: "InstanceDown"} {
+		if title, _ := incident(t, base, id)["title"].(string); !strings.HasPrefix(title, want) {
+			t.Fatalf("incident %d is %q, want %s (sources are stored first)", id, title, want)
+		}
+	}
+	if got := suppressedBy(t, base, 2); got != "inhibited:cluster-down" {
+		t.Errorf("InstanceDown's incident suppressed %q, want inhibited:cluster-down", got)
+	}
+	if got := sendersPages(w.twilio, alicePhone); len(got) != 1 || !strings.Contains(got[0].Body, "ClusterDown") {
+		t.Errorf("alice's pages = %+v, want one, about ClusterDown", got)
+	}
 }
