@@ -356,6 +356,33 @@ func TestMaintenanceWindows(t *testing.T) {
 	wantPages(t, w, "the nightly window closed", 3, 2)
 }
 
+// A maintenance window a reload adds mutes the alerts it covers that
+// already fire, at once.
+func TestReloadedMaintenanceWindowMutesAtOnce(t *testing.T) {
+	w := newWorld(t, "0s")
+	a := w.start("r1", w.port)
+	base := "http://" + a.Addr()
+	wantOutcomes(t, "alert", sendAlerts(t, base, amAlert{labels: critical("CheckoutDown")}), "triggered")
+	w.settle()
+	wantPages(t, w, "step 1", 1, 0)
+	w.writeConfig(fmt.Sprintf(configTemplate, w.port, "0s", w.smtp.Port) + `
+maintenance "emergency" {
+  services = ["checkout"]
+  start    = "2026-11-24 01:00"
+  duration = "1h"
+}
+`)
+	if err := a.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	if got := suppressedBy(t, base, 1); got != "maintenance:emergency" {
+		t.Fatalf("after the reload: suppressed %q, want by maintenance:emergency", got)
+	}
+	w.advance(11 * time.Minute)
+	wantPages(t, w, "step 2's time in the window", 1, 0)
+}
+
 const inhibitConfig = `
 inhibit "cluster-down" {
   source_match = ["alertname=ClusterDown"]

@@ -58,12 +58,12 @@ var ErrNotReplicated = errors.New("not replicated to enough Redis replicas in ti
 // scripts are the Lua scripts of lua/, one per kind of state change.
 type scripts struct {
 	ingest, transition, expire, claimDue, reschedule, claimSend, finishSend, appendFact, lease, renew, rateLimit, reroute *redis.Script
-	beat, heartbeats, keepMessage, review, silence                                                                        *redis.Script
+	beat, heartbeats, keepMessage, review, silence, wakeOpen                                                              *redis.Script
 }
 
 func (sc *scripts) all() []*redis.Script {
 	return []*redis.Script{sc.ingest, sc.transition, sc.expire, sc.claimDue, sc.reschedule, sc.claimSend, sc.finishSend, sc.appendFact, sc.lease, sc.renew, sc.rateLimit,
-		sc.reroute, sc.beat, sc.heartbeats, sc.keepMessage, sc.review, sc.silence}
+		sc.reroute, sc.beat, sc.heartbeats, sc.keepMessage, sc.review, sc.silence, sc.wakeOpen}
 }
 
 // New returns a store on rdb whose keys start with "{<namespace>}:"
@@ -93,6 +93,7 @@ func New(rdb redis.UniversalClient, namespace string) *Store {
 			keepMessage: script("keep_message"),
 			review:      script("review"),
 			silence:     script("silence"),
+			wakeOpen:    script("wake_open"),
 		},
 	}
 }

@@ -19,8 +19,5 @@ for _, old in ipairs(redis.call('ZRANGEBYSCORE', P .. 'silences:ends', '-inf', n
   redis.call('HDEL', P .. 'silences', old)
   redis.call('ZREM', P .. 'silences:ends', old)
 end
-for _, open in ipairs(redis.call('ZRANGE', P .. 'open', 0, -1)) do
-  redis.call('HSET', P .. 'inc:' .. open, 'review', 1)
-  redis.call('ZADD', P .. 'timers', 'LT', now, open)
-end
+review_open(P, now)
 return 'ok'

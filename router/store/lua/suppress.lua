@@ -21,6 +21,15 @@
 -- firing alert is muted), 'review_ms' (when why may change with time)
 -- and 'review' (the engine should look again now).
 
+-- review_open: every open incident is due now and looks again at what
+-- mutes its alerts (silences or the config changed).
+local function review_open(P, now)
+  for _, id in ipairs(redis.call('ZRANGE', P .. 'open', 0, -1)) do
+    redis.call('HSET', P .. 'inc:' .. id, 'review', 1)
+    redis.call('ZADD', P .. 'timers', 'LT', now, id)
+  end
+end
+
 -- silences_stale: Go decided with a snapshot of silences older than
 -- Redis's; it reloads and sends the alert again.
 local function silences_stale(P, version)
