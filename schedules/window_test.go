@@ -6,15 +6,6 @@ import (
 	"time"
 )
 
-func mustLoc(t testing.TB, name string) *time.Location {
-	t.Helper()
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return loc
-}
-
 // wall reads "2006-01-02 15:04 MST" in loc, the abbreviation (or the
 // offset, "+1030", for zones that have none) telling the two passes of a
 // fall-back hour apart.
@@ -28,15 +19,6 @@ func wall(t testing.TB, loc *time.Location, s string) time.Time {
 		t.Fatal(err)
 	}
 	return w
-}
-
-func date(t testing.TB, s string) Date {
-	t.Helper()
-	d, err := ParseDate(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
 }
 
 // TestWindowNextAcrossDSTAndLeapDays checks where occurrences open and
@@ -131,7 +113,7 @@ func TestWindowNextAcrossDSTAndLeapDays(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			loc := mustLoc(t, tc.zone)
+			loc := mustLoad(t, tc.zone)
 			tc.w.Location = loc
 			if err := tc.w.Validate(); err != nil {
 				t.Fatalf("Validate: %v", err)
@@ -220,7 +202,7 @@ func TestWindowAgainstBruteForce(t *testing.T) {
 	r := rand.New(rand.NewPCG(8, 2028))
 	var locs []*time.Location
 	for _, z := range propertyZones {
-		locs = append(locs, mustLoc(t, z))
+		locs = append(locs, mustLoad(t, z))
 	}
 	base := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 300 {
@@ -295,4 +277,17 @@ func referenceStarts(w *Window, from, to Date) []time.Time {
 		}
 	}
 	return out
+}
+
+func TestParseDate(t *testing.T) {
+	for in, want := range map[string]Date{"2028-02-29": {2028, 2, 29}, " 2027-01-31 ": {2027, 1, 31}} {
+		if got, err := ParseDate(in); err != nil || got != want || got.String() != want.String() {
+			t.Errorf("ParseDate(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"2027-02-29", "2027-13-01", "31.01.2027", ""} {
+		if _, err := ParseDate(in); err == nil {
+			t.Errorf("ParseDate(%q) = nil error, want one", in)
+		}
+	}
 }

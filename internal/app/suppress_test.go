@@ -477,22 +477,8 @@ alerting:
 
 // Alertmanager groups the pair by cluster, so both reach pagerd in one
 // webhook; it has no inhibition rules of its own: pagerd's mute.
-const inhibitedPairAlertmanager = `
-route:
-  receiver: pagerd
-  group_by: [cluster]
-  group_wait: 2s
-  group_interval: 1s
-  repeat_interval: 24h
-receivers:
-  - name: pagerd
-    webhook_configs:
-      - url: http://127.0.0.1:%d/v1/webhooks/alertmanager
-        send_resolved: true
-        http_config:
-          authorization:
-            credentials: %s
-`
+var inhibitedPairAlertmanager = strings.Replace(sendersAlertmanagerConfig,
+	"group_by: [alertname]\n  group_wait: 0s", "group_by: [cluster]\n  group_wait: 2s", 1)
 
 // The real Prometheus 2.42 fires a source and a target alert, which the
 // real Alertmanager 0.25 sends to pagerd: the target is inhibited and
@@ -503,6 +489,9 @@ func TestRealSendersInhibitedPair(t *testing.T) {
 	sendersWallClock(w)
 	w.writeConfig(fmt.Sprintf(configTemplate, w.port, "0s", w.smtp.Port) + inhibitConfig)
 	base := "http://" + w.start("r1", w.port).Addr()
+	if !strings.Contains(inhibitedPairAlertmanager, "[cluster]") {
+		t.Fatal("the Alertmanager config of the senders tests changed: group the pair by cluster anew")
+	}
 	am := testenv.StartAlertmanager(t, fmt.Sprintf(inhibitedPairAlertmanager, w.port, amToken))
 	testenv.StartPrometheus(t, fmt.Sprintf(inhibitedPairPrometheus, am.Addr), inhibitedPairRules)
 
