@@ -7,13 +7,14 @@ import (
 	"time"
 
 	"github.com/pagerd/pagerd/incident"
+	"github.com/pagerd/pagerd/internal/testenv"
 )
 
 // An alert decided with a snapshot of silences older than Redis's is
 // refused as stale and nothing of it is stored; decided again with the
 // new version, it is stored.
 func TestIngestRefusesStaleSilences(t *testing.T) {
-	s, clk, _ := newTestStore(t)
+	s, clk, srv := newTestStore(t)
 	ctx := context.Background()
 	sil := incident.Silence{ID: "s1", Matchers: []string{"a=b"}, StartsAt: clk.Now(), EndsAt: clk.Now().Add(time.Hour)}
 	if err := s.PutSilence(ctx, sil, "", time.Hour); err != nil {
@@ -67,6 +68,16 @@ func TestIngestRefusesStaleSilences(t *testing.T) {
 	if inc.Suppressed != "" || inc.NeedsReview || len(inc.SuppressedAlerts) != 0 || inc.Run != 1 || !inc.RunAt.Equal(clk.Now()) {
 		t.Errorf("after the review = %+v; want unsuppressed, a new run starting now", inc)
 	}
+	wantMuted(t, srv, 0)
+}
+
+// wantMuted checks the count of muted alerts the ingest script reads to
+// skip suppression while nothing is muted: it must be exact.
+func wantMuted(t *testing.T, srv *testenv.RedisServer, want int) {
+	t.Helper()
+	if got, _ := srv.Client(t).Get(context.Background(), "{test}:muted").Int(); got != want {
+		t.Errorf("muted alerts counted %d, want %d", got, want)
+	}
 }
 
 // Inhibition sets follow what fires: a source that stops firing — it
@@ -93,6 +104,7 @@ func TestInhibitionSourcesStopFiring(t *testing.T) {
 			if inc, _ := s.Incident(ctx, 2); inc.Suppressed != "inhibited:cluster-down" {
 				t.Fatalf("target incident suppressed %q, want inhibited:cluster-down", inc.Suppressed)
 			}
+			wantMuted(t, srv, 1)
 			switch end {
 			case "resolved":
 				src.Action = incident.AlertResolve
@@ -123,6 +135,17 @@ func TestInhibitionSourcesStopFiring(t *testing.T) {
 			if inc, _ := s.Incident(ctx, 2); inc.Suppressed != "" || inc.Run != 1 {
 				t.Errorf("target incident after the review = suppressed %q, run %d; want paging, run 1", inc.Suppressed, inc.Run)
 			}
+			wantMuted(t, srv, 0)
+			// Muted again, then resolved by hand: nothing stays counted.
+			if err := s.Review(ctx, 2, "0", time.Time{}, []ReviewedAlert{{Fingerprint: "tgt", Name: "InstanceDown tgt",
+				Suppression: Suppression{Why: "silence:x"}}}); err != nil {
+				t.Fatal(err)
+			}
+			wantMuted(t, srv, 1)
+			if _, err := s.Act(ctx, incident.Request{Incident: 2, Action: incident.Resolve, By: "alice"}, time.Hour); err != nil {
+				t.Fatal(err)
+			}
+			wantMuted(t, srv, 0)
 		})
 	}
 }

@@ -52,7 +52,7 @@ if action == 'resolve' then
       redis.call('HSET', ik .. ':alerts', fp, (string.gsub(old, '"status":"firing"', '"status":"resolved"', 1)))
     end
   end
-  suppress_release(P, id, fp, now)
+  suppression().release(P, id, fp, now)
   fact(P, id, now, 'alert_resolved', ARGV[15])
   if redis.call('HLEN', ik .. ':firing') == 0 then
     resolve(P, id, now, 'alerts', '', 'all alerts resolved', tonumber(ARGV[14]))
@@ -61,7 +61,12 @@ if action == 'resolve' then
   return {tonumber(id), 'alert_resolved'}
 end
 
-if silences_stale(P, ARGV[18]) then return {0, 'stale'} end
+-- The silences' version and how many alerts are muted come with the
+-- alert's fingerprint (one call). Decided with an older snapshot of
+-- silences, the alert goes back to Go, which decides again and resends it.
+local got = redis.call('MGET', P .. 'silences:ver', fpkey, P .. 'muted')
+if (got[1] or '0') ~= ARGV[18] then return {0, 'stale'} end
+local fid, muted = got[2], got[3]
 
 local function refresh(id)
   -- Re-sent firing alert: refresh its end, never page again.
@@ -69,13 +74,12 @@ local function refresh(id)
   redis.call('HSET', ik .. ':firing', fp, ends)
   redis.call('HSET', ik .. ':alerts', fp, doc)
   if ends > 0 then redis.call('ZADD', P .. 'timers', 'LT', ends, id) end
-  if suppress_alert(P, id, fp, now, ARGV[15], ARGV[19], ARGV[21], ARGV[20], false) ~= '' then
+  if suppress_alert(P, id, fp, now, ARGV[15], ARGV[19], ARGV[21], ARGV[20], false, muted) ~= '' then
     return {tonumber(id), 'suppressed'}
   end
   return {tonumber(id), 'deduplicated'}
 end
 
-local fid = redis.call('GET', fpkey)
 if fid and redis.call('HEXISTS', P .. 'inc:' .. fid .. ':firing', fp) == 1
    and redis.call('HGET', P .. 'inc:' .. fid, 'status') ~= 'resolved' then
   return refresh(fid)
@@ -96,7 +100,7 @@ redis.call('HSET', ik .. ':alerts', fp, doc)
 redis.call('SET', fpkey, id)
 redis.call('HINCRBY', ik, 'alerts_total', 1)
 if outcome ~= 'triggered' then fact(P, id, now, 'alert_firing', ARGV[15]) end
-if suppress_alert(P, id, fp, now, ARGV[15], ARGV[19], ARGV[21], ARGV[20], true) ~= '' then
+if suppress_alert(P, id, fp, now, ARGV[15], ARGV[19], ARGV[21], ARGV[20], true, muted) ~= '' then
   outcome = 'suppressed'
 end
 if ends > 0 then redis.call('ZADD', P .. 'timers', 'LT', ends, id) end

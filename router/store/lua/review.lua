@@ -12,7 +12,8 @@
 local P = ARGV[1]
 local now = now_ms(ARGV[2])
 local id = ARGV[3]
-if silences_stale(P, ARGV[4]) then return 'stale' end
+if (redis.call('GET', P .. 'silences:ver') or '0') ~= ARGV[4] then return 'stale' end
+local S = suppression()
 local ik = P .. 'inc:' .. id
 local status = redis.call('HGET', ik, 'status')
 if not status or status == 'resolved' then return 'closed' end
@@ -22,12 +23,12 @@ for i = 6, #ARGV, 4 do
   -- An alert that stopped firing meanwhile is left alone.
   if redis.call('HEXISTS', ik .. ':firing', fp) == 1 then
     if tokens ~= '' then
-      local inhibited = inhibit_join(P, id, fp, tokens, now)
+      local inhibited = S.inhibit_join(P, id, fp, tokens, now)
       if why == '' then why = inhibited end
     end
-    mark(P, id, fp, why, now, ARGV[i + 1], false)
+    S.mark(P, id, fp, why, now, ARGV[i + 1], false)
   end
 end
-suppress_sync(P, id, now, '')
-review_at(P, id, tonumber(ARGV[5]))
+S.sync(P, id, now, '')
+S.review_at(P, id, tonumber(ARGV[5]))
 return 'ok'

@@ -19,5 +19,5 @@ for _, old in ipairs(redis.call('ZRANGEBYSCORE', P .. 'silences:ends', '-inf', n
   redis.call('HDEL', P .. 'silences', old)
   redis.call('ZREM', P .. 'silences:ends', old)
 end
-review_open(P, now)
+suppression().review_open(P, now)
 return 'ok'

@@ -2,5 +2,5 @@
 -- its alerts: after a config reload, so that changed policies, maintenance
 -- windows and inhibition rules take effect at once.
 -- ARGV: 1 prefix, 2 now_ms
-review_open(ARGV[1], now_ms(ARGV[2]))
+suppression().review_open(ARGV[1], now_ms(ARGV[2]))
 return 1
