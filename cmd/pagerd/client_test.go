@@ -46,6 +46,12 @@ func newFakeAPI(t *testing.T) *fakeAPI {
 	mux.HandleFunc("GET /v1/incidents", func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{"incidents": [`+fakeIncident+`}]}`)
 	})
+	mux.HandleFunc("GET /v1/incidents/43", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"id": 43, "service": "checkout", "title": "InstanceDown", "status": "triggered",
+  "suppressed": "inhibited:cluster-down", "suppressed_alerts": {"0f3a": "inhibited:cluster-down"}, "alerts_firing": 1,
+  "alerts": [{"fingerprint": "0f3a", "status": "firing", "labels": {"alertname": "InstanceDown"}}],
+  "timeline": [{"at": "2026-11-27T10:00:00Z", "event": "suppressed", "detail": "inhibited:cluster-down"}]}`)
+	})
 	mux.HandleFunc("GET /v1/incidents/{id}", func(w http.ResponseWriter, r *http.Request) {
 		if r.PathValue("id") != "42" {
 			w.WriteHeader(http.StatusNotFound)
@@ -173,6 +179,10 @@ func TestClientVerbs(t *testing.T) {
 			"recent changes:\n", "deploy 42 (ci)\n      https://ci/42\n",
 			"triggered", "acknowledged        by alice via api"}, "", "GET /v1/incidents/42"},
 		{"show #ID", []string{"show", "#42"}, 0, []string{"#42 CheckoutDown"}, "", "GET /v1/incidents/42"},
+		{"show a suppressed incident", []string{"show", "43"}, 0, []string{"status:  triggered (suppressed)\nfiring:  1\n" +
+			"muted:   every firing alert is (inhibited:cluster-down), so it pages nobody\n",
+			"  firing   {alertname=InstanceDown}\n           muted:   inhibited:cluster-down\n",
+			"suppressed          inhibited:cluster-down"}, "", "GET /v1/incidents/43"},
 		{"show a missing incident", []string{"show", "7"}, 1, nil, "pagerd show: GET /v1/incidents/7: no such incident (HTTP 404)", "GET /v1/incidents/7"},
 		{"ack of an acknowledged incident", []string{"ack", "42"}, 0, []string{"incident #42 was already acknowledged"}, "", "POST /v1/incidents/42/ack?by=tester"},
 		{"resolve --by", []string{"resolve", "42", "--by", "bob"}, 0, []string{"incident #42 resolved"}, "", "POST /v1/incidents/42/resolve?by=bob"},

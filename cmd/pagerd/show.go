@@ -35,7 +35,7 @@ type shownAlert struct {
 func writeIncident(w io.Writer, inc incidentView) error {
 	fmt.Fprintf(w, "#%d %s\nservice: %s\nstatus:  %s\nfiring:  %d\n", inc.ID, oneLine(inc.Title), oneLine(inc.Service), statusText(inc.Incident), inc.FiringCount)
 	if inc.Suppressed != "" {
-		fmt.Fprintf(w, "muted:   every firing alert (%s): pages nobody\n", oneLine(inc.Suppressed))
+		fmt.Fprintf(w, "muted:   every firing alert is (%s), so it pages nobody\n", oneLine(inc.Suppressed))
 	}
 	if inc.Summary != "" {
 		fmt.Fprintf(w, "summary: %s\n", oneLine(inc.Summary))
