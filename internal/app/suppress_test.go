@@ -515,3 +515,37 @@ func TestRealSendersInhibitedPair(t *testing.T) {
 		t.Errorf("alice's pages = %+v, want one, about ClusterDown", got)
 	}
 }
+
+// A missed heartbeat's alert is muted like any other: silenced (through
+// the other replica), its incident opens but pages nobody until the
+// silence is expired.
+func TestMissedHeartbeatSilenced(t *testing.T) {
+	w := newHeartbeatWorld(t, heartbeatConfig)
+	base1 := "http://" + w.start("r1", w.port).Addr()
+	base2 := "http://" + w.start("r2", 0).Addr()
+	// Both replicas load their silences (none yet).
+	for _, base := range []string{base1, base2} {
+		sendAlerts(t, base, amAlert{labels: map[string]string{"alertname": "Warmup"}})
+	}
+	id := addSilence(t, base2, map[string]any{"matchers": []string{"heartbeat=nightly-backup"}, "duration": "48h",
+		"comment": "backups paused", "created_by": "carol"})
+	w.advance(25*time.Hour + time.Second)
+	var missed int
+	for i := 1; i <= 2; i++ {
+		if title, _ := incident(t, base1, i)["title"].(string); title == "HeartbeatMissed" {
+			missed = i
+		}
+	}
+	if missed == 0 {
+		t.Fatal("the missed heartbeat opened no incident")
+	}
+	if got := suppressedBy(t, base1, missed); got != "silence:"+id {
+		t.Fatalf("the missed heartbeat's incident: suppressed %q, want by the silence", got)
+	}
+	wantPages(t, w, "a silenced missed heartbeat", 0, 0)
+	expireSilence(t, base1, id)
+	w.settle()
+	if got := sendersPages(w.twilio, alicePhone); len(got) != 1 || !strings.Contains(got[0].Body, "HeartbeatMissed") {
+		t.Errorf("after the silence: alice's pages = %+v, want one about HeartbeatMissed", got)
+	}
+}

@@ -149,3 +149,30 @@ func TestInhibitionSourcesStopFiring(t *testing.T) {
 		})
 	}
 }
+
+// A missed heartbeat's alert decided with old silences fires nothing and
+// records no miss: the engine decides again.
+func TestMissHeartbeatRefusesStaleSilences(t *testing.T) {
+	s, clk, _ := newTestStore(t)
+	ctx := context.Background()
+	if err := s.SyncHeartbeats(ctx, map[string]time.Duration{"backup": time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	sil := incident.Silence{ID: "s1", Matchers: []string{"a=b"}, StartsAt: clk.Now(), EndsAt: clk.Now().Add(time.Hour)}
+	if err := s.PutSilence(ctx, sil, "", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(2 * time.Hour)
+	st, _ := s.Heartbeat(ctx, "backup")
+	fire := heartbeatWrite(incident.AlertTrigger)
+	if _, err := s.MissHeartbeat(ctx, st, clk.Now(), fire, nil); !errors.Is(err, ErrStale) {
+		t.Fatalf("a miss decided with old silences = %v, want ErrStale", err)
+	}
+	if st, _ := s.Heartbeat(ctx, "backup"); !st.Missed.IsZero() {
+		t.Fatalf("a stale miss was recorded: %+v", st)
+	}
+	fire.Suppression = Suppression{Silences: "1", Why: "silence:s1"}
+	if res, err := s.MissHeartbeat(ctx, st, clk.Now(), fire, nil); err != nil || res.Outcome != incident.AlertSuppressed {
+		t.Fatalf("a miss decided with the silences as they are = %+v, %v; want suppressed", res, err)
+	}
+}
