@@ -24,6 +24,10 @@ func (l *loader) maintenance(cfg *Config, blocks []*hcl.Block) {
 		}
 		before := len(l.diags.Errs())
 		m := &Maintenance{Name: b.Label()}
+		if !suppressName.MatchString(m.Name) {
+			l.errorf(hb.LabelRanges[0], "Invalid name",
+				"Maintenance window %q: use letters, digits, '.', '_' and '-' only.", m.Name)
+		}
 		services, ranges, _ := b.Strings("services")
 		for i, s := range services {
 			if cfg.Service(s) == nil {
@@ -174,9 +178,10 @@ func recurrenceText(w *schedules.Window) string {
 	return "it opens every day"
 }
 
-// inhibitName is what an inhibition rule may be called: the name goes into
-// Redis keys and into why an alert is muted.
-var inhibitName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+// suppressName is what a maintenance window or an inhibition rule may be
+// called: the name goes into why an alert is muted, and a rule's into
+// Redis keys.
+var suppressName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 
 // inhibits compiles the `inhibit "NAME"` blocks.
 func (l *loader) inhibits(cfg *Config, blocks []*hcl.Block) {
@@ -187,7 +192,7 @@ func (l *loader) inhibits(cfg *Config, blocks []*hcl.Block) {
 			continue
 		}
 		r := &InhibitRule{Name: b.Label()}
-		if !inhibitName.MatchString(r.Name) {
+		if !suppressName.MatchString(r.Name) {
 			l.errorf(hb.LabelRanges[0], "Invalid name",
 				"Inhibit rule %q: use letters, digits, '.', '_' and '-' only.", r.Name)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -57,6 +58,16 @@ type Suppression struct {
 	// '<role>:<rule>:<equal labels hash>' separated by spaces (see
 	// lua/suppress.lua); "" when no rule concerns it.
 	Inhibit string
+}
+
+// decided is the suppression as ingest.lua takes it: "" when nothing
+// mutes the alert, now or later (most alerts: one short argument), else
+// why, when that may change and its inhibition tokens, one a line.
+func (d Suppression) decided() string {
+	if d.Why == "" && d.ReviewAt.IsZero() && d.Inhibit == "" {
+		return ""
+	}
+	return d.Why + "\n" + strconv.FormatInt(msOrZero(d.ReviewAt), 10) + "\n" + d.Inhibit
 }
 
 // IngestResult is the fate of one AlertWrite.
@@ -137,7 +148,7 @@ func (s *Store) ingestArgs(w AlertWrite) ([]string, []any, error) {
 	argv := []any{s.prefix, s.nowArg(), w.Fingerprint, string(w.Doc), string(action), msOrZero(w.EndsAt),
 		w.Service, w.Escalation, group, groupLabels, w.Title, w.Summary,
 		w.SourceURL, retentionMs(w.Retention), w.Name, w.Sender, links,
-		orZero(w.Suppression.Silences), w.Suppression.Why, msOrZero(w.Suppression.ReviewAt), w.Suppression.Inhibit}
+		orZero(w.Suppression.Silences), w.Suppression.decided()}
 	return keys, argv, nil
 }
 

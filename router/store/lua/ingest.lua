@@ -7,9 +7,10 @@
 --       11 title, 12 summary, 13 source url, 14 retention_ms,
 --       15 alert name for the timeline, 16 who sends it (the integration),
 --       17 links json ('' = none), kept on an incident it opens,
---       18 version of the silences Go decided with, 19 why Go mutes it
---       ('' = it does not), 20 ms when Go's answer may change (0 = never),
---       21 its inhibition tokens (see suppress.lua)
+--       18 version of the silences Go decided with, 19 what Go decided
+--       about muting it: '' when nothing mutes it, now or later, else
+--       "<why>\n<ms when that may change, 0 = never>\n<inhibition tokens>"
+--       (see suppress.lua)
 -- Returns {incident id, outcome}; outcome 'stale' (nothing stored) when
 -- silences changed since Go's snapshot.
 --
@@ -74,7 +75,7 @@ local function refresh(id)
   redis.call('HSET', ik .. ':firing', fp, ends)
   redis.call('HSET', ik .. ':alerts', fp, doc)
   if ends > 0 then redis.call('ZADD', P .. 'timers', 'LT', ends, id) end
-  if suppress_alert(P, id, fp, now, ARGV[15], ARGV[19], ARGV[21], ARGV[20], false, muted) ~= '' then
+  if suppress_alert(P, id, fp, now, ARGV[15], ARGV[19], false, muted) ~= '' then
     return {tonumber(id), 'suppressed'}
   end
   return {tonumber(id), 'deduplicated'}
@@ -100,7 +101,7 @@ redis.call('HSET', ik .. ':alerts', fp, doc)
 redis.call('SET', fpkey, id)
 redis.call('HINCRBY', ik, 'alerts_total', 1)
 if outcome ~= 'triggered' then fact(P, id, now, 'alert_firing', ARGV[15]) end
-if suppress_alert(P, id, fp, now, ARGV[15], ARGV[19], ARGV[21], ARGV[20], true, muted) ~= '' then
+if suppress_alert(P, id, fp, now, ARGV[15], ARGV[19], true, muted) ~= '' then
   outcome = 'suppressed'
 end
 if ends > 0 then redis.call('ZADD', P .. 'timers', 'LT', ends, id) end

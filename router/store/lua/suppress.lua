@@ -207,12 +207,14 @@ local function suppression()
   return S
 end
 
--- suppress_alert: suppression().alert for every firing alert, settling at
--- once the common case of an alert nothing mutes, now or later: then only
--- an incident that was suppressed changes (it pages again), and none is
--- while nothing is muted (muted: the 'muted' count the script read).
-local function suppress_alert(P, id, fp, now, name, why, tokens, review_ms, fresh, muted)
-  if why ~= '' or tokens ~= '' or review_ms ~= '0' then
+-- suppress_alert: suppression().alert for every firing alert, with what
+-- Go decided ("<why>\n<review ms>\n<tokens>"), settling at once the
+-- common case of an alert nothing mutes, now or later (decided ''): then
+-- only an incident that was suppressed changes (it pages again), and none
+-- is while nothing is muted (muted: the 'muted' count the script read).
+local function suppress_alert(P, id, fp, now, name, decided, fresh, muted)
+  if decided ~= '' then
+    local why, review_ms, tokens = string.match(decided, '^([^\n]*)\n(%d+)\n(.*)$')
     return suppression().alert(P, id, fp, now, name, why, tokens, review_ms, fresh)
   end
   if (tonumber(muted) or 0) <= 0 then return '' end
