@@ -549,3 +549,40 @@ func TestMissedHeartbeatSilenced(t *testing.T) {
 		t.Errorf("after the silence: alice's pages = %+v, want one about HeartbeatMissed", got)
 	}
 }
+
+// An unrouted alert keeps what mutes it when a reload gives it a service,
+// and the maintenance windows of that service mute it from then on.
+func TestReroutedAlertsStayMuted(t *testing.T) {
+	w := newWorld(t, "0s")
+	a := w.start("r1", w.port)
+	base := "http://" + a.Addr()
+	search := func(name string) amAlert {
+		return amAlert{labels: map[string]string{"alertname": name, "service": "search", "severity": "critical"}}
+	}
+	id := addSilence(t, base, map[string]any{"matchers": []string{"alertname=SearchDown"}, "duration": "2h", "comment": "c", "created_by": "bob"})
+	wantOutcomes(t, "unrouted alerts", sendAlerts(t, base, search("SearchDown"), search("SearchSlow")), "suppressed", "unrouted")
+	w.writeConfig(fmt.Sprintf(configTemplate, w.port, "0s", w.smtp.Port) + `
+service "search" {
+  escalation = "payments"
+  match      = ["service=search"]
+  group_by   = ["alertname"]
+}
+maintenance "search-deploy" {
+  services = ["search"]
+  start    = "2026-11-24 01:00"
+  duration = "1h"
+}
+`)
+	if err := a.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	for i, want := range map[int]string{1: "silence:" + id, 2: "maintenance:search-deploy"} {
+		if inc := incident(t, base, i); inc["service"] != "search" || inc["suppressed"] != want {
+			t.Errorf("incident %d after the reload: service %v, suppressed %v; want search's, muted by %s", i, inc["service"], inc["suppressed"], want)
+		}
+	}
+	wantPages(t, w, "rerouted into a maintenance window, and silenced", 0, 0)
+	w.advance(48 * time.Minute) // 02:00:20: the window closed
+	wantPages(t, w, "the window closed", 1, 0)
+}

@@ -194,6 +194,21 @@ local function suppression()
     redis.call('DEL', ik .. ':inh', ik .. ':muted')
   end
 
+  -- move: firing alert fp moves from incident from to incident to (a
+  -- reload routed it): why it is muted and its inhibition memberships go
+  -- with it. The caller syncs both incidents and has the engine look
+  -- again at the new one, whose service may mute it otherwise.
+  function S.move(P, from, to, fp)
+    local fk, tk = P .. 'inc:' .. from, P .. 'inc:' .. to
+    for _, suffix in ipairs({':inh', ':muted'}) do
+      local v = redis.call('HGET', fk .. suffix, fp)
+      if v then
+        redis.call('HDEL', fk .. suffix, fp)
+        redis.call('HSET', tk .. suffix, fp, v)
+      end
+    end
+  end
+
   -- review_open: every open incident is due now and looks again at what
   -- mutes its alerts (silences or the config changed).
   function S.review_open(P, now)
