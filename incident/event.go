@@ -30,6 +30,15 @@ const (
 	// this incident (the service's responders rule); the fact says who,
 	// through which channel, what and why.
 	KindActionRefused Kind = "action_refused"
+	// KindAlertSuppressed: one of its alerts is muted (by a silence, a
+	// maintenance window or an inhibition rule); the fact says which
+	// alert and why.
+	KindAlertSuppressed Kind = "alert_suppressed"
+	// KindSuppressed: every alert firing in it is muted, so it pages
+	// nobody; KindUnsuppressed: one is not any more, so a triggered
+	// incident's escalation starts over from its first step.
+	KindSuppressed   Kind = "suppressed"
+	KindUnsuppressed Kind = "unsuppressed"
 	// KindChange is a change event (a deploy, a config push) recorded for
 	// a service; it belongs to no incident.
 	KindChange Kind = "change"
@@ -44,7 +53,7 @@ var Kinds = []Kind{
 	KindTriggered, KindAlertFiring, KindAlertResolved, KindAlertExpired,
 	KindAcknowledged, KindEscalated, KindReopened, KindResolved, KindNote,
 	KindStepEmpty, KindNotified, KindNotifyFailed, KindAckNotice, KindResolvedNotice,
-	KindActionRefused, KindChange, KindRerouted,
+	KindActionRefused, KindAlertSuppressed, KindSuppressed, KindUnsuppressed, KindChange, KindRerouted,
 }
 
 // Published reports whether facts of this kind also go out on the event

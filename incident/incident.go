@@ -52,6 +52,19 @@ type Incident struct {
 	// Links are what the sender attached to the alert that opened it (a
 	// dashboard, a panel, a silence form, an image).
 	Links []Link `json:"links,omitempty"`
+	// Suppressed says why the incident pages nobody — every alert firing
+	// in it is muted ("silence:<id>", "maintenance:<name>",
+	// "inhibited:<rule>", the first reason found); "" while it pages as
+	// usual. SuppressedAlerts holds why each muted firing alert is, by
+	// fingerprint.
+	Suppressed       string            `json:"suppressed,omitempty"`
+	SuppressedAlerts map[string]string `json:"suppressed_alerts,omitempty"`
+	// ReviewAt is when why its alerts are muted may change with time (a
+	// silence or maintenance window ends or begins); zero: not by time.
+	// NeedsReview: something else changed it (silences, an inhibiting
+	// alert): the engine looks again at once.
+	ReviewAt    time.Time `json:"-"`
+	NeedsReview bool      `json:"-"`
 }
 
 // NextAlertEnd is the earliest endsAt among firing alerts, or zero.
@@ -100,6 +113,10 @@ const (
 	// AlertUnrouted: stored in an incident no service owns (it matches
 	// none): nobody is paged until a reload gives it a service.
 	AlertUnrouted AlertOutcome = "unrouted"
+	// AlertSuppressed: firing, stored and shown, but muted — by a
+	// silence, a maintenance window or an inhibition rule — so it pages
+	// nobody; it pages once nothing mutes it any more, if it still fires.
+	AlertSuppressed AlertOutcome = "suppressed"
 )
 
 // Reached is one recipient a page went out to, remembered so that they

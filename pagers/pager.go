@@ -105,6 +105,9 @@ type Incident struct {
 	AckedAt    time.Time
 	ResolvedBy string
 	ResolvedAt time.Time
+	// Suppressed says why it pages nobody (every alert firing in it is
+	// muted: "silence:ID", "maintenance:NAME", "inhibited:RULE"); "".
+	Suppressed string
 }
 
 // IncidentOf is the message model of an incident.
@@ -114,6 +117,7 @@ func IncidentOf(inc *incident.Incident) Incident {
 		Status: string(inc.Status), Labels: inc.GroupLabels, AlertCount: inc.FiringCount,
 		StartedAt: inc.CreatedAt, SourceURL: inc.SourceURL, Links: inc.Links,
 		AckedBy: inc.AckedBy, AckedAt: inc.AckedAt, ResolvedBy: inc.ResolvedBy, ResolvedAt: inc.ResolvedAt,
+		Suppressed: inc.Suppressed,
 	}
 }
 

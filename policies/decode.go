@@ -19,6 +19,7 @@ import (
 var builtinBlocks = map[string]bool{
 	"pagerd": true, "integration": true, "user": true, "team": true,
 	"schedule": true, "escalation": true, "service": true, "heartbeat": true,
+	"maintenance": true, "inhibit": true,
 }
 
 func (l *loader) decode(body hcl.Body) *fileSchema {
@@ -31,6 +32,8 @@ func (l *loader) decode(body hcl.Body) *fileSchema {
 		{Type: "escalation", LabelNames: []string{"name"}},
 		{Type: "service", LabelNames: []string{"name"}},
 		{Type: "heartbeat", LabelNames: []string{"name"}},
+		{Type: "maintenance", LabelNames: []string{"name"}},
+		{Type: "inhibit", LabelNames: []string{"name"}},
 	}}
 	specs := map[string]*BlockSpec{}
 	for _, spec := range blockSpecs() {
@@ -78,6 +81,10 @@ func (l *loader) decode(body hcl.Body) *fileSchema {
 			raw.Services = append(raw.Services, l.decodeService(b))
 		case "heartbeat":
 			raw.Heartbeats = append(raw.Heartbeats, l.decodeHeartbeat(b))
+		case "maintenance":
+			raw.Maintenance = append(raw.Maintenance, b)
+		case "inhibit":
+			raw.Inhibits = append(raw.Inhibits, b)
 		}
 	}
 	return raw

@@ -30,6 +30,10 @@ type Config struct {
 	Integrations []*Integration
 	// Heartbeats are the beats pagerd expects, in file order.
 	Heartbeats []*Heartbeat
+	// Maintenance windows and inhibition rules, in file order: alerts
+	// they cover are stored but page nobody (see suppress.go).
+	Maintenance []*Maintenance
+	Inhibits    []*InhibitRule
 	// Blocks holds the compiled settings of the unlabeled extension blocks
 	// by type (`twilio`, `smtp`); a block that is absent or switched off
 	// has no entry.

@@ -18,6 +18,10 @@ type fileSchema struct {
 	Escalations  []escalationBlock
 	Services     []serviceBlock
 	Heartbeats   []heartbeatBlock
+	// Maintenance and Inhibits are compiled straight from their blocks
+	// (compile_suppress.go).
+	Maintenance []*hcl.Block
+	Inhibits    []*hcl.Block
 	// Extensions are the blocks registered extensions own, in file order;
 	// their own BlockSpec.Decode reads them.
 	Extensions []*hcl.Block

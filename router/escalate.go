@@ -55,6 +55,16 @@ func (e *Engine) process(ctx context.Context, id int64, now time.Time) (time.Tim
 		}
 	}
 
+	// Why its alerts are muted changed, or may have: look again first.
+	if inc.Open() && (inc.NeedsReview || (!inc.ReviewAt.IsZero() && !inc.ReviewAt.After(now))) {
+		if err := e.Suppress.Review(ctx, cfg, inc, now); err != nil {
+			return time.Time{}, err
+		}
+		if inc, err = e.Store.Incident(ctx, id); err != nil {
+			return time.Time{}, err
+		}
+	}
+
 	var next time.Time
 	switch inc.Status {
 	case incident.Resolved:
@@ -80,12 +90,13 @@ func (e *Engine) process(ctx context.Context, id int64, now time.Time) (time.Tim
 			return time.Time{}, err
 		}
 	}
-	return earliest(next, inc.NextAlertEnd()), nil
+	return earliest(earliest(next, inc.NextAlertEnd()), inc.ReviewAt), nil
 }
 
 // planState is what the planner needs of an incident.
 func planState(inc *incident.Incident) escalation.State {
-	return escalation.State{Incident: inc.ID, Run: inc.Run, RunAt: inc.RunAt, Escalations: inc.Escalations}
+	return escalation.State{Incident: inc.ID, Run: inc.Run, RunAt: inc.RunAt, Escalations: inc.Escalations,
+		Suppressed: inc.Suppressed}
 }
 
 // escalate sends every notification that is due in the current run,

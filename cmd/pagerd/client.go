@@ -150,14 +150,16 @@ type incidentJSON struct {
 	ResolvedBy   string            `json:"resolved_by"`
 	AlertsFiring int               `json:"alerts_firing"`
 	AlertsTotal  int               `json:"alerts_total"`
+	Suppressed   string            `json:"suppressed"`
 }
 
 // incidentDetailJSON is `pagerd show -o json`.
 type incidentDetailJSON struct {
 	incidentJSON
-	Alerts   []json.RawMessage `json:"alerts"`
-	Timeline []eventJSON       `json:"timeline"`
-	Changes  []changeJSON      `json:"recent_changes"`
+	SuppressedAlerts map[string]string `json:"suppressed_alerts"`
+	Alerts           []json.RawMessage `json:"alerts"`
+	Timeline         []eventJSON       `json:"timeline"`
+	Changes          []changeJSON      `json:"recent_changes"`
 }
 
 type eventJSON struct {
@@ -201,12 +203,16 @@ func (inc incidentView) listJSON() incidentJSON {
 		Title: inc.Title, Summary: inc.Summary, SourceURL: inc.SourceURL, GroupLabels: labels,
 		CreatedAt: jsonTime(inc.CreatedAt.UTC()), AckedAt: jsonTime(inc.AckedAt.UTC()), AckedBy: inc.AckedBy,
 		ResolvedAt: jsonTime(inc.ResolvedAt.UTC()), ResolvedBy: inc.ResolvedBy,
-		AlertsFiring: inc.FiringCount, AlertsTotal: inc.AlertsTotal,
+		AlertsFiring: inc.FiringCount, AlertsTotal: inc.AlertsTotal, Suppressed: inc.Suppressed,
 	}
 }
 
 func (inc incidentView) detailJSON() incidentDetailJSON {
-	out := incidentDetailJSON{incidentJSON: inc.listJSON(), Alerts: inc.Alerts, Timeline: []eventJSON{}, Changes: []changeJSON{}}
+	out := incidentDetailJSON{incidentJSON: inc.listJSON(), SuppressedAlerts: inc.SuppressedAlerts, Alerts: inc.Alerts,
+		Timeline: []eventJSON{}, Changes: []changeJSON{}}
+	if out.SuppressedAlerts == nil {
+		out.SuppressedAlerts = map[string]string{}
+	}
 	if out.Alerts == nil {
 		out.Alerts = []json.RawMessage{}
 	}
@@ -237,9 +243,12 @@ With -o json it prints one object:
     "source_url": "", "group_labels": {"alertname": "CheckoutDown"},
     "created_at": "2026-11-27T10:00:00Z", "acknowledged_at": null,
     "acknowledged_by": "", "resolved_at": null, "resolved_by": "",
-    "alerts_firing": 2, "alerts_total": 3}]}
-status is triggered, acknowledged or resolved. Times are RFC 3339 in UTC;
-a time that has not happened is null. Every key is always present.`,
+    "alerts_firing": 2, "alerts_total": 3, "suppressed": ""}]}
+status is triggered, acknowledged or resolved. suppressed says why the
+incident pages nobody — every alert firing in it is muted by a silence
+("silence:ID"), a maintenance window ("maintenance:NAME") or an inhibition
+rule ("inhibited:RULE") — and is "" while it pages. Times are RFC 3339 in
+UTC; a time that has not happened is null. Every key is always present.`,
 		Example: `  pagerd incidents
   pagerd incidents --all --server http://pagerd:8080
   pagerd incidents -o json | jq -r '.incidents[] | select(.status == "triggered") | .id'`,
@@ -271,7 +280,7 @@ a time that has not happened is null. Every key is always present.`,
 		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tSTATUS\tSERVICE\tFIRING\tAGE\tTITLE")
 		for _, inc := range out.Incidents {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\n", inc.ID, inc.Status, oneLine(inc.Service), inc.FiringCount,
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\n", inc.ID, statusText(inc.Incident), oneLine(inc.Service), inc.FiringCount,
 				time.Since(inc.CreatedAt).Round(time.Second), oneLine(inc.Title))
 		}
 		return tw.Flush()
@@ -303,8 +312,16 @@ The alerts section shows each alert's labels and what its sender attached
 changes are the service's change events from the day before the incident
 opened on.
 
+The status says "suppressed" while every alert firing in the incident is
+muted, so it pages nobody, and each muted alert says what mutes it: a
+silence ("silence:ID", see 'pagerd silence list'), a maintenance window
+("maintenance:NAME") or an inhibition rule ("inhibited:RULE"); the
+timeline says when.
+
 With -o json it prints the incident as one object with the keys of
 'pagerd incidents -o json', plus:
+  "suppressed_alerts": {"a4968fcd8858e3e5": "silence:6f1c..."}, why each
+              muted firing alert is, by fingerprint ({} when none is)
   "alerts":   [...],  the incident's alerts as the API returns them
   "timeline": [{"at": "2026-11-27T10:00:00.5Z", "event": "acknowledged",
                 "actor": "alice", "via": "sms", "detail": ""}]

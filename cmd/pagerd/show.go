@@ -17,6 +17,7 @@ const shownAlerts = 20
 
 // shownAlert is what `pagerd show` reads of a stored alert.
 type shownAlert struct {
+	Fingerprint string            `json:"fingerprint"`
 	Status      string            `json:"status"`
 	DedupKey    string            `json:"dedup_key"`
 	Labels      map[string]string `json:"labels"`
@@ -32,7 +33,10 @@ type shownAlert struct {
 // what their senders attached, the service's recent changes, and the
 // timeline.
 func writeIncident(w io.Writer, inc incidentView) error {
-	fmt.Fprintf(w, "#%d %s\nservice: %s\nstatus:  %s\nfiring:  %d\n", inc.ID, oneLine(inc.Title), oneLine(inc.Service), inc.Status, inc.FiringCount)
+	fmt.Fprintf(w, "#%d %s\nservice: %s\nstatus:  %s\nfiring:  %d\n", inc.ID, oneLine(inc.Title), oneLine(inc.Service), statusText(inc.Incident), inc.FiringCount)
+	if inc.Suppressed != "" {
+		fmt.Fprintf(w, "muted:   every firing alert is (%s), so it pages nobody\n", oneLine(inc.Suppressed))
+	}
 	if inc.Summary != "" {
 		fmt.Fprintf(w, "summary: %s\n", oneLine(inc.Summary))
 	}
@@ -48,7 +52,7 @@ func writeIncident(w io.Writer, inc incidentView) error {
 				fmt.Fprintf(w, "  (unreadable alert: %v)\n", err)
 				continue
 			}
-			writeAlert(w, a)
+			writeAlert(w, a, inc.SuppressedAlerts[a.Fingerprint])
 		}
 	}
 	if len(inc.Changes) > 0 {
@@ -79,7 +83,9 @@ func writeIncident(w io.Writer, inc incidentView) error {
 	return nil
 }
 
-func writeAlert(w io.Writer, a shownAlert) {
+// writeAlert shows one alert: its status and labels, then what its sender
+// attached; muted says what mutes it ("" when nothing does).
+func writeAlert(w io.Writer, a shownAlert, muted string) {
 	var labels []string
 	for _, k := range slices.Sorted(maps.Keys(a.Labels)) {
 		labels = append(labels, k+"="+oneLine(a.Labels[k]))
@@ -90,6 +96,7 @@ func writeAlert(w io.Writer, a shownAlert) {
 			fmt.Fprintf(w, "           %-8s %s\n", name+":", oneLine(value))
 		}
 	}
+	field("muted", muted)
 	if s := a.Annotations["summary"]; s != "" && s != a.Labels["summary"] {
 		field("summary", s)
 	}
@@ -104,6 +111,15 @@ func writeAlert(w io.Writer, a shownAlert) {
 	if len(a.Details) > 0 && string(a.Details) != "null" {
 		field("details", string(a.Details))
 	}
+}
+
+// statusText is an incident's status as the tables show it: "triggered
+// (suppressed)" while every alert firing in it is muted.
+func statusText(inc incident.Incident) string {
+	if inc.Suppressed != "" && inc.Open() {
+		return string(inc.Status) + " (suppressed)"
+	}
+	return string(inc.Status)
 }
 
 func link(l incident.Link) string {

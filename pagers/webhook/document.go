@@ -44,7 +44,8 @@ const (
 //	    "labels": {"alertname": "CheckoutDown", "severity": "critical"},
 //	    "alerts_firing": 3, "started_at": "2026-11-02T09:00:00Z",
 //	    "source_url": "http://prometheus.example.com/graph?g0.expr=up",
-//	    "links": [{"href": "https://grafana.example.com/d/checkout", "text": "Dashboard"}]
+//	    "links": [{"href": "https://grafana.example.com/d/checkout", "text": "Dashboard"}],
+//	    "suppressed": ""
 //	  },
 //	  "event": {"kind": "acknowledged", "actor": "alice", "via": "sms", "detail": ""}
 //	}
@@ -108,6 +109,11 @@ type Incident struct {
 	// Links are what the monitor attached to the first alert (Grafana's
 	// dashboard, panel, silence and image URLs); [] when none.
 	Links []Link `json:"links"`
+	// Suppressed says why the incident pages nobody: every alert firing
+	// in it is muted by a silence ("silence:ID"), a maintenance window
+	// ("maintenance:NAME") or an inhibition rule ("inhibited:RULE"); ""
+	// while it pages.
+	Suppressed string `json:"suppressed"`
 }
 
 // Event is the incident's timeline entry an update reports. Every field
@@ -197,7 +203,7 @@ func incidentOf(in pagers.Incident) *Incident {
 		ID: in.ID, Title: in.Title, Summary: in.Summary, Service: in.Service,
 		Status: in.Status, Severity: in.Labels["severity"], Labels: labels,
 		AlertsFiring: in.AlertCount, StartedAt: in.StartedAt.UTC(), SourceURL: in.SourceURL,
-		Links: []Link{},
+		Links: []Link{}, Suppressed: in.Suppressed,
 	}
 	for _, l := range in.Links {
 		out.Links = append(out.Links, Link{Href: l.Href, Text: l.Text})

@@ -23,6 +23,10 @@ type State struct {
 	// Escalations are the times, during the run, someone asked to
 	// escalate now: each starts the step after the current one at once.
 	Escalations []time.Time
+	// Suppressed says why every alert firing in the incident is muted (a
+	// silence, a maintenance window, an inhibition rule); while it is not
+	// "", the incident pages nobody. When it clears, a new run starts.
+	Suppressed string
 }
 
 // Step is one escalation step that has started.
@@ -74,10 +78,10 @@ type Plan struct {
 // run's start; a repeat's first step from the last step, after
 // RepeatAfter). A step that reaches nobody is passed through at once
 // rather than paging nobody, and an escalation request starts the next
-// step at the moment it was made.
+// step at the moment it was made. A suppressed incident has no steps.
 func Walk(cfg *policies.Config, pol *policies.Escalation, st State, until time.Time) Plan {
 	var p Plan
-	if pol == nil || len(pol.Steps) == 0 {
+	if pol == nil || len(pol.Steps) == 0 || st.Suppressed != "" {
 		return p
 	}
 	ids := stepIDs(pol)

@@ -104,10 +104,16 @@ func TestWalk(t *testing.T) {
 		// With nothing left to escalate to, a request changes nothing.
 		{"escalate when exhausted", 4 * time.Hour, []time.Duration{3 * time.Hour},
 			"0.0@0[alice] 0.1@10[] 0.2@10[alice bob]+webhook:audit 1.0@25[alice] 1.1@35[] 1.2@35[alice bob]+webhook:audit", 0},
+		// A suppressed incident has no steps, escalated or not: it pages
+		// nobody until it is not suppressed (then a new run starts).
+		{"suppressed", 4 * time.Hour, []time.Duration{3 * time.Minute}, "", 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			st := State{Incident: 7, RunAt: t0}
+			if tc.name == "suppressed" {
+				st.Suppressed = "silence:x"
+			}
 			for _, e := range tc.escalations {
 				st.Escalations = append(st.Escalations, t0.Add(e))
 			}

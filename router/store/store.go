@@ -58,12 +58,12 @@ var ErrNotReplicated = errors.New("not replicated to enough Redis replicas in ti
 // scripts are the Lua scripts of lua/, one per kind of state change.
 type scripts struct {
 	ingest, transition, expire, claimDue, reschedule, claimSend, finishSend, appendFact, lease, renew, rateLimit, reroute *redis.Script
-	beat, heartbeats, keepMessage                                                                                         *redis.Script
+	beat, heartbeats, keepMessage, review, silence, wakeOpen                                                              *redis.Script
 }
 
 func (sc *scripts) all() []*redis.Script {
 	return []*redis.Script{sc.ingest, sc.transition, sc.expire, sc.claimDue, sc.reschedule, sc.claimSend, sc.finishSend, sc.appendFact, sc.lease, sc.renew, sc.rateLimit,
-		sc.reroute, sc.beat, sc.heartbeats, sc.keepMessage}
+		sc.reroute, sc.beat, sc.heartbeats, sc.keepMessage, sc.review, sc.silence, sc.wakeOpen}
 }
 
 // New returns a store on rdb whose keys start with "{<namespace>}:"
@@ -91,20 +91,24 @@ func New(rdb redis.UniversalClient, namespace string) *Store {
 			beat:        script("beat"),
 			heartbeats:  script("heartbeats"),
 			keepMessage: script("keep_message"),
+			review:      script("review"),
+			silence:     script("silence"),
+			wakeOpen:    script("wake_open"),
 		},
 	}
 }
 
+// script is lua/<name>.lua after the helpers every script shares.
 func script(name string) *redis.Script {
-	common, err := luaFiles.ReadFile("lua/common.lua")
-	if err != nil {
-		panic(err)
+	var src []string
+	for _, f := range []string{"common", "suppress", name} {
+		b, err := luaFiles.ReadFile("lua/" + f + ".lua")
+		if err != nil {
+			panic(err)
+		}
+		src = append(src, string(b))
 	}
-	body, err := luaFiles.ReadFile("lua/" + name + ".lua")
-	if err != nil {
-		panic(err)
-	}
-	return redis.NewScript(string(common) + "\n" + string(body))
+	return redis.NewScript(strings.Join(src, "\n"))
 }
 
 // Load sends every script to Redis so that pipelined EVALSHA calls find
@@ -134,6 +138,24 @@ func (s *Store) incidentKey(id int64) string { return s.key("inc", strconv.Forma
 // retentionMs is a retention as the scripts' PEXPIRE takes it: Redis refuses
 // 0, so anything shorter than a millisecond becomes one.
 func retentionMs(d time.Duration) int64 { return max(d.Milliseconds(), 1) }
+
+// msOrZero is t in Unix milliseconds, 0 for the zero time ("none" to the
+// scripts).
+func msOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// orZero is a version as the scripts compare it: Redis has "0" before the
+// first change.
+func orZero(version string) string {
+	if version == "" {
+		return "0"
+	}
+	return version
+}
 
 // anchor is a key every slot-less script is sent with, so that a Cluster
 // client routes it to the node owning this deployment's slot.

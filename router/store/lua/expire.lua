@@ -14,6 +14,7 @@ for i = 1, #firing, 2 do
   if ends > 0 and ends <= now then
     redis.call('HDEL', ik .. ':firing', firing[i])
     forget_fp(P, id, firing[i])
+    suppression().release(P, id, firing[i], now)
     fact(P, id, now, 'alert_expired', firing[i])
     expired = expired + 1
   end

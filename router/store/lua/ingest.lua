@@ -6,8 +6,13 @@
 --       7 service, 8 escalation, 9 group key suffix, 10 group labels json,
 --       11 title, 12 summary, 13 source url, 14 retention_ms,
 --       15 alert name for the timeline, 16 who sends it (the integration),
---       17 links json ('' = none), kept on an incident it opens
--- Returns {incident id, outcome}.
+--       17 links json ('' = none), kept on an incident it opens,
+--       18 version of the silences Go decided with, 19 what Go decided
+--       about muting it: '' when nothing mutes it, now or later, else
+--       "<why>\n<ms when that may change, 0 = never>\n<inhibition tokens>"
+--       (see suppress.lua)
+-- Returns {incident id, outcome}; outcome 'stale' (nothing stored) when
+-- silences changed since Go's snapshot.
 --
 -- An alert is found by its fingerprint first, its group second: a config
 -- reload that changes grouping or routing must neither page again for an
@@ -48,6 +53,7 @@ if action == 'resolve' then
       redis.call('HSET', ik .. ':alerts', fp, (string.gsub(old, '"status":"firing"', '"status":"resolved"', 1)))
     end
   end
+  suppression().release(P, id, fp, now)
   fact(P, id, now, 'alert_resolved', ARGV[15])
   if redis.call('HLEN', ik .. ':firing') == 0 then
     resolve(P, id, now, 'alerts', '', 'all alerts resolved', tonumber(ARGV[14]))
@@ -56,16 +62,25 @@ if action == 'resolve' then
   return {tonumber(id), 'alert_resolved'}
 end
 
+-- The silences' version and how many alerts are muted come with the
+-- alert's fingerprint (one call). Decided with an older snapshot of
+-- silences, the alert goes back to Go, which decides again and resends it.
+local got = redis.call('MGET', P .. 'silences:ver', fpkey, P .. 'muted')
+if (got[1] or '0') ~= ARGV[18] then return {0, 'stale'} end
+local fid, muted = got[2], got[3]
+
 local function refresh(id)
   -- Re-sent firing alert: refresh its end, never page again.
   local ik = P .. 'inc:' .. id
   redis.call('HSET', ik .. ':firing', fp, ends)
   redis.call('HSET', ik .. ':alerts', fp, doc)
   if ends > 0 then redis.call('ZADD', P .. 'timers', 'LT', ends, id) end
+  if suppress_alert(P, id, fp, now, ARGV[15], ARGV[19], false, muted) ~= '' then
+    return {tonumber(id), 'suppressed'}
+  end
   return {tonumber(id), 'deduplicated'}
 end
 
-local fid = redis.call('GET', fpkey)
 if fid and redis.call('HEXISTS', P .. 'inc:' .. fid .. ':firing', fp) == 1
    and redis.call('HGET', P .. 'inc:' .. fid, 'status') ~= 'resolved' then
   return refresh(fid)
@@ -86,5 +101,8 @@ redis.call('HSET', ik .. ':alerts', fp, doc)
 redis.call('SET', fpkey, id)
 redis.call('HINCRBY', ik, 'alerts_total', 1)
 if outcome ~= 'triggered' then fact(P, id, now, 'alert_firing', ARGV[15]) end
+if suppress_alert(P, id, fp, now, ARGV[15], ARGV[19], true, muted) ~= '' then
+  outcome = 'suppressed'
+end
 if ends > 0 then redis.call('ZADD', P .. 'timers', 'LT', ends, id) end
 return {tonumber(id), outcome}

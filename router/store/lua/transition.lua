@@ -16,6 +16,7 @@ if action == 'ack' then
   return {'acknowledged', status}
 elseif action == 'resolve' then
   if status == 'resolved' then return {'unchanged', status} end
+  suppression().release_all(P, id, now)
   resolve(P, id, now, by, via, '', tonumber(ARGV[7]))
   return {'resolved', status}
 elseif action == 'escalate' then
