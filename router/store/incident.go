@@ -46,7 +46,15 @@ func decodeIncident(h, firing map[string]string) (*incident.Incident, error) {
 		Status: incident.Status(h["status"]), CreatedAt: msTime(h["created_ms"]), AckedAt: msTime(h["acked_ms"]),
 		AckedBy: h["acked_by"], ResolvedAt: msTime(h["resolved_ms"]), ResolvedBy: h["resolved_by"],
 		Run: int(num("run")), RunAt: msTime(h["run_ms"]), AlertsTotal: int(num("alerts_total")),
-		Firing: make(map[string]time.Time, len(firing)),
+		Firing:     make(map[string]time.Time, len(firing)),
+		FoldedInto: num("folded_into"), Flapping: h["flapping"] == "1",
+	}
+	if h["storm"] == "1" {
+		inc.Storm = &incident.Storm{
+			Folded: int(num("folded")), Open: int(num("folded_open")),
+			LastFoldedAt: msTime(h["storm_last_ms"]), Window: time.Duration(num("storm_window_ms")) * time.Millisecond,
+			PassedAt: msTime(h["storm_passed_ms"]),
+		}
 	}
 	if e := h["escalations"]; e != "" {
 		for _, ms := range strings.Split(e, ",") {

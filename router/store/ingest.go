@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -34,6 +35,48 @@ type AlertWrite struct {
 	// silence form): an incident opened by it shows them.
 	Links     []incident.Link
 	Retention time.Duration
+
+	// Storm folding of the service: once more than StormIncidents new
+	// incidents opened within StormWindow, new ones fold into one storm
+	// incident (0: never).
+	StormIncidents int
+	StormWindow    time.Duration
+	// Flap folding: an alert that changed state more than FlapChanges
+	// times within FlapWindow is flapping (0: never); a flapping alert
+	// resolves once it stayed resolved for FlapHold.
+	FlapChanges int
+	FlapWindow  time.Duration
+	FlapHold    time.Duration
+}
+
+// stormArg and flapArg are the alert's folding as ingest.lua takes it
+// (ARGV 18 and 19): "incidents/window_ms" and "changes/window_ms/hold_ms",
+// "" when off.
+func (w *AlertWrite) stormArg() string {
+	if w.StormIncidents <= 0 {
+		return ""
+	}
+	return foldArg(int64(w.StormIncidents), w.StormWindow.Milliseconds())
+}
+
+func (w *AlertWrite) flapArg() string {
+	if w.FlapChanges <= 0 {
+		return ""
+	}
+	return foldArg(int64(w.FlapChanges), w.FlapWindow.Milliseconds(), w.FlapHold.Milliseconds())
+}
+
+// foldArg writes numbers as "a/b/c", with one allocation.
+func foldArg(n ...int64) string {
+	var b [64]byte
+	buf := b[:0]
+	for i, v := range n {
+		if i > 0 {
+			buf = append(buf, '/')
+		}
+		buf = strconv.AppendInt(buf, v, 10)
+	}
+	return string(buf)
 }
 
 // IngestResult is the fate of one AlertWrite.
@@ -109,7 +152,7 @@ func (s *Store) ingestArgs(w AlertWrite) ([]string, []any, error) {
 	keys := []string{s.prefix + group, s.key("fp", w.Fingerprint)}
 	argv := []any{s.prefix, s.nowArg(), w.Fingerprint, string(w.Doc), string(action), ends,
 		w.Service, w.Escalation, group, groupLabels, w.Title, w.Summary,
-		w.SourceURL, retentionMs(w.Retention), w.Name, w.Sender, links}
+		w.SourceURL, retentionMs(w.Retention), w.Name, w.Sender, links, w.stormArg(), w.flapArg()}
 	return keys, argv, nil
 }
 

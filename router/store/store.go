@@ -58,12 +58,12 @@ var ErrNotReplicated = errors.New("not replicated to enough Redis replicas in ti
 // scripts are the Lua scripts of lua/, one per kind of state change.
 type scripts struct {
 	ingest, transition, expire, claimDue, reschedule, claimSend, finishSend, appendFact, lease, renew, rateLimit, reroute *redis.Script
-	beat, heartbeats, keepMessage                                                                                         *redis.Script
+	beat, heartbeats, keepMessage, storm                                                                                  *redis.Script
 }
 
 func (sc *scripts) all() []*redis.Script {
 	return []*redis.Script{sc.ingest, sc.transition, sc.expire, sc.claimDue, sc.reschedule, sc.claimSend, sc.finishSend, sc.appendFact, sc.lease, sc.renew, sc.rateLimit,
-		sc.reroute, sc.beat, sc.heartbeats, sc.keepMessage}
+		sc.reroute, sc.beat, sc.heartbeats, sc.keepMessage, sc.storm}
 }
 
 // New returns a store on rdb whose keys start with "{<namespace>}:"
@@ -76,9 +76,9 @@ func New(rdb redis.UniversalClient, namespace string) *Store {
 		rdb:    rdb,
 		prefix: "{" + namespace + "}:",
 		lua: scripts{
-			ingest:      script("ingest"),
-			transition:  script("transition"),
-			expire:      script("expire"),
+			ingest:      script("ingest", "fold"),
+			transition:  script("transition", "fold"),
+			expire:      script("expire", "fold"),
 			claimDue:    script("claim_due"),
 			reschedule:  script("reschedule"),
 			claimSend:   script("claim_send"),
@@ -91,20 +91,24 @@ func New(rdb redis.UniversalClient, namespace string) *Store {
 			beat:        script("beat"),
 			heartbeats:  script("heartbeats"),
 			keepMessage: script("keep_message"),
+			storm:       script("storm", "fold"),
 		},
 	}
 }
 
-func script(name string) *redis.Script {
-	common, err := luaFiles.ReadFile("lua/common.lua")
-	if err != nil {
-		panic(err)
+// script is lua/<name>.lua after common.lua and the helper files it
+// needs (fold.lua: storm and flap folding), which are prepended in order.
+func script(name string, helpers ...string) *redis.Script {
+	var src strings.Builder
+	for _, file := range append(append([]string{"common"}, helpers...), name) {
+		body, err := luaFiles.ReadFile("lua/" + file + ".lua")
+		if err != nil {
+			panic(err)
+		}
+		src.Write(body)
+		src.WriteString("\n")
 	}
-	body, err := luaFiles.ReadFile("lua/" + name + ".lua")
-	if err != nil {
-		panic(err)
-	}
-	return redis.NewScript(string(common) + "\n" + string(body))
+	return redis.NewScript(src.String())
 }
 
 // Load sends every script to Redis so that pipelined EVALSHA calls find

@@ -6,7 +6,9 @@
 --       7 service, 8 escalation, 9 group key suffix, 10 group labels json,
 --       11 title, 12 summary, 13 source url, 14 retention_ms,
 --       15 alert name for the timeline, 16 who sends it (the integration),
---       17 links json ('' = none), kept on an incident it opens
+--       17 links json ('' = none), kept on an incident it opens,
+--       18 the service's storm folding "incidents/window_ms" ('' = off),
+--       19 its flap folding "changes/window_ms/hold_ms" ('' = off)
 -- Returns {incident id, outcome}.
 --
 -- An alert is found by its fingerprint first, its group second: a config
@@ -16,6 +18,7 @@ local P = ARGV[1]
 local now = now_ms(ARGV[2])
 local fp, doc, action, ends = ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
 local fpkey = KEYS[2]
+local storm, flapping = ARGV[18] or '', ARGV[19] or ''
 
 if action == 'acknowledge' then
   -- A sender acknowledges the incident its alert fires in; an alert we do
@@ -35,6 +38,8 @@ if action == 'resolve' then
   local id = redis.call('GET', fpkey) or redis.call('GET', KEYS[1])
   if not id then return {0, 'ignored'} end
   local ik = P .. 'inc:' .. id
+  local held = flapping ~= '' and folding().flap_resolved(P, id, fp, now, doc, flapping, ARGV[15])
+  if held then return {tonumber(id), held} end
   if redis.call('HDEL', ik .. ':firing', fp) == 0 then return {tonumber(id), 'ignored'} end
   forget_fp(P, id, fp)
   if doc ~= '' then
@@ -56,35 +61,44 @@ if action == 'resolve' then
   return {tonumber(id), 'alert_resolved'}
 end
 
-local function refresh(id)
-  -- Re-sent firing alert: refresh its end, never page again.
+local function refresh(id, flaps)
+  -- Re-sent firing alert: refresh its end, never page again. A flapping
+  -- alert held resolved fires again: the flip is absorbed.
   local ik = P .. 'inc:' .. id
+  local outcome = 'deduplicated'
+  if flaps and folding().flap_refired(P, id, fp, now, flapping, ARGV[15]) then outcome = 'flapping' end
   redis.call('HSET', ik .. ':firing', fp, ends)
   redis.call('HSET', ik .. ':alerts', fp, doc)
   if ends > 0 then redis.call('ZADD', P .. 'timers', 'LT', ends, id) end
-  return {tonumber(id), 'deduplicated'}
+  return {tonumber(id), outcome}
 end
 
 local fid = redis.call('GET', fpkey)
-if fid and redis.call('HEXISTS', P .. 'inc:' .. fid .. ':firing', fp) == 1
-   and redis.call('HGET', P .. 'inc:' .. fid, 'status') ~= 'resolved' then
-  return refresh(fid)
+if fid and redis.call('HEXISTS', P .. 'inc:' .. fid .. ':firing', fp) == 1 then
+  local st = redis.call('HMGET', P .. 'inc:' .. fid, 'status', 'flapping')
+  if st[1] ~= 'resolved' then return refresh(fid, st[2]) end
 end
 
 local id = redis.call('GET', KEYS[1])
 local outcome = 'grouped'
 if not id then
+  local sid = storm ~= '' and folding().storm_for(P, now, ARGV[7], ARGV[8], storm, ARGV[16])
   id = open_incident(P, now, KEYS[1], ARGV[7], ARGV[8], ARGV[9], ARGV[10],
-    ARGV[11], ARGV[12], ARGV[13], ARGV[17], ARGV[16])
+    ARGV[11], ARGV[12], ARGV[13], ARGV[17], ARGV[16], sid)
   outcome = 'triggered'
+  if sid then
+    folding().fold_into(P, sid, id, now, ARGV[15], storm)
+    outcome = 'folded'
+  end
 end
 local ik = P .. 'inc:' .. id
-if redis.call('HEXISTS', ik .. ':firing', fp) == 1 then return refresh(id) end
+if redis.call('HEXISTS', ik .. ':firing', fp) == 1 then return refresh(id, true) end
 
 redis.call('HSET', ik .. ':firing', fp, ends)
 redis.call('HSET', ik .. ':alerts', fp, doc)
 redis.call('SET', fpkey, id)
 redis.call('HINCRBY', ik, 'alerts_total', 1)
-if outcome ~= 'triggered' then fact(P, id, now, 'alert_firing', ARGV[15]) end
+if outcome == 'grouped' then fact(P, id, now, 'alert_firing', ARGV[15]) end
+if flap_history(P, fp, flapping) then folding().flap_fired(P, id, fp, now, flapping, ARGV[15]) end
 if ends > 0 then redis.call('ZADD', P .. 'timers', 'LT', ends, id) end
 return {tonumber(id), outcome}
