@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -124,6 +123,8 @@ type incidentView struct {
 	Alerts   []json.RawMessage `json:"alerts"`
 	Timeline []incident.Fact   `json:"timeline"`
 	Changes  []incident.Change `json:"recent_changes"`
+	// Folded are, for a storm incident, the incidents folded into it.
+	Folded []incidentView `json:"folded"`
 }
 
 // incidentsResult is `pagerd incidents -o json`.
@@ -150,6 +151,17 @@ type incidentJSON struct {
 	ResolvedBy   string            `json:"resolved_by"`
 	AlertsFiring int               `json:"alerts_firing"`
 	AlertsTotal  int               `json:"alerts_total"`
+	FoldedInto   int64             `json:"folded_into"` // 0: not folded into a storm
+	Flapping     bool              `json:"flapping"`
+	Storm        *stormJSON        `json:"storm"` // null unless a storm incident
+}
+
+// stormJSON is what a storm incident holds of the incidents folded into it.
+type stormJSON struct {
+	Folded       int      `json:"folded"`
+	FoldedOpen   int      `json:"folded_open"`
+	LastFoldedAt jsonTime `json:"last_folded_at"`
+	PassedAt     jsonTime `json:"passed_at"`
 }
 
 // incidentDetailJSON is `pagerd show -o json`.
@@ -158,6 +170,7 @@ type incidentDetailJSON struct {
 	Alerts   []json.RawMessage `json:"alerts"`
 	Timeline []eventJSON       `json:"timeline"`
 	Changes  []changeJSON      `json:"recent_changes"`
+	Folded   []incidentJSON    `json:"folded"`
 }
 
 type eventJSON struct {
@@ -196,17 +209,27 @@ func (inc incidentView) listJSON() incidentJSON {
 	if labels == nil {
 		labels = map[string]string{}
 	}
-	return incidentJSON{
+	out := incidentJSON{
 		ID: inc.ID, Status: string(inc.Status), Service: inc.Service, Escalation: inc.Escalation,
 		Title: inc.Title, Summary: inc.Summary, SourceURL: inc.SourceURL, GroupLabels: labels,
 		CreatedAt: jsonTime(inc.CreatedAt.UTC()), AckedAt: jsonTime(inc.AckedAt.UTC()), AckedBy: inc.AckedBy,
 		ResolvedAt: jsonTime(inc.ResolvedAt.UTC()), ResolvedBy: inc.ResolvedBy,
 		AlertsFiring: inc.FiringCount, AlertsTotal: inc.AlertsTotal,
+		FoldedInto: inc.FoldedInto, Flapping: inc.Flapping,
 	}
+	if st := inc.Storm; st != nil {
+		out.Storm = &stormJSON{Folded: st.Folded, FoldedOpen: st.Open,
+			LastFoldedAt: jsonTime(st.LastFoldedAt.UTC()), PassedAt: jsonTime(st.PassedAt.UTC())}
+	}
+	return out
 }
 
 func (inc incidentView) detailJSON() incidentDetailJSON {
-	out := incidentDetailJSON{incidentJSON: inc.listJSON(), Alerts: inc.Alerts, Timeline: []eventJSON{}, Changes: []changeJSON{}}
+	out := incidentDetailJSON{incidentJSON: inc.listJSON(), Alerts: inc.Alerts, Timeline: []eventJSON{}, Changes: []changeJSON{},
+		Folded: []incidentJSON{}}
+	for _, f := range inc.Folded {
+		out.Folded = append(out.Folded, f.listJSON())
+	}
 	if out.Alerts == nil {
 		out.Alerts = []json.RawMessage{}
 	}
@@ -237,9 +260,16 @@ With -o json it prints one object:
     "source_url": "", "group_labels": {"alertname": "CheckoutDown"},
     "created_at": "2026-11-27T10:00:00Z", "acknowledged_at": null,
     "acknowledged_by": "", "resolved_at": null, "resolved_by": "",
-    "alerts_firing": 2, "alerts_total": 3}]}
+    "alerts_firing": 2, "alerts_total": 3, "folded_into": 0, "flapping": false,
+    "storm": null}]}
 status is triggered, acknowledged or resolved. Times are RFC 3339 in UTC;
-a time that has not happened is null. Every key is always present.`,
+a time that has not happened is null. Every key is always present.
+folded_into is the storm incident an incident was folded into (0: none):
+it pages nobody, its storm pages for it. A storm incident has
+  "storm": {"folded": 12, "folded_open": 3,
+            "last_folded_at": "2026-11-27T10:04:00Z", "passed_at": null}
+and the table lists the incidents folded into it under it. flapping says
+one of its alerts flaps: it paged once, its flips do not page again.`,
 		Example: `  pagerd incidents
   pagerd incidents --all --server http://pagerd:8080
   pagerd incidents -o json | jq -r '.incidents[] | select(.status == "triggered") | .id'`,
@@ -268,13 +298,7 @@ a time that has not happened is null. Every key is always present.`,
 			}
 			return writeJSON(c.stdout, list)
 		}
-		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tSTATUS\tSERVICE\tFIRING\tAGE\tTITLE")
-		for _, inc := range out.Incidents {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\n", inc.ID, inc.Status, oneLine(inc.Service), inc.FiringCount,
-				time.Since(inc.CreatedAt).Round(time.Second), oneLine(inc.Title))
-		}
-		return tw.Flush()
+		return writeIncidentTable(c.stdout, out.Incidents, time.Now())
 	}
 	return cmd
 }
@@ -310,6 +334,8 @@ With -o json it prints the incident as one object with the keys of
                 "actor": "alice", "via": "sms", "detail": ""}]
   "recent_changes": [{"at": ..., "service": "checkout", "summary": "deploy 42",
                 "source": "ci", "integration": "ci", "links": [], "custom_details": null}]
+  "folded":   [...],  for a storm incident, the incidents folded into it,
+                      newest first, with the keys of 'pagerd incidents -o json'
 Times are RFC 3339 in UTC.`,
 		Example: `  pagerd show 42
   pagerd show '#42' --server http://pagerd:8080

@@ -36,6 +36,8 @@ With -o json it prints one object:
   {"at": "2027-03-14T05:30:00-04:00", "labels": {"service": "checkout"},
    "routed": true, "service": "checkout", "group": {"alertname": ""},
    "escalation": "payments", "repeat": 2, "informs": ["webhook:audit"],
+   "storm": {"incidents": 5, "window_seconds": 300},
+   "flapping": {"changes": 4, "window_seconds": 3600, "hold_seconds": 900},
    "steps": [{"step": 1, "round": 0, "at": "2027-03-14T05:30:00-04:00", "offset_seconds": 0,
      "targets": [{"target": "schedule:payments-primary", "users": ["alice"], "destination": false}],
      "notifications": [{"to": "alice", "via": "sms", "at": "2027-03-14T05:30:00-04:00", "offset_seconds": 0}]}]}
@@ -47,6 +49,13 @@ steps. A person target whose users are [] reaches nobody: that step falls
 through; a destination target (a webhook, a chat room) is notified itself.
 informs lists the destinations the service keeps told of every event of
 its incidents (its subscribers), whoever is paged.
+
+storm and flapping are the service's folding (0 incidents or changes: off).
+Once more than storm.incidents new incidents of the service opened within
+its window, the next ones fold into one storm incident: that one pages, by
+these same steps, and the folded ones page nobody. An alert that changed
+state more than flapping.changes times within its window pages once,
+marked flapping, by these steps; its flips after that page nobody.
 
 With --integration and --body it starts from what a sender posts instead
 of labels: the body (a file, or - for stdin) is decoded as the
@@ -143,7 +152,12 @@ type routePlan struct {
 	// Informs are the destinations the service keeps told of every
 	// event of its incidents (its subscribers: rooms, webhooks).
 	Informs []string
-	Steps   []routeStep
+	// Storm and Flapping are the service's folding: past them, the alert
+	// folds into a storm incident that pages by these same steps, or pages
+	// once as flapping.
+	Storm    policies.Storm
+	Flapping policies.Flapping
+	Steps    []routeStep
 }
 
 type routeStep struct {
@@ -185,6 +199,7 @@ func planRouteFrom(cfg *policies.Config, in *policies.Integration, labels map[st
 	for _, t := range svc.Subscribers {
 		plan.Informs = append(plan.Informs, t.String())
 	}
+	plan.Storm, plan.Flapping = svc.Storm, svc.Flapping
 	pol := cfg.Escalation(svc.Escalation)
 	plan.Repeat = pol.Repeat
 	// Walking to the end of time runs every step of every repeat: what
@@ -223,6 +238,8 @@ func writeRouteTable(w io.Writer, p routePlan) error {
 		group = append(group, g+"="+p.Labels[g])
 	}
 	fmt.Fprintf(w, "group:      {%s}\n", strings.Join(group, ", "))
+	fmt.Fprintf(w, "storm:      %s\n", p.Storm)
+	fmt.Fprintf(w, "flapping:   %s\n", p.Flapping)
 	fmt.Fprintf(w, "escalation: %s (repeat %d)\n", p.Escalation, p.Repeat)
 	if len(p.Informs) > 0 {
 		fmt.Fprintf(w, "informs:    %s\n", strings.Join(p.Informs, ", "))
@@ -260,7 +277,22 @@ type routeResult struct {
 	Escalation string            `json:"escalation"`
 	Repeat     int               `json:"repeat"`
 	Informs    []string          `json:"informs"`
+	Storm      routeStormJSON    `json:"storm"`
+	Flapping   routeFlapJSON     `json:"flapping"`
 	Steps      []routeStepJSON   `json:"steps"`
+}
+
+// routeStormJSON is the service's storm folding; incidents 0: off.
+type routeStormJSON struct {
+	Incidents     int   `json:"incidents"`
+	WindowSeconds int64 `json:"window_seconds"`
+}
+
+// routeFlapJSON is the service's flap folding; changes 0: off.
+type routeFlapJSON struct {
+	Changes       int   `json:"changes"`
+	WindowSeconds int64 `json:"window_seconds"`
+	HoldSeconds   int64 `json:"hold_seconds"`
 }
 
 type routeStepJSON struct {
@@ -290,6 +322,9 @@ func routeJSON(p routePlan) routeResult {
 		At: jsonTime(p.At), Labels: p.Labels, Routed: p.Service != "", Service: p.Service,
 		Group: map[string]string{}, Escalation: p.Escalation, Repeat: p.Repeat, Steps: []routeStepJSON{},
 		Informs: append([]string{}, p.Informs...),
+		Storm:   routeStormJSON{Incidents: p.Storm.Incidents, WindowSeconds: int64(p.Storm.Window / time.Second)},
+		Flapping: routeFlapJSON{Changes: p.Flapping.Changes, WindowSeconds: int64(p.Flapping.Window / time.Second),
+			HoldSeconds: int64(p.Flapping.Hold / time.Second)},
 	}
 	for _, g := range p.GroupBy {
 		out.Group[g] = p.Labels[g]
