@@ -43,6 +43,8 @@ type pagerdBlock struct {
 	EventRetentionRange    hcl.Range
 	Unrouted               string
 	UnroutedRange          hcl.Range
+	Storm                  *stormBlock // the defaults of every service
+	Flapping               *flapBlock
 	DefRange               hcl.Range
 }
 
@@ -168,6 +170,8 @@ type serviceBlock struct {
 	Responders      string
 	RespondersRange hcl.Range
 	KnownLabels     hcl.Expression
+	Storm           *stormBlock
+	Flapping        *flapBlock
 	DefRange        hcl.Range
 }
 
