@@ -57,6 +57,12 @@ const (
 	// KindFlapping: one of the incident's alerts changed state too often
 	// and is flapping: its flips no longer page.
 	KindFlapping Kind = "flapping"
+	// KindExhausted: the escalation policy ran its last step of its last
+	// round and nobody acknowledged; the incident stays triggered, and its
+	// last resort (the policy's, the owner team's lead) is told.
+	KindExhausted Kind = "escalation_exhausted"
+	// KindExhaustedNotice: a last resort was told that nobody acknowledged.
+	KindExhaustedNotice Kind = "escalation_exhausted_notice"
 )
 
 // Kinds lists every kind.
@@ -66,6 +72,7 @@ var Kinds = []Kind{
 	KindStepEmpty, KindNotified, KindNotifyFailed, KindAckNotice, KindResolvedNotice,
 	KindActionRefused, KindAlertSuppressed, KindSuppressed, KindUnsuppressed, KindChange, KindRerouted,
 	KindFolded, KindStormPassed, KindStormNotice, KindFlapping,
+	KindExhausted, KindExhaustedNotice,
 }
 
 // Published reports whether facts of this kind also go out on the event
@@ -75,7 +82,7 @@ var Kinds = []Kind{
 func (k Kind) Published() bool {
 	switch k {
 	case KindTriggered, KindAcknowledged, KindEscalated, KindReopened, KindResolved, KindNote, KindChange, KindRerouted,
-		KindStormPassed:
+		KindStormPassed, KindExhausted:
 		return true
 	}
 	return false

@@ -113,6 +113,10 @@ type Incident struct {
 	// Folded is, for a storm incident, how many incidents were folded
 	// into it (its summary names them); 0 for any other.
 	Folded int
+	// Exhausted, on the page to a last resort, says that the escalation
+	// ran out with nobody acknowledging ("escalation payments exhausted
+	// after 2 rounds; nobody acknowledged"); "" on any other.
+	Exhausted string
 }
 
 // IncidentOf is the message model of an incident.

@@ -57,6 +57,7 @@ func (l *loader) compile(raw *fileSchema) *Config {
 	l.teams(cfg, raw.Teams)
 	l.schedules(cfg, raw.Schedules)
 	l.escalations(cfg, raw.Escalations)
+	l.lastResorts(cfg, raw)
 	l.services(cfg, raw.Services, raw.Pagerd)
 	l.pinnedServices(cfg, raw.Integrations)
 	l.heartbeats(cfg, raw.Heartbeats)

@@ -197,7 +197,7 @@ func (b *Block) int(name string, dst *int) hcl.Range {
 }
 
 func (l *loader) decodePagerd(hb *hcl.Block) *pagerdBlock {
-	b := l.block(hb, attrs("public_url", "link_secret", "link_ttl", "ack_timeout", "resolved_retention", "resolve_timeout", "event_retention", "unrouted"),
+	b := l.block(hb, attrs("public_url", "link_secret", "link_ttl", "ack_timeout", "resolved_retention", "resolve_timeout", "event_retention", "unrouted", "last_resort"),
 		foldingHeaders...)
 	out := &pagerdBlock{DefRange: hb.DefRange, LinkSecret: b.expr("link_secret")}
 	out.Storm, out.Flapping = l.decodeFolding(b)
@@ -208,6 +208,7 @@ func (l *loader) decodePagerd(hb *hcl.Block) *pagerdBlock {
 	out.ResolveTimeoutRange = b.str("resolve_timeout", &out.ResolveTimeout)
 	out.EventRetentionRange = b.str("event_retention", &out.EventRetention)
 	out.UnroutedRange = b.str("unrouted", &out.Unrouted)
+	out.LastResortRange = b.str("last_resort", &out.LastResort)
 	return out
 }
 
@@ -275,8 +276,10 @@ func (l *loader) decodeUser(hb *hcl.Block) userBlock {
 }
 
 func (l *loader) decodeTeam(hb *hcl.Block) teamBlock {
-	b := l.block(hb, required("members"))
-	return teamBlock{Name: hb.Labels[0], DefRange: hb.DefRange, Members: b.expr("members")}
+	b := l.block(hb, append(required("members"), attrs("lead")...))
+	out := teamBlock{Name: hb.Labels[0], DefRange: hb.DefRange, Members: b.expr("members")}
+	out.LeadRange = b.str("lead", &out.Lead)
+	return out
 }
 
 func (l *loader) decodeSchedule(hb *hcl.Block) scheduleBlock {
@@ -322,10 +325,11 @@ func (l *loader) decodeRotation(hb *hcl.Block) rotationBlock {
 }
 
 func (l *loader) decodeEscalation(hb *hcl.Block) escalationBlock {
-	b := l.block(hb, attrs("repeat", "repeat_after"), hcl.BlockHeaderSchema{Type: "step"})
+	b := l.block(hb, attrs("repeat", "repeat_after", "last_resort"), hcl.BlockHeaderSchema{Type: "step"})
 	out := escalationBlock{Name: hb.Labels[0], DefRange: hb.DefRange}
 	out.RepeatRange = b.int("repeat", &out.Repeat)
 	out.RepeatAfterRange = b.str("repeat_after", &out.RepeatAfter)
+	out.LastResortRange = b.str("last_resort", &out.LastResort)
 	for _, sb := range b.blocks("step") {
 		s := l.block(sb, append(required("notify"), attrs("after")...))
 		step := stepBlock{DefRange: sb.DefRange, Notify: s.expr("notify")}

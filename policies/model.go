@@ -63,6 +63,9 @@ type Settings struct {
 	// blocks say otherwise.
 	Storm    Storm
 	Flapping Flapping
+	// LastResort is who is told when an escalation that names none, and
+	// whose owner team has no lead, ran out; nil: nobody.
+	LastResort *Target
 }
 
 // UnroutedRecord is the value of the pagerd block's unrouted attribute that
@@ -98,6 +101,10 @@ type NotifyRule struct {
 type Team struct {
 	Name    string
 	Members []string
+	// Lead is the team's lead: told, when an escalation the team owns
+	// ran out and nobody acknowledged, unless the policy names a
+	// last resort of its own (ownership.go). "" when none.
+	Lead string
 }
 
 // Escalation is an ordered list of steps, run until someone acknowledges.
@@ -106,6 +113,9 @@ type Escalation struct {
 	Steps       []EscalationStep
 	Repeat      int           // how many times the whole list runs again after the last step
 	RepeatAfter time.Duration // wait after the last step before repeating
+	// LastResort is who is told when the last round ran out and nobody
+	// acknowledged; nil: the owner team's lead (see Config.LastResort).
+	LastResort *Target
 }
 
 // EscalationStep runs After the previous step started (the first step's

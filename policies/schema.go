@@ -45,6 +45,8 @@ type pagerdBlock struct {
 	UnroutedRange          hcl.Range
 	Storm                  *stormBlock // the defaults of every service
 	Flapping               *flapBlock
+	LastResort             string
+	LastResortRange        hcl.Range
 	DefRange               hcl.Range
 }
 
@@ -95,9 +97,11 @@ type shiftNoticeBlock struct {
 }
 
 type teamBlock struct {
-	Name     string
-	Members  hcl.Expression
-	DefRange hcl.Range
+	Name      string
+	Members   hcl.Expression
+	Lead      string
+	LeadRange hcl.Range
+	DefRange  hcl.Range
 }
 
 type scheduleBlock struct {
@@ -150,6 +154,8 @@ type escalationBlock struct {
 	RepeatRange      hcl.Range
 	RepeatAfter      string
 	RepeatAfterRange hcl.Range
+	LastResort       string
+	LastResortRange  hcl.Range
 	DefRange         hcl.Range
 }
 

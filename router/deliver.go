@@ -28,6 +28,26 @@ import (
 // slow provider cannot outlive the claim and be sent again by another
 // replica; and it is cancelled as soon as someone acknowledges.
 func (e *Engine) deliver(ctx context.Context, cfg *policies.Config, inc *incident.Incident, d escalation.Delivery, now time.Time) (retry time.Time, stale bool, err error) {
+	rounds := 1
+	if pol := cfg.Escalation(inc.Escalation); pol != nil {
+		rounds = pol.Repeat + 1
+	}
+	return e.page(ctx, cfg, inc, d, now, pageAs{fact: incident.KindNotified,
+		where: fmt.Sprintf("at step %d, round %d of %d", d.Index+1, d.Round+1, rounds)})
+}
+
+// pageAs says what a page is, for its message and its timeline fact.
+type pageAs struct {
+	fact  incident.Kind // of a page that reached someone
+	where string        // why them: "at step 2, round 1 of 2"
+	// exhausted, when set, says the escalation ran out: the page goes to
+	// a last resort.
+	exhausted string
+}
+
+// page is deliver for any page made under an idempotency key while the
+// incident pages: a step's, or a last resort's (exhausted.go).
+func (e *Engine) page(ctx context.Context, cfg *policies.Config, inc *incident.Incident, d escalation.Delivery, now time.Time, as pageAs) (retry time.Time, stale bool, err error) {
 	state, left, err := e.Store.ClaimSend(ctx, inc.ID, incident.Triggered, inc.Run, d.Key, e.Lease, e.Owner)
 	if err != nil {
 		return time.Time{}, false, err
@@ -41,6 +61,7 @@ func (e *Engine) deliver(ctx context.Context, cfg *policies.Config, inc *inciden
 		return time.Time{}, true, nil
 	}
 	n := pagers.Notification{Key: d.Key, Kind: pagers.KindPage, Incident: pagers.IncidentOf(inc)}
+	n.Incident.Exhausted = as.exhausted
 	who := d.Via + ":" + d.Destination
 	if d.User != nil {
 		who = d.User.Name
@@ -84,7 +105,7 @@ func (e *Engine) deliver(ctx context.Context, cfg *policies.Config, inc *inciden
 		return time.Time{}, false, errors.Join(ctx.Err(), e.Store.ReleaseSend(rec, inc.ID, d.Key, e.Owner))
 	}
 	if reached == nil {
-		detail := fmt.Sprintf("could not reach %s: %s", who, strings.Join(failures, "; "))
+		detail := fmt.Sprintf("could not reach %s %s: %s", who, as.where, strings.Join(failures, "; "))
 		if stopped.Load() {
 			detail = fmt.Sprintf("stopped paging %s: the incident was handled meanwhile", who)
 		} else {
@@ -97,12 +118,13 @@ func (e *Engine) deliver(ctx context.Context, cfg *policies.Config, inc *inciden
 	if receipt.ProviderID != "" {
 		detail += " (" + receipt.ProviderID + ")"
 	}
+	detail += " " + as.where
 	if len(failures) > 0 {
 		detail += " after " + strings.Join(failures, "; ")
 	}
 	e.Log.Info("paged", "incident", inc.ID, "to", who, "channel", reached.Channel, "provider_id", receipt.ProviderID)
 	return time.Time{}, false, e.Store.FinishSend(rec, inc.ID, store.SendResult{
-		Key: d.Key, Receipt: reached.Channel + ":" + receipt.ProviderID, Kind: incident.KindNotified,
+		Key: d.Key, Receipt: reached.Channel + ":" + receipt.ProviderID, Kind: as.fact,
 		Detail: detail, Reached: reached})
 }
 

@@ -21,7 +21,7 @@ var (
 	eventKeys      = []string{"at", "event", "actor", "via", "detail"}
 	oncallKeys     = []string{"at", "until", "shifts"}
 	shiftKeys      = []string{"schedule", "user", "layer", "override", "start", "end"}
-	routeKeys      = []string{"at", "labels", "routed", "service", "group", "escalation", "repeat", "informs", "suppressed", "suppressed_until", "storm", "flapping", "steps"}
+	routeKeys      = []string{"at", "labels", "routed", "service", "group", "escalation", "repeat", "informs", "suppressed", "suppressed_until", "storm", "flapping", "steps", "exhausted"}
 	stepKeys       = []string{"step", "round", "at", "offset_seconds", "targets", "notifications"}
 	targetKeys     = []string{"target", "users", "destination"}
 	checkKeys      = []string{"valid", "summary", "errors", "warnings", "diagnostics"}

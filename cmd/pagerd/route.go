@@ -49,7 +49,11 @@ alert no service matches has "routed": false, an empty service, group and
 steps. A person target whose users are [] reaches nobody: that step falls
 through; a destination target (a webhook, a chat room) is notified itself.
 informs lists the destinations the service keeps told of every event of
-its incidents (its subscribers), whoever is paged.
+its incidents (its subscribers), whoever is paged. exhausted says when the
+policy runs out if nobody acknowledged (when another round would start)
+and whom that pages, once, as last resort: {"at": ..., "offset_seconds":
+3000, "last_resort": ["carol"], "why": "lead of team \"payments\""}
+("last_resort": [] when nobody is set to be told); null without steps.
 
 A maintenance window of --config open when the alert fires holds it: it
 would be recorded, and paging would start when the window closes (and any
@@ -172,6 +176,12 @@ type routePlan struct {
 	Storm    policies.Storm
 	Flapping policies.Flapping
 	Steps    []routeStep
+	// Exhausted is when, from the alert, the policy runs out if nobody
+	// acknowledged; LastResort who is paged then and LastResortWhy why
+	// them (none: the timeline alone says so).
+	Exhausted     time.Duration
+	LastResort    []string
+	LastResortWhy string
 }
 
 type routeStep struct {
@@ -243,6 +253,10 @@ func planRouteFrom(cfg *policies.Config, in *policies.Integration, labels map[st
 		}
 		plan.Steps = append(plan.Steps, rs)
 	}
+	if !walk.Exhausted.IsZero() {
+		plan.Exhausted = walk.Exhausted.Sub(at)
+		plan.LastResort, plan.LastResortWhy = cfg.LastResort(svc, pol, walk.Exhausted)
+	}
 	for _, d := range walk.Deliveries {
 		to := d.Via + ":" + d.Destination
 		if d.User != nil {
@@ -299,6 +313,13 @@ func writeRouteTable(w io.Writer, p routePlan) error {
 			fmt.Fprintf(w, "      %s via %s at +%s\n", d.To, d.Via, d.Offset)
 		}
 	}
+	if len(p.Steps) > 0 {
+		who := "nobody is told (no last_resort, no team lead)"
+		if len(p.LastResort) > 0 {
+			who = strings.Join(p.LastResort, ", ") + " paged as last resort, " + p.LastResortWhy
+		}
+		fmt.Fprintf(w, "  exhausted at +%s: %s\n", p.Exhausted, who)
+	}
 	return nil
 }
 
@@ -317,6 +338,15 @@ type routeResult struct {
 	Storm      routeStormJSON    `json:"storm"`
 	Flapping   routeFlapJSON     `json:"flapping"`
 	Steps      []routeStepJSON   `json:"steps"`
+	Exhausted  *routeExhaustJSON `json:"exhausted"`
+}
+
+// routeExhaustJSON is when the policy runs out and whom that pages.
+type routeExhaustJSON struct {
+	At            jsonTime `json:"at"`
+	OffsetSeconds int64    `json:"offset_seconds"`
+	LastResort    []string `json:"last_resort"`
+	Why           string   `json:"why"`
 }
 
 // routeStormJSON is the service's storm folding; incidents 0: off.
@@ -382,6 +412,10 @@ func routeJSON(p routePlan) routeResult {
 				At: jsonTime(p.At.Add(d.Offset)), OffsetSeconds: int64(d.Offset / time.Second)})
 		}
 		out.Steps = append(out.Steps, sj)
+	}
+	if len(p.Steps) > 0 {
+		out.Exhausted = &routeExhaustJSON{At: jsonTime(p.At.Add(p.Exhausted)), OffsetSeconds: int64(p.Exhausted / time.Second),
+			LastResort: append([]string{}, p.LastResort...), Why: p.LastResortWhy}
 	}
 	return out
 }

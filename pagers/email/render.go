@@ -122,8 +122,13 @@ func newView(n pagers.Notification) view {
 		OtherAckWays: pagers.OtherAckWays(n),
 	}
 	title := pagers.OrDefault(pagers.OneLine(inc.Title), "incident")
-	if pagers.Summary(n) == "" {
+	plain := n
+	plain.Incident.Exhausted = ""
+	if pagers.Summary(plain) == "" {
 		v.Summary = "" // it says no more than the title
+	}
+	if ex := pagers.OneLine(inc.Exhausted); ex != "" {
+		v.Summary = strings.TrimSpace(ex + ".\n\n" + v.Summary)
 	}
 	switch {
 	case v.IsPage:

@@ -35,6 +35,8 @@ func TestSubject(t *testing.T) {
 func TestText(t *testing.T) {
 	acked := pagertest.CheckoutPage()
 	acked.Kind, acked.Actor = pagers.KindAcknowledged, "bob"
+	unanswered := pagertest.CheckoutPage()
+	unanswered.Incident.Exhausted = "escalation payments exhausted after 2 rounds; nobody acknowledged"
 	tests := []struct {
 		name    string
 		in      pagers.Notification
@@ -55,6 +57,16 @@ func TestText(t *testing.T) {
 				"Source:   http://prometheus.example.com/graph?g0.expr=up",
 				"Links:\n  Dashboard: https://grafana.example.com/d/checkout\n  Silence: https://grafana.example.com/alerting/silence/new?alertname=CheckoutDown\n",
 				"  alertname = CheckoutDown\n  cluster   = eu1\n  severity  = critical\n",
+			},
+			notWant: []string{"No action needed"},
+		},
+		{
+			name: "last resort",
+			in:   unanswered,
+			want: []string{
+				"UNANSWERED CRITICAL CheckoutDown on service checkout (incident #42)",
+				"escalation payments exhausted after 2 rounds; nobody acknowledged.\n\ncheckout is down",
+				"Acknowledge: https://pagerd.example.com/ack/42?sig=abc",
 			},
 			notWant: []string{"No action needed"},
 		},

@@ -24,7 +24,7 @@ const (
 	// An update about an incident event of kind K is "incident.K":
 	// incident.triggered, incident.acknowledged, incident.escalated,
 	// incident.reopened, incident.resolved, incident.note,
-	// incident.rerouted, incident.storm_passed.
+	// incident.rerouted, incident.storm_passed, incident.escalation_exhausted.
 	typeIncidentPrefix = "incident."
 )
 

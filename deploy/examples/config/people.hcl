@@ -59,12 +59,16 @@ user "carol" {
   }
 }
 
-# Teams are plain lists of users. A step that notifies "team:NAME" pages
-# every member at once.
+# Teams are lists of users. A step that notifies "team:NAME" pages every
+# member at once. A team's lead is paged, once, when an escalation that
+# pages the team ran out with nobody acknowledging (unless the policy
+# names its own last_resort, see escalations.hcl).
 team "payments" {
   members = ["alice", "bob"]
+  lead    = "alice"
 }
 
 team "sre" {
   members = ["bob", "carol"]
+  lead    = "carol"
 }

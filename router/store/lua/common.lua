@@ -15,7 +15,7 @@ local function published(kind)
   return kind == 'triggered' or kind == 'acknowledged' or kind == 'escalated'
     or kind == 'reopened' or kind == 'resolved' or kind == 'note'
     or kind == 'rerouted'
-    or kind == 'storm_passed'
+    or kind == 'storm_passed' or kind == 'escalation_exhausted'
 end
 
 -- fact: append one fact to incident id's timeline (kept whole, for as long
