@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pagerd/pagerd/incident"
+	"github.com/pagerd/pagerd/internal/metrics"
 	"github.com/pagerd/pagerd/links"
 	"github.com/pagerd/pagerd/pagers"
 	"github.com/pagerd/pagerd/policies"
@@ -109,6 +110,7 @@ func (e *Engine) page(ctx context.Context, cfg *policies.Config, inc *incident.I
 		if stopped.Load() {
 			detail = fmt.Sprintf("stopped paging %s: the incident was handled meanwhile", who)
 		} else {
+			e.Metrics.Page(d.Via, provider(d.Via), metrics.PageUnreached)
 			e.Log.Error("page failed on every channel", "incident", inc.ID, "to", who, "failures", failures)
 		}
 		return time.Time{}, stopped.Load(), e.Store.FinishSend(rec, inc.ID, store.SendResult{
@@ -193,6 +195,9 @@ func (e *Engine) send(ctx context.Context, n pagers.Notification, user *policies
 	var failures []string
 	available := e.Pagers()
 	usable := channelOrder(available, user, via)
+	if len(usable) == 0 || usable[0].Name != via {
+		e.Metrics.Page(via, provider(via), metrics.PageFallback) // it cannot send: no provider, or no address
+	}
 	for i, ch := range usable {
 		if ctx.Err() != nil {
 			failures = append(failures, "stopped: "+context.Cause(ctx).Error())
@@ -207,10 +212,19 @@ func (e *Engine) send(ctx context.Context, n pagers.Notification, user *policies
 		receipt, err := available[ch.Name].Send(chCtx, n)
 		cancel()
 		if err == nil {
+			e.Metrics.Page(ch.Name, provider(ch.Name), metrics.PageSent)
 			if ch.Name != via {
 				failures = append(failures, via+" unavailable")
 			}
 			return receipt, &incident.Reached{User: user.Name, Channel: ch.Name, Address: n.Address}, failures
+		}
+		if ctx.Err() == nil {
+			// A page cut short (acknowledged meanwhile, a replica
+			// stopping) did not fail on this channel.
+			e.Metrics.Page(ch.Name, provider(ch.Name), metrics.PageFailed)
+			if i+1 < len(usable) {
+				e.Metrics.Page(ch.Name, provider(ch.Name), metrics.PageFallback)
+			}
 		}
 		failures = append(failures, fmt.Sprintf("%s failed: %v", ch.Name, err))
 		e.Log.Warn("notification failed; trying the next channel", "user", user.Name, "channel", ch.Name, "err", err)
@@ -230,16 +244,32 @@ func (e *Engine) sendTo(ctx context.Context, cfg *policies.Config, n pagers.Noti
 		ok = false
 	}
 	var failures []string
+	sentVia := channel
 	if !ok {
 		failures = append(failures, channel+" unavailable")
-		p = available["console"]
+		e.Metrics.Page(channel, provider(channel), metrics.PageFallback)
+		p, sentVia = available["console"], "console"
 	}
 	receipt, err := p.Send(ctx, n)
 	if wait, ok := pagers.LaterOf(err); ok {
 		return pagers.Receipt{}, nil, append(failures, fmt.Sprintf("%s: %v", channel, err)), max(wait, time.Millisecond)
 	}
 	if err != nil {
+		if ctx.Err() == nil {
+			e.Metrics.Page(sentVia, provider(sentVia), metrics.PageFailed)
+		}
 		return pagers.Receipt{}, nil, append(failures, fmt.Sprintf("%s failed: %v", channel, err)), 0
 	}
+	e.Metrics.Page(sentVia, provider(sentVia), metrics.PageSent)
 	return receipt, &incident.Reached{Destination: n.Destination, Channel: channel}, failures, 0
+}
+
+// provider names who carries a channel's messages, for metrics: the
+// config block that configures it ("twilio" for sms and voice, "smtp" for
+// email), or the channel itself when it needs none (the console).
+func provider(channel string) string {
+	if ch := pagers.Lookup(channel); ch != nil && ch.Block != "" {
+		return ch.Block
+	}
+	return channel
 }

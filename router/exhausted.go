@@ -37,6 +37,7 @@ func (e *Engine) exhaust(ctx context.Context, cfg *policies.Config, inc *inciden
 		return time.Time{}, false, err
 	}
 	if written {
+		e.Metrics.Exhausted(inc.Service)
 		e.Log.Warn("escalation exhausted; nobody acknowledged", "incident", inc.ID, "escalation", pol.Name, "last_resort", people)
 	}
 	var retry time.Time

@@ -109,6 +109,9 @@ func (e *Engine) tell(ctx context.Context, cfg *policies.Config, inc *incident.I
 			res := store.SendResult{Key: key, Receipt: "sent", Kind: f.fact, Detail: "told " + r.Who() + " via " + r.Channel}
 			_, err = pager.Send(sendCtx, n)
 			release()
+			if err == nil || ctx.Err() == nil {
+				e.Metrics.Notice(r.Channel, provider(r.Channel), err)
+			}
 			rec, done := recordContext(ctx)
 			defer done()
 			switch {
@@ -240,6 +243,7 @@ func (e *Engine) sendShiftNotice(ctx context.Context, name string, sched *schedu
 	}
 	n.Channel, n.Address = channel, address
 	receipt, err := pager.Send(ctx, n)
+	e.Metrics.Notice(channel, provider(channel), err)
 	if err != nil {
 		e.Log.Error("shift notice failed", "user", user.Name, "schedule", name, "start", sh.Start, "channel", channel, "err", err)
 		return fmt.Errorf("shift notice to %s via %s: %w", user.Name, channel, err)

@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/pagerd/pagerd/internal/metrics"
 	"github.com/pagerd/pagerd/links"
 	"github.com/pagerd/pagerd/pagers"
 	"github.com/pagerd/pagerd/policies"
@@ -84,6 +85,8 @@ type App struct {
 
 	env        pagers.Env
 	durability store.Durability
+	registry   *prometheus.Registry
+	metrics    *metrics.Metrics
 
 	mu       sync.Mutex
 	cleanups []func() // LIFO, run by Close
@@ -105,7 +108,9 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		host, _ := os.Hostname()
 		opts.Replica = fmt.Sprintf("%s:%d", host, os.Getpid())
 	}
-	a := &App{opts: opts, log: opts.Log}
+	a := &App{opts: opts, log: opts.Log, registry: prometheus.NewRegistry()}
+	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.metrics = metrics.New(a.registry)
 	defer func() {
 		if err != nil {
 			a.Close()
@@ -123,6 +128,8 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	a.logDiagnostics(diags)
 	a.Holder = holder
 	cfg := holder.Current()
+	a.metrics.ConfigLoaded(true, time.Now())
+	a.metrics.Services(serviceNames(cfg))
 
 	rdb, err := a.connectRedis()
 	if err != nil {
@@ -175,6 +182,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Poll:        opts.Poll,
 		NoticeEvery: opts.NoticeEvery,
 		Grace:       opts.Grace,
+		Metrics:     a.metrics,
 	}
 	set := func() pagers.Set { return *a.pagers.Load() }
 	a.Events = &events.Runner{
@@ -182,7 +190,8 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Retention: func() time.Duration { return holder.Current().Settings.EventRetention },
 		Consumers: func() []events.Consumer {
 			cfg := holder.Current()
-			return append(events.Subscriptions(cfg, a.Store, holder.Current, set), events.Followers(cfg, a.Store, set)...)
+			return append(append(events.Subscriptions(cfg, a.Store, holder.Current, set), events.Followers(cfg, a.Store, set)...),
+				&events.Timings{Store: a.Store, Metrics: a.metrics})
 		},
 	}
 	if err := a.Events.EnsureGroups(ctx); err != nil {
@@ -195,10 +204,9 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Suppress: suppress, Now: now}
 	a.router = rt
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.registry.MustRegister(&metrics.StateCollector{Read: a.sharedState})
 	api := &httpapi.Server{Router: rt, Store: a.Store, Config: holder.Current, Links: urls,
-		Log: a.log.With("component", "http"), Registry: reg, Now: now, HTTPClient: opts.HTTPClient}
+		Log: a.log.With("component", "http"), Registry: a.registry, Metrics: a.metrics, Now: now, HTTPClient: opts.HTTPClient}
 	a.server = &http.Server{
 		Handler:           api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -274,6 +282,7 @@ func (a *App) connectRedis() (redis.UniversalClient, error) {
 		a.log.Warn("NO REDIS CONFIGURED: using an embedded in-process Redis. " +
 			"ALL STATE IS LOST ON RESTART and replicas cannot share it; set --redis or PAGERD_REDIS_URL for production")
 		c := redis.NewClient(&redis.Options{Addr: mini.Addr()})
+		c.AddHook(a.metrics.RedisHook())
 		a.cleanup(func() { c.Close() })
 		return c, nil
 	}
@@ -283,6 +292,7 @@ func (a *App) connectRedis() (redis.UniversalClient, error) {
 	}
 	a.durability = u.Durability
 	c := redis.NewUniversalClient(u.Options)
+	c.AddHook(a.metrics.RedisHook())
 	a.cleanup(func() { c.Close() })
 	return c, nil
 }
@@ -336,6 +346,7 @@ func (a *App) logDiagnostics(diags hcl.Diagnostics) {
 // the running one kept.
 func (a *App) Reload() error {
 	diags, err := a.Holder.Reload()
+	a.metrics.ConfigLoaded(err == nil, time.Now())
 	if err != nil {
 		a.logDiagnostics(diags)
 		a.log.Error("config reload failed; keeping the running config", "dir", a.opts.ConfigDir, "errors", len(diags.Errs()))
@@ -343,6 +354,7 @@ func (a *App) Reload() error {
 	}
 	a.logDiagnostics(diags)
 	cfg := a.Holder.Current()
+	a.metrics.Services(serviceNames(cfg))
 	a.buildPagers(cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -413,4 +425,30 @@ func (a *App) Run(ctx context.Context) error {
 	a.Close()
 	a.log.Info("stopped")
 	return err
+}
+
+// gaugesMaxAge is how long the open-incident counts /metrics exports are
+// shared by every replica's scrapes: well under a scrape interval, so a
+// gauge is at most that stale, and Redis counts at most once in it.
+const gaugesMaxAge = 5 * time.Second
+
+// sharedState reads, for /metrics, what every replica shares.
+func (a *App) sharedState(ctx context.Context) (metrics.State, error) {
+	open, due, err := a.Store.Gauges(ctx, gaugesMaxAge)
+	if err != nil {
+		return metrics.State{}, err
+	}
+	st := metrics.State{TimersDue: due}
+	for _, o := range open {
+		st.Open = append(st.Open, metrics.OpenCount{Service: o.Service, Status: o.Status, Count: o.Count})
+	}
+	return st, nil
+}
+
+func serviceNames(cfg *policies.Config) []string {
+	names := make([]string, 0, len(cfg.Services))
+	for _, s := range cfg.Services {
+		names = append(names, s.Name)
+	}
+	return names
 }
