@@ -32,7 +32,7 @@ type Loaded struct {
 }
 
 // LoadDir reads every *.hcl file of dir (in name order; names starting with
-// a dot are skipped), merges them into one body and compiles it. File names
+// a dot, and *_test.hcl policy tests, are skipped), merges them into one body and compiles it. File names
 // in diagnostics are dir joined with the file's name.
 func LoadDir(dir string) *Loaded {
 	return loadDir(dir, time.Now())
@@ -68,7 +68,9 @@ func loadDir(dir string, now time.Time) *Loaded {
 	var files []*hcl.File
 	for _, e := range entries {
 		name := e.Name()
-		if e.IsDir() || strings.HasPrefix(name, ".") || filepath.Ext(name) != ".hcl" {
+		// *_test.hcl files hold policy tests (router/policytest), not
+		// config.
+		if e.IsDir() || strings.HasPrefix(name, ".") || filepath.Ext(name) != ".hcl" || strings.HasSuffix(name, "_test.hcl") {
 			continue
 		}
 		f, diags := parser.ParseHCLFile(filepath.Join(dir, name))

@@ -24,7 +24,7 @@ var (
 	routeKeys      = []string{"at", "labels", "routed", "service", "group", "escalation", "repeat", "informs", "suppressed", "suppressed_until", "storm", "flapping", "steps", "exhausted"}
 	stepKeys       = []string{"step", "round", "at", "offset_seconds", "targets", "notifications"}
 	targetKeys     = []string{"target", "users", "destination"}
-	checkKeys      = []string{"valid", "summary", "errors", "warnings", "diagnostics"}
+	checkKeys      = []string{"valid", "summary", "errors", "warnings", "diagnostics", "tests"}
 	diagnosticKeys = []string{"severity", "summary", "detail", "file", "line", "column"}
 )
 
@@ -140,6 +140,8 @@ func TestJSONOutput(t *testing.T) {
 			"warnings":               `4`,
 			"diagnostics.0.severity": `"warning"`,
 			"diagnostics.0.file":     fmt.Sprintf("%q", filepath.Join(exampleConfig, "pagerd.hcl")),
+			"tests.passed":           `true`,
+			"tests.summary":          `"policy tests: 7 passed"`,
 		}},
 		{"check, invalid", []string{"check", bad, "-o", "json"}, 1, map[string]string{
 			"valid":                  `false`,

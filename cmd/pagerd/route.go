@@ -213,7 +213,8 @@ func planRoute(cfg *policies.Config, labels map[string]string, at time.Time) rou
 // pin its alerts to a service.
 func planRouteFrom(cfg *policies.Config, in *policies.Integration, labels map[string]string, at time.Time) routePlan {
 	plan := routePlan{At: at, Labels: labels}
-	svc := cfg.ServiceFor(in, labels)
+	pv := escalation.PreviewAlert(cfg, in, labels, at)
+	svc, pol := pv.Service, pv.Policy
 	if svc == nil {
 		return plan
 	}
@@ -224,24 +225,9 @@ func planRouteFrom(cfg *policies.Config, in *policies.Integration, labels map[st
 		plan.Informs = append(plan.Informs, t.String())
 	}
 	plan.Storm, plan.Flapping = svc.Storm, svc.Flapping
-	pol := cfg.Escalation(svc.Escalation)
 	plan.Repeat = pol.Repeat
-	// An open maintenance window holds the alert, and the ones that
-	// follow on at once: the engine pages from when the last closes.
-	from := at
-	for range maxChainedWindows {
-		m, end := cfg.MaintenanceAt(svc.Name, labels, from)
-		if m == nil {
-			break
-		}
-		if plan.Suppressed == "" {
-			plan.Suppressed = "maintenance:" + m.Name
-		}
-		from, plan.SuppressedUntil = end, end
-	}
-	// Walking to the end of time runs every step of every repeat: what
-	// happens when nobody ever acknowledges.
-	walk := escalation.Walk(cfg, pol, escalation.State{RunAt: from}, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC))
+	plan.Suppressed, plan.SuppressedUntil = pv.Held, pv.HeldUntil
+	walk := pv.Plan
 	for _, st := range walk.Steps {
 		rs := routeStep{Round: st.Round, Index: st.Index, Offset: st.Start.Sub(at)}
 		for _, t := range pol.Steps[st.Index].Targets {
@@ -255,7 +241,7 @@ func planRouteFrom(cfg *policies.Config, in *policies.Integration, labels map[st
 	}
 	if !walk.Exhausted.IsZero() {
 		plan.Exhausted = walk.Exhausted.Sub(at)
-		plan.LastResort, plan.LastResortWhy = cfg.LastResort(svc, pol, walk.Exhausted)
+		plan.LastResort, plan.LastResortWhy = pv.LastResort, pv.LastResortWhy
 	}
 	for _, d := range walk.Deliveries {
 		to := d.Via + ":" + d.Destination
@@ -267,10 +253,6 @@ func planRouteFrom(cfg *policies.Config, in *policies.Integration, labels map[st
 	}
 	return plan
 }
-
-// maxChainedWindows bounds how many back-to-back maintenance windows route
-// follows.
-const maxChainedWindows = 16
 
 func writeRouteTable(w io.Writer, p routePlan) error {
 	if p.Service == "" {
