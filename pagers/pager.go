@@ -70,6 +70,17 @@ type Notification struct {
 	Shift *ShiftInfo
 	// Event is what a KindUpdate reports; nil for other kinds.
 	Event *incident.Event
+	// Location is the recipient's time zone (a user's timezone): times in
+	// the message are shown in it. nil: UTC.
+	Location *time.Location
+}
+
+// In is t in the recipient's time zone (UTC when they have none).
+func (n Notification) In(t time.Time) time.Time {
+	if n.Location == nil {
+		return t.UTC()
+	}
+	return t.In(n.Location)
 }
 
 // ShiftInfo is what a shift notice says about the coming shift.

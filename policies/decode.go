@@ -19,7 +19,7 @@ import (
 var builtinBlocks = map[string]bool{
 	"pagerd": true, "integration": true, "user": true, "team": true,
 	"schedule": true, "escalation": true, "service": true, "heartbeat": true,
-	"maintenance": true, "inhibit": true,
+	"maintenance": true, "inhibit": true, "ownership": true,
 }
 
 func (l *loader) decode(body hcl.Body) *fileSchema {
@@ -34,6 +34,7 @@ func (l *loader) decode(body hcl.Body) *fileSchema {
 		{Type: "heartbeat", LabelNames: []string{"name"}},
 		{Type: "maintenance", LabelNames: []string{"name"}},
 		{Type: "inhibit", LabelNames: []string{"name"}},
+		{Type: "ownership", LabelNames: []string{"name"}},
 	}}
 	specs := map[string]*BlockSpec{}
 	for _, spec := range blockSpecs() {
@@ -85,6 +86,8 @@ func (l *loader) decode(body hcl.Body) *fileSchema {
 			raw.Maintenance = append(raw.Maintenance, b)
 		case "inhibit":
 			raw.Inhibits = append(raw.Inhibits, b)
+		case "ownership":
+			raw.Ownerships = append(raw.Ownerships, b)
 		}
 	}
 	return raw
@@ -248,8 +251,9 @@ func (l *loader) decodeUser(hb *hcl.Block) userBlock {
 	for _, c := range cs {
 		names = append(names, c.Attr)
 	}
-	b := l.block(hb, attrs(names...), hcl.BlockHeaderSchema{Type: "notify"}, hcl.BlockHeaderSchema{Type: "shift_notice"})
+	b := l.block(hb, attrs(append(names, "timezone")...), hcl.BlockHeaderSchema{Type: "notify"}, hcl.BlockHeaderSchema{Type: "shift_notice"})
 	out := userBlock{Name: hb.Labels[0], DefRange: hb.DefRange}
+	out.TimezoneRange = b.str("timezone", &out.Timezone)
 	for _, c := range cs {
 		ca := contactAttr{Contact: c}
 		if ca.Range = b.str(c.Attr, &ca.Value); present(ca.Range) {
@@ -276,9 +280,11 @@ func (l *loader) decodeUser(hb *hcl.Block) userBlock {
 }
 
 func (l *loader) decodeTeam(hb *hcl.Block) teamBlock {
-	b := l.block(hb, append(required("members"), attrs("lead")...))
+	b := l.block(hb, append(required("members"), attrs("lead", "escalation", "chat")...))
 	out := teamBlock{Name: hb.Labels[0], DefRange: hb.DefRange, Members: b.expr("members")}
 	out.LeadRange = b.str("lead", &out.Lead)
+	out.EscalationRange = b.str("escalation", &out.Escalation)
+	out.ChatRange = b.str("chat", &out.Chat)
 	return out
 }
 
@@ -340,9 +346,10 @@ func (l *loader) decodeEscalation(hb *hcl.Block) escalationBlock {
 }
 
 func (l *loader) decodeService(hb *hcl.Block) serviceBlock {
-	b := l.block(hb, attrs("escalation", "match", "group_by", "subscribers", "responders", "known_labels"), foldingHeaders...)
+	b := l.block(hb, attrs("escalation", "match", "group_by", "subscribers", "responders", "known_labels", "match_any", "owner"), foldingHeaders...)
 	out := serviceBlock{Name: hb.Labels[0], DefRange: hb.DefRange, Match: b.expr("match"), GroupBy: b.expr("group_by"),
-		Subscribers: b.expr("subscribers"), KnownLabels: b.expr("known_labels")}
+		Subscribers: b.expr("subscribers"), KnownLabels: b.expr("known_labels"), MatchAny: b.expr("match_any")}
+	out.OwnerRange = b.str("owner", &out.Owner)
 	out.Storm, out.Flapping = l.decodeFolding(b)
 	out.EscalationRange = b.str("escalation", &out.Escalation)
 	out.RespondersRange = b.str("responders", &out.Responders)

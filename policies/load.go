@@ -92,7 +92,7 @@ func loadDir(dir string, now time.Time) *Loaded {
 		return out
 	}
 
-	l := &loader{dir: dir, now: now, ctx: evalContext(dir)}
+	l := &loader{dir: dir, now: now, ctx: evalContext(dir), files: out.Files}
 	raw := l.decode(hcl.MergeFiles(files))
 	// Compiling a body with shape errors would report echoes of them
 	// (an unknown user because its block was malformed, say).
@@ -158,6 +158,9 @@ type loader struct {
 	// where each name Define took was written.
 	cfg     *Config
 	defined map[string]map[string]hcl.Range
+	// files are the loaded files by name, for diagnostics to quote; the
+	// tables ownership maps read (catalogs, CSVs) join them.
+	files map[string]*hcl.File
 }
 
 func (l *loader) errorf(subject hcl.Range, summary, format string, args ...any) {

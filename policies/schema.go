@@ -22,6 +22,9 @@ type fileSchema struct {
 	// (compile_suppress.go).
 	Maintenance []*hcl.Block
 	Inhibits    []*hcl.Block
+	// Ownerships are compiled straight from their blocks
+	// (compile_ownership.go).
+	Ownerships []*hcl.Block
 	// Extensions are the blocks registered extensions own, in file order;
 	// their own BlockSpec.Decode reads them.
 	Extensions []*hcl.Block
@@ -67,11 +70,13 @@ type integrationBlock struct {
 }
 
 type userBlock struct {
-	Name         string
-	Contacts     []contactAttr // the channels' contact attributes written
-	Notify       []notifyBlock
-	ShiftNotices []shiftNoticeBlock
-	DefRange     hcl.Range
+	Name          string
+	Contacts      []contactAttr // the channels' contact attributes written
+	Notify        []notifyBlock
+	ShiftNotices  []shiftNoticeBlock
+	Timezone      string
+	TimezoneRange hcl.Range
+	DefRange      hcl.Range
 }
 
 type contactAttr struct {
@@ -101,7 +106,12 @@ type teamBlock struct {
 	Members   hcl.Expression
 	Lead      string
 	LeadRange hcl.Range
-	DefRange  hcl.Range
+	// Escalation and Chat are what the team's services get from it.
+	Escalation      string
+	EscalationRange hcl.Range
+	Chat            string
+	ChatRange       hcl.Range
+	DefRange        hcl.Range
 }
 
 type scheduleBlock struct {
@@ -176,6 +186,9 @@ type serviceBlock struct {
 	Responders      string
 	RespondersRange hcl.Range
 	KnownLabels     hcl.Expression
+	MatchAny        hcl.Expression
+	Owner           string
+	OwnerRange      hcl.Range
 	Storm           *stormBlock
 	Flapping        *flapBlock
 	DefRange        hcl.Range

@@ -68,6 +68,7 @@ func (e *Engine) page(ctx context.Context, cfg *policies.Config, inc *incident.I
 		who = d.User.Name
 		lb := e.Links()
 		n.User = d.User.Name
+		n.Location = d.User.Location
 		n.AckToken = lb.ActionToken(inc.ID, incident.Ack, d.User.Name)
 		n.AckURL = lb.URL(links.ActionPath(n.AckToken))
 		n.AckReply = "ack " + strconv.FormatInt(inc.ID, 10)

@@ -103,6 +103,9 @@ func (e *Engine) tell(ctx context.Context, cfg *policies.Config, inc *incident.I
 				Key: key, Kind: f.kind, Channel: r.Channel, User: r.User, Destination: r.Destination,
 				Address: r.Address, Incident: pagers.IncidentOf(inc), Actor: f.actor, Event: f.event,
 			}
+			if u := cfg.Users[r.User]; u != nil {
+				n.Location = u.Location
+			}
 			sendCtx, cancel := context.WithTimeout(ctx, e.SendTimeout)
 			defer cancel()
 			release := e.keepSend(sendCtx, inc.ID, key)
@@ -213,7 +216,12 @@ func (e *Engine) sendShiftNotice(ctx context.Context, name string, sched *schedu
 	if !won {
 		return nil
 	}
+	// In the user's own zone when they set one: a Berlin engineer on a
+	// New York schedule reads her shift in Berlin time.
 	loc := sched.Location
+	if user.Location != nil {
+		loc = user.Location
+	}
 	if loc == nil {
 		loc = time.UTC
 	}

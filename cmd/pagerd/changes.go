@@ -39,7 +39,9 @@ With -o json it prints one object:
 		ValidArgsFunction: c.completeNames(func(cfg *policies.Config) []string {
 			var names []string
 			for _, s := range cfg.Services {
-				names = append(names, s.Name)
+				if s.Name != "" { // not an ownership map's default, named per alert
+					names = append(names, s.Name)
+				}
 			}
 			return names
 		}, 1),

@@ -142,6 +142,9 @@ func TestOncall(t *testing.T) {
 		{[]string{"--user", "bob", "--at", "2026-12-01 00:00", "--until", "2026-12-15 00:00", "--tz", "UTC"}, []string{"payments-primary  bob", "ops"}},
 		// carol is a user, but not on payments-primary: an empty answer, not an error.
 		{[]string{"payments-primary", "--user", "carol", "--at", "2026-12-01T12:00:00Z", "--tz", "UTC"}, []string{"carol is not on call at 2026-12-01 12:00 UTC"}},
+		// alice's own zone (timezone = "Europe/Berlin") when --tz is not given.
+		{[]string{"payments-primary", "--user", "alice", "--at", "2026-12-01T12:00:00Z"}, []string{"Mon 2026-11-30 15:00 CET", "Mon 2026-12-07 15:00 CET"}},
+		{[]string{"payments-primary", "--user", "alice", "--at", "2026-12-01T12:00:00Z", "--tz", "UTC"}, []string{"Mon 2026-11-30 14:00 UTC"}},
 	}
 	for _, tc := range tests {
 		args := append([]string{"oncall", "--config", exampleConfig}, tc.args...)

@@ -23,7 +23,8 @@ holds each schedule right now and until when. --at looks at another instant;
 --at up to that time. SCHEDULE narrows it to one schedule, --user to one
 person's shifts across all schedules.
 
-Times are read and shown in --tz (default the local zone). --at and --until
+Times are read and shown in --tz (default the local zone; with --user, that
+user's timezone when the config gives one). --at and --until
 take RFC 3339 (2027-03-14T05:30:00Z) or a wall-clock time "2027-03-14 05:30"
 in --tz.
 
@@ -64,6 +65,7 @@ which has "override": true). Nobody on call is "shifts": [], exit 0.`,
 		if err != nil {
 			return err
 		}
+
 		at := time.Now()
 		if *atFlag != "" {
 			if at, err = parseTimeFlag("at", *atFlag, loc); err != nil {
@@ -82,6 +84,18 @@ which has "override": true). Nobody on call is "shifts": [], exit 0.`,
 		cfg, err := c.loadConfig()
 		if err != nil {
 			return err
+		}
+		// One person's shifts read best in their own zone, when the config
+		// gives them one and --tz does not say otherwise: wall-clock --at
+		// and --until are theirs too.
+		if u := cfg.Users[*user]; *tzFlag == "" && u != nil && u.Location != nil {
+			loc = u.Location
+			if *atFlag != "" {
+				at, _ = parseTimeFlag("at", *atFlag, loc)
+			}
+			if *untilFlag != "" {
+				until, _ = parseTimeFlag("until", *untilFlag, loc)
+			}
 		}
 		// Asking for someone or something the config does not have is a
 		// failure, not an empty answer: "nobody is on call" for a typo in

@@ -21,7 +21,7 @@ var (
 	eventKeys      = []string{"at", "event", "actor", "via", "detail"}
 	oncallKeys     = []string{"at", "until", "shifts"}
 	shiftKeys      = []string{"schedule", "user", "layer", "override", "start", "end"}
-	routeKeys      = []string{"at", "labels", "routed", "service", "group", "escalation", "repeat", "informs", "suppressed", "suppressed_until", "storm", "flapping", "steps", "exhausted"}
+	routeKeys      = []string{"at", "labels", "routed", "service", "owner", "group", "escalation", "repeat", "informs", "suppressed", "suppressed_until", "storm", "flapping", "steps", "exhausted"}
 	stepKeys       = []string{"step", "round", "at", "offset_seconds", "targets", "notifications"}
 	targetKeys     = []string{"target", "users", "destination"}
 	checkKeys      = []string{"valid", "summary", "errors", "warnings", "diagnostics", "tests"}
@@ -141,7 +141,7 @@ func TestJSONOutput(t *testing.T) {
 			"diagnostics.0.severity": `"warning"`,
 			"diagnostics.0.file":     fmt.Sprintf("%q", filepath.Join(exampleConfig, "pagerd.hcl")),
 			"tests.passed":           `true`,
-			"tests.summary":          `"policy tests: 7 passed"`,
+			"tests.summary":          `"policy tests: 11 passed"`,
 		}},
 		{"check, invalid", []string{"check", bad, "-o", "json"}, 1, map[string]string{
 			"valid":                  `false`,

@@ -52,7 +52,7 @@ func TestPolicyTests(t *testing.T) {
 		want     []string
 		notWant  []string
 	}{
-		{"the example config's tests pass", []string{"test", exampleConfig}, 0, []string{"policy tests: 7 passed"}, []string{"ok "}},
+		{"the example config's tests pass", []string{"test", exampleConfig}, 0, []string{"policy tests: 11 passed"}, []string{"ok "}},
 		{"verbose lists each", []string{"test", exampleConfig, "-v"}, 0,
 			[]string{"ok   " + filepath.Join(exampleConfig, "tests", "routing.hcl") + ":19 checkout is down"}, nil},
 		{"a failing test names its file and line", []string{"test", "--config", failing}, 1, []string{

@@ -34,7 +34,7 @@ at +5m, ...).
 
 With -o json it prints one object:
   {"at": "2027-03-14T05:30:00-04:00", "labels": {"service": "checkout"},
-   "routed": true, "service": "checkout", "group": {"alertname": ""},
+   "routed": true, "service": "checkout", "owner": "team:payments", "group": {"alertname": ""},
    "escalation": "payments", "repeat": 2, "informs": ["webhook:audit"],
    "suppressed": "", "suppressed_until": null,
    "storm": {"incidents": 5, "window_seconds": 300},
@@ -48,7 +48,8 @@ repeats. group holds the service's group_by labels and their values. An
 alert no service matches has "routed": false, an empty service, group and
 steps. A person target whose users are [] reaches nobody: that step falls
 through; a destination target (a webhook, a chat room) is notified itself.
-informs lists the destinations the service keeps told of every event of
+owner is the team that owns the service ("" when none: a service with only
+an escalation). informs lists the destinations the service keeps told of every event of
 its incidents (its subscribers), whoever is paged. exhausted says when the
 policy runs out if nobody acknowledged (when another round would start)
 and whom that pages, once, as last resort: {"at": ..., "offset_seconds":
@@ -159,6 +160,7 @@ type routePlan struct {
 	At         time.Time
 	Labels     map[string]string
 	Service    string
+	Owner      string   // the team that owns the service, "" none
 	GroupBy    []string // the service's group_by label names, in order
 	Escalation string
 	Repeat     int
@@ -219,6 +221,7 @@ func planRouteFrom(cfg *policies.Config, in *policies.Integration, labels map[st
 		return plan
 	}
 	plan.Service = svc.Name
+	plan.Owner = svc.Owner
 	plan.GroupBy = svc.GroupBy
 	plan.Escalation = svc.Escalation
 	for _, t := range svc.Subscribers {
@@ -260,6 +263,9 @@ func writeRouteTable(w io.Writer, p routePlan) error {
 		return err
 	}
 	fmt.Fprintf(w, "service:    %s\n", p.Service)
+	if p.Owner != "" {
+		fmt.Fprintf(w, "owner:      team:%s\n", p.Owner)
+	}
 	group := []string{}
 	for _, g := range p.GroupBy {
 		group = append(group, g+"="+p.Labels[g])
@@ -311,6 +317,7 @@ type routeResult struct {
 	Labels     map[string]string `json:"labels"`
 	Routed     bool              `json:"routed"`
 	Service    string            `json:"service"`
+	Owner      string            `json:"owner"`
 	Group      map[string]string `json:"group"`
 	Escalation string            `json:"escalation"`
 	Repeat     int               `json:"repeat"`
@@ -366,9 +373,17 @@ type routeDeliveryJSON struct {
 	OffsetSeconds int64    `json:"offset_seconds"`
 }
 
+// owner is a team as a target, "team:NAME", or "".
+func owner(team string) string {
+	if team == "" {
+		return ""
+	}
+	return "team:" + team
+}
+
 func routeJSON(p routePlan) routeResult {
 	out := routeResult{
-		At: jsonTime(p.At), Labels: p.Labels, Routed: p.Service != "", Service: p.Service,
+		At: jsonTime(p.At), Labels: p.Labels, Routed: p.Service != "", Service: p.Service, Owner: owner(p.Owner),
 		Group: map[string]string{}, Escalation: p.Escalation, Repeat: p.Repeat, Steps: []routeStepJSON{},
 		Informs:    append([]string{}, p.Informs...),
 		Suppressed: p.Suppressed, Until: jsonTime(p.SuppressedUntil.In(p.At.Location())),

@@ -448,7 +448,9 @@ func (a *App) sharedState(ctx context.Context) (metrics.State, error) {
 func serviceNames(cfg *policies.Config) []string {
 	names := make([]string, 0, len(cfg.Services))
 	for _, s := range cfg.Services {
-		names = append(names, s.Name)
+		if s.NameLabel == "" { // an ownership map's default: named per alert
+			names = append(names, s.Name)
+		}
 	}
 	return names
 }

@@ -157,7 +157,7 @@ func newView(n pagers.Notification) view {
 		facts = append(facts, pagers.Plural(inc.AlertCount, "alert"))
 	}
 	if !inc.StartedAt.IsZero() {
-		facts = append(facts, "started "+inc.StartedAt.UTC().Format("2006-01-02 15:04:05 MST"))
+		facts = append(facts, "started "+n.In(inc.StartedAt).Format("2006-01-02 15:04:05 MST"))
 	}
 	v.Facts = strings.Join(facts, ", ")
 

@@ -3,6 +3,7 @@ package email
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/pagers"
@@ -37,6 +38,8 @@ func TestText(t *testing.T) {
 	acked.Kind, acked.Actor = pagers.KindAcknowledged, "bob"
 	unanswered := pagertest.CheckoutPage()
 	unanswered.Incident.Exhausted = "escalation payments exhausted after 2 rounds; nobody acknowledged"
+	berlin := pagertest.CheckoutPage()
+	berlin.Location, _ = time.LoadLocation("Europe/Berlin")
 	tests := []struct {
 		name    string
 		in      pagers.Notification
@@ -59,6 +62,12 @@ func TestText(t *testing.T) {
 				"  alertname = CheckoutDown\n  cluster   = eu1\n  severity  = critical\n",
 			},
 			notWant: []string{"No action needed"},
+		},
+		{
+			name:    "in the recipient's zone",
+			in:      berlin,
+			want:    []string{"Incident: #42, triggered, 3 alerts, started 2026-11-02 10:00:00 CET"},
+			notWant: []string{"UTC"},
 		},
 		{
 			name: "last resort",

@@ -63,6 +63,7 @@ type Case struct {
 type Expect struct {
 	Range      hcl.Range
 	Service    *Value[string] // "" expects no service: the alert is unrouted
+	Owner      *Value[string] // "team:NAME", "" for none
 	Escalation *Value[string]
 	Held       *Value[string] // the maintenance window that holds it, "" none
 	Steps      *Value[int]    // how many steps start, every round together
@@ -278,12 +279,15 @@ func (l *loader) testCase(b *hcl.Block) *Case {
 
 func (l *loader) expect(b *hcl.Block) Expect {
 	c := l.content(b.Body, &hcl.BodySchema{
-		Attributes: attrs(nil, "service", "escalation", "held", "steps"),
+		Attributes: attrs(nil, "service", "owner", "escalation", "held", "steps"),
 		Blocks:     []hcl.BlockHeaderSchema{{Type: "page"}, {Type: "exhausted"}},
 	})
 	e := Expect{Range: b.DefRange}
 	if v, ok := l.str(c, "service"); ok {
 		e.Service = &v
+	}
+	if v, ok := l.str(c, "owner"); ok {
+		e.Owner = &v
 	}
 	if v, ok := l.str(c, "escalation"); ok {
 		e.Escalation = &v

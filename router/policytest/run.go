@@ -59,6 +59,15 @@ func check(cfg *policies.Config, tc *Case) hcl.Diagnostics {
 			f.add(e.Service.Range, "service %q takes the alert; want %q", svc, e.Service.Want)
 		}
 	}
+	if e.Owner != nil {
+		owner := ""
+		if pv.Service != nil && pv.Service.Owner != "" {
+			owner = "team:" + pv.Service.Owner
+		}
+		if owner != e.Owner.Want {
+			f.add(e.Owner.Range, "the alert's owner is %s; want %s", orNone(owner), orNone(e.Owner.Want))
+		}
+	}
 	if e.Escalation != nil && e.Escalation.Want != pol {
 		f.add(e.Escalation.Range, "escalation %s pages for it; want %q", orNone(pol), e.Escalation.Want)
 	}

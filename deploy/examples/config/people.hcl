@@ -9,8 +9,9 @@
 # else by email.
 
 user "alice" {
-  email = "alice@example.com"
-  phone = "+15551230001"
+  email    = "alice@example.com"
+  phone    = "+15551230001"
+  timezone = "Europe/Berlin" # her pages, reminders and `pagerd oncall --user alice` show Berlin time
 
   notify {
     after = "0m"
@@ -59,16 +60,21 @@ user "carol" {
   }
 }
 
-# Teams are lists of users. A step that notifies "team:NAME" pages every
-# member at once. A team's lead is paged, once, when an escalation that
-# pages the team ran out with nobody acknowledging (unless the policy
-# names its own last_resort, see escalations.hcl).
+# Teams own services. A step that notifies "team:NAME" pages every member
+# at once. A service or an ownership map that names a team as its owner
+# ("team:NAME") is paged by the team's escalation, keeps the team's chat
+# room told of its incidents, and, when nobody acknowledges, pages the
+# team's lead (unless the policy names its own last_resort, see
+# escalations.hcl). The lead need not be a member.
 team "payments" {
-  members = ["alice", "bob"]
-  lead    = "alice"
+  members    = ["alice", "bob"]
+  lead       = "alice"
+  escalation = "payments"
+  chat       = "slack:#payments-oncall"
 }
 
 team "sre" {
-  members = ["bob", "carol"]
-  lead    = "carol"
+  members    = ["bob", "carol"]
+  lead       = "carol"
+  escalation = "ops"
 }
