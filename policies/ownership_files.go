@@ -168,13 +168,22 @@ func (l *loader) csvEntries(path string, r hcl.Range) []ownerEntry {
 		if errors.Is(err, io.EOF) {
 			return out
 		}
-		line, col := cr.FieldPos(0)
-		at := hcl.Range{Filename: name, Start: hcl.Pos{Line: line, Column: col, Byte: byteOffset(b, line, col)}}
-		at.End = at.Start
 		if err != nil {
+			// A row that does not parse has no fields to point at: its
+			// error says where it went wrong.
+			line, col := 1, 1
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				line, col = max(pe.Line, 1), max(pe.Column, 1)
+			}
+			at := hcl.Range{Filename: name, Start: hcl.Pos{Line: line, Column: col, Byte: byteOffset(b, line, col)}}
+			at.End = at.Start
 			l.errorf(at, "Invalid CSV", "%s: %v.", filepath.Base(name), err)
 			return out
 		}
+		line, col := cr.FieldPos(0)
+		at := hcl.Range{Filename: name, Start: hcl.Pos{Line: line, Column: col, Byte: byteOffset(b, line, col)}}
+		at.End = at.Start
 		if len(rec) != 2 {
 			l.errorf(at, "Invalid CSV row", "A row of %s is value,owner: two fields, not %d.", filepath.Base(name), len(rec))
 			continue

@@ -138,3 +138,39 @@ func TestOwnershipFromFiles(t *testing.T) {
 		t.Errorf("after the CSV changed, wallet is %+v, want search's", svc)
 	}
 }
+
+// FuzzOwnershipFiles holds the catalog and CSV readers to never panic and
+// to point every problem at a place in the file, whatever the file holds.
+func FuzzOwnershipFiles(f *testing.F) {
+	f.Add("value,owner\ncheckout,payments\n", "kind: Component\nmetadata:\n  name: cart\nspec:\n  owner: group:default/payments\n")
+	f.Add("a,b,c\n\"unterminated", "---\n- [\n")
+	f.Add("é,payments\n", "metadata: {name: 'x'}\nspec: {owner: \"payments\"}\n---\nspec: 3\n")
+	f.Fuzz(func(t *testing.T, csvText, yamlText string) {
+		dir := WriteDir(t, map[string]string{
+			"main.hcl": `
+pagerd { unrouted = "record" }
+user "alice" { email = "alice@example.com" }
+escalation "e" {
+  step { notify = ["user:alice"] }
+}
+team "payments" {
+  members    = ["alice"]
+  escalation = "e"
+}
+ownership "m" {
+  label   = "service"
+  csv     = "owners.csv"
+  catalog = ["catalog.yaml"]
+}
+`,
+			"owners.csv":   csvText,
+			"catalog.yaml": yamlText,
+		})
+		l := LoadDir(dir)
+		for _, d := range l.Diags {
+			if d.Subject == nil {
+				t.Errorf("diagnostic without a place: %s: %s", d.Summary, d.Detail)
+			}
+		}
+	})
+}
