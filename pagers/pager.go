@@ -108,6 +108,11 @@ type Incident struct {
 	// Suppressed says why it pages nobody (every alert firing in it is
 	// muted: "silence:ID", "maintenance:NAME", "inhibited:RULE"); "".
 	Suppressed string
+	// Severity is its incident command severity ("SEV2"); "" when it has
+	// none.
+	Severity string
+	// Manager is its incident manager; "" when it has none yet.
+	Manager string
 }
 
 // IncidentOf is the message model of an incident.
@@ -117,7 +122,7 @@ func IncidentOf(inc *incident.Incident) Incident {
 		Status: string(inc.Status), Labels: inc.GroupLabels, AlertCount: inc.FiringCount,
 		StartedAt: inc.CreatedAt, SourceURL: inc.SourceURL, Links: inc.Links,
 		AckedBy: inc.AckedBy, AckedAt: inc.AckedAt, ResolvedBy: inc.ResolvedBy, ResolvedAt: inc.ResolvedAt,
-		Suppressed: inc.Suppressed,
+		Suppressed: inc.Suppressed, Severity: inc.Severity, Manager: inc.Role(incident.RoleManager),
 	}
 }
 

@@ -43,11 +43,21 @@ type Router struct {
 	// Suppress decides which alerts are muted; the engine should share
 	// it (one snapshot of silences per replica). Nil: one of its own.
 	Suppress *Suppressor
+	// Commands applies incident command's actions (assign, severity,
+	// update: incident.Action.IsCommand) once Act has checked who may;
+	// nil: they are refused as unknown.
+	Commands Commands
 	// Now is the clock silences and maintenance windows are judged by
 	// (default time.Now).
 	Now func() time.Time
 
 	once sync.Once
+}
+
+// Commands applies the actions of incident command, which the command
+// package decides: the router checks who may act, and pages.
+type Commands interface {
+	Apply(ctx context.Context, cfg *policies.Config, req incident.Request) (incident.Result, error)
 }
 
 func (r *Router) defaults() {
@@ -175,7 +185,7 @@ func (r *Router) write(cfg *policies.Config, in *policies.Integration, index int
 		r.Log.Warn("alert matches no service; stored unrouted, nobody paged",
 			"alertname", a.Labels[model.AlertNameLabel], "fingerprint", a.Fingerprint)
 	}
-	return store.AlertWrite{
+	w := store.AlertWrite{
 		Fingerprint: a.Fingerprint, Action: a.Action, Sender: in.Name, EndsAt: a.EndsAt, Doc: doc,
 		Name:      alertName(a),
 		Summary:   summaryOf(a),
@@ -183,7 +193,14 @@ func (r *Router) write(cfg *policies.Config, in *policies.Integration, index int
 		Links:     a.Links,
 		Retention: cfg.Settings.ResolvedRetention,
 		Service:   p.Service, Escalation: p.Escalation, GroupID: p.GroupID, GroupLabels: p.GroupLabels, Title: p.Title,
-	}, nil
+	}
+	if a.Action == incident.AlertTrigger && p.Service != UnroutedService {
+		// One map lookup: the incident's severity rides along with the
+		// alert's script, no extra round trip.
+		w.Severity = cfg.SeverityOf(cfg.Service(p.Service), a.Labels)
+		w.SeverityRank = cfg.SeverityRank(w.Severity)
+	}
+	return w, nil
 }
 
 // placement is where an alert belongs: its service (UnroutedService when
@@ -358,7 +375,16 @@ func (r *Router) Act(ctx context.Context, req incident.Request) (incident.Result
 	if err := r.authorize(ctx, cfg, req); err != nil {
 		return incident.Result{}, err
 	}
-	res, err := r.Store.Act(ctx, req, cfg.Settings.ResolvedRetention)
+	var res incident.Result
+	var err error
+	switch {
+	case req.Action.IsCommand() && r.Commands != nil:
+		res, err = r.Commands.Apply(ctx, cfg, req)
+	case req.Action.IsCommand():
+		err = incident.Invalidf("%s is not available on this daemon", req.Action)
+	default:
+		res, err = r.Store.Act(ctx, req, cfg.Settings.ResolvedRetention)
+	}
 	if err != nil {
 		return incident.Result{}, err
 	}

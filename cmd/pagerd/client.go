@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pagerd/pagerd/command"
 	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/policies"
 )
@@ -121,6 +122,7 @@ func (a *apiClient) do(ctx context.Context, method, path string, body, out any) 
 // for one incident its alerts, timeline and the service's recent changes.
 type incidentView struct {
 	incident.Incident
+	command.View
 	Alerts   []json.RawMessage `json:"alerts"`
 	Timeline []incident.Fact   `json:"timeline"`
 	Changes  []incident.Change `json:"recent_changes"`
@@ -151,6 +153,13 @@ type incidentJSON struct {
 	AlertsFiring int               `json:"alerts_firing"`
 	AlertsTotal  int               `json:"alerts_total"`
 	Suppressed   string            `json:"suppressed"`
+	// Incident command.
+	Severity     string            `json:"severity"`
+	Roles        map[string]string `json:"roles"`
+	DeclaredBy   string            `json:"declared_by"`
+	UpdateState  string            `json:"update_state"`
+	LastUpdateAt jsonTime          `json:"last_update_at"`
+	NextUpdateAt jsonTime          `json:"next_update_at"`
 }
 
 // incidentDetailJSON is `pagerd show -o json`.
@@ -168,6 +177,7 @@ type eventJSON struct {
 	Actor  string   `json:"actor"`
 	Via    string   `json:"via"`
 	Detail string   `json:"detail"`
+	Tag    string   `json:"tag"`
 }
 
 // changeJSON is a change event in the CLI's JSON output.
@@ -204,7 +214,18 @@ func (inc incidentView) listJSON() incidentJSON {
 		CreatedAt: jsonTime(inc.CreatedAt.UTC()), AckedAt: jsonTime(inc.AckedAt.UTC()), AckedBy: inc.AckedBy,
 		ResolvedAt: jsonTime(inc.ResolvedAt.UTC()), ResolvedBy: inc.ResolvedBy,
 		AlertsFiring: inc.FiringCount, AlertsTotal: inc.AlertsTotal, Suppressed: inc.Suppressed,
+		Severity: inc.Severity, Roles: rolesJSON(inc.Incident), DeclaredBy: inc.DeclaredBy, UpdateState: string(inc.UpdateState),
+		LastUpdateAt: jsonTime(inc.LastUpdateAt.UTC()), NextUpdateAt: jsonTime(inc.NextUpdateAt.UTC()),
 	}
+}
+
+// rolesJSON is every role, "" when nobody plays it.
+func rolesJSON(inc incident.Incident) map[string]string {
+	out := map[string]string{}
+	for _, r := range incident.Roles {
+		out[string(r)] = inc.Role(r)
+	}
+	return out
 }
 
 func (inc incidentView) detailJSON() incidentDetailJSON {
@@ -217,7 +238,7 @@ func (inc incidentView) detailJSON() incidentDetailJSON {
 		out.Alerts = []json.RawMessage{}
 	}
 	for _, e := range inc.Timeline {
-		out.Timeline = append(out.Timeline, eventJSON{At: jsonTime(e.At.UTC()), Event: string(e.Kind), Actor: e.Actor, Via: e.Via, Detail: e.Detail})
+		out.Timeline = append(out.Timeline, eventJSON{At: jsonTime(e.At.UTC()), Event: string(e.Kind), Actor: e.Actor, Via: e.Via, Detail: e.Detail, Tag: e.Tag})
 	}
 	for _, c := range inc.Changes {
 		out.Changes = append(out.Changes, changeOut(c))
@@ -243,7 +264,10 @@ With -o json it prints one object:
     "source_url": "", "group_labels": {"alertname": "CheckoutDown"},
     "created_at": "2026-11-27T10:00:00Z", "acknowledged_at": null,
     "acknowledged_by": "", "resolved_at": null, "resolved_by": "",
-    "alerts_firing": 2, "alerts_total": 3, "suppressed": ""}]}
+    "alerts_firing": 2, "alerts_total": 3, "suppressed": "",
+    "severity": "SEV2", "roles": {"manager": "alice", "comms": "", "scribe": ""},
+    "declared_by": "", "update_state": "identified",
+    "last_update_at": "2026-11-27T10:20:00Z", "next_update_at": "2026-11-27T11:20:00Z"}]}
 status is triggered, acknowledged or resolved. suppressed says why the
 incident pages nobody — every alert firing in it is muted by a silence
 ("silence:ID"), a maintenance window ("maintenance:NAME") or an inhibition
@@ -278,10 +302,11 @@ UTC; a time that has not happened is null. Every key is always present.`,
 			return writeJSON(c.stdout, list)
 		}
 		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tSTATUS\tSERVICE\tFIRING\tAGE\tTITLE")
+		fmt.Fprintln(tw, "ID\tSTATUS\tSEV\tSERVICE\tFIRING\tAGE\tNEXT UPDATE\tTITLE")
 		for _, inc := range out.Incidents {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\n", inc.ID, statusText(inc.Incident), oneLine(inc.Service), inc.FiringCount,
-				time.Since(inc.CreatedAt).Round(time.Second), oneLine(inc.Title))
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", inc.ID, statusText(inc.Incident), orDash(inc.Severity),
+				oneLine(inc.Service), inc.FiringCount, time.Since(inc.CreatedAt).Round(time.Second),
+				nextUpdateText(inc.View, time.Now()), oneLine(inc.Title))
 		}
 		return tw.Flush()
 	}
@@ -327,7 +352,8 @@ With -o json it prints the incident as one object with the keys of
                 "actor": "alice", "via": "sms", "detail": ""}]
   "recent_changes": [{"at": ..., "service": "checkout", "summary": "deploy 42",
                 "source": "ci", "integration": "ci", "links": [], "custom_details": null}]
-Times are RFC 3339 in UTC.`,
+A timeline fact's "tag" marks a note (root_cause, resolution) or says a
+status update's state. Times are RFC 3339 in UTC.`,
 		Example: `  pagerd show 42
   pagerd show '#42' --server http://pagerd:8080
   pagerd show 42 -o json | jq '.timeline[] | select(.event == "acknowledged")'`,

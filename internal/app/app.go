@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/pagerd/pagerd/command"
 	"github.com/pagerd/pagerd/links"
 	"github.com/pagerd/pagerd/pagers"
 	"github.com/pagerd/pagerd/policies"
@@ -194,11 +195,15 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	rt := &router.Router{Store: a.Store, Config: holder.Current, Log: a.log.With("component", "router"), Wake: a.Engine.Wake,
 		Suppress: suppress, Now: now}
 	a.router = rt
+	// Incident command: actions through the router, after its checks.
+	commands := &command.Actions{Store: a.Store, Log: a.log.With("component", "command"), Wake: a.Engine.Wake}
+	rt.Commands = commands
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	api := &httpapi.Server{Router: rt, Store: a.Store, Config: holder.Current, Links: urls,
-		Log: a.log.With("component", "http"), Registry: reg, Now: now, HTTPClient: opts.HTTPClient}
+		Log: a.log.With("component", "http"), Registry: reg, Now: now, HTTPClient: opts.HTTPClient,
+		Command: commands}
 	a.server = &http.Server{
 		Handler:           api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,

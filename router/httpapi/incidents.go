@@ -45,10 +45,11 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusServiceUnavailable, errStoreUnavailable.Error(), err)
 		return
 	}
-	if incs == nil {
-		incs = []*incident.Incident{}
+	views := make([]incidentView, 0, len(incs))
+	for _, inc := range incs {
+		views = append(views, s.view(inc))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"incidents": incs})
+	writeJSON(w, http.StatusOK, map[string]any{"incidents": views})
 }
 
 func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) {
@@ -76,13 +77,13 @@ func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, struct {
-		*incident.Incident
+		incidentView
 		Alerts   []json.RawMessage `json:"alerts"`
 		Timeline []incident.Fact   `json:"timeline"`
 		// Changes are the service's changes in the day before the incident
 		// opened and since: what changed before it broke.
 		Changes []incident.Change `json:"recent_changes"`
-	}{inc, alerts, timeline, changes})
+	}{s.view(inc), alerts, timeline, changes})
 }
 
 // changesWindow is how far before an incident its service's changes count

@@ -38,6 +38,11 @@ type AlertWrite struct {
 
 	// What the router decided about muting a firing alert.
 	Suppression Suppression
+
+	// Severity is the severity the service's rules give the alert ("" =
+	// none), SeverityRank its place among the config's (1 = most severe).
+	Severity     string
+	SeverityRank int
 }
 
 // Suppression is what the router decided about muting one firing alert,
@@ -148,7 +153,7 @@ func (s *Store) ingestArgs(w AlertWrite) ([]string, []any, error) {
 	argv := []any{s.prefix, s.nowArg(), w.Fingerprint, string(w.Doc), string(action), msOrZero(w.EndsAt),
 		w.Service, w.Escalation, group, groupLabels, w.Title, w.Summary,
 		w.SourceURL, retentionMs(w.Retention), w.Name, w.Sender, links,
-		orZero(w.Suppression.Silences), w.Suppression.decided()}
+		orZero(w.Suppression.Silences), w.Suppression.decided(), severityArg(w.Severity, w.SeverityRank)}
 	return keys, argv, nil
 }
 
@@ -191,4 +196,13 @@ func (s *Store) pipelineScript(ctx context.Context, sc *redis.Script, keys [][]s
 		return nil, nil, err
 	}
 	return cmds, wait, nil
+}
+
+// severityArg is a severity as the scripts take it: "<rank>:<name>", ""
+// for none.
+func severityArg(name string, rank int) string {
+	if name == "" || rank <= 0 {
+		return ""
+	}
+	return strconv.Itoa(rank) + ":" + name
 }

@@ -59,11 +59,13 @@ var ErrNotReplicated = errors.New("not replicated to enough Redis replicas in ti
 type scripts struct {
 	ingest, transition, expire, claimDue, reschedule, claimSend, finishSend, appendFact, lease, renew, rateLimit, reroute *redis.Script
 	beat, heartbeats, keepMessage, review, silence, wakeOpen                                                              *redis.Script
+	declare, command                                                                                                      *redis.Script
 }
 
 func (sc *scripts) all() []*redis.Script {
 	return []*redis.Script{sc.ingest, sc.transition, sc.expire, sc.claimDue, sc.reschedule, sc.claimSend, sc.finishSend, sc.appendFact, sc.lease, sc.renew, sc.rateLimit,
-		sc.reroute, sc.beat, sc.heartbeats, sc.keepMessage, sc.review, sc.silence, sc.wakeOpen}
+		sc.reroute, sc.beat, sc.heartbeats, sc.keepMessage, sc.review, sc.silence, sc.wakeOpen,
+		sc.declare, sc.command}
 }
 
 // New returns a store on rdb whose keys start with "{<namespace>}:"
@@ -94,6 +96,8 @@ func New(rdb redis.UniversalClient, namespace string) *Store {
 			review:      script("review"),
 			silence:     script("silence"),
 			wakeOpen:    script("wake_open"),
+			declare:     script("declare"),
+			command:     script("command"),
 		},
 	}
 }

@@ -10,7 +10,7 @@
 --       18 version of the silences Go decided with, 19 what Go decided
 --       about muting it: '' when nothing mutes it, now or later, else
 --       "<why>\n<ms when that may change, 0 = never>\n<inhibition tokens>"
---       (see suppress.lua)
+--       (see suppress.lua), 20 its severity "<rank>:<name>" ('' = none)
 -- Returns {incident id, outcome}; outcome 'stale' (nothing stored) when
 -- silences changed since Go's snapshot.
 --
@@ -92,6 +92,9 @@ if not id then
   id = open_incident(P, now, KEYS[1], ARGV[7], ARGV[8], ARGV[9], ARGV[10],
     ARGV[11], ARGV[12], ARGV[13], ARGV[17], ARGV[16])
   outcome = 'triggered'
+  severity(P, id, now, ARGV[20], true)
+elseif ARGV[20] ~= '' then
+  severity(P, id, now, ARGV[20], false)
 end
 local ik = P .. 'inc:' .. id
 if redis.call('HEXISTS', ik .. ':firing', fp) == 1 then return refresh(id) end

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pagerd/pagerd/policies"
+)
+
+// Incident command verbs: declare, severity, assign, update. Each is one
+// request to the API; the server decides and says what it did.
+
+// commandAnswer is what the API answers a command action.
+type commandAnswer struct {
+	Outcome        string       `json:"outcome"`
+	PreviousStatus string       `json:"previous_status"`
+	Now            incidentView `json:"now"`
+}
+
+// withBy adds ?by=NAME to path when by is set.
+func withBy(path, by string) string {
+	if by == "" {
+		return path
+	}
+	return path + "?by=" + url.QueryEscape(by)
+}
+
+func (c *cli) declareCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "declare TITLE... --service NAME",
+		GroupID: groupIncidents,
+		Short:   "Open an incident by hand, paged like one an alert opens",
+		Long: `Declare an incident on the pagerd at --server: a customer report or a phone
+call is a detection too. The incident opens on --service and is paged
+through that service's escalation policy at once, exactly as if an alert
+had opened it; it has no alerts, so only a person resolves it.
+
+--sev sets its severity (a name such as SEV1, or its number: 1 is the most
+severe). Without it, the incident has none until someone sets one with
+'pagerd severity'. The words before the flags are the title, joined by
+spaces; --summary adds detail.
+
+--by names who declares it (default $USER); they are on its timeline.`,
+		Example: `  pagerd declare "checkout errors for EU users" --service checkout --sev 1
+  pagerd declare payments slow in APAC --service payments --summary "3 customer tickets since 09:10"`,
+		Args:              rangeArgs(1, -1, "the incident's title"),
+		ValidArgsFunction: cobra.NoFileCompletions,
+	}
+	service := cmd.Flags().String("service", "", "`NAME` of the service the incident is on (required)")
+	sev := cmd.Flags().String("sev", "", "`SEVERITY`, such as SEV1 or 1")
+	summary := cmd.Flags().String("summary", "", "`TEXT` with more detail")
+	by := byFlag(cmd, c.getenv)
+	_ = cmd.MarkFlagRequired("service")
+	_ = cmd.RegisterFlagCompletionFunc("service", c.completeNames(func(cfg *policies.Config) []string {
+		var names []string
+		for _, s := range cfg.Services {
+			names = append(names, s.Name)
+		}
+		return names
+	}, -1))
+	_ = cmd.RegisterFlagCompletionFunc("sev", c.completeNames(func(cfg *policies.Config) []string { return cfg.Command.Severities }, -1))
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		title := strings.TrimSpace(strings.Join(args, " "))
+		if title == "" {
+			return usagef("the title is empty: say what is wrong, for whom")
+		}
+		api, err := c.client()
+		if err != nil {
+			return err
+		}
+		var out struct {
+			Incident int64  `json:"incident"`
+			Severity string `json:"severity"`
+		}
+		body := map[string]string{"title": title, "service": *service, "severity": *sev, "summary": *summary}
+		if err := api.do(cmd.Context(), http.MethodPost, withBy("/v1/incidents", *by), body, &out); err != nil {
+			return err
+		}
+		sevText := "no severity yet"
+		if out.Severity != "" {
+			sevText = out.Severity
+		}
+		fmt.Fprintf(c.stdout, "incident #%d declared on %s (%s): paging its escalation now\n", out.Incident, *service, sevText)
+		return nil
+	}
+	return cmd
+}
+
+func (c *cli) severityCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "severity ID SEVERITY",
+		GroupID: groupIncidents,
+		Short:   "Change an incident's severity",
+		Long: `Set the severity of an incident of the pagerd at --server: a name of the
+config's severities (SEV1 ... SEV4 unless incident_command renames them)
+or its number, 1 being the most severe. Once a person sets it, the
+incident's alerts no longer change it. A new severity restarts the
+incident's clocks: when its manager rotation is paged, when the next
+status update is due.
+
+--by names who changes it (default $USER).`,
+		Example:           "  pagerd severity 42 SEV1\n  pagerd severity 42 2 --by alice",
+		Args:              exactArgs(2, "an incident ID and a severity"),
+		ValidArgsFunction: cobra.NoFileCompletions,
+	}
+	by := byFlag(cmd, c.getenv)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		id, err := parseIncidentID(args[0])
+		if err != nil {
+			return err
+		}
+		api, err := c.client()
+		if err != nil {
+			return err
+		}
+		var out commandAnswer
+		path := withBy(fmt.Sprintf("/v1/incidents/%d/severity", id), *by)
+		if err := api.do(cmd.Context(), http.MethodPost, path, map[string]string{"severity": args[1]}, &out); err != nil {
+			return err
+		}
+		if out.Outcome == outcomeUnchanged {
+			fmt.Fprintf(c.stdout, "incident #%d is already %s\n", id, out.Now.Severity)
+			return nil
+		}
+		fmt.Fprintf(c.stdout, "incident #%d is now %s\n", id, out.Now.Severity)
+		return nil
+	}
+	return cmd
+}

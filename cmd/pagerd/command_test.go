@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pagerd/pagerd/internal/app"
+	"github.com/pagerd/pagerd/internal/testenv"
+)
+
+// commandConfig is a small deployment for the incident command verbs:
+// alice and bob are paged on the console, carol manages incidents.
+const commandConfig = `
+integration "cli" {
+  type  = "api"
+  token = file("api.token")
+}
+integration "am" {
+  type  = "alertmanager"
+  token = file("am.token")
+}
+user "alice" {}
+user "bob" {}
+user "carol" {}
+schedule "incident-managers" {
+  rotation "weekly" {
+    users = ["carol"]
+    every = "1w"
+    start = "2026-11-02 09:00"
+  }
+}
+escalation "payments" {
+  step { notify = ["user:alice"] }
+  step {
+    after  = "10m"
+    notify = ["user:bob"]
+  }
+}
+incident_command {
+  managers = "schedule:incident-managers"
+}
+service "checkout" {
+  escalation = "payments"
+  match      = ["service=checkout"]
+  severity   = { page = "SEV1", critical = "SEV2" }
+}
+service "all" { escalation = "payments" }
+`
+
+// commandWorld is a real pagerd (real redis-server, console pages) on a
+// driven clock, and the CLI pointed at it.
+type commandWorld struct {
+	t       *testing.T
+	app     *app.App
+	clock   *testenv.Clock
+	console *testenv.Buffer
+	dir     string
+}
+
+func newCommandWorld(t *testing.T, config string) *commandWorld {
+	t.Helper()
+	clearEnv(t)
+	t.Setenv("USER", "tester")
+	dir := writeConfig(t, config)
+	must(t, os.WriteFile(filepath.Join(dir, "api.token"), []byte(fakeToken), 0o600))
+	must(t, os.WriteFile(filepath.Join(dir, "am.token"), []byte("am-token"), 0o600))
+	w := &commandWorld{t: t, clock: testenv.NewClock(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)), console: &testenv.Buffer{}, dir: dir}
+	w.app = startApp(t, dir, w.console, w.clock.Now)
+	return w
+}
+
+// cli runs a verb against the daemon and returns its exit code and output.
+func (w *commandWorld) cli(args ...string) (int, string, string) {
+	w.t.Helper()
+	return runCLI(w.t, append(args, "--server", "http://"+w.app.Addr(), "--config", w.dir)...)
+}
+
+// ok runs a verb that must succeed and returns its stdout.
+func (w *commandWorld) ok(args ...string) string {
+	w.t.Helper()
+	code, out, errOut := w.cli(args...)
+	if code != 0 {
+		w.t.Fatalf("pagerd %q = %d\nstdout: %s\nstderr: %s", args, code, out, errOut)
+	}
+	return out
+}
+
+// settle does everything due now on the driven clock.
+func (w *commandWorld) settle() {
+	w.t.Helper()
+	if err := w.app.Engine.Drain(context.Background()); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// show returns `pagerd show ID -o json`.
+func (w *commandWorld) show(id int) map[string]any {
+	w.t.Helper()
+	var inc map[string]any
+	if err := json.Unmarshal([]byte(w.ok("show", fmt.Sprint(id), "-o", "json")), &inc); err != nil {
+		w.t.Fatal(err)
+	}
+	return inc
+}
+
+func TestDeclareAndSeverity(t *testing.T) {
+	w := newCommandWorld(t, commandConfig)
+	out := w.ok("declare", "checkout errors for EU users", "--service", "checkout", "--sev", "1", "--by", "alice",
+		"--summary", "three customer tickets since 09:10")
+	if out != "incident #1 declared on checkout (SEV1): paging its escalation now\n" {
+		t.Errorf("declare said %q", out)
+	}
+	// The same escalation as an alert's: alice now, bob at +10m.
+	w.settle()
+	if pages := w.console.String(); !strings.Contains(pages, "=== pagerd page via console to alice") ||
+		!strings.Contains(pages, "[pagerd] #1 SEV1 checkout errors for EU users (checkout): three customer tickets since 09:10.") ||
+		strings.Contains(pages, "to bob") {
+		t.Fatalf("after declaring, the console shows:\n%s", pages)
+	}
+	w.clock.Advance(10 * time.Minute)
+	w.settle()
+	if !strings.Contains(w.console.String(), "to bob") {
+		t.Fatalf("step 2 did not page bob:\n%s", w.console.String())
+	}
+	inc := w.show(1)
+	if inc["severity"] != "SEV1" || inc["declared_by"] != "alice" || inc["status"] != "triggered" {
+		t.Errorf("declared incident = %v", inc)
+	}
+	if table := w.ok("show", "1"); !strings.Contains(table, "severity: SEV1 (set by alice)\ndeclared by: alice\n") {
+		t.Errorf("show lacks the severity and who declared:\n%s", table)
+	}
+
+	// Changed by a person, by name or number.
+	if out := w.ok("severity", "1", "sev2", "--by", "carol"); out != "incident #1 is now SEV2\n" {
+		t.Errorf("severity said %q", out)
+	}
+	if out := w.ok("severity", "#1", "2"); out != "incident #1 is already SEV2\n" {
+		t.Errorf("severity again said %q", out)
+	}
+	if table := w.ok("incidents"); !strings.Contains(table, "1   triggered  SEV2  checkout") {
+		t.Errorf("incidents table lacks the severity:\n%s", table)
+	}
+
+	// Bad input: a clear error naming the problem, exit 1, nothing changed.
+	bad := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"declare", "x", "--service", "nope"}, `no service "nope" is configured: use one of checkout, all (HTTP 422)`},
+		{[]string{"declare", "x", "--service", "checkout", "--sev", "5"}, `unknown severity "5": use SEV1, SEV2, SEV3, SEV4, or its number (1 is the most severe) (HTTP 422)`},
+		{[]string{"declare", strings.Repeat("long ", 50), "--service", "checkout"}, "a title is at most 200 characters"},
+		{[]string{"severity", "1", "critical"}, `unknown severity "critical"`},
+		{[]string{"severity", "99", "1"}, "no such incident (HTTP 404)"},
+	}
+	for _, b := range bad {
+		code, _, errOut := w.cli(b.args...)
+		if code != 1 || !strings.Contains(errOut, b.want) {
+			t.Errorf("pagerd %q = %d, %q; want 1 and %q", b.args, code, errOut, b.want)
+		}
+	}
+	if code, _, errOut := w.cli("declare", "x"); code != 2 || !strings.Contains(errOut, `required flag(s) "service" not set`) {
+		t.Errorf("declare without --service = %d, %q; want a usage error", code, errOut)
+	}
+	var list struct{ Incidents []map[string]any }
+	if err := json.Unmarshal([]byte(w.ok("incidents", "-o", "json")), &list); err != nil || len(list.Incidents) != 1 {
+		t.Fatalf("after bad input, incidents = %v (%v), want only #1", list.Incidents, err)
+	}
+	if list.Incidents[0]["severity"] != "SEV2" {
+		t.Errorf("bad input changed incident #1: %v", list.Incidents[0])
+	}
+
+	// Alerts take their severity from the service's rules.
+	alert := `{"version":"4","status":"firing","receiver":"pagerd","groupLabels":{},"commonLabels":{},"commonAnnotations":{},
+"externalURL":"http://am","alerts":[{"status":"firing","labels":{"alertname":"CheckoutDown","service":"checkout","severity":"page"},
+"annotations":{},"startsAt":"2026-12-01T10:00:00Z","endsAt":"0001-01-01T00:00:00Z","fingerprint":"f1"}]}`
+	postJSON(t, "http://"+w.app.Addr()+"/v1/webhooks/alertmanager", "am-token", alert)
+	if inc := w.show(2); inc["severity"] != "SEV1" || inc["declared_by"] != "" {
+		t.Errorf("an alert with severity=page opened %v, want SEV1", inc)
+	}
+}
+
+// postJSON posts body with token and fails unless it is taken.
+func postJSON(t *testing.T, url, token, body string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("POST %s = %d %s", url, resp.StatusCode, b)
+	}
+}
