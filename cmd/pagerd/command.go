@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/policies"
 )
 
@@ -130,4 +131,89 @@ status update is due.
 		return nil
 	}
 	return cmd
+}
+
+func (c *cli) assignCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "assign ID ROLE [USER]",
+		GroupID: groupIncidents,
+		Short:   "Give an incident role to someone: manager, comms or scribe",
+		Long: `Give a role on an incident of the pagerd at --server to one of the config's
+users:
+
+  manager  the incident manager (incident commander): owns the incident,
+           decides, and posts the status updates
+  comms    the communications lead: told when a status update is overdue
+  scribe   keeps the timeline: notes, findings, decisions
+
+USER is a user of the config; without it, the role goes to --by (default
+$USER), so 'pagerd assign 42 manager' takes command. --clear takes the
+role back from whoever has it. Each change is a fact on the timeline. By
+SMS, replying 'ic 42' makes the sender the manager.
+
+An incident of a severity that needs a manager (incident_command's
+manager_needed, SEV1 and SEV2 by default) that has none after
+manager_within pages its service's manager rotation.`,
+		Example: `  pagerd assign 42 manager alice
+  pagerd assign 42 comms bob --by alice
+  pagerd assign 42 manager          # take command yourself
+  pagerd assign 42 scribe --clear`,
+		Args:              rangeArgs(2, 3, "an incident ID, a role and optionally a user"),
+		ValidArgsFunction: c.completeAssign,
+	}
+	clear := cmd.Flags().Bool("clear", false, "take the role back: nobody plays it")
+	by := byFlag(cmd, c.getenv)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		id, err := parseIncidentID(args[0])
+		if err != nil {
+			return err
+		}
+		user := *by
+		switch {
+		case *clear && len(args) == 3:
+			return usagef("give a user or --clear, not both")
+		case *clear:
+			user = ""
+		case len(args) == 3:
+			user = args[2]
+		case user == "":
+			return usagef("whom? give a user after the role, or --by")
+		}
+		api, err := c.client()
+		if err != nil {
+			return err
+		}
+		var out commandAnswer
+		path := withBy(fmt.Sprintf("/v1/incidents/%d/roles", id), *by)
+		if err := api.do(cmd.Context(), http.MethodPost, path, map[string]string{"role": args[1], "user": user}, &out); err != nil {
+			return err
+		}
+		role := args[1]
+		if r, err := incident.ParseRole(role); err == nil {
+			role = r.Title()
+		}
+		switch {
+		case out.Outcome == outcomeUnchanged && user == "":
+			fmt.Fprintf(c.stdout, "incident #%d has no %s\n", id, role)
+		case out.Outcome == outcomeUnchanged:
+			fmt.Fprintf(c.stdout, "%s is already %s of incident #%d\n", user, role, id)
+		case user == "":
+			fmt.Fprintf(c.stdout, "incident #%d has no %s now\n", id, role)
+		default:
+			fmt.Fprintf(c.stdout, "%s is now %s of incident #%d\n", user, role, id)
+		}
+		return nil
+	}
+	return cmd
+}
+
+// completeAssign completes assign's role and user.
+func (c *cli) completeAssign(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	switch len(args) {
+	case 1:
+		return []cobra.Completion{"manager", "comms", "scribe"}, cobra.ShellCompDirectiveNoFileComp
+	case 2:
+		return c.completeNames(func(cfg *policies.Config) []string { return keys(cfg.Users) }, -1)(cmd, args, toComplete)
+	}
+	return nil, cobra.ShellCompDirectiveNoFileComp
 }

@@ -203,3 +203,106 @@ func postJSON(t *testing.T, url, token, body string) {
 		t.Fatalf("POST %s = %d %s", url, resp.StatusCode, b)
 	}
 }
+
+func TestRolesAndTheManagerRotation(t *testing.T) {
+	w := newCommandWorld(t, commandConfig)
+	w.ok("declare", "checkout errors for EU users", "--service", "checkout", "--sev", "SEV1", "--by", "alice")
+	w.ok("declare", "slow search", "--service", "all", "--sev", "3", "--by", "alice")
+	w.settle()
+	if table := w.ok("show", "1"); !strings.Contains(table, "roles:   no manager yet: the manager rotation is paged at") {
+		t.Errorf("show does not say #1 needs a manager:\n%s", table)
+	}
+
+	// Nobody took command of the SEV1 for 5 minutes: carol, on call in
+	// the manager rotation, is paged — once, however often the engine
+	// wakes. The SEV3 needs no manager.
+	w.clock.Advance(4*time.Minute + 59*time.Second)
+	w.settle()
+	if strings.Contains(w.console.String(), "MANAGER NEEDED") {
+		t.Fatalf("the manager rotation was paged early:\n%s", w.console.String())
+	}
+	w.clock.Advance(time.Second)
+	w.settle()
+	w.app.Engine.Wake()
+	w.settle()
+	pages := w.console.String()
+	if n := strings.Count(pages, "=== pagerd update via console to carol"); n != 1 ||
+		!strings.Contains(pages, "[pagerd] #1 MANAGER NEEDED: checkout errors for EU users (checkout) — SEV1 without an incident manager for 5m: reply 'ic 1' to take command.") {
+		t.Fatalf("carol paged %d times for a manager:\n%s", n, pages)
+	}
+	if strings.Contains(pages, "#2 MANAGER NEEDED") {
+		t.Errorf("the SEV3 paged the manager rotation:\n%s", pages)
+	}
+	inc := w.show(1)
+	if !hasEvent(inc, "manager_needed", "told carol via console: manager rotation schedule:incident-managers: SEV1 without an incident manager for 5m") {
+		t.Errorf("timeline lacks the manager page: %v", inc["timeline"])
+	}
+
+	// Roles by the CLI: each change is a fact, the view shows them.
+	steps := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"assign", "1", "manager", "carol", "--by", "carol"}, "carol is now incident manager of incident #1\n"},
+		{[]string{"assign", "1", "ic", "carol"}, "carol is already incident manager of incident #1\n"},
+		{[]string{"assign", "1", "comms", "bob", "--by", "carol"}, "bob is now communications lead of incident #1\n"},
+		{[]string{"assign", "1", "scribe", "--by", "alice"}, "alice is now scribe of incident #1\n"},
+		{[]string{"assign", "1", "scribe", "--clear"}, "incident #1 has no scribe now\n"},
+	}
+	for _, st := range steps {
+		if out := w.ok(st.args...); out != st.want {
+			t.Errorf("pagerd %q said %q, want %q", st.args, out, st.want)
+		}
+	}
+	inc = w.show(1)
+	if roles := fmt.Sprint(inc["roles"]); roles != "map[comms:bob manager:carol scribe:]" {
+		t.Errorf("roles = %s", roles)
+	}
+	for _, want := range []string{"manager: carol", "comms: bob", "scribe: alice", "scribe: nobody (was alice)"} {
+		if !hasEvent(inc, "role_assigned", want) {
+			t.Errorf("timeline lacks role_assigned %q: %v", want, inc["timeline"])
+		}
+	}
+	if table := w.ok("show", "1"); !strings.Contains(table, "roles:   manager carol, comms bob\n") {
+		t.Errorf("show lacks the roles:\n%s", table)
+	}
+
+	bad := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"assign", "1", "manager", "mallory"}, 1, `no user "mallory" is configured: a role goes to one of the config's users (HTTP 422)`},
+		{[]string{"assign", "1", "boss", "carol"}, 1, `unknown role "boss": use manager, comms or scribe (HTTP 422)`},
+		{[]string{"assign", "99", "manager", "carol"}, 1, "no such incident (HTTP 404)"},
+		{[]string{"assign", "1", "manager", "carol", "--clear"}, 2, "give a user or --clear, not both"},
+	}
+	for _, b := range bad {
+		code, _, errOut := w.cli(b.args...)
+		if code != b.code || !strings.Contains(errOut, b.want) {
+			t.Errorf("pagerd %q = %d, %q; want %d and %q", b.args, code, errOut, b.code, b.want)
+		}
+	}
+	if roles := fmt.Sprint(w.show(1)["roles"]); roles != "map[comms:bob manager:carol scribe:]" {
+		t.Errorf("bad input changed the roles: %s", roles)
+	}
+
+	// A resolved incident takes no roles.
+	w.ok("resolve", "2")
+	if code, _, errOut := w.cli("assign", "2", "manager", "carol"); code != 1 || !strings.Contains(errOut, "incident #2 is resolved: it takes no more updates or roles (HTTP 409)") {
+		t.Errorf("assign on a resolved incident = %d, %q", code, errOut)
+	}
+}
+
+// hasEvent reports whether a `show -o json` incident has a fact of kind
+// whose detail contains detail.
+func hasEvent(inc map[string]any, kind, detail string) bool {
+	facts, _ := inc["timeline"].([]any)
+	for _, f := range facts {
+		m, _ := f.(map[string]any)
+		if d, _ := m["detail"].(string); m["event"] == kind && strings.Contains(d, detail) {
+			return true
+		}
+	}
+	return false
+}

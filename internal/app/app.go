@@ -195,9 +195,11 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	rt := &router.Router{Store: a.Store, Config: holder.Current, Log: a.log.With("component", "router"), Wake: a.Engine.Wake,
 		Suppress: suppress, Now: now}
 	a.router = rt
-	// Incident command: actions through the router, after its checks.
+	// Incident command: actions through the router, after its checks;
+	// its clocks on the engine's per-incident timer.
 	commands := &command.Actions{Store: a.Store, Log: a.log.With("component", "command"), Wake: a.Engine.Wake}
 	rt.Commands = commands
+	a.Engine.Duties = append(a.Engine.Duties, &command.Duty{Store: a.Store, Notify: a.Engine.Notify, Log: a.log.With("component", "command")})
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

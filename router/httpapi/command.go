@@ -149,3 +149,35 @@ type incidentView struct {
 func (s *Server) view(inc *incident.Incident) incidentView {
 	return incidentView{Incident: inc, View: command.ViewOf(s.Config(), inc, s.Now())}
 }
+
+// assignRole: POST /v1/incidents/{id}/roles {"role": "manager", "user":
+// "alice"}; "user": "" takes the role back.
+func (s *Server) assignRole(w http.ResponseWriter, r *http.Request) {
+	in, ok := s.authenticate(w, r, policies.APIIntegration)
+	if !ok {
+		return
+	}
+	id, ok := s.incidentID(w, r)
+	if !ok {
+		return
+	}
+	var body struct {
+		Role string  `json:"role"`
+		User *string `json:"user"`
+		By   string  `json:"by"`
+	}
+	if !s.readJSON(w, r, &body, `{"role": "manager", "user": "alice"}`) {
+		return
+	}
+	role, err := incident.ParseRole(body.Role)
+	if err != nil {
+		s.fail(w, r, http.StatusUnprocessableEntity, err.Error(), nil)
+		return
+	}
+	if body.User == nil {
+		s.fail(w, r, http.StatusBadRequest, `say who: {"role": "manager", "user": "alice"} ("user": "" takes the role back)`, nil)
+		return
+	}
+	s.command(w, r, in, incident.Request{Incident: id, Action: incident.Assign, Role: role,
+		Assignee: strings.TrimSpace(*body.User), By: by(r, body.By, in)})
+}

@@ -97,6 +97,7 @@ func (s *Server) Handler() http.Handler {
 	handle("POST /v1/incidents/{id}/{action}", s.actOnIncident)
 	handle("POST /v1/incidents", s.declare)
 	handle("POST /v1/incidents/{id}/severity", s.setSeverity)
+	handle("POST /v1/incidents/{id}/roles", s.assignRole)
 	handle("GET /v1/services/{name}/changes", s.serviceChanges)
 	handle("POST /v1/heartbeats/{name}", s.beat)
 	handle("GET /v1/silences", s.listSilences)
