@@ -101,10 +101,14 @@ func (l *loader) settings(b *pagerdBlock) Settings {
 		ResolvedRetention: DefaultResolvedRetention,
 		ResolveTimeout:    DefaultResolveTimeout,
 		EventRetention:    DefaultEventRetention,
+		Storm:             DefaultStorm,
+		Flapping:          DefaultFlapping,
 	}
 	if b == nil {
 		return s
 	}
+	s.Storm = l.storm(b.Storm, s.Storm)
+	s.Flapping = l.flapping(b.Flapping, s.Flapping)
 	if present(b.PublicURLRange) {
 		u, err := url.Parse(b.PublicURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -447,7 +451,8 @@ func (l *loader) services(cfg *Config, blocks []serviceBlock, settings *pagerdBl
 		}
 		sl := serviceLabels{}
 		sl.known, sl.knownSet = l.knownLabels(b)
-		svc := &Service{Name: b.Name, Escalation: b.Escalation, Responders: DefaultResponders}
+		svc := &Service{Name: b.Name, Escalation: b.Escalation, Responders: DefaultResponders,
+			Storm: l.storm(b.Storm, cfg.Settings.Storm), Flapping: l.flapping(b.Flapping, cfg.Settings.Flapping)}
 		if present(b.RespondersRange) {
 			if r := Responders(b.Responders); slices.Contains(ResponderRules, r) {
 				svc.Responders = r

@@ -248,15 +248,3 @@ func (l *loader) stringMap(expr hcl.Expression, attr string) []keyValue {
 	}
 	return out
 }
-
-// shortDuration formats d without trailing zero units: "5m", "1h30m".
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}

@@ -61,6 +61,10 @@ type Settings struct {
 	// service (unrouted = "record"): kept as "unrouted" incidents that
 	// page nobody. Without it a config needs a catch-all service.
 	RecordUnrouted bool
+	// Storm and Flapping are the folding every service has unless its own
+	// blocks say otherwise.
+	Storm    Storm
+	Flapping Flapping
 }
 
 // UnroutedRecord is the value of the pagerd block's unrouted attribute that
@@ -154,6 +158,10 @@ type Service struct {
 	Severity SeverityRules
 	// Managers is its manager rotation; nil: the incident_command block's.
 	Managers *Target
+	// Storm and Flapping fold its alert storms and flapping alerts (see
+	// folding.go): the pagerd block's, unless the service sets its own.
+	Storm    Storm
+	Flapping Flapping
 }
 
 // Responders is a service's rule for who may act on its incidents as a

@@ -43,6 +43,7 @@ func writeIncident(w io.Writer, inc incidentView) error {
 		fmt.Fprintf(w, "summary: %s\n", oneLine(inc.Summary))
 	}
 	writeCommand(w, inc, time.Now())
+	writeFolding(w, inc)
 	if len(inc.Alerts) > 0 {
 		fmt.Fprintf(w, "\nalerts (%d):\n", len(inc.Alerts))
 		for i, raw := range inc.Alerts {
@@ -84,6 +85,37 @@ func writeIncident(w io.Writer, inc incidentView) error {
 			strings.TrimSpace(strings.Join([]string{who, oneLine(e.Detail)}, "  ")))
 	}
 	return nil
+}
+
+// writeFolding says what storm and flap folding did to the incident, and
+// lists the incidents folded into a storm.
+func writeFolding(w io.Writer, inc incidentView) {
+	if inc.FoldedInto != 0 {
+		fmt.Fprintf(w, "folded:  into storm #%d, which pages for it (pagerd show %d)\n", inc.FoldedInto, inc.FoldedInto)
+	}
+	if inc.Flapping {
+		fmt.Fprintln(w, "flapping: an alert flaps; it paged once, its flips do not page, it resolves once it stays resolved")
+	}
+	st := inc.Storm
+	if st == nil {
+		return
+	}
+	state := "passes if no new incident comes by " + st.PassesAt().Local().Format("2006-01-02 15:04:05")
+	if !st.PassedAt.IsZero() {
+		state = "passed at " + st.PassedAt.Local().Format("2006-01-02 15:04:05")
+	}
+	fmt.Fprintf(w, "storm:   %d incidents folded, %d open; %s\n", st.Folded, st.Open, state)
+	if len(inc.Folded) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nfolded incidents (%d):\n", st.Folded)
+	for i, f := range inc.Folded {
+		if i == shownAlerts {
+			fmt.Fprintf(w, "  ... %d more: pagerd show %d -o json lists them\n", st.Folded-i, inc.ID)
+			break
+		}
+		fmt.Fprintf(w, "  #%-6d %-12s %d firing  %s\n", f.ID, f.Status, f.FiringCount, tableTitle(f, true))
+	}
 }
 
 // writeAlert shows one alert: its status and labels, then what its sender
