@@ -124,7 +124,9 @@ type incidentView struct {
 	command.View
 	Alerts   []json.RawMessage `json:"alerts"`
 	Timeline []incident.Fact   `json:"timeline"`
-	Changes  []incident.Change `json:"recent_changes"`
+	// TimelineNext is where the rest of a long timeline starts.
+	TimelineNext string            `json:"timeline_next"`
+	Changes      []incident.Change `json:"recent_changes"`
 	// Folded are, for a storm incident, the incidents folded into it.
 	Folded []incidentView `json:"folded"`
 }
@@ -479,9 +481,12 @@ fact worth keeping with the incident — what was tried, what was found, who
 was called — that shows in 'pagerd show' and is there for the post-mortem.
 The words after ID are the text, joined by spaces; quote it to keep it
 exactly as written, and put -- before a text that starts with a dash.
+A note is at most 4 KiB.
 
+--tag root-cause or --tag resolution marks the note as a candidate root
+cause or as what resolved it: the post-mortem draft lists them so.
 --by names who writes the note (default $USER).`,
-		example: "  pagerd note 42 rolled back checkout to v1.41\n  pagerd note 42 'DB failover started 10:02, ETA 15 min' --by alice",
+		example: "  pagerd note 42 rolled back checkout to v1.41\n  pagerd note 42 'DB failover started 10:02, ETA 15 min' --by alice\n  pagerd note 42 --tag root-cause 'memory limit 512Mi too low for the new cache'",
 		body: func(rest []string) (any, error) {
 			text := strings.TrimSpace(strings.Join(rest, " "))
 			if text == "" {
@@ -520,6 +525,11 @@ func (c *cli) actCmd(act action) *cobra.Command {
 		cmd.Use, cmd.Args = act.use, act.args
 	}
 	by := byFlag(cmd, c.getenv)
+	var tag *string
+	if act.name == incident.Note {
+		tag = cmd.Flags().String("tag", "", "mark the note for the post-mortem: `root-cause` or resolution")
+		_ = cmd.RegisterFlagCompletionFunc("tag", cobra.FixedCompletions([]string{"root-cause", "resolution"}, cobra.ShellCompDirectiveNoFileComp))
+	}
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		id, err := parseIncidentID(args[0])
 		if err != nil {
@@ -530,6 +540,13 @@ func (c *cli) actCmd(act action) *cobra.Command {
 			if body, err = act.body(args[1:]); err != nil {
 				return err
 			}
+		}
+		if tag != nil && *tag != "" {
+			t, err := incident.ParseNoteTag(*tag)
+			if err != nil {
+				return usageError{err}
+			}
+			body.(map[string]string)["tag"] = string(t)
 		}
 		return c.act(cmd.Context(), act, id, *by, body)
 	}

@@ -73,7 +73,17 @@ func writeIncident(w io.Writer, inc incidentView) error {
 		}
 	}
 	fmt.Fprintln(w, "\ntimeline:")
-	for _, e := range inc.Timeline {
+	writeFacts(w, inc.Timeline)
+	if inc.TimelineNext != "" {
+		fmt.Fprintf(w, "  ... more: pagerd timeline %d --after %s\n", inc.ID, inc.TimelineNext)
+	}
+	return nil
+}
+
+// writeFacts prints timeline facts, one a line: when, what, who and how,
+// the detail; a marked note or a status update's state in brackets.
+func writeFacts(w io.Writer, facts []incident.Fact) {
+	for _, e := range facts {
 		who := ""
 		if e.Actor != "" {
 			who = "by " + oneLine(e.Actor)
@@ -81,10 +91,13 @@ func writeIncident(w io.Writer, inc incidentView) error {
 		if e.Via != "" {
 			who = strings.TrimSpace(who + " via " + oneLine(e.Via))
 		}
+		detail := oneLine(e.Detail)
+		if e.Tag != "" && (e.Kind == incident.KindNote || e.Kind == incident.KindStatusUpdate) {
+			detail = "[" + oneLine(e.Tag) + "] " + detail
+		}
 		fmt.Fprintf(w, "  %s  %-19s %s\n", e.At.Local().Format("2006-01-02 15:04:05"), e.Kind,
-			strings.TrimSpace(strings.Join([]string{who, oneLine(e.Detail)}, "  ")))
+			strings.TrimSpace(strings.Join([]string{who, detail}, "  ")))
 	}
-	return nil
 }
 
 // writeFolding says what storm and flap folding did to the incident, and
