@@ -70,6 +70,10 @@ type Notification struct {
 	Shift *ShiftInfo
 	// Event is what a KindUpdate reports; nil for other kinds.
 	Event *incident.Event
+	// Digest, when set, is where the incident stands, a line each — its
+	// status updates so far, oldest first — for channels with room for it
+	// (an email digest to stakeholders).
+	Digest []string
 }
 
 // ShiftInfo is what a shift notice says about the coming shift.

@@ -44,6 +44,8 @@ type Config struct {
 	Named map[string]map[string]any
 	// Command holds the incident command settings (command.go).
 	Command Command
+	// Stakeholders are the stakeholder matrices, in file order.
+	Stakeholders []*Stakeholders
 }
 
 // Settings are daemon-wide knobs from the `pagerd { ... }` block.

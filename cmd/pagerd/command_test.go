@@ -393,3 +393,35 @@ func TestNotesAndALongTimeline(t *testing.T) {
 func incidentNote(id int64, text string) incident.Request {
 	return incident.Request{Incident: id, Action: incident.Note, By: "dave", Via: "test", Text: text}
 }
+
+func TestStakeholdersShowsTheMatrix(t *testing.T) {
+	clearEnv(t)
+	code, out, errOut := runCLI(t, "stakeholders", "checkout", "--config", exampleConfig)
+	if code != 0 {
+		t.Fatalf("stakeholders = %d: %s", code, errOut)
+	}
+	for _, want := range []string{
+		`service checkout: stakeholders "payments", for incidents of SEV1 or SEV2 (shown: SEV1)`,
+		"declared      manage closely  carol                         email        message, internal wording\n",
+		"state change  keep informed   eng-payments@example.com      email        email digest, internal wording\n",
+		"update        keep satisfied  status page (keep satisfied)  status page  the status page, public wording, 1 subscriber\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stakeholders lacks %q:\n%s", want, out)
+		}
+	}
+	var doc stakeholdersJSON
+	code, out, _ = runCLI(t, "stakeholders", "checkout", "--config", exampleConfig, "--sev", "4", "-o", "json")
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || code != 0 {
+		t.Fatalf("stakeholders -o json = %d %v:\n%s", code, err, out)
+	}
+	if doc.Engaged || doc.Severity != "SEV4" || len(doc.Deliveries) != 0 || fmt.Sprint(doc.Quadrants["keep_informed"].Emails) != "[eng-payments@example.com]" {
+		t.Errorf("stakeholders --sev 4 = %+v", doc)
+	}
+	if _, out, _ := runCLI(t, "stakeholders", "catch-all", "--config", exampleConfig); !strings.Contains(out, "no stakeholders block covers it") {
+		t.Errorf("stakeholders catch-all = %q", out)
+	}
+	if code, _, errOut := runCLI(t, "stakeholders", "nope", "--config", exampleConfig); code != 1 || !strings.Contains(errOut, `no service "nope"`) {
+		t.Errorf("stakeholders nope = %d %q", code, errOut)
+	}
+}

@@ -72,16 +72,18 @@ type Options struct {
 
 // App is one running pagerd.
 type App struct {
-	opts     Options
-	log      *slog.Logger
-	Holder   *policies.Holder
-	Store    *store.Store
-	Engine   *router.Engine
-	Events   *events.Runner
-	router   *router.Router
-	server   *http.Server
-	listener net.Listener
-	pagers   atomic.Pointer[pagers.Set]
+	opts   Options
+	log    *slog.Logger
+	Holder *policies.Holder
+	Store  *store.Store
+	Engine *router.Engine
+	Events *events.Runner
+	// stakeholders is the consumer that tells the stakeholder matrices.
+	stakeholders *command.Stakeholders
+	router       *router.Router
+	server       *http.Server
+	listener     net.Listener
+	pagers       atomic.Pointer[pagers.Set]
 
 	env        pagers.Env
 	durability store.Durability
@@ -178,12 +180,20 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Grace:       opts.Grace,
 	}
 	set := func() pagers.Set { return *a.pagers.Load() }
+	// Stakeholders hear of incidents from the event stream, off the
+	// paging path, through the engine's way of telling people once.
+	a.stakeholders = &command.Stakeholders{Store: a.Store, Config: holder.Current, Tell: a.Engine.Tell,
+		Log: a.log.With("component", "stakeholders")}
 	a.Events = &events.Runner{
 		Store: a.Store, Owner: opts.Replica, Log: a.log.With("component", "events"), Poll: opts.Poll, Grace: opts.Grace,
 		Retention: func() time.Duration { return holder.Current().Settings.EventRetention },
 		Consumers: func() []events.Consumer {
 			cfg := holder.Current()
-			return append(events.Subscriptions(cfg, a.Store, holder.Current, set), events.Followers(cfg, a.Store, set)...)
+			consumers := append(events.Subscriptions(cfg, a.Store, holder.Current, set), events.Followers(cfg, a.Store, set)...)
+			if len(cfg.Stakeholders) > 0 {
+				consumers = append(consumers, a.stakeholders)
+			}
+			return consumers
 		},
 	}
 	if err := a.Events.EnsureGroups(ctx); err != nil {
