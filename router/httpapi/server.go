@@ -99,6 +99,8 @@ func (s *Server) Handler() http.Handler {
 	handle("POST /v1/incidents/{id}/severity", s.setSeverity)
 	handle("POST /v1/incidents/{id}/roles", s.assignRole)
 	handle("POST /v1/incidents/{id}/notes", s.addNote)
+	handle("POST /v1/incidents/{id}/updates", s.postUpdate)
+	handle("GET /v1/incidents/{id}/updates", s.listUpdates)
 	handle("GET /v1/incidents/{id}/timeline", s.timeline)
 	handle("GET /v1/services/{name}/changes", s.serviceChanges)
 	handle("POST /v1/heartbeats/{name}", s.beat)
