@@ -381,6 +381,17 @@ func TestIncidentCommandWorkflow(t *testing.T) {
 	if n := len(factDetails(inc, "stakeholder_failed")); n != 3 {
 		t.Errorf("%d stakeholder failures, want one per change of state told to the broken webhook", n)
 	}
+	// The API shows the matrix the console and the CLI show.
+	req, _ := http.NewRequest(http.MethodGet, base+"/v1/services/checkout/stakeholders?severity=1", nil)
+	req.Header.Set("Authorization", "Bearer "+apiToken)
+	if r := do(t, req); r.code != http.StatusOK || !strings.Contains(r.body, `"who": "eng@example.com"`) || !strings.Contains(r.body, `"engaged": true`) {
+		t.Errorf("GET stakeholders = %d %s", r.code, r.body)
+	}
+	req, _ = http.NewRequest(http.MethodGet, base+"/v1/services/checkout/stakeholders?severity=SEV9", nil)
+	req.Header.Set("Authorization", "Bearer "+apiToken)
+	if r := do(t, req); r.code != http.StatusUnprocessableEntity {
+		t.Errorf("GET stakeholders of SEV9 = %d %s, want 422", r.code, r.body)
+	}
 	for _, kind := range []string{"role_assigned", "status_update", "manager_needed", "update_due", "update_overdue", "note"} {
 		if len(factDetails(inc, kind)) == 0 {
 			t.Errorf("timeline lacks %s: %v", kind, inc["timeline"])

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -236,4 +237,30 @@ func (s *Server) listUpdates(w http.ResponseWriter, r *http.Request) {
 		next = &v.NextUpdateAt
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"incident": id, "updates": updates, "next_update_at": next, "update_overdue": v.UpdateOverdue})
+}
+
+// serviceStakeholders shows a service's stakeholder matrix: GET
+// /v1/services/{name}/stakeholders[?severity=SEV2] — who is told what,
+// when, for an incident of that severity (default the most severe its
+// block engages), resolved now.
+func (s *Server) serviceStakeholders(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.authenticate(w, r, policies.APIIntegration); !ok {
+		return
+	}
+	cfg := s.Config()
+	svc := cfg.Service(r.PathValue("name"))
+	if svc == nil {
+		s.fail(w, r, http.StatusNotFound, "no service "+strconv.Quote(r.PathValue("name")), nil)
+		return
+	}
+	sev := r.URL.Query().Get("severity")
+	if sev != "" {
+		name, ok := cfg.ParseSeverity(sev)
+		if !ok {
+			s.fail(w, r, http.StatusUnprocessableEntity, "unknown severity "+strconv.Quote(sev)+": use "+strings.Join(cfg.Command.Severities, ", "), nil)
+			return
+		}
+		sev = name
+	}
+	writeJSON(w, http.StatusOK, command.MatrixOf(cfg, svc.Name, sev, s.Now()))
 }

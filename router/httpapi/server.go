@@ -103,6 +103,7 @@ func (s *Server) Handler() http.Handler {
 	handle("GET /v1/incidents/{id}/updates", s.listUpdates)
 	handle("GET /v1/incidents/{id}/timeline", s.timeline)
 	handle("GET /v1/services/{name}/changes", s.serviceChanges)
+	handle("GET /v1/services/{name}/stakeholders", s.serviceStakeholders)
 	handle("POST /v1/heartbeats/{name}", s.beat)
 	handle("GET /v1/silences", s.listSilences)
 	handle("POST /v1/silences", s.addSilence)
