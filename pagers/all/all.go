@@ -5,6 +5,7 @@ package all
 import (
 	_ "github.com/pagerd/pagerd/pagers/console"
 	_ "github.com/pagerd/pagerd/pagers/email"
+	_ "github.com/pagerd/pagerd/pagers/mattermost"
 	_ "github.com/pagerd/pagerd/pagers/slack"
 	_ "github.com/pagerd/pagerd/pagers/twilio"
 	_ "github.com/pagerd/pagerd/pagers/webhook"
