@@ -454,6 +454,7 @@ type Press struct {
 	TriggerID string // the press's trigger id; "" makes a new one (the same one again is a replay)
 	Channel   string // the channel id Mattermost says the post is in; "" is the post's
 	UserName  string // the user name Mattermost sends along; "" is the user's
+	URL       string // where to post it in place of the button's integration URL (another replica)
 }
 
 // Answer is what pagerd answered a press.
@@ -507,7 +508,11 @@ func (f *Fake) Press(t testing.TB, p Post, action, userID string, how Press) Ans
 		"user_id": userID, "user_name": name, "channel_id": channel, "channel_name": "", "team_id": ID("team", 1),
 		"team_domain": "eng", "post_id": p.ID, "trigger_id": trigger, "type": "", "data_source": "", "context": context,
 	})
-	resp, err := http.Post(act.Integration.URL, "application/json", bytes.NewReader(body))
+	target := act.Integration.URL
+	if how.URL != "" {
+		target = how.URL
+	}
+	resp, err := http.Post(target, "application/json", bytes.NewReader(body))
 	if err != nil {
 		t.Fatalf("press: %v", err)
 	}
