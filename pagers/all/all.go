@@ -7,6 +7,7 @@ import (
 	_ "github.com/pagerd/pagerd/pagers/email"
 	_ "github.com/pagerd/pagerd/pagers/mattermost"
 	_ "github.com/pagerd/pagerd/pagers/slack"
+	_ "github.com/pagerd/pagerd/pagers/telegram"
 	_ "github.com/pagerd/pagerd/pagers/twilio"
 	_ "github.com/pagerd/pagerd/pagers/webhook"
 )
