@@ -132,6 +132,9 @@ func Start(t testing.TB, now func() time.Time) *Fake {
 // URL is the server's address (the mattermost block's url).
 func (f *Fake) URL() string { return f.srv.URL }
 
+// Close stops the fake: every request fails to connect.
+func (f *Fake) Close() { f.srv.Close() }
+
 // WebhookURL is the incoming webhook's URL.
 func (f *Fake) WebhookURL() string { return f.srv.URL + "/hooks/" + HookKey }
 

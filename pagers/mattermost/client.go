@@ -334,7 +334,13 @@ func classify(what string, resp *http.Response, err error) error {
 		if errors.Is(err, context.Canceled) {
 			return err
 		}
-		return fmt.Errorf("%s: %w", what, err) // no answer: transient
+		// The request's URL is left out: an incoming webhook's key is in
+		// its path, and is as secret as a token.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return fmt.Errorf("%s: no answer: %w", what, err) // transient
 	}
 	if resp.StatusCode < 300 {
 		return nil

@@ -238,6 +238,14 @@ func TestWebhookOnlyFollowsUp(t *testing.T) {
 	if calls := strings.Join(r.fake.Calls(), " "); strings.Contains(calls, "/api/v4/") {
 		t.Errorf("a webhook-only setup called the API: %s", calls)
 	}
+	// Mattermost unreachable: transient, and the webhook's key (its
+	// secret) is in no error.
+	r.fake.Close()
+	n := r.page("payments")
+	n.Key += ":down"
+	if _, err := r.send(n); err == nil || pagers.IsPermanent(err) || strings.Contains(err.Error(), mattermostfake.HookKey) {
+		t.Errorf("Mattermost unreachable = %v; want a transient error without the webhook's key", err)
+	}
 }
 
 // A label cannot mention anyone or a channel, carry a link or markup, and
