@@ -4,6 +4,7 @@ package all
 
 import (
 	_ "github.com/pagerd/pagerd/pagers/console"
+	_ "github.com/pagerd/pagerd/pagers/discord"
 	_ "github.com/pagerd/pagerd/pagers/email"
 	_ "github.com/pagerd/pagerd/pagers/slack"
 	_ "github.com/pagerd/pagerd/pagers/teams"
