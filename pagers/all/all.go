@@ -6,6 +6,7 @@ import (
 	_ "github.com/pagerd/pagerd/pagers/console"
 	_ "github.com/pagerd/pagerd/pagers/discord"
 	_ "github.com/pagerd/pagerd/pagers/email"
+	_ "github.com/pagerd/pagerd/pagers/googlechat"
 	_ "github.com/pagerd/pagerd/pagers/slack"
 	_ "github.com/pagerd/pagerd/pagers/teams"
 	_ "github.com/pagerd/pagerd/pagers/twilio"
