@@ -45,16 +45,28 @@ type Shape struct {
 
 // Check says why raw is not a webhook URL of this shape, "" when it is.
 func (s Shape) Check(raw string) string {
+	why, _ := s.check(raw)
+	return why
+}
+
+// check is Check, and whether raw is of a retired kind (its why says what
+// to do instead).
+func (s Shape) check(raw string) (why string, retired bool) {
 	u, err := url.Parse(raw)
 	if err != nil || !u.IsAbs() || u.Host == "" {
-		return "is not an absolute URL"
+		return "is not an absolute URL", false
 	}
 	host := strings.ToLower(u.Hostname())
 	for suffix, why := range s.Retired {
 		if host == strings.TrimPrefix(suffix, ".") || strings.HasSuffix(host, suffix) {
-			return why
+			return why, true
 		}
 	}
+	return s.checkShape(u, raw), false
+}
+
+func (s Shape) checkShape(u *url.URL, raw string) string {
+	host := strings.ToLower(u.Hostname())
 	switch {
 	case u.Scheme != "https":
 		return "is not an https URL"
@@ -135,7 +147,10 @@ func DecodeRoom(b *policies.Block, title string, shape Shape) any {
 			sec.Source, sec.Missing(), title, b.Label())
 		return nil
 	}
-	if why := shape.Check(sec.Value); why != "" {
+	if why, retired := shape.check(sec.Value); retired {
+		b.Errorf(b.Attr("webhook_url"), "Invalid "+title+" webhook URL", "The value of %s %s.", sec.Source, why)
+		return nil
+	} else if why != "" {
 		b.Errorf(b.Attr("webhook_url"), "Invalid "+title+" webhook URL",
 			"The value of %s %s; it should look like %s.", sec.Source, why, shape.Example)
 		return nil
