@@ -20,11 +20,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -138,6 +140,68 @@ var linkRE = regexp.MustCompile(`https?://[^\s"\\)\]]+/v1/ack/[A-Za-z0-9_-]+`)
 // Links are the signed action links in a message, in order.
 func Links(m Message) []string { return linkRE.FindAllString(m.Body, -1) }
 
+// Button is a button of a message as people see it: its text and the
+// URL it opens.
+type Button struct{ Text, URL string }
+
+// Buttons are the buttons of a message, in order, read in its platform's
+// shape: Discord's link buttons, Teams' Action.OpenUrl actions, Google's
+// button lists.
+func Buttons(m Message) []Button {
+	var doc any
+	if json.Unmarshal([]byte(m.Body), &doc) != nil {
+		return nil
+	}
+	var out []Button
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case []any:
+			for _, e := range v {
+				walk(e)
+			}
+		case map[string]any:
+			str := func(k string) string { s, _ := v[k].(string); return s }
+			switch {
+			case m.Platform == "discord" && str("url") != "" && str("label") != "":
+				out = append(out, Button{str("label"), str("url")})
+			case m.Platform == "teams" && str("type") == "Action.OpenUrl":
+				out = append(out, Button{str("title"), str("url")})
+			case m.Platform == "googlechat" && v["onClick"] != nil:
+				click, _ := v["onClick"].(map[string]any)
+				open, _ := click["openLink"].(map[string]any)
+				u, _ := open["url"].(string)
+				out = append(out, Button{str("text"), u})
+			default:
+				for _, k := range slices.Sorted(maps.Keys(v)) {
+					walk(v[k])
+				}
+			}
+		}
+	}
+	walk(doc)
+	return out
+}
+
+// ButtonTexts are the texts of m's buttons, joined by ", ".
+func ButtonTexts(m Message) string {
+	var out []string
+	for _, b := range Buttons(m) {
+		out = append(out, b.Text)
+	}
+	return strings.Join(out, ", ")
+}
+
+// ButtonURL is the URL of m's button saying text, "" when it has none.
+func ButtonURL(m Message, text string) string {
+	for _, b := range Buttons(m) {
+		if b.Text == text {
+			return b.URL
+		}
+	}
+	return ""
+}
+
 func (f *Fake) violate(format string, args ...any) {
 	f.violations = append(f.violations, fmt.Sprintf(format, args...))
 }
@@ -162,6 +226,11 @@ func (f *Fake) gate(w http.ResponseWriter, platform, room string) bool {
 	f.throttle--
 	f.limited++
 	secs := f.retryAfter
+	if platform == "googlechat" {
+		// Google says no wait; its quota counts by the second, so the
+		// fake asks at least that much of whoever sends again.
+		secs = min(secs, 1)
+	}
 	f.limitUntil[room] = now.Add(seconds(secs))
 	w.Header().Set("Content-Type", "application/json")
 	switch platform {
