@@ -51,9 +51,11 @@ func platformOf(room string) string { p, _, _ := strings.Cut(room, ":"); return 
 // more, the Discord message is edited in place and every room told in a
 // follow-up (Google's in the message's thread) → the Teams follow-up's
 // Resolve link → resolved, and every room told again. Two replicas run:
-// each message is posted once.
+// each message is posted once, though the first two posts are answered
+// 500 and tried again.
 func TestWebhookRoomsAckAndResolveByTheirLinks(t *testing.T) {
 	w, fake := newHookWorld(t)
+	fake.Fail(2)
 	a := w.start("r1", w.port)
 	w.start("r2", 0)
 	base := "http://" + a.Addr()
@@ -149,13 +151,36 @@ func TestWebhookRoomsAckAndResolveByTheirLinks(t *testing.T) {
 	}
 }
 
+// A room whose webhook refuses pagerd (its token wrong, the webhook
+// deleted) is on the timeline with what to do, never with the webhook's
+// secret, and nobody's page waits for it.
+func TestWebhookRoomRefusedIsOnTheTimeline(t *testing.T) {
+	w, fake := newHookWorld(t)
+	const wrong = "wr0ng-t0ken-0123456789abcdefghij"
+	t.Setenv("TEST_DISCORD_URL", strings.Replace(hookfake.DiscordURL, hookfake.DiscordToken, wrong, 1))
+	a := w.start("r1", w.port)
+	base := "http://" + a.Addr()
+	post(t, base+"/v1/webhooks/alertmanager", amToken, "application/json", fixture(t, "alertmanager-0.25-webhook-firing.json"))
+	w.twilio.WaitMessages(t, 1, 10*time.Second)
+	eventually(t, "the failure on the timeline", func() bool {
+		return strings.Contains(fmt.Sprint(incident(t, base, 1)["timeline"]), "could not reach discord:payments")
+	})
+	tl := fmt.Sprint(incident(t, base, 1)["timeline"])
+	if !strings.Contains(tl, "401") || !strings.Contains(tl, "copy its URL again") || strings.Contains(tl, wrong) {
+		t.Errorf("timeline = %s; want the 401 and what to do, without the URL's token", tl)
+	}
+	if len(fake.In("teams")) != 1 || len(fake.In("googlechat")) != 1 {
+		t.Errorf("the other rooms were not paged")
+	}
+}
+
 // Every room answering 429 — Teams with Retry-After, Discord with its
 // retry_after, Google with nothing — is held back for as long as it asks,
 // on every replica, without holding up alice's page; its page goes out
 // once the wait is over, and nothing is asked inside a wait.
 func TestWebhookRoomsHonour429(t *testing.T) {
 	w, fake := newHookWorld(t)
-	fake.Throttle(len(hookRooms), 30)
+	fake.ThrottleRooms(30, hookfake.TeamsRoom, hookfake.DiscordRoom, hookfake.GoogleChatRoom)
 	a := w.start("r1", w.port)
 	w.start("r2", 0)
 	base := "http://" + a.Addr()

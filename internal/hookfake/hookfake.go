@@ -74,15 +74,18 @@ type Fake struct {
 	limitUntil map[string]time.Time // room → the end of the wait it was given
 	violations []string
 	throttle   int
-	retryAfter float64
-	fail       int
-	limited    int
-	requests   []time.Time
+	// roomThrottle: the next request to the room is answered 429 with
+	// this wait.
+	roomThrottle map[string]float64
+	retryAfter   float64
+	fail         int
+	limited      int
+	requests     []time.Time
 }
 
 // Start runs a fake on loopback until the test ends; now is its clock.
 func Start(t testing.TB, now func() time.Time) *Fake {
-	f := &Fake{now: now, threads: map[string]string{}, limitUntil: map[string]time.Time{}}
+	f := &Fake{now: now, threads: map[string]string{}, limitUntil: map[string]time.Time{}, roomThrottle: map[string]float64{}}
 	mux := http.NewServeMux()
 	teams := func(w http.ResponseWriter, r *http.Request) { f.teams(w, r) }
 	mux.HandleFunc("POST /workflows/{id}/triggers/{trigger}/paths/invoke", teams)
@@ -103,6 +106,17 @@ func (f *Fake) Throttle(n int, secs float64) {
 	f.mu.Lock()
 	f.throttle, f.retryAfter = n, secs
 	f.mu.Unlock()
+}
+
+// ThrottleRooms answers the next request to each of rooms (TeamsRoom,
+// DiscordRoom, GoogleChatRoom) 429, asking to wait secs, whichever order
+// they come in.
+func (f *Fake) ThrottleRooms(secs float64, rooms ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, r := range rooms {
+		f.roomThrottle[r] = secs
+	}
 }
 
 // Fail answers the next n requests 500.
@@ -220,12 +234,17 @@ func (f *Fake) gate(w http.ResponseWriter, platform, room string) bool {
 		http.Error(w, `{"message": "internal error"}`, http.StatusInternalServerError)
 		return true
 	}
-	if f.throttle == 0 {
+	secs, byRoom := f.roomThrottle[room]
+	switch {
+	case byRoom:
+		delete(f.roomThrottle, room)
+	case f.throttle > 0:
+		f.throttle--
+		secs = f.retryAfter
+	default:
 		return false
 	}
-	f.throttle--
 	f.limited++
-	secs := f.retryAfter
 	if platform == "googlechat" {
 		// Google says no wait; its quota counts by the second, so the
 		// fake asks at least that much of whoever sends again.
