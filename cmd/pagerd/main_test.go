@@ -99,7 +99,8 @@ func TestRouteDryRun(t *testing.T) {
 		want []string
 	}{
 		{"RFC 3339", []string{"--at", "2026-12-01T15:00:00Z", "alertname=CheckoutDown", "service=checkout", "severity=critical"},
-			[]string{"service:    checkout", "escalation: payments", "informs:    webhook:audit, slack:#payments-oncall", "schedule:payments-primary    → alice", "step 2 at +10m0s", "slack:#payments-oncall       → notified"}},
+			[]string{"service:    checkout", "escalation: payments", "informs:    webhook:audit, slack:#payments-oncall, discord:payments", "schedule:payments-primary    → alice", "step 2 at +10m0s",
+				"slack:#payments-oncall       → notified", "teams:payments               → notified", "teams:payments via teams at +10m0s"}},
 		// payments-primary hands over from alice to bob on Monday
 		// 2026-12-07 09:00 New York time, which is 14:00 UTC.
 		{"wall clock in --tz, before the handover", []string{"--at", "2026-12-07 08:59", "--tz", "America/New_York", "service=checkout", "severity=page"},
