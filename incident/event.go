@@ -30,6 +30,15 @@ const (
 	// this incident (the service's responders rule); the fact says who,
 	// through which channel, what and why.
 	KindActionRefused Kind = "action_refused"
+	// KindAlertSuppressed: one of its alerts is muted (by a silence, a
+	// maintenance window or an inhibition rule); the fact says which
+	// alert and why.
+	KindAlertSuppressed Kind = "alert_suppressed"
+	// KindSuppressed: every alert firing in it is muted, so it pages
+	// nobody; KindUnsuppressed: one is not any more, so a triggered
+	// incident's escalation starts over from its first step.
+	KindSuppressed   Kind = "suppressed"
+	KindUnsuppressed Kind = "unsuppressed"
 	// KindChange is a change event (a deploy, a config push) recorded for
 	// a service; it belongs to no incident.
 	KindChange Kind = "change"
@@ -37,6 +46,17 @@ const (
 	// after a config reload; the incident moved to it (and pages as it
 	// says), or handed them to the incidents of their services.
 	KindRerouted Kind = "rerouted"
+	// KindFolded: the incident opened during an alert storm and was folded
+	// into the storm incident the detail names; it pages nobody.
+	KindFolded Kind = "folded"
+	// KindStormPassed: no new incident folded into the storm for its
+	// window; the detail says how many were folded and how many are open.
+	KindStormPassed Kind = "storm_passed"
+	// KindStormNotice: someone paged for the storm was told it passed.
+	KindStormNotice Kind = "storm_passed_notice"
+	// KindFlapping: one of the incident's alerts changed state too often
+	// and is flapping: its flips no longer page.
+	KindFlapping Kind = "flapping"
 )
 
 // Kinds lists every kind.
@@ -44,7 +64,8 @@ var Kinds = []Kind{
 	KindTriggered, KindAlertFiring, KindAlertResolved, KindAlertExpired,
 	KindAcknowledged, KindEscalated, KindReopened, KindResolved, KindNote,
 	KindStepEmpty, KindNotified, KindNotifyFailed, KindAckNotice, KindResolvedNotice,
-	KindActionRefused, KindChange, KindRerouted,
+	KindActionRefused, KindAlertSuppressed, KindSuppressed, KindUnsuppressed, KindChange, KindRerouted,
+	KindFolded, KindStormPassed, KindStormNotice, KindFlapping,
 }
 
 // Published reports whether facts of this kind also go out on the event
@@ -53,7 +74,8 @@ var Kinds = []Kind{
 // an alert storm must not flood every consumer.
 func (k Kind) Published() bool {
 	switch k {
-	case KindTriggered, KindAcknowledged, KindEscalated, KindReopened, KindResolved, KindNote, KindChange, KindRerouted:
+	case KindTriggered, KindAcknowledged, KindEscalated, KindReopened, KindResolved, KindNote, KindChange, KindRerouted,
+		KindStormPassed:
 		return true
 	}
 	return false

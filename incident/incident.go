@@ -52,7 +52,50 @@ type Incident struct {
 	// Links are what the sender attached to the alert that opened it (a
 	// dashboard, a panel, a silence form, an image).
 	Links []Link `json:"links,omitempty"`
+	// Suppressed says why the incident pages nobody — every alert firing
+	// in it is muted ("silence:<id>", "maintenance:<name>",
+	// "inhibited:<rule>", the first reason found); "" while it pages as
+	// usual. SuppressedAlerts holds why each muted firing alert is, by
+	// fingerprint.
+	Suppressed       string            `json:"suppressed,omitempty"`
+	SuppressedAlerts map[string]string `json:"suppressed_alerts,omitempty"`
+	// ReviewAt is when why its alerts are muted may change with time (a
+	// silence or maintenance window ends or begins); zero: not by time.
+	// NeedsReview: something else changed it (silences, an inhibiting
+	// alert): the engine looks again at once.
+	ReviewAt    time.Time `json:"-"`
+	NeedsReview bool      `json:"-"`
+	// FoldedInto is the storm incident this one was folded into: it pages
+	// nobody, the storm pages for it. 0: not folded.
+	FoldedInto int64 `json:"folded_into,omitempty"`
+	// Flapping: one of its alerts flaps. The incident paged once, saying
+	// so; the alert's flips stay on it without paging, and a flapping
+	// alert counts as firing until it stayed resolved for the service's
+	// hold time.
+	Flapping bool `json:"flapping,omitempty"`
+	// Storm is set on a storm incident: the one incident that pages for
+	// an alert storm, the new incidents of its service folded into it.
+	Storm *Storm `json:"storm,omitempty"`
 }
+
+// Storm is what a storm incident keeps of the incidents folded into it.
+// Its Title and Summary say the same in words, kept current as incidents
+// fold in: how many, and the most frequent alert names.
+type Storm struct {
+	Folded int `json:"folded"`      // incidents folded into it so far
+	Open   int `json:"folded_open"` // of those, not resolved yet
+	// LastFoldedAt is when the last incident folded in; the storm passes
+	// when none has come for Window after it.
+	LastFoldedAt time.Time     `json:"last_folded_at"`
+	Window       time.Duration `json:"-"`
+	// PassedAt is when pagerd found the storm passed; zero while it lasts.
+	// A passed storm takes no new incidents, and resolves once every
+	// incident folded into it is resolved.
+	PassedAt time.Time `json:"passed_at,omitzero"`
+}
+
+// PassesAt is when the storm passes unless another incident folds in.
+func (s *Storm) PassesAt() time.Time { return s.LastFoldedAt.Add(s.Window) }
 
 // NextAlertEnd is the earliest endsAt among firing alerts, or zero.
 func (inc *Incident) NextAlertEnd() time.Time {
@@ -100,6 +143,16 @@ const (
 	// AlertUnrouted: stored in an incident no service owns (it matches
 	// none): nobody is paged until a reload gives it a service.
 	AlertUnrouted AlertOutcome = "unrouted"
+	// AlertSuppressed: firing, stored and shown, but muted — by a
+	// silence, a maintenance window or an inhibition rule — so it pages
+	// nobody; it pages once nothing mutes it any more, if it still fires.
+	AlertSuppressed AlertOutcome = "suppressed"
+	// AlertFolded: it opened an incident during an alert storm, which was
+	// folded into the storm incident: the storm pages, not this one.
+	AlertFolded AlertOutcome = "folded"
+	// AlertFlapping: a flip of a flapping alert, absorbed by its incident:
+	// no new incident, no page; a resolve only starts the hold time.
+	AlertFlapping AlertOutcome = "flapping"
 )
 
 // Reached is one recipient a page went out to, remembered so that they

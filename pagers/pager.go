@@ -105,16 +105,29 @@ type Incident struct {
 	AckedAt    time.Time
 	ResolvedBy string
 	ResolvedAt time.Time
+	// Suppressed says why it pages nobody (every alert firing in it is
+	// muted: "silence:ID", "maintenance:NAME", "inhibited:RULE"); "".
+	Suppressed string
+	// Flapping: one of its alerts flaps; this is the one page for it.
+	Flapping bool
+	// Folded is, for a storm incident, how many incidents were folded
+	// into it (its summary names them); 0 for any other.
+	Folded int
 }
 
 // IncidentOf is the message model of an incident.
 func IncidentOf(inc *incident.Incident) Incident {
-	return Incident{
+	out := Incident{
 		ID: inc.ID, Title: inc.Title, Summary: inc.Summary, Service: inc.Service,
 		Status: string(inc.Status), Labels: inc.GroupLabels, AlertCount: inc.FiringCount,
 		StartedAt: inc.CreatedAt, SourceURL: inc.SourceURL, Links: inc.Links,
 		AckedBy: inc.AckedBy, AckedAt: inc.AckedAt, ResolvedBy: inc.ResolvedBy, ResolvedAt: inc.ResolvedAt,
+		Suppressed: inc.Suppressed, Flapping: inc.Flapping,
 	}
+	if inc.Storm != nil {
+		out.Folded = inc.Storm.Folded
+	}
+	return out
 }
 
 // Receipt is the provider's answer to a successful send.

@@ -46,17 +46,24 @@ func (l *Loaded) Summary() string {
 		return s
 	}
 	c := l.Config
-	s := "config OK: " + strings.Join([]string{
+	parts := []string{
 		count(len(c.Users), "user"),
 		count(len(c.Teams), "team"),
 		count(len(c.Schedules), "schedule"),
 		count(len(c.Escalations), "escalation"),
 		count(len(c.Services), "service"),
 		count(len(c.Integrations), "integration"),
-	}, ", ")
-	if n := len(c.Heartbeats); n > 0 {
-		s += ", " + count(n, "heartbeat")
 	}
+	if n := len(c.Heartbeats); n > 0 {
+		parts = append(parts, count(n, "heartbeat"))
+	}
+	if n := len(c.Maintenance); n > 0 {
+		parts = append(parts, count(n, "maintenance window"))
+	}
+	if n := len(c.Inhibits); n > 0 {
+		parts = append(parts, count(n, "inhibit rule"))
+	}
+	s := "config OK: " + strings.Join(parts, ", ")
 	if warns > 0 {
 		s += " (" + count(warns, "warning") + ")"
 	}

@@ -60,6 +60,8 @@ func (l *loader) compile(raw *fileSchema) *Config {
 	l.services(cfg, raw.Services, raw.Pagerd)
 	l.pinnedServices(cfg, raw.Integrations)
 	l.heartbeats(cfg, raw.Heartbeats)
+	l.maintenance(cfg, raw.Maintenance)
+	l.inhibits(cfg, raw.Inhibits)
 	return cfg
 }
 
@@ -98,10 +100,14 @@ func (l *loader) settings(b *pagerdBlock) Settings {
 		ResolvedRetention: DefaultResolvedRetention,
 		ResolveTimeout:    DefaultResolveTimeout,
 		EventRetention:    DefaultEventRetention,
+		Storm:             DefaultStorm,
+		Flapping:          DefaultFlapping,
 	}
 	if b == nil {
 		return s
 	}
+	s.Storm = l.storm(b.Storm, s.Storm)
+	s.Flapping = l.flapping(b.Flapping, s.Flapping)
 	if present(b.PublicURLRange) {
 		u, err := url.Parse(b.PublicURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -444,7 +450,8 @@ func (l *loader) services(cfg *Config, blocks []serviceBlock, settings *pagerdBl
 		}
 		sl := serviceLabels{}
 		sl.known, sl.knownSet = l.knownLabels(b)
-		svc := &Service{Name: b.Name, Escalation: b.Escalation, Responders: DefaultResponders}
+		svc := &Service{Name: b.Name, Escalation: b.Escalation, Responders: DefaultResponders,
+			Storm: l.storm(b.Storm, cfg.Settings.Storm), Flapping: l.flapping(b.Flapping, cfg.Settings.Flapping)}
 		if present(b.RespondersRange) {
 			if r := Responders(b.Responders); slices.Contains(ResponderRules, r) {
 				svc.Responders = r
@@ -474,6 +481,7 @@ func (l *loader) services(cfg *Config, blocks []serviceBlock, settings *pagerdBl
 			svc.Matchers = append(svc.Matchers, m)
 			sl.uses = append(sl.uses, labelUse{service: b.Name, name: m.Name, raw: v, m: m, rng: ranges[j]})
 		}
+		nMatch := len(vals)
 		groupBy, ranges, _ := l.stringList(b.GroupBy, "group_by")
 		for j, g := range groupBy {
 			if g == "" {
@@ -490,7 +498,7 @@ func (l *loader) services(cfg *Config, blocks []serviceBlock, settings *pagerdBl
 		if catchAll != nil {
 			l.warnf(b.DefRange.Ptr(), "Unreachable service",
 				"Service %q is never used: service %q (%s) above it has no match and catches every alert.", b.Name, catchAll.Name, at(catchAll.DefRange))
-		} else if len(vals) == 0 {
+		} else if nMatch == 0 {
 			catchAll = b
 		}
 		cfg.Services = append(cfg.Services, svc)
@@ -509,6 +517,22 @@ func (l *loader) services(cfg *Config, blocks []serviceBlock, settings *pagerdBl
 		l.warnf(settings.UnroutedRange.Ptr(), "Unrouted policy never applies",
 			"Service %q (%s) has no match and catches every alert, so none is ever unrouted.", catchAll.Name, at(catchAll.DefRange))
 	}
+}
+
+// matchers reads a list of Alertmanager matchers ("severity=~critical|page"),
+// reporting each one that does not parse at its own element; n is how
+// many elements the list has, parsed or not (0 when it is absent).
+func (l *loader) matchers(expr hcl.Expression, attr string) (ms labels.Matchers, n int) {
+	vals, ranges, _ := l.stringList(expr, attr)
+	for j, v := range vals {
+		m, err := labels.ParseMatcher(v)
+		if err != nil {
+			l.errorf(ranges[j], "Invalid matcher", `%q: %s. Write it like "severity=critical" or "env=~prod|staging".`, v, err)
+			continue
+		}
+		ms = append(ms, m)
+	}
+	return ms, len(vals)
 }
 
 // unique records name in seen, or reports it as a duplicate.

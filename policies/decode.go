@@ -19,6 +19,7 @@ import (
 var builtinBlocks = map[string]bool{
 	"pagerd": true, "integration": true, "user": true, "team": true,
 	"schedule": true, "escalation": true, "service": true, "heartbeat": true,
+	"maintenance": true, "inhibit": true,
 }
 
 func (l *loader) decode(body hcl.Body) *fileSchema {
@@ -31,6 +32,8 @@ func (l *loader) decode(body hcl.Body) *fileSchema {
 		{Type: "escalation", LabelNames: []string{"name"}},
 		{Type: "service", LabelNames: []string{"name"}},
 		{Type: "heartbeat", LabelNames: []string{"name"}},
+		{Type: "maintenance", LabelNames: []string{"name"}},
+		{Type: "inhibit", LabelNames: []string{"name"}},
 	}}
 	specs := map[string]*BlockSpec{}
 	for _, spec := range blockSpecs() {
@@ -78,6 +81,10 @@ func (l *loader) decode(body hcl.Body) *fileSchema {
 			raw.Services = append(raw.Services, l.decodeService(b))
 		case "heartbeat":
 			raw.Heartbeats = append(raw.Heartbeats, l.decodeHeartbeat(b))
+		case "maintenance":
+			raw.Maintenance = append(raw.Maintenance, b)
+		case "inhibit":
+			raw.Inhibits = append(raw.Inhibits, b)
 		}
 	}
 	return raw
@@ -190,8 +197,10 @@ func (b *Block) int(name string, dst *int) hcl.Range {
 }
 
 func (l *loader) decodePagerd(hb *hcl.Block) *pagerdBlock {
-	b := l.block(hb, attrs("public_url", "link_secret", "link_ttl", "ack_timeout", "resolved_retention", "resolve_timeout", "event_retention", "unrouted"))
+	b := l.block(hb, attrs("public_url", "link_secret", "link_ttl", "ack_timeout", "resolved_retention", "resolve_timeout", "event_retention", "unrouted"),
+		foldingHeaders...)
 	out := &pagerdBlock{DefRange: hb.DefRange, LinkSecret: b.expr("link_secret")}
+	out.Storm, out.Flapping = l.decodeFolding(b)
 	out.PublicURLRange = b.str("public_url", &out.PublicURL)
 	out.LinkTTLRange = b.str("link_ttl", &out.LinkTTL)
 	out.AckTimeoutRange = b.str("ack_timeout", &out.AckTimeout)
@@ -327,9 +336,10 @@ func (l *loader) decodeEscalation(hb *hcl.Block) escalationBlock {
 }
 
 func (l *loader) decodeService(hb *hcl.Block) serviceBlock {
-	b := l.block(hb, attrs("escalation", "match", "group_by", "subscribers", "responders", "known_labels"))
+	b := l.block(hb, attrs("escalation", "match", "group_by", "subscribers", "responders", "known_labels"), foldingHeaders...)
 	out := serviceBlock{Name: hb.Labels[0], DefRange: hb.DefRange, Match: b.expr("match"), GroupBy: b.expr("group_by"),
 		Subscribers: b.expr("subscribers"), KnownLabels: b.expr("known_labels")}
+	out.Storm, out.Flapping = l.decodeFolding(b)
 	out.EscalationRange = b.str("escalation", &out.Escalation)
 	out.RespondersRange = b.str("responders", &out.Responders)
 	return out

@@ -30,6 +30,10 @@ type Config struct {
 	Integrations []*Integration
 	// Heartbeats are the beats pagerd expects, in file order.
 	Heartbeats []*Heartbeat
+	// Maintenance windows and inhibition rules, in file order: alerts
+	// they cover are stored but page nobody (see suppress.go).
+	Maintenance []*Maintenance
+	Inhibits    []*InhibitRule
 	// Blocks holds the compiled settings of the unlabeled extension blocks
 	// by type (`twilio`, `smtp`); a block that is absent or switched off
 	// has no entry.
@@ -55,6 +59,10 @@ type Settings struct {
 	// service (unrouted = "record"): kept as "unrouted" incidents that
 	// page nobody. Without it a config needs a catch-all service.
 	RecordUnrouted bool
+	// Storm and Flapping are the folding every service has unless its own
+	// blocks say otherwise.
+	Storm    Storm
+	Flapping Flapping
 }
 
 // UnroutedRecord is the value of the pagerd block's unrouted attribute that
@@ -143,6 +151,10 @@ type Service struct {
 	// Responders says which people may act on its incidents by SMS,
 	// keypress, chat or link; never empty once compiled.
 	Responders Responders
+	// Storm and Flapping fold its alert storms and flapping alerts (see
+	// folding.go): the pagerd block's, unless the service sets its own.
+	Storm    Storm
+	Flapping Flapping
 }
 
 // Responders is a service's rule for who may act on its incidents as a

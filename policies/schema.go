@@ -18,6 +18,10 @@ type fileSchema struct {
 	Escalations  []escalationBlock
 	Services     []serviceBlock
 	Heartbeats   []heartbeatBlock
+	// Maintenance and Inhibits are compiled straight from their blocks
+	// (compile_suppress.go).
+	Maintenance []*hcl.Block
+	Inhibits    []*hcl.Block
 	// Extensions are the blocks registered extensions own, in file order;
 	// their own BlockSpec.Decode reads them.
 	Extensions []*hcl.Block
@@ -39,6 +43,8 @@ type pagerdBlock struct {
 	EventRetentionRange    hcl.Range
 	Unrouted               string
 	UnroutedRange          hcl.Range
+	Storm                  *stormBlock // the defaults of every service
+	Flapping               *flapBlock
 	DefRange               hcl.Range
 }
 
@@ -164,6 +170,8 @@ type serviceBlock struct {
 	Responders      string
 	RespondersRange hcl.Range
 	KnownLabels     hcl.Expression
+	Storm           *stormBlock
+	Flapping        *flapBlock
 	DefRange        hcl.Range
 }
 

@@ -30,6 +30,9 @@ type Engine struct {
 	Links func() links.Builder
 	Log   *slog.Logger
 	Owner string // this replica's name, recorded on send claims
+	// Suppress decides which alerts are muted, shared with the Router
+	// (nil: one of its own).
+	Suppress *Suppressor
 
 	Poll time.Duration // how often to look for due timers (default 1s)
 	// Lease is how long a claim — on an incident's timer, or on one send —
@@ -89,6 +92,9 @@ func (e *Engine) defaults() {
 		}
 		if e.StatusPoll == 0 {
 			e.StatusPoll = time.Second
+		}
+		if e.Suppress == nil {
+			e.Suppress = &Suppressor{Store: e.Store}
 		}
 		e.wake = make(chan struct{}, 1)
 		e.idle = sync.NewCond(&e.mu)

@@ -153,9 +153,22 @@ func (e *Engine) checkHeartbeat(ctx context.Context, name string, now time.Time)
 	if err != nil {
 		return time.Time{}, err
 	}
+	// Muted like any alert: a silence or a maintenance window may cover
+	// it.
+	snap, err := e.Suppress.snapshot(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	w.Suppression = decide(cfg, snap, w.Service, alert.Labels, now)
 	res, err := e.Store.MissHeartbeat(ctx, st, now, w, previous)
-	if errors.Is(err, store.ErrBeatMeanwhile) {
+	switch {
+	case errors.Is(err, store.ErrBeatMeanwhile):
 		return now, nil // look again at what changed
+	case errors.Is(err, store.ErrStale):
+		if _, err := e.Suppress.reload(ctx, snap); err != nil {
+			return time.Time{}, err
+		}
+		return now, nil // decide again with the silences as they are
 	}
 	if err != nil {
 		return time.Time{}, err

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -39,6 +40,25 @@ type Router struct {
 	// Wake, when set, is told that new work may be due at once, so the
 	// local engine pages without waiting for its next poll.
 	Wake func()
+	// Suppress decides which alerts are muted; the engine should share
+	// it (one snapshot of silences per replica). Nil: one of its own.
+	Suppress *Suppressor
+	// Now is the clock silences and maintenance windows are judged by
+	// (default time.Now).
+	Now func() time.Time
+
+	once sync.Once
+}
+
+func (r *Router) defaults() {
+	r.once.Do(func() {
+		if r.Suppress == nil {
+			r.Suppress = &Suppressor{Store: r.Store}
+		}
+		if r.Now == nil {
+			r.Now = time.Now
+		}
+	})
 }
 
 // storedAlert is how an alert is kept and shown by the API.
@@ -68,6 +88,7 @@ type storedAlert struct {
 // assumed stored: the caller answers 503 and the sender retries (storing
 // is idempotent per fingerprint).
 func (r *Router) Ingest(ctx context.Context, in *policies.Integration, batch *ingest.Batch) ([]ingest.Result, error) {
+	r.defaults()
 	cfg := r.Config()
 	for i, c := range batch.Changes {
 		if !ingest.StorableTime(c.At) {
@@ -78,6 +99,7 @@ func (r *Router) Ingest(ctx context.Context, in *policies.Integration, batch *in
 	results := make([]ingest.Result, len(batch.Alerts))
 	writes := make([]store.AlertWrite, 0, len(batch.Alerts))
 	written := make([]int, 0, len(batch.Alerts)) // the index in batch.Alerts of each write
+	labels := make([]map[string]string, 0, len(batch.Alerts))
 	for i := range batch.Alerts {
 		a := &batch.Alerts[i]
 		if a.DedupKey != "" {
@@ -95,8 +117,9 @@ func (r *Router) Ingest(ctx context.Context, in *policies.Integration, batch *in
 		}
 		writes = append(writes, w)
 		written = append(written, i)
+		labels = append(labels, a.Labels)
 	}
-	stored, err := r.Store.Ingest(ctx, writes)
+	stored, err := r.storeAlerts(ctx, cfg, labels, writes)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +132,8 @@ func (r *Router) Ingest(ctx context.Context, in *policies.Integration, batch *in
 			res.Outcome = incident.AlertUnrouted
 		}
 		switch s.Outcome {
-		case incident.AlertTriggered, incident.AlertClosed, incident.AlertAcknowledged:
+		// An alert that ended may have been muting others (inhibition).
+		case incident.AlertTriggered, incident.AlertClosed, incident.AlertAcknowledged, incident.AlertEnded, incident.AlertFolded:
 			wake = true
 		}
 	}
@@ -151,7 +175,7 @@ func (r *Router) write(cfg *policies.Config, in *policies.Integration, index int
 		r.Log.Warn("alert matches no service; stored unrouted, nobody paged",
 			"alertname", a.Labels[model.AlertNameLabel], "fingerprint", a.Fingerprint)
 	}
-	return store.AlertWrite{
+	w := store.AlertWrite{
 		Fingerprint: a.Fingerprint, Action: a.Action, Sender: in.Name, EndsAt: a.EndsAt, Doc: doc,
 		Name:      alertName(a),
 		Summary:   summaryOf(a),
@@ -159,7 +183,11 @@ func (r *Router) write(cfg *policies.Config, in *policies.Integration, index int
 		Links:     a.Links,
 		Retention: cfg.Settings.ResolvedRetention,
 		Service:   p.Service, Escalation: p.Escalation, GroupID: p.GroupID, GroupLabels: p.GroupLabels, Title: p.Title,
-	}, nil
+	}
+	if p.svc != nil {
+		foldLike(&w, p.svc)
+	}
+	return w, nil
 }
 
 // placement is where an alert belongs: its service (UnroutedService when
@@ -169,14 +197,15 @@ type placement struct {
 	Service, Escalation, GroupID string
 	GroupLabels                  map[string]string
 	Title                        string
+	svc                          *policies.Service // nil when unrouted
 }
 
 // place finds where alert a of integration in belongs under cfg. Ingest
 // and the rerouting of unrouted incidents after a reload both ask it, so
 // that they agree.
 func place(cfg *policies.Config, in *policies.Integration, a *ingest.Alert) placement {
-	var p placement
 	svc := cfg.ServiceFor(in, a.Labels)
+	p := placement{svc: svc}
 	switch {
 	case svc == nil:
 		p.Service = UnroutedService
@@ -251,6 +280,16 @@ func (r *Router) change(ctx context.Context, cfg *policies.Config, in *policies.
 	}
 	r.Log.Info("change recorded", "service", c.Service, "integration", in.Name, "summary", c.Summary)
 	return nil
+}
+
+// foldLike makes w fold alert storms and flapping alerts as svc says.
+func foldLike(w *store.AlertWrite, svc *policies.Service) {
+	if svc.Storm.On() {
+		w.StormIncidents, w.StormWindow = svc.Storm.Incidents, svc.Storm.Window
+	}
+	if svc.Flapping.On() {
+		w.FlapChanges, w.FlapWindow, w.FlapHold = svc.Flapping.Changes, svc.Flapping.Window, svc.Flapping.Hold
+	}
 }
 
 func hasAny(labels map[string]string, names []string) bool {

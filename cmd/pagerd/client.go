@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -124,6 +123,8 @@ type incidentView struct {
 	Alerts   []json.RawMessage `json:"alerts"`
 	Timeline []incident.Fact   `json:"timeline"`
 	Changes  []incident.Change `json:"recent_changes"`
+	// Folded are, for a storm incident, the incidents folded into it.
+	Folded []incidentView `json:"folded"`
 }
 
 // incidentsResult is `pagerd incidents -o json`.
@@ -150,14 +151,28 @@ type incidentJSON struct {
 	ResolvedBy   string            `json:"resolved_by"`
 	AlertsFiring int               `json:"alerts_firing"`
 	AlertsTotal  int               `json:"alerts_total"`
+	Suppressed   string            `json:"suppressed"`
+	FoldedInto   int64             `json:"folded_into"` // 0: not folded into a storm
+	Flapping     bool              `json:"flapping"`
+	Storm        *stormJSON        `json:"storm"` // null unless a storm incident
+}
+
+// stormJSON is what a storm incident holds of the incidents folded into it.
+type stormJSON struct {
+	Folded       int      `json:"folded"`
+	FoldedOpen   int      `json:"folded_open"`
+	LastFoldedAt jsonTime `json:"last_folded_at"`
+	PassedAt     jsonTime `json:"passed_at"`
 }
 
 // incidentDetailJSON is `pagerd show -o json`.
 type incidentDetailJSON struct {
 	incidentJSON
-	Alerts   []json.RawMessage `json:"alerts"`
-	Timeline []eventJSON       `json:"timeline"`
-	Changes  []changeJSON      `json:"recent_changes"`
+	SuppressedAlerts map[string]string `json:"suppressed_alerts"`
+	Alerts           []json.RawMessage `json:"alerts"`
+	Timeline         []eventJSON       `json:"timeline"`
+	Changes          []changeJSON      `json:"recent_changes"`
+	Folded           []incidentJSON    `json:"folded"`
 }
 
 type eventJSON struct {
@@ -196,17 +211,30 @@ func (inc incidentView) listJSON() incidentJSON {
 	if labels == nil {
 		labels = map[string]string{}
 	}
-	return incidentJSON{
+	out := incidentJSON{
 		ID: inc.ID, Status: string(inc.Status), Service: inc.Service, Escalation: inc.Escalation,
 		Title: inc.Title, Summary: inc.Summary, SourceURL: inc.SourceURL, GroupLabels: labels,
 		CreatedAt: jsonTime(inc.CreatedAt.UTC()), AckedAt: jsonTime(inc.AckedAt.UTC()), AckedBy: inc.AckedBy,
 		ResolvedAt: jsonTime(inc.ResolvedAt.UTC()), ResolvedBy: inc.ResolvedBy,
-		AlertsFiring: inc.FiringCount, AlertsTotal: inc.AlertsTotal,
+		AlertsFiring: inc.FiringCount, AlertsTotal: inc.AlertsTotal, Suppressed: inc.Suppressed,
+		FoldedInto: inc.FoldedInto, Flapping: inc.Flapping,
 	}
+	if st := inc.Storm; st != nil {
+		out.Storm = &stormJSON{Folded: st.Folded, FoldedOpen: st.Open,
+			LastFoldedAt: jsonTime(st.LastFoldedAt.UTC()), PassedAt: jsonTime(st.PassedAt.UTC())}
+	}
+	return out
 }
 
 func (inc incidentView) detailJSON() incidentDetailJSON {
-	out := incidentDetailJSON{incidentJSON: inc.listJSON(), Alerts: inc.Alerts, Timeline: []eventJSON{}, Changes: []changeJSON{}}
+	out := incidentDetailJSON{incidentJSON: inc.listJSON(), SuppressedAlerts: inc.SuppressedAlerts, Alerts: inc.Alerts,
+		Timeline: []eventJSON{}, Changes: []changeJSON{}, Folded: []incidentJSON{}}
+	for _, f := range inc.Folded {
+		out.Folded = append(out.Folded, f.listJSON())
+	}
+	if out.SuppressedAlerts == nil {
+		out.SuppressedAlerts = map[string]string{}
+	}
 	if out.Alerts == nil {
 		out.Alerts = []json.RawMessage{}
 	}
@@ -237,9 +265,19 @@ With -o json it prints one object:
     "source_url": "", "group_labels": {"alertname": "CheckoutDown"},
     "created_at": "2026-11-27T10:00:00Z", "acknowledged_at": null,
     "acknowledged_by": "", "resolved_at": null, "resolved_by": "",
-    "alerts_firing": 2, "alerts_total": 3}]}
-status is triggered, acknowledged or resolved. Times are RFC 3339 in UTC;
-a time that has not happened is null. Every key is always present.`,
+    "alerts_firing": 2, "alerts_total": 3, "suppressed": "", "folded_into": 0,
+    "flapping": false, "storm": null}]}
+status is triggered, acknowledged or resolved. suppressed says why the
+incident pages nobody — every alert firing in it is muted by a silence
+("silence:ID"), a maintenance window ("maintenance:NAME") or an inhibition
+rule ("inhibited:RULE") — and is "" while it pages. Times are RFC 3339 in
+UTC; a time that has not happened is null. Every key is always present.
+folded_into is the storm incident an incident was folded into (0: none):
+it pages nobody, its storm pages for it. A storm incident has
+  "storm": {"folded": 12, "folded_open": 3,
+            "last_folded_at": "2026-11-27T10:04:00Z", "passed_at": null}
+and the table lists the incidents folded into it under it. flapping says
+one of its alerts flaps: it paged once, its flips do not page again.`,
 		Example: `  pagerd incidents
   pagerd incidents --all --server http://pagerd:8080
   pagerd incidents -o json | jq -r '.incidents[] | select(.status == "triggered") | .id'`,
@@ -268,13 +306,7 @@ a time that has not happened is null. Every key is always present.`,
 			}
 			return writeJSON(c.stdout, list)
 		}
-		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tSTATUS\tSERVICE\tFIRING\tAGE\tTITLE")
-		for _, inc := range out.Incidents {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\n", inc.ID, inc.Status, oneLine(inc.Service), inc.FiringCount,
-				time.Since(inc.CreatedAt).Round(time.Second), oneLine(inc.Title))
-		}
-		return tw.Flush()
+		return writeIncidentTable(c.stdout, out.Incidents, time.Now())
 	}
 	return cmd
 }
@@ -303,13 +335,23 @@ The alerts section shows each alert's labels and what its sender attached
 changes are the service's change events from the day before the incident
 opened on.
 
+The status says "suppressed" while every alert firing in the incident is
+muted, so it pages nobody, and each muted alert says what mutes it: a
+silence ("silence:ID", see 'pagerd silence list'), a maintenance window
+("maintenance:NAME") or an inhibition rule ("inhibited:RULE"); the
+timeline says when.
+
 With -o json it prints the incident as one object with the keys of
 'pagerd incidents -o json', plus:
+  "suppressed_alerts": {"a4968fcd8858e3e5": "silence:6f1c..."}, why each
+              muted firing alert is, by fingerprint ({} when none is)
   "alerts":   [...],  the incident's alerts as the API returns them
   "timeline": [{"at": "2026-11-27T10:00:00.5Z", "event": "acknowledged",
                 "actor": "alice", "via": "sms", "detail": ""}]
   "recent_changes": [{"at": ..., "service": "checkout", "summary": "deploy 42",
                 "source": "ci", "integration": "ci", "links": [], "custom_details": null}]
+  "folded":   [...],  for a storm incident, the incidents folded into it,
+                      newest first, with the keys of 'pagerd incidents -o json'
 Times are RFC 3339 in UTC.`,
 		Example: `  pagerd show 42
   pagerd show '#42' --server http://pagerd:8080

@@ -36,11 +36,21 @@ const fakeIncident = `{
   "acknowledged_at": "2026-11-27T10:05:00Z", "acknowledged_by": "alice",
   "run": 0, "run_started_at": "2026-11-27T10:00:00Z", "alerts_total": 3, "alerts_firing": 2`
 
+const fakeSilence = `{"id": "6f1c", "state": "active", "matchers": ["alertname=\"CheckoutDown\""],
+  "starts_at": "2026-11-27T10:00:00Z", "ends_at": "2026-11-27T12:00:00Z", "created_by": "alice",
+  "comment": "DB migration", "updated_at": "2026-11-27T10:00:00Z"}`
+
 func newFakeAPI(t *testing.T) *fakeAPI {
 	f := &fakeAPI{}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/incidents", func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{"incidents": [`+fakeIncident+`}]}`)
+	})
+	mux.HandleFunc("GET /v1/incidents/43", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"id": 43, "service": "checkout", "title": "InstanceDown", "status": "triggered",
+  "suppressed": "inhibited:cluster-down", "suppressed_alerts": {"0f3a": "inhibited:cluster-down"}, "alerts_firing": 1,
+  "alerts": [{"fingerprint": "0f3a", "status": "firing", "labels": {"alertname": "InstanceDown"}}],
+  "timeline": [{"at": "2026-11-27T10:00:00Z", "event": "suppressed", "detail": "inhibited:cluster-down"}]}`)
 	})
 	mux.HandleFunc("GET /v1/incidents/{id}", func(w http.ResponseWriter, r *http.Request) {
 		if r.PathValue("id") != "42" {
@@ -49,6 +59,7 @@ func newFakeAPI(t *testing.T) *fakeAPI {
 			return
 		}
 		io.WriteString(w, fakeIncident+`,
+  "suppressed_alerts": {"0f3a9d1e2b4c5d6e": "silence:6f1c"},
   "alerts": [
     {"fingerprint": "a4968fcd8858e3e5", "status": "firing", "labels": {"alertname": "CheckoutDown"}},
     {"fingerprint": "0f3a9d1e2b4c5d6e", "dedup_key": "db-disk-1", "status": "firing",
@@ -69,6 +80,27 @@ func newFakeAPI(t *testing.T) *fakeAPI {
 				"integration": "ci", "links": [{"href": "https://ci/42", "text": "build"}]}]`
 		}
 		io.WriteString(w, `{"service": "`+r.PathValue("name")+`", "changes": `+changes+`}`)
+	})
+	mux.HandleFunc("POST /v1/silences", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusCreated)
+		io.WriteString(w, `{"silence": `+fakeSilence+`}`)
+	})
+	mux.HandleFunc("GET /v1/silences", func(w http.ResponseWriter, r *http.Request) {
+		list := fakeSilence
+		if r.URL.Query().Get("state") == "all" {
+			list += `, {"id": "old", "state": "expired", "matchers": ["job=\"db\""], "starts_at": "2026-11-20T10:00:00Z",
+				"ends_at": "2026-11-20T11:00:00Z", "created_by": "bob", "comment": "x", "updated_at": "2026-11-20T10:30:00Z", "expired_by": "bob"}`
+		}
+		io.WriteString(w, `{"silences": [`+list+`]}`)
+	})
+	mux.HandleFunc("POST /v1/silences/{id}/expire", func(w http.ResponseWriter, r *http.Request) {
+		outcome := map[string]string{"6f1c": "expired", "old": "unchanged"}[r.PathValue("id")]
+		if outcome == "" {
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `{"error": "no such silence"}`)
+			return
+		}
+		io.WriteString(w, `{"silence": `+fakeSilence+`, "outcome": "`+outcome+`"}`)
 	})
 	mux.HandleFunc("POST /v1/incidents/{id}/{action}", func(w http.ResponseWriter, r *http.Request) {
 		id, _ := strconv.Atoi(r.PathValue("id"))
@@ -143,16 +175,28 @@ func TestClientVerbs(t *testing.T) {
 		{"no changes", []string{"changes", "search"}, 0, []string{"no changes recorded for search"}, "", "GET /v1/services/search/changes"},
 		{"show", []string{"show", "42"}, 0, []string{"#42 CheckoutDown\nservice: checkout\nstatus:  acknowledged\nfiring:  2\nsummary: checkout answers 500\n\nalerts (2):\n",
 			"  firing   {alertname=CheckoutDown}\n",
-			"  firing   {severity=critical, source=db1, summary=Disk full on db1}\n           key:     db-disk-1\n           client:  Datadog https://dd/1\n           link:    dashboard https://grafana/d/1\n           details: {\"free\": \"1%\"}\n",
+			"  firing   {severity=critical, source=db1, summary=Disk full on db1}\n           muted:   silence:6f1c\n           key:     db-disk-1\n           client:  Datadog https://dd/1\n           link:    dashboard https://grafana/d/1\n           details: {\"free\": \"1%\"}\n",
 			"recent changes:\n", "deploy 42 (ci)\n      https://ci/42\n",
 			"triggered", "acknowledged        by alice via api"}, "", "GET /v1/incidents/42"},
 		{"show #ID", []string{"show", "#42"}, 0, []string{"#42 CheckoutDown"}, "", "GET /v1/incidents/42"},
+		{"show a suppressed incident", []string{"show", "43"}, 0, []string{"status:  triggered (suppressed)\nfiring:  1\n" +
+			"muted:   every firing alert is (inhibited:cluster-down), so it pages nobody\n",
+			"  firing   {alertname=InstanceDown}\n           muted:   inhibited:cluster-down\n",
+			"suppressed          inhibited:cluster-down"}, "", "GET /v1/incidents/43"},
 		{"show a missing incident", []string{"show", "7"}, 1, nil, "pagerd show: GET /v1/incidents/7: no such incident (HTTP 404)", "GET /v1/incidents/7"},
 		{"ack of an acknowledged incident", []string{"ack", "42"}, 0, []string{"incident #42 was already acknowledged"}, "", "POST /v1/incidents/42/ack?by=tester"},
 		{"resolve --by", []string{"resolve", "42", "--by", "bob"}, 0, []string{"incident #42 resolved"}, "", "POST /v1/incidents/42/resolve?by=bob"},
 		{"escalate", []string{"escalate", "#42"}, 0, []string{"incident #42 escalated\n"}, "", "POST /v1/incidents/42/escalate?by=tester"},
 		{"escalate a resolved incident", []string{"escalate", "7", "--by", "bob"}, 0, []string{"incident #7 was not escalated: it is resolved\n"}, "", "POST /v1/incidents/7/escalate?by=bob"},
 		{"note", []string{"note", "42", "rolled", "back", "--by", "alice", "to v1.41"}, 0, []string{"incident #42 note added\n"}, "", "POST /v1/incidents/42/note?by=alice"},
+		{"silence add", []string{"silence", "add", "alertname=CheckoutDown", "--duration", "2h", "--comment", "DB migration", "--tz", "UTC"}, 0,
+			[]string{"silence 6f1c active until 2026-11-27 12:00 UTC: alertname=\"CheckoutDown\"\n"}, "", "POST /v1/silences"},
+		{"silence list", []string{"silence", "list", "--tz", "UTC"}, 0,
+			[]string{"ID    STATE   STARTS                ENDS                  BY     MATCHERS                  COMMENT\n",
+				"6f1c  active  2026-11-27 10:00 UTC  2026-11-27 12:00 UTC  alice  alertname=\"CheckoutDown\"  DB migration\n"}, "", "GET /v1/silences"},
+		{"silence list --all", []string{"silence", "list", "--all"}, 0, []string{"old ", "expired"}, "", "GET /v1/silences?state=all"},
+		{"silence expire", []string{"silence", "expire", "6f1c", "old"}, 0, []string{"silence 6f1c expired\nsilence old had already ended\n"}, "", "POST /v1/silences/old/expire?by=tester"},
+		{"silence expire a missing one", []string{"silence", "expire", "nope"}, 1, nil, "pagerd silence expire: POST /v1/silences/nope/expire?by=tester: no such silence (HTTP 404)", "POST /v1/silences/nope/expire?by=tester"},
 		{"note on a resolved incident", []string{"note", "7", "late", "finding"}, 0, []string{"incident #7 unchanged: the note was not added (incident is resolved)\n"}, "", "POST /v1/incidents/7/note?by=tester"},
 	}
 	for _, tc := range tests {
@@ -176,6 +220,30 @@ func TestClientVerbs(t *testing.T) {
 				t.Errorf("pagerd %q sent %s with %q, want %s with the token", args, got, req.Auth, tc.wantReq)
 			}
 		})
+	}
+}
+
+func TestSilenceAddSendsItsRequest(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("USER", "tester")
+	api := newFakeAPI(t)
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"alertname=CheckoutDown", "cluster=~eu.*", "--duration", "90m", "--comment", " DB migration "},
+			`{"comment":"DB migration","created_by":"tester","duration":"1h30m0s","matchers":["alertname=CheckoutDown","cluster=~eu.*"]}`},
+		{[]string{"job!=db", "--start", "2027-03-14 22:00", "--end", "2027-03-15 02:00", "--tz", "Europe/Berlin", "--comment", "window", "--by", "bob"},
+			`{"comment":"window","created_by":"bob","ends_at":"2027-03-15T02:00:00+01:00","matchers":["job!=db"],"starts_at":"2027-03-14T22:00:00+01:00"}`},
+	}
+	for _, tc := range tests {
+		args := append([]string{"silence", "add", "--server", api.URL, "--token", fakeToken}, tc.args...)
+		if code, out, errOut := runCLI(t, args...); code != 0 {
+			t.Fatalf("pagerd %q = %d\n%s%s", args, code, out, errOut)
+		}
+		if got := api.last(t).Body; got != tc.want {
+			t.Errorf("pagerd %q sent %s, want %s", args, got, tc.want)
+		}
 	}
 }
 

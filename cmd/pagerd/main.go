@@ -117,7 +117,7 @@ people by SMS, voice, email or the console until someone acknowledges.
 The same binary runs the daemon (serve), answers questions about a config
 directory without a daemon (check, route, oncall, feed-url), and acts on the
 incidents of a running daemon through its HTTP API (incidents, show, ack,
-resolve, escalate, note).
+resolve, escalate, note, silence).
 
 Every verb takes --config, --server and --token; the environment variables
 PAGERD_CONFIG, PAGERD_SERVER and PAGERD_API_TOKEN set them when the flag is
@@ -150,17 +150,23 @@ Exit codes: 0 ok, 1 failure (invalid config, server error, nothing found),
 		c.serveCmd(), c.checkCmd(), c.routeCmd(), c.oncallCmd(), c.feedURLCmd(),
 		c.incidentsCmd(), c.showCmd(), c.changesCmd(),
 		c.actCmd(actAck), c.actCmd(actResolve), c.actCmd(actEscalate), c.actCmd(actNote),
+		c.silenceCmd(),
 	)
 	// Errors cobra returns before a verb's own code starts (unknown verb or
 	// flag, wrong number of arguments, a flag value that does not parse) are
 	// mistakes in the command line; mark the start so report can tell.
-	for _, sub := range root.Commands() {
-		if f := sub.RunE; f != nil {
-			sub.RunE = func(cmd *cobra.Command, args []string) error {
-				c.ran = true
-				return f(cmd, args)
+	var mark func(cmds []*cobra.Command)
+	mark = func(cmds []*cobra.Command) {
+		for _, sub := range cmds {
+			if f := sub.RunE; f != nil {
+				sub.RunE = func(cmd *cobra.Command, args []string) error {
+					c.ran = true
+					return f(cmd, args)
+				}
 			}
+			mark(sub.Commands())
 		}
 	}
+	mark(root.Commands())
 	return root
 }

@@ -100,7 +100,11 @@ func TestRouteDryRun(t *testing.T) {
 	}{
 		{"RFC 3339", []string{"--at", "2026-12-01T15:00:00Z", "alertname=CheckoutDown", "service=checkout", "severity=critical"},
 			[]string{"service:    checkout", "escalation: payments", "informs:    webhook:audit, slack:#payments-oncall, discord:payments", "schedule:payments-primary    → alice", "step 2 at +10m0s",
-				"slack:#payments-oncall       → notified", "teams:payments               → notified", "teams:payments via teams at +10m0s"}},
+				"slack:#payments-oncall       → notified", "teams:payments               → notified", "teams:payments via teams at +10m0s",
+				"storm:      more than 5 new incidents within 5m fold into one storm incident",
+				"flapping:   an alert changing state more than 4 times within 1h is flapping"}},
+		{"a service's own folding", []string{"--at", "2026-12-01T15:00:00Z", "team=payments", "severity=warning"},
+			[]string{"service:    payments-other", "storm:      more than 10 new incidents within 5m", "resolves once it stayed resolved for 30m"}},
 		// payments-primary hands over from alice to bob on Monday
 		// 2026-12-07 09:00 New York time, which is 14:00 UTC.
 		{"wall clock in --tz, before the handover", []string{"--at", "2026-12-07 08:59", "--tz", "America/New_York", "service=checkout", "severity=page"},
@@ -162,7 +166,7 @@ func TestUnknownCommand(t *testing.T) {
 
 // verbs is every verb of pagerd: each must have a description and an
 // example, and a test that lists them fails when one is added without.
-var verbs = []string{"serve", "check", "route", "oncall", "feed-url", "incidents", "show", "changes", "ack", "resolve", "escalate", "note"}
+var verbs = []string{"serve", "check", "route", "oncall", "feed-url", "incidents", "show", "changes", "ack", "resolve", "escalate", "note", "silence"}
 
 func TestHelpDescribesEveryVerb(t *testing.T) {
 	root := (&cli{getenv: func(string) string { return "" }}).newRoot()
@@ -231,6 +235,12 @@ func TestExitCodes(t *testing.T) {
 		{"escalate two incidents", []string{"escalate", "1", "2"}, 2, "pagerd escalate: want one incident ID, got 2 arguments"},
 		{"note without text", []string{"note", "42"}, 2, "pagerd note: want an incident ID and the note's text, got 1 argument"},
 		{"note with blank text", []string{"note", "42", " "}, 2, "pagerd note: the note is empty"},
+		{"silence without a verb", []string{"silence"}, 2, "pagerd silence: say what to do: pagerd silence add, list or expire"},
+		{"silence without comment", []string{"silence", "add", "a=b", "--duration", "1h"}, 2, "--comment is required"},
+		{"silence without end", []string{"silence", "add", "a=b", "--comment", "c"}, 2, "give --duration or --end"},
+		{"silence with a bad matcher", []string{"silence", "add", "a=~(", "--duration", "1h", "--comment", "c"}, 2, `pagerd silence add: matcher "a=~("`},
+		{"silence with a bad --end", []string{"silence", "add", "a=b", "--end", "soon", "--comment", "c"}, 2, `--end "soon": want RFC 3339`},
+		{"silence expire without ID", []string{"silence", "expire"}, 2, "want at least one silence ID"},
 		{"feed-url of what", []string{"feed-url", "team", "payments"}, 2, "want schedule NAME or user NAME"},
 
 		{"unknown user", []string{"oncall", "--config", exampleConfig, "--user", "nobody"}, 1,

@@ -14,12 +14,14 @@ import (
 // breaks scripts, so it must show up here (and in the verb's help).
 var (
 	incidentKeys = []string{"id", "status", "service", "escalation", "title", "summary", "source_url", "group_labels",
-		"created_at", "acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by", "alerts_firing", "alerts_total"}
-	showKeys       = append(slices.Clone(incidentKeys), "alerts", "timeline", "recent_changes")
+		"created_at", "acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by", "alerts_firing", "alerts_total", "suppressed",
+		"folded_into", "flapping", "storm"}
+	showKeys       = append(slices.Clone(incidentKeys), "suppressed_alerts", "alerts", "timeline", "recent_changes", "folded")
+	silenceKeys    = []string{"id", "state", "matchers", "starts_at", "ends_at", "created_by", "comment", "updated_at", "expired_by"}
 	eventKeys      = []string{"at", "event", "actor", "via", "detail"}
 	oncallKeys     = []string{"at", "until", "shifts"}
 	shiftKeys      = []string{"schedule", "user", "layer", "override", "start", "end"}
-	routeKeys      = []string{"at", "labels", "routed", "service", "group", "escalation", "repeat", "informs", "steps"}
+	routeKeys      = []string{"at", "labels", "routed", "service", "group", "escalation", "repeat", "informs", "suppressed", "suppressed_until", "storm", "flapping", "steps"}
 	stepKeys       = []string{"step", "round", "at", "offset_seconds", "targets", "notifications"}
 	targetKeys     = []string{"target", "users", "destination"}
 	checkKeys      = []string{"valid", "summary", "errors", "warnings", "diagnostics"}
@@ -66,6 +68,22 @@ func TestJSONOutput(t *testing.T) {
 			"timeline.1.actor":         `"alice"`,
 			"timeline.1.via":           `"api"`,
 			"recent_changes.0.summary": `"deploy 42"`,
+			"suppressed":               `""`,
+			"suppressed_alerts":        `{"0f3a9d1e2b4c5d6e":"silence:6f1c"}`,
+		}},
+		{"silence list", append([]string{"silence", "list", "--all", "-o", "json"}, srv...), 0, map[string]string{
+			"keys:":                 `["silences"]`,
+			"keys:silences.0":       keysJSON(silenceKeys),
+			"silences.0.matchers":   `["alertname=\"CheckoutDown\""]`,
+			"silences.0.ends_at":    `"2026-11-27T12:00:00Z"`,
+			"silences.0.expired_by": `""`,
+			"silences.1.state":      `"expired"`,
+			"silences.1.expired_by": `"bob"`,
+		}},
+		{"silence add", append([]string{"silence", "add", "a=b", "--end", "2026-11-27T12:00:00Z", "--comment", "c", "-o", "json"}, srv...), 0, map[string]string{
+			"keys:": keysJSON(silenceKeys),
+			"id":    `"6f1c"`,
+			"state": `"active"`,
 		}},
 		{"oncall", []string{"oncall", "--config", exampleConfig, "payments-primary", "--at", "2026-12-01 12:00", "--tz", "America/New_York", "-o", "json"}, 0, map[string]string{
 			"keys:":             keysJSON(oncallKeys),

@@ -36,6 +36,9 @@ With -o json it prints one object:
   {"at": "2027-03-14T05:30:00-04:00", "labels": {"service": "checkout"},
    "routed": true, "service": "checkout", "group": {"alertname": ""},
    "escalation": "payments", "repeat": 2, "informs": ["webhook:audit"],
+   "suppressed": "", "suppressed_until": null,
+   "storm": {"incidents": 5, "window_seconds": 300},
+   "flapping": {"changes": 4, "window_seconds": 3600, "hold_seconds": 900},
    "steps": [{"step": 1, "round": 0, "at": "2027-03-14T05:30:00-04:00", "offset_seconds": 0,
      "targets": [{"target": "schedule:payments-primary", "users": ["alice"], "destination": false}],
      "notifications": [{"to": "alice", "via": "sms", "at": "2027-03-14T05:30:00-04:00", "offset_seconds": 0}]}]}
@@ -47,6 +50,21 @@ steps. A person target whose users are [] reaches nobody: that step falls
 through; a destination target (a webhook, a chat room) is notified itself.
 informs lists the destinations the service keeps told of every event of
 its incidents (its subscribers), whoever is paged.
+
+A maintenance window of --config open when the alert fires holds it: it
+would be recorded, and paging would start when the window closes (and any
+window that follows at once): "suppressed" names the window
+("maintenance:NAME", "" when none holds it), "suppressed_until" says when
+it closes (null when none), and the steps count from then. A window that
+opens later pauses paging while it is open. Silences and inhibition
+depend on what the daemon holds at the time, so route cannot show them:
+'pagerd silence list' and 'pagerd show' do.
+storm and flapping are the service's folding (0 incidents or changes: off).
+Once more than storm.incidents new incidents of the service opened within
+its window, the next ones fold into one storm incident: that one pages, by
+these same steps, and the folded ones page nobody. An alert that changed
+state more than flapping.changes times within its window pages once,
+marked flapping, by these steps; its flips after that page nobody.
 
 With --integration and --body it starts from what a sender posts instead
 of labels: the body (a file, or - for stdin) is decoded as the
@@ -143,7 +161,17 @@ type routePlan struct {
 	// Informs are the destinations the service keeps told of every
 	// event of its incidents (its subscribers: rooms, webhooks).
 	Informs []string
-	Steps   []routeStep
+	// Suppressed names the maintenance window that holds the alert when
+	// it fires ("" when none does), and SuppressedUntil when paging
+	// starts; the steps count from the alert as always.
+	Suppressed      string
+	SuppressedUntil time.Time
+	// Storm and Flapping are the service's folding: past them, the alert
+	// folds into a storm incident that pages by these same steps, or pages
+	// once as flapping.
+	Storm    policies.Storm
+	Flapping policies.Flapping
+	Steps    []routeStep
 }
 
 type routeStep struct {
@@ -185,11 +213,25 @@ func planRouteFrom(cfg *policies.Config, in *policies.Integration, labels map[st
 	for _, t := range svc.Subscribers {
 		plan.Informs = append(plan.Informs, t.String())
 	}
+	plan.Storm, plan.Flapping = svc.Storm, svc.Flapping
 	pol := cfg.Escalation(svc.Escalation)
 	plan.Repeat = pol.Repeat
+	// An open maintenance window holds the alert, and the ones that
+	// follow on at once: the engine pages from when the last closes.
+	from := at
+	for range maxChainedWindows {
+		m, end := cfg.MaintenanceAt(svc.Name, labels, from)
+		if m == nil {
+			break
+		}
+		if plan.Suppressed == "" {
+			plan.Suppressed = "maintenance:" + m.Name
+		}
+		from, plan.SuppressedUntil = end, end
+	}
 	// Walking to the end of time runs every step of every repeat: what
 	// happens when nobody ever acknowledges.
-	walk := escalation.Walk(cfg, pol, escalation.State{RunAt: at}, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC))
+	walk := escalation.Walk(cfg, pol, escalation.State{RunAt: from}, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC))
 	for _, st := range walk.Steps {
 		rs := routeStep{Round: st.Round, Index: st.Index, Offset: st.Start.Sub(at)}
 		for _, t := range pol.Steps[st.Index].Targets {
@@ -212,6 +254,10 @@ func planRouteFrom(cfg *policies.Config, in *policies.Integration, labels map[st
 	return plan
 }
 
+// maxChainedWindows bounds how many back-to-back maintenance windows route
+// follows.
+const maxChainedWindows = 16
+
 func writeRouteTable(w io.Writer, p routePlan) error {
 	if p.Service == "" {
 		_, err := fmt.Fprintln(w, "service:    (none) — the alert would be stored as unrouted and page nobody")
@@ -223,9 +269,15 @@ func writeRouteTable(w io.Writer, p routePlan) error {
 		group = append(group, g+"="+p.Labels[g])
 	}
 	fmt.Fprintf(w, "group:      {%s}\n", strings.Join(group, ", "))
+	fmt.Fprintf(w, "storm:      %s\n", p.Storm)
+	fmt.Fprintf(w, "flapping:   %s\n", p.Flapping)
 	fmt.Fprintf(w, "escalation: %s (repeat %d)\n", p.Escalation, p.Repeat)
 	if len(p.Informs) > 0 {
 		fmt.Fprintf(w, "informs:    %s\n", strings.Join(p.Informs, ", "))
+	}
+	if p.Suppressed != "" {
+		fmt.Fprintf(w, "suppressed: %s until %s (+%s): recorded, paging starts then\n", p.Suppressed,
+			p.SuppressedUntil.In(p.At.Location()).Format(time.RFC3339), p.SuppressedUntil.Sub(p.At))
 	}
 	for _, step := range p.Steps {
 		round := ""
@@ -260,7 +312,24 @@ type routeResult struct {
 	Escalation string            `json:"escalation"`
 	Repeat     int               `json:"repeat"`
 	Informs    []string          `json:"informs"`
+	Suppressed string            `json:"suppressed"`
+	Until      jsonTime          `json:"suppressed_until"`
+	Storm      routeStormJSON    `json:"storm"`
+	Flapping   routeFlapJSON     `json:"flapping"`
 	Steps      []routeStepJSON   `json:"steps"`
+}
+
+// routeStormJSON is the service's storm folding; incidents 0: off.
+type routeStormJSON struct {
+	Incidents     int   `json:"incidents"`
+	WindowSeconds int64 `json:"window_seconds"`
+}
+
+// routeFlapJSON is the service's flap folding; changes 0: off.
+type routeFlapJSON struct {
+	Changes       int   `json:"changes"`
+	WindowSeconds int64 `json:"window_seconds"`
+	HoldSeconds   int64 `json:"hold_seconds"`
 }
 
 type routeStepJSON struct {
@@ -289,7 +358,11 @@ func routeJSON(p routePlan) routeResult {
 	out := routeResult{
 		At: jsonTime(p.At), Labels: p.Labels, Routed: p.Service != "", Service: p.Service,
 		Group: map[string]string{}, Escalation: p.Escalation, Repeat: p.Repeat, Steps: []routeStepJSON{},
-		Informs: append([]string{}, p.Informs...),
+		Informs:    append([]string{}, p.Informs...),
+		Suppressed: p.Suppressed, Until: jsonTime(p.SuppressedUntil.In(p.At.Location())),
+		Storm: routeStormJSON{Incidents: p.Storm.Incidents, WindowSeconds: int64(p.Storm.Window / time.Second)},
+		Flapping: routeFlapJSON{Changes: p.Flapping.Changes, WindowSeconds: int64(p.Flapping.Window / time.Second),
+			HoldSeconds: int64(p.Flapping.Hold / time.Second)},
 	}
 	for _, g := range p.GroupBy {
 		out.Group[g] = p.Labels[g]

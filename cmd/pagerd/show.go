@@ -17,6 +17,7 @@ const shownAlerts = 20
 
 // shownAlert is what `pagerd show` reads of a stored alert.
 type shownAlert struct {
+	Fingerprint string            `json:"fingerprint"`
 	Status      string            `json:"status"`
 	DedupKey    string            `json:"dedup_key"`
 	Labels      map[string]string `json:"labels"`
@@ -32,10 +33,14 @@ type shownAlert struct {
 // what their senders attached, the service's recent changes, and the
 // timeline.
 func writeIncident(w io.Writer, inc incidentView) error {
-	fmt.Fprintf(w, "#%d %s\nservice: %s\nstatus:  %s\nfiring:  %d\n", inc.ID, oneLine(inc.Title), oneLine(inc.Service), inc.Status, inc.FiringCount)
+	fmt.Fprintf(w, "#%d %s\nservice: %s\nstatus:  %s\nfiring:  %d\n", inc.ID, oneLine(inc.Title), oneLine(inc.Service), statusText(inc.Incident), inc.FiringCount)
+	if inc.Suppressed != "" {
+		fmt.Fprintf(w, "muted:   every firing alert is (%s), so it pages nobody\n", oneLine(inc.Suppressed))
+	}
 	if inc.Summary != "" {
 		fmt.Fprintf(w, "summary: %s\n", oneLine(inc.Summary))
 	}
+	writeFolding(w, inc)
 	if len(inc.Alerts) > 0 {
 		fmt.Fprintf(w, "\nalerts (%d):\n", len(inc.Alerts))
 		for i, raw := range inc.Alerts {
@@ -48,7 +53,7 @@ func writeIncident(w io.Writer, inc incidentView) error {
 				fmt.Fprintf(w, "  (unreadable alert: %v)\n", err)
 				continue
 			}
-			writeAlert(w, a)
+			writeAlert(w, a, inc.SuppressedAlerts[a.Fingerprint])
 		}
 	}
 	if len(inc.Changes) > 0 {
@@ -79,7 +84,40 @@ func writeIncident(w io.Writer, inc incidentView) error {
 	return nil
 }
 
-func writeAlert(w io.Writer, a shownAlert) {
+// writeFolding says what storm and flap folding did to the incident, and
+// lists the incidents folded into a storm.
+func writeFolding(w io.Writer, inc incidentView) {
+	if inc.FoldedInto != 0 {
+		fmt.Fprintf(w, "folded:  into storm #%d, which pages for it (pagerd show %d)\n", inc.FoldedInto, inc.FoldedInto)
+	}
+	if inc.Flapping {
+		fmt.Fprintln(w, "flapping: an alert flaps; it paged once, its flips do not page, it resolves once it stays resolved")
+	}
+	st := inc.Storm
+	if st == nil {
+		return
+	}
+	state := "passes if no new incident comes by " + st.PassesAt().Local().Format("2006-01-02 15:04:05")
+	if !st.PassedAt.IsZero() {
+		state = "passed at " + st.PassedAt.Local().Format("2006-01-02 15:04:05")
+	}
+	fmt.Fprintf(w, "storm:   %d incidents folded, %d open; %s\n", st.Folded, st.Open, state)
+	if len(inc.Folded) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nfolded incidents (%d):\n", st.Folded)
+	for i, f := range inc.Folded {
+		if i == shownAlerts {
+			fmt.Fprintf(w, "  ... %d more: pagerd show %d -o json lists them\n", st.Folded-i, inc.ID)
+			break
+		}
+		fmt.Fprintf(w, "  #%-6d %-12s %d firing  %s\n", f.ID, f.Status, f.FiringCount, tableTitle(f, true))
+	}
+}
+
+// writeAlert shows one alert: its status and labels, then what its sender
+// attached; muted says what mutes it ("" when nothing does).
+func writeAlert(w io.Writer, a shownAlert, muted string) {
 	var labels []string
 	for _, k := range slices.Sorted(maps.Keys(a.Labels)) {
 		labels = append(labels, k+"="+oneLine(a.Labels[k]))
@@ -90,6 +128,7 @@ func writeAlert(w io.Writer, a shownAlert) {
 			fmt.Fprintf(w, "           %-8s %s\n", name+":", oneLine(value))
 		}
 	}
+	field("muted", muted)
 	if s := a.Annotations["summary"]; s != "" && s != a.Labels["summary"] {
 		field("summary", s)
 	}
@@ -104,6 +143,15 @@ func writeAlert(w io.Writer, a shownAlert) {
 	if len(a.Details) > 0 && string(a.Details) != "null" {
 		field("details", string(a.Details))
 	}
+}
+
+// statusText is an incident's status as the tables show it: "triggered
+// (suppressed)" while every alert firing in it is muted.
+func statusText(inc incident.Incident) string {
+	if inc.Suppressed != "" && inc.Open() {
+		return string(inc.Status) + " (suppressed)"
+	}
+	return string(inc.Status)
 }
 
 func link(l incident.Link) string {

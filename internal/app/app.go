@@ -162,6 +162,8 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Limits: a.Store, Messages: a.Store, Now: opts.Clock, Sleep: opts.Sleep}
 
 	a.buildPagers(cfg)
+	// One snapshot of silences per replica, for intake and the engine.
+	suppress := &router.Suppressor{Store: a.Store}
 	a.Engine = &router.Engine{
 		Store:       a.Store,
 		Config:      holder.Current,
@@ -169,6 +171,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Links:       urls,
 		Log:         a.log.With("component", "engine"),
 		Owner:       opts.Replica,
+		Suppress:    suppress,
 		Poll:        opts.Poll,
 		NoticeEvery: opts.NoticeEvery,
 		Grace:       opts.Grace,
@@ -188,7 +191,8 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err := a.Engine.SyncHeartbeats(ctx); err != nil {
 		return nil, err
 	}
-	rt := &router.Router{Store: a.Store, Config: holder.Current, Log: a.log.With("component", "router"), Wake: a.Engine.Wake}
+	rt := &router.Router{Store: a.Store, Config: holder.Current, Log: a.log.With("component", "router"), Wake: a.Engine.Wake,
+		Suppress: suppress, Now: now}
 	a.router = rt
 
 	reg := prometheus.NewRegistry()

@@ -21,13 +21,11 @@ func Subject(n pagers.Notification) string {
 	s := fmt.Sprintf("[pagerd] #%d ", n.Incident.ID)
 	switch {
 	case n.Kind == pagers.KindUpdate && n.Event != nil:
-		s += strings.ToUpper(string(n.Event.Kind)) + ": "
+		s += strings.ToUpper(strings.ReplaceAll(string(n.Event.Kind), "_", " ")) + ": "
 	case n.Kind.IsFYI():
 		s += strings.ToUpper(string(n.Kind)) + ": "
 	default:
-		if sev := pagers.Severity(n); sev != "" {
-			s += sev + " "
-		}
+		s += pagers.Marks(n)
 	}
 	return pagers.Truncate(s+pagers.Headline(n), 200)
 }
@@ -129,19 +127,19 @@ func newView(n pagers.Notification) view {
 	}
 	switch {
 	case v.IsPage:
-		sev := pagers.Severity(n)
-		if sev != "" {
-			sev += " "
-		}
-		v.Lead = fmt.Sprintf("%s%s on service %s (incident #%d)", sev, title, v.Service, inc.ID)
+		v.Lead = fmt.Sprintf("%s%s on service %s (incident #%d)", pagers.Marks(n), title, v.Service, inc.ID)
 	default:
-		what, actor := string(n.Kind), n.Actor
+		what, actor, detail := string(n.Kind), n.Actor, ""
 		if n.Kind == pagers.KindUpdate && n.Event != nil {
-			what, actor = string(n.Event.Kind), n.Event.Actor
+			what, actor = strings.ReplaceAll(string(n.Event.Kind), "_", " "), n.Event.Actor
+			detail = pagers.OneLine(n.Event.Detail)
 		}
 		v.Lead = fmt.Sprintf("Incident #%d %s on service %s was %s", inc.ID, title, v.Service, what)
 		if actor := pagers.OneLine(actor); actor != "" {
 			v.Lead += " by " + actor
+		}
+		if detail != "" && detail != pagers.OneLine(inc.Title) {
+			v.Lead += " — " + detail
 		}
 		v.Lead += "."
 	}

@@ -24,7 +24,7 @@ const (
 	// An update about an incident event of kind K is "incident.K":
 	// incident.triggered, incident.acknowledged, incident.escalated,
 	// incident.reopened, incident.resolved, incident.note,
-	// incident.rerouted.
+	// incident.rerouted, incident.storm_passed.
 	typeIncidentPrefix = "incident."
 )
 
@@ -44,7 +44,8 @@ const (
 //	    "labels": {"alertname": "CheckoutDown", "severity": "critical"},
 //	    "alerts_firing": 3, "started_at": "2026-11-02T09:00:00Z",
 //	    "source_url": "http://prometheus.example.com/graph?g0.expr=up",
-//	    "links": [{"href": "https://grafana.example.com/d/checkout", "text": "Dashboard"}]
+//	    "links": [{"href": "https://grafana.example.com/d/checkout", "text": "Dashboard"}],
+//	    "suppressed": ""
 //	  },
 //	  "event": {"kind": "acknowledged", "actor": "alice", "via": "sms", "detail": ""}
 //	}
@@ -86,7 +87,7 @@ type Document struct {
 
 // Incident is what a delivery says about the incident. Every field is
 // present; an unknown string is "", except started_at, absent when
-// unknown.
+// unknown, and flapping and folded, present only when they say something.
 type Incident struct {
 	ID      int64  `json:"id"`      // pagerd's incident number, as in `pagerd ack 42`
 	Title   string `json:"title"`   // e.g. the alert name and group labels
@@ -108,6 +109,17 @@ type Incident struct {
 	// Links are what the monitor attached to the first alert (Grafana's
 	// dashboard, panel, silence and image URLs); [] when none.
 	Links []Link `json:"links"`
+	// Suppressed says why the incident pages nobody: every alert firing
+	// in it is muted by a silence ("silence:ID"), a maintenance window
+	// ("maintenance:NAME") or an inhibition rule ("inhibited:RULE"); ""
+	// while it pages.
+	Suppressed string `json:"suppressed"`
+	// Flapping is true, and present, only when one of its alerts flaps:
+	// pagerd pages once for it, not on each flip.
+	Flapping bool `json:"flapping,omitempty"`
+	// Folded is present only on a storm incident: how many new incidents
+	// of its service were folded into it (its summary names them).
+	Folded int `json:"folded,omitempty"`
 }
 
 // Event is the incident's timeline entry an update reports. Every field
@@ -197,7 +209,7 @@ func incidentOf(in pagers.Incident) *Incident {
 		ID: in.ID, Title: in.Title, Summary: in.Summary, Service: in.Service,
 		Status: in.Status, Severity: in.Labels["severity"], Labels: labels,
 		AlertsFiring: in.AlertCount, StartedAt: in.StartedAt.UTC(), SourceURL: in.SourceURL,
-		Links: []Link{},
+		Links: []Link{}, Suppressed: in.Suppressed, Flapping: in.Flapping, Folded: in.Folded,
 	}
 	for _, l := range in.Links {
 		out.Links = append(out.Links, Link{Href: l.Href, Text: l.Text})

@@ -34,7 +34,7 @@ func update(ev incident.Event) pagers.Notification {
 // checkoutJSON is CheckoutPage's incident in a delivery, with status %s.
 const checkoutJSON = `{"id":42,"title":"CheckoutDown","summary":"checkout is down","service":"checkout","status":"%s",` +
 	`"severity":"critical","labels":{"alertname":"CheckoutDown","cluster":"eu1","severity":"critical"},` +
-	`"alerts_firing":3,"started_at":"2026-11-02T09:00:00Z","source_url":"http://prometheus.example.com/graph?g0.expr=up","links":[{"href":"https://grafana.example.com/d/checkout","text":"Dashboard"},{"href":"https://grafana.example.com/alerting/silence/new?alertname=CheckoutDown","text":"Silence"}]}`
+	`"alerts_firing":3,"started_at":"2026-11-02T09:00:00Z","source_url":"http://prometheus.example.com/graph?g0.expr=up","links":[{"href":"https://grafana.example.com/d/checkout","text":"Dashboard"},{"href":"https://grafana.example.com/alerting/silence/new?alertname=CheckoutDown","text":"Silence"}],"suppressed":""}`
 
 func TestDocument(t *testing.T) {
 	evAt := time.Date(2026, 11, 2, 9, 0, 30, 500_000_000, time.FixedZone("CET", 3600))
@@ -77,7 +77,7 @@ func TestDocument(t *testing.T) {
 			head + `"type":"incident.resolved","timestamp":"2026-11-02T09:01:00Z","incident":` +
 				`{"id":42,"title":"CheckoutDown","summary":"checkout is down","service":"checkout","status":"resolved",` +
 				`"severity":"critical","labels":{"alertname":"CheckoutDown","cluster":"eu1","severity":"critical"},` +
-				`"alerts_firing":0,"started_at":"2026-11-02T09:00:00Z","source_url":"http://prometheus.example.com/graph?g0.expr=up","links":[{"href":"https://grafana.example.com/d/checkout","text":"Dashboard"},{"href":"https://grafana.example.com/alerting/silence/new?alertname=CheckoutDown","text":"Silence"}]}}`},
+				`"alerts_firing":0,"started_at":"2026-11-02T09:00:00Z","source_url":"http://prometheus.example.com/graph?g0.expr=up","links":[{"href":"https://grafana.example.com/d/checkout","text":"Dashboard"},{"href":"https://grafana.example.com/alerting/silence/new?alertname=CheckoutDown","text":"Silence"}],"suppressed":""}}`},
 		{"triggered", update(event(incident.KindTriggered, "alerts", "alertmanager", "CheckoutDown")),
 			updateWant("incident.triggered", `"actor":"alerts",`, `{"kind":"triggered","actor":"alerts","via":"alertmanager","detail":"CheckoutDown"}`)},
 		{"acknowledged", update(event(incident.KindAcknowledged, "alice", "sms", "")),
@@ -92,7 +92,7 @@ func TestDocument(t *testing.T) {
 			updateWant("incident.note", `"actor":"bob",`, `{"kind":"note","actor":"bob","via":"cli","detail":"rolled back <v1.2.3> & \"watching\""}`)},
 		{"update of an incident the sender could not load", lost,
 			head + `"type":"incident.note","timestamp":"2026-11-02T08:00:30.5Z","actor":"bob","incident":` +
-				`{"id":42,"title":"","summary":"","service":"checkout","status":"","severity":"","labels":{},"alerts_firing":0,"source_url":"","links":[]},` +
+				`{"id":42,"title":"","summary":"","service":"checkout","status":"","severity":"","labels":{},"alerts_firing":0,"source_url":"","links":[],"suppressed":""},` +
 				`"event":{"kind":"note","actor":"bob","via":"cli","detail":"still looking"}}`},
 		{"change", update(change),
 			head + `"type":"service.change","timestamp":"2026-11-02T08:00:30.5Z","actor":"deploys","change":` +

@@ -104,10 +104,16 @@ func TestWalk(t *testing.T) {
 		// With nothing left to escalate to, a request changes nothing.
 		{"escalate when exhausted", 4 * time.Hour, []time.Duration{3 * time.Hour},
 			"0.0@0[alice] 0.1@10[] 0.2@10[alice bob]+webhook:audit 1.0@25[alice] 1.1@35[] 1.2@35[alice bob]+webhook:audit", 0},
+		// A suppressed incident has no steps, escalated or not: it pages
+		// nobody until it is not suppressed (then a new run starts).
+		{"suppressed", 4 * time.Hour, []time.Duration{3 * time.Minute}, "", 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			st := State{Incident: 7, RunAt: t0}
+			if tc.name == "suppressed" {
+				st.Suppressed = "silence:x"
+			}
 			for _, e := range tc.escalations {
 				st.Escalations = append(st.Escalations, t0.Add(e))
 			}
@@ -164,5 +170,33 @@ func TestStepIDsFollowContentNotPosition(t *testing.T) {
 	twins := stepIDs(&policies.Escalation{Steps: []policies.EscalationStep{a, a}})
 	if twins[0] == twins[1] {
 		t.Errorf("identical steps share id %s", twins[0])
+	}
+}
+
+// An incident folded into a storm pages nobody, now or later, escalated or
+// not: the storm incident pages for it.
+func TestWalkFolded(t *testing.T) {
+	pol := &policies.Escalation{Steps: []policies.EscalationStep{step(0, "user:alice", "webhook:audit"), step(10*time.Minute, "user:bob")}, Repeat: 1}
+	tests := []struct {
+		name  string
+		state State
+		until time.Duration
+		want  string
+	}{
+		{"not folded pages", State{Incident: 7, RunAt: t0}, time.Minute, "0.0@0[alice]+webhook:audit"},
+		{"folded", State{Incident: 7, RunAt: t0, FoldedInto: 6}, 0, ""},
+		{"folded, later", State{Incident: 7, RunAt: t0, FoldedInto: 6}, 4 * time.Hour, ""},
+		{"folded, escalated", State{Incident: 7, RunAt: t0, FoldedInto: 6, Escalations: []time.Time{t0.Add(time.Minute)}}, 5 * time.Minute, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := Walk(world(), pol, tc.state, t0.Add(tc.until))
+			if got := render(p); got != tc.want || (tc.want == "" && (len(p.Deliveries) > 0 || !p.Next.IsZero())) {
+				t.Errorf("Walk = %s (deliveries %d, next %v), want %q and nothing next", got, len(p.Deliveries), p.Next, tc.want)
+			}
+			if tc.state.Pages() != (tc.state.FoldedInto == 0 && tc.state.Suppressed == "") {
+				t.Errorf("Pages() = %v for %+v", tc.state.Pages(), tc.state)
+			}
+		})
 	}
 }

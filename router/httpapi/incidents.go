@@ -75,6 +75,12 @@ func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) {
 	if s.storeFailed(w, r, err) {
 		return
 	}
+	var folded []*incident.Incident
+	if inc.Storm != nil {
+		if folded, _, err = s.Store.Folded(r.Context(), id, maxFolded); s.storeFailed(w, r, err) {
+			return
+		}
+	}
 	writeJSON(w, http.StatusOK, struct {
 		*incident.Incident
 		Alerts   []json.RawMessage `json:"alerts"`
@@ -82,8 +88,14 @@ func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) {
 		// Changes are the service's changes in the day before the incident
 		// opened and since: what changed before it broke.
 		Changes []incident.Change `json:"recent_changes"`
-	}{inc, alerts, timeline, changes})
+		// Folded are, for a storm incident, the incidents folded into it,
+		// newest first (the latest maxFolded; storm.folded counts them all).
+		Folded []*incident.Incident `json:"folded,omitempty"`
+	}{inc, alerts, timeline, changes, folded})
 }
+
+// maxFolded bounds the folded incidents an incident's answer lists.
+const maxFolded = 500
 
 // changesWindow is how far before an incident its service's changes count
 // as recent.

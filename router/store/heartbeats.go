@@ -134,7 +134,9 @@ var ErrBeatMeanwhile = errors.New("the heartbeat changed since it was read")
 // races the miss either comes first (no alert) or resolves the alert.
 // previous, when set, is the alert the miss fired before, resolved in the
 // same transaction (the heartbeat's labels changed): the new alert fires
-// first, so that it joins the incident the old one leaves.
+// first, so that it joins the incident the old one leaves. fire is decided
+// with a snapshot of silences (fire.Suppression): ErrStale, with nothing
+// done, when silences changed since.
 func (s *Store) MissHeartbeat(ctx context.Context, st HeartbeatState, at time.Time, fire AlertWrite, previous *AlertWrite) (IngestResult, error) {
 	keys, args, err := s.ingestArgs(fire)
 	if err != nil {
@@ -151,9 +153,19 @@ func (s *Store) MissHeartbeat(ctx context.Context, st HeartbeatState, at time.Ti
 	if !st.Missed.IsZero() {
 		missed = st.Missed
 	}
-	key := s.heartbeatKey(st.Name)
+	key, silences := s.heartbeatKey(st.Name), s.key("silences:ver")
 	var cmd *redis.Cmd
 	err = s.rdb.Watch(ctx, func(tx *redis.Tx) error {
+		// The alert is muted as the silences of its snapshot say; they
+		// must not change before it is stored (the script would refuse it
+		// as stale, and the miss be recorded without its alert).
+		ver, err := tx.Get(ctx, silences).Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return err
+		}
+		if orZero(ver) != orZero(fire.Suppression.Silences) {
+			return ErrStale
+		}
 		cur, err := tx.HMGet(ctx, key, "last", "missed", "fp").Result()
 		if err != nil {
 			return err
@@ -175,8 +187,10 @@ func (s *Store) MissHeartbeat(ctx context.Context, st HeartbeatState, at time.Ti
 			return nil
 		})
 		return err
-	}, key)
+	}, key, silences)
 	switch {
+	case errors.Is(err, ErrStale):
+		return IngestResult{}, fmt.Errorf("fire missed heartbeat %s: %w", st.Name, err)
 	case errors.Is(err, ErrBeatMeanwhile), errors.Is(err, redis.TxFailedErr):
 		return IngestResult{}, ErrBeatMeanwhile
 	case err != nil:

@@ -21,13 +21,18 @@ func (s *Store) Incident(ctx context.Context, id int64) (*incident.Incident, err
 	pipe := s.rdb.Pipeline()
 	h := pipe.HGetAll(ctx, ik)
 	f := pipe.HGetAll(ctx, ik+":firing")
+	m := pipe.HGetAll(ctx, ik+":muted")
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("load incident %d: %w", id, err)
 	}
 	if len(h.Val()) == 0 {
 		return nil, fmt.Errorf("incident %d: %w", id, ErrNotFound)
 	}
-	return decodeIncident(h.Val(), f.Val())
+	inc, err := decodeIncident(h.Val(), f.Val())
+	if err == nil && len(m.Val()) > 0 {
+		inc.SuppressedAlerts = m.Val()
+	}
+	return inc, err
 }
 
 func msTime(s string) time.Time {
@@ -46,7 +51,16 @@ func decodeIncident(h, firing map[string]string) (*incident.Incident, error) {
 		Status: incident.Status(h["status"]), CreatedAt: msTime(h["created_ms"]), AckedAt: msTime(h["acked_ms"]),
 		AckedBy: h["acked_by"], ResolvedAt: msTime(h["resolved_ms"]), ResolvedBy: h["resolved_by"],
 		Run: int(num("run")), RunAt: msTime(h["run_ms"]), AlertsTotal: int(num("alerts_total")),
-		Firing: make(map[string]time.Time, len(firing)),
+		Firing:     make(map[string]time.Time, len(firing)),
+		Suppressed: h["suppressed"], ReviewAt: msTime(h["review_ms"]), NeedsReview: h["review"] != "",
+		FoldedInto: num("folded_into"), Flapping: h["flapping"] == "1",
+	}
+	if h["storm"] == "1" {
+		inc.Storm = &incident.Storm{
+			Folded: int(num("folded")), Open: int(num("folded_open")),
+			LastFoldedAt: msTime(h["storm_last_ms"]), Window: time.Duration(num("storm_window_ms")) * time.Millisecond,
+			PassedAt: msTime(h["storm_passed_ms"]),
+		}
 	}
 	if e := h["escalations"]; e != "" {
 		for _, ms := range strings.Split(e, ",") {

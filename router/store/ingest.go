@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -34,6 +35,81 @@ type AlertWrite struct {
 	// silence form): an incident opened by it shows them.
 	Links     []incident.Link
 	Retention time.Duration
+
+	// What the router decided about muting a firing alert.
+	Suppression Suppression
+
+	// Storm folding of the service: once more than StormIncidents new
+	// incidents opened within StormWindow, new ones fold into one storm
+	// incident (0: never).
+	StormIncidents int
+	StormWindow    time.Duration
+	// Flap folding: an alert that changed state more than FlapChanges
+	// times within FlapWindow is flapping (0: never); a flapping alert
+	// resolves once it stayed resolved for FlapHold.
+	FlapChanges int
+	FlapWindow  time.Duration
+	FlapHold    time.Duration
+}
+
+// Suppression is what the router decided about muting one firing alert,
+// against a snapshot of the silences and the config; the store adds
+// inhibition, which depends on what fires on every replica.
+type Suppression struct {
+	// Silences is the version of the snapshot of silences it decided
+	// with: a store whose silences changed since refuses the alert as
+	// stale (IngestResult.Stale).
+	Silences string
+	// Why it is muted by a silence or a maintenance window ("silence:ID",
+	// "maintenance:NAME"); "" when neither mutes it.
+	Why string
+	// ReviewAt is when that may change with time (a silence or a window
+	// ends or begins); zero: not by time.
+	ReviewAt time.Time
+	// Inhibit names the inhibition sets the alert belongs to, as tokens
+	// '<role>:<rule>:<equal labels hash>' separated by spaces (see
+	// lua/suppress.lua); "" when no rule concerns it.
+	Inhibit string
+}
+
+// decided is the suppression as ingest.lua takes it: "" when nothing
+// mutes the alert, now or later (most alerts: one short argument), else
+// why, when that may change and its inhibition tokens, one a line.
+func (d Suppression) decided() string {
+	if d.Why == "" && d.ReviewAt.IsZero() && d.Inhibit == "" {
+		return ""
+	}
+	return d.Why + "\n" + strconv.FormatInt(msOrZero(d.ReviewAt), 10) + "\n" + d.Inhibit
+}
+
+// stormArg and flapArg are the alert's folding as ingest.lua takes it
+// (ARGV 20 and 21): "incidents/window_ms" and "changes/window_ms/hold_ms",
+// "" when off.
+func (w *AlertWrite) stormArg() string {
+	if w.StormIncidents <= 0 {
+		return ""
+	}
+	return foldArg(int64(w.StormIncidents), w.StormWindow.Milliseconds())
+}
+
+func (w *AlertWrite) flapArg() string {
+	if w.FlapChanges <= 0 {
+		return ""
+	}
+	return foldArg(int64(w.FlapChanges), w.FlapWindow.Milliseconds(), w.FlapHold.Milliseconds())
+}
+
+// foldArg writes numbers as "a/b/c", with one allocation.
+func foldArg(n ...int64) string {
+	var b [64]byte
+	buf := b[:0]
+	for i, v := range n {
+		if i > 0 {
+			buf = append(buf, '/')
+		}
+		buf = strconv.AppendInt(buf, v, 10)
+	}
+	return string(buf)
 }
 
 // IngestResult is the fate of one AlertWrite.
@@ -41,6 +117,14 @@ type IngestResult struct {
 	IncidentID int64
 	Outcome    incident.AlertOutcome
 }
+
+// outcomeStale is the script's answer for an alert decided with an old
+// snapshot of silences.
+const outcomeStale incident.AlertOutcome = "stale"
+
+// Stale reports that nothing was stored, because silences changed since
+// the snapshot the router decided with: it decides again and resends.
+func (r IngestResult) Stale() bool { return r.Outcome == outcomeStale }
 
 // Ingest stores a webhook's alerts: one script per alert, all pipelined, so a
 // request costs one round trip however many alerts it carries. It returns an
@@ -97,19 +181,16 @@ func (s *Store) ingestArgs(w AlertWrite) ([]string, []any, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	var ends int64
-	if !w.EndsAt.IsZero() {
-		ends = w.EndsAt.UnixMilli()
-	}
 	action := w.Action
 	if action == "" {
 		action = incident.AlertTrigger
 	}
 	group := "grp:" + w.GroupID
 	keys := []string{s.prefix + group, s.key("fp", w.Fingerprint)}
-	argv := []any{s.prefix, s.nowArg(), w.Fingerprint, string(w.Doc), string(action), ends,
+	argv := []any{s.prefix, s.nowArg(), w.Fingerprint, string(w.Doc), string(action), msOrZero(w.EndsAt),
 		w.Service, w.Escalation, group, groupLabels, w.Title, w.Summary,
-		w.SourceURL, retentionMs(w.Retention), w.Name, w.Sender, links}
+		w.SourceURL, retentionMs(w.Retention), w.Name, w.Sender, links,
+		orZero(w.Suppression.Silences), w.Suppression.decided(), w.stormArg(), w.flapArg()}
 	return keys, argv, nil
 }
 

@@ -58,12 +58,12 @@ var ErrNotReplicated = errors.New("not replicated to enough Redis replicas in ti
 // scripts are the Lua scripts of lua/, one per kind of state change.
 type scripts struct {
 	ingest, transition, expire, claimDue, reschedule, claimSend, finishSend, appendFact, lease, renew, rateLimit, reroute *redis.Script
-	beat, heartbeats, keepMessage                                                                                         *redis.Script
+	beat, heartbeats, keepMessage, review, silence, wakeOpen, storm                                                       *redis.Script
 }
 
 func (sc *scripts) all() []*redis.Script {
 	return []*redis.Script{sc.ingest, sc.transition, sc.expire, sc.claimDue, sc.reschedule, sc.claimSend, sc.finishSend, sc.appendFact, sc.lease, sc.renew, sc.rateLimit,
-		sc.reroute, sc.beat, sc.heartbeats, sc.keepMessage}
+		sc.reroute, sc.beat, sc.heartbeats, sc.keepMessage, sc.review, sc.silence, sc.wakeOpen, sc.storm}
 }
 
 // New returns a store on rdb whose keys start with "{<namespace>}:"
@@ -76,9 +76,9 @@ func New(rdb redis.UniversalClient, namespace string) *Store {
 		rdb:    rdb,
 		prefix: "{" + namespace + "}:",
 		lua: scripts{
-			ingest:      script("ingest"),
-			transition:  script("transition"),
-			expire:      script("expire"),
+			ingest:      script("ingest", "fold"),
+			transition:  script("transition", "fold"),
+			expire:      script("expire", "fold"),
 			claimDue:    script("claim_due"),
 			reschedule:  script("reschedule"),
 			claimSend:   script("claim_send"),
@@ -91,20 +91,28 @@ func New(rdb redis.UniversalClient, namespace string) *Store {
 			beat:        script("beat"),
 			heartbeats:  script("heartbeats"),
 			keepMessage: script("keep_message"),
+			review:      script("review"),
+			silence:     script("silence"),
+			wakeOpen:    script("wake_open"),
+			storm:       script("storm", "fold"),
 		},
 	}
 }
 
-func script(name string) *redis.Script {
-	common, err := luaFiles.ReadFile("lua/common.lua")
-	if err != nil {
-		panic(err)
+// script is lua/<name>.lua after the helpers every script shares
+// (common.lua, suppress.lua) and the ones it needs (fold.lua: storm and
+// flap folding), which are prepended in order.
+func script(name string, helpers ...string) *redis.Script {
+	var src strings.Builder
+	for _, file := range append(append([]string{"common", "suppress"}, helpers...), name) {
+		body, err := luaFiles.ReadFile("lua/" + file + ".lua")
+		if err != nil {
+			panic(err)
+		}
+		src.Write(body)
+		src.WriteString("\n")
 	}
-	body, err := luaFiles.ReadFile("lua/" + name + ".lua")
-	if err != nil {
-		panic(err)
-	}
-	return redis.NewScript(string(common) + "\n" + string(body))
+	return redis.NewScript(src.String())
 }
 
 // Load sends every script to Redis so that pipelined EVALSHA calls find
@@ -134,6 +142,24 @@ func (s *Store) incidentKey(id int64) string { return s.key("inc", strconv.Forma
 // retentionMs is a retention as the scripts' PEXPIRE takes it: Redis refuses
 // 0, so anything shorter than a millisecond becomes one.
 func retentionMs(d time.Duration) int64 { return max(d.Milliseconds(), 1) }
+
+// msOrZero is t in Unix milliseconds, 0 for the zero time ("none" to the
+// scripts).
+func msOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// orZero is a version as the scripts compare it: Redis has "0" before the
+// first change.
+func orZero(version string) string {
+	if version == "" {
+		return "0"
+	}
+	return version
+}
 
 // anchor is a key every slot-less script is sent with, so that a Cluster
 // client routes it to the node owning this deployment's slot.

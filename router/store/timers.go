@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // Claim is a due timer this replica holds until Lease: an incident's, or
@@ -122,24 +120,11 @@ func (s *Store) NextDue(ctx context.Context) (time.Time, error) {
 
 // WakeOpen makes every open incident due now, e.g. after a config reload, so
 // that changed policies take effect (and a restored policy resumes an
-// escalation) without waiting for the next natural wake-up.
+// escalation) without waiting for the next natural wake-up; each looks
+// again at what mutes its alerts (maintenance windows and inhibition rules
+// may have changed too).
 func (s *Store) WakeOpen(ctx context.Context) error {
-	ids, err := s.rdb.ZRange(ctx, s.key("open"), 0, -1).Result()
-	if err != nil {
-		return fmt.Errorf("list open incidents: %w", err)
-	}
-	if len(ids) == 0 {
-		return nil
-	}
-	now, err := s.Now(ctx)
-	if err != nil {
-		return err
-	}
-	members := make([]redis.Z, len(ids))
-	for i, id := range ids {
-		members[i] = redis.Z{Score: float64(now.UnixMilli()), Member: id}
-	}
-	if err := s.rdb.ZAddLT(ctx, s.key("timers"), members...).Err(); err != nil {
+	if err := s.run(ctx, s.lua.wakeOpen, s.anchor(), s.nowArg()).Err(); err != nil {
 		return fmt.Errorf("wake open incidents: %w", err)
 	}
 	return nil

@@ -15,11 +15,13 @@ local function published(kind)
   return kind == 'triggered' or kind == 'acknowledged' or kind == 'escalated'
     or kind == 'reopened' or kind == 'resolved' or kind == 'note'
     or kind == 'rerouted'
+    or kind == 'storm_passed'
 end
 
 -- fact: append one fact to incident id's timeline (kept whole, for as long
 -- as the incident), and publish it on the event stream when consumers
--- care about its kind.
+-- care about its kind — unless the incident is folded into a storm: the
+-- storm's facts speak for it, and a storm must not flood every consumer.
 local function fact(P, id, at, kind, detail, actor, via)
   local ik = P .. 'inc:' .. id
   detail, actor, via = detail or '', actor or '', via or ''
@@ -32,8 +34,10 @@ local function fact(P, id, at, kind, detail, actor, via)
       'detail', detail, 'actor', actor, 'via', via)
   end
   if published(kind) then
+    local h = redis.call('HMGET', ik, 'service', 'folded_into')
+    if h[2] then return end
     redis.call('XADD', P .. 'events', '*', 'incident', id,
-      'service', redis.call('HGET', ik, 'service') or '', 'at', at, 'event', kind,
+      'service', h[1] or '', 'at', at, 'event', kind,
       'detail', detail, 'actor', actor, 'via', via)
   end
 end
@@ -41,9 +45,11 @@ end
 -- open_incident: a new triggered incident of a service for the group
 -- whose key is gk (group is that key without the prefix), due for the
 -- engine at once; sender is who opened it, for the timeline. Returns its
--- id.
+-- id. One opened folded into a storm (folded: the storm's id; see
+-- fold.lua's fold_into) pages nobody: no timer, and its timeline starts
+-- with the fold, not a published 'triggered'.
 local function open_incident(P, now, gk, service, escalation, group, group_labels,
-    title, summary, source_url, links, sender)
+    title, summary, source_url, links, sender, folded)
   local id = redis.call('INCR', P .. 'seq')
   local ik = P .. 'inc:' .. id
   redis.call('HSET', ik, 'id', id, 'service', service, 'escalation', escalation,
@@ -54,8 +60,10 @@ local function open_incident(P, now, gk, service, escalation, group, group_label
   redis.call('SET', gk, id)
   redis.call('ZADD', P .. 'open', now, id)
   redis.call('ZADD', P .. 'incidents', now, id)
-  redis.call('ZADD', P .. 'timers', now, id)
-  fact(P, id, now, 'triggered', title, sender)
+  if not folded then
+    redis.call('ZADD', P .. 'timers', now, id)
+    fact(P, id, now, 'triggered', title, sender)
+  end
   return id
 end
 
@@ -89,8 +97,20 @@ local function close(P, id, at, by, retention_ms)
   end
   for _, fp in ipairs(redis.call('HKEYS', ik .. ':firing')) do forget_fp(P, id, fp) end
   redis.call('ZREM', P .. 'open', id)
-  for _, suffix in ipairs({'', ':alerts', ':firing', ':timeline', ':notified', ':sends'}) do
+  for _, suffix in ipairs({'', ':alerts', ':firing', ':timeline', ':notified', ':sends',
+      ':flap', ':folded', ':names'}) do
     redis.call('PEXPIRE', ik .. suffix, retention_ms)
+  end
+  -- One incident fewer open in its storm; a storm that passed resolves
+  -- with its last one (the engine looks at it now).
+  local sid = redis.call('HGET', ik, 'folded_into')
+  if sid then
+    local sk = P .. 'inc:' .. sid
+    local st = redis.call('HMGET', sk, 'status', 'storm_passed_ms')
+    if st[1] then redis.call('HINCRBY', sk, 'folded_open', -1) end
+    if st[2] and st[1] ~= 'resolved' then
+      redis.call('ZADD', P .. 'timers', at, sid)
+    end
   end
   redis.call('ZADD', P .. 'timers', at, id)
   -- Sweep a few of the oldest listed incidents whose retention ran out, so

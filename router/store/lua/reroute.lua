@@ -52,6 +52,7 @@ for _ = 1, tonumber(ARGV[8]) do
     redis.call('HDEL', ik, 'escalations')
     redis.call('HINCRBY', ik, 'rev', 1)
     redis.call('SET', gk, id)
+    redis.call('HSET', ik, 'review', 1) -- its new service's windows may mute its alerts
     redis.call('ZADD', P .. 'timers', now, id)
     fact(P, id, now, 'rerouted', 'to service ' .. svc, by)
     taken = true
@@ -69,11 +70,16 @@ for _ = 1, tonumber(ARGV[8]) do
       local doc = redis.call('HGET', ik .. ':alerts', fp)
       if doc then redis.call('HSET', tk .. ':alerts', fp, doc) end
       redis.call('HDEL', ik .. ':firing', fp)
+      suppression().move(P, id, target, fp)
       redis.call('SET', P .. 'fp:' .. fp, target)
       redis.call('HINCRBY', tk, 'alerts_total', 1)
       if joined then fact(P, target, now, 'alert_firing', ARGV[j + 1]) end
       if tonumber(ends) > 0 then redis.call('ZADD', P .. 'timers', 'LT', ends, target) end
     end
+    suppression().sync(P, id, now, '')
+    suppression().sync(P, target, now, '')
+    redis.call('HSET', tk, 'review', 1) -- its service's windows may mute them
+    redis.call('ZADD', P .. 'timers', 'LT', now, target)
     fact(P, id, now, 'rerouted', #firing .. ' alert(s) to incident #' .. target .. ' of service ' .. svc, by)
     out[#out + 1] = tonumber(target)
   end
