@@ -129,7 +129,8 @@ func TestRouteDryRun(t *testing.T) {
 		want []string
 	}{
 		{"RFC 3339", []string{"--at", "2026-12-01T15:00:00Z", "alertname=CheckoutDown", "service=checkout", "severity=critical"},
-			[]string{"service:    checkout", "escalation: payments", "informs:    webhook:audit, slack:#payments-oncall", "schedule:payments-primary    → alice", "step 2 at +10m0s", "slack:#payments-oncall       → notified",
+			[]string{"service:    checkout", "escalation: payments", "informs:    webhook:audit, slack:#payments-oncall, discord:payments", "schedule:payments-primary    → alice", "step 2 at +10m0s",
+				"slack:#payments-oncall       → notified", "teams:payments               → notified", "teams:payments via teams at +10m0s",
 				"storm:      more than 5 new incidents within 5m fold into one storm incident",
 				"flapping:   an alert changing state more than 4 times within 1h is flapping"}},
 		{"a service's own folding", []string{"--at", "2026-12-01T15:00:00Z", "team=payments", "severity=warning"},
