@@ -22,6 +22,7 @@ const exampleDir = "../deploy/examples/config"
 // a newcomer runs first.
 func TestExampleConfig(t *testing.T) {
 	for _, v := range []string{"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "SMTP_USER", "SMTP_PASSWORD", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET",
+		"MATTERMOST_BOT_TOKEN", "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET",
 		"TEAMS_PAYMENTS_WEBHOOK_URL", "DISCORD_PAYMENTS_WEBHOOK_URL", "GOOGLECHAT_PAYMENTS_WEBHOOK_URL"} {
 		t.Setenv(v, "")
 		os.Unsetenv(v)
@@ -36,6 +37,7 @@ func TestExampleConfig(t *testing.T) {
 	// Only the providers may warn: they need credentials from the environment.
 	for _, d := range LoadDir(exampleDir).Diags {
 		if d.Summary != "Twilio disabled" && d.Summary != "SMTP disabled" && d.Summary != "Webhook disabled" && d.Summary != "Slack disabled" &&
+			d.Summary != "Mattermost disabled" && d.Summary != "Telegram disabled" &&
 			!strings.HasSuffix(d.Summary, " room disabled") {
 			t.Errorf("Check(%s) warns %q: %s", exampleDir, d.Summary, d.Detail)
 		}
@@ -52,7 +54,8 @@ func TestExampleConfig(t *testing.T) {
 	if cfg.Block("twilio") != nil || cfg.Block("smtp") != nil || cfg.Block("slack") != nil {
 		t.Errorf("twilio, smtp, slack = %+v, %+v, %+v; want all off without credentials", cfg.Block("twilio"), cfg.Block("smtp"), cfg.Block("slack"))
 	}
-	for _, r := range [][2]string{{"slack", "#payments-oncall"}, {"teams", "payments"}, {"discord", "payments"}, {"googlechat", "payments"}} {
+	for _, r := range [][2]string{{"slack", "#payments-oncall"}, {"mattermost", "payments"}, {"telegram", "payments"},
+		{"teams", "payments"}, {"discord", "payments"}, {"googlechat", "payments"}} {
 		if room, defined := cfg.Named[r[0]][r[1]]; !defined || room != nil {
 			t.Errorf("%s room %s = %v, %v; want defined and off", r[0], r[1], room, defined)
 		}

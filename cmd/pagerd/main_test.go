@@ -92,6 +92,36 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+// chatRooms pages a Mattermost room in step 1 and a Telegram room in step
+// 2, and keeps both informed; their secrets are unset, which leaves the
+// rooms defined.
+const chatRooms = `
+pagerd { unrouted = "record" }
+mattermost {
+  url       = "https://chat.example.com"
+  bot_token = env("PAGERD_TEST_UNSET")
+  room "payments" { channel_id = "q8xw3kz6ojbn5mzgd8fd9ez7ah" }
+}
+telegram {
+  bot_token      = env("PAGERD_TEST_UNSET")
+  webhook_secret = env("PAGERD_TEST_UNSET")
+  room "payments" { chat_id = "-1001234567890" }
+}
+user "alice" {}
+escalation "payments" {
+  step { notify = ["user:alice", "mattermost:payments"] }
+  step {
+    after  = "10m"
+    notify = ["telegram:payments"]
+  }
+}
+service "checkout" {
+  escalation  = "payments"
+  match       = ["service=checkout"]
+  subscribers = ["telegram:payments", "mattermost:payments"]
+}
+`
+
 func TestRouteDryRun(t *testing.T) {
 	tests := []struct {
 		name string
@@ -115,6 +145,8 @@ func TestRouteDryRun(t *testing.T) {
 			[]string{"schedule:payments-primary    → alice"}},
 		{"no service matches", []string{"--config", writeConfig(t, onlyCheckout), "--at", "2026-12-01T15:00:00Z", "nothing=matches"},
 			[]string{"service:    (none)"}},
+		{"Mattermost and Telegram rooms", []string{"--config", writeConfig(t, chatRooms), "--at", "2026-12-01T15:00:00Z", "service=checkout"},
+			[]string{"informs:    telegram:payments, mattermost:payments", "mattermost:payments          → notified", "step 2 at +10m0s:\n    telegram:payments            → notified"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
