@@ -137,7 +137,7 @@ func TestJSONOutput(t *testing.T) {
 			"keys:diagnostics.0":     keysJSON(diagnosticKeys),
 			"valid":                  `true`,
 			"errors":                 `0`,
-			"warnings":               `4`,
+			"warnings":               `9`,
 			"diagnostics.0.severity": `"warning"`,
 			"diagnostics.0.file":     fmt.Sprintf("%q", filepath.Join(exampleConfig, "pagerd.hcl")),
 		}},

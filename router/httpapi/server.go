@@ -298,7 +298,8 @@ func (s *Server) channelRoute(ch *pagers.Channel, rt pagers.Route) http.HandlerF
 			Open: func(ctx context.Context, limit int64) ([]*incident.Incident, error) {
 				return s.Store.List(ctx, true, limit)
 			},
-			Once: s.Store.Once, Now: s.Now, HTTPClient: s.HTTPClient,
+			Incident: s.Store.Incident,
+			Once:     s.Store.Once, Now: s.Now, HTTPClient: s.HTTPClient,
 		})
 	}
 }
