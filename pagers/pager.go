@@ -70,6 +70,10 @@ type Notification struct {
 	Shift *ShiftInfo
 	// Event is what a KindUpdate reports; nil for other kinds.
 	Event *incident.Event
+	// Digest, when set, is where the incident stands, a line each — its
+	// status updates so far, oldest first — for channels with room for it
+	// (an email digest to stakeholders).
+	Digest []string
 	// Location is the recipient's time zone (a user's timezone): times in
 	// the message are shown in it. nil: UTC.
 	Location *time.Location
@@ -124,6 +128,11 @@ type Incident struct {
 	// Folded is, for a storm incident, how many incidents were folded
 	// into it (its summary names them); 0 for any other.
 	Folded int
+	// Severity is its incident command severity ("SEV2"); "" when it has
+	// none.
+	Severity string
+	// Manager is its incident manager; "" when it has none yet.
+	Manager string
 	// Exhausted, on the page to a last resort, says that the escalation
 	// ran out with nobody acknowledging ("escalation payments exhausted
 	// after 2 rounds; nobody acknowledged"); "" on any other.
@@ -138,6 +147,7 @@ func IncidentOf(inc *incident.Incident) Incident {
 		StartedAt: inc.CreatedAt, SourceURL: inc.SourceURL, Links: inc.Links,
 		AckedBy: inc.AckedBy, AckedAt: inc.AckedAt, ResolvedBy: inc.ResolvedBy, ResolvedAt: inc.ResolvedAt,
 		Suppressed: inc.Suppressed, Flapping: inc.Flapping,
+		Severity: inc.Severity, Manager: inc.Role(incident.RoleManager),
 	}
 	if inc.Storm != nil {
 		out.Folded = inc.Storm.Folded

@@ -83,36 +83,6 @@ func (l *loader) room(cfg *Config, v string, r hcl.Range) *Target {
 	return &Target{Kind: kind, Name: name}
 }
 
-// personTarget parses one "user:NAME", "team:NAME" or "schedule:NAME"
-// that must name something defined; nil (with an error) otherwise.
-func (l *loader) personTarget(cfg *Config, v string, r hcl.Range, attr string) *Target {
-	kind, name, found := strings.Cut(v, ":")
-	var known bool
-	switch kind {
-	case TargetUser:
-		known = cfg.Users[name] != nil
-	case TargetTeam:
-		known = cfg.Teams[name] != nil
-	case TargetSchedule:
-		known = cfg.Schedules[name] != nil
-	default:
-		found = false
-	}
-	if !found || name == "" {
-		var forms []string
-		for _, k := range personTargets {
-			forms = append(forms, fmt.Sprintf("%q", k+":NAME"))
-		}
-		l.errorf(r, "Invalid target", `%s = %q is not a person target; write %s.`, attr, v, orList(forms))
-		return nil
-	}
-	if !known {
-		l.errorf(r, "Unknown "+kind, "No %s %q is defined.", kind, name)
-		return nil
-	}
-	return &Target{Kind: kind, Name: name}
-}
-
 // Owner kinds: a team (its policy pages, its room is told, its lead is
 // the last resort) or an escalation policy alone.
 const (

@@ -25,6 +25,10 @@ type fileSchema struct {
 	// Ownerships are compiled straight from their blocks
 	// (compile_ownership.go).
 	Ownerships []*hcl.Block
+	// Command (the incident_command block) and Stakeholders are compiled
+	// straight from their blocks (compile_command.go).
+	Command      *hcl.Block
+	Stakeholders []*hcl.Block
 	// Extensions are the blocks registered extensions own, in file order;
 	// their own BlockSpec.Decode reads them.
 	Extensions []*hcl.Block
@@ -189,9 +193,15 @@ type serviceBlock struct {
 	MatchAny        hcl.Expression
 	Owner           string
 	OwnerRange      hcl.Range
-	Storm           *stormBlock
-	Flapping        *flapBlock
-	DefRange        hcl.Range
+	// Incident command: severity rules and manager rotation.
+	Severity           hcl.Expression
+	SeverityLabel      string
+	SeverityLabelRange hcl.Range
+	Managers           string
+	ManagersRange      hcl.Range
+	Storm              *stormBlock
+	Flapping           *flapBlock
+	DefRange           hcl.Range
 }
 
 type heartbeatBlock struct {

@@ -197,7 +197,7 @@ func (e *Engine) send(ctx context.Context, n pagers.Notification, user *policies
 	available := e.Pagers()
 	usable := channelOrder(available, user, via)
 	if len(usable) == 0 || usable[0].Name != via {
-		e.Metrics.Page(via, provider(via), metrics.PageFallback) // it cannot send: no provider, or no address
+		e.countSend(n, via, metrics.PageFallback) // it cannot send: no provider, or no address
 	}
 	for i, ch := range usable {
 		if ctx.Err() != nil {
@@ -213,7 +213,7 @@ func (e *Engine) send(ctx context.Context, n pagers.Notification, user *policies
 		receipt, err := available[ch.Name].Send(chCtx, n)
 		cancel()
 		if err == nil {
-			e.Metrics.Page(ch.Name, provider(ch.Name), metrics.PageSent)
+			e.countSend(n, ch.Name, metrics.PageSent)
 			if ch.Name != via {
 				failures = append(failures, via+" unavailable")
 			}
@@ -222,9 +222,9 @@ func (e *Engine) send(ctx context.Context, n pagers.Notification, user *policies
 		if ctx.Err() == nil {
 			// A page cut short (acknowledged meanwhile, a replica
 			// stopping) did not fail on this channel.
-			e.Metrics.Page(ch.Name, provider(ch.Name), metrics.PageFailed)
+			e.countSend(n, ch.Name, metrics.PageFailed)
 			if i+1 < len(usable) {
-				e.Metrics.Page(ch.Name, provider(ch.Name), metrics.PageFallback)
+				e.countSend(n, ch.Name, metrics.PageFallback)
 			}
 		}
 		failures = append(failures, fmt.Sprintf("%s failed: %v", ch.Name, err))
@@ -248,7 +248,7 @@ func (e *Engine) sendTo(ctx context.Context, cfg *policies.Config, n pagers.Noti
 	sentVia := channel
 	if !ok {
 		failures = append(failures, channel+" unavailable")
-		e.Metrics.Page(channel, provider(channel), metrics.PageFallback)
+		e.countSend(n, channel, metrics.PageFallback)
 		p, sentVia = available["console"], "console"
 	}
 	receipt, err := p.Send(ctx, n)
@@ -257,12 +257,22 @@ func (e *Engine) sendTo(ctx context.Context, cfg *policies.Config, n pagers.Noti
 	}
 	if err != nil {
 		if ctx.Err() == nil {
-			e.Metrics.Page(sentVia, provider(sentVia), metrics.PageFailed)
+			e.countSend(n, sentVia, metrics.PageFailed)
 		}
 		return pagers.Receipt{}, nil, append(failures, fmt.Sprintf("%s failed: %v", channel, err)), 0
 	}
-	e.Metrics.Page(sentVia, provider(sentVia), metrics.PageSent)
+	e.countSend(n, sentVia, metrics.PageSent)
 	return receipt, &incident.Reached{Destination: n.Destination, Channel: channel}, failures, 0
+}
+
+// countSend counts one outcome of n on channel: a page's, or a notice's
+// (incident command's notices go through the same channels and fallback).
+func (e *Engine) countSend(n pagers.Notification, channel, outcome string) {
+	if n.Kind == pagers.KindPage {
+		e.Metrics.Page(channel, provider(channel), outcome)
+	} else {
+		e.Metrics.NoticeOutcome(channel, provider(channel), outcome)
+	}
 }
 
 // provider names who carries a channel's messages, for metrics: the

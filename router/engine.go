@@ -58,6 +58,9 @@ type Engine struct {
 	// StatusPoll is how often a send in flight checks whether the incident
 	// was handled meanwhile (default 1s).
 	StatusPoll time.Duration
+	// Duties are what incidents need besides paging (incident command's
+	// clocks); each runs on every wake-up of an incident (duties.go).
+	Duties []Duty
 	// Metrics records pages, notices and the engine's lateness (nil: none).
 	Metrics *metrics.Metrics
 

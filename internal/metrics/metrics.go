@@ -88,7 +88,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		}, []string{"channel", "provider", "outcome"}),
 		notices: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pagerd_notices_total",
-			Help: "Notices (acknowledged, resolved, storm passed, shift reminders) by channel, its provider and outcome: sent or failed.",
+			Help: "Notices (acknowledged, resolved, storm passed, shift reminders, incident command's) by channel, its provider and outcome: sent, failed, fallback.",
 		}, []string{"channel", "provider", "outcome"}),
 		exhausted: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pagerd_escalations_exhausted_total",
@@ -205,11 +205,17 @@ func (m *Metrics) Page(channel, provider, outcome string) {
 
 // Notice counts one notice sent, or failed, through channel.
 func (m *Metrics) Notice(channel, provider string, err error) {
+	outcome := PageSent
+	if err != nil {
+		outcome = PageFailed
+	}
+	m.NoticeOutcome(channel, provider, outcome)
+}
+
+// NoticeOutcome counts one notice's outcome on channel, as Page does a
+// page's: a notice to a person falls back through their channels too.
+func (m *Metrics) NoticeOutcome(channel, provider, outcome string) {
 	if m != nil {
-		outcome := PageSent
-		if err != nil {
-			outcome = PageFailed
-		}
 		m.notices.WithLabelValues(channel, provider, outcome).Inc()
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/pagerd/pagerd/command"
 	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/internal/metrics"
 	"github.com/pagerd/pagerd/links"
@@ -52,6 +53,9 @@ type Server struct {
 	// HTTPClient carries what a channel's callback sends out (a chat
 	// platform's answer); nil: the channel's default.
 	HTTPClient *http.Client
+	// Command declares incidents (the other command actions go through
+	// Router.Act).
+	Command *command.Actions
 }
 
 // Handler returns the routed HTTP handler.
@@ -86,7 +90,15 @@ func (s *Server) Handler() http.Handler {
 	handle("GET /v1/incidents", s.listIncidents)
 	handle("GET /v1/incidents/{id}", s.getIncident)
 	handle("POST /v1/incidents/{id}/{action}", s.actOnIncident)
+	handle("POST /v1/incidents", s.declare)
+	handle("POST /v1/incidents/{id}/severity", s.setSeverity)
+	handle("POST /v1/incidents/{id}/roles", s.assignRole)
+	handle("POST /v1/incidents/{id}/notes", s.addNote)
+	handle("POST /v1/incidents/{id}/updates", s.postUpdate)
+	handle("GET /v1/incidents/{id}/updates", s.listUpdates)
+	handle("GET /v1/incidents/{id}/timeline", s.timeline)
 	handle("GET /v1/services/{name}/changes", s.serviceChanges)
+	handle("GET /v1/services/{name}/stakeholders", s.serviceStakeholders)
 	handle("POST /v1/heartbeats/{name}", s.beat)
 	handle("GET /v1/silences", s.listSilences)
 	handle("POST /v1/silences", s.addSilence)
@@ -282,7 +294,8 @@ func (s *Server) channelRoute(ch *pagers.Channel, rt pagers.Route) http.HandlerF
 			Open: func(ctx context.Context, limit int64) ([]*incident.Incident, error) {
 				return s.Store.List(ctx, true, limit)
 			},
-			Once: s.Store.Once, Now: s.Now, HTTPClient: s.HTTPClient,
+			Incident: s.Store.Incident,
+			Once:     s.Store.Once, Now: s.Now, HTTPClient: s.HTTPClient,
 		})
 	}
 }

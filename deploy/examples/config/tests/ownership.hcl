@@ -23,7 +23,7 @@ test "billing is payments', from the map's own owners" {
     page {
       step         = 2
       users        = ["alice", "bob", "carol"]
-      destinations = ["slack:#payments-oncall"]
+      destinations = ["slack:#payments-oncall", "teams:payments"]
     }
   }
 }

@@ -32,7 +32,7 @@ test "checkout is down: the primary, then the payments team" {
     page {
       step         = 2
       users        = ["alice", "bob", "carol"]
-      destinations = ["slack:#payments-oncall"]
+      destinations = ["slack:#payments-oncall", "teams:payments"]
       after        = "10m"
     }
     page {
