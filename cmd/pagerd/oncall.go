@@ -54,7 +54,7 @@ which has "override": true). Nobody on call is "shifts": [], exit 0.`,
 	fs.Var(next, "next", "list the next `N` shifts of each schedule")
 	user := fs.String("user", "", "only the shifts of user `NAME`, across all schedules")
 	tzFlag := tzFlag(cmd)
-	output := outputFlag(cmd)
+	output := formatFlag(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("user", c.completeNames(func(cfg *policies.Config) []string { return keys(cfg.Users) }, -1))
 
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
@@ -118,8 +118,8 @@ which has "override": true). Nobody on call is "shifts": [], exit 0.`,
 		}
 
 		shifts := findShifts(scheds, *user, at, until, int(*next))
-		if output.String() == "json" {
-			return writeJSON(c.stdout, oncallJSON(shifts, at, until, loc))
+		if structured(output) {
+			return writeData(c.stdout, output, oncallJSON(shifts, at, until, loc))
 		}
 		if len(shifts) == 0 {
 			fmt.Fprintln(c.stdout, noShifts(*user, at, until, int(*next), loc))

@@ -48,7 +48,7 @@ With -o json it prints one object:
 			return nil, cobra.ShellCompDirectiveFilterDirs
 		},
 	}
-	output := outputFlag(cmd)
+	output := formatFlag(cmd)
 	verbose := cmd.Flags().BoolP("verbose", "v", false, "list the tests that pass too")
 	run := cmd.Flags().String("run", "", "run only the tests whose name matches `REGEXP`")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
@@ -90,9 +90,9 @@ With -o json it prints one object:
 			return fmt.Errorf("no policy tests to run in %s (test blocks in *_test.hcl, or in tests/*.hcl)", dir)
 		}
 		results := suite.Run(loaded.Config)
-		if output.String() == "json" {
+		if structured(output) {
 			rep := testJSON(results)
-			if err := writeJSON(c.stdout, rep); err != nil {
+			if err := writeData(c.stdout, output, rep); err != nil {
 				return err
 			}
 			if !rep.Passed {

@@ -93,7 +93,7 @@ generic one. With -o json:
 	}
 	atFlag := cmd.Flags().String("at", "", "pretend the alert fires at `TIME`: RFC 3339, or \"YYYY-MM-DD HH:MM\" in --tz; default now")
 	tzFlag := tzFlag(cmd)
-	output := outputFlag(cmd)
+	output := formatFlag(cmd)
 	integration := cmd.Flags().String("integration", "", "decode --body as integration `NAME` of --config receives it")
 	bodyFile := cmd.Flags().String("body", "", "a request body as the integration's sender posts it: `FILE`, or - for stdin")
 	_ = cmd.RegisterFlagCompletionFunc("integration", c.completeNames(func(cfg *policies.Config) []string {
@@ -118,7 +118,7 @@ generic one. With -o json:
 
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if *bodyFile != "" {
-			return c.routeBody(*integration, *bodyFile, *atFlag, *tzFlag, output.String() == "json")
+			return c.routeBody(*integration, *bodyFile, *atFlag, *tzFlag, output)
 		}
 		labels := map[string]string{}
 		for _, a := range args {
@@ -143,8 +143,8 @@ generic one. With -o json:
 			return err
 		}
 		plan := planRoute(cfg, labels, at)
-		if output.String() == "json" {
-			return writeJSON(c.stdout, routeJSON(plan))
+		if structured(output) {
+			return writeData(c.stdout, output, routeJSON(plan))
 		}
 		return writeRouteTable(c.stdout, plan)
 	}

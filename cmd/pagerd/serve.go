@@ -123,7 +123,7 @@ shape 'pagerd test -o json' prints.`,
 			return nil, cobra.ShellCompDirectiveFilterDirs
 		},
 	}
-	output := outputFlag(cmd)
+	output := formatFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		dir := c.config.String()
 		if len(args) == 1 {
@@ -132,13 +132,13 @@ shape 'pagerd test -o json' prints.`,
 		if err := checkConfigDir(dir); err != nil {
 			return err
 		}
-		if output.String() == "json" {
+		if structured(output) {
 			loaded := policies.LoadDir(dir)
 			out := checkJSON(loaded)
 			if loaded.Config != nil {
 				out.Tests = checkTestsJSON(dir, loaded.Config)
 			}
-			if err := writeJSON(c.stdout, out); err != nil {
+			if err := writeData(c.stdout, output, out); err != nil {
 				return err
 			}
 			if loaded.Config == nil || (out.Tests != nil && !out.Tests.Passed) {
