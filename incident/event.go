@@ -57,6 +57,18 @@ const (
 	KindStakeholders      Kind = "stakeholders_notified"
 	KindStakeholderFailed Kind = "stakeholder_failed"
 	KindStatusPage        Kind = "status_page"
+	// After the incident (postmortem package). Published: someone is
+	// named to write the post-mortem, it is marked done, an action item
+	// is added or done (its event carries the item). On the timeline
+	// only: the owner reminded, the draft written into the post-mortem
+	// directory, an action item's owner reminded that it is overdue.
+	KindPostmortemOwner   Kind = "postmortem_owner"
+	KindPostmortemDone    Kind = "postmortem_done"
+	KindPostmortemDue     Kind = "postmortem_due"
+	KindPostmortemWritten Kind = "postmortem_written"
+	KindActionAdded       Kind = "action_added"
+	KindActionDone        Kind = "action_done"
+	KindActionOverdue     Kind = "action_overdue"
 	// KindChange is a change event (a deploy, a config push) recorded for
 	// a service; it belongs to no incident.
 	KindChange Kind = "change"
@@ -74,6 +86,8 @@ var Kinds = []Kind{
 	KindActionRefused, KindAlertSuppressed, KindSuppressed, KindUnsuppressed, KindChange, KindRerouted,
 	KindSeverity, KindRoleAssigned, KindStatusUpdate, KindManagerNeeded, KindUpdateDue, KindUpdateOverdue,
 	KindStakeholders, KindStakeholderFailed, KindStatusPage,
+	KindPostmortemOwner, KindPostmortemDone, KindPostmortemDue, KindPostmortemWritten,
+	KindActionAdded, KindActionDone, KindActionOverdue,
 }
 
 // Published reports whether facts of this kind also go out on the event
@@ -83,7 +97,8 @@ var Kinds = []Kind{
 func (k Kind) Published() bool {
 	switch k {
 	case KindTriggered, KindAcknowledged, KindEscalated, KindReopened, KindResolved, KindNote, KindChange, KindRerouted,
-		KindSeverity, KindRoleAssigned, KindStatusUpdate:
+		KindSeverity, KindRoleAssigned, KindStatusUpdate,
+		KindPostmortemOwner, KindPostmortemDone, KindActionAdded, KindActionDone:
 		return true
 	}
 	return false
@@ -127,6 +142,9 @@ type Event struct {
 	// Update is the status update a KindStatusUpdate event posts; nil for
 	// others.
 	Update *StatusUpdate `json:"update,omitempty"`
+	// Item is the action item a KindActionAdded or KindActionDone event
+	// is about; nil for others.
+	Item *ActionItem `json:"action_item,omitempty"`
 }
 
 // Change is something that changed in a system — a deploy, a feature flag,

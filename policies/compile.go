@@ -63,6 +63,7 @@ func (l *loader) compile(raw *fileSchema) *Config {
 	l.maintenance(cfg, raw.Maintenance)
 	l.inhibits(cfg, raw.Inhibits)
 	l.command(cfg, raw.Command, raw.Services)
+	l.postmortem(cfg, raw.Postmortem, raw.Console)
 	return cfg
 }
 

@@ -44,6 +44,10 @@ type Config struct {
 	Named map[string]map[string]any
 	// Command holds the incident command settings (command.go).
 	Command Command
+	// Postmortem and Console hold what happens after an incident and the
+	// web console's sign-in settings (postmortem.go).
+	Postmortem Postmortem
+	Console    Console
 }
 
 // Settings are daemon-wide knobs from the `pagerd { ... }` block.

@@ -60,12 +60,13 @@ type scripts struct {
 	ingest, transition, expire, claimDue, reschedule, claimSend, finishSend, appendFact, lease, renew, rateLimit, reroute *redis.Script
 	beat, heartbeats, keepMessage, review, silence, wakeOpen                                                              *redis.Script
 	declare, command                                                                                                      *redis.Script
+	action                                                                                                                *redis.Script
 }
 
 func (sc *scripts) all() []*redis.Script {
 	return []*redis.Script{sc.ingest, sc.transition, sc.expire, sc.claimDue, sc.reschedule, sc.claimSend, sc.finishSend, sc.appendFact, sc.lease, sc.renew, sc.rateLimit,
 		sc.reroute, sc.beat, sc.heartbeats, sc.keepMessage, sc.review, sc.silence, sc.wakeOpen,
-		sc.declare, sc.command}
+		sc.declare, sc.command, sc.action}
 }
 
 // New returns a store on rdb whose keys start with "{<namespace>}:"
@@ -98,6 +99,7 @@ func New(rdb redis.UniversalClient, namespace string) *Store {
 			wakeOpen:    script("wake_open"),
 			declare:     script("declare"),
 			command:     script("command"),
+			action:      script("action"),
 		},
 	}
 }

@@ -15,7 +15,8 @@ local function published(kind)
   return kind == 'triggered' or kind == 'acknowledged' or kind == 'escalated'
     or kind == 'reopened' or kind == 'resolved' or kind == 'note'
     or kind == 'rerouted' or kind == 'severity_changed' or kind == 'role_assigned'
-    or kind == 'status_update'
+    or kind == 'status_update' or kind == 'postmortem_owner' or kind == 'postmortem_done'
+    or kind == 'action_added' or kind == 'action_done'
 end
 
 -- fact: append one fact to incident id's timeline (kept whole, for as long
