@@ -108,6 +108,8 @@ type Postmortem struct {
 	// Path is the file the draft was written to, when the config names a
 	// directory for them.
 	Path string `json:"path,omitempty"`
+	// DraftSum is the SHA-256 (hex) of the draft last written there.
+	DraftSum string `json:"-"`
 }
 
 // Done reports whether the post-mortem was marked done.

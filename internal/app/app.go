@@ -30,6 +30,7 @@ import (
 	"github.com/pagerd/pagerd/links"
 	"github.com/pagerd/pagerd/pagers"
 	"github.com/pagerd/pagerd/policies"
+	"github.com/pagerd/pagerd/postmortem"
 	"github.com/pagerd/pagerd/router"
 	"github.com/pagerd/pagerd/router/events"
 	"github.com/pagerd/pagerd/router/httpapi"
@@ -78,6 +79,8 @@ type App struct {
 	Store    *store.Store
 	Engine   *router.Engine
 	Events   *events.Runner
+	// Postmortems drafts post-mortems and keeps the action items.
+	Postmortems *postmortem.Service
 	router   *router.Router
 	server   *http.Server
 	listener net.Listener
@@ -178,12 +181,17 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Grace:       opts.Grace,
 	}
 	set := func() pagers.Set { return *a.pagers.Load() }
+	a.Postmortems = &postmortem.Service{Store: a.Store, Config: holder.Current, Log: a.log.With("component", "postmortem")}
 	a.Events = &events.Runner{
 		Store: a.Store, Owner: opts.Replica, Log: a.log.With("component", "events"), Poll: opts.Poll, Grace: opts.Grace,
 		Retention: func() time.Duration { return holder.Current().Settings.EventRetention },
 		Consumers: func() []events.Consumer {
 			cfg := holder.Current()
-			return append(events.Subscriptions(cfg, a.Store, holder.Current, set), events.Followers(cfg, a.Store, set)...)
+			out := append(events.Subscriptions(cfg, a.Store, holder.Current, set), events.Followers(cfg, a.Store, set)...)
+			if cfg.Postmortem.Directory != "" {
+				out = append(out, &postmortem.Drafts{Service: a.Postmortems})
+			}
+			return out
 		},
 	}
 	if err := a.Events.EnsureGroups(ctx); err != nil {
@@ -200,6 +208,14 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	commands := &command.Actions{Store: a.Store, Log: a.log.With("component", "command"), Wake: a.Engine.Wake}
 	rt.Commands = commands
 	a.Engine.Duties = append(a.Engine.Duties, &command.Duty{Store: a.Store, Notify: a.Engine.Notify, Log: a.log.With("component", "command")})
+	// After the incident: the post-mortem's owner named and reminded on
+	// the incident's timer, the backlog's overdue items on a chore's.
+	pmLog := a.Postmortems.Log
+	a.Engine.Duties = append(a.Engine.Duties, &postmortem.Duty{Store: a.Store, Notify: a.Engine.Notify, Log: pmLog})
+	a.Engine.Chores = append(a.Engine.Chores, &postmortem.Reminders{Store: a.Store, Tell: a.Engine.Tell, Log: pmLog})
+	if err := a.Engine.SyncChores(ctx); err != nil {
+		return nil, err
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -219,9 +219,11 @@ func (s *Store) PostmortemDone(ctx context.Context, id int64, by, via string) (b
 	return true, nil
 }
 
-// PostmortemWritten records where incident id's draft was written.
-func (s *Store) PostmortemWritten(ctx context.Context, id int64, path string) error {
-	if _, err := s.action(ctx, "pm_path", id, path); err != nil {
+// PostmortemWritten records where incident id's draft was written, and
+// the SHA-256 of what was (hex), which tells pagerd's own draft from one
+// people edited since.
+func (s *Store) PostmortemWritten(ctx context.Context, id int64, path, sum string) error {
+	if _, err := s.action(ctx, "pm_path", id, path, sum); err != nil {
 		return fmt.Errorf("post-mortem of incident %d written: %w", id, err)
 	}
 	return nil
@@ -235,7 +237,7 @@ func (s *Store) Postmortem(ctx context.Context, id int64) (incident.Postmortem, 
 		return incident.Postmortem{}, fmt.Errorf("load the post-mortem of incident %d: %w", id, err)
 	}
 	return incident.Postmortem{Incident: id, Owner: h["owner"], OwnerWhy: h["why"], Required: h["required"] == "1",
-		NamedAt: msTime(h["named_ms"]), DoneAt: msTime(h["done_ms"]), DoneBy: h["done_by"], Path: h["path"]}, nil
+		NamedAt: msTime(h["named_ms"]), DoneAt: msTime(h["done_ms"]), DoneBy: h["done_by"], Path: h["path"], DraftSum: h["sum"]}, nil
 }
 
 func (s *Store) action(ctx context.Context, op string, args ...any) ([]string, error) {

@@ -10,7 +10,7 @@
 --   reminded:  4 item, 5 next reminder ms
 --   pm_owner:  4 incident, 5 owner, 6 why, 7 '1' when required, 8 detail
 --   pm_done:   4 incident, 5 by, 6 via
---   pm_path:   4 incident, 5 path
+--   pm_path:   4 incident, 5 path, 6 SHA-256 of what was written
 -- Returns {outcome, detail}: 'not_found'; 'unchanged'; 'open' (pm_done on
 -- an incident not resolved yet); or the op's outcome ('added' with the
 -- item's ID, 'done', 'named', 'written').
@@ -111,8 +111,9 @@ elseif op == 'pm_done' then
   return {'done', ''}
 elseif op == 'pm_path' then
   local id = ARGV[4]
-  redis.call('HSET', P .. 'pm:' .. id, 'path', ARGV[5])
-  if redis.call('EXISTS', P .. 'inc:' .. id) == 1 then
+  local old = redis.call('HGET', P .. 'pm:' .. id, 'path')
+  redis.call('HSET', P .. 'pm:' .. id, 'path', ARGV[5], 'sum', ARGV[6])
+  if old ~= ARGV[5] and redis.call('EXISTS', P .. 'inc:' .. id) == 1 then
     fact(P, id, now, 'postmortem_written', 'draft written to ' .. ARGV[5])
   end
   return {'written', ''}
