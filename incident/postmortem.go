@@ -113,4 +113,4 @@ type Postmortem struct {
 }
 
 // Done reports whether the post-mortem was marked done.
-func (p *Postmortem) Done() bool { return !p.DoneAt.IsZero() }
+func (p Postmortem) Done() bool { return !p.DoneAt.IsZero() }

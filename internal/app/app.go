@@ -27,6 +27,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pagerd/pagerd/command"
+	"github.com/pagerd/pagerd/console"
 	"github.com/pagerd/pagerd/links"
 	"github.com/pagerd/pagerd/pagers"
 	"github.com/pagerd/pagerd/policies"
@@ -221,7 +222,13 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	api := &httpapi.Server{Router: rt, Store: a.Store, Config: holder.Current, Links: urls,
 		Log: a.log.With("component", "http"), Registry: reg, Now: now, HTTPClient: opts.HTTPClient,
-		Command: commands}
+		Command: commands, Postmortems: a.Postmortems,
+		Console: &console.Console{Router: rt, Store: a.Store, Config: holder.Current, Links: urls, Postmortems: a.Postmortems,
+			Now: now, Log: a.log.With("component", "console"),
+			Send: func(ctx context.Context, key string, ttl time.Duration, u *policies.User, n pagers.Notification) (string, error) {
+				told, err := a.Engine.Tell(ctx, holder.Current(), key, ttl, u, n)
+				return told.Channel, err
+			}}}
 	a.server = &http.Server{
 		Handler:           api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,

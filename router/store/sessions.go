@@ -66,3 +66,12 @@ func (s *Store) EndSession(ctx context.Context, digest string) error {
 	}
 	return nil
 }
+
+// MagicLinkUsed reports whether the magic link id was used.
+func (s *Store) MagicLinkUsed(ctx context.Context, id string) (bool, error) {
+	n, err := s.rdb.Exists(ctx, s.key("magic", id)).Result()
+	if err != nil {
+		return false, fmt.Errorf("look up magic link: %w", err)
+	}
+	return n == 1, nil
+}

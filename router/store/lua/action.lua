@@ -94,7 +94,7 @@ elseif op == 'pm_owner' then
   local owner = redis.call('HGET', pk, 'owner')
   if owner then return {'unchanged', owner} end
   redis.call('HSET', pk, 'owner', ARGV[5], 'why', ARGV[6], 'required', ARGV[7], 'named_ms', now)
-  fact(P, id, now, 'postmortem_owner', ARGV[8], ARGV[5], '', ARGV[7] == '1' and 'required' or 'offered')
+  fact(P, id, now, 'postmortem_owner', ARGV[8], '', '', ARGV[7] == '1' and 'required' or 'offered')
   return {'named', ARGV[5]}
 elseif op == 'pm_done' then
   local id = ARGV[4]
