@@ -313,6 +313,9 @@ func (d Draft) timeline(b *strings.Builder) {
 	day := ""
 	n := 0
 	for _, f := range d.Timeline {
+		if f.Kind == incident.KindPostmortemDue || f.Kind == incident.KindPostmortemWritten {
+			continue // the draft's own bookkeeping, not the incident's story
+		}
 		if dd := f.At.UTC().Format(time.DateOnly); dd != day {
 			if day != "" {
 				b.WriteString("\n")

@@ -147,11 +147,16 @@ func newView(n pagers.Notification) view {
 		if n.Kind == pagers.KindUpdate && n.Event != nil {
 			what, actor = string(n.Event.Kind), n.Event.Actor
 		}
-		v.Lead = fmt.Sprintf("Incident #%d %s on service %s was %s", inc.ID, title, v.Service, what)
+		v.Lead = fmt.Sprintf("Incident #%d %s on service %s was %s", inc.ID, title, v.Service, strings.ReplaceAll(what, "_", " "))
 		if actor := pagers.OneLine(actor); actor != "" {
 			v.Lead += " by " + actor
 		}
 		v.Lead += "."
+		// What the update says (a note, a reminder's request) comes
+		// before the incident's summary: it is why the mail was sent.
+		if n.Kind == pagers.KindUpdate && n.Event != nil && strings.TrimSpace(n.Event.Detail) != "" {
+			v.Summary = strings.TrimSpace(pagers.Lines(n.Event.Detail) + "\n\n" + v.Summary)
+		}
 	}
 
 	facts := []string{fmt.Sprintf("#%d", inc.ID)}
