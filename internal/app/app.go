@@ -74,18 +74,18 @@ type Options struct {
 
 // App is one running pagerd.
 type App struct {
-	opts     Options
-	log      *slog.Logger
-	Holder   *policies.Holder
-	Store    *store.Store
-	Engine   *router.Engine
-	Events   *events.Runner
+	opts   Options
+	log    *slog.Logger
+	Holder *policies.Holder
+	Store  *store.Store
+	Engine *router.Engine
+	Events *events.Runner
 	// Postmortems drafts post-mortems and keeps the action items.
 	Postmortems *postmortem.Service
-	router   *router.Router
-	server   *http.Server
-	listener net.Listener
-	pagers   atomic.Pointer[pagers.Set]
+	router      *router.Router
+	server      *http.Server
+	listener    net.Listener
+	pagers      atomic.Pointer[pagers.Set]
 
 	env        pagers.Env
 	durability store.Durability

@@ -282,4 +282,3 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
-
