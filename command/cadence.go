@@ -26,7 +26,7 @@ func since(inc *incident.Incident) time.Time {
 // resolved, or its severity has no cadence).
 func NextUpdateAt(cfg *policies.Config, inc *incident.Incident) time.Time {
 	every := cfg.Command.Cadence[inc.Severity]
-	if !inc.Open() || every <= 0 {
+	if !inc.Open() || every <= 0 || inc.FoldedInto != 0 {
 		return time.Time{}
 	}
 	from := since(inc)
@@ -50,7 +50,9 @@ func OverdueAt(cfg *policies.Config, inc *incident.Incident) time.Time {
 // service's manager rotation; zero when it does not need one (it has one,
 // is resolved, or its severity does not call for one).
 func ManagerNeededAt(cfg *policies.Config, inc *incident.Incident) time.Time {
-	if !inc.Open() || inc.Role(incident.RoleManager) != "" || !cfg.NeedsManager(inc.Severity) {
+	// An incident folded into a storm pages nobody: its storm is what
+	// people handle.
+	if !inc.Open() || inc.Role(incident.RoleManager) != "" || !cfg.NeedsManager(inc.Severity) || inc.FoldedInto != 0 {
 		return time.Time{}
 	}
 	return since(inc).Add(cfg.Command.ManagerWithin)

@@ -30,7 +30,7 @@ import (
 
 // Sender delivers a notification to a person once per key within ttl,
 // through the channel n names or their first one, and says through which
-// (router.Engine.Tell).
+// (router.Engine.NotifyPerson).
 type Sender func(ctx context.Context, key string, ttl time.Duration, user *policies.User, n pagers.Notification) (channel string, err error)
 
 // Console serves the web console under /console/.

@@ -76,6 +76,17 @@ const (
 	// after a config reload; the incident moved to it (and pages as it
 	// says), or handed them to the incidents of their services.
 	KindRerouted Kind = "rerouted"
+	// KindFolded: the incident opened during an alert storm and was folded
+	// into the storm incident the detail names; it pages nobody.
+	KindFolded Kind = "folded"
+	// KindStormPassed: no new incident folded into the storm for its
+	// window; the detail says how many were folded and how many are open.
+	KindStormPassed Kind = "storm_passed"
+	// KindStormNotice: someone paged for the storm was told it passed.
+	KindStormNotice Kind = "storm_passed_notice"
+	// KindFlapping: one of the incident's alerts changed state too often
+	// and is flapping: its flips no longer page.
+	KindFlapping Kind = "flapping"
 )
 
 // Kinds lists every kind.
@@ -84,6 +95,7 @@ var Kinds = []Kind{
 	KindAcknowledged, KindEscalated, KindReopened, KindResolved, KindNote,
 	KindStepEmpty, KindNotified, KindNotifyFailed, KindAckNotice, KindResolvedNotice,
 	KindActionRefused, KindAlertSuppressed, KindSuppressed, KindUnsuppressed, KindChange, KindRerouted,
+	KindFolded, KindStormPassed, KindStormNotice, KindFlapping,
 	KindSeverity, KindRoleAssigned, KindStatusUpdate, KindManagerNeeded, KindUpdateDue, KindUpdateOverdue,
 	KindStakeholders, KindStakeholderFailed, KindStatusPage,
 	KindPostmortemOwner, KindPostmortemDone, KindPostmortemDue, KindPostmortemWritten,
@@ -97,7 +109,7 @@ var Kinds = []Kind{
 func (k Kind) Published() bool {
 	switch k {
 	case KindTriggered, KindAcknowledged, KindEscalated, KindReopened, KindResolved, KindNote, KindChange, KindRerouted,
-		KindSeverity, KindRoleAssigned, KindStatusUpdate,
+		KindStormPassed, KindSeverity, KindRoleAssigned, KindStatusUpdate,
 		KindPostmortemOwner, KindPostmortemDone, KindActionAdded, KindActionDone:
 		return true
 	}

@@ -86,10 +86,40 @@ type Incident struct {
 	UpdateState  UpdateState `json:"update_state,omitempty"`
 	LastUpdateAt time.Time   `json:"last_update_at,omitzero"`
 	Updates      int         `json:"updates,omitempty"`
+	// FoldedInto is the storm incident this one was folded into: it pages
+	// nobody, the storm pages for it. 0: not folded.
+	FoldedInto int64 `json:"folded_into,omitempty"`
+	// Flapping: one of its alerts flaps. The incident paged once, saying
+	// so; the alert's flips stay on it without paging, and a flapping
+	// alert counts as firing until it stayed resolved for the service's
+	// hold time.
+	Flapping bool `json:"flapping,omitempty"`
+	// Storm is set on a storm incident: the one incident that pages for
+	// an alert storm, the new incidents of its service folded into it.
+	Storm *Storm `json:"storm,omitempty"`
 }
 
 // Role returns who plays role, or "".
 func (inc *Incident) Role(role Role) string { return inc.Roles[role] }
+
+// Storm is what a storm incident keeps of the incidents folded into it.
+// Its Title and Summary say the same in words, kept current as incidents
+// fold in: how many, and the most frequent alert names.
+type Storm struct {
+	Folded int `json:"folded"`      // incidents folded into it so far
+	Open   int `json:"folded_open"` // of those, not resolved yet
+	// LastFoldedAt is when the last incident folded in; the storm passes
+	// when none has come for Window after it.
+	LastFoldedAt time.Time     `json:"last_folded_at"`
+	Window       time.Duration `json:"-"`
+	// PassedAt is when pagerd found the storm passed; zero while it lasts.
+	// A passed storm takes no new incidents, and resolves once every
+	// incident folded into it is resolved.
+	PassedAt time.Time `json:"passed_at,omitzero"`
+}
+
+// PassesAt is when the storm passes unless another incident folds in.
+func (s *Storm) PassesAt() time.Time { return s.LastFoldedAt.Add(s.Window) }
 
 // NextAlertEnd is the earliest endsAt among firing alerts, or zero.
 func (inc *Incident) NextAlertEnd() time.Time {
@@ -141,6 +171,12 @@ const (
 	// silence, a maintenance window or an inhibition rule — so it pages
 	// nobody; it pages once nothing mutes it any more, if it still fires.
 	AlertSuppressed AlertOutcome = "suppressed"
+	// AlertFolded: it opened an incident during an alert storm, which was
+	// folded into the storm incident: the storm pages, not this one.
+	AlertFolded AlertOutcome = "folded"
+	// AlertFlapping: a flip of a flapping alert, absorbed by its incident:
+	// no new incident, no page; a resolve only starts the hold time.
+	AlertFlapping AlertOutcome = "flapping"
 )
 
 // Reached is one recipient a page went out to, remembered so that they

@@ -73,6 +73,10 @@ type Notification struct {
 	Shift *ShiftInfo
 	// Event is what a KindUpdate reports; nil for other kinds.
 	Event *incident.Event
+	// Digest, when set, is where the incident stands, a line each — its
+	// status updates so far, oldest first — for channels with room for it
+	// (an email digest to stakeholders).
+	Digest []string
 	// SignIn is the link a KindSignIn carries; nil for other kinds.
 	SignIn *SignInInfo
 }
@@ -128,6 +132,11 @@ type Incident struct {
 	// Suppressed says why it pages nobody (every alert firing in it is
 	// muted: "silence:ID", "maintenance:NAME", "inhibited:RULE"); "".
 	Suppressed string
+	// Flapping: one of its alerts flaps; this is the one page for it.
+	Flapping bool
+	// Folded is, for a storm incident, how many incidents were folded
+	// into it (its summary names them); 0 for any other.
+	Folded int
 	// Severity is its incident command severity ("SEV2"); "" when it has
 	// none.
 	Severity string
@@ -137,13 +146,18 @@ type Incident struct {
 
 // IncidentOf is the message model of an incident.
 func IncidentOf(inc *incident.Incident) Incident {
-	return Incident{
+	out := Incident{
 		ID: inc.ID, Title: inc.Title, Summary: inc.Summary, Service: inc.Service,
 		Status: string(inc.Status), Labels: inc.GroupLabels, AlertCount: inc.FiringCount,
 		StartedAt: inc.CreatedAt, SourceURL: inc.SourceURL, Links: inc.Links,
 		AckedBy: inc.AckedBy, AckedAt: inc.AckedAt, ResolvedBy: inc.ResolvedBy, ResolvedAt: inc.ResolvedAt,
-		Suppressed: inc.Suppressed, Severity: inc.Severity, Manager: inc.Role(incident.RoleManager),
+		Suppressed: inc.Suppressed, Flapping: inc.Flapping,
+		Severity: inc.Severity, Manager: inc.Role(incident.RoleManager),
 	}
+	if inc.Storm != nil {
+		out.Folded = inc.Storm.Folded
+	}
+	return out
 }
 
 // Receipt is the provider's answer to a successful send.

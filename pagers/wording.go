@@ -49,9 +49,7 @@ func ShortText(n Notification, limit int) string {
 		middle = Headline(n)
 		tail = ". No action needed."
 	default:
-		if sev := Severity(n); sev != "" {
-			head += sev + " "
-		}
+		head += Marks(n)
 		middle = Headline(n)
 		if s := Summary(n); s != "" {
 			middle += ": " + strings.TrimRight(s, ".!")
@@ -128,6 +126,27 @@ func Severity(n Notification) string {
 		return OneLine(n.Incident.Severity)
 	}
 	return OneLine(strings.ToUpper(n.Incident.Labels["severity"]))
+}
+
+// Flapping is "FLAPPING" on the page of an incident whose alert flaps —
+// the one page it gets, so it must say why no more come — or "".
+func Flapping(n Notification) string {
+	if n.Incident.Flapping {
+		return "FLAPPING"
+	}
+	return ""
+}
+
+// Marks are the words a page leads with after the incident number, each
+// followed by a space: "FLAPPING CRITICAL ", or "".
+func Marks(n Notification) string {
+	var s string
+	for _, m := range []string{Flapping(n), Severity(n)} {
+		if m != "" {
+			s += m + " "
+		}
+	}
+	return s
 }
 
 // Text that senders sent — labels, annotations, titles built from them,

@@ -26,6 +26,14 @@ func TestShortText(t *testing.T) {
 	resolved := pagertest.CheckoutPage()
 	resolved.Kind = KindResolved
 
+	flapping := pagertest.CheckoutPage()
+	flapping.Incident.Flapping = true
+
+	stormPassed := pagertest.CheckoutPage()
+	stormPassed.Kind = KindUpdate
+	stormPassed.Incident.Title, stormPassed.Incident.Labels = "Alert storm in checkout", nil
+	stormPassed.Event = &incident.Event{Fact: incident.Fact{Kind: incident.KindStormPassed, Detail: "no new incident for 5m; 12 incidents folded, 3 still open"}}
+
 	hostile := pagertest.CheckoutPage()
 	hostile.Incident.Title = "Checkout\nDown"
 	hostile.Incident.Summary = "line one\r\nline two."
@@ -41,6 +49,8 @@ func TestShortText(t *testing.T) {
 		{"no way given", nothing, "[pagerd] #42 CRITICAL CheckoutDown (checkout): checkout is down. Acknowledge with 'pagerd ack 42'."},
 		{"acknowledged", acked, "[pagerd] #42 ACKNOWLEDGED by alice: CheckoutDown (checkout). No action needed."},
 		{"resolved", resolved, "[pagerd] #42 RESOLVED: CheckoutDown (checkout). No action needed."},
+		{"flapping", flapping, "[pagerd] #42 FLAPPING CRITICAL CheckoutDown (checkout): checkout is down. Reply 'ack 42' to acknowledge, 'resolve 42' to resolve. https://pagerd.example.com/ack/42?sig=abc"},
+		{"storm passed", stormPassed, "[pagerd] #42 STORM PASSED: Alert storm in checkout (checkout) — no new incident for 5m; 12 incidents folded, 3 still open."},
 		{"newlines collapsed", hostile, "[pagerd] #42 Checkout Down (checkout): line one line two. Reply 'ack 42' to acknowledge, 'resolve 42' to resolve. https://pagerd.example.com/ack/42?sig=abc"},
 	}
 	for _, tt := range tests {

@@ -139,3 +139,109 @@ func (c *Config) InRotation(t Target, user string) bool {
 	}
 	return false
 }
+
+// Stakeholders is a `stakeholders "NAME"` block: who hears about the
+// incidents of its services, sorted into the four quadrants of the
+// stakeholder matrix, and what each quadrant receives, when.
+type Stakeholders struct {
+	Name string
+	// Services are the services (a product group) it covers; empty: every
+	// service no other block names.
+	Services []string
+	// Severities are the severities of incidents that engage them.
+	Severities []string
+	// Quadrants, in the order of the Quadrants list.
+	Quadrants []*Quadrant
+}
+
+// QuadrantKind is one quadrant of the stakeholder matrix: how much power
+// over and interest in the service a group has.
+type QuadrantKind string
+
+const (
+	// ManageClosely: much power, much interest — management, product. A
+	// direct message on declaration, every status update and resolution.
+	ManageClosely QuadrantKind = "manage_closely"
+	// KeepSatisfied: much power, less interest — customers. The public
+	// status page and its subscriptions.
+	KeepSatisfied QuadrantKind = "keep_satisfied"
+	// KeepInformed: less power, much interest — developers, support. Room
+	// messages and an email digest on each change of state.
+	KeepInformed QuadrantKind = "keep_informed"
+	// Monitor: everyone else. The status page and its feed.
+	Monitor QuadrantKind = "monitor"
+)
+
+// QuadrantKinds lists the quadrants, most engaged first.
+var QuadrantKinds = []QuadrantKind{ManageClosely, KeepInformed, KeepSatisfied, Monitor}
+
+// Title is the quadrant as people say it: "manage closely".
+func (k QuadrantKind) Title() string { return strings.ReplaceAll(string(k), "_", " ") }
+
+// Public reports whether the quadrant gets the public wording of updates
+// (through the status page) rather than the internal one.
+func (k QuadrantKind) Public() bool { return k == KeepSatisfied || k == Monitor }
+
+// Moment is when stakeholders may be told something.
+type Moment string
+
+const (
+	// MomentDeclared: the incident reached a severity that engages them
+	// (it opened at it, was declared at it, or was raised to it).
+	MomentDeclared Moment = "declared"
+	// MomentUpdate: a status update was posted.
+	MomentUpdate Moment = "update"
+	// MomentStateChange: a status update moved to another state
+	// (investigating → identified → monitoring → resolved).
+	MomentStateChange Moment = "state_change"
+	// MomentResolved: the incident was resolved.
+	MomentResolved Moment = "resolved"
+)
+
+// Moments lists every moment.
+var Moments = []Moment{MomentDeclared, MomentUpdate, MomentStateChange, MomentResolved}
+
+// DefaultMoments are when each quadrant hears, unless its block says.
+var DefaultMoments = map[QuadrantKind][]Moment{
+	ManageClosely: {MomentDeclared, MomentUpdate, MomentResolved},
+	KeepInformed:  {MomentStateChange, MomentResolved},
+	KeepSatisfied: {MomentUpdate, MomentResolved},
+	Monitor:       {MomentUpdate, MomentResolved},
+}
+
+// Quadrant is one quadrant of a stakeholders block.
+type Quadrant struct {
+	Kind QuadrantKind
+	// People are users, teams and schedules (whoever is on call then).
+	People []Target
+	// Rooms are channel destinations that take updates (a chat room, a
+	// webhook).
+	Rooms []Target
+	// Emails are mailing lists (or any address) told by email.
+	Emails []string
+	// On are the moments it hears of.
+	On []Moment
+}
+
+// Hears reports whether the quadrant is told at moment m.
+func (q *Quadrant) Hears(m Moment) bool { return slices.Contains(q.On, m) }
+
+// StakeholdersFor returns the stakeholders block covering service: the
+// one that names it, else the one that names no services; nil when none.
+func (c *Config) StakeholdersFor(service string) *Stakeholders {
+	var fallback *Stakeholders
+	for _, s := range c.Stakeholders {
+		switch {
+		case slices.Contains(s.Services, service):
+			return s
+		case len(s.Services) == 0:
+			fallback = s
+		}
+	}
+	return fallback
+}
+
+// Engages reports whether an incident of severity sev engages them.
+func (s *Stakeholders) Engages(sev string) bool {
+	return sev != "" && slices.Contains(s.Severities, sev)
+}

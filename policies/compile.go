@@ -63,6 +63,7 @@ func (l *loader) compile(raw *fileSchema) *Config {
 	l.maintenance(cfg, raw.Maintenance)
 	l.inhibits(cfg, raw.Inhibits)
 	l.command(cfg, raw.Command, raw.Services)
+	l.stakeholders(cfg, raw.Stakeholders)
 	l.postmortem(cfg, raw.Postmortem, raw.Console)
 	return cfg
 }
@@ -102,10 +103,14 @@ func (l *loader) settings(b *pagerdBlock) Settings {
 		ResolvedRetention: DefaultResolvedRetention,
 		ResolveTimeout:    DefaultResolveTimeout,
 		EventRetention:    DefaultEventRetention,
+		Storm:             DefaultStorm,
+		Flapping:          DefaultFlapping,
 	}
 	if b == nil {
 		return s
 	}
+	s.Storm = l.storm(b.Storm, s.Storm)
+	s.Flapping = l.flapping(b.Flapping, s.Flapping)
 	if present(b.PublicURLRange) {
 		u, err := url.Parse(b.PublicURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -448,7 +453,8 @@ func (l *loader) services(cfg *Config, blocks []serviceBlock, settings *pagerdBl
 		}
 		sl := serviceLabels{}
 		sl.known, sl.knownSet = l.knownLabels(b)
-		svc := &Service{Name: b.Name, Escalation: b.Escalation, Responders: DefaultResponders}
+		svc := &Service{Name: b.Name, Escalation: b.Escalation, Responders: DefaultResponders,
+			Storm: l.storm(b.Storm, cfg.Settings.Storm), Flapping: l.flapping(b.Flapping, cfg.Settings.Flapping)}
 		if present(b.RespondersRange) {
 			if r := Responders(b.Responders); slices.Contains(ResponderRules, r) {
 				svc.Responders = r

@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -249,14 +250,98 @@ func (l *loader) stringMap(expr hcl.Expression, attr string) []keyValue {
 	return out
 }
 
-// shortDuration formats d without trailing zero units: "5m", "1h30m".
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
+// stakeholders compiles the `stakeholders "NAME"` blocks, once services,
+// people and rooms are known.
+func (l *loader) stakeholders(cfg *Config, blocks []*hcl.Block) {
+	names := map[string]hcl.Range{}
+	covered := map[string]string{} // service → the block naming it
+	var catchAll *hcl.Block
+	var quadrantHeaders []hcl.BlockHeaderSchema
+	for _, k := range QuadrantKinds {
+		quadrantHeaders = append(quadrantHeaders, hcl.BlockHeaderSchema{Type: string(k)})
 	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
+	for _, hb := range blocks {
+		b := l.block(hb, attrs("services", "severities"), quadrantHeaders...)
+		if !l.unique(names, "stakeholders block", b.Label(), hb.DefRange) {
+			continue
+		}
+		s := &Stakeholders{Name: b.Label()}
+		services, ranges, _ := b.Strings("services")
+		for i, name := range services {
+			switch {
+			case cfg.Service(name) == nil:
+				l.errorf(ranges[i], "Unknown service", "No service %q is defined.", name)
+			case covered[name] != "":
+				l.errorf(ranges[i], "Service in two stakeholders blocks",
+					"Service %q is already in stakeholders %q: an incident has one stakeholder matrix.", name, covered[name])
+			default:
+				covered[name] = s.Name
+				s.Services = append(s.Services, name)
+			}
+		}
+		if !b.Written("services") {
+			if catchAll != nil {
+				l.errorf(hb.DefRange, "Two default stakeholders blocks",
+					"Stakeholders %q names no services, like %q (%s): only one block may cover the services no other names.",
+					s.Name, catchAll.Labels[0], at(catchAll.DefRange))
+			}
+			catchAll = hb
+		}
+		s.Severities = slices.Clone(cfg.Command.Severities[:min(2, len(cfg.Command.Severities))])
+		if sevs, ranges, ok := b.Strings("severities"); ok {
+			s.Severities = nil
+			for i, sev := range sevs {
+				if l.knownSeverity(cfg, sev, ranges[i]) {
+					s.Severities = append(s.Severities, sev)
+				}
+			}
+		}
+		for _, kind := range QuadrantKinds {
+			qs := b.blocks(string(kind))
+			q := &Quadrant{Kind: kind, On: DefaultMoments[kind]}
+			for i, qb := range qs {
+				if i > 0 {
+					l.errorf(qb.DefRange, "Duplicate "+string(kind)+" block",
+						"Stakeholders %q has one %s block; the first is at %s.", s.Name, kind, at(qs[0].DefRange))
+					continue
+				}
+				l.quadrant(cfg, q, qb)
+			}
+			s.Quadrants = append(s.Quadrants, q)
+		}
+		cfg.Stakeholders = append(cfg.Stakeholders, s)
 	}
-	return s
+}
+
+// quadrant reads one quadrant's block into q.
+func (l *loader) quadrant(cfg *Config, q *Quadrant, hb *hcl.Block) {
+	b := l.block(hb, attrs("people", "rooms", "emails", "on"))
+	if b.Written("people") {
+		q.People = l.targets(cfg, b.expr("people"), "people", true, func(*ChannelSpec) bool { return false })
+	}
+	if b.Written("rooms") {
+		q.Rooms = l.targets(cfg, b.expr("rooms"), "rooms", false, func(c *ChannelSpec) bool { return c.Updates })
+	}
+	emails, ranges, _ := b.Strings("emails")
+	for i, e := range emails {
+		if !validEmail(e) {
+			l.errorf(ranges[i], "Invalid email address", `%q is not an email address; write it like "eng-checkout@example.com".`, e)
+			continue
+		}
+		q.Emails = append(q.Emails, e)
+	}
+	if moments, ranges, ok := b.Strings("on"); ok {
+		q.On = nil
+		for i, m := range moments {
+			if !slices.Contains(Moments, Moment(m)) {
+				var valid []string
+				for _, v := range Moments {
+					valid = append(valid, fmt.Sprintf("%q", v))
+				}
+				l.errorf(ranges[i], "Invalid moment", "on = %q is not a moment; use %s.", m, orList(valid))
+				continue
+			}
+			q.On = append(q.On, Moment(m))
+		}
+	}
 }

@@ -216,8 +216,10 @@ func (b *Block) int(name string, dst *int) hcl.Range {
 }
 
 func (l *loader) decodePagerd(hb *hcl.Block) *pagerdBlock {
-	b := l.block(hb, attrs("public_url", "link_secret", "link_ttl", "ack_timeout", "resolved_retention", "resolve_timeout", "event_retention", "unrouted"))
+	b := l.block(hb, attrs("public_url", "link_secret", "link_ttl", "ack_timeout", "resolved_retention", "resolve_timeout", "event_retention", "unrouted"),
+		foldingHeaders...)
 	out := &pagerdBlock{DefRange: hb.DefRange, LinkSecret: b.expr("link_secret")}
+	out.Storm, out.Flapping = l.decodeFolding(b)
 	out.PublicURLRange = b.str("public_url", &out.PublicURL)
 	out.LinkTTLRange = b.str("link_ttl", &out.LinkTTL)
 	out.AckTimeoutRange = b.str("ack_timeout", &out.AckTimeout)
@@ -354,9 +356,10 @@ func (l *loader) decodeEscalation(hb *hcl.Block) escalationBlock {
 
 func (l *loader) decodeService(hb *hcl.Block) serviceBlock {
 	b := l.block(hb, attrs("escalation", "match", "group_by", "subscribers", "responders", "known_labels",
-		"severity", "severity_label", "managers"))
+		"severity", "severity_label", "managers"), foldingHeaders...)
 	out := serviceBlock{Name: hb.Labels[0], DefRange: hb.DefRange, Match: b.expr("match"), GroupBy: b.expr("group_by"),
 		Subscribers: b.expr("subscribers"), KnownLabels: b.expr("known_labels"), Severity: b.expr("severity")}
+	out.Storm, out.Flapping = l.decodeFolding(b)
 	out.EscalationRange = b.str("escalation", &out.Escalation)
 	out.RespondersRange = b.str("responders", &out.Responders)
 	out.SeverityLabelRange = b.str("severity_label", &out.SeverityLabel)

@@ -44,6 +44,8 @@ type Config struct {
 	Named map[string]map[string]any
 	// Command holds the incident command settings (command.go).
 	Command Command
+	// Stakeholders are the stakeholder matrices, in file order.
+	Stakeholders []*Stakeholders
 	// Postmortem and Console hold what happens after an incident and the
 	// web console's sign-in settings (postmortem.go).
 	Postmortem Postmortem
@@ -65,6 +67,10 @@ type Settings struct {
 	// service (unrouted = "record"): kept as "unrouted" incidents that
 	// page nobody. Without it a config needs a catch-all service.
 	RecordUnrouted bool
+	// Storm and Flapping are the folding every service has unless its own
+	// blocks say otherwise.
+	Storm    Storm
+	Flapping Flapping
 }
 
 // UnroutedRecord is the value of the pagerd block's unrouted attribute that
@@ -158,6 +164,10 @@ type Service struct {
 	Severity SeverityRules
 	// Managers is its manager rotation; nil: the incident_command block's.
 	Managers *Target
+	// Storm and Flapping fold its alert storms and flapping alerts (see
+	// folding.go): the pagerd block's, unless the service sets its own.
+	Storm    Storm
+	Flapping Flapping
 }
 
 // Responders is a service's rule for who may act on its incidents as a

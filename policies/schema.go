@@ -50,6 +50,8 @@ type pagerdBlock struct {
 	EventRetentionRange    hcl.Range
 	Unrouted               string
 	UnroutedRange          hcl.Range
+	Storm                  *stormBlock // the defaults of every service
+	Flapping               *flapBlock
 	DefRange               hcl.Range
 }
 
@@ -181,6 +183,8 @@ type serviceBlock struct {
 	SeverityLabelRange hcl.Range
 	Managers           string
 	ManagersRange      hcl.Range
+	Storm              *stormBlock
+	Flapping           *flapBlock
 	DefRange           hcl.Range
 }
 

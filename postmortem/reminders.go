@@ -15,7 +15,7 @@ import (
 )
 
 // Teller tells one person something once per key within ttl
-// (router.Engine.Tell).
+// (router.Engine.NotifyPerson).
 type Teller func(ctx context.Context, cfg *policies.Config, key string, ttl time.Duration, user *policies.User,
 	n pagers.Notification) (router.Told, error)
 

@@ -51,14 +51,14 @@ func (e *Engine) runChore(ctx context.Context, name string, now time.Time) (time
 	return now.Add(time.Hour), nil
 }
 
-// Tell tells one person something that is not a page, once per key
+// NotifyPerson tells one person something that is not a page, once per key
 // within ttl however many replicas try: through the channel of their
 // first notification rule (a text rather than a call), falling back
-// through their other channels. Unlike Notify it needs no incident, and
+// through their other channels. Unlike Notify and Tell it needs no incident, and
 // leaves no fact: the caller records what it wants where it belongs. A
 // replica that dies between the claim and the send loses that notice
 // rather than risking a second one: a reminder, not a page.
-func (e *Engine) Tell(ctx context.Context, cfg *policies.Config, key string, ttl time.Duration, user *policies.User, n pagers.Notification) (Told, error) {
+func (e *Engine) NotifyPerson(ctx context.Context, cfg *policies.Config, key string, ttl time.Duration, user *policies.User, n pagers.Notification) (Told, error) {
 	e.defaults()
 	won, err := e.Store.Once(ctx, "tell:"+key, ttl)
 	if err != nil || !won {

@@ -57,7 +57,13 @@ func (e *Engine) process(ctx context.Context, id int64, now time.Time) (time.Tim
 
 	// Why its alerts are muted changed, or may have: look again first.
 	if inc.Open() && (inc.NeedsReview || (!inc.ReviewAt.IsZero() && !inc.ReviewAt.After(now))) {
-		if err := e.Suppress.Review(ctx, cfg, inc, now); err != nil {
+		err := e.Suppress.Review(ctx, cfg, inc, now)
+		if errors.Is(err, store.ErrMoved) {
+			// A reload on another replica, or this one, rerouted it since
+			// it was read: look again as its new service says.
+			return now, nil
+		}
+		if err != nil {
 			return time.Time{}, err
 		}
 		if inc, err = e.Store.Incident(ctx, id); err != nil {
@@ -94,19 +100,29 @@ func (e *Engine) process(ctx context.Context, id int64, now time.Time) (time.Tim
 		}
 	}
 	next = e.runDuties(ctx, cfg, inc, now, next)
+	if inc.Storm != nil {
+		at, err := e.watchStorm(ctx, cfg, inc, now)
+		if err != nil {
+			return time.Time{}, err
+		}
+		next = earliest(next, at)
+	}
 	return earliest(earliest(next, inc.NextAlertEnd()), inc.ReviewAt), nil
 }
 
 // planState is what the planner needs of an incident.
 func planState(inc *incident.Incident) escalation.State {
 	return escalation.State{Incident: inc.ID, Run: inc.Run, RunAt: inc.RunAt, Escalations: inc.Escalations,
-		Suppressed: inc.Suppressed}
+		Suppressed: inc.Suppressed, FoldedInto: inc.FoldedInto}
 }
 
 // escalate sends every notification that is due in the current run,
 // several at a time, and returns when the next one (or the next step) is
 // due.
 func (e *Engine) escalate(ctx context.Context, cfg *policies.Config, inc *incident.Incident, now time.Time) (time.Time, error) {
+	if !planState(inc).Pages() {
+		return time.Time{}, nil // folded into a storm, which pages for it
+	}
 	pol := cfg.Escalation(inc.Escalation)
 	if pol == nil || len(pol.Steps) == 0 {
 		if inc.Service != UnroutedService {

@@ -28,15 +28,36 @@ import (
 // replica holds (zero: none), so a replica that dies mid-notice does not
 // lose it.
 func (e *Engine) notifyFYI(ctx context.Context, cfg *policies.Config, inc *incident.Incident, kind pagers.Kind, actor string, now time.Time) (time.Time, error) {
+	f := fyi{kind: kind, actor: actor, status: incident.Resolved, run: -1, fact: incident.KindResolvedNotice,
+		key: fmt.Sprintf("%d:%s:%d", inc.ID, kind, inc.Run)}
+	if kind == pagers.KindAcknowledged {
+		f.status, f.run, f.fact = incident.Acknowledged, inc.Run, incident.KindAckNotice
+	}
+	return e.tell(ctx, cfg, inc, f, now)
+}
+
+// fyi is a notice everyone paged for an incident is sent once: nobody is
+// asked to act on it.
+type fyi struct {
+	kind  pagers.Kind
+	actor string          // who did what it reports: they are not told
+	event *incident.Event // what a KindUpdate reports
+	// status and run are what the incident must still be when the notice
+	// goes out (run -1: any); else it is stale and not sent.
+	status incident.Status
+	run    int
+	key    string        // the notices' idempotency key, before recipient and channel
+	fact   incident.Kind // the timeline fact of a notice sent
+}
+
+// tell sends f to everyone the incident's pages reached, as notifyFYI
+// says.
+func (e *Engine) tell(ctx context.Context, cfg *policies.Config, inc *incident.Incident, f fyi, now time.Time) (time.Time, error) {
 	reached, err := e.Store.Notified(ctx, inc.ID)
 	if err != nil {
 		return time.Time{}, err
 	}
 	available := e.Pagers()
-	status, run := incident.Resolved, -1
-	if kind == pagers.KindAcknowledged {
-		status, run = incident.Acknowledged, inc.Run
-	}
 	subscribed := map[policies.Target]bool{}
 	if svc := cfg.Service(inc.Service); svc != nil {
 		for _, t := range svc.Subscribers {
@@ -50,7 +71,7 @@ func (e *Engine) notifyFYI(ctx context.Context, cfg *policies.Config, inc *incid
 	)
 	g.SetLimit(e.Parallel)
 	for _, r := range reached {
-		if r.User != "" && r.User == actor {
+		if r.User != "" && r.User == f.actor {
 			continue
 		}
 		if r.Destination != "" && subscribed[policies.Target{Kind: r.Channel, Name: r.Destination}] {
@@ -61,8 +82,8 @@ func (e *Engine) notifyFYI(ctx context.Context, cfg *policies.Config, inc *incid
 		}
 		r = noticeRoute(cfg, available, r)
 		g.Go(func() error {
-			key := fmt.Sprintf("%d:%s:%d:%s:%s", inc.ID, kind, inc.Run, r.Who(), r.Channel)
-			state, left, err := e.Store.ClaimSend(ctx, inc.ID, status, run, key, e.Lease, e.Owner)
+			key := f.key + ":" + r.Who() + ":" + r.Channel
+			state, left, err := e.Store.ClaimSend(ctx, inc.ID, f.status, f.run, key, e.Lease, e.Owner)
 			if err != nil {
 				return err
 			}
@@ -79,16 +100,13 @@ func (e *Engine) notifyFYI(ctx context.Context, cfg *policies.Config, inc *incid
 				pager = available["console"]
 			}
 			n := pagers.Notification{
-				Key: key, Kind: kind, Channel: r.Channel, User: r.User, Destination: r.Destination,
-				Address: r.Address, Incident: pagers.IncidentOf(inc), Actor: actor,
+				Key: key, Kind: f.kind, Channel: r.Channel, User: r.User, Destination: r.Destination,
+				Address: r.Address, Incident: pagers.IncidentOf(inc), Actor: f.actor, Event: f.event,
 			}
 			sendCtx, cancel := context.WithTimeout(ctx, e.SendTimeout)
 			defer cancel()
 			release := e.keepSend(sendCtx, inc.ID, key)
-			res := store.SendResult{Key: key, Receipt: "sent", Kind: incident.KindAckNotice, Detail: "told " + r.Who() + " via " + r.Channel}
-			if kind == pagers.KindResolved {
-				res.Kind = incident.KindResolvedNotice
-			}
+			res := store.SendResult{Key: key, Receipt: "sent", Kind: f.fact, Detail: "told " + r.Who() + " via " + r.Channel}
 			_, err = pager.Send(sendCtx, n)
 			release()
 			rec, done := recordContext(ctx)
@@ -99,7 +117,11 @@ func (e *Engine) notifyFYI(ctx context.Context, cfg *policies.Config, inc *incid
 				return errors.Join(ctx.Err(), e.Store.ReleaseSend(rec, inc.ID, key, e.Owner))
 			case err != nil:
 				res.Receipt, res.Kind = "failed", incident.KindNotifyFailed
-				res.Detail = fmt.Sprintf("%s notice to %s via %s failed: %v", kind, r.Who(), r.Channel, err)
+				what := string(f.kind)
+				if f.event != nil {
+					what = string(f.event.Kind)
+				}
+				res.Detail = fmt.Sprintf("%s notice to %s via %s failed: %v", what, r.Who(), r.Channel, err)
 			}
 			return e.Store.FinishSend(rec, inc.ID, res)
 		})

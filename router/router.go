@@ -143,7 +143,7 @@ func (r *Router) Ingest(ctx context.Context, in *policies.Integration, batch *in
 		}
 		switch s.Outcome {
 		// An alert that ended may have been muting others (inhibition).
-		case incident.AlertTriggered, incident.AlertClosed, incident.AlertAcknowledged, incident.AlertEnded:
+		case incident.AlertTriggered, incident.AlertClosed, incident.AlertAcknowledged, incident.AlertEnded, incident.AlertFolded:
 			wake = true
 		}
 	}
@@ -194,11 +194,14 @@ func (r *Router) write(cfg *policies.Config, in *policies.Integration, index int
 		Retention: cfg.Settings.ResolvedRetention,
 		Service:   p.Service, Escalation: p.Escalation, GroupID: p.GroupID, GroupLabels: p.GroupLabels, Title: p.Title,
 	}
-	if a.Action == incident.AlertTrigger && p.Service != UnroutedService {
-		// One map lookup: the incident's severity rides along with the
-		// alert's script, no extra round trip.
-		w.Severity = cfg.SeverityOf(cfg.Service(p.Service), a.Labels)
-		w.SeverityRank = cfg.SeverityRank(w.Severity)
+	if p.svc != nil {
+		foldLike(&w, p.svc)
+		if a.Action == incident.AlertTrigger {
+			// One map lookup: the incident's severity rides along with the
+			// alert's script, no extra round trip.
+			w.Severity = cfg.SeverityOf(p.svc, a.Labels)
+			w.SeverityRank = cfg.SeverityRank(w.Severity)
+		}
 	}
 	return w, nil
 }
@@ -210,14 +213,15 @@ type placement struct {
 	Service, Escalation, GroupID string
 	GroupLabels                  map[string]string
 	Title                        string
+	svc                          *policies.Service // nil when unrouted
 }
 
 // place finds where alert a of integration in belongs under cfg. Ingest
 // and the rerouting of unrouted incidents after a reload both ask it, so
 // that they agree.
 func place(cfg *policies.Config, in *policies.Integration, a *ingest.Alert) placement {
-	var p placement
 	svc := cfg.ServiceFor(in, a.Labels)
+	p := placement{svc: svc}
 	switch {
 	case svc == nil:
 		p.Service = UnroutedService
@@ -292,6 +296,16 @@ func (r *Router) change(ctx context.Context, cfg *policies.Config, in *policies.
 	}
 	r.Log.Info("change recorded", "service", c.Service, "integration", in.Name, "summary", c.Summary)
 	return nil
+}
+
+// foldLike makes w fold alert storms and flapping alerts as svc says.
+func foldLike(w *store.AlertWrite, svc *policies.Service) {
+	if svc.Storm.On() {
+		w.StormIncidents, w.StormWindow = svc.Storm.Incidents, svc.Storm.Window
+	}
+	if svc.Flapping.On() {
+		w.FlapChanges, w.FlapWindow, w.FlapHold = svc.Flapping.Changes, svc.Flapping.Window, svc.Flapping.Hold
+	}
 }
 
 func hasAny(labels map[string]string, names []string) bool {

@@ -201,7 +201,7 @@ func (s *Suppressor) Review(ctx context.Context, cfg *policies.Config, inc *inci
 			}
 			reviewed[i] = store.ReviewedAlert{Fingerprint: a.Fingerprint, Name: alertName(&ingest.Alert{Labels: a.Labels, DedupKey: a.DedupKey, Fingerprint: a.Fingerprint}), Suppression: d}
 		}
-		err = s.Store.Review(ctx, inc.ID, snap.version, reviewAt, reviewed)
+		err = s.Store.Review(ctx, inc.ID, inc.Service, snap.version, reviewAt, reviewed)
 		if !errors.Is(err, store.ErrStale) || attempt == staleRetries {
 			return err
 		}

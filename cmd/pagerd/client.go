@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -135,7 +134,11 @@ type incidentView struct {
 	command.View
 	Alerts   []json.RawMessage `json:"alerts"`
 	Timeline []incident.Fact   `json:"timeline"`
-	Changes  []incident.Change `json:"recent_changes"`
+	// TimelineNext is where the rest of a long timeline starts.
+	TimelineNext string            `json:"timeline_next"`
+	Changes      []incident.Change `json:"recent_changes"`
+	// Folded are, for a storm incident, the incidents folded into it.
+	Folded []incidentView `json:"folded"`
 }
 
 // incidentsResult is `pagerd incidents -o json`.
@@ -163,6 +166,9 @@ type incidentJSON struct {
 	AlertsFiring int               `json:"alerts_firing"`
 	AlertsTotal  int               `json:"alerts_total"`
 	Suppressed   string            `json:"suppressed"`
+	FoldedInto   int64             `json:"folded_into"` // 0: not folded into a storm
+	Flapping     bool              `json:"flapping"`
+	Storm        *stormJSON        `json:"storm"` // null unless a storm incident
 	// Incident command.
 	Severity     string            `json:"severity"`
 	Roles        map[string]string `json:"roles"`
@@ -172,6 +178,14 @@ type incidentJSON struct {
 	NextUpdateAt jsonTime          `json:"next_update_at"`
 }
 
+// stormJSON is what a storm incident holds of the incidents folded into it.
+type stormJSON struct {
+	Folded       int      `json:"folded"`
+	FoldedOpen   int      `json:"folded_open"`
+	LastFoldedAt jsonTime `json:"last_folded_at"`
+	PassedAt     jsonTime `json:"passed_at"`
+}
+
 // incidentDetailJSON is `pagerd show -o json`.
 type incidentDetailJSON struct {
 	incidentJSON
@@ -179,6 +193,7 @@ type incidentDetailJSON struct {
 	Alerts           []json.RawMessage `json:"alerts"`
 	Timeline         []eventJSON       `json:"timeline"`
 	Changes          []changeJSON      `json:"recent_changes"`
+	Folded           []incidentJSON    `json:"folded"`
 }
 
 type eventJSON struct {
@@ -218,15 +233,21 @@ func (inc incidentView) listJSON() incidentJSON {
 	if labels == nil {
 		labels = map[string]string{}
 	}
-	return incidentJSON{
+	out := incidentJSON{
 		ID: inc.ID, Status: string(inc.Status), Service: inc.Service, Escalation: inc.Escalation,
 		Title: inc.Title, Summary: inc.Summary, SourceURL: inc.SourceURL, GroupLabels: labels,
 		CreatedAt: jsonTime(inc.CreatedAt.UTC()), AckedAt: jsonTime(inc.AckedAt.UTC()), AckedBy: inc.AckedBy,
 		ResolvedAt: jsonTime(inc.ResolvedAt.UTC()), ResolvedBy: inc.ResolvedBy,
 		AlertsFiring: inc.FiringCount, AlertsTotal: inc.AlertsTotal, Suppressed: inc.Suppressed,
+		FoldedInto: inc.FoldedInto, Flapping: inc.Flapping,
 		Severity: inc.Severity, Roles: rolesJSON(inc.Incident), DeclaredBy: inc.DeclaredBy, UpdateState: string(inc.UpdateState),
 		LastUpdateAt: jsonTime(inc.LastUpdateAt.UTC()), NextUpdateAt: jsonTime(inc.NextUpdateAt.UTC()),
 	}
+	if st := inc.Storm; st != nil {
+		out.Storm = &stormJSON{Folded: st.Folded, FoldedOpen: st.Open,
+			LastFoldedAt: jsonTime(st.LastFoldedAt.UTC()), PassedAt: jsonTime(st.PassedAt.UTC())}
+	}
+	return out
 }
 
 // rolesJSON is every role, "" when nobody plays it.
@@ -240,7 +261,10 @@ func rolesJSON(inc incident.Incident) map[string]string {
 
 func (inc incidentView) detailJSON() incidentDetailJSON {
 	out := incidentDetailJSON{incidentJSON: inc.listJSON(), SuppressedAlerts: inc.SuppressedAlerts, Alerts: inc.Alerts,
-		Timeline: []eventJSON{}, Changes: []changeJSON{}}
+		Timeline: []eventJSON{}, Changes: []changeJSON{}, Folded: []incidentJSON{}}
+	for _, f := range inc.Folded {
+		out.Folded = append(out.Folded, f.listJSON())
+	}
 	if out.SuppressedAlerts == nil {
 		out.SuppressedAlerts = map[string]string{}
 	}
@@ -274,7 +298,8 @@ With -o json it prints one object:
     "source_url": "", "group_labels": {"alertname": "CheckoutDown"},
     "created_at": "2026-11-27T10:00:00Z", "acknowledged_at": null,
     "acknowledged_by": "", "resolved_at": null, "resolved_by": "",
-    "alerts_firing": 2, "alerts_total": 3, "suppressed": "",
+    "alerts_firing": 2, "alerts_total": 3, "suppressed": "", "folded_into": 0,
+    "flapping": false, "storm": null,
     "severity": "SEV2", "roles": {"manager": "alice", "comms": "", "scribe": ""},
     "declared_by": "", "update_state": "identified",
     "last_update_at": "2026-11-27T10:20:00Z", "next_update_at": "2026-11-27T11:20:00Z"}]}
@@ -282,7 +307,13 @@ status is triggered, acknowledged or resolved. suppressed says why the
 incident pages nobody — every alert firing in it is muted by a silence
 ("silence:ID"), a maintenance window ("maintenance:NAME") or an inhibition
 rule ("inhibited:RULE") — and is "" while it pages. Times are RFC 3339 in
-UTC; a time that has not happened is null. Every key is always present.`,
+UTC; a time that has not happened is null. Every key is always present.
+folded_into is the storm incident an incident was folded into (0: none):
+it pages nobody, its storm pages for it. A storm incident has
+  "storm": {"folded": 12, "folded_open": 3,
+            "last_folded_at": "2026-11-27T10:04:00Z", "passed_at": null}
+and the table lists the incidents folded into it under it. flapping says
+one of its alerts flaps: it paged once, its flips do not page again.`,
 		Example: `  pagerd incidents
   pagerd incidents --all --server http://pagerd:8080
   pagerd incidents -o json | jq -r '.incidents[] | select(.status == "triggered") | .id'`,
@@ -311,14 +342,7 @@ UTC; a time that has not happened is null. Every key is always present.`,
 			}
 			return writeJSON(c.stdout, list)
 		}
-		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tSTATUS\tSEV\tSERVICE\tFIRING\tAGE\tNEXT UPDATE\tTITLE")
-		for _, inc := range out.Incidents {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", inc.ID, statusText(inc.Incident), orDash(inc.Severity),
-				oneLine(inc.Service), inc.FiringCount, time.Since(inc.CreatedAt).Round(time.Second),
-				nextUpdateText(inc.View, time.Now()), oneLine(inc.Title))
-		}
-		return tw.Flush()
+		return writeIncidentTable(c.stdout, out.Incidents, time.Now())
 	}
 	return cmd
 }
@@ -362,6 +386,8 @@ With -o json it prints the incident as one object with the keys of
                 "actor": "alice", "via": "sms", "detail": ""}]
   "recent_changes": [{"at": ..., "service": "checkout", "summary": "deploy 42",
                 "source": "ci", "integration": "ci", "links": [], "custom_details": null}]
+  "folded":   [...],  for a storm incident, the incidents folded into it,
+                      newest first, with the keys of 'pagerd incidents -o json'
 A timeline fact's "tag" marks a note (root_cause, resolution) or says a
 status update's state. Times are RFC 3339 in UTC.`,
 		Example: `  pagerd show 42
@@ -465,9 +491,12 @@ fact worth keeping with the incident — what was tried, what was found, who
 was called — that shows in 'pagerd show' and is there for the post-mortem.
 The words after ID are the text, joined by spaces; quote it to keep it
 exactly as written, and put -- before a text that starts with a dash.
+A note is at most 4 KiB.
 
+--tag root-cause or --tag resolution marks the note as a candidate root
+cause or as what resolved it: the post-mortem draft lists them so.
 --by names who writes the note (default $USER).`,
-		example: "  pagerd note 42 rolled back checkout to v1.41\n  pagerd note 42 'DB failover started 10:02, ETA 15 min' --by alice",
+		example: "  pagerd note 42 rolled back checkout to v1.41\n  pagerd note 42 'DB failover started 10:02, ETA 15 min' --by alice\n  pagerd note 42 --tag root-cause 'memory limit 512Mi too low for the new cache'",
 		body: func(rest []string) (any, error) {
 			text := strings.TrimSpace(strings.Join(rest, " "))
 			if text == "" {
@@ -506,6 +535,11 @@ func (c *cli) actCmd(act action) *cobra.Command {
 		cmd.Use, cmd.Args = act.use, act.args
 	}
 	by := byFlag(cmd, c.getenv)
+	var tag *string
+	if act.name == incident.Note {
+		tag = cmd.Flags().String("tag", "", "mark the note for the post-mortem: `root-cause` or resolution")
+		_ = cmd.RegisterFlagCompletionFunc("tag", cobra.FixedCompletions([]string{"root-cause", "resolution"}, cobra.ShellCompDirectiveNoFileComp))
+	}
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		id, err := parseIncidentID(args[0])
 		if err != nil {
@@ -516,6 +550,13 @@ func (c *cli) actCmd(act action) *cobra.Command {
 			if body, err = act.body(args[1:]); err != nil {
 				return err
 			}
+		}
+		if tag != nil && *tag != "" {
+			t, err := incident.ParseNoteTag(*tag)
+			if err != nil {
+				return usageError{err}
+			}
+			body.(map[string]string)["tag"] = string(t)
 		}
 		return c.act(cmd.Context(), act, id, *by, body)
 	}

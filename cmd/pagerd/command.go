@@ -217,3 +217,71 @@ func (c *cli) completeAssign(cmd *cobra.Command, args []string, toComplete strin
 	}
 	return nil, cobra.ShellCompDirectiveNoFileComp
 }
+
+func (c *cli) timelineCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "timeline ID",
+		GroupID: groupIncidents,
+		Short:   "Print an incident's whole timeline, however long",
+		Long: `Print every fact on the timeline of an incident of the pagerd at --server,
+oldest first, page by page: what 'pagerd show' lists, without its limit.
+A note marked for the post-mortem shows its mark, a status update its
+state, in brackets. --after starts after the fact with that id (show
+prints where its list stopped).
+
+With -o json it prints {"facts": [{"id": "1795482740123-0", "at": ...,
+"event": "note", "actor": "alice", "via": "cli", "detail": "...",
+"tag": "root_cause"}]}; every key is always present.`,
+		Example:           "  pagerd timeline 42\n  pagerd timeline 42 -o json | jq -r '.facts[] | select(.event == \"note\") | .detail'",
+		Args:              exactArgs(1, "one incident ID"),
+		ValidArgsFunction: cobra.NoFileCompletions,
+	}
+	after := cmd.Flags().String("after", "", "start after the fact with this `ID`")
+	output := outputFlag(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		id, err := parseIncidentID(args[0])
+		if err != nil {
+			return err
+		}
+		api, err := c.client()
+		if err != nil {
+			return err
+		}
+		type factJSON struct {
+			ID string `json:"id"`
+			eventJSON
+		}
+		all := struct {
+			Facts []factJSON `json:"facts"`
+		}{Facts: []factJSON{}}
+		var facts []incident.Fact
+		for cursor := *after; ; {
+			var page struct {
+				Facts []incident.Fact `json:"facts"`
+				Next  string          `json:"next"`
+			}
+			path := fmt.Sprintf("/v1/incidents/%d/timeline?limit=1000", id)
+			if cursor != "" {
+				path += "&after=" + url.QueryEscape(cursor)
+			}
+			if err := api.do(cmd.Context(), http.MethodGet, path, nil, &page); err != nil {
+				return err
+			}
+			facts = append(facts, page.Facts...)
+			if page.Next == "" {
+				break
+			}
+			cursor = page.Next
+		}
+		if output.String() != "json" {
+			writeFacts(c.stdout, facts)
+			return nil
+		}
+		for _, e := range facts {
+			all.Facts = append(all.Facts, factJSON{ID: e.ID, eventJSON: eventJSON{At: jsonTime(e.At.UTC()), Event: string(e.Kind),
+				Actor: e.Actor, Via: e.Via, Detail: e.Detail, Tag: e.Tag}})
+		}
+		return writeJSON(c.stdout, all)
+	}
+	return cmd
+}

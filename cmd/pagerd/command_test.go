@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/internal/app"
 	"github.com/pagerd/pagerd/internal/testenv"
 )
@@ -305,4 +306,122 @@ func hasEvent(inc map[string]any, kind, detail string) bool {
 		}
 	}
 	return false
+}
+
+func TestNotesAndALongTimeline(t *testing.T) {
+	w := newCommandWorld(t, commandConfig)
+	w.ok("declare", "checkout errors for EU users", "--service", "checkout", "--sev", "2", "--by", "alice")
+	if out := w.ok("note", "1", "9:24 found memory-limit errors on checkout-7f9", "--by", "bob"); out != "incident #1 note added\n" {
+		t.Errorf("note said %q", out)
+	}
+	w.ok("note", "1", "--tag", "root-cause", "memory limit 512Mi too low for the new cache", "--by", "bob")
+	w.ok("note", "1", "--tag", "resolution", "raised the limit to 1Gi", "--by", "alice")
+	// The API's own resource for notes takes the mark too.
+	postJSON(t, "http://"+w.app.Addr()+"/v1/incidents/1/notes?by=carol", fakeToken, `{"text": "customers confirm checkout works", "tag": ""}`)
+
+	bad := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"note", "1", strings.Repeat("x", 4097)}, 1, "a note is at most 4 KiB (HTTP 413)"},
+		{[]string{"note", "1", "--tag", "blame", "x"}, 2, `unknown note tag "blame": use root-cause or resolution`},
+		{[]string{"note", "99", "x"}, 1, "no such incident (HTTP 404)"},
+		{[]string{"note", "1", " "}, 2, "the note is empty"},
+	}
+	for _, b := range bad {
+		code, _, errOut := w.cli(b.args...)
+		if code != b.code || !strings.Contains(errOut, b.want) {
+			t.Errorf("pagerd %q = %d, %q; want %d and %q", b.args, code, errOut, b.code, b.want)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodPost, "http://"+w.app.Addr()+"/v1/incidents/1/notes", strings.NewReader(`{"text": "x", "tag": "blame"}`))
+	req.Header.Set("Authorization", "Bearer "+fakeToken)
+	req.Header.Set("Content-Type", "application/json")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("a note with an unknown tag = %v, %v; want 422", resp, err)
+	}
+
+	table := w.ok("show", "1")
+	for _, want := range []string{
+		"note                by bob via api  9:24 found memory-limit errors on checkout-7f9\n",
+		"note                by bob via api  [root_cause] memory limit 512Mi too low for the new cache\n",
+		"note                by alice via api  [resolution] raised the limit to 1Gi\n",
+		"note                by carol via api  customers confirm checkout works\n",
+	} {
+		if !strings.Contains(table, want) {
+			t.Errorf("show lacks %q:\n%s", want, table)
+		}
+	}
+	if n := strings.Count(table, "  note  "); n > 4 {
+		t.Errorf("bad notes were added: %d notes", n)
+	}
+
+	// A timeline longer than a page: show says where it stopped, timeline
+	// prints every fact, nothing dropped.
+	var before struct{ Facts []map[string]any }
+	if err := json.Unmarshal([]byte(w.ok("timeline", "1", "-o", "json")), &before); err != nil {
+		t.Fatal(err)
+	}
+	base := len(before.Facts) // triggered, the page, the four notes
+	for i := range 1100 {
+		if _, err := w.app.Store.Act(context.Background(), incidentNote(1, fmt.Sprintf("reading %d", i)), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	table = w.ok("show", "1")
+	if !strings.Contains(table, "... more: pagerd timeline 1 --after ") {
+		t.Errorf("show of a long timeline does not say how to see the rest:\n%s", table[len(table)-300:])
+	}
+	var all struct{ Facts []map[string]any }
+	if err := json.Unmarshal([]byte(w.ok("timeline", "1", "-o", "json")), &all); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(all.Facts); n != base+1100 || all.Facts[n-1]["detail"] != "reading 1099" || all.Facts[0]["event"] != "triggered" {
+		t.Errorf("timeline has %d facts, want %d ending with reading 1099", n, base+1100)
+	}
+	if lines := strings.Count(w.ok("timeline", "1"), "\n"); lines != base+1100 {
+		t.Errorf("timeline printed %d lines, want %d", lines, base+1100)
+	}
+	after := all.Facts[base+1100-3]["id"].(string)
+	if out := w.ok("timeline", "1", "--after", after); strings.Count(out, "\n") != 2 || !strings.Contains(out, "reading 1098") {
+		t.Errorf("timeline --after %s = %q, want the last two", after, out)
+	}
+}
+
+// incidentNote is a note by dave through the test itself.
+func incidentNote(id int64, text string) incident.Request {
+	return incident.Request{Incident: id, Action: incident.Note, By: "dave", Via: "test", Text: text}
+}
+
+func TestStakeholdersShowsTheMatrix(t *testing.T) {
+	clearEnv(t)
+	code, out, errOut := runCLI(t, "stakeholders", "checkout", "--config", exampleConfig)
+	if code != 0 {
+		t.Fatalf("stakeholders = %d: %s", code, errOut)
+	}
+	for _, want := range []string{
+		`service checkout: stakeholders "payments", for incidents of SEV1 or SEV2 (shown: SEV1)`,
+		"declared      manage closely  carol                         email        message, internal wording\n",
+		"state change  keep informed   eng-payments@example.com      email        email digest, internal wording\n",
+		"update        keep satisfied  status page (keep satisfied)  status page  the status page, public wording, 1 subscriber\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stakeholders lacks %q:\n%s", want, out)
+		}
+	}
+	var doc stakeholdersJSON
+	code, out, _ = runCLI(t, "stakeholders", "checkout", "--config", exampleConfig, "--sev", "4", "-o", "json")
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || code != 0 {
+		t.Fatalf("stakeholders -o json = %d %v:\n%s", code, err, out)
+	}
+	if doc.Engaged || doc.Severity != "SEV4" || len(doc.Deliveries) != 0 || fmt.Sprint(doc.Quadrants["keep_informed"].Emails) != "[eng-payments@example.com]" {
+		t.Errorf("stakeholders --sev 4 = %+v", doc)
+	}
+	if _, out, _ := runCLI(t, "stakeholders", "catch-all", "--config", exampleConfig); !strings.Contains(out, "no stakeholders block covers it") {
+		t.Errorf("stakeholders catch-all = %q", out)
+	}
+	if code, _, errOut := runCLI(t, "stakeholders", "nope", "--config", exampleConfig); code != 1 || !strings.Contains(errOut, `no service "nope"`) {
+		t.Errorf("stakeholders nope = %d %q", code, errOut)
+	}
 }

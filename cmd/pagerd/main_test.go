@@ -99,7 +99,11 @@ func TestRouteDryRun(t *testing.T) {
 		want []string
 	}{
 		{"RFC 3339", []string{"--at", "2026-12-01T15:00:00Z", "alertname=CheckoutDown", "service=checkout", "severity=critical"},
-			[]string{"service:    checkout", "escalation: payments", "informs:    webhook:audit, slack:#payments-oncall", "schedule:payments-primary    → alice", "step 2 at +10m0s", "slack:#payments-oncall       → notified"}},
+			[]string{"service:    checkout", "escalation: payments", "informs:    webhook:audit, slack:#payments-oncall", "schedule:payments-primary    → alice", "step 2 at +10m0s", "slack:#payments-oncall       → notified",
+				"storm:      more than 5 new incidents within 5m fold into one storm incident",
+				"flapping:   an alert changing state more than 4 times within 1h is flapping"}},
+		{"a service's own folding", []string{"--at", "2026-12-01T15:00:00Z", "team=payments", "severity=warning"},
+			[]string{"service:    payments-other", "storm:      more than 10 new incidents within 5m", "resolves once it stayed resolved for 30m"}},
 		// payments-primary hands over from alice to bob on Monday
 		// 2026-12-07 09:00 New York time, which is 14:00 UTC.
 		{"wall clock in --tz, before the handover", []string{"--at", "2026-12-07 08:59", "--tz", "America/New_York", "service=checkout", "severity=page"},
@@ -161,7 +165,7 @@ func TestUnknownCommand(t *testing.T) {
 
 // verbs is every verb of pagerd: each must have a description and an
 // example, and a test that lists them fails when one is added without.
-var verbs = []string{"serve", "check", "route", "oncall", "feed-url", "incidents", "show", "changes", "ack", "resolve", "escalate", "note", "silence", "declare", "severity", "assign"}
+var verbs = []string{"serve", "check", "route", "oncall", "feed-url", "incidents", "show", "changes", "ack", "resolve", "escalate", "note", "silence", "declare", "severity", "assign", "timeline", "stakeholders"}
 
 func TestHelpDescribesEveryVerb(t *testing.T) {
 	root := (&cli{getenv: func(string) string { return "" }}).newRoot()

@@ -37,6 +37,8 @@ With -o json it prints one object:
    "routed": true, "service": "checkout", "group": {"alertname": ""},
    "escalation": "payments", "repeat": 2, "informs": ["webhook:audit"],
    "suppressed": "", "suppressed_until": null,
+   "storm": {"incidents": 5, "window_seconds": 300},
+   "flapping": {"changes": 4, "window_seconds": 3600, "hold_seconds": 900},
    "steps": [{"step": 1, "round": 0, "at": "2027-03-14T05:30:00-04:00", "offset_seconds": 0,
      "targets": [{"target": "schedule:payments-primary", "users": ["alice"], "destination": false}],
      "notifications": [{"to": "alice", "via": "sms", "at": "2027-03-14T05:30:00-04:00", "offset_seconds": 0}]}]}
@@ -57,6 +59,12 @@ it closes (null when none), and the steps count from then. A window that
 opens later pauses paging while it is open. Silences and inhibition
 depend on what the daemon holds at the time, so route cannot show them:
 'pagerd silence list' and 'pagerd show' do.
+storm and flapping are the service's folding (0 incidents or changes: off).
+Once more than storm.incidents new incidents of the service opened within
+its window, the next ones fold into one storm incident: that one pages, by
+these same steps, and the folded ones page nobody. An alert that changed
+state more than flapping.changes times within its window pages once,
+marked flapping, by these steps; its flips after that page nobody.
 
 With --integration and --body it starts from what a sender posts instead
 of labels: the body (a file, or - for stdin) is decoded as the
@@ -158,7 +166,12 @@ type routePlan struct {
 	// starts; the steps count from the alert as always.
 	Suppressed      string
 	SuppressedUntil time.Time
-	Steps           []routeStep
+	// Storm and Flapping are the service's folding: past them, the alert
+	// folds into a storm incident that pages by these same steps, or pages
+	// once as flapping.
+	Storm    policies.Storm
+	Flapping policies.Flapping
+	Steps    []routeStep
 }
 
 type routeStep struct {
@@ -200,6 +213,7 @@ func planRouteFrom(cfg *policies.Config, in *policies.Integration, labels map[st
 	for _, t := range svc.Subscribers {
 		plan.Informs = append(plan.Informs, t.String())
 	}
+	plan.Storm, plan.Flapping = svc.Storm, svc.Flapping
 	pol := cfg.Escalation(svc.Escalation)
 	plan.Repeat = pol.Repeat
 	// An open maintenance window holds the alert, and the ones that
@@ -255,6 +269,8 @@ func writeRouteTable(w io.Writer, p routePlan) error {
 		group = append(group, g+"="+p.Labels[g])
 	}
 	fmt.Fprintf(w, "group:      {%s}\n", strings.Join(group, ", "))
+	fmt.Fprintf(w, "storm:      %s\n", p.Storm)
+	fmt.Fprintf(w, "flapping:   %s\n", p.Flapping)
 	fmt.Fprintf(w, "escalation: %s (repeat %d)\n", p.Escalation, p.Repeat)
 	if len(p.Informs) > 0 {
 		fmt.Fprintf(w, "informs:    %s\n", strings.Join(p.Informs, ", "))
@@ -298,7 +314,22 @@ type routeResult struct {
 	Informs    []string          `json:"informs"`
 	Suppressed string            `json:"suppressed"`
 	Until      jsonTime          `json:"suppressed_until"`
+	Storm      routeStormJSON    `json:"storm"`
+	Flapping   routeFlapJSON     `json:"flapping"`
 	Steps      []routeStepJSON   `json:"steps"`
+}
+
+// routeStormJSON is the service's storm folding; incidents 0: off.
+type routeStormJSON struct {
+	Incidents     int   `json:"incidents"`
+	WindowSeconds int64 `json:"window_seconds"`
+}
+
+// routeFlapJSON is the service's flap folding; changes 0: off.
+type routeFlapJSON struct {
+	Changes       int   `json:"changes"`
+	WindowSeconds int64 `json:"window_seconds"`
+	HoldSeconds   int64 `json:"hold_seconds"`
 }
 
 type routeStepJSON struct {
@@ -329,6 +360,9 @@ func routeJSON(p routePlan) routeResult {
 		Group: map[string]string{}, Escalation: p.Escalation, Repeat: p.Repeat, Steps: []routeStepJSON{},
 		Informs:    append([]string{}, p.Informs...),
 		Suppressed: p.Suppressed, Until: jsonTime(p.SuppressedUntil.In(p.At.Location())),
+		Storm: routeStormJSON{Incidents: p.Storm.Incidents, WindowSeconds: int64(p.Storm.Window / time.Second)},
+		Flapping: routeFlapJSON{Changes: p.Flapping.Changes, WindowSeconds: int64(p.Flapping.Window / time.Second),
+			HoldSeconds: int64(p.Flapping.Hold / time.Second)},
 	}
 	for _, g := range p.GroupBy {
 		out.Group[g] = p.Labels[g]

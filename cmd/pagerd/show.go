@@ -43,6 +43,7 @@ func writeIncident(w io.Writer, inc incidentView) error {
 		fmt.Fprintf(w, "summary: %s\n", oneLine(inc.Summary))
 	}
 	writeCommand(w, inc, time.Now())
+	writeFolding(w, inc)
 	if len(inc.Alerts) > 0 {
 		fmt.Fprintf(w, "\nalerts (%d):\n", len(inc.Alerts))
 		for i, raw := range inc.Alerts {
@@ -72,7 +73,17 @@ func writeIncident(w io.Writer, inc incidentView) error {
 		}
 	}
 	fmt.Fprintln(w, "\ntimeline:")
-	for _, e := range inc.Timeline {
+	writeFacts(w, inc.Timeline)
+	if inc.TimelineNext != "" {
+		fmt.Fprintf(w, "  ... more: pagerd timeline %d --after %s\n", inc.ID, inc.TimelineNext)
+	}
+	return nil
+}
+
+// writeFacts prints timeline facts, one a line: when, what, who and how,
+// the detail; a marked note or a status update's state in brackets.
+func writeFacts(w io.Writer, facts []incident.Fact) {
+	for _, e := range facts {
 		who := ""
 		if e.Actor != "" {
 			who = "by " + oneLine(e.Actor)
@@ -80,10 +91,44 @@ func writeIncident(w io.Writer, inc incidentView) error {
 		if e.Via != "" {
 			who = strings.TrimSpace(who + " via " + oneLine(e.Via))
 		}
+		detail := oneLine(e.Detail)
+		if e.Tag != "" && (e.Kind == incident.KindNote || e.Kind == incident.KindStatusUpdate) {
+			detail = "[" + oneLine(e.Tag) + "] " + detail
+		}
 		fmt.Fprintf(w, "  %s  %-19s %s\n", e.At.Local().Format("2006-01-02 15:04:05"), e.Kind,
-			strings.TrimSpace(strings.Join([]string{who, oneLine(e.Detail)}, "  ")))
+			strings.TrimSpace(strings.Join([]string{who, detail}, "  ")))
 	}
-	return nil
+}
+
+// writeFolding says what storm and flap folding did to the incident, and
+// lists the incidents folded into a storm.
+func writeFolding(w io.Writer, inc incidentView) {
+	if inc.FoldedInto != 0 {
+		fmt.Fprintf(w, "folded:  into storm #%d, which pages for it (pagerd show %d)\n", inc.FoldedInto, inc.FoldedInto)
+	}
+	if inc.Flapping {
+		fmt.Fprintln(w, "flapping: an alert flaps; it paged once, its flips do not page, it resolves once it stays resolved")
+	}
+	st := inc.Storm
+	if st == nil {
+		return
+	}
+	state := "passes if no new incident comes by " + st.PassesAt().Local().Format("2006-01-02 15:04:05")
+	if !st.PassedAt.IsZero() {
+		state = "passed at " + st.PassedAt.Local().Format("2006-01-02 15:04:05")
+	}
+	fmt.Fprintf(w, "storm:   %d incidents folded, %d open; %s\n", st.Folded, st.Open, state)
+	if len(inc.Folded) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nfolded incidents (%d):\n", st.Folded)
+	for i, f := range inc.Folded {
+		if i == shownAlerts {
+			fmt.Fprintf(w, "  ... %d more: pagerd show %d -o json lists them\n", st.Folded-i, inc.ID)
+			break
+		}
+		fmt.Fprintf(w, "  #%-6d %-12s %d firing  %s\n", f.ID, f.Status, f.FiringCount, tableTitle(f, true))
+	}
 }
 
 // writeAlert shows one alert: its status and labels, then what its sender

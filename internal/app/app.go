@@ -82,10 +82,12 @@ type App struct {
 	Events *events.Runner
 	// Postmortems drafts post-mortems and keeps the action items.
 	Postmortems *postmortem.Service
-	router      *router.Router
-	server      *http.Server
-	listener    net.Listener
-	pagers      atomic.Pointer[pagers.Set]
+	// stakeholders is the consumer that tells the stakeholder matrices.
+	stakeholders *command.Stakeholders
+	router       *router.Router
+	server       *http.Server
+	listener     net.Listener
+	pagers       atomic.Pointer[pagers.Set]
 
 	env        pagers.Env
 	durability store.Durability
@@ -182,17 +184,24 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Grace:       opts.Grace,
 	}
 	set := func() pagers.Set { return *a.pagers.Load() }
+	// Stakeholders hear of incidents from the event stream, off the
+	// paging path, through the engine's way of telling people once.
+	a.stakeholders = &command.Stakeholders{Store: a.Store, Config: holder.Current, Tell: a.Engine.Tell,
+		Log: a.log.With("component", "stakeholders")}
 	a.Postmortems = &postmortem.Service{Store: a.Store, Config: holder.Current, Log: a.log.With("component", "postmortem")}
 	a.Events = &events.Runner{
 		Store: a.Store, Owner: opts.Replica, Log: a.log.With("component", "events"), Poll: opts.Poll, Grace: opts.Grace,
 		Retention: func() time.Duration { return holder.Current().Settings.EventRetention },
 		Consumers: func() []events.Consumer {
 			cfg := holder.Current()
-			out := append(events.Subscriptions(cfg, a.Store, holder.Current, set), events.Followers(cfg, a.Store, set)...)
-			if cfg.Postmortem.Directory != "" {
-				out = append(out, &postmortem.Drafts{Service: a.Postmortems})
+			consumers := append(events.Subscriptions(cfg, a.Store, holder.Current, set), events.Followers(cfg, a.Store, set)...)
+			if len(cfg.Stakeholders) > 0 {
+				consumers = append(consumers, a.stakeholders)
 			}
-			return out
+			if cfg.Postmortem.Directory != "" {
+				consumers = append(consumers, &postmortem.Drafts{Service: a.Postmortems})
+			}
+			return consumers
 		},
 	}
 	if err := a.Events.EnsureGroups(ctx); err != nil {
@@ -213,7 +222,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	// the incident's timer, the backlog's overdue items on a chore's.
 	pmLog := a.Postmortems.Log
 	a.Engine.Duties = append(a.Engine.Duties, &postmortem.Duty{Store: a.Store, Notify: a.Engine.Notify, Log: pmLog})
-	a.Engine.Chores = append(a.Engine.Chores, &postmortem.Reminders{Store: a.Store, Tell: a.Engine.Tell, Log: pmLog})
+	a.Engine.Chores = append(a.Engine.Chores, &postmortem.Reminders{Store: a.Store, Tell: a.Engine.NotifyPerson, Log: pmLog})
 	if err := a.Engine.SyncChores(ctx); err != nil {
 		return nil, err
 	}
@@ -226,7 +235,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Console: &console.Console{Router: rt, Store: a.Store, Config: holder.Current, Links: urls, Postmortems: a.Postmortems,
 			Now: now, Log: a.log.With("component", "console"),
 			Send: func(ctx context.Context, key string, ttl time.Duration, u *policies.User, n pagers.Notification) (string, error) {
-				told, err := a.Engine.Tell(ctx, holder.Current(), key, ttl, u, n)
+				told, err := a.Engine.NotifyPerson(ctx, holder.Current(), key, ttl, u, n)
 				return told.Channel, err
 			}}}
 	a.server = &http.Server{

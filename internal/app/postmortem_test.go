@@ -101,7 +101,7 @@ user "bob"`, 1)
 
 	// carol, the manager, owns it and hears so by email.
 	msgs := mailsTo(t, w, "carol@example.com", 1)
-	if !strings.Contains(msgs[0].Subject, "#1 POSTMORTEM_OWNER") || !strings.Contains(msgs[0].Text, "you own the post-mortem of this SEV1 incident") ||
+	if !strings.Contains(msgs[0].Subject, "#1 POSTMORTEM OWNER") || !strings.Contains(msgs[0].Text, "you own the post-mortem of this SEV1 incident") ||
 		msgs[0].To[0] != "carol@example.com" {
 		t.Fatalf("carol's mail = %q to %v: %s", msgs[0].Subject, msgs[0].To, msgs[0].Text)
 	}
@@ -156,7 +156,7 @@ user "bob"`, 1)
 	w.clock.Advance(24 * time.Hour)
 	w.settle()
 	msgs = mailsTo(t, w, "carol@example.com", 2)
-	if !strings.Contains(msgs[1].Subject, "#1 POSTMORTEM_DUE") || !strings.Contains(msgs[1].Text, "not done yet (reminder 1)") {
+	if !strings.Contains(msgs[1].Subject, "#1 POSTMORTEM DUE") || !strings.Contains(msgs[1].Text, "not done yet (reminder 1)") {
 		t.Errorf("reminder = %q: %s", msgs[1].Subject, msgs[1].Text)
 	}
 	if r := api(t, "POST", base+"/v1/incidents/1/postmortem/done?by=carol", ""); r.code != 200 || !strings.Contains(r.body, `"outcome": "done"`) {

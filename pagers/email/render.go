@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/pagers"
 )
 
@@ -24,13 +25,11 @@ func Subject(n pagers.Notification) string {
 	s := fmt.Sprintf("[pagerd] #%d ", n.Incident.ID)
 	switch {
 	case n.Kind == pagers.KindUpdate && n.Event != nil:
-		s += strings.ToUpper(string(n.Event.Kind)) + ": "
+		s += strings.ToUpper(strings.ReplaceAll(string(n.Event.Kind), "_", " ")) + ": "
 	case n.Kind.IsFYI():
 		s += strings.ToUpper(string(n.Kind)) + ": "
 	default:
-		if sev := pagers.Severity(n); sev != "" {
-			s += sev + " "
-		}
+		s += pagers.Marks(n)
 	}
 	return pagers.Truncate(s+pagers.Headline(n), 200)
 }
@@ -57,6 +56,13 @@ func Text(n pagers.Notification) string {
 		b.WriteString("Or " + v.OtherAckWays + ".\n\n")
 	} else {
 		b.WriteString("No action needed.\n\n")
+	}
+	if len(v.Digest) > 0 {
+		b.WriteString("Status updates:\n")
+		for _, l := range v.Digest {
+			b.WriteString("  " + l + "\n")
+		}
+		b.WriteString("\n")
 	}
 	b.WriteString("Service:  " + v.Service + "\n")
 	b.WriteString("Incident: " + v.Facts + "\n")
@@ -117,6 +123,7 @@ type view struct {
 	AckURL       string
 	OtherAckWays string
 	Labels       []label
+	Digest       []string // a stakeholder digest: the status updates so far
 }
 
 type link struct{ Text, Href string }
@@ -131,32 +138,38 @@ func newView(n pagers.Notification) view {
 		AckURL:       n.AckURL,
 		OtherAckWays: pagers.OtherAckWays(n),
 	}
+	for _, l := range n.Digest {
+		v.Digest = append(v.Digest, pagers.OneLine(l))
+	}
 	title := pagers.OrDefault(pagers.OneLine(inc.Title), "incident")
 	if pagers.Summary(n) == "" {
 		v.Summary = "" // it says no more than the title
 	}
 	switch {
 	case v.IsPage:
-		sev := pagers.Severity(n)
-		if sev != "" {
-			sev += " "
-		}
-		v.Lead = fmt.Sprintf("%s%s on service %s (incident #%d)", sev, title, v.Service, inc.ID)
+		v.Lead = fmt.Sprintf("%s%s on service %s (incident #%d)", pagers.Marks(n), title, v.Service, inc.ID)
 	default:
-		what, actor := string(n.Kind), n.Actor
+		what, actor, detail := string(n.Kind), n.Actor, ""
 		if n.Kind == pagers.KindUpdate && n.Event != nil {
-			what, actor = string(n.Event.Kind), n.Event.Actor
+			what, actor = strings.ReplaceAll(string(n.Event.Kind), "_", " "), n.Event.Actor
+			detail = pagers.OneLine(n.Event.Detail)
 		}
-		v.Lead = fmt.Sprintf("Incident #%d %s on service %s was %s", inc.ID, title, v.Service, strings.ReplaceAll(what, "_", " "))
+		v.Lead = fmt.Sprintf("Incident #%d %s on service %s was %s", inc.ID, title, v.Service, what)
+		switch {
+		case n.Kind == pagers.KindUpdate && n.Event != nil && n.Event.Kind == incident.KindStatusUpdate:
+			v.Lead = fmt.Sprintf("Status update on incident #%d %s (service %s)", inc.ID, title, v.Service)
+		case n.Kind == pagers.KindUpdate && n.Event != nil && !n.Event.Kind.Published():
+			// A notice about the incident (a manager wanted, an update
+			// due), not something that happened to it.
+			v.Lead = fmt.Sprintf("Incident #%d %s on service %s: %s", inc.ID, title, v.Service, what)
+		}
 		if actor := pagers.OneLine(actor); actor != "" {
 			v.Lead += " by " + actor
 		}
-		v.Lead += "."
-		// What the update says (a note, a reminder's request) comes
-		// before the incident's summary: it is why the mail was sent.
-		if n.Kind == pagers.KindUpdate && n.Event != nil && strings.TrimSpace(n.Event.Detail) != "" {
-			v.Summary = strings.TrimSpace(pagers.Lines(n.Event.Detail) + "\n\n" + v.Summary)
+		if detail != "" && detail != pagers.OneLine(inc.Title) {
+			v.Lead += " — " + detail
 		}
+		v.Lead += "."
 	}
 
 	facts := []string{fmt.Sprintf("#%d", inc.ID)}
@@ -190,6 +203,8 @@ var htmlTemplate = template.Must(template.New("email").Parse(`<!DOCTYPE html>
 <p style="font-size:small;color:#666">The button opens a confirmation page. Link: <a href="{{.AckURL}}">{{.AckURL}}</a></p>{{end}}
 <p>Or {{.OtherAckWays}}.</p>
 {{else}}<p>No action needed.</p>{{end}}
+{{if .Digest}}<h3 style="margin:16px 0 4px">Status updates</h3>
+<ul>{{range .Digest}}<li>{{.}}</li>{{end}}</ul>{{end}}
 <table style="border-collapse:collapse;margin-top:12px">
 <tr><th style="text-align:left;padding:2px 8px">Service</th><td style="padding:2px 8px">{{.Service}}</td></tr>
 <tr><th style="text-align:left;padding:2px 8px">Incident</th><td style="padding:2px 8px">{{.Facts}}</td></tr>

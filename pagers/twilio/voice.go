@@ -137,6 +137,9 @@ func VoiceText(n pagers.Notification) string {
 			r, size := utf8.DecodeRuneInString(sev)
 			what = string(unicode.ToUpper(r)) + sev[size:] + " incident"
 		}
+		if pagers.Flapping(n) != "" {
+			what = "Flapping " + strings.ToLower(what[:1]) + what[1:]
+		}
 		fmt.Fprintf(&b, "%s %d: %s", what, n.Incident.ID, title)
 		if s := pagers.OneLine(n.Incident.Service); s != "" {
 			fmt.Fprintf(&b, ", on service %s", speakable(s))

@@ -24,7 +24,7 @@ const (
 	// An update about an incident event of kind K is "incident.K":
 	// incident.triggered, incident.acknowledged, incident.escalated,
 	// incident.reopened, incident.resolved, incident.note,
-	// incident.rerouted, incident.severity_changed,
+	// incident.rerouted, incident.storm_passed, incident.severity_changed,
 	// incident.role_assigned, incident.status_update,
 	// incident.postmortem_owner, incident.postmortem_done,
 	// incident.action_added, incident.action_done.
@@ -90,7 +90,7 @@ type Document struct {
 
 // Incident is what a delivery says about the incident. Every field is
 // present; an unknown string is "", except started_at, absent when
-// unknown.
+// unknown, and flapping and folded, present only when they say something.
 type Incident struct {
 	ID      int64  `json:"id"`      // pagerd's incident number, as in `pagerd ack 42`
 	Title   string `json:"title"`   // e.g. the alert name and group labels
@@ -121,6 +121,12 @@ type Incident struct {
 	// them) and Manager its incident manager; "" when it has none.
 	Sev     string `json:"sev"`
 	Manager string `json:"manager"`
+	// Flapping is true, and present, only when one of its alerts flaps:
+	// pagerd pages once for it, not on each flip.
+	Flapping bool `json:"flapping,omitempty"`
+	// Folded is present only on a storm incident: how many new incidents
+	// of its service were folded into it (its summary names them).
+	Folded int `json:"folded,omitempty"`
 }
 
 // Event is the incident's timeline entry an update reports. Every field
@@ -252,6 +258,7 @@ func incidentOf(in pagers.Incident) *Incident {
 		Status: in.Status, Severity: in.Labels["severity"], Labels: labels,
 		AlertsFiring: in.AlertCount, StartedAt: in.StartedAt.UTC(), SourceURL: in.SourceURL,
 		Links: []Link{}, Suppressed: in.Suppressed, Sev: in.Severity, Manager: in.Manager,
+		Flapping: in.Flapping, Folded: in.Folded,
 	}
 	for _, l := range in.Links {
 		out.Links = append(out.Links, Link{Href: l.Href, Text: l.Text})

@@ -27,7 +27,13 @@ type State struct {
 	// silence, a maintenance window, an inhibition rule); while it is not
 	// "", the incident pages nobody. When it clears, a new run starts.
 	Suppressed string
+	// FoldedInto is the storm incident the incident was folded into; a
+	// folded incident pages nobody: its storm pages for it.
+	FoldedInto int64
 }
+
+// Pages reports whether an incident in this state pages anyone at all.
+func (st State) Pages() bool { return st.FoldedInto == 0 && st.Suppressed == "" }
 
 // Step is one escalation step that has started.
 type Step struct {
@@ -78,10 +84,11 @@ type Plan struct {
 // run's start; a repeat's first step from the last step, after
 // RepeatAfter). A step that reaches nobody is passed through at once
 // rather than paging nobody, and an escalation request starts the next
-// step at the moment it was made. A suppressed incident has no steps.
+// step at the moment it was made. An incident that pages nobody (folded
+// into a storm, or suppressed) has an empty plan.
 func Walk(cfg *policies.Config, pol *policies.Escalation, st State, until time.Time) Plan {
 	var p Plan
-	if pol == nil || len(pol.Steps) == 0 || st.Suppressed != "" {
+	if pol == nil || len(pol.Steps) == 0 || !st.Pages() {
 		return p
 	}
 	ids := stepIDs(pol)

@@ -172,3 +172,31 @@ func TestStepIDsFollowContentNotPosition(t *testing.T) {
 		t.Errorf("identical steps share id %s", twins[0])
 	}
 }
+
+// An incident folded into a storm pages nobody, now or later, escalated or
+// not: the storm incident pages for it.
+func TestWalkFolded(t *testing.T) {
+	pol := &policies.Escalation{Steps: []policies.EscalationStep{step(0, "user:alice", "webhook:audit"), step(10*time.Minute, "user:bob")}, Repeat: 1}
+	tests := []struct {
+		name  string
+		state State
+		until time.Duration
+		want  string
+	}{
+		{"not folded pages", State{Incident: 7, RunAt: t0}, time.Minute, "0.0@0[alice]+webhook:audit"},
+		{"folded", State{Incident: 7, RunAt: t0, FoldedInto: 6}, 0, ""},
+		{"folded, later", State{Incident: 7, RunAt: t0, FoldedInto: 6}, 4 * time.Hour, ""},
+		{"folded, escalated", State{Incident: 7, RunAt: t0, FoldedInto: 6, Escalations: []time.Time{t0.Add(time.Minute)}}, 5 * time.Minute, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := Walk(world(), pol, tc.state, t0.Add(tc.until))
+			if got := render(p); got != tc.want || (tc.want == "" && (len(p.Deliveries) > 0 || !p.Next.IsZero())) {
+				t.Errorf("Walk = %s (deliveries %d, next %v), want %q and nothing next", got, len(p.Deliveries), p.Next, tc.want)
+			}
+			if tc.state.Pages() != (tc.state.FoldedInto == 0 && tc.state.Suppressed == "") {
+				t.Errorf("Pages() = %v for %+v", tc.state.Pages(), tc.state)
+			}
+		})
+	}
+}

@@ -104,6 +104,8 @@ func (s *Server) Handler() http.Handler {
 	handle("POST /v1/incidents", s.declare)
 	handle("POST /v1/incidents/{id}/severity", s.setSeverity)
 	handle("POST /v1/incidents/{id}/roles", s.assignRole)
+	handle("POST /v1/incidents/{id}/notes", s.addNote)
+	handle("GET /v1/incidents/{id}/timeline", s.timeline)
 	handle("GET /v1/incidents/{id}/postmortem.md", s.postmortemMarkdown)
 	handle("GET /v1/incidents/{id}/postmortem", s.postmortemState)
 	handle("POST /v1/incidents/{id}/postmortem/done", s.postmortemDone)

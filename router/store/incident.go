@@ -53,6 +53,14 @@ func decodeIncident(h, firing map[string]string) (*incident.Incident, error) {
 		Run: int(num("run")), RunAt: msTime(h["run_ms"]), AlertsTotal: int(num("alerts_total")),
 		Firing:     make(map[string]time.Time, len(firing)),
 		Suppressed: h["suppressed"], ReviewAt: msTime(h["review_ms"]), NeedsReview: h["review"] != "",
+		FoldedInto: num("folded_into"), Flapping: h["flapping"] == "1",
+	}
+	if h["storm"] == "1" {
+		inc.Storm = &incident.Storm{
+			Folded: int(num("folded")), Open: int(num("folded_open")),
+			LastFoldedAt: msTime(h["storm_last_ms"]), Window: time.Duration(num("storm_window_ms")) * time.Millisecond,
+			PassedAt: msTime(h["storm_passed_ms"]),
+		}
 	}
 	inc.Severity, inc.SeverityRank = h["sev"], int(num("sev_rank"))
 	inc.SeverityAt, inc.SeverityBy, inc.DeclaredBy = msTime(h["sev_ms"]), h["sev_by"], h["declared_by"]

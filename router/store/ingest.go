@@ -43,6 +43,17 @@ type AlertWrite struct {
 	// none), SeverityRank its place among the config's (1 = most severe).
 	Severity     string
 	SeverityRank int
+	// Storm folding of the service: once more than StormIncidents new
+	// incidents opened within StormWindow, new ones fold into one storm
+	// incident (0: never).
+	StormIncidents int
+	StormWindow    time.Duration
+	// Flap folding: an alert that changed state more than FlapChanges
+	// times within FlapWindow is flapping (0: never); a flapping alert
+	// resolves once it stayed resolved for FlapHold.
+	FlapChanges int
+	FlapWindow  time.Duration
+	FlapHold    time.Duration
 }
 
 // Suppression is what the router decided about muting one firing alert,
@@ -73,6 +84,36 @@ func (d Suppression) decided() string {
 		return ""
 	}
 	return d.Why + "\n" + strconv.FormatInt(msOrZero(d.ReviewAt), 10) + "\n" + d.Inhibit
+}
+
+// stormArg and flapArg are the alert's folding as ingest.lua takes it
+// (ARGV 20 and 21): "incidents/window_ms" and "changes/window_ms/hold_ms",
+// "" when off.
+func (w *AlertWrite) stormArg() string {
+	if w.StormIncidents <= 0 {
+		return ""
+	}
+	return foldArg(int64(w.StormIncidents), w.StormWindow.Milliseconds())
+}
+
+func (w *AlertWrite) flapArg() string {
+	if w.FlapChanges <= 0 {
+		return ""
+	}
+	return foldArg(int64(w.FlapChanges), w.FlapWindow.Milliseconds(), w.FlapHold.Milliseconds())
+}
+
+// foldArg writes numbers as "a/b/c", with one allocation.
+func foldArg(n ...int64) string {
+	var b [64]byte
+	buf := b[:0]
+	for i, v := range n {
+		if i > 0 {
+			buf = append(buf, '/')
+		}
+		buf = strconv.AppendInt(buf, v, 10)
+	}
+	return string(buf)
 }
 
 // IngestResult is the fate of one AlertWrite.
@@ -153,7 +194,8 @@ func (s *Store) ingestArgs(w AlertWrite) ([]string, []any, error) {
 	argv := []any{s.prefix, s.nowArg(), w.Fingerprint, string(w.Doc), string(action), msOrZero(w.EndsAt),
 		w.Service, w.Escalation, group, groupLabels, w.Title, w.Summary,
 		w.SourceURL, retentionMs(w.Retention), w.Name, w.Sender, links,
-		orZero(w.Suppression.Silences), w.Suppression.decided(), severityArg(w.Severity, w.SeverityRank)}
+		orZero(w.Suppression.Silences), w.Suppression.decided(), w.stormArg(), w.flapArg(),
+		severityArg(w.Severity, w.SeverityRank)}
 	return keys, argv, nil
 }
 

@@ -58,14 +58,14 @@ var ErrNotReplicated = errors.New("not replicated to enough Redis replicas in ti
 // scripts are the Lua scripts of lua/, one per kind of state change.
 type scripts struct {
 	ingest, transition, expire, claimDue, reschedule, claimSend, finishSend, appendFact, lease, renew, rateLimit, reroute *redis.Script
-	beat, heartbeats, keepMessage, review, silence, wakeOpen                                                              *redis.Script
+	beat, heartbeats, keepMessage, review, silence, wakeOpen, storm                                                       *redis.Script
 	declare, command                                                                                                      *redis.Script
 	action                                                                                                                *redis.Script
 }
 
 func (sc *scripts) all() []*redis.Script {
 	return []*redis.Script{sc.ingest, sc.transition, sc.expire, sc.claimDue, sc.reschedule, sc.claimSend, sc.finishSend, sc.appendFact, sc.lease, sc.renew, sc.rateLimit,
-		sc.reroute, sc.beat, sc.heartbeats, sc.keepMessage, sc.review, sc.silence, sc.wakeOpen,
+		sc.reroute, sc.beat, sc.heartbeats, sc.keepMessage, sc.review, sc.silence, sc.wakeOpen, sc.storm,
 		sc.declare, sc.command, sc.action}
 }
 
@@ -79,9 +79,9 @@ func New(rdb redis.UniversalClient, namespace string) *Store {
 		rdb:    rdb,
 		prefix: "{" + namespace + "}:",
 		lua: scripts{
-			ingest:      script("ingest"),
-			transition:  script("transition"),
-			expire:      script("expire"),
+			ingest:      script("ingest", "fold"),
+			transition:  script("transition", "fold"),
+			expire:      script("expire", "fold"),
 			claimDue:    script("claim_due"),
 			reschedule:  script("reschedule"),
 			claimSend:   script("claim_send"),
@@ -97,6 +97,7 @@ func New(rdb redis.UniversalClient, namespace string) *Store {
 			review:      script("review"),
 			silence:     script("silence"),
 			wakeOpen:    script("wake_open"),
+			storm:       script("storm", "fold"),
 			declare:     script("declare"),
 			command:     script("command"),
 			action:      script("action"),
@@ -104,17 +105,20 @@ func New(rdb redis.UniversalClient, namespace string) *Store {
 	}
 }
 
-// script is lua/<name>.lua after the helpers every script shares.
-func script(name string) *redis.Script {
-	var src []string
-	for _, f := range []string{"common", "suppress", name} {
-		b, err := luaFiles.ReadFile("lua/" + f + ".lua")
+// script is lua/<name>.lua after the helpers every script shares
+// (common.lua, suppress.lua) and the ones it needs (fold.lua: storm and
+// flap folding), which are prepended in order.
+func script(name string, helpers ...string) *redis.Script {
+	var src strings.Builder
+	for _, file := range append(append([]string{"common", "suppress"}, helpers...), name) {
+		body, err := luaFiles.ReadFile("lua/" + file + ".lua")
 		if err != nil {
 			panic(err)
 		}
-		src = append(src, string(b))
+		src.Write(body)
+		src.WriteString("\n")
 	}
-	return redis.NewScript(strings.Join(src, "\n"))
+	return redis.NewScript(src.String())
 }
 
 // Load sends every script to Redis so that pipelined EVALSHA calls find

@@ -17,6 +17,10 @@ import (
 // with: reload them and decide again.
 var ErrStale = errors.New("silences changed since the snapshot")
 
+// ErrMoved is Review's answer when the incident belongs to another service
+// than the one its alerts were judged for: a reload rerouted it meanwhile.
+var ErrMoved = errors.New("incident moved to another service")
+
 // ErrConflict means a silence changed since it was read.
 var ErrConflict = errors.New("silence changed meanwhile")
 
@@ -115,10 +119,12 @@ type ReviewedAlert struct {
 
 // Review records, all at once, why the firing alerts of incident id are
 // muted now, as the router found looking again; reviewAt is when that may
-// change with time (zero: not by time). It returns ErrStale, changing
-// nothing, when silences changed since the router's snapshot.
-func (s *Store) Review(ctx context.Context, id int64, silences string, reviewAt time.Time, alerts []ReviewedAlert) error {
-	argv := []any{s.prefix, s.nowArg(), id, orZero(silences), msOrZero(reviewAt)}
+// change with time (zero: not by time); service is the service the
+// router judged them for. It returns ErrStale, changing nothing, when
+// silences changed since the router's snapshot, and ErrMoved when the
+// incident has another service now.
+func (s *Store) Review(ctx context.Context, id int64, service, silences string, reviewAt time.Time, alerts []ReviewedAlert) error {
+	argv := []any{s.prefix, s.nowArg(), id, orZero(silences), msOrZero(reviewAt), service}
 	for _, a := range alerts {
 		argv = append(argv, a.Fingerprint, a.Name, a.Suppression.Why, a.Suppression.Inhibit)
 	}
@@ -129,8 +135,11 @@ func (s *Store) Review(ctx context.Context, id int64, silences string, reviewAt 
 	if err != nil {
 		return fmt.Errorf("review incident %d: %w", id, err)
 	}
-	if res, _ := cmds[0].Text(); res == "stale" {
+	switch res, _ := cmds[0].Text(); res {
+	case "stale":
 		return fmt.Errorf("review incident %d: %w", id, ErrStale)
+	case "moved":
+		return fmt.Errorf("review incident %d: %w", id, ErrMoved)
 	}
 	return nil
 }

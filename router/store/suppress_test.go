@@ -42,8 +42,16 @@ func TestIngestRefusesStaleSilences(t *testing.T) {
 		t.Fatalf("incident = %+v, %v; want suppressed by s1 until its end", inc, err)
 	}
 	// A review with the old version changes nothing.
-	if err := s.Review(ctx, 1, "0", time.Time{}, []ReviewedAlert{{Fingerprint: "a"}}); !errors.Is(err, ErrStale) {
+	if err := s.Review(ctx, 1, "checkout", "0", time.Time{}, []ReviewedAlert{{Fingerprint: "a"}}); !errors.Is(err, ErrStale) {
 		t.Errorf("review with an old snapshot = %v, want ErrStale", err)
+	}
+	// A review judged for another service (the incident was rerouted since
+	// it was read) changes nothing either.
+	if err := s.Review(ctx, 1, "search", version, time.Time{}, []ReviewedAlert{{Fingerprint: "a"}}); !errors.Is(err, ErrMoved) {
+		t.Errorf("review for another service = %v, want ErrMoved", err)
+	}
+	if inc, _ := s.Incident(ctx, 1); inc.Suppressed != "silence:s1" {
+		t.Errorf("a review for another service changed the incident: suppressed %q", inc.Suppressed)
 	}
 	// Expired by hand (changed as read): the version moves on, and the
 	// open incident is due for a review now.
@@ -61,7 +69,7 @@ func TestIngestRefusesStaleSilences(t *testing.T) {
 	if inc, _ := s.Incident(ctx, 1); !inc.NeedsReview {
 		t.Error("a silence changed and the open incident is not due for a review")
 	}
-	if err := s.Review(ctx, 1, "2", time.Time{}, []ReviewedAlert{{Fingerprint: "a", Name: "A a"}}); err != nil {
+	if err := s.Review(ctx, 1, "checkout", "2", time.Time{}, []ReviewedAlert{{Fingerprint: "a", Name: "A a"}}); err != nil {
 		t.Fatal(err)
 	}
 	inc, _ = s.Incident(ctx, 1)
@@ -129,7 +137,7 @@ func TestInhibitionSourcesStopFiring(t *testing.T) {
 				t.Errorf("%d of the source's inhibition keys left behind", n)
 			}
 			// The review finds the target free: the incident pages anew.
-			if err := s.Review(ctx, 2, "0", time.Time{}, []ReviewedAlert{{Fingerprint: "tgt", Name: "InstanceDown tgt", Suppression: tgt.Suppression}}); err != nil {
+			if err := s.Review(ctx, 2, "checkout", "0", time.Time{}, []ReviewedAlert{{Fingerprint: "tgt", Name: "InstanceDown tgt", Suppression: tgt.Suppression}}); err != nil {
 				t.Fatal(err)
 			}
 			if inc, _ := s.Incident(ctx, 2); inc.Suppressed != "" || inc.Run != 1 {
@@ -137,7 +145,7 @@ func TestInhibitionSourcesStopFiring(t *testing.T) {
 			}
 			wantMuted(t, srv, 0)
 			// Muted again, then resolved by hand: nothing stays counted.
-			if err := s.Review(ctx, 2, "0", time.Time{}, []ReviewedAlert{{Fingerprint: "tgt", Name: "InstanceDown tgt",
+			if err := s.Review(ctx, 2, "checkout", "0", time.Time{}, []ReviewedAlert{{Fingerprint: "tgt", Name: "InstanceDown tgt",
 				Suppression: Suppression{Why: "silence:x"}}}); err != nil {
 				t.Fatal(err)
 			}

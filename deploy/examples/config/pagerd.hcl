@@ -34,6 +34,24 @@ pagerd {
   # keeps such alerts as "unrouted" incidents that page nobody until a
   # reload gives them a service:
   # unrouted = "record"
+
+  # Alert storms: once more than `incidents` new incidents of one service
+  # opened within `window`, the next ones fold into one storm incident that
+  # pages once (and lists them) until none comes for `window`. 0: off.
+  storm {
+    incidents = 5
+    window    = "5m"
+  }
+
+  # Flapping alerts: an alert that changed between firing and resolved more
+  # than `changes` times within `window` pages once more, marked FLAPPING,
+  # then never for its flips; it resolves once it stayed resolved for
+  # `hold`. 0: off. These are the defaults; services may set their own.
+  flapping {
+    changes = 4
+    window  = "1h"
+    hold    = "15m"
+  }
 }
 
 # Prometheus Alertmanager posts its webhooks here (and Prometheus itself,

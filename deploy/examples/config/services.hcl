@@ -17,6 +17,9 @@
 # notified about the incident and the members of the teams its escalation
 # names; "paged" only the former; "anyone" every user. The API and the CLI
 # (an integration's token) are not held to it.
+#
+# storm and flapping blocks override the pagerd block's folding for one
+# service, attribute by attribute.
 
 # known_labels (optional) lists the labels this service's alerts carry:
 # `check` then warns about any other name in its match and group_by, where
@@ -27,6 +30,10 @@ service "checkout" {
   group_by     = ["alertname", "cluster"]
   subscribers  = ["webhook:audit", "slack:#payments-oncall"]
   known_labels = ["alertname", "service", "severity", "cluster", "team", "instance"]
+
+  # Incident command: "page" alerts are SEV1, "critical" ones SEV2 (the
+  # severity label's value; command.hcl has the rest).
+  severity = { page = "SEV1", critical = "SEV2" }
 }
 
 # Payments alerts that are not critical page the payments people too, but
@@ -35,6 +42,11 @@ service "payments-other" {
   escalation = "ops"
   match      = ["team=payments", "severity!~critical|page"]
   group_by   = ["alertname"]
+
+  # Batch jobs here come and go in bursts: fold only larger storms, and let
+  # a flapping job settle longer before it counts as resolved.
+  storm { incidents = 10 }
+  flapping { hold = "30m" }
 }
 
 # No match: catches everything the services above did not take.

@@ -14,16 +14,20 @@ end
 local function published(kind)
   return kind == 'triggered' or kind == 'acknowledged' or kind == 'escalated'
     or kind == 'reopened' or kind == 'resolved' or kind == 'note'
-    or kind == 'rerouted' or kind == 'severity_changed' or kind == 'role_assigned'
-    or kind == 'status_update' or kind == 'postmortem_owner' or kind == 'postmortem_done'
+    or kind == 'rerouted'
+    or kind == 'storm_passed'
+    or kind == 'severity_changed' or kind == 'role_assigned' or kind == 'status_update'
+    or kind == 'postmortem_owner' or kind == 'postmortem_done'
     or kind == 'action_added' or kind == 'action_done'
 end
 
 -- fact: append one fact to incident id's timeline (kept whole, for as long
 -- as the incident), and publish it on the event stream when consumers
--- care about its kind. tag and doc are optional: a word qualifying the
--- fact (a note's mark, an update's state), and a JSON document the event
--- carries for consumers (a status update).
+-- care about its kind — unless the incident is folded into a storm: the
+-- storm's facts speak for it, and a storm must not flood every consumer.
+-- tag and doc are optional: a word qualifying the fact (a note's mark, an
+-- update's state), and a JSON document the event carries for consumers
+-- (a status update).
 local function fact(P, id, at, kind, detail, actor, via, tag, doc)
   local ik = P .. 'inc:' .. id
   detail, actor, via = detail or '', actor or '', via or ''
@@ -39,8 +43,10 @@ local function fact(P, id, at, kind, detail, actor, via, tag, doc)
       'detail', detail, 'actor', actor, 'via', via)
   end
   if published(kind) then
+    local h = redis.call('HMGET', ik, 'service', 'folded_into')
+    if h[2] then return end
     local ev = {P .. 'events', '*', 'incident', id,
-      'service', redis.call('HGET', ik, 'service') or '', 'at', at, 'event', kind,
+      'service', h[1] or '', 'at', at, 'event', kind,
       'detail', detail, 'actor', actor, 'via', via}
     if tag and tag ~= '' then ev[#ev + 1] = 'tag'; ev[#ev + 1] = tag end
     if doc and doc ~= '' then ev[#ev + 1] = 'doc'; ev[#ev + 1] = doc end
@@ -70,9 +76,11 @@ end
 -- open_incident: a new triggered incident of a service for the group
 -- whose key is gk (group is that key without the prefix), due for the
 -- engine at once; sender is who opened it, for the timeline. Returns its
--- id.
+-- id. One opened folded into a storm (folded: the storm's id; see
+-- fold.lua's fold_into) pages nobody: no timer, and its timeline starts
+-- with the fold, not a published 'triggered'.
 local function open_incident(P, now, gk, service, escalation, group, group_labels,
-    title, summary, source_url, links, sender, via)
+    title, summary, source_url, links, sender, folded, via)
   local id = redis.call('INCR', P .. 'seq')
   local ik = P .. 'inc:' .. id
   redis.call('HSET', ik, 'id', id, 'service', service, 'escalation', escalation,
@@ -83,8 +91,10 @@ local function open_incident(P, now, gk, service, escalation, group, group_label
   redis.call('SET', gk, id)
   redis.call('ZADD', P .. 'open', now, id)
   redis.call('ZADD', P .. 'incidents', now, id)
-  redis.call('ZADD', P .. 'timers', now, id)
-  fact(P, id, now, 'triggered', title, sender, via)
+  if not folded then
+    redis.call('ZADD', P .. 'timers', now, id)
+    fact(P, id, now, 'triggered', title, sender, via)
+  end
   return id
 end
 
@@ -118,8 +128,20 @@ local function close(P, id, at, by, retention_ms)
   end
   for _, fp in ipairs(redis.call('HKEYS', ik .. ':firing')) do forget_fp(P, id, fp) end
   redis.call('ZREM', P .. 'open', id)
-  for _, suffix in ipairs({'', ':alerts', ':firing', ':timeline', ':notified', ':sends', ':updates'}) do
+  for _, suffix in ipairs({'', ':alerts', ':firing', ':timeline', ':notified', ':sends',
+      ':flap', ':folded', ':names', ':updates'}) do
     redis.call('PEXPIRE', ik .. suffix, retention_ms)
+  end
+  -- One incident fewer open in its storm; a storm that passed resolves
+  -- with its last one (the engine looks at it now).
+  local sid = redis.call('HGET', ik, 'folded_into')
+  if sid then
+    local sk = P .. 'inc:' .. sid
+    local st = redis.call('HMGET', sk, 'status', 'storm_passed_ms')
+    if st[1] then redis.call('HINCRBY', sk, 'folded_open', -1) end
+    if st[2] and st[1] ~= 'resolved' then
+      redis.call('ZADD', P .. 'timers', at, sid)
+    end
   end
   redis.call('ZADD', P .. 'timers', at, id)
   -- Sweep a few of the oldest listed incidents whose retention ran out, so

@@ -10,7 +10,7 @@ local P = ARGV[1]
 local now = now_ms(ARGV[2])
 local group = 'grp:declared:' .. ARGV[10]
 local id = open_incident(P, now, P .. group, ARGV[3], ARGV[4], group, '{}',
-  ARGV[5], ARGV[6], '', '', ARGV[8], ARGV[9])
+  ARGV[5], ARGV[6], '', '', ARGV[8], nil, ARGV[9])
 local ik = P .. 'inc:' .. id
 redis.call('HSET', ik, 'declared_by', ARGV[8])
 severity(P, id, now, ARGV[7], true)

@@ -15,7 +15,11 @@ for i = 1, #firing, 2 do
     redis.call('HDEL', ik .. ':firing', firing[i])
     forget_fp(P, id, firing[i])
     suppression().release(P, id, firing[i], now)
-    fact(P, id, now, 'alert_expired', firing[i])
+    if folding().flap_settled(P, id, firing[i]) then
+      fact(P, id, now, 'alert_resolved', firing[i] .. ' stayed resolved for its hold time (flapping)')
+    else
+      fact(P, id, now, 'alert_expired', firing[i])
+    end
     expired = expired + 1
   end
 end

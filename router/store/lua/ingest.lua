@@ -10,7 +10,10 @@
 --       18 version of the silences Go decided with, 19 what Go decided
 --       about muting it: '' when nothing mutes it, now or later, else
 --       "<why>\n<ms when that may change, 0 = never>\n<inhibition tokens>"
---       (see suppress.lua), 20 its severity "<rank>:<name>" ('' = none)
+--       (see suppress.lua),
+--       20 the service's storm folding "incidents/window_ms" ('' = off),
+--       21 its flap folding "changes/window_ms/hold_ms" ('' = off),
+--       22 its severity "<rank>:<name>" ('' = none)
 -- Returns {incident id, outcome}; outcome 'stale' (nothing stored) when
 -- silences changed since Go's snapshot.
 --
@@ -21,6 +24,7 @@ local P = ARGV[1]
 local now = now_ms(ARGV[2])
 local fp, doc, action, ends = ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
 local fpkey = KEYS[2]
+local storm, flapping = ARGV[20] or '', ARGV[21] or ''
 
 if action == 'acknowledge' then
   -- A sender acknowledges the incident its alert fires in; an alert we do
@@ -40,6 +44,8 @@ if action == 'resolve' then
   local id = redis.call('GET', fpkey) or redis.call('GET', KEYS[1])
   if not id then return {0, 'ignored'} end
   local ik = P .. 'inc:' .. id
+  local held = flapping ~= '' and folding().flap_resolved(P, id, fp, now, doc, flapping, ARGV[15])
+  if held then return {tonumber(id), held} end
   if redis.call('HDEL', ik .. ':firing', fp) == 0 then return {tonumber(id), 'ignored'} end
   forget_fp(P, id, fp)
   if doc ~= '' then
@@ -69,42 +75,52 @@ local got = redis.call('MGET', P .. 'silences:ver', fpkey, P .. 'muted')
 if (got[1] or '0') ~= ARGV[18] then return {0, 'stale'} end
 local fid, muted = got[2], got[3]
 
-local function refresh(id)
-  -- Re-sent firing alert: refresh its end, never page again.
+local function refresh(id, flaps)
+  -- Re-sent firing alert: refresh its end, never page again. A flapping
+  -- alert held resolved fires again: the flip is absorbed.
   local ik = P .. 'inc:' .. id
+  local outcome = 'deduplicated'
+  if flaps and folding().flap_refired(P, id, fp, now, flapping, ARGV[15]) then outcome = 'flapping' end
   redis.call('HSET', ik .. ':firing', fp, ends)
   redis.call('HSET', ik .. ':alerts', fp, doc)
   if ends > 0 then redis.call('ZADD', P .. 'timers', 'LT', ends, id) end
   if suppress_alert(P, id, fp, now, ARGV[15], ARGV[19], false, muted) ~= '' then
     return {tonumber(id), 'suppressed'}
   end
-  return {tonumber(id), 'deduplicated'}
+  return {tonumber(id), outcome}
 end
 
-if fid and redis.call('HEXISTS', P .. 'inc:' .. fid .. ':firing', fp) == 1
-   and redis.call('HGET', P .. 'inc:' .. fid, 'status') ~= 'resolved' then
-  return refresh(fid)
+if fid and redis.call('HEXISTS', P .. 'inc:' .. fid .. ':firing', fp) == 1 then
+  local st = redis.call('HMGET', P .. 'inc:' .. fid, 'status', 'flapping')
+  if st[1] ~= 'resolved' then return refresh(fid, st[2]) end
 end
 
 local id = redis.call('GET', KEYS[1])
 local outcome = 'grouped'
 if not id then
+  local sid = storm ~= '' and folding().storm_for(P, now, ARGV[7], ARGV[8], storm, ARGV[16])
   id = open_incident(P, now, KEYS[1], ARGV[7], ARGV[8], ARGV[9], ARGV[10],
-    ARGV[11], ARGV[12], ARGV[13], ARGV[17], ARGV[16])
+    ARGV[11], ARGV[12], ARGV[13], ARGV[17], ARGV[16], sid)
   outcome = 'triggered'
-  severity(P, id, now, ARGV[20], true)
-elseif ARGV[20] ~= '' then
-  severity(P, id, now, ARGV[20], false)
+  if sid then
+    folding().fold_into(P, sid, id, now, ARGV[15], storm)
+    outcome = 'folded'
+  end
+  severity(P, id, now, ARGV[22], true)
+elseif ARGV[22] ~= '' then
+  severity(P, id, now, ARGV[22], false)
 end
 local ik = P .. 'inc:' .. id
-if redis.call('HEXISTS', ik .. ':firing', fp) == 1 then return refresh(id) end
+if redis.call('HEXISTS', ik .. ':firing', fp) == 1 then return refresh(id, true) end
 
 redis.call('HSET', ik .. ':firing', fp, ends)
 redis.call('HSET', ik .. ':alerts', fp, doc)
 redis.call('SET', fpkey, id)
 redis.call('HINCRBY', ik, 'alerts_total', 1)
-if outcome ~= 'triggered' then fact(P, id, now, 'alert_firing', ARGV[15]) end
-if suppress_alert(P, id, fp, now, ARGV[15], ARGV[19], true, muted) ~= '' then
+if outcome == 'grouped' then fact(P, id, now, 'alert_firing', ARGV[15]) end
+if flap_history(P, fp, flapping) then folding().flap_fired(P, id, fp, now, flapping, ARGV[15]) end
+-- A folded alert stays 'folded': its storm pages (or not) for it.
+if suppress_alert(P, id, fp, now, ARGV[15], ARGV[19], true, muted) ~= '' and outcome ~= 'folded' then
   outcome = 'suppressed'
 end
 if ends > 0 then redis.call('ZADD', P .. 'timers', 'LT', ends, id) end

@@ -14,11 +14,13 @@ if not status then return {'not_found', ''} end
 if action == 'ack' then
   if status ~= 'triggered' then return {'unchanged', status} end
   ack(P, id, now, by, via)
+  folding().fold_cascade(P, id, now, 'ack', by, via, 0)
   return {'acknowledged', status}
 elseif action == 'resolve' then
   if status == 'resolved' then return {'unchanged', status} end
   suppression().release_all(P, id, now)
   resolve(P, id, now, by, via, '', tonumber(ARGV[7]))
+  folding().fold_cascade(P, id, now, 'resolve', by, via, tonumber(ARGV[7]))
   return {'resolved', status}
 elseif action == 'escalate' then
   -- Page the next step now: the planner reads these times and starts the
