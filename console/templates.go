@@ -110,7 +110,7 @@ form.inline{display:inline}label{display:block;margin:.5rem 0 .2rem;font-weight:
 .notice{background:#e8f4e8;border:1px solid #9c9;padding:.5rem}.status-triggered{color:#b00020;font-weight:bold}
 .status-acknowledged{color:#a65e00;font-weight:bold}.status-resolved{color:#2e7d32;font-weight:bold}
 .muted{color:#666}.tag{background:#eef;border-radius:.3rem;padding:0 .3rem;font-size:.9em}
-ol.timeline{list-style:none;padding:0}ol.timeline li{padding:.35rem 0;border-bottom:1px solid #f0f0f0}
+ol.timeline{list-style:none;padding:0}ol.timeline li{padding:.35rem 0;border-bottom:1px solid #f0f0f0;overflow-wrap:anywhere}
 @media (max-width:40rem){td,th{display:block;border:0;padding:.1rem .2rem}tr{display:block;border-bottom:1px solid #ddd;padding:.3rem 0}thead{display:none}}
 </style></head><body>
 <header><a href="/console/">pagerd</a>{{if .User}}<nav><a href="/console/">Incidents</a> · <a href="/console/actions">Action items</a></nav>
