@@ -125,6 +125,9 @@ type Inbound struct {
 	// Open lists the open incidents, newest first, at most limit (chat
 	// commands list them).
 	Open func(ctx context.Context, limit int64) ([]*incident.Incident, error)
+	// Incident reads one incident as it stands now (a platform answering a
+	// button press with its message redrawn); nil where not available.
+	Incident func(ctx context.Context, id int64) (*incident.Incident, error)
 	// Once returns true to exactly one caller per key within ttl, across
 	// replicas: a signed request seen before is a replay.
 	Once func(ctx context.Context, key string, ttl time.Duration) (bool, error)

@@ -21,7 +21,9 @@ const exampleDir = "../deploy/examples/config"
 // The shipped example must pass check with no environment set: it is what
 // a newcomer runs first.
 func TestExampleConfig(t *testing.T) {
-	for _, v := range []string{"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "SMTP_USER", "SMTP_PASSWORD", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"} {
+	for _, v := range []string{"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "SMTP_USER", "SMTP_PASSWORD", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET",
+		"MATTERMOST_BOT_TOKEN", "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET",
+		"TEAMS_PAYMENTS_WEBHOOK_URL", "DISCORD_PAYMENTS_WEBHOOK_URL", "GOOGLECHAT_PAYMENTS_WEBHOOK_URL"} {
 		t.Setenv(v, "")
 		os.Unsetenv(v)
 	}
@@ -34,7 +36,9 @@ func TestExampleConfig(t *testing.T) {
 	}
 	// Only the providers may warn: they need credentials from the environment.
 	for _, d := range LoadDir(exampleDir).Diags {
-		if d.Summary != "Twilio disabled" && d.Summary != "SMTP disabled" && d.Summary != "Webhook disabled" && d.Summary != "Slack disabled" {
+		if d.Summary != "Twilio disabled" && d.Summary != "SMTP disabled" && d.Summary != "Webhook disabled" && d.Summary != "Slack disabled" &&
+			d.Summary != "Mattermost disabled" && d.Summary != "Telegram disabled" &&
+			!strings.HasSuffix(d.Summary, " room disabled") {
 			t.Errorf("Check(%s) warns %q: %s", exampleDir, d.Summary, d.Detail)
 		}
 	}
@@ -50,8 +54,11 @@ func TestExampleConfig(t *testing.T) {
 	if cfg.Block("twilio") != nil || cfg.Block("smtp") != nil || cfg.Block("slack") != nil {
 		t.Errorf("twilio, smtp, slack = %+v, %+v, %+v; want all off without credentials", cfg.Block("twilio"), cfg.Block("smtp"), cfg.Block("slack"))
 	}
-	if room, defined := cfg.Named["slack"]["#payments-oncall"]; !defined || room != nil {
-		t.Errorf("slack room #payments-oncall = %v, %v; want defined and off", room, defined)
+	for _, r := range [][2]string{{"slack", "#payments-oncall"}, {"mattermost", "payments"}, {"telegram", "payments"},
+		{"teams", "payments"}, {"discord", "payments"}, {"googlechat", "payments"}} {
+		if room, defined := cfg.Named[r[0]][r[1]]; !defined || room != nil {
+			t.Errorf("%s room %s = %v, %v; want defined and off", r[0], r[1], room, defined)
+		}
 	}
 	if len(cfg.Settings.LinkSecret) == 0 {
 		t.Errorf("Settings.LinkSecret is empty, want the key from secrets/link.key")

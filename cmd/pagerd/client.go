@@ -135,8 +135,9 @@ type incidentView struct {
 	Alerts   []json.RawMessage `json:"alerts"`
 	Timeline []incident.Fact   `json:"timeline"`
 	// TimelineNext is where the rest of a long timeline starts.
-	TimelineNext string            `json:"timeline_next"`
-	Changes      []incident.Change `json:"recent_changes"`
+	TimelineNext  string                  `json:"timeline_next"`
+	StatusUpdates []incident.StatusUpdate `json:"status_updates"`
+	Changes       []incident.Change       `json:"recent_changes"`
 	// Folded are, for a storm incident, the incidents folded into it.
 	Folded []incidentView `json:"folded"`
 }
@@ -194,6 +195,18 @@ type incidentDetailJSON struct {
 	Timeline         []eventJSON       `json:"timeline"`
 	Changes          []changeJSON      `json:"recent_changes"`
 	Folded           []incidentJSON    `json:"folded"`
+	StatusUpdates    []updateJSON      `json:"status_updates"`
+}
+
+// updateJSON is a status update in the CLI's JSON output.
+type updateJSON struct {
+	N          int      `json:"n"`
+	At         jsonTime `json:"at"`
+	By         string   `json:"by"`
+	Via        string   `json:"via"`
+	Status     string   `json:"status"`
+	Text       string   `json:"text"`
+	PublicText string   `json:"public_text"`
 }
 
 type eventJSON struct {
@@ -261,7 +274,11 @@ func rolesJSON(inc incident.Incident) map[string]string {
 
 func (inc incidentView) detailJSON() incidentDetailJSON {
 	out := incidentDetailJSON{incidentJSON: inc.listJSON(), SuppressedAlerts: inc.SuppressedAlerts, Alerts: inc.Alerts,
-		Timeline: []eventJSON{}, Changes: []changeJSON{}, Folded: []incidentJSON{}}
+		Timeline: []eventJSON{}, Changes: []changeJSON{}, Folded: []incidentJSON{}, StatusUpdates: []updateJSON{}}
+	for _, u := range inc.StatusUpdates {
+		out.StatusUpdates = append(out.StatusUpdates, updateJSON{N: u.N, At: jsonTime(u.At.UTC()), By: u.By, Via: u.Via,
+			Status: string(u.State), Text: u.Text, PublicText: u.Public()})
+	}
 	for _, f := range inc.Folded {
 		out.Folded = append(out.Folded, f.listJSON())
 	}
@@ -388,6 +405,8 @@ With -o json it prints the incident as one object with the keys of
                 "source": "ci", "integration": "ci", "links": [], "custom_details": null}]
   "folded":   [...],  for a storm incident, the incidents folded into it,
                       newest first, with the keys of 'pagerd incidents -o json'
+  "status_updates": [{"n": 1, "at": ..., "by": "alice", "via": "cli",
+              "status": "identified", "text": "...", "public_text": "..."}]
 A timeline fact's "tag" marks a note (root_cause, resolution) or says a
 status update's state. Times are RFC 3339 in UTC.`,
 		Example: `  pagerd show 42

@@ -150,7 +150,7 @@ Exit codes: 0 ok, 1 failure (invalid config, server error, nothing found),
 		c.serveCmd(), c.checkCmd(), c.routeCmd(), c.oncallCmd(), c.feedURLCmd(), c.stakeholdersCmd(),
 		c.incidentsCmd(), c.showCmd(), c.changesCmd(),
 		c.actCmd(actAck), c.actCmd(actResolve), c.actCmd(actEscalate), c.actCmd(actNote),
-		c.declareCmd(), c.severityCmd(), c.assignCmd(), c.timelineCmd(),
+		c.declareCmd(), c.severityCmd(), c.assignCmd(), c.updateCmd(), c.timelineCmd(),
 		c.postmortemCmd(), c.actionCmd(), c.actionsCmd(), c.loginCmd(),
 		c.silenceCmd(),
 	)

@@ -92,6 +92,36 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+// chatRooms pages a Mattermost room in step 1 and a Telegram room in step
+// 2, and keeps both informed; their secrets are unset, which leaves the
+// rooms defined.
+const chatRooms = `
+pagerd { unrouted = "record" }
+mattermost {
+  url       = "https://chat.example.com"
+  bot_token = env("PAGERD_TEST_UNSET")
+  room "payments" { channel_id = "q8xw3kz6ojbn5mzgd8fd9ez7ah" }
+}
+telegram {
+  bot_token      = env("PAGERD_TEST_UNSET")
+  webhook_secret = env("PAGERD_TEST_UNSET")
+  room "payments" { chat_id = "-1001234567890" }
+}
+user "alice" {}
+escalation "payments" {
+  step { notify = ["user:alice", "mattermost:payments"] }
+  step {
+    after  = "10m"
+    notify = ["telegram:payments"]
+  }
+}
+service "checkout" {
+  escalation  = "payments"
+  match       = ["service=checkout"]
+  subscribers = ["telegram:payments", "mattermost:payments"]
+}
+`
+
 func TestRouteDryRun(t *testing.T) {
 	tests := []struct {
 		name string
@@ -99,7 +129,8 @@ func TestRouteDryRun(t *testing.T) {
 		want []string
 	}{
 		{"RFC 3339", []string{"--at", "2026-12-01T15:00:00Z", "alertname=CheckoutDown", "service=checkout", "severity=critical"},
-			[]string{"service:    checkout", "escalation: payments", "informs:    webhook:audit, slack:#payments-oncall", "schedule:payments-primary    → alice", "step 2 at +10m0s", "slack:#payments-oncall       → notified",
+			[]string{"service:    checkout", "escalation: payments", "informs:    webhook:audit, slack:#payments-oncall, discord:payments", "schedule:payments-primary    → alice", "step 2 at +10m0s",
+				"slack:#payments-oncall       → notified", "teams:payments               → notified", "teams:payments via teams at +10m0s",
 				"storm:      more than 5 new incidents within 5m fold into one storm incident",
 				"flapping:   an alert changing state more than 4 times within 1h is flapping"}},
 		{"a service's own folding", []string{"--at", "2026-12-01T15:00:00Z", "team=payments", "severity=warning"},
@@ -114,6 +145,8 @@ func TestRouteDryRun(t *testing.T) {
 			[]string{"schedule:payments-primary    → alice"}},
 		{"no service matches", []string{"--config", writeConfig(t, onlyCheckout), "--at", "2026-12-01T15:00:00Z", "nothing=matches"},
 			[]string{"service:    (none)"}},
+		{"Mattermost and Telegram rooms", []string{"--config", writeConfig(t, chatRooms), "--at", "2026-12-01T15:00:00Z", "service=checkout"},
+			[]string{"informs:    telegram:payments, mattermost:payments", "mattermost:payments          → notified", "step 2 at +10m0s:\n    telegram:payments            → notified"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -165,7 +198,7 @@ func TestUnknownCommand(t *testing.T) {
 
 // verbs is every verb of pagerd: each must have a description and an
 // example, and a test that lists them fails when one is added without.
-var verbs = []string{"serve", "check", "route", "oncall", "feed-url", "incidents", "show", "changes", "ack", "resolve", "escalate", "note", "silence", "declare", "severity", "assign", "timeline", "stakeholders"}
+var verbs = []string{"serve", "check", "route", "oncall", "feed-url", "incidents", "show", "changes", "ack", "resolve", "escalate", "note", "silence", "declare", "severity", "assign", "update", "timeline", "stakeholders"}
 
 func TestHelpDescribesEveryVerb(t *testing.T) {
 	root := (&cli{getenv: func(string) string { return "" }}).newRoot()

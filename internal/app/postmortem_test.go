@@ -100,7 +100,7 @@ user "bob"`, 1)
 	w.settle()
 
 	// carol, the manager, owns it and hears so by email.
-	msgs := mailsTo(t, w, "carol@example.com", 1)
+	msgs := waitMails(t, w, "carol@example.com", 1)
 	if !strings.Contains(msgs[0].Subject, "#1 POSTMORTEM OWNER") || !strings.Contains(msgs[0].Text, "you own the post-mortem of this SEV1 incident") ||
 		msgs[0].To[0] != "carol@example.com" {
 		t.Fatalf("carol's mail = %q to %v: %s", msgs[0].Subject, msgs[0].To, msgs[0].Text)
@@ -155,7 +155,7 @@ user "bob"`, 1)
 	// A day after resolution, carol is reminded; once done, never again.
 	w.clock.Advance(24 * time.Hour)
 	w.settle()
-	msgs = mailsTo(t, w, "carol@example.com", 2)
+	msgs = waitMails(t, w, "carol@example.com", 2)
 	if !strings.Contains(msgs[1].Subject, "#1 POSTMORTEM DUE") || !strings.Contains(msgs[1].Text, "not done yet (reminder 1)") {
 		t.Errorf("reminder = %q: %s", msgs[1].Subject, msgs[1].Text)
 	}
@@ -217,7 +217,7 @@ user "bob"`, 1)
 	if n := overdueTexts(); n != 2 {
 		t.Errorf("bob got %d overdue texts after the item was done, want 2", n)
 	}
-	if n := len(mailsTo(t, w, "carol@example.com", 2)); n != 2 {
+	if n := len(waitMails(t, w, "carol@example.com", 2)); n != 2 {
 		t.Errorf("carol got %d mails after the post-mortem was done, want 2", n)
 	}
 
@@ -234,20 +234,13 @@ user "bob"`, 1)
 	})
 }
 
-// mailsTo waits until the SMTP server holds at least n messages to addr,
-// and returns them all.
-func mailsTo(t *testing.T, w *world, addr string, n int) []testenv.SMTPMessage {
+// waitMails waits until the SMTP server holds at least n messages to
+// addr, and returns them all.
+func waitMails(t *testing.T, w *world, addr string, n int) []testenv.SMTPMessage {
 	t.Helper()
 	var out []testenv.SMTPMessage
 	eventually(t, fmt.Sprintf("%d mails to %s", n, addr), func() bool {
-		msgs, err := w.smtp.Messages()
-		must(t, err)
-		out = out[:0]
-		for _, m := range msgs {
-			if len(m.To) == 1 && m.To[0] == addr {
-				out = append(out, m)
-			}
-		}
+		out = mailsTo(t, w, addr)
 		return len(out) >= n
 	})
 	return out

@@ -15,16 +15,16 @@
 //			Name:    "mattermost",          // channel, block type, "mattermost:NAME" targets, via
 //			Contact: contact,               // the user attribute of a DM address; nil: rooms only
 //			Rank:    26,                    // where it sits in a person's channel order
-//			Attributes: []hcl.AttributeSchema{{Name: "url", Required: true}, {Name: "bot_token"}},
-//			Rooms:      hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "channel", Required: true}}},
+//			Attributes: []hcl.AttributeSchema{{Name: "url"}, {Name: "bot_token"}, {Name: "webhook_url"}},
+//			Rooms:      hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "channel_id"}, {Name: "channel"}}},
 //			Decode:     decode,             // the block's own attributes; nil = off (warn) or invalid (error)
 //			DecodeRoom: decodeRoom,         // one room "NAME" { ... } block
 //			Connect:    connect,            // the Client for a compiled block
-//			RoomRate:      policies.Rate{Events: 1, Per: time.Second},
+//			RoomRate:      policies.Rate{Events: 5, Per: time.Second},
 //			WorkspaceRate: policies.Rate{Events: 10, Per: time.Second},
 //			EditsMessages: true,            // false: every change is a follow-up message
 //			Interactive:   true,            // its messages carry buttons that call back
-//			Dialect:       chat.Dialect{Escape: escape, TextLimit: 4000},
+//			Dialect:       chat.Dialect{Escape: escape, TextLimit: 8000, MessageLimit: 16383},
 //			Routes:        []pagers.Route{{Pattern: "POST /v1/mattermost/action", Serve: serveAction}},
 //		})
 //	}
@@ -35,7 +35,7 @@
 //	mattermost {
 //	  url       = "https://chat.example.com"
 //	  bot_token = env("MATTERMOST_BOT_TOKEN")
-//	  room "payments" { channel = "payments-oncall" }
+//	  room "payments" { channel_id = "q8xw3kz6ojbn5mzgd8fd9ez7ah" }
 //	}
 //
 // A room is a target ("mattermost:payments") of an escalation step (it is

@@ -105,6 +105,8 @@ func (s *Server) Handler() http.Handler {
 	handle("POST /v1/incidents/{id}/severity", s.setSeverity)
 	handle("POST /v1/incidents/{id}/roles", s.assignRole)
 	handle("POST /v1/incidents/{id}/notes", s.addNote)
+	handle("POST /v1/incidents/{id}/updates", s.postUpdate)
+	handle("GET /v1/incidents/{id}/updates", s.listUpdates)
 	handle("GET /v1/incidents/{id}/timeline", s.timeline)
 	handle("GET /v1/incidents/{id}/postmortem.md", s.postmortemMarkdown)
 	handle("GET /v1/incidents/{id}/postmortem", s.postmortemState)
@@ -119,6 +121,7 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("/console/", s.instrument("/console/", s.Console.Handler().ServeHTTP))
 	}
 	handle("GET /v1/services/{name}/changes", s.serviceChanges)
+	handle("GET /v1/services/{name}/stakeholders", s.serviceStakeholders)
 	handle("POST /v1/heartbeats/{name}", s.beat)
 	handle("GET /v1/silences", s.listSilences)
 	handle("POST /v1/silences", s.addSilence)
@@ -313,7 +316,8 @@ func (s *Server) channelRoute(ch *pagers.Channel, rt pagers.Route) http.HandlerF
 			Open: func(ctx context.Context, limit int64) ([]*incident.Incident, error) {
 				return s.Store.List(ctx, true, limit)
 			},
-			Once: s.Store.Once, Now: s.Now, HTTPClient: s.HTTPClient,
+			Incident: s.Store.Incident,
+			Once:     s.Store.Once, Now: s.Now, HTTPClient: s.HTTPClient,
 		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -464,5 +465,43 @@ func TestIncidentKeepsTheLinksOfItsFirstAlert(t *testing.T) {
 		if !reflect.DeepEqual(inc.Links, want) {
 			t.Errorf("incident %d has links %+v, want %+v", id, inc.Links, want)
 		}
+	}
+}
+
+// A request's alerts go to Redis in batches (ingestBatch a call); across
+// the batches' edges they are stored in order, each answered in its place,
+// and an alert later in the request sees what an earlier one stored.
+func TestIngestAcrossBatches(t *testing.T) {
+	s, _, _ := newTestStoreTB(t)
+	ctx := context.Background()
+	if _, args, _ := s.ingestArgs(write("a", "g", false, time.Time{})); len(args) != 2+ingestPerAlert {
+		t.Fatalf("ingestArgs gives %d arguments, want 2+%d", len(args), ingestPerAlert)
+	}
+	n := 2*ingestBatch + 7
+	writes := make([]AlertWrite, n)
+	for i := range writes {
+		// Groups of three straddle the batch edges; the last alert re-sends
+		// the first.
+		writes[i] = write(fmt.Sprintf("fp-%d", i), fmt.Sprintf("g-%d", i/3), false, time.Time{})
+	}
+	writes[n-1] = write("fp-0", "g-0", false, time.Time{})
+	got, err := s.Ingest(ctx, writes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != n {
+		t.Fatalf("%d results for %d alerts", len(got), n)
+	}
+	for i, r := range got[:n-1] {
+		want := IngestResult{IncidentID: int64(i/3 + 1), Outcome: incident.AlertGrouped}
+		if i%3 == 0 {
+			want.Outcome = incident.AlertTriggered
+		}
+		if r != want {
+			t.Errorf("alert %d: %+v, want %+v", i, r, want)
+		}
+	}
+	if last := got[n-1]; last != (IngestResult{IncidentID: 1, Outcome: incident.AlertDeduplicated}) {
+		t.Errorf("the re-sent first alert, last in the request: %+v, want deduplicated in incident 1", last)
 	}
 }

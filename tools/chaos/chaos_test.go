@@ -218,9 +218,13 @@ func TestReportCounts(t *testing.T) {
 	if all.LateMax != 3 {
 		t.Errorf("overall late max = %vs, want 3s (bob's mail)", all.LateMax)
 	}
-	// Steps 1 (due at 0) are counted before the kill at 3s; the rest under it.
-	if n, k := rows[faultNone].Expected, rows[faultKill].Expected; n != 4 || k != 7 {
-		t.Errorf("expected none = %d, kill = %d; want 4 and 7", n, k)
+	// Steps 1 (due at 0) are counted before the kill at 3s, the rest under
+	// it — and so is the webhook due at 0 but sent again after the kill.
+	if n, k := rows[faultNone].Expected, rows[faultKill].Expected; n != 3 || k != 8 {
+		t.Errorf("expected none = %d, kill = %d; want 3 and 8", n, k)
+	}
+	if d := rows[faultKill].Duplicated; d != 1 {
+		t.Errorf("duplicates under the kill = %d, want the webhook sent again after it", d)
 	}
 	if len(rep.Alerts.Lost) != 1 || rep.Alerts.Lost[0] != "b2@2" || rep.Alerts.Stored != 3 {
 		t.Errorf("alerts = %+v, want b2@2 lost and 3 stored", rep.Alerts)
@@ -252,12 +256,18 @@ func TestGroupsFollowHeldIncident(t *testing.T) {
 		{Key: "c", Match: "c", Due: t0.Add(6 * time.Second)}, // due after the kill, still held
 		{Key: "d", Match: "d", Due: t0.Add(3 * time.Minute)}, // after the hold ended
 		{Key: "e", Match: "e", Due: t0.Add(4 * time.Second)}, // due just before the kill that caught it in flight
+		// Another incident: due just before the kill, late past it (the
+		// killed replica had claimed it), or sent again after it.
+		{Key: "f", Match: "f", Due: t0.Add(4 * time.Second)},
+		{Key: "g", Match: "g", Due: t0.Add(4 * time.Second)},
 	}
-	for key, at := range map[string]time.Duration{"a": 0, "b": 2 * time.Minute, "c": 2 * time.Minute, "d": 3 * time.Minute, "e": 4 * time.Second} {
+	h.rec.add(receipt{Match: "g", At: t0.Add(4 * time.Second)})
+	for key, at := range map[string]time.Duration{"a": 0, "b": 2 * time.Minute, "c": 2 * time.Minute, "d": 3 * time.Minute, "e": 4 * time.Second,
+		"f": 9 * time.Second, "g": 9 * time.Second} {
 		h.rec.add(receipt{Match: key, At: t0.Add(at)})
 	}
 	got := h.groups(plan)
-	want := map[string]string{"a": faultNone, "b": faultRolling, "c": faultRolling, "d": faultKill, "e": faultKill}
+	want := map[string]string{"a": faultNone, "b": faultRolling, "c": faultRolling, "d": faultKill, "e": faultKill, "f": faultKill, "g": faultKill}
 	for k, g := range want {
 		if got[k] != g {
 			t.Errorf("page %s counted under %q, want %q", k, got[k], g)

@@ -364,8 +364,14 @@ func (h *harness) countPage(row, overall *PageRow, p planned, rs []receipt, prob
 }
 
 // groups is the fault each page of an incident is counted under: the one
-// that caught it in flight, or the one that last started before it was
-// due — unless the incident was already
+// that caught it in flight; for a page received twice, the one that last
+// started before the second copy came (what made it be sent again); for a
+// page more than a second late, a fault that started within inFlight
+// after it was due (it was being sent then: a page due just before a
+// kill, claimed by the killed replica and sent late by the one that took
+// its incident over, is the kill's, even while an earlier fault is still
+// going on); else the one that last started
+// before it was due — unless the incident was already
 // held up then (an earlier page more than a second late and still not
 // received when this one came due), when it is the fault that held up
 // that earlier page: a replica killed mid-escalation delays the rest of
@@ -393,11 +399,19 @@ func (h *harness) groups(plan []planned) map[string]string {
 		} else {
 			held = false
 		}
+		rs := h.rec.received(p.Match)
+		switch {
+		case len(rs) > 1:
+			g = h.groupAt(rs[1].At)
+		case len(rs) == 1 && rs[0].At.Sub(p.Due) > time.Second:
+			if f, ok := h.faultSoonAfter(p.Due); ok {
+				g = f
+			}
+		}
 		if k, ok := caught[p.Match]; ok {
 			g = k
 		}
 		out[p.Key] = g
-		rs := h.rec.received(p.Match)
 		if len(rs) > 0 && rs[0].At.Sub(p.Due) <= time.Second {
 			continue
 		}
@@ -411,6 +425,21 @@ func (h *harness) groups(plan []planned) map[string]string {
 		}
 	}
 	return out
+}
+
+// inFlight is how long after its due time a page may still be on its
+// way out (claimed, rendered, sent) on a loaded machine.
+const inFlight = 2 * time.Second
+
+// faultSoonAfter is the kind of the first fault that started after t,
+// within inFlight.
+func (h *harness) faultSoonAfter(t time.Time) (string, bool) {
+	for _, f := range h.faults {
+		if f.Start.After(t) && !f.Start.After(t.Add(inFlight)) {
+			return f.Kind, true
+		}
+	}
+	return "", false
 }
 
 // groupAt is the fault kind that last started at or before t ("none"

@@ -137,3 +137,44 @@ slack {
   signing_secret = env("SLACK_SIGNING_SECRET") # Basic Information → App Credentials
   room "#payments-oncall" { channel = "C0123456789" }
 }
+
+# Mattermost (docs/chat.md says how to create the bot account or the
+# incoming webhook). A room is a channel, named "mattermost:NAME" in a
+# step's notify (paged, with Acknowledge / Resolve / Escalate-now buttons)
+# or in a service's subscribers (kept told of every incident it owns); a
+# user's mattermost_username lets a notify rule say via = "mattermost" (a
+# direct message). Through the bot, every post follows its incident:
+# edited in place, each fact replied in its thread; through a webhook
+# alone, each change is a follow-up post. Buttons call back
+# <public_url>/v1/mattermost/action, which the Mattermost server must
+# reach. With MATTERMOST_BOT_TOKEN unset (as here) Mattermost is switched
+# off with a warning: rooms stay valid targets and print to the console.
+mattermost {
+  url       = "https://chat.example.com"
+  bot_token = env("MATTERMOST_BOT_TOKEN") # Integrations → Bot Accounts → Create New Token
+  # webhook_url = env("MATTERMOST_WEBHOOK_URL") # an incoming webhook, instead or as well
+
+  room "payments" {
+    channel_id = "q8xw3kz6ojbn5mzgd8fd9ez7ah" # the channel's name → View Info; invite the bot
+  }
+}
+
+# Telegram (docs/chat.md says how to create the bot with @BotFather and
+# point its webhook at <public_url>/v1/telegram/webhook). A room is a group
+# or channel the bot is in, named "telegram:NAME" in a step's notify
+# (paged, with Acknowledge / Resolve / Escalate-now buttons) or in a
+# service's subscribers; a user's telegram_id lets a notify rule say
+# via = "telegram" (their private chat with the bot, once they pressed
+# Start). Every message follows its incident: edited in place, each fact a
+# reply to it. /id@yourbot in a group, or /start in a private chat, tells
+# the ids to write here. With TELEGRAM_BOT_TOKEN or
+# TELEGRAM_WEBHOOK_SECRET unset (as here) Telegram is switched off with a
+# warning: rooms stay valid targets and print to the console.
+telegram {
+  bot_token      = env("TELEGRAM_BOT_TOKEN")      # from @BotFather: 123456789:AA...
+  webhook_secret = env("TELEGRAM_WEBHOOK_SECRET") # the secret_token given to setWebhook
+
+  room "payments" {
+    chat_id = "-1001234567890" # a supergroup's id; a public channel may be "@name"
+  }
+}

@@ -1,12 +1,13 @@
 # Who can be paged, and how.
 #
 # A user's notify rules run when an escalation step reaches them: each rule
-# contacts them via a channel (sms, voice, slack, email or console) `after`
-# that moment, until someone acknowledges. sms and voice need a phone
-# (E.164), email needs an email, slack a slack_id (a direct message with
-# the incident's buttons; if Slack refuses it, their next channel). A user
-# without notify rules gets one page at once: by SMS if they have a phone,
-# else by email.
+# contacts them via a channel (sms, voice, slack, mattermost, telegram,
+# email or console) `after` that moment, until someone acknowledges. sms
+# and voice need a phone (E.164), email needs an email, slack a slack_id,
+# mattermost a mattermost_username, telegram a telegram_id (each a direct
+# message with the incident's buttons; if the platform refuses it, their
+# next channel). A user without notify rules gets one page at once: by SMS
+# if they have a phone, else by email.
 
 user "alice" {
   email = "alice@example.com"
@@ -49,6 +50,9 @@ user "carol" {
   email    = "carol@example.com"
   phone    = "+15551230003"
   slack_id = "U0123CAROL" # Slack member id: profile → ⋮ → Copy member ID
+
+  mattermost_username = "carol"     # without the @
+  telegram_id         = "123456789" # her user id: /start to the bot says it
 
   notify {
     via = "email"

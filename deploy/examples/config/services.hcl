@@ -28,7 +28,7 @@ service "checkout" {
   escalation   = "payments"
   match        = ["service=checkout", "severity=~critical|page"]
   group_by     = ["alertname", "cluster"]
-  subscribers  = ["webhook:audit", "slack:#payments-oncall"]
+  subscribers  = ["webhook:audit", "slack:#payments-oncall", "discord:payments"]
   known_labels = ["alertname", "service", "severity", "cluster", "team", "instance"]
 
   # Incident command: "page" alerts are SEV1, "critical" ones SEV2 (the
