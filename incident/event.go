@@ -57,11 +57,13 @@ const (
 	KindStakeholders      Kind = "stakeholders_notified"
 	KindStakeholderFailed Kind = "stakeholder_failed"
 	KindStatusPage        Kind = "status_page"
-	// After the incident (postmortem package). Published: someone is
-	// named to write the post-mortem, it is marked done, an action item
-	// is added or done (its event carries the item). On the timeline
-	// only: the owner reminded, the draft written into the post-mortem
-	// directory, an action item's owner reminded that it is overdue.
+	// After the incident (postmortem package). Published: the
+	// post-mortem marked done, an action item added or done (its event
+	// carries the item) — what people do. On the timeline only: who owns
+	// the post-mortem (named as every incident resolves: consumers would
+	// hear of it for each), the owner reminded, the draft written into the
+	// post-mortem directory, an action item's owner reminded that it is
+	// overdue.
 	KindPostmortemOwner   Kind = "postmortem_owner"
 	KindPostmortemDone    Kind = "postmortem_done"
 	KindPostmortemDue     Kind = "postmortem_due"
@@ -110,7 +112,7 @@ func (k Kind) Published() bool {
 	switch k {
 	case KindTriggered, KindAcknowledged, KindEscalated, KindReopened, KindResolved, KindNote, KindChange, KindRerouted,
 		KindStormPassed, KindSeverity, KindRoleAssigned, KindStatusUpdate,
-		KindPostmortemOwner, KindPostmortemDone, KindActionAdded, KindActionDone:
+		KindPostmortemDone, KindActionAdded, KindActionDone:
 		return true
 	}
 	return false

@@ -19,10 +19,12 @@ type Notifier func(ctx context.Context, cfg *policies.Config, id int64, key stri
 	n pagers.Notification, kind incident.Kind, why string) (router.Told, error)
 
 // Duty is the post-mortem's part of the engine's per-incident timer: once
-// an incident resolves it names the post-mortem's owner (Owner) and tells
-// them; when its severity requires one, it reminds them every
-// RemindEvery until it is marked done, or until the incident's retention
-// ends. Each notice has a key of its own, so it goes out once however
+// an incident resolves it names the post-mortem's owner (Owner), a fact
+// on the timeline; when its severity requires one, it reminds them
+// RemindEvery after the resolution and every RemindEvery after that,
+// until it is marked done, or until the incident's retention ends. The
+// owner is not told at once: the incident's resolution was just announced
+// to everyone paged, and a post-mortem is tomorrow's work. Each notice has a key of its own, so it goes out once however
 // often the engine wakes, on whichever replica.
 type Duty struct {
 	Store  *store.Store
@@ -50,20 +52,16 @@ func (d *Duty) Due(ctx context.Context, cfg *policies.Config, inc *incident.Inci
 	if user == nil {
 		return time.Time{}, nil // nobody to tell: the fact says so
 	}
-	var retry time.Time
-	if told, err := d.tell(ctx, cfg, inc, user, "owner", ownerNotice(inc, pm), incident.KindPostmortemOwner); err != nil {
-		return time.Time{}, err
-	} else if !told.Retry.IsZero() {
-		retry = told.Retry
-	}
 	if !pm.Required {
-		return retry, nil // offered: told once, never chased
+		return time.Time{}, nil // offered: named on the timeline, never chased
 	}
+	var retry time.Time
 	every := cfg.Postmortem.RemindEvery
 	round := int(now.Sub(inc.ResolvedAt) / every)
 	if round >= 1 {
-		why := fmt.Sprintf("the post-mortem of this %s incident is not done yet (reminder %d): write it from the draft, "+
-			"'pagerd postmortem %d', then mark it done with 'pagerd postmortem %d --done'", orDash(inc.Severity), round, inc.ID, inc.ID)
+		why := fmt.Sprintf("you own the post-mortem of this %s incident (%s) and it is not done yet (reminder %d): "+
+			"write it from the draft, 'pagerd postmortem %d', then mark it done with 'pagerd postmortem %d --done'",
+			orDash(inc.Severity), pm.OwnerWhy, round, inc.ID, inc.ID)
 		told, err := d.tell(ctx, cfg, inc, user, fmt.Sprintf("remind:%d", round), why, incident.KindPostmortemDue)
 		if err != nil {
 			return time.Time{}, err
@@ -90,15 +88,6 @@ func (d *Duty) name(ctx context.Context, cfg *policies.Config, inc *incident.Inc
 	}
 	d.Log.Info("post-mortem owner named", "incident", inc.ID, "owner", owner, "why", why, "required", required)
 	return d.Store.Postmortem(ctx, inc.ID)
-}
-
-func ownerNotice(inc *incident.Incident, pm incident.Postmortem) string {
-	if pm.Required {
-		return fmt.Sprintf("you own the post-mortem of this %s incident (%s): the draft is 'pagerd postmortem %d'; "+
-			"you will be reminded until it is marked done", orDash(inc.Severity), pm.OwnerWhy, inc.ID)
-	}
-	return fmt.Sprintf("a post-mortem of this incident is offered to you (%s), not required: "+
-		"the draft is 'pagerd postmortem %d'", pm.OwnerWhy, inc.ID)
 }
 
 func (d *Duty) tell(ctx context.Context, cfg *policies.Config, inc *incident.Incident, user *policies.User, what, why string, kind incident.Kind) (router.Told, error) {

@@ -33,10 +33,10 @@ blameless prompt where only people know.
 
 When an incident resolves, pagerd names the post-mortem's owner (its
 incident manager; else who resolved, acknowledged or declared it; else who
-its escalation reaches) and tells them. For the severities the postmortem
+its escalation reaches) on its timeline. For the severities the postmortem
 block requires (SEV1 and SEV2 by default) it reminds them every
-remind_every until someone marks it done with --done; for the others it is
-offered, and they are told once. With postmortem { directory = ... } the
+remind_every after that until someone marks it done with --done; the
+others are offered one, and never chased. With postmortem { directory = ... } the
 draft is also written there, one file per incident.
 
 --by names who marks it done (default $USER).`,

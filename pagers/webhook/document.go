@@ -26,7 +26,7 @@ const (
 	// incident.reopened, incident.resolved, incident.note,
 	// incident.rerouted, incident.storm_passed, incident.severity_changed,
 	// incident.role_assigned, incident.status_update,
-	// incident.postmortem_owner, incident.postmortem_done,
+	// incident.postmortem_done,
 	// incident.action_added, incident.action_done.
 	typeIncidentPrefix = "incident."
 )

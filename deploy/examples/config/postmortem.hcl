@@ -7,7 +7,7 @@ postmortem {
   # its owner (the incident manager, else who resolved, acknowledged or
   # declared it, else who its escalation reaches) is reminded every
   # remind_every until `pagerd postmortem ID --done`. Others are offered
-  # one: the owner is told once.
+  # one: the owner is named, never chased.
   required     = ["SEV1", "SEV2"]
   remind_every = "24h"
 
