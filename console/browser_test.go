@@ -84,6 +84,10 @@ escalation "ops" {
 service "checkout" {
   escalation = "ops"
 }
+stakeholders "checkout" {
+  services = ["checkout"]
+  manage_closely { people = ["user:bob"] }
+}
 `
 
 // world is a pagerd on real Redis and SMTP, on a driven clock.
@@ -262,14 +266,18 @@ func TestConsoleSignInNoteRoleTimeline(t *testing.T) {
 		t.Errorf("incident list = %q", list)
 	}
 
-	var notice, timeline, manager, status string
+	var notice, timeline, manager, status, matrix string
 	run(t, ctx, "add a note",
 		submit(`a[href="/console/incidents/1"]`),
+		text("#matrix", &matrix),
 		chromedp.SendKeys(chromedp.CSS("#note-text"), "memory-limit errors on checkout-7f9"),
 		chromedp.SetValue(chromedp.CSS("#note-tag"), "root-cause"),
 		submit("#add-note"),
 		text("#notice", &notice),
 		text(".timeline", &timeline))
+	if !strings.Contains(strings.Join(strings.Fields(matrix), " "), "declared manage closely bob email, internal wording") {
+		t.Errorf("stakeholder matrix = %q, want bob managed closely from the declaration", matrix)
+	}
 	if notice != "Note added." || !strings.Contains(timeline, "note root cause by alice (console): memory-limit errors on checkout-7f9") {
 		t.Errorf("after the note: notice %q, timeline %q", notice, timeline)
 	}

@@ -61,6 +61,10 @@ func (c *Console) incidentPage(w http.ResponseWriter, r *http.Request, s *sessio
 		}
 	}
 	p.Paged = after != ""
+	// Who is told what for an incident of this service and severity: the
+	// same matrix `pagerd stakeholders` prints and the API serves.
+	m := command.MatrixOf(cfg, inc.Service, inc.Severity, now)
+	p.Matrix = &m
 	for _, role := range incident.Roles {
 		p.Roles = append(p.Roles, roleRow{Role: role, Title: role.Title(), Who: inc.Role(role)})
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pagerd/pagerd/command"
 	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/postmortem"
 )
@@ -30,6 +31,7 @@ type page struct {
 	Paged        bool   // this is a later page of the timeline
 	Updates      []incident.StatusUpdate
 	Stakeholders []incident.Fact
+	Matrix       *command.Matrix
 	Roles        []roleRow
 	Users        []string
 	States       []incident.UpdateState
@@ -196,6 +198,11 @@ var pages = map[string]string{
 <button type="submit" id="add-note">Add note</button></form>
 
 <h2 id="stakeholders">Stakeholders</h2>
+{{with $.Matrix}}{{if .Block}}<p>Matrix <strong>{{.Block}}</strong>: {{if .Engaged}}engaged by {{.Severity}}{{else}}not engaged by {{or .Severity "an incident without a severity"}} (it engages {{range $i, $s := .Severities}}{{if $i}}, {{end}}{{$s}}{{end}}){{end}}.</p>
+{{if and .Engaged .Deliveries}}<table id="matrix"><thead><tr><th>When</th><th>Quadrant</th><th>Who</th><th>How</th></tr></thead><tbody>
+{{range .Deliveries}}<tr><td>{{.Moment}}</td><td>{{words .Quadrant}}</td><td>{{.Who}}</td><td>{{.Via}}, {{.Wording}} wording{{if .Digest}}, digest{{end}}</td></tr>{{end}}</tbody></table>{{end}}
+{{else}}<p class="muted">No stakeholders block covers service {{.Service}}.</p>{{end}}{{end}}
+<h3>Told so far</h3>
 {{if $.Stakeholders}}<ul>{{range $.Stakeholders}}<li>{{clock .At}} {{words .Kind}}: {{.Detail}}</li>{{end}}</ul>
 {{else}}<p class="muted">Nobody told yet{{if $.Paged}} on this page of the timeline{{end}}.</p>{{end}}
 
