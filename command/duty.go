@@ -117,7 +117,7 @@ func (d *Duty) cadence(ctx context.Context, cfg *policies.Config, inc *incident.
 		return time.Time{}, err
 	}
 
-	overdue := due.Add(cfg.Command.OverdueAfter)
+	overdue := OverdueAt(cfg, inc)
 	if now.Before(overdue) {
 		return earliest(retry, overdue), nil
 	}

@@ -398,3 +398,58 @@ func TestIncidentCommandWorkflow(t *testing.T) {
 		}
 	}
 }
+
+// Bad input to the incident command API is refused with a 4xx naming the
+// problem, and changes nothing.
+func TestCommandAPIRefusesBadInput(t *testing.T) {
+	w := newWorld(t, "0s")
+	w.writeConfig(fmt.Sprintf(configTemplate, w.port, "0s", w.smtp.Port) + commandBlocks)
+	base := "http://" + w.start("r1", w.port).Addr()
+	if r := apiPost(t, base+"/v1/incidents?by=alice", `{"title": "checkout down for EU", "service": "checkout", "severity": "2"}`); r.code != http.StatusCreated {
+		t.Fatalf("declare = %d %s", r.code, r.body)
+	}
+	w.settle()
+	before := incident(t, base, 1)
+	tests := []struct {
+		path, body string
+		code       int
+		want       string
+	}{
+		{"/v1/incidents", `{"title": "x", "service": "nope"}`, 422, `no service \"nope\" is configured`},
+		{"/v1/incidents", `{"title": "", "service": "checkout"}`, 422, "a declared incident needs a title"},
+		{"/v1/incidents", `{"title": "x", "service": "checkout", "sev": "1"}`, 400, `unknown field \"sev\"`},
+		{"/v1/incidents", `{"title": "x"`, 400, "the body is {"},
+		{"/v1/incidents/1/severity", `{"severity": "SEV7"}`, 422, `unknown severity \"SEV7\"`},
+		{"/v1/incidents/1/roles", `{"role": "manager"}`, 400, "say who"},
+		{"/v1/incidents/1/roles", `{"role": "boss", "user": "bob"}`, 422, `unknown role \"boss\"`},
+		{"/v1/incidents/1/roles", `{"role": "scribe", "user": "mallory"}`, 422, `no user \"mallory\" is configured`},
+		{"/v1/incidents/1/updates", `{"status": "fixed", "text": "x"}`, 422, `unknown update status \"fixed\"`},
+		{"/v1/incidents/1/updates", `{"status": "identified", "text": "  "}`, 422, "an update needs a text"},
+		{"/v1/incidents/1/updates", `{"status": "identified", "text": "` + strings.Repeat("x", 4097) + `"}`, 413, "at most 4 KiB"},
+		{"/v1/incidents/1/notes", `{"text": "` + strings.Repeat("x", 4097) + `"}`, 413, "a note is at most 4 KiB"},
+		{"/v1/incidents/1/notes", `{"text": "x", "tag": "blame"}`, 422, `unknown note tag \"blame\"`},
+		{"/v1/incidents/9/updates", `{"status": "identified", "text": "x"}`, 404, "no such incident"},
+		{"/v1/incidents/x/roles", `{"role": "manager", "user": "bob"}`, 400, "incident id must be a positive number"},
+	}
+	for _, tt := range tests {
+		r := apiPost(t, base+tt.path, tt.body)
+		if r.code != tt.code || !strings.Contains(r.body, tt.want) {
+			t.Errorf("POST %s %.60s = %d %s, want %d with %q", tt.path, tt.body, r.code, r.body, tt.code, tt.want)
+		}
+	}
+	after := incident(t, base, 1)
+	for _, k := range []string{"severity", "roles", "updates", "update_state"} {
+		if fmt.Sprint(before[k]) != fmt.Sprint(after[k]) {
+			t.Errorf("bad input changed %s: %v → %v", k, before[k], after[k])
+		}
+	}
+	if b, a := len(before["timeline"].([]any)), len(after["timeline"].([]any)); a != b {
+		t.Errorf("bad input added %d facts", a-b)
+	}
+	var list struct{ Incidents []any }
+	req, _ := http.NewRequest(http.MethodGet, base+"/v1/incidents", nil)
+	req.Header.Set("Authorization", "Bearer "+apiToken)
+	if err := json.Unmarshal([]byte(do(t, req).body), &list); err != nil || len(list.Incidents) != 1 {
+		t.Errorf("bad declarations opened incidents: %d (%v)", len(list.Incidents), err)
+	}
+}
