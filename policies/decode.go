@@ -20,6 +20,7 @@ var builtinBlocks = map[string]bool{
 	"pagerd": true, "integration": true, "user": true, "team": true,
 	"schedule": true, "escalation": true, "service": true, "heartbeat": true,
 	"maintenance": true, "inhibit": true, "incident_command": true, "stakeholders": true,
+	"postmortem": true, "console": true,
 }
 
 func (l *loader) decode(body hcl.Body) *fileSchema {
@@ -36,6 +37,8 @@ func (l *loader) decode(body hcl.Body) *fileSchema {
 		{Type: "inhibit", LabelNames: []string{"name"}},
 		{Type: "incident_command"},
 		{Type: "stakeholders", LabelNames: []string{"name"}},
+		{Type: "postmortem"},
+		{Type: "console"},
 	}}
 	specs := map[string]*BlockSpec{}
 	for _, spec := range blockSpecs() {
@@ -93,6 +96,14 @@ func (l *loader) decode(body hcl.Body) *fileSchema {
 			}
 		case "stakeholders":
 			raw.Stakeholders = append(raw.Stakeholders, b)
+		case "postmortem":
+			if single(b) {
+				raw.Postmortem = b
+			}
+		case "console":
+			if single(b) {
+				raw.Console = b
+			}
 		}
 	}
 	return raw
