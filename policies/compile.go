@@ -66,6 +66,7 @@ func (l *loader) compile(raw *fileSchema) *Config {
 	l.inhibits(cfg, raw.Inhibits)
 	l.command(cfg, raw.Command, raw.Services)
 	l.stakeholders(cfg, raw.Stakeholders)
+	l.postmortem(cfg, raw.Postmortem, raw.Console)
 	return cfg
 }
 

@@ -19,7 +19,8 @@ import (
 var builtinBlocks = map[string]bool{
 	"pagerd": true, "integration": true, "user": true, "team": true,
 	"schedule": true, "escalation": true, "service": true, "heartbeat": true,
-	"maintenance": true, "inhibit": true, "incident_command": true, "stakeholders": true, "ownership": true,
+	"maintenance": true, "inhibit": true, "incident_command": true, "stakeholders": true,
+	"postmortem": true, "console": true, "ownership": true,
 }
 
 func (l *loader) decode(body hcl.Body) *fileSchema {
@@ -36,6 +37,8 @@ func (l *loader) decode(body hcl.Body) *fileSchema {
 		{Type: "inhibit", LabelNames: []string{"name"}},
 		{Type: "incident_command"},
 		{Type: "stakeholders", LabelNames: []string{"name"}},
+		{Type: "postmortem"},
+		{Type: "console"},
 		{Type: "ownership", LabelNames: []string{"name"}},
 	}}
 	specs := map[string]*BlockSpec{}
@@ -96,6 +99,14 @@ func (l *loader) decode(body hcl.Body) *fileSchema {
 			}
 		case "stakeholders":
 			raw.Stakeholders = append(raw.Stakeholders, b)
+		case "postmortem":
+			if single(b) {
+				raw.Postmortem = b
+			}
+		case "console":
+			if single(b) {
+				raw.Console = b
+			}
 		}
 	}
 	return raw

@@ -49,6 +49,10 @@ type Config struct {
 	Command Command
 	// Stakeholders are the stakeholder matrices, in file order.
 	Stakeholders []*Stakeholders
+	// Postmortem and Console hold what happens after an incident and the
+	// web console's sign-in settings (postmortem.go).
+	Postmortem Postmortem
+	Console    Console
 }
 
 // Settings are daemon-wide knobs from the `pagerd { ... }` block.

@@ -151,6 +151,7 @@ Exit codes: 0 ok, 1 failure (invalid config, server error, nothing found),
 		c.incidentsCmd(), c.showCmd(), c.changesCmd(),
 		c.actCmd(actAck), c.actCmd(actResolve), c.actCmd(actEscalate), c.actCmd(actNote),
 		c.declareCmd(), c.severityCmd(), c.assignCmd(), c.updateCmd(), c.timelineCmd(),
+		c.postmortemCmd(), c.actionCmd(), c.actionsCmd(), c.loginCmd(),
 		c.silenceCmd(),
 	)
 	// Errors cobra returns before a verb's own code starts (unknown verb or

@@ -27,10 +27,12 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pagerd/pagerd/command"
+	"github.com/pagerd/pagerd/console"
 	"github.com/pagerd/pagerd/internal/metrics"
 	"github.com/pagerd/pagerd/links"
 	"github.com/pagerd/pagerd/pagers"
 	"github.com/pagerd/pagerd/policies"
+	"github.com/pagerd/pagerd/postmortem"
 	"github.com/pagerd/pagerd/router"
 	"github.com/pagerd/pagerd/router/events"
 	"github.com/pagerd/pagerd/router/httpapi"
@@ -79,6 +81,8 @@ type App struct {
 	Store  *store.Store
 	Engine *router.Engine
 	Events *events.Runner
+	// Postmortems drafts post-mortems and keeps the action items.
+	Postmortems *postmortem.Service
 	// stakeholders is the consumer that tells the stakeholder matrices.
 	stakeholders *command.Stakeholders
 	router       *router.Router
@@ -192,6 +196,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	// paging path, through the engine's way of telling people once.
 	a.stakeholders = &command.Stakeholders{Store: a.Store, Config: holder.Current, Tell: a.Engine.Tell,
 		Log: a.log.With("component", "stakeholders")}
+	a.Postmortems = &postmortem.Service{Store: a.Store, Config: holder.Current, Log: a.log.With("component", "postmortem")}
 	a.Events = &events.Runner{
 		Store: a.Store, Owner: opts.Replica, Log: a.log.With("component", "events"), Poll: opts.Poll, Grace: opts.Grace,
 		Retention: func() time.Duration { return holder.Current().Settings.EventRetention },
@@ -200,6 +205,9 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 			consumers := append(events.Subscriptions(cfg, a.Store, holder.Current, set), events.Followers(cfg, a.Store, set)...)
 			if len(cfg.Stakeholders) > 0 {
 				consumers = append(consumers, a.stakeholders)
+			}
+			if cfg.Postmortem.Directory != "" {
+				consumers = append(consumers, &postmortem.Drafts{Service: a.Postmortems})
 			}
 			return append(consumers, &events.Timings{Store: a.Store, Metrics: a.metrics})
 		},
@@ -218,11 +226,25 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	commands := &command.Actions{Store: a.Store, Log: a.log.With("component", "command"), Wake: a.Engine.Wake}
 	rt.Commands = commands
 	a.Engine.Duties = append(a.Engine.Duties, &command.Duty{Store: a.Store, Notify: a.Engine.Notify, Log: a.log.With("component", "command")})
+	// After the incident: the post-mortem's owner named and reminded on
+	// the incident's timer, the backlog's overdue items on a chore's.
+	pmLog := a.Postmortems.Log
+	a.Engine.Duties = append(a.Engine.Duties, &postmortem.Duty{Store: a.Store, Notify: a.Engine.Notify, Log: pmLog})
+	a.Engine.Chores = append(a.Engine.Chores, &postmortem.Reminders{Store: a.Store, Tell: a.Engine.NotifyPerson, Log: pmLog})
+	if err := a.Engine.SyncChores(ctx); err != nil {
+		return nil, err
+	}
 
 	a.registry.MustRegister(&metrics.StateCollector{Read: a.sharedState})
 	api := &httpapi.Server{Router: rt, Store: a.Store, Config: holder.Current, Links: urls,
 		Log: a.log.With("component", "http"), Registry: a.registry, Metrics: a.metrics, Now: now, HTTPClient: opts.HTTPClient,
-		Command: commands}
+		Command: commands, Postmortems: a.Postmortems,
+		Console: &console.Console{Router: rt, Store: a.Store, Config: holder.Current, Links: urls, Postmortems: a.Postmortems,
+			Now: now, Log: a.log.With("component", "console"),
+			Send: func(ctx context.Context, key string, ttl time.Duration, u *policies.User, n pagers.Notification) (string, error) {
+				told, err := a.Engine.NotifyPerson(ctx, holder.Current(), key, ttl, u, n)
+				return told.Channel, err
+			}}}
 	a.server = &http.Server{
 		Handler:           api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,

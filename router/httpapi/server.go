@@ -20,11 +20,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/pagerd/pagerd/command"
+	"github.com/pagerd/pagerd/console"
 	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/internal/metrics"
 	"github.com/pagerd/pagerd/links"
 	"github.com/pagerd/pagerd/pagers"
 	"github.com/pagerd/pagerd/policies"
+	"github.com/pagerd/pagerd/postmortem"
 	"github.com/pagerd/pagerd/router"
 	"github.com/pagerd/pagerd/router/ingest"
 	"github.com/pagerd/pagerd/router/store"
@@ -56,6 +58,10 @@ type Server struct {
 	// Command declares incidents (the other command actions go through
 	// Router.Act).
 	Command *command.Actions
+	// Postmortems drafts post-mortems and keeps the action items.
+	Postmortems *postmortem.Service
+	// Console is the web console, served under /console/ (nil: none).
+	Console *console.Console
 }
 
 // Handler returns the routed HTTP handler.
@@ -97,6 +103,18 @@ func (s *Server) Handler() http.Handler {
 	handle("POST /v1/incidents/{id}/updates", s.postUpdate)
 	handle("GET /v1/incidents/{id}/updates", s.listUpdates)
 	handle("GET /v1/incidents/{id}/timeline", s.timeline)
+	handle("GET /v1/incidents/{id}/postmortem.md", s.postmortemMarkdown)
+	handle("GET /v1/incidents/{id}/postmortem", s.postmortemState)
+	handle("POST /v1/incidents/{id}/postmortem/done", s.postmortemDone)
+	handle("GET /v1/incidents/{id}/actions", s.listActions)
+	handle("POST /v1/incidents/{id}/actions", s.addAction)
+	handle("GET /v1/actions", s.listActions)
+	handle("GET /v1/actions/{n}", s.getAction)
+	handle("POST /v1/actions/{n}/done", s.actionDone)
+	if s.Console != nil {
+		handle("POST /v1/login", s.login)
+		mux.Handle("/console/", s.instrument("/console/", s.Console.Handler().ServeHTTP))
+	}
 	handle("GET /v1/services/{name}/changes", s.serviceChanges)
 	handle("GET /v1/services/{name}/stakeholders", s.serviceStakeholders)
 	handle("POST /v1/heartbeats/{name}", s.beat)
