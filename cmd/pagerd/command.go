@@ -238,7 +238,7 @@ With -o json it prints {"facts": [{"id": "1795482740123-0", "at": ...,
 		ValidArgsFunction: cobra.NoFileCompletions,
 	}
 	after := cmd.Flags().String("after", "", "start after the fact with this `ID`")
-	output := outputFlag(cmd)
+	output := formatFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		id, err := parseIncidentID(args[0])
 		if err != nil {
@@ -274,7 +274,7 @@ With -o json it prints {"facts": [{"id": "1795482740123-0", "at": ...,
 			}
 			cursor = page.Next
 		}
-		if output.String() != "json" {
+		if !structured(output) {
 			writeFacts(c.stdout, facts)
 			return nil
 		}
@@ -282,7 +282,7 @@ With -o json it prints {"facts": [{"id": "1795482740123-0", "at": ...,
 			all.Facts = append(all.Facts, factJSON{ID: e.ID, eventJSON: eventJSON{At: jsonTime(e.At.UTC()), Event: string(e.Kind),
 				Actor: e.Actor, Via: e.Via, Detail: e.Detail, Tag: e.Tag}})
 		}
-		return writeJSON(c.stdout, all)
+		return writeData(c.stdout, output, all)
 	}
 	return cmd
 }

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/internal/app"
 	"github.com/pagerd/pagerd/internal/testenv"
@@ -379,6 +381,12 @@ func TestNotesAndALongTimeline(t *testing.T) {
 	}
 	if n := len(all.Facts); n != base+1100 || all.Facts[n-1]["detail"] != "reading 1099" || all.Facts[0]["event"] != "triggered" {
 		t.Errorf("timeline has %d facts, want %d ending with reading 1099", n, base+1100)
+	}
+	var asYAML struct {
+		Facts []map[string]any `yaml:"facts"`
+	}
+	if err := yaml.Unmarshal([]byte(w.ok("timeline", "1", "-o", "yaml")), &asYAML); err != nil || len(asYAML.Facts) != base+1100 {
+		t.Errorf("timeline -o yaml: %d facts, %v; want %d", len(asYAML.Facts), err, base+1100)
 	}
 	if lines := strings.Count(w.ok("timeline", "1"), "\n"); lines != base+1100 {
 		t.Errorf("timeline printed %d lines, want %d", lines, base+1100)

@@ -261,6 +261,7 @@ func TestYAMLOutputIsTheJSON(t *testing.T) {
 		{"route", "--config", exampleConfig, "--at", "2026-12-01T15:00:00Z", "--integration", "uptime-kuma", "--body", body},
 		{"check", "--config", exampleConfig},
 		{"test", "--config", exampleConfig},
+		{"stakeholders", "--config", exampleConfig, "checkout"},
 	} {
 		_, asJSON, _ := runCLI(t, append(slices.Clone(args), "-o", "json")...)
 		code, asYAML, errOut := runCLI(t, append(slices.Clone(args), "-o", "yaml")...)

@@ -197,7 +197,7 @@ or a spreadsheet; status is open, overdue or done, times RFC 3339 in UTC
 	all := cmd.Flags().Bool("all", false, "done items too")
 	kind := cmd.Flags().String("kind", "", "only items of `KIND`")
 	owner := cmd.Flags().String("owner", "", "only items `USER` owns")
-	output := choiceFlag(cmd, "output", "o", "output format; json and csv are documented in the help above", "table", "json", "csv")
+	output := choiceFlag(cmd, "output", "o", "output format; json and csv are documented in the help above, yaml has json's keys", "table", "json", "yaml", "csv")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if *overdue && *all {
 			return usagef("--overdue or --all, not both")
@@ -247,11 +247,11 @@ or a spreadsheet; status is open, overdue or done, times RFC 3339 in UTC
 		if err := api.do(cmd.Context(), http.MethodGet, path, nil, &out); err != nil {
 			return err
 		}
-		if output.String() == "json" {
+		if output.String() == "json" || output.String() == "yaml" {
 			if out.Items == nil {
 				out.Items = []postmortem.ExportItem{}
 			}
-			return writeJSON(c.stdout, out)
+			return writeData(c.stdout, output, out)
 		}
 		if len(out.Items) == 0 {
 			fmt.Fprintln(c.stdout, "no action items")

@@ -59,7 +59,7 @@ With -o json it prints {"service", "stakeholders", "severities",
 		}, 1),
 	}
 	sev := cmd.Flags().String("sev", "", "`SEVERITY` of the incident (default the most severe that engages them)")
-	output := outputFlag(cmd)
+	output := formatFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		cfg, err := c.loadConfig()
 		if err != nil {
@@ -77,8 +77,8 @@ With -o json it prints {"service", "stakeholders", "severities",
 			*sev = name
 		}
 		out := command.MatrixOf(cfg, svc.Name, *sev, time.Now())
-		if output.String() == "json" {
-			return writeJSON(c.stdout, out)
+		if structured(output) {
+			return writeData(c.stdout, output, out)
 		}
 		return writeStakeholders(c.stdout, out)
 	}
