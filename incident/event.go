@@ -139,6 +139,9 @@ type Event struct {
 	// Update is the status update a KindStatusUpdate event posts; nil for
 	// others.
 	Update *StatusUpdate `json:"update,omitempty"`
+	// Thread is, for a note written as a reply in a chat message's thread,
+	// that message (Request.Thread): the one place not to post it again.
+	Thread string `json:"thread,omitempty"`
 }
 
 // Change is something that changed in a system — a deploy, a feature flag,
