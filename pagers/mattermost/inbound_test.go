@@ -185,7 +185,7 @@ func TestButtonPressMapsPeople(t *testing.T) {
 func TestWebhookPressRedrawsThePost(t *testing.T) {
 	in := newInbound(t, true)
 	p := in.page(t)
-	if !p.Hook || p.Buttons() != "ack resolve escalate" {
+	if !p.Hook || p.Buttons() != "ack resolve escalate assign" {
 		t.Fatalf("page = %+v", p)
 	}
 	if got := in.fake.Press(t, p, "ack", in.users["alice"], mattermostfake.Press{}); got.Code != http.StatusOK {
@@ -195,7 +195,7 @@ func TestWebhookPressRedrawsThePost(t *testing.T) {
 		t.Fatalf("acted %+v", r)
 	}
 	after := in.fake.In("payments-oncall")[0]
-	if after.Updates != 1 || after.Buttons() != "resolve" || !strings.Contains(after.Attachments(), "Acknowledged by alice at") {
+	if after.Updates != 1 || after.Buttons() != "resolve assign" || !strings.Contains(after.Attachments(), "Acknowledged by alice at") {
 		t.Errorf("post after the press: %d updates, buttons %q, %s", after.Updates, after.Buttons(), after.Attachments())
 	}
 	// The redrawn buttons work, for the same room.

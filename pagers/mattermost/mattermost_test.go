@@ -141,7 +141,7 @@ func TestPageToARoomIsPostedOnce(t *testing.T) {
 	if rcpt.ProviderID != roomChannel+"/"+p.ID || p.Key() == "" || p.Hook {
 		t.Errorf("receipt %q, post %+v; want the post's channel/id and pagerd's key", rcpt.ProviderID, p)
 	}
-	if p.Buttons() != "ack resolve escalate" {
+	if p.Buttons() != "ack resolve escalate assign" {
 		t.Errorf("buttons = %q", p.Buttons())
 	}
 	for _, a := range p.Actions() {
@@ -186,7 +186,7 @@ func TestMessagesFollowTheIncident(t *testing.T) {
 		t.Fatal(err)
 	}
 	dmChannel := mattermostfake.DM(r.alice)
-	if dm := r.fake.In(dmChannel); len(dm) != 1 || dm[0].Buttons() != "ack resolve escalate" {
+	if dm := r.fake.In(dmChannel); len(dm) != 1 || dm[0].Buttons() != "ack resolve escalate assign" {
 		t.Fatalf("alice's direct messages = %+v", dm)
 	}
 	inc := acked(r.page("").Incident, "bob", r.clock.Now())
@@ -194,7 +194,7 @@ func TestMessagesFollowTheIncident(t *testing.T) {
 	r.follow(inc, incident.KindAcknowledged, "1-1", "bob") // delivered again
 	for _, ch := range []string{roomChannel, dmChannel} {
 		p := r.fake.In(ch)[0]
-		if p.Edits != 2 || p.Buttons() != "resolve" || !strings.Contains(p.Attachments(), "Acknowledged by bob at") {
+		if p.Edits != 2 || p.Buttons() != "resolve assign" || !strings.Contains(p.Attachments(), "Acknowledged by bob at") {
 			t.Errorf("%s after the ack: %d edits, buttons %q, %s", ch, p.Edits, p.Buttons(), p.Attachments())
 		}
 		if p.Key() == "" {
@@ -225,7 +225,7 @@ func TestWebhookOnlyFollowsUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	room, dm := r.fake.In("payments-oncall"), r.fake.In("@alice")
-	if len(room) != 1 || !room[0].Hook || room[0].Buttons() != "ack resolve escalate" || len(dm) != 1 {
+	if len(room) != 1 || !room[0].Hook || room[0].Buttons() != "ack resolve escalate assign" || len(dm) != 1 {
 		t.Fatalf("room %+v, alice %+v", room, dm)
 	}
 	inc := acked(r.page("").Incident, "bob", r.clock.Now())

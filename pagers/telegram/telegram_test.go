@@ -138,7 +138,7 @@ func TestPageToARoomIsSentOnce(t *testing.T) {
 	if rcpt.ProviderID != fmt.Sprintf("%d/%d", roomChat, m.ID) {
 		t.Errorf("receipt %q, want the message's chat/id", rcpt.ProviderID)
 	}
-	if m.Buttons() != "Acknowledge Resolve Escalate now" {
+	if m.Buttons() != "Acknowledge Resolve Escalate now Take command" {
 		t.Errorf("buttons = %q", m.Buttons())
 	}
 	for _, row := range m.Keyboard {
@@ -176,7 +176,7 @@ func TestMessagesFollowTheIncident(t *testing.T) {
 	if _, err := r.send(r.page("")); err != nil {
 		t.Fatal(err)
 	}
-	if dm := r.fake.In(aliceID); len(dm) != 1 || dm[0].Buttons() != "Acknowledge Resolve Escalate now" {
+	if dm := r.fake.In(aliceID); len(dm) != 1 || dm[0].Buttons() != "Acknowledge Resolve Escalate now Take command" {
 		t.Fatalf("alice's private chat = %+v", dm)
 	}
 	inc := r.page("").Incident
