@@ -322,3 +322,37 @@ func TestRateLimitsAndFailures(t *testing.T) {
 		t.Errorf("an unknown room = %v, want permanent", err)
 	}
 }
+
+// A post the bot made is filed where a reply names it (its channel and
+// id: a reply's root_id); the bot's replies are not, nor a webhook's
+// posts, whose ids pagerd never learns.
+func TestPostsAreFiledForReplies(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, false)
+	if _, err := r.send(r.page("payments")); err != nil {
+		t.Fatal(err)
+	}
+	p := r.fake.In(roomChannel)[0]
+	if id, thread, ok, err := r.st.MessageAt(ctx, "mattermost:"+roomChannel+"/"+p.ID); err != nil || !ok || id != r.id || !strings.HasPrefix(thread, "mattermost:page:") {
+		t.Fatalf("the room's post is filed as %d %q %v %v", id, thread, ok, err)
+	}
+	r.follow(r.page("").Incident, incident.KindEscalated, "1-1", "alice")
+	reply := r.fake.Thread(p.ID)[0]
+	if _, _, ok, _ := r.st.MessageAt(ctx, "mattermost:"+roomChannel+"/"+reply.ID); ok {
+		t.Error("the bot's reply is filed")
+	}
+
+	for _, c := range []struct {
+		ref   chat.Ref
+		reply bool
+		want  string
+	}{
+		{apiRef(roomChannel, p.ID), false, roomChannel + "/" + p.ID},
+		{apiRef(roomChannel, p.ID), true, ""},
+		{chat.Ref(hookRef + "1/mattermost:page:x"), false, ""},
+	} {
+		if got := place(c.ref, c.reply); got != c.want {
+			t.Errorf("place(%q, %v) = %q, want %q", c.ref, c.reply, got, c.want)
+		}
+	}
+}
