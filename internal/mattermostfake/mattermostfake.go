@@ -440,7 +440,11 @@ func (f *Fake) react(w http.ResponseWriter, r *http.Request) {
 }
 
 // Reactions returns the reactions left on posts, in order.
-func (f *Fake) Reactions() []Reaction { f.mu.Lock(); defer f.mu.Unlock(); return slices.Clone(f.reactions) }
+func (f *Fake) Reactions() []Reaction {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.reactions)
+}
 
 // Outgoing gives channel an outgoing webhook with token, on every
 // message (no trigger words), calling back callback with JSON.
@@ -452,7 +456,11 @@ func (f *Fake) Outgoing(channel, token, callback string) {
 
 // Deliveries returns what outgoing webhooks posted and were answered, in
 // the order the answers came.
-func (f *Fake) Deliveries() []Delivery { f.mu.Lock(); defer f.mu.Unlock(); return slices.Clone(f.deliveries) }
+func (f *Fake) Deliveries() []Delivery {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.deliveries)
+}
 
 // Settle waits until every outgoing webhook post made so far is answered
 // (and its answer posted).
@@ -524,8 +532,8 @@ func (f *Fake) deliver(callback, contentType string, payload []byte, p *Post) De
 // Outgoing is how a message reaches pagerd's outgoing webhook callback
 // in Reply and Resend.
 type Outgoing struct {
-	Token  string // in place of the channel's webhook token: a forgery
-	Form   bool   // posted as a form (the webhook's other content type)
+	Token   string // in place of the channel's webhook token: a forgery
+	Form    bool   // posted as a form (the webhook's other content type)
 	URL     string // where to post it in place of the webhook's callback (another replica)
 	Channel string // in place of the post's channel id, in what is posted
 }
