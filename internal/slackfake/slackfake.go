@@ -82,6 +82,8 @@ type Fake struct {
 	answers    []Answer
 	ephemeral  []Ephemeral
 	events     int
+	last       *http.Request // the last request sent to pagerd, for Replay
+	lastBody   []byte
 	calls      []string
 	limited    int
 }
@@ -469,6 +471,34 @@ func (f *Fake) sendJSON(t testing.TB, target string, body []byte, s Signing, ret
 		req.Header.Set("X-Slack-Retry-Reason", "http_timeout")
 	}
 	f.sign(req, body, s)
+	return f.do(t, req, body)
+}
+
+// do sends req, whose body is body, keeping both for Replay.
+func (f *Fake) do(t testing.TB, req *http.Request, body []byte) Request {
+	t.Helper()
+	f.mu.Lock()
+	f.last, f.lastBody = req, body
+	f.mu.Unlock()
+	return Do(t, req)
+}
+
+// Replay sends the last request made to pagerd (a press, a command, an
+// event) again to target, byte for byte, its signature and timestamp
+// included: what an eavesdropper could do.
+func (f *Fake) Replay(t testing.TB, target string) Request {
+	t.Helper()
+	f.mu.Lock()
+	last, body := f.last, f.lastBody
+	f.mu.Unlock()
+	if last == nil {
+		t.Fatal("nothing to replay")
+	}
+	req, err := http.NewRequest(http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = last.Header.Clone()
 	return Do(t, req)
 }
 
@@ -488,7 +518,7 @@ func (f *Fake) send(t testing.TB, target, body string, s Signing) Request {
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	f.sign(req, []byte(body), s)
-	return Do(t, req)
+	return f.do(t, req, []byte(body))
 }
 
 func (f *Fake) sign(req *http.Request, body []byte, s Signing) {
