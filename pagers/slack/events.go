@@ -69,6 +69,10 @@ func serveEvents(w http.ResponseWriter, r *http.Request, in *pagers.Inbound) {
 		w.WriteHeader(http.StatusOK) // not a reply of a person's in a thread: nothing for pagerd
 		return
 	}
+	if env.EventID == "" {
+		in.Fail(w, r, http.StatusBadRequest, "event_callback without an event_id", nil)
+		return
+	}
 	ctx := r.Context()
 	first, err := in.Once(ctx, "slack:event:"+env.EventID, eventsSeenFor)
 	switch {
