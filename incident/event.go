@@ -57,6 +57,20 @@ const (
 	KindStakeholders      Kind = "stakeholders_notified"
 	KindStakeholderFailed Kind = "stakeholder_failed"
 	KindStatusPage        Kind = "status_page"
+	// After the incident (postmortem package). Published: the
+	// post-mortem marked done, an action item added or done (its event
+	// carries the item) — what people do. On the timeline only: who owns
+	// the post-mortem (named as every incident resolves: consumers would
+	// hear of it for each), the owner reminded, the draft written into the
+	// post-mortem directory, an action item's owner reminded that it is
+	// overdue.
+	KindPostmortemOwner   Kind = "postmortem_owner"
+	KindPostmortemDone    Kind = "postmortem_done"
+	KindPostmortemDue     Kind = "postmortem_due"
+	KindPostmortemWritten Kind = "postmortem_written"
+	KindActionAdded       Kind = "action_added"
+	KindActionDone        Kind = "action_done"
+	KindActionOverdue     Kind = "action_overdue"
 	// KindChange is a change event (a deploy, a config push) recorded for
 	// a service; it belongs to no incident.
 	KindChange Kind = "change"
@@ -75,6 +89,12 @@ const (
 	// KindFlapping: one of the incident's alerts changed state too often
 	// and is flapping: its flips no longer page.
 	KindFlapping Kind = "flapping"
+	// KindExhausted: the escalation policy ran its last step of its last
+	// round and nobody acknowledged; the incident stays triggered, and its
+	// last resort (the policy's, the owner team's lead) is told.
+	KindExhausted Kind = "escalation_exhausted"
+	// KindExhaustedNotice: a last resort was told that nobody acknowledged.
+	KindExhaustedNotice Kind = "escalation_exhausted_notice"
 )
 
 // Kinds lists every kind.
@@ -86,6 +106,9 @@ var Kinds = []Kind{
 	KindFolded, KindStormPassed, KindStormNotice, KindFlapping,
 	KindSeverity, KindRoleAssigned, KindStatusUpdate, KindManagerNeeded, KindUpdateDue, KindUpdateOverdue,
 	KindStakeholders, KindStakeholderFailed, KindStatusPage,
+	KindPostmortemOwner, KindPostmortemDone, KindPostmortemDue, KindPostmortemWritten,
+	KindActionAdded, KindActionDone, KindActionOverdue,
+	KindExhausted, KindExhaustedNotice,
 }
 
 // Published reports whether facts of this kind also go out on the event
@@ -95,7 +118,8 @@ var Kinds = []Kind{
 func (k Kind) Published() bool {
 	switch k {
 	case KindTriggered, KindAcknowledged, KindEscalated, KindReopened, KindResolved, KindNote, KindChange, KindRerouted,
-		KindStormPassed, KindSeverity, KindRoleAssigned, KindStatusUpdate:
+		KindStormPassed, KindSeverity, KindRoleAssigned, KindStatusUpdate,
+		KindPostmortemDone, KindActionAdded, KindActionDone, KindExhausted:
 		return true
 	}
 	return false
@@ -142,6 +166,9 @@ type Event struct {
 	// Thread is, for a note written as a reply in a chat message's thread,
 	// that message (Request.Thread): the one place not to post it again.
 	Thread string `json:"thread,omitempty"`
+	// Item is the action item a KindActionAdded or KindActionDone event
+	// is about; nil for others.
+	Item *ActionItem `json:"action_item,omitempty"`
 }
 
 // Change is something that changed in a system — a deploy, a feature flag,

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pagerd/pagerd/internal/metrics"
 	"github.com/pagerd/pagerd/links"
 	"github.com/pagerd/pagerd/pagers"
 	"github.com/pagerd/pagerd/policies"
@@ -60,6 +61,10 @@ type Engine struct {
 	// Duties are what incidents need besides paging (incident command's
 	// clocks); each runs on every wake-up of an incident (duties.go).
 	Duties []Duty
+	// Chores are timed work that belongs to no incident (chores.go).
+	Chores []Chore
+	// Metrics records pages, notices and the engine's lateness (nil: none).
+	Metrics *metrics.Metrics
 
 	once sync.Once
 	wake chan struct{}
@@ -291,11 +296,18 @@ func (e *Engine) Drain(ctx context.Context) error {
 // short (the shutdown grace ran out, Redis failed) the claim is given back,
 // due now, so another replica goes on at once.
 func (e *Engine) work(ctx context.Context, c store.Claim) {
+	e.Metrics.Busy(1)
+	defer e.Metrics.Busy(-1)
 	c, stop := e.heartbeat(ctx, c)
 	now, err := e.Store.Now(ctx)
+	if err == nil && !c.Due.IsZero() {
+		e.Metrics.TimerLate(now.Sub(c.Due))
+	}
 	var next time.Time
 	switch {
 	case err != nil:
+	case c.Chore != "":
+		next, err = e.runChore(ctx, c.Chore, now)
 	case c.Heartbeat != "":
 		next, err = e.checkHeartbeat(ctx, c.Heartbeat, now)
 	default:
@@ -311,7 +323,7 @@ func (e *Engine) work(ctx context.Context, c store.Claim) {
 		err = errors.Join(err, rerr)
 	}
 	if err != nil {
-		e.Log.Error("incident step failed; handed over to the next poll", "incident", c.IncidentID, "heartbeat", c.Heartbeat, "err", err)
+		e.Log.Error("incident step failed; handed over to the next poll", "incident", c.IncidentID, "heartbeat", c.Heartbeat, "chore", c.Chore, "err", err)
 	}
 }
 

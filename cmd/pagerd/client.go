@@ -65,17 +65,30 @@ func (c *cli) tokenFromConfig() (string, error) {
 // what to change: the server URL when nobody answers, the token when it is
 // refused.
 func (a *apiClient) do(ctx context.Context, method, path string, body, out any) error {
+	data, err := a.request(ctx, method, path, body)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("%s %s: answer is not the JSON expected: %w", method, path, err)
+	}
+	return nil
+}
+
+// request sends one request and returns the answer's body, or an error
+// that says what to change (see do).
+func (a *apiClient) request(ctx context.Context, method, path string, body any) ([]byte, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return fmt.Errorf("encode request: %w", err)
+			return nil, fmt.Errorf("encode request: %w", err)
 		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, a.server+path, rd)
 	if err != nil {
-		return fmt.Errorf("server URL %q: %w", a.server, err)
+		return nil, fmt.Errorf("server URL %q: %w", a.server, err)
 	}
 	req.Header.Set("Authorization", "Bearer "+a.token)
 	if body != nil {
@@ -88,13 +101,13 @@ func (a *apiClient) do(ctx context.Context, method, path string, body, out any) 
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return fmt.Errorf("cannot reach pagerd at %s (%s): %w; is it running there? Set the URL with --server or %s",
+		return nil, fmt.Errorf("cannot reach pagerd at %s (%s): %w; is it running there? Set the URL with --server or %s",
 			a.server, a.serverSource, err, envServer)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 	if err != nil {
-		return fmt.Errorf("read answer of %s %s: %w", method, path, err)
+		return nil, fmt.Errorf("read answer of %s %s: %w", method, path, err)
 	}
 	if resp.StatusCode >= 300 {
 		var e struct{ Error string }
@@ -104,17 +117,14 @@ func (a *apiClient) do(ctx context.Context, method, path string, body, out any) 
 		}
 		switch {
 		case resp.StatusCode == http.StatusUnauthorized:
-			return fmt.Errorf("%s %s: %s: pass the token of an \"api\" integration with --token or %s", method, path, msg, envToken)
+			return nil, fmt.Errorf("%s %s: %s: pass the token of an \"api\" integration with --token or %s", method, path, msg, envToken)
 		case resp.StatusCode == http.StatusNotFound && e.Error == "":
 			// Not pagerd's own "no such incident": the route itself is unknown.
-			return fmt.Errorf("%s %s: %s: is %s a pagerd as new as this CLI?", method, path, msg, a.server)
+			return nil, fmt.Errorf("%s %s: %s: is %s a pagerd as new as this CLI?", method, path, msg, a.server)
 		}
-		return fmt.Errorf("%s %s: %s", method, path, msg)
+		return nil, fmt.Errorf("%s %s: %s", method, path, msg)
 	}
-	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("%s %s: answer is not the JSON expected: %w", method, path, err)
-	}
-	return nil
+	return data, nil
 }
 
 // incidentView is an incident as the API returns it: the incident, and
@@ -328,7 +338,7 @@ one of its alerts flaps: it paged once, its flips do not page again.`,
 		ValidArgsFunction: cobra.NoFileCompletions,
 	}
 	all := cmd.Flags().Bool("all", false, "include resolved incidents still kept")
-	output := outputFlag(cmd)
+	output := formatFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		api, err := c.client()
 		if err != nil {
@@ -342,12 +352,12 @@ one of its alerts flaps: it paged once, its flips do not page again.`,
 		if err := api.do(cmd.Context(), http.MethodGet, path, nil, &out); err != nil {
 			return err
 		}
-		if output.String() == "json" {
+		if structured(output) {
 			list := incidentsResult{Incidents: []incidentJSON{}}
 			for _, inc := range out.Incidents {
 				list.Incidents = append(list.Incidents, inc.listJSON())
 			}
-			return writeJSON(c.stdout, list)
+			return writeData(c.stdout, output, list)
 		}
 		return writeIncidentTable(c.stdout, out.Incidents, time.Now())
 	}

@@ -87,7 +87,7 @@ func (pg *Pager) Send(ctx context.Context, n pagers.Notification) (pagers.Receip
 		return rcpt, pg.inform(ctx, n)
 	case pagers.KindFollow:
 		return rcpt, pg.follow(ctx, n)
-	case pagers.KindShiftNotice:
+	case pagers.KindShiftNotice, pagers.KindSignIn:
 		to, err := pg.recipient(n)
 		if err != nil {
 			return rcpt, pagers.Permanent(err)

@@ -20,10 +20,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/pagerd/pagerd/command"
+	"github.com/pagerd/pagerd/console"
 	"github.com/pagerd/pagerd/incident"
+	"github.com/pagerd/pagerd/internal/metrics"
 	"github.com/pagerd/pagerd/links"
 	"github.com/pagerd/pagerd/pagers"
 	"github.com/pagerd/pagerd/policies"
+	"github.com/pagerd/pagerd/postmortem"
 	"github.com/pagerd/pagerd/router"
 	"github.com/pagerd/pagerd/router/ingest"
 	"github.com/pagerd/pagerd/router/store"
@@ -44,17 +47,21 @@ type Server struct {
 	Log     *slog.Logger
 	Now     func() time.Time // decoding defaults (startsAt); default time.Now
 	MaxBody int64
-	// Registry receives pagerd's metrics and is served at /metrics.
+	// Registry is served at /metrics.
 	Registry *prometheus.Registry
+	// Metrics records requests and alerts received; nil: made and
+	// registered in Registry by Handler.
+	Metrics *metrics.Metrics
 	// HTTPClient carries what a channel's callback sends out (a chat
 	// platform's answer); nil: the channel's default.
 	HTTPClient *http.Client
 	// Command declares incidents (the other command actions go through
 	// Router.Act).
 	Command *command.Actions
-
-	alertsReceived *prometheus.CounterVec
-	requests       *prometheus.CounterVec
+	// Postmortems drafts post-mortems and keeps the action items.
+	Postmortems *postmortem.Service
+	// Console is the web console, served under /console/ (nil: none).
+	Console *console.Console
 }
 
 // Handler returns the routed HTTP handler.
@@ -68,15 +75,9 @@ func (s *Server) Handler() http.Handler {
 	if s.Registry == nil {
 		s.Registry = prometheus.NewRegistry()
 	}
-	s.alertsReceived = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "pagerd_alerts_received_total",
-		Help: "Alerts received, by integration and what storing them did.",
-	}, []string{"integration", "outcome"})
-	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "pagerd_http_requests_total",
-		Help: "HTTP requests, by route and status code.",
-	}, []string{"route", "code"})
-	s.Registry.MustRegister(s.alertsReceived, s.requests)
+	if s.Metrics == nil {
+		s.Metrics = metrics.New(s.Registry)
+	}
 
 	mux := http.NewServeMux()
 	handle := func(pattern string, h http.HandlerFunc) {
@@ -102,6 +103,18 @@ func (s *Server) Handler() http.Handler {
 	handle("POST /v1/incidents/{id}/updates", s.postUpdate)
 	handle("GET /v1/incidents/{id}/updates", s.listUpdates)
 	handle("GET /v1/incidents/{id}/timeline", s.timeline)
+	handle("GET /v1/incidents/{id}/postmortem.md", s.postmortemMarkdown)
+	handle("GET /v1/incidents/{id}/postmortem", s.postmortemState)
+	handle("POST /v1/incidents/{id}/postmortem/done", s.postmortemDone)
+	handle("GET /v1/incidents/{id}/actions", s.listActions)
+	handle("POST /v1/incidents/{id}/actions", s.addAction)
+	handle("GET /v1/actions", s.listActions)
+	handle("GET /v1/actions/{n}", s.getAction)
+	handle("POST /v1/actions/{n}/done", s.actionDone)
+	if s.Console != nil {
+		handle("POST /v1/login", s.login)
+		mux.Handle("/console/", s.instrument("/console/", s.Console.Handler().ServeHTTP))
+	}
 	handle("GET /v1/services/{name}/changes", s.serviceChanges)
 	handle("GET /v1/services/{name}/stakeholders", s.serviceStakeholders)
 	handle("POST /v1/heartbeats/{name}", s.beat)
@@ -141,8 +154,9 @@ func (s *Server) instrument(route string, h http.HandlerFunc) http.Handler {
 		w.Header().Set("X-Request-Id", id)
 		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
 		r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+		start := time.Now()
 		h(rec, r)
-		s.requests.WithLabelValues(route, http.StatusText(rec.code)).Inc()
+		s.Metrics.HTTPRequest(route, rec.code, time.Since(start))
 	})
 }
 

@@ -137,6 +137,8 @@ func decodeEvent(m redis.XMessage) incident.Event {
 			if json.Unmarshal([]byte(doc), &d) == nil {
 				ev.Thread = d.Thread
 			}
+		case incident.KindActionAdded, incident.KindActionDone:
+			ev.Item, _ = decodeItem(doc)
 		}
 	}
 	return ev
