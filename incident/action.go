@@ -87,6 +87,10 @@ type Request struct {
 	Via      string  // through what: "sms", "voice", "link", "api", "slack", ...
 	Text     string  // the note's text, for Note
 	Tag      NoteTag // the note's mark for the post-mortem, for Note
+	// Thread, for Note: the chat message it was written under, as a
+	// reply in its thread (the chat layer's key of that message), which
+	// is then not told of it again; "" elsewhere.
+	Thread string
 
 	// Role and Assignee, for Assign: Assignee "" takes the role back.
 	Role     Role

@@ -163,6 +163,9 @@ type Event struct {
 	// Update is the status update a KindStatusUpdate event posts; nil for
 	// others.
 	Update *StatusUpdate `json:"update,omitempty"`
+	// Thread is, for a note written as a reply in a chat message's thread,
+	// that message (Request.Thread): the one place not to post it again.
+	Thread string `json:"thread,omitempty"`
 	// Item is the action item a KindActionAdded or KindActionDone event
 	// is about; nil for others.
 	Item *ActionItem `json:"action_item,omitempty"`

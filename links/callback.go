@@ -14,7 +14,9 @@ import (
 // Where (a room or a person's chat). It does not say who presses: the
 // platform's user is mapped to a pagerd user and held to the service's
 // responders rule. Its own domain string keeps it from standing in for an
-// ack link, which does name a person.
+// ack link, which does name a person. Besides an ack link's actions it may
+// carry incident.Assign: "take command", the presser becomes the
+// incident manager.
 //
 //	version(1) | action(1) | incident ID (varint) | expiry (varint) | where | tag(16)
 

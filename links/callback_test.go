@@ -40,3 +40,21 @@ func TestCallbackToken(t *testing.T) {
 		t.Errorf("expired token = %+v, %v; want ErrExpired with its claims", c, err)
 	}
 }
+
+// "Take command" rides in a chat button's callback token, and only there:
+// a link, which anyone it reaches may open, cannot carry it.
+func TestTakeCommandIsACallbackOnly(t *testing.T) {
+	now := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	s := Signer{Key: []byte("0123456789abcdef0123456789abcdef"), Now: func() time.Time { return now }}
+	b := Builder{Signer: s, TTL: 24 * time.Hour}
+	tok := b.CallbackToken(1<<40, incident.Assign, "room:payments")
+	if c, err := s.VerifyCallback(tok); err != nil || c.Action != incident.Assign || c.IncidentID != 1<<40 {
+		t.Fatalf("VerifyCallback = %+v, %v", c, err)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("an ack link was signed for assign")
+		}
+	}()
+	b.ActionToken(42, incident.Assign, "alice")
+}

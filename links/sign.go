@@ -56,9 +56,19 @@ const (
 	feedDomain = "pagerd feed v1\x00"
 )
 
-// actionCodes are the actions a link may carry, one byte each. A note needs
-// text, which a link cannot carry.
-var actionCodes = map[incident.Action]byte{incident.Ack: 1, incident.Resolve: 2, incident.Escalate: 3}
+// actionCodes are the actions a token may carry, one byte each. A note
+// needs text, which a token cannot carry. Assign is a callback's alone
+// (see callbackOnly).
+var actionCodes = map[incident.Action]byte{incident.Ack: 1, incident.Resolve: 2, incident.Escalate: 3, incident.Assign: 4}
+
+// callbackOnly reports whether action may ride in a token of domain only
+// when that is a chat callback's: "take command" makes whoever presses
+// the incident manager, which means something only where the platform
+// says who pressed — never in a link, which anyone it is forwarded to
+// may open.
+func callbackOnly(domain string, action incident.Action) bool {
+	return action == incident.Assign && domain != callbackDomain
+}
 
 func actionName(code byte) (incident.Action, bool) {
 	for name, c := range actionCodes {
@@ -113,7 +123,7 @@ func (s Signer) Verify(token string) (Claims, error) {
 // message went).
 func (s Signer) seal(domain string, action incident.Action, id int64, expires time.Time, tail string) string {
 	code, ok := actionCodes[action]
-	if !ok {
+	if !ok || callbackOnly(domain, action) {
 		panic("links: action " + string(action) + " cannot be signed into a token")
 	}
 	buf := make([]byte, 0, 2+2*binary.MaxVarintLen64+len(tail)+tagLen)
@@ -144,7 +154,7 @@ func (s Signer) open(domain, token string) (action incident.Action, id int64, ex
 		return "", 0, time.Time{}, "", ErrMalformed
 	}
 	action, ok := actionName(body[1])
-	if !ok {
+	if !ok || callbackOnly(domain, action) {
 		return "", 0, time.Time{}, "", ErrMalformed
 	}
 	rest := body[2:]

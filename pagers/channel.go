@@ -89,6 +89,11 @@ type MessageLog interface {
 	// Messages returns every reference kept for the incident whose key
 	// starts with prefix, by key.
 	Messages(ctx context.Context, incident int64, prefix string) (map[string]string, error)
+	// KeepMessageAt is KeepMessage for a message people may reply to: it
+	// is filed under place as well — where it is on its platform, as a
+	// reply names it — with the key of the first message of its thread,
+	// so that a reply finds both (Inbound.MessageAt).
+	KeepMessageAt(ctx context.Context, incident int64, key, ref, place, thread string) error
 }
 
 // Clock returns env's clock and sleep, the wall clock's where unset.
@@ -131,6 +136,10 @@ type Inbound struct {
 	// Once returns true to exactly one caller per key within ttl, across
 	// replicas: a signed request seen before is a replay.
 	Once func(ctx context.Context, key string, ttl time.Duration) (bool, error)
+	// MessageAt finds the message a channel filed under place
+	// (MessageLog.KeepMessageAt): its incident, and the key of its
+	// thread's first message. ok is false when no message is there.
+	MessageAt func(ctx context.Context, place string) (incident int64, thread string, ok bool, err error)
 	// Now is the clock signatures' timestamps are checked against.
 	Now func() time.Time
 	// HTTPClient carries the outbound HTTP of a callback's answer (a chat

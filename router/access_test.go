@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -162,5 +163,24 @@ func TestAuthorizeWithoutTheService(t *testing.T) {
 		if (err == nil) != allowed {
 			t.Errorf("%s without the service: %v, want allowed %v", by, err, allowed)
 		}
+	}
+}
+
+// A note is held to one size whoever writes it, through whatever front
+// end: a longer one is invalid, stored nowhere, not even as a refusal.
+func TestActRefusesAnOverlongNote(t *testing.T) {
+	ctx := context.Background()
+	rt, st, _ := accessWorld(t, policies.RespondersTeam)
+	before, _ := st.Timeline(ctx, 1)
+	long := strings.Repeat("x", incident.MaxNote+1)
+	_, err := rt.Act(ctx, incident.Request{Incident: 1, Action: incident.Note, By: "alice", Via: "slack", Text: long})
+	if !errors.Is(err, incident.ErrInvalid) || !strings.Contains(err.Error(), "at most 4 KiB") {
+		t.Errorf("an overlong note = %v, want it invalid", err)
+	}
+	if after, _ := st.Timeline(ctx, 1); len(after) != len(before) {
+		t.Errorf("the timeline grew from %d to %d facts", len(before), len(after))
+	}
+	if _, err := rt.Act(ctx, incident.Request{Incident: 1, Action: incident.Note, By: "alice", Via: "slack", Text: long[1:]}); err != nil {
+		t.Errorf("a note of exactly 4 KiB = %v", err)
 	}
 }

@@ -386,6 +386,11 @@ func orDefault(s, def string) string {
 // refuse pages for an incident no longer triggered.
 func (r *Router) Act(ctx context.Context, req incident.Request) (incident.Result, error) {
 	cfg := r.Config()
+	if req.Action == incident.Note && len(req.Text) > incident.MaxNote {
+		// Every front end's notes are held to one size (the API answers
+		// 413 before it gets here; a chat thread's reply arrives here).
+		return incident.Result{}, incident.Invalidf("a note is at most 4 KiB, and this one is %d bytes", len(req.Text))
+	}
 	if err := r.authorize(ctx, cfg, req); err != nil {
 		return incident.Result{}, err
 	}

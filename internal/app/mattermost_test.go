@@ -86,7 +86,7 @@ func TestMattermostRoomAckAndResolveFromThePost(t *testing.T) {
 	}
 	eventually(t, "the room paged", func() bool { return len(fake.In(mmRoom)) == 1 })
 	p := fake.In(mmRoom)[0]
-	if p.Buttons() != "ack resolve escalate" || !strings.Contains(p.Attachments(), `**#1 SEV2 CheckoutDown \\(checkout\\)**`) {
+	if p.Buttons() != "ack resolve escalate assign" || !strings.Contains(p.Attachments(), `**#1 SEV2 CheckoutDown \\(checkout\\)**`) {
 		t.Fatalf("room post = %+v %s", p, p.Attachments())
 	}
 	w.twilio.WaitMessages(t, 1, 10*time.Second) // alice by SMS, as her rules say
@@ -133,7 +133,7 @@ func TestMattermostRoomAckAndResolveFromThePost(t *testing.T) {
 	eventually(t, "the room post patched and its thread told", func() bool {
 		p := fake.In(mmRoom)[0]
 		th := fake.Thread(p.ID)
-		return p.Edits >= 1 && p.Buttons() == "resolve" && strings.Contains(p.Attachments(), "Acknowledged by alice at") &&
+		return p.Edits >= 1 && p.Buttons() == "resolve assign" && strings.Contains(p.Attachments(), "Acknowledged by alice at") &&
 			len(th) == 1 && strings.Contains(th[0].Message, `Acknowledged by alice \(mattermost\)`)
 	})
 
@@ -170,7 +170,7 @@ func TestMattermostWebhookOnlyPressRedrawsThePost(t *testing.T) {
 	post(t, base+"/v1/webhooks/alertmanager", amToken, "application/json", fixture(t, "alertmanager-0.25-webhook-firing.json"))
 	eventually(t, "the room paged", func() bool { return len(fake.In("payments-oncall")) == 1 })
 	p := fake.In("payments-oncall")[0]
-	if !p.Hook || p.Buttons() != "ack resolve escalate" {
+	if !p.Hook || p.Buttons() != "ack resolve escalate assign" {
 		t.Fatalf("room post = %+v", p)
 	}
 	if r := fake.Press(t, p, "escalate", alice, mattermostfake.Press{}); r.Code != http.StatusOK {
@@ -181,7 +181,7 @@ func TestMattermostWebhookOnlyPressRedrawsThePost(t *testing.T) {
 		t.Fatalf("ack press = %d %s", r.Code, r.Body)
 	}
 	p = fake.In("payments-oncall")[0]
-	if p.Updates != 2 || p.Buttons() != "resolve" || !strings.Contains(p.Attachments(), "Acknowledged by alice at") {
+	if p.Updates != 2 || p.Buttons() != "resolve assign" || !strings.Contains(p.Attachments(), "Acknowledged by alice at") {
 		t.Errorf("post after the presses: %d updates, buttons %q, %s", p.Updates, p.Buttons(), p.Attachments())
 	}
 	if inc := incident(t, base, 1); inc["status"] != "acknowledged" || !hasFact(inc, "acknowledged", "alice", "mattermost") {

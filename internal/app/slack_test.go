@@ -84,7 +84,7 @@ func TestSlackRoomAckAndResolveFromTheMessage(t *testing.T) {
 	}
 	eventually(t, "the room paged", func() bool { return len(fake.In(slackRoom)) == 1 })
 	msg := fake.In(slackRoom)[0]
-	if buttons(msg) != "pagerd_ack pagerd_resolve pagerd_escalate pagerd_source" || msg.Incident != 1 ||
+	if buttons(msg) != "pagerd_ack pagerd_resolve pagerd_escalate pagerd_assign pagerd_source" || msg.Incident != 1 ||
 		!strings.Contains(msg.Blocks, "*#1 SEV2 CheckoutDown (checkout)*\\ncheckout is down (acceptance)") {
 		t.Fatalf("room message = %+v", msg)
 	}
@@ -120,7 +120,7 @@ func TestSlackRoomAckAndResolveFromTheMessage(t *testing.T) {
 	eventually(t, "the room message edited and its thread told", func() bool {
 		m := fake.In(slackRoom)[0]
 		th := fake.Thread(slackRoom, m.TS)
-		return m.Edits >= 1 && buttons(m) == "pagerd_resolve pagerd_source" && strings.Contains(m.Blocks, "Acknowledged by alice at") &&
+		return m.Edits >= 1 && buttons(m) == "pagerd_resolve pagerd_assign pagerd_source" && strings.Contains(m.Blocks, "Acknowledged by alice at") &&
 			len(th) == 1 && strings.Contains(th[0].Text, "Acknowledged by alice (slack)")
 	})
 
@@ -173,7 +173,7 @@ func TestSlackDirectMessageFallsBack(t *testing.T) {
 		t.Errorf("timeline = %s", tl)
 	}
 	dm := fake.In(slackfake.DM("U0CAROL001"))
-	if len(dm) != 1 || buttons(dm[0]) != "pagerd_ack pagerd_resolve pagerd_escalate pagerd_source" {
+	if len(dm) != 1 || buttons(dm[0]) != "pagerd_ack pagerd_resolve pagerd_escalate pagerd_assign pagerd_source" {
 		t.Fatalf("carol's direct messages = %+v", dm)
 	}
 	// carol was paged, so she may acknowledge from her direct message.
@@ -182,7 +182,7 @@ func TestSlackDirectMessageFallsBack(t *testing.T) {
 	}
 	eventually(t, "carol's message edited", func() bool {
 		m := fake.In(slackfake.DM("U0CAROL001"))[0]
-		return buttons(m) == "pagerd_resolve pagerd_source" && strings.Contains(m.Blocks, "Acknowledged by carol")
+		return buttons(m) == "pagerd_resolve pagerd_assign pagerd_source" && strings.Contains(m.Blocks, "Acknowledged by carol")
 	})
 }
 

@@ -75,7 +75,7 @@ func TestTelegramRoomAckAndResolveFromTheMessage(t *testing.T) {
 	}
 	eventually(t, "the room paged", func() bool { return len(fake.In(tgRoom)) == 1 })
 	msg := fake.In(tgRoom)[0]
-	if msg.Buttons() != "Acknowledge Resolve Escalate now" || !strings.Contains(msg.Text, "<b>#1 SEV2 CheckoutDown (checkout)</b>\ncheckout is down (acceptance)") {
+	if msg.Buttons() != "Acknowledge Resolve Escalate now Take command" || !strings.Contains(msg.Text, "<b>#1 SEV2 CheckoutDown (checkout)</b>\ncheckout is down (acceptance)") {
 		t.Fatalf("room message = %+v", msg)
 	}
 	w.twilio.WaitMessages(t, 1, 10*time.Second) // alice by SMS, as her rules say
@@ -118,7 +118,7 @@ func TestTelegramRoomAckAndResolveFromTheMessage(t *testing.T) {
 	eventually(t, "the room message edited and replied to", func() bool {
 		m := fake.In(tgRoom)[0]
 		rs := fake.Replies(tgRoom, m.ID)
-		return m.Edits >= 1 && m.Buttons() == "Resolve" && strings.Contains(m.Text, "Acknowledged by alice at") &&
+		return m.Edits >= 1 && m.Buttons() == "Resolve Take command" && strings.Contains(m.Text, "Acknowledged by alice at") &&
 			len(rs) == 1 && strings.HasPrefix(rs[0].Visible(), "Acknowledged by alice (telegram)")
 	})
 
@@ -171,7 +171,7 @@ func TestTelegramDirectMessageAndFallback(t *testing.T) {
 	}
 	eventually(t, "carol paged in her private chat", func() bool { return len(fake.In(tgCarol)) == 1 })
 	dm := fake.In(tgCarol)[0]
-	if dm.Buttons() != "Acknowledge Resolve Escalate now" {
+	if dm.Buttons() != "Acknowledge Resolve Escalate now Take command" {
 		t.Fatalf("carol's message = %+v", dm)
 	}
 	carol := telegramfake.Presser{ID: tgCarol, Username: "carol"}
@@ -180,6 +180,6 @@ func TestTelegramDirectMessageAndFallback(t *testing.T) {
 	}
 	eventually(t, "carol's message edited", func() bool {
 		m := fake.In(tgCarol)[0]
-		return m.Buttons() == "Resolve" && strings.Contains(m.Text, "Acknowledged by carol")
+		return m.Buttons() == "Resolve Take command" && strings.Contains(m.Text, "Acknowledged by carol")
 	})
 }

@@ -1,9 +1,12 @@
 // Package mattermostfake is a loopback stand-in for a Mattermost server:
 // the REST API (v4) calls pagerd makes with a bot's token (posts, patches,
 // channel and thread listings, users, direct channels), an incoming
-// webhook, and the server's side of interactive messages — pressing a
+// webhook, the server's side of interactive messages — pressing a
 // post's button posts the button's integration context to its URL and
-// applies the update the integration answers. It records every post as
+// applies the update the integration answers — and of outgoing webhooks:
+// every post in a channel that has one (pagerd's own, a person's reply in
+// a thread) is posted to its callback URL with its token, and the reply
+// the callback answers is posted in the thread. It records every post as
 // the server would keep it, answers 429 (with Retry-After) and 500 on
 // demand, refuses channels and people on demand, and records any request
 // made before a Retry-After it gave had passed.
@@ -16,6 +19,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,6 +43,7 @@ type Post struct {
 	ID        string
 	ChannelID string // the channel id for the API; the channel's name ("@user" for a direct message) for the webhook
 	RootID    string // the thread's root, for a reply
+	UserID    string // who posted it: the bot through the API, a person (Reply)
 	Hook      bool   // posted through the webhook
 	Message   string
 	Props     map[string]any
@@ -115,17 +120,37 @@ type Fake struct {
 	answers    []string
 	calls      []string
 	limited    int
+	outgoing   map[string]outgoingHook // channel id → its outgoing webhook
+	deliveries []Delivery
+	reactions  []Reaction
+	inflight   sync.WaitGroup
+}
+
+type outgoingHook struct{ token, callback string }
+
+// Delivery is one post an outgoing webhook made, and what its callback
+// answered.
+type Delivery struct {
+	PostID string
+	Code   int
+	Body   string
+}
+
+// Reaction is an emoji reaction someone left on a post.
+type Reaction struct {
+	PostID, UserID, Emoji string
 }
 
 // Start runs a fake on loopback until the test ends; now is its clock.
 func Start(t testing.TB, now func() time.Time) *Fake {
 	f := &Fake{now: now, users: map[string]User{BotID: {ID: BotID, Username: "pagerd"}},
-		limitUntil: map[string]time.Time{}, refuse: map[string]bool{}}
+		limitUntil: map[string]time.Time{}, refuse: map[string]bool{}, outgoing: map[string]outgoingHook{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /hooks/{key}", f.hook)
 	mux.HandleFunc("/api/v4/", f.api)
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(f.srv.Close)
+	t.Cleanup(f.inflight.Wait)
 	return f
 }
 
@@ -321,6 +346,14 @@ func (f *Fake) api(w http.ResponseWriter, r *http.Request) {
 		f.list(w, func(p *Post) bool { return p.ChannelID == parts[1] && !p.Hook })
 	case r.Method == http.MethodGet && len(parts) == 3 && parts[0] == "posts" && parts[2] == "thread":
 		f.list(w, func(p *Post) bool { return p.ID == parts[1] || p.RootID == parts[1] })
+	case r.Method == http.MethodGet && len(parts) == 2 && parts[0] == "posts":
+		if p := f.find(parts[1]); p != nil && !p.Hook {
+			reply(w, f.wire(p))
+			return
+		}
+		apiError(w, http.StatusNotFound, "app.post.get.app_error", "Unable to get the post.")
+	case r.Method == http.MethodPost && path == "reactions":
+		f.react(w, r)
 	case r.Method == http.MethodGet && path == "users/me":
 		reply(w, f.users[BotID])
 	case r.Method == http.MethodGet && len(parts) == 3 && parts[0] == "users" && parts[1] == "username":
@@ -376,9 +409,189 @@ func (f *Fake) createPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.seq++
-	p := &Post{ID: ID("post", f.seq), ChannelID: in.ChannelID, RootID: in.RootID, Message: in.Message, Props: clone(in.Props), Posted: f.now()}
+	p := &Post{ID: ID("post", f.seq), ChannelID: in.ChannelID, RootID: in.RootID, UserID: BotID, Message: in.Message, Props: clone(in.Props), Posted: f.now()}
 	f.posts = append(f.posts, p)
 	reply(w, f.wire(p))
+	f.fire(p)
+}
+
+// react keeps the bot's reaction; like Mattermost, only on a post that
+// exists, and only as the user whose token it is.
+func (f *Fake) react(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		UserID    string `json:"user_id"`
+		PostID    string `json:"post_id"`
+		EmojiName string `json:"emoji_name"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.EmojiName == "" {
+		apiError(w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", "Invalid or missing reaction in request body.")
+		return
+	}
+	if in.UserID != BotID {
+		apiError(w, http.StatusForbidden, "api.context.permissions.app_error", "You do not have the appropriate permissions.")
+		return
+	}
+	if f.find(in.PostID) == nil {
+		apiError(w, http.StatusNotFound, "app.post.get.app_error", "Unable to get the post.")
+		return
+	}
+	f.reactions = append(f.reactions, Reaction{PostID: in.PostID, UserID: in.UserID, Emoji: in.EmojiName})
+	reply(w, map[string]any{"user_id": in.UserID, "post_id": in.PostID, "emoji_name": in.EmojiName})
+}
+
+// Reactions returns the reactions left on posts, in order.
+func (f *Fake) Reactions() []Reaction {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.reactions)
+}
+
+// Outgoing gives channel an outgoing webhook with token, on every
+// message (no trigger words), calling back callback with JSON.
+func (f *Fake) Outgoing(channel, token, callback string) {
+	f.mu.Lock()
+	f.outgoing[channel] = outgoingHook{token: token, callback: callback}
+	f.mu.Unlock()
+}
+
+// Deliveries returns what outgoing webhooks posted and were answered, in
+// the order the answers came.
+func (f *Fake) Deliveries() []Delivery {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.deliveries)
+}
+
+// Settle waits until every outgoing webhook post made so far is answered
+// (and its answer posted).
+func (f *Fake) Settle() { f.inflight.Wait() }
+
+// fire posts p to its channel's outgoing webhook, as Mattermost does in
+// the background once a post is made. Called with f.mu held.
+func (f *Fake) fire(p *Post) {
+	hook, ok := f.outgoing[p.ChannelID]
+	if !ok {
+		return
+	}
+	payload := f.payload(p, hook.token)
+	f.inflight.Add(1)
+	go func() {
+		defer f.inflight.Done()
+		f.deliver(hook.callback, "application/json", payload, p)
+	}()
+}
+
+// payload is what an outgoing webhook posts about p.
+func (f *Fake) payload(p *Post, token string) []byte {
+	b, _ := json.Marshal(map[string]any{
+		"token": token, "team_id": ID("team", 1), "team_domain": "eng", "channel_id": p.ChannelID, "channel_name": "payments-oncall",
+		"timestamp": p.Posted.UnixMilli(), "user_id": p.UserID, "user_name": f.users[p.UserID].Username,
+		"post_id": p.ID, "text": p.Message, "trigger_word": "", "file_ids": "",
+	})
+	return b
+}
+
+// deliver posts an outgoing webhook's payload to callback and, as
+// Mattermost does, posts the text it answers: a reply in p's thread for
+// response_type "comment", else a post of its own in the channel.
+func (f *Fake) deliver(callback, contentType string, payload []byte, p *Post) Delivery {
+	d := Delivery{PostID: p.ID}
+	resp, err := http.Post(callback, contentType, bytes.NewReader(payload))
+	if err != nil {
+		d.Code, d.Body = 0, err.Error()
+	} else {
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		d.Code, d.Body = resp.StatusCode, string(raw)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.deliveries = append(f.deliveries, d)
+	var ans struct {
+		Text         *string `json:"text"`
+		ResponseType string  `json:"response_type"`
+	}
+	if d.Code != http.StatusOK || json.Unmarshal([]byte(d.Body), &ans) != nil || ans.Text == nil {
+		return d
+	}
+	root := ""
+	if ans.ResponseType == "comment" {
+		root = p.RootID
+		if root == "" {
+			root = p.ID
+		}
+	}
+	f.seq++
+	answer := &Post{ID: ID("post", f.seq), ChannelID: p.ChannelID, RootID: root, UserID: ID("hookowner", 1), Message: *ans.Text,
+		Props: map[string]any{"from_webhook": "true"}, Posted: f.now()}
+	f.posts = append(f.posts, answer)
+	f.fire(answer)
+	return d
+}
+
+// Outgoing is how a message reaches pagerd's outgoing webhook callback
+// in Reply and Resend.
+type Outgoing struct {
+	Token   string // in place of the channel's webhook token: a forgery
+	Form    bool   // posted as a form (the webhook's other content type)
+	URL     string // where to post it in place of the webhook's callback (another replica)
+	Channel string // in place of the post's channel id, in what is posted
+}
+
+// Reply is user id replying text in the thread of post parent: the reply
+// is posted as Mattermost keeps it, and — the channel having an outgoing
+// webhook — posted to its callback, whose answer is returned (and its
+// text posted, as Mattermost does).
+func (f *Fake) Reply(t testing.TB, parent Post, userID, text string, how Outgoing) Delivery {
+	t.Helper()
+	f.mu.Lock()
+	root := parent.RootID
+	if root == "" {
+		root = parent.ID
+	}
+	f.seq++
+	p := &Post{ID: ID("post", f.seq), ChannelID: parent.ChannelID, RootID: root, UserID: userID, Message: text, Props: map[string]any{}, Posted: f.now()}
+	f.posts = append(f.posts, p)
+	f.mu.Unlock()
+	return f.Resend(t, *p, how)
+}
+
+// Resend posts p to its channel's outgoing webhook callback (again: a
+// replay, when it was posted before).
+func (f *Fake) Resend(t testing.TB, p Post, how Outgoing) Delivery {
+	t.Helper()
+	f.mu.Lock()
+	hook, ok := f.outgoing[p.ChannelID]
+	stored := f.find(p.ID)
+	f.mu.Unlock()
+	if !ok || stored == nil {
+		t.Fatalf("channel %s has no outgoing webhook, or post %s is unknown", p.ChannelID, p.ID)
+	}
+	token, target := hook.token, hook.callback
+	if how.Token != "" {
+		token = how.Token
+	}
+	if how.URL != "" {
+		target = how.URL
+	}
+	f.mu.Lock()
+	payload := f.payload(stored, token)
+	f.mu.Unlock()
+	var m map[string]any
+	_ = json.Unmarshal(payload, &m)
+	if how.Channel != "" {
+		m["channel_id"] = how.Channel
+		payload, _ = json.Marshal(m)
+	}
+	contentType := "application/json"
+	if how.Form {
+		form := url.Values{}
+		for k, v := range m {
+			form.Set(k, fmt.Sprint(v))
+		}
+		payload, contentType = []byte(form.Encode()), "application/x-www-form-urlencoded"
+	}
+	return f.deliver(target, contentType, payload, stored)
 }
 
 func (f *Fake) patch(w http.ResponseWriter, r *http.Request, id string) {
@@ -439,7 +652,7 @@ func (f *Fake) wire(p *Post) map[string]any {
 			}
 		}
 	}
-	return map[string]any{"id": p.ID, "channel_id": p.ChannelID, "root_id": p.RootID, "message": p.Message, "props": props}
+	return map[string]any{"id": p.ID, "channel_id": p.ChannelID, "root_id": p.RootID, "user_id": p.UserID, "message": p.Message, "props": props}
 }
 
 func (f *Fake) find(id string) *Post {

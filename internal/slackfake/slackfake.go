@@ -1,9 +1,12 @@
 // Package slackfake is a loopback stand-in for Slack: the Web API methods
-// pagerd calls (chat.postMessage, chat.update, conversations.history,
-// conversations.replies, conversations.open, users.info), reached through
-// slack-go with its API URL pointed here, and Slack's side of
-// interactivity: pressing a message's button or typing a slash command,
-// signed with the app's signing secret (or not, or too late). It records
+// pagerd calls (chat.postMessage, chat.update, chat.postEphemeral,
+// conversations.history, conversations.replies, conversations.open,
+// users.info), reached through slack-go with its API URL pointed here, and
+// Slack's side of interactivity and of the Events API: pressing a
+// message's button, typing a slash command, replying in a message's
+// thread (a message event, sent again as Slack retries) and verifying the
+// events URL, signed with the app's signing secret (or not, or too late,
+// or replayed). It records
 // every message as Slack would keep it, and keeps Slack's limit of one
 // message a second per channel on a clock the test drives: a post inside
 // it is answered 429 with a Retry-After, and a request made before a
@@ -44,6 +47,7 @@ type Message struct {
 	Blocks   string // the Block Kit JSON, as last posted or updated
 	Key      string // pagerd's metadata key
 	Incident int64  // pagerd's metadata incident
+	User     string // who wrote it, for a person's message (ReplyInThread)
 	Edits    int
 	Posted   time.Time // on the fake's clock
 }
@@ -51,6 +55,12 @@ type Message struct {
 // Answer is an ephemeral answer pagerd posted to a response_url.
 type Answer struct {
 	Text string
+}
+
+// Ephemeral is a message pagerd posted for one person's eyes
+// (chat.postEphemeral).
+type Ephemeral struct {
+	Channel, User, ThreadTS, Text string
 }
 
 // Fake is a running fake.
@@ -70,6 +80,10 @@ type Fake struct {
 	refuse     map[string]string
 	emails     map[string]string
 	answers    []Answer
+	ephemeral  []Ephemeral
+	events     int
+	last       *http.Request // the last request sent to pagerd, for Replay
+	lastBody   []byte
 	calls      []string
 	limited    int
 }
@@ -156,6 +170,13 @@ func (f *Fake) Calls() []string { f.mu.Lock(); defer f.mu.Unlock(); return slice
 // Answers returns the ephemeral answers posted to response URLs.
 func (f *Fake) Answers() []Answer { f.mu.Lock(); defer f.mu.Unlock(); return slices.Clone(f.answers) }
 
+// Ephemerals returns the messages posted with chat.postEphemeral.
+func (f *Fake) Ephemerals() []Ephemeral {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.ephemeral)
+}
+
 // DM is the direct-message channel the fake opens for member id.
 func DM(member string) string { return "D" + strings.TrimPrefix(member, "U") }
 
@@ -186,6 +207,8 @@ func (f *Fake) api(w http.ResponseWriter, r *http.Request) {
 		f.post(w, r.PostForm)
 	case "chat.update":
 		f.update(w, r.PostForm)
+	case "chat.postEphemeral":
+		f.whisper(w, r.PostForm)
 	case "conversations.history":
 		f.history(w, r.PostForm.Get("channel"), "")
 	case "conversations.replies":
@@ -249,6 +272,18 @@ func (f *Fake) post(w http.ResponseWriter, form url.Values) {
 	m.Key, m.Incident = metadata(form.Get("metadata"))
 	f.messages = append(f.messages, m)
 	reply(w, map[string]any{"ok": true, "channel": channel, "ts": m.TS, "message": map[string]any{"ts": m.TS, "text": m.Text}})
+}
+
+// whisper keeps an ephemeral message; like Slack, it needs the user and a
+// channel.
+func (f *Fake) whisper(w http.ResponseWriter, form url.Values) {
+	channel, user, thread := form.Get("channel"), form.Get("user"), form.Get("thread_ts")
+	if channel == "" || user == "" {
+		reply(w, map[string]any{"ok": false, "error": "invalid_arguments"})
+		return
+	}
+	f.ephemeral = append(f.ephemeral, Ephemeral{Channel: channel, User: user, ThreadTS: thread, Text: form.Get("text")})
+	reply(w, map[string]any{"ok": true, "message_ts": fmt.Sprintf("%d.000000", f.now().Unix())})
 }
 
 func metadata(raw string) (string, int64) {
@@ -333,6 +368,9 @@ type Signing struct {
 type Request struct {
 	Code int
 	Body string
+	// EventID is the event_id of an Events API delivery, for sending it
+	// again (Event.ID).
+	EventID string
 }
 
 // Press presses the button of action ("ack", "resolve", "escalate") on
@@ -351,6 +389,119 @@ func (f *Fake) Press(t testing.TB, target string, m Message, action, member stri
 	return f.send(t, target, url.Values{"payload": {string(payload)}}.Encode(), s)
 }
 
+// Event is how an Events API delivery is made.
+type Event struct {
+	// ID is the event's event_id; "" makes a new event. The same ID again
+	// with Retry above 0 is Slack retrying it (X-Slack-Retry-Num).
+	ID    string
+	Retry int
+	// Bot makes the message a bot's (bot_id, subtype bot_message).
+	Bot bool
+	// Target is where to post it in place of the call's target (another
+	// replica, for a retry).
+	Target string
+}
+
+// ReplyInThread is member replying text in the thread of message parent:
+// the reply is kept in the channel as Slack keeps it, and its message
+// event (the app subscribes to message.channels, message.groups and
+// message.im) posted to pagerd's events URL at target. text is mrkdwn, as
+// a Slack client sends it (mentions as <@U…>, & < > as entities). A retry
+// (ev.ID and ev.Retry) posts the same event again and keeps nothing new.
+func (f *Fake) ReplyInThread(t testing.TB, target string, parent Message, member, text string, s Signing, ev Event) Request {
+	t.Helper()
+	f.mu.Lock()
+	ts := ""
+	if ev.ID == "" {
+		f.events++
+		ev.ID = fmt.Sprintf("Ev%08d", f.events)
+		f.seq++
+		ts = fmt.Sprintf("%d.%06d", f.now().Unix(), f.seq)
+		f.messages = append(f.messages, &Message{Channel: parent.Channel, TS: ts, ThreadTS: parent.TS, Text: text, User: member, Posted: f.now()})
+	} else {
+		for _, m := range f.messages {
+			if m.ThreadTS == parent.TS && m.User == member && m.Text == text {
+				ts = m.TS
+			}
+		}
+	}
+	f.mu.Unlock()
+	inner := map[string]any{"type": "message", "channel": parent.Channel, "user": member, "text": text,
+		"ts": ts, "thread_ts": parent.TS, "event_ts": ts, "channel_type": channelType(parent.Channel)}
+	if ev.Bot {
+		inner["bot_id"], inner["subtype"] = "B0PAGERD01", "bot_message"
+	}
+	body, _ := json.Marshal(map[string]any{"token": "deprecated-verification-token", "team_id": "T0001", "api_app_id": "A0PAGERD01",
+		"type": "event_callback", "event_id": ev.ID, "event_time": f.now().Unix(), "event": inner})
+	if ev.Target != "" {
+		target = ev.Target
+	}
+	r := f.sendJSON(t, target, body, s, ev.Retry)
+	r.EventID = ev.ID
+	return r
+}
+
+// VerifyURL is Slack checking the events URL when it is saved: a signed
+// url_verification whose challenge must come back.
+func (f *Fake) VerifyURL(t testing.TB, target, challenge string, s Signing) Request {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"token": "deprecated-verification-token", "challenge": challenge, "type": "url_verification"})
+	return f.sendJSON(t, target, body, s, 0)
+}
+
+func channelType(channel string) string {
+	switch {
+	case strings.HasPrefix(channel, "D"):
+		return "im"
+	case strings.HasPrefix(channel, "G"):
+		return "group"
+	}
+	return "channel"
+}
+
+func (f *Fake) sendJSON(t testing.TB, target string, body []byte, s Signing, retry int) Request {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if retry > 0 {
+		req.Header.Set("X-Slack-Retry-Num", strconv.Itoa(retry))
+		req.Header.Set("X-Slack-Retry-Reason", "http_timeout")
+	}
+	f.sign(req, body, s)
+	return f.do(t, req, body)
+}
+
+// do sends req, whose body is body, keeping both for Replay.
+func (f *Fake) do(t testing.TB, req *http.Request, body []byte) Request {
+	t.Helper()
+	f.mu.Lock()
+	f.last, f.lastBody = req, body
+	f.mu.Unlock()
+	return Do(t, req)
+}
+
+// Replay sends the last request made to pagerd (a press, a command, an
+// event) again to target, byte for byte, its signature and timestamp
+// included: what an eavesdropper could do.
+func (f *Fake) Replay(t testing.TB, target string) Request {
+	t.Helper()
+	f.mu.Lock()
+	last, body := f.last, f.lastBody
+	f.mu.Unlock()
+	if last == nil {
+		t.Fatal("nothing to replay")
+	}
+	req, err := http.NewRequest(http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = last.Header.Clone()
+	return Do(t, req)
+}
+
 // Command types a slash command ("ack 42") as member.
 func (f *Fake) Command(t testing.TB, target, member, text string, s Signing) Request {
 	t.Helper()
@@ -366,17 +517,22 @@ func (f *Fake) send(t testing.TB, target, body string, s Signing) Request {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if !s.None {
-		secret, at := s.Secret, s.At
-		if secret == "" {
-			secret = Secret
-		}
-		if at.IsZero() {
-			at = f.now()
-		}
-		Sign(req.Header, secret, at, []byte(body))
+	f.sign(req, []byte(body), s)
+	return f.do(t, req, []byte(body))
+}
+
+func (f *Fake) sign(req *http.Request, body []byte, s Signing) {
+	if s.None {
+		return
 	}
-	return Do(t, req)
+	secret, at := s.Secret, s.At
+	if secret == "" {
+		secret = Secret
+	}
+	if at.IsZero() {
+		at = f.now()
+	}
+	Sign(req.Header, secret, at, body)
 }
 
 // Do sends req and reads the answer.

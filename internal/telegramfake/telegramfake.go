@@ -1,9 +1,10 @@
 // Package telegramfake is a loopback stand-in for Telegram's Bot API: the
 // methods pagerd calls (sendMessage, editMessageText), reached through a
 // custom base URL, and Telegram's side of the bot's webhook — a person
-// pressing a message's button or typing a command, posted as an update
-// with the webhook's secret token (or without, or a wrong one), and the
-// Bot API call pagerd answers with carried out. It checks what Telegram
+// pressing a message's button, typing a command or replying to a message,
+// posted as an update with the webhook's secret token (or without, or a
+// wrong one), and the Bot API call pagerd answers with carried out (a
+// message sent, a press answered, a reaction set). It checks what Telegram
 // checks of a message (its HTML, 4096 characters once parsed, callback
 // data within 64 bytes, the message replied to), answers 429 with
 // parameters.retry_after on demand and records any request made to a
@@ -94,6 +95,12 @@ type Answer struct {
 	Alert bool
 }
 
+// Reaction is a reaction the bot set on a message.
+type Reaction struct {
+	Chat, MessageID int64
+	Emoji           string
+}
+
 // Fake is a running fake.
 type Fake struct {
 	srv *httptest.Server
@@ -112,6 +119,7 @@ type Fake struct {
 	fail       int
 	limited    int
 	answers    []Answer
+	reactions  []Reaction
 	calls      []string
 }
 
@@ -206,6 +214,13 @@ func (f *Fake) Calls() []string { f.mu.Lock(); defer f.mu.Unlock(); return slice
 
 // Answers are what pagerd answered button presses.
 func (f *Fake) Answers() []Answer { f.mu.Lock(); defer f.mu.Unlock(); return slices.Clone(f.answers) }
+
+// Reactions are the reactions the bot set, in order.
+func (f *Fake) Reactions() []Reaction {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.reactions)
+}
 
 func refuse(w http.ResponseWriter, code int, desc string, params map[string]any) {
 	w.Header().Set("Content-Type", "application/json")
@@ -457,10 +472,15 @@ var anyTag = regexp.MustCompile(`<[^>]*>`)
 
 func visible(s string) string { return html.UnescapeString(anyTag.ReplaceAllString(s, "")) }
 
-// Presser is who presses or types: a Telegram user.
+// Presser is who presses or types: a Telegram user (or a bot).
 type Presser struct {
 	ID       int64
 	Username string
+	Bot      bool
+}
+
+func (p Presser) json() map[string]any {
+	return map[string]any{"id": p.ID, "is_bot": p.Bot, "first_name": p.Username, "username": p.Username}
 }
 
 // Send is how an update is posted to pagerd.
@@ -499,7 +519,7 @@ func (f *Fake) Press(t testing.TB, target string, m Message, button string, who 
 	f.seq++
 	cq := map[string]any{
 		"id": "cq" + strconv.FormatInt(f.seq, 10), "chat_instance": "ci" + strconv.FormatInt(chat, 10), "data": data,
-		"from":    map[string]any{"id": who.ID, "is_bot": false, "first_name": who.Username, "username": who.Username},
+		"from":    who.json(),
 		"message": map[string]any{"message_id": m.ID, "date": m.Posted.Unix(), "chat": chatJSON(chat), "text": visible(m.Text)},
 	}
 	f.mu.Unlock()
@@ -511,12 +531,35 @@ func (f *Fake) Command(t testing.TB, target string, chat int64, who Presser, tex
 	t.Helper()
 	f.mu.Lock()
 	f.seq++
-	msg := map[string]any{"message_id": f.seq, "date": f.now().Unix(), "chat": chatJSON(chat), "text": text,
-		"from": map[string]any{"id": who.ID, "is_bot": false, "first_name": who.Username, "username": who.Username}}
+	msg := map[string]any{"message_id": f.seq, "date": f.now().Unix(), "chat": chatJSON(chat), "text": text, "from": who.json()}
 	f.messages = append(f.messages, &Message{Chat: chat, ID: f.seq, Text: html.EscapeString(text), Posted: f.now(), Typed: true})
 	f.mu.Unlock()
 	return f.post(t, target, map[string]any{"message": msg}, how)
 }
+
+// Reply is who replying text to message m, in m's chat (how.Chat: as
+// if from another): kept as Telegram keeps it, and posted to pagerd's
+// webhook at target with the message it replies to, as Telegram sends a
+// bot the replies to its messages, privacy mode or not.
+func (f *Fake) Reply(t testing.TB, target string, m Message, who Presser, text string, how Send) Reply {
+	t.Helper()
+	chat := how.Chat
+	if chat == 0 {
+		chat = m.Chat
+	}
+	f.mu.Lock()
+	f.seq++
+	msg := map[string]any{"message_id": f.seq, "date": f.now().Unix(), "chat": chatJSON(chat), "text": text, "from": who.json(),
+		"reply_to_message": map[string]any{"message_id": m.ID, "date": m.Posted.Unix(), "chat": chatJSON(chat), "text": visible(m.Text),
+			"from": map[string]any{"id": BotID, "is_bot": true, "first_name": "pagerd", "username": "pagerd_bot"}}}
+	f.messages = append(f.messages, &Message{Chat: chat, ID: f.seq, ReplyTo: m.ID, Text: html.EscapeString(text), Posted: f.now(), Typed: true})
+	f.mu.Unlock()
+	return f.post(t, target, map[string]any{"message": msg}, how)
+}
+
+// reactionEmoji are some of the emoji Telegram lets a bot react with
+// (ReactionTypeEmoji); any other is refused.
+var reactionEmoji = map[string]bool{"👍": true, "👎": true, "❤": true, "🔥": true, "👌": true, "👀": true, "✍": true, "🤝": true, "🫡": true}
 
 func chatJSON(chat int64) map[string]any {
 	if chat > 0 {
@@ -559,9 +602,15 @@ func (f *Fake) post(t testing.TB, target string, upd map[string]any, how Send) R
 	}
 	// Telegram carries out the call a webhook answers with.
 	var call struct {
-		Method string `json:"method"`
-		Text   string `json:"text"`
-		Alert  bool   `json:"show_alert"`
+		Method    string `json:"method"`
+		Text      string `json:"text"`
+		Alert     bool   `json:"show_alert"`
+		ChatID    int64  `json:"chat_id"`
+		MessageID int64  `json:"message_id"`
+		Reaction  []struct {
+			Type  string `json:"type"`
+			Emoji string `json:"emoji"`
+		} `json:"reaction"`
 	}
 	if err := json.Unmarshal(raw, &call); err != nil {
 		t.Fatalf("webhook answered %s: %v", raw, err)
@@ -574,6 +623,15 @@ func (f *Fake) post(t testing.TB, target string, upd map[string]any, how Send) R
 		}
 		f.mu.Lock()
 		f.answers = append(f.answers, Answer{Text: call.Text, Alert: call.Alert})
+		f.mu.Unlock()
+	case "setMessageReaction":
+		f.mu.Lock()
+		m := f.find(call.ChatID, call.MessageID)
+		if m != nil && len(call.Reaction) == 1 && call.Reaction[0].Type == "emoji" && reactionEmoji[call.Reaction[0].Emoji] {
+			f.reactions = append(f.reactions, Reaction{Chat: call.ChatID, MessageID: call.MessageID, Emoji: call.Reaction[0].Emoji})
+		} else {
+			t.Errorf("the webhook's reaction would be refused: %s", raw)
+		}
 		f.mu.Unlock()
 	case "sendMessage":
 		var p sendParams

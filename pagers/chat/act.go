@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -91,9 +92,39 @@ func WhoAreYou(platform, attr string, person Person) string {
 
 // Act applies action to incident id as user, through platform, and says
 // what to answer. Its error is the store's alone (answer 503): a refusal
-// or an unknown incident is an answer.
+// or an unknown incident is an answer. Take command (incident.Assign)
+// makes user the incident manager, as "ic 42" does — unless someone else
+// already is: a button pressed on a message not yet redrawn does not take
+// command from them.
 func Act(ctx context.Context, in *pagers.Inbound, platform string, user *policies.User, id int64, action incident.Action, text string) (string, error) {
-	return ActAs(ctx, in, platform, user, smsreply.Command{Action: action, IncidentID: id, Text: text})
+	cmd := smsreply.Command{Action: action, IncidentID: id, Text: text}
+	if action == incident.Assign {
+		cmd.Role = incident.RoleManager
+		if held, err := commandHeld(ctx, in, id, user.Name); held != "" || err != nil {
+			return held, err
+		}
+	}
+	return ActAs(ctx, in, platform, user, cmd)
+}
+
+// commandHeld is the answer to taking command of incident id when someone
+// other than user has it; "" when nobody else does (or it cannot be read
+// here: the action then says what there is to say).
+func commandHeld(ctx context.Context, in *pagers.Inbound, id int64, user string) (string, error) {
+	if in.Incident == nil {
+		return "", nil
+	}
+	inc, err := in.Incident(ctx, id)
+	switch {
+	case errors.Is(err, incident.ErrNotFound):
+		return "", nil
+	case err != nil:
+		return "", err
+	}
+	if mgr := inc.Role(incident.RoleManager); mgr != "" && mgr != user && inc.Status != incident.Resolved {
+		return fmt.Sprintf("Incident #%d already has an incident manager, %s, so nothing changed. 'ic %d' (by SMS, or as a chat command) takes command from them.", id, mgr, id), nil
+	}
+	return "", nil
 }
 
 // ActAs applies a parsed command as user, through platform: "ic 42"

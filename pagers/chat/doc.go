@@ -96,6 +96,24 @@
 // rule as an SMS reply, so they land on the timeline with the mapped user
 // and stop pending pages at once; the message itself changes when the
 // event comes back through the follow consumer, on whichever replica.
+// MessageOf offers Take command (incident.Assign: the presser becomes the
+// incident manager, as "ic 42") on platforms that say who pressed
+// (Interactive), until the incident has a manager; a callback token may
+// carry it, an ack link never.
+//
+// # Replies are notes
+//
+// A platform whose people reply to its messages sets Platform.Place: the
+// pager files every message it posts under that place (the store's
+// MessageLog.KeepMessageAt, for as long as the incident is kept), with
+// the log key of its thread's first message. The platform's route, once
+// it has checked the request, hands a person's reply to ThreadNote, which
+// finds the incident by the place replied to (pagers.Inbound.MessageAt),
+// maps the person, and adds their note through Inbound.Act naming the
+// thread (incident.Request.Thread). The follow consumer then replies the
+// note in every other message's thread, and not in that one
+// (incident.Event.Thread); the platform tells the writer it was taken in
+// its own way (an ephemeral message, a reaction).
 //
 // Tests: a loopback fake of the platform's API reached through the real
 // client (see internal/slackfake), chat.NewPager over the real store, and

@@ -67,8 +67,16 @@ func MessageOf(n pagers.Notification, key string, interactive bool) Message {
 	if inc.AlertCount > 0 {
 		m.Fields = append(m.Fields, Field{"Firing", pagers.Plural(inc.AlertCount, "alert")})
 	}
+	if mgr := pagers.OneLine(inc.Manager); mgr != "" {
+		m.Fields = append(m.Fields, Field{"Manager", mgr})
+	}
 	if interactive {
 		m.Actions = Actions(incident.Status(inc.Status))
+		if len(m.Actions) > 0 && inc.Manager == "" {
+			// Whoever presses becomes the incident manager: a role goes to
+			// a person, so only where the platform says who pressed.
+			m.Actions = append(m.Actions, incident.Assign)
+		}
 	}
 	m.Text = fmt.Sprintf("[pagerd] #%d %s — %s", inc.ID, m.Headline, m.State)
 	return m
@@ -98,7 +106,9 @@ func headline(n pagers.Notification) string {
 
 // Actions are the buttons a message offers while the incident stands at
 // status: all three while it pages, resolving once someone took it,
-// none once it is over.
+// none once it is over. Messages of platforms that say who pressed
+// (MessageOf's interactive) offer Take command (incident.Assign) too,
+// until the incident has a manager.
 func Actions(status incident.Status) []incident.Action {
 	switch status {
 	case incident.Triggered:
@@ -110,12 +120,26 @@ func Actions(status incident.Status) []incident.Action {
 }
 
 // ButtonText is how a button says action: "Escalate now" rather than
-// "Escalate", which could read as a status.
+// "Escalate", which could read as a status; "Take command" for making
+// oneself the incident manager.
 func ButtonText(a incident.Action) string {
-	if a == incident.Escalate {
+	switch a {
+	case incident.Escalate:
 		return "Escalate now"
+	case incident.Assign:
+		return "Take command"
 	}
 	return a.Verb()
+}
+
+// ButtonAction reads the action a button of pagerd's names ("ack",
+// "resolve", "escalate", "assign"); ok is false for any other name.
+func ButtonAction(name string) (incident.Action, bool) {
+	switch a := incident.Action(name); a {
+	case incident.Ack, incident.Resolve, incident.Escalate, incident.Assign:
+		return a, true
+	}
+	return "", false
 }
 
 // TimeFormat is how messages show a time, with its zone's name: UTC in a

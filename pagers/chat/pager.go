@@ -162,15 +162,37 @@ func (pg *Pager) keep(ctx context.Context, id int64, key string, l logged) error
 	return pg.log.KeepMessage(ctx, id, key, string(b))
 }
 
-// post posts m to to once for key: a message already logged is not
-// posted again, and one whose post was started but never logged (a crash
-// in between) is looked up on the platform first. parent, when set, makes
-// it a reply to that message.
-func (pg *Pager) post(ctx context.Context, id int64, key string, to Recipient, m Message, budget time.Duration) (Ref, error) {
-	return pg.postUnder(ctx, id, key, to, "", m, budget)
+// keepPosted logs a message that is out, filed under its place when
+// people's replies to it come back: thread is the log key of its
+// thread's first message (key itself, for that message).
+func (pg *Pager) keepPosted(ctx context.Context, id int64, key, thread string, l logged, reply bool) error {
+	if pg.log == nil {
+		return nil
+	}
+	place := ""
+	if pg.p.Place != nil {
+		place = pg.p.Place(l.Ref, reply)
+	}
+	if place == "" {
+		return pg.keep(ctx, id, key, l)
+	}
+	b, _ := json.Marshal(l)
+	return pg.log.KeepMessageAt(ctx, id, key, string(b), PlaceName(pg.p.Name, place), thread)
 }
 
-func (pg *Pager) postUnder(ctx context.Context, id int64, key string, to Recipient, parent Ref, m Message, budget time.Duration) (Ref, error) {
+// PlaceName is how a platform's place is filed: "slack:C0123/1732.0001".
+func PlaceName(platform, place string) string { return platform + ":" + place }
+
+// post posts m to to once for key: a message already logged is not
+// posted again, and one whose post was started but never logged (a crash
+// in between) is looked up on the platform first.
+func (pg *Pager) post(ctx context.Context, id int64, key string, to Recipient, m Message, budget time.Duration) (Ref, error) {
+	return pg.postUnder(ctx, id, key, to, "", key, m, budget)
+}
+
+// postUnder is post for a reply: parent, when set, makes m a reply to
+// that message, the first of the thread whose log key is thread.
+func (pg *Pager) postUnder(ctx context.Context, id int64, key string, to Recipient, parent Ref, thread string, m Message, budget time.Duration) (Ref, error) {
 	l, ok, err := pg.lookup(ctx, id, key)
 	if err != nil {
 		return "", err
@@ -184,7 +206,7 @@ func (pg *Pager) postUnder(ctx context.Context, id int64, key string, to Recipie
 		case err != nil && !errors.Is(err, ErrCannotFind):
 			return "", fmt.Errorf("looking for a message posted before a restart: %w", err)
 		case found:
-			return ref, pg.keep(ctx, id, key, logged{To: to.Name(), Ref: ref})
+			return ref, pg.keepPosted(ctx, id, key, thread, logged{To: to.Name(), Ref: ref}, parent != "")
 		}
 	}
 	marked := ok
@@ -210,7 +232,7 @@ func (pg *Pager) postUnder(ctx context.Context, id int64, key string, to Recipie
 		return "", err
 	}
 	// The message is out: a failure to log it now costs at most a lookup.
-	if err := pg.keep(ctx, id, key, logged{To: to.Name(), Ref: ref}); err != nil {
+	if err := pg.keepPosted(ctx, id, key, thread, logged{To: to.Name(), Ref: ref}, parent != ""); err != nil {
 		return ref, fmt.Errorf("posted, but not recorded: %w", err)
 	}
 	return ref, nil
@@ -308,7 +330,10 @@ func cutPrefix(s, prefix string) (string, bool) {
 // platform edits) and replies to it with the event's fact.
 func (pg *Pager) followOne(ctx context.Context, n pagers.Notification, key string, to Recipient, ref Ref) error {
 	ev := *n.Event
-	if !Follows(ev) {
+	if !Follows(ev) || (ev.Kind == incident.KindNote && ev.Thread == key) {
+		// A note written as a reply in this very message's thread: it is
+		// there already, in its writer's words, and changes nothing the
+		// message shows.
 		return nil
 	}
 	if to.Room == nil {
@@ -323,7 +348,7 @@ func (pg *Pager) followOne(ctx context.Context, n pagers.Notification, key strin
 		}
 	}
 	replyKey := pg.logKey("reply:" + ev.ID + ":" + key)
-	_, err := pg.postUnder(ctx, n.Incident.ID, replyKey, to, ref, FactMessageIn(n.Incident, ev, metaKey(n.Incident.ID, replyKey), n.Location), MaxUpdateWait)
+	_, err := pg.postUnder(ctx, n.Incident.ID, replyKey, to, ref, key, FactMessageIn(n.Incident, ev, metaKey(n.Incident.ID, replyKey), n.Location), MaxUpdateWait)
 	if err != nil {
 		return fmt.Errorf("replying to %s message %s: %w", pg.p.Name, ref, err)
 	}

@@ -58,8 +58,16 @@ type Platform struct {
 	// message may be.
 	Dialect Dialect
 	// Routes are the webhooks the platform calls (button presses, slash
-	// commands).
+	// commands, messages).
 	Routes []pagers.Route
+	// Place is where the message at ref is, as a reply to it names it
+	// (for Slack the ref itself: channel and thread timestamp); "" when a
+	// reply to it never names it — a platform whose replies name their
+	// thread's first message, for a reply of pagerd's own — or never
+	// comes back (a webhook's message). Every message with a place is
+	// filed under it, so that a person's reply to it finds its incident
+	// (ThreadNote). nil: no reply comes back.
+	Place func(ref Ref, reply bool) string
 }
 
 // Room is one compiled `room "NAME"` block: Name is its label, Settings

@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -72,11 +73,30 @@ func TestMessageOf(t *testing.T) {
 	n := pagers.Notification{Incident: pagers.Incident{ID: 7, Title: "DiskFull", Service: "db", Status: "acknowledged", AckedBy: "alice",
 		Labels: map[string]string{"severity": "warning"}, AlertCount: 2}}
 	m := MessageOf(n, "k", true)
-	if m.Headline != "WARNING DiskFull (db)" || m.State != "Acknowledged by alice" || len(m.Actions) != 1 || m.Actions[0] != incident.Resolve {
+	if m.Headline != "WARNING DiskFull (db)" || m.State != "Acknowledged by alice" || fmt.Sprint(m.Actions) != "[resolve assign]" {
 		t.Errorf("MessageOf = %+v", m)
 	}
 	if m := MessageOf(n, "k", false); m.Actions != nil {
 		t.Errorf("a platform without buttons got %v", m.Actions)
+	}
+	// Once someone has command, the message says who, and nobody else is
+	// offered to take it; once resolved, nothing is offered.
+	n.Incident.Manager = "carol"
+	m = MessageOf(n, "k", true)
+	if fmt.Sprint(m.Actions) != "[resolve]" || fmt.Sprint(m.Fields[len(m.Fields)-1]) != "{Manager carol}" {
+		t.Errorf("with a manager: actions %v, fields %v", m.Actions, m.Fields)
+	}
+	n.Incident.Manager, n.Incident.Status = "", "resolved"
+	if m := MessageOf(n, "k", true); m.Actions != nil {
+		t.Errorf("a resolved incident offers %v", m.Actions)
+	}
+	for name, want := range map[string]bool{"ack": true, "resolve": true, "escalate": true, "assign": true, "note": false, "source": false, "": false} {
+		if _, ok := ButtonAction(name); ok != want {
+			t.Errorf("ButtonAction(%q) ok = %v, want %v", name, ok, want)
+		}
+	}
+	if got := ButtonText(incident.Assign); got != "Take command" {
+		t.Errorf("ButtonText(assign) = %q", got)
 	}
 }
 

@@ -125,9 +125,13 @@ func (c *client) Reply(ctx context.Context, to chat.Recipient, parent chat.Ref, 
 const findDepth = 50
 
 type post struct {
-	ID     string         `json:"id"`
-	RootID string         `json:"root_id"`
-	Props  map[string]any `json:"props"`
+	ID        string         `json:"id"`
+	ChannelID string         `json:"channel_id"`
+	RootID    string         `json:"root_id"`
+	UserID    string         `json:"user_id"`
+	Type      string         `json:"type"` // "" for a person's; system messages have one
+	Message   string         `json:"message"`
+	Props     map[string]any `json:"props"`
 }
 
 type postList struct {
@@ -205,20 +209,35 @@ type user struct {
 	Email    string `json:"email"`
 }
 
+// me is the bot's own user id, asked once.
+func (c *client) me(ctx context.Context) (string, error) {
+	c.mu.Lock()
+	bot := c.botID
+	c.mu.Unlock()
+	if bot != "" {
+		return bot, nil
+	}
+	var me user
+	if err := c.api(ctx, http.MethodGet, "users/me", nil, &me); err != nil {
+		return "", err
+	}
+	c.mu.Lock()
+	c.botID = me.ID
+	c.mu.Unlock()
+	return me.ID, nil
+}
+
 // direct is the bot's direct channel with username, opened once.
 func (c *client) direct(ctx context.Context, username string) (string, error) {
 	c.mu.Lock()
-	ch, bot := c.dms[username], c.botID
+	ch := c.dms[username]
 	c.mu.Unlock()
 	if ch != "" {
 		return ch, nil
 	}
-	if bot == "" {
-		var me user
-		if err := c.api(ctx, http.MethodGet, "users/me", nil, &me); err != nil {
-			return "", err
-		}
-		bot = me.ID
+	bot, err := c.me(ctx)
+	if err != nil {
+		return "", err
 	}
 	var them user
 	if err := c.api(ctx, http.MethodGet, "users/username/"+url.PathEscape(username), nil, &them); err != nil {
@@ -231,9 +250,28 @@ func (c *client) direct(ctx context.Context, username string) (string, error) {
 		return "", err
 	}
 	c.mu.Lock()
-	c.botID, c.dms[username] = bot, dm.ID
+	c.dms[username] = dm.ID
 	c.mu.Unlock()
 	return dm.ID, nil
+}
+
+// postByID is the post with id, as the bot may see it.
+func (c *client) postByID(ctx context.Context, id string) (post, error) {
+	var p post
+	if !mmID.MatchString(id) {
+		return p, pagers.Permanent(fmt.Errorf("mattermost: %q is not a post id", id))
+	}
+	return p, c.api(ctx, http.MethodGet, "posts/"+id, nil, &p)
+}
+
+// react adds the bot's reaction emoji (its name, "writing_hand") to the
+// post with id.
+func (c *client) react(ctx context.Context, id, emoji string) error {
+	bot, err := c.me(ctx)
+	if err != nil {
+		return err
+	}
+	return c.api(ctx, http.MethodPost, "reactions", map[string]string{"user_id": bot, "post_id": id, "emoji_name": emoji}, nil)
 }
 
 // userByID is the Mattermost user with id, as the bot may see them.

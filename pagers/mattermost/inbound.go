@@ -119,7 +119,7 @@ func serveAction(w http.ResponseWriter, r *http.Request, in *pagers.Inbound) {
 		in.Fail(w, r, http.StatusForbidden, errReplayed.Error(), errReplayed)
 		return
 	}
-	user, who, err := chat.FindUser(ctx, in.Config, contact.Attr, person(ctx, in, cl, req))
+	user, who, err := chat.FindUser(ctx, in.Config, contact.Attr, person(ctx, in, cl, req.UserID, req.UserName))
 	if err != nil {
 		in.Log.Warn("mapping a mattermost user by email failed", "user", req.UserID, "err", err)
 	}
@@ -170,17 +170,17 @@ func roomOf(to chat.Recipient) (RoomConfig, bool) {
 	return rc, ok
 }
 
-// person is who pressed: with a bot token, the user the bot sees under
-// the id Mattermost gave (their username and, where the server shows it,
-// email); without, the username Mattermost put in the request.
-func person(ctx context.Context, in *pagers.Inbound, cl *client, req actionRequest) chat.Person {
-	p := chat.Person{ID: req.UserName, Name: req.UserName}
+// person is who pressed or wrote: with a bot token, the user the bot sees
+// under the id Mattermost gave (their username and, where the server
+// shows it, email); without, the username Mattermost put in the request.
+func person(ctx context.Context, in *pagers.Inbound, cl *client, userID, userName string) chat.Person {
+	p := chat.Person{ID: userName, Name: userName}
 	if cl.c.BotToken == "" {
 		return p
 	}
-	u, err := cl.userByID(ctx, req.UserID)
+	u, err := cl.userByID(ctx, userID)
 	if err != nil {
-		in.Log.Warn("mattermost users lookup failed; mapping by the request's user name", "user", req.UserID, "err", err)
+		in.Log.Warn("mattermost users lookup failed; mapping by the request's user name", "user", userID, "err", err)
 		return p
 	}
 	return chat.Person{ID: u.Username, Name: u.Username, Email: u.Email}

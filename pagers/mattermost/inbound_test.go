@@ -35,10 +35,24 @@ type inbound struct {
 	users  map[string]string // username → Mattermost id
 	mu     sync.Mutex
 	acted  []incident.Request
+	filed  map[string]bool // places of pagerd's messages about incident 42
+	// manager is incident 42's manager; refuse is who may not add notes.
+	manager, refuse string
+}
+
+// outgoingToken is the room's outgoing webhook's token.
+const outgoingToken = "outgoingtoken0000000000001"
+
+// file makes p a message of pagerd's about incident 42 (as the pager
+// files it), in the room's thread "mattermost:room:payments".
+func (in *inbound) file(p mattermostfake.Post) {
+	in.mu.Lock()
+	in.filed["mattermost:"+p.ChannelID+"/"+p.ID] = true
+	in.mu.Unlock()
 }
 
 func newInbound(t *testing.T, webhookOnly bool) *inbound {
-	in := &inbound{clock: testenv.NewClock(time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)), users: map[string]string{}}
+	in := &inbound{clock: testenv.NewClock(time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)), users: map[string]string{}, filed: map[string]bool{}}
 	in.fake = mattermostfake.Start(t, in.clock.Now)
 	for _, u := range []struct{ name, email string }{{"alice", "alice@example.com"}, {"carol", "Carol@Example.com"}, {"mallory", "mallory@example.com"}} {
 		in.users[u.name] = in.fake.AddUser(u.name, u.email)
@@ -49,7 +63,8 @@ func newInbound(t *testing.T, webhookOnly bool) *inbound {
 	}
 	in.cfg = &policies.Config{
 		Blocks: map[string]any{Platform: chat.Config{Settings: c, Rooms: map[string]chat.Room{
-			"payments": {Name: "payments", Settings: RoomConfig{ChannelID: roomChannel, Channel: "payments-oncall"}}}}},
+			"payments": {Name: "payments", Settings: RoomConfig{ChannelID: roomChannel, Channel: "payments-oncall", OutgoingToken: outgoingToken}},
+			"ops":      {Name: "ops", Settings: RoomConfig{ChannelID: opsChannel, OutgoingToken: "outgoingtoken0000000000002"}}}}},
 		Users: map[string]*policies.User{
 			"alice": {Name: "alice", Contacts: map[string]string{"mattermost_username": "alice"}},
 			"carol": {Name: "carol", Contacts: map[string]string{"email": "carol@example.com"}},
@@ -64,12 +79,33 @@ func newInbound(t *testing.T, webhookOnly bool) *inbound {
 				Act: func(_ context.Context, r incident.Request) (incident.Result, error) {
 					in.mu.Lock()
 					defer in.mu.Unlock()
+					if r.By == in.refuse && r.Action == incident.Note {
+						return incident.Result{}, &incident.Refusal{Request: r, Reason: "Only people paged or notified about incident #42 may add a note to it."}
+					}
 					in.acted = append(in.acted, r)
-					return incident.Result{Outcome: incident.OutcomeAcknowledged, Before: incident.Triggered}, nil
+					out := map[incident.Action]incident.Outcome{incident.Note: incident.OutcomeNoted, incident.Assign: incident.OutcomeAssigned}[r.Action]
+					if out == "" {
+						out = incident.OutcomeAcknowledged
+					}
+					return incident.Result{Outcome: out, Before: incident.Triggered}, nil
+				},
+				MessageAt: func(_ context.Context, place string) (int64, string, bool, error) {
+					in.mu.Lock()
+					defer in.mu.Unlock()
+					if in.filed[place] {
+						return 42, "mattermost:room:payments", true, nil
+					}
+					return 0, "", false, nil
 				},
 				Incident: func(_ context.Context, id int64) (*incident.Incident, error) {
-					return &incident.Incident{ID: id, Title: "CheckoutDown", Service: "checkout", Status: incident.Acknowledged,
-						AckedBy: "alice", AckedAt: in.clock.Now()}, nil
+					in.mu.Lock()
+					defer in.mu.Unlock()
+					inc := &incident.Incident{ID: id, Title: "CheckoutDown", Service: "checkout", Status: incident.Acknowledged,
+						AckedBy: "alice", AckedAt: in.clock.Now()}
+					if in.manager != "" {
+						inc.Roles = map[incident.Role]string{incident.RoleManager: in.manager}
+					}
+					return inc, nil
 				},
 				Once: func(_ context.Context, key string, _ time.Duration) (bool, error) {
 					in.mu.Lock()
@@ -185,7 +221,7 @@ func TestButtonPressMapsPeople(t *testing.T) {
 func TestWebhookPressRedrawsThePost(t *testing.T) {
 	in := newInbound(t, true)
 	p := in.page(t)
-	if !p.Hook || p.Buttons() != "ack resolve escalate" {
+	if !p.Hook || p.Buttons() != "ack resolve escalate assign" {
 		t.Fatalf("page = %+v", p)
 	}
 	if got := in.fake.Press(t, p, "ack", in.users["alice"], mattermostfake.Press{}); got.Code != http.StatusOK {
@@ -195,11 +231,120 @@ func TestWebhookPressRedrawsThePost(t *testing.T) {
 		t.Fatalf("acted %+v", r)
 	}
 	after := in.fake.In("payments-oncall")[0]
-	if after.Updates != 1 || after.Buttons() != "resolve" || !strings.Contains(after.Attachments(), "Acknowledged by alice at") {
+	if after.Updates != 1 || after.Buttons() != "resolve assign" || !strings.Contains(after.Attachments(), "Acknowledged by alice at") {
 		t.Errorf("post after the press: %d updates, buttons %q, %s", after.Updates, after.Buttons(), after.Attachments())
 	}
 	// The redrawn buttons work, for the same room.
 	if got := in.fake.Press(t, after, "resolve", in.users["alice"], mattermostfake.Press{}); got.Code != http.StatusOK || len(in.requests()) != 2 {
 		t.Errorf("press on the redrawn post = %d %s", got.Code, got.Body)
+	}
+}
+
+// opsChannel is the channel of the room "ops", whose outgoing webhook has
+// a token of its own.
+var opsChannel = mattermostfake.ID("chanops", 1)
+
+// Take command is a button like the others, carrying a token signed for
+// assign: the presser asks to be the incident manager, as "ic 42" does.
+// Once someone else has command, pressing it changes nothing.
+func TestTakeCommandButton(t *testing.T) {
+	in := newInbound(t, false)
+	p := in.page(t)
+	if got := in.fake.Press(t, p, "assign", in.users["alice"], mattermostfake.Press{}); got.Code != http.StatusOK {
+		t.Fatalf("press = %d %s", got.Code, got.Body)
+	}
+	want := incident.Request{Incident: 42, Action: incident.Assign, By: "alice", Via: "mattermost", Role: incident.RoleManager,
+		Assignee: "alice", Credential: incident.CredentialAddress}
+	if got := in.requests(); len(got) != 1 || got[0] != want {
+		t.Fatalf("acted %+v, want %+v", got, want)
+	}
+	in.manager = "carol"
+	in.fake.Press(t, p, "assign", in.users["alice"], mattermostfake.Press{})
+	a := in.fake.Answers()
+	if len(in.requests()) != 1 || len(a) != 2 || a[0] != `Incident \#42: alice is now its incident manager\.` ||
+		!strings.HasPrefix(a[1], `Incident \#42 already has an incident manager, carol, so nothing changed\.`) {
+		t.Errorf("acted %+v, answers %q", in.requests(), a)
+	}
+}
+
+// A person's reply in the thread of pagerd's post, told by the room's
+// outgoing webhook, is their note, naming the thread; the bot marks it
+// with a reaction and posts nothing. pagerd's own posts and replies, a
+// stranger's reply (a log line) and a reply in a thread pagerd did not
+// start are let be; a refused one is answered in the thread. A missing or
+// forged token is refused, another room's token too, and a post sent
+// again.
+func TestThreadReplyIsANote(t *testing.T) {
+	in := newInbound(t, false)
+	in.fake.Outgoing(roomChannel, outgoingToken, in.srv.URL+MessagesPath)
+	p := in.page(t)
+	in.file(p)
+	in.fake.Settle() // the page itself went to the webhook too
+	if d := in.fake.Deliveries(); len(d) != 1 || d[0].Code != http.StatusOK || strings.Contains(d[0].Body, "text") {
+		t.Fatalf("pagerd's own post, told back: %+v", d)
+	}
+
+	reply := in.fake.Reply(t, p, in.users["alice"], "rolled back abc; cc @bob", mattermostfake.Outgoing{})
+	if reply.Code != http.StatusOK || strings.Contains(reply.Body, "text") {
+		t.Fatalf("alice's reply = %d %s", reply.Code, reply.Body)
+	}
+	want := incident.Request{Incident: 42, Action: incident.Note, By: "alice", Via: "mattermost", Text: "rolled back abc; cc @bob",
+		Thread: "mattermost:room:payments"}
+	if got := in.requests(); len(got) != 1 || got[0] != want {
+		t.Fatalf("acted %+v\nwant %+v", got, want)
+	}
+	if r := in.fake.Reactions(); len(r) != 1 || r[0] != (mattermostfake.Reaction{PostID: reply.PostID, UserID: mattermostfake.BotID, Emoji: "writing_hand"}) {
+		t.Errorf("reactions = %+v", r)
+	}
+	ap := in.fake.Thread(p.ID)[0]
+	for name, c := range map[string]struct {
+		how  mattermostfake.Outgoing
+		code int
+	}{
+		"forged token":        {mattermostfake.Outgoing{Token: "notthetoken000000000000001"}, http.StatusUnauthorized},
+		"no token":            {mattermostfake.Outgoing{Token: " "}, http.StatusUnauthorized},
+		"another room's":      {mattermostfake.Outgoing{Token: "outgoingtoken0000000000002"}, http.StatusForbidden},
+		"the same post again": {mattermostfake.Outgoing{}, http.StatusForbidden},
+	} {
+		if got := in.fake.Resend(t, ap, c.how); got.Code != c.code {
+			t.Errorf("%s: %d %s, want %d", name, got.Code, got.Body, c.code)
+		}
+	}
+	if len(in.requests()) != 1 {
+		t.Fatalf("refused deliveries acted: %+v", in.requests())
+	}
+
+	// Posted as a form, the webhook's other content type.
+	if d := in.fake.Reply(t, p, in.users["carol"], "error rate normal", mattermostfake.Outgoing{Form: true}); d.Code != http.StatusOK {
+		t.Errorf("carol's reply, as a form = %d %s", d.Code, d.Body)
+	}
+	if got := in.requests(); len(got) != 2 || got[1].By != "carol" || got[1].Text != "error rate normal" {
+		t.Errorf("carol's reply, as a form: acted %+v", got)
+	}
+	// pagerd's own reply in the thread (a fact) goes to the webhook too.
+	room := in.cfg.Blocks[Platform].(chat.Config).Rooms["payments"]
+	if _, err := in.client.Reply(context.Background(), chat.Recipient{Room: &room}, apiRef(p.ChannelID, p.ID),
+		chat.Message{Key: "42/reply", Incident: pagertest.CheckoutPage().Incident, Fact: "Acknowledged by alice (mattermost)"}); err != nil {
+		t.Fatal(err)
+	}
+	stranger := in.fake.AddUser("stranger", "")
+	in.fake.Reply(t, p, stranger, "me too", mattermostfake.Outgoing{})
+	other := in.page(t) // not filed: a post pagerd keeps no record of
+	in.fake.Reply(t, other, in.users["alice"], "unrelated", mattermostfake.Outgoing{})
+	in.fake.Settle()
+	if got := in.requests(); len(got) != 2 {
+		t.Errorf("acted %+v, want alice's and carol's notes only", got)
+	}
+
+	in.refuse = "alice"
+	refused := in.fake.Reply(t, p, in.users["alice"], "one more", mattermostfake.Outgoing{})
+	in.fake.Settle()
+	th := in.fake.Thread(p.ID)
+	last := th[len(th)-1]
+	if refused.Code != http.StatusOK || !strings.Contains(last.Message, "Refused\\. Only people paged") || last.Props["from_webhook"] != "true" {
+		t.Errorf("a refused reply: %d %s; the thread ends with %+v", refused.Code, refused.Body, last)
+	}
+	if got := in.requests(); len(got) != 2 {
+		t.Errorf("acted %+v after the refusal and its answer went round", got)
 	}
 }

@@ -52,6 +52,11 @@ const Platform = "mattermost"
 // integration URL, under public_url).
 const ActionPath = "/v1/mattermost/action"
 
+// MessagesPath is where a room's outgoing webhook posts the messages of
+// its channel (its callback URL, under public_url): people's replies in
+// the threads of pagerd's posts become their notes.
+const MessagesPath = "/v1/mattermost/messages"
+
 // Config is the mattermost block's own settings: a bot token, an incoming
 // webhook, or both.
 type Config struct {
@@ -62,10 +67,12 @@ type Config struct {
 
 // RoomConfig is one room: the channel the bot posts to (ChannelID), or
 // the one the webhook posts to (Channel, its name; "" for the webhook's
-// own channel).
+// own channel). OutgoingToken is the token of the outgoing webhook that
+// tells pagerd the channel's messages ("": none does).
 type RoomConfig struct {
-	ChannelID string
-	Channel   string
+	ChannelID     string
+	Channel       string
+	OutgoingToken string
 }
 
 var (
@@ -109,7 +116,7 @@ func init() {
 		Name: Platform, Title: "Mattermost", Contact: contact, Rank: 26,
 		Attributes: []hcl.AttributeSchema{{Name: "url"}, {Name: "bot_token"}, {Name: "webhook_url"}},
 		Rooms: hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-			{Name: "channel_id"}, {Name: "channel"},
+			{Name: "channel_id"}, {Name: "channel"}, {Name: "outgoing_token"},
 		}},
 		Decode:        decode,
 		DecodeRoom:    decodeRoom,
@@ -119,8 +126,22 @@ func init() {
 		EditsMessages: true, // through the bot; a webhook's posts answer ErrCannotEdit
 		Interactive:   true,
 		Dialect:       dialect,
-		Routes:        []pagers.Route{{Pattern: "POST " + ActionPath, Serve: serveAction}},
+		Routes: []pagers.Route{
+			{Pattern: "POST " + ActionPath, Serve: serveAction},
+			{Pattern: "POST " + MessagesPath, Serve: serveMessages},
+		},
+		Place: place,
 	})
+}
+
+// place is where a post is as a reply to it names it: its channel and id
+// (a reply's root_id is its thread's first post). The bot's replies, and
+// a webhook's posts (whose ids pagerd never learns), are never named.
+func place(r chat.Ref, reply bool) string {
+	if reply || strings.HasPrefix(string(r), hookRef) {
+		return ""
+	}
+	return string(r)
 }
 
 // decode compiles the block's own attributes; nil when a secret written is
@@ -218,12 +239,34 @@ func decodeRoom(b *policies.Block, ws any) any {
 		}
 		rc.Channel = name
 	}
+	if tok, written := b.Secret("outgoing_token"); written {
+		switch {
+		case !tok.Set:
+			r := b.Range()
+			b.Warnf(&r, "Mattermost thread notes off", "%s, so replies in the threads of pagerd's posts in room %q do not become notes.", policies.UnsetSources(tok), b.Label())
+		case !mmID.MatchString(tok.Value):
+			b.Errorf(b.Attr("outgoing_token"), "Invalid Mattermost outgoing webhook token",
+				"The value of %s is not an outgoing webhook's token (26 lower-case letters and digits: Integrations → Outgoing Webhooks, the webhook's Token).", tok.Source)
+			ok = false
+		case rc.ChannelID == "":
+			b.Errorf(b.Attr("outgoing_token"), "Missing Mattermost channel id",
+				"Room %q has an outgoing_token but no channel_id: the bot posts the room's messages, and reads the replies to them, by the channel's id.", b.Label())
+			ok = false
+		default:
+			rc.OutgoingToken = tok.Value
+		}
+	}
 	if !ok {
 		return nil
 	}
 	c, on := ws.(Config)
 	if !on {
 		return rc // the platform is off: nothing to check the room against
+	}
+	if rc.OutgoingToken != "" && c.BotToken == "" {
+		b.Errorf(b.Attr("outgoing_token"), "Missing Mattermost bot token",
+			"Room %q has an outgoing_token, which needs bot_token: the bot reads which post a message replies to.", b.Label())
+		return nil
 	}
 	switch {
 	case c.BotToken != "" && rc.ChannelID != "":

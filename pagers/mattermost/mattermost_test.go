@@ -141,7 +141,7 @@ func TestPageToARoomIsPostedOnce(t *testing.T) {
 	if rcpt.ProviderID != roomChannel+"/"+p.ID || p.Key() == "" || p.Hook {
 		t.Errorf("receipt %q, post %+v; want the post's channel/id and pagerd's key", rcpt.ProviderID, p)
 	}
-	if p.Buttons() != "ack resolve escalate" {
+	if p.Buttons() != "ack resolve escalate assign" {
 		t.Errorf("buttons = %q", p.Buttons())
 	}
 	for _, a := range p.Actions() {
@@ -186,7 +186,7 @@ func TestMessagesFollowTheIncident(t *testing.T) {
 		t.Fatal(err)
 	}
 	dmChannel := mattermostfake.DM(r.alice)
-	if dm := r.fake.In(dmChannel); len(dm) != 1 || dm[0].Buttons() != "ack resolve escalate" {
+	if dm := r.fake.In(dmChannel); len(dm) != 1 || dm[0].Buttons() != "ack resolve escalate assign" {
 		t.Fatalf("alice's direct messages = %+v", dm)
 	}
 	inc := acked(r.page("").Incident, "bob", r.clock.Now())
@@ -194,7 +194,7 @@ func TestMessagesFollowTheIncident(t *testing.T) {
 	r.follow(inc, incident.KindAcknowledged, "1-1", "bob") // delivered again
 	for _, ch := range []string{roomChannel, dmChannel} {
 		p := r.fake.In(ch)[0]
-		if p.Edits != 2 || p.Buttons() != "resolve" || !strings.Contains(p.Attachments(), "Acknowledged by bob at") {
+		if p.Edits != 2 || p.Buttons() != "resolve assign" || !strings.Contains(p.Attachments(), "Acknowledged by bob at") {
 			t.Errorf("%s after the ack: %d edits, buttons %q, %s", ch, p.Edits, p.Buttons(), p.Attachments())
 		}
 		if p.Key() == "" {
@@ -225,7 +225,7 @@ func TestWebhookOnlyFollowsUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	room, dm := r.fake.In("payments-oncall"), r.fake.In("@alice")
-	if len(room) != 1 || !room[0].Hook || room[0].Buttons() != "ack resolve escalate" || len(dm) != 1 {
+	if len(room) != 1 || !room[0].Hook || room[0].Buttons() != "ack resolve escalate assign" || len(dm) != 1 {
 		t.Fatalf("room %+v, alice %+v", room, dm)
 	}
 	inc := acked(r.page("").Incident, "bob", r.clock.Now())
@@ -320,5 +320,39 @@ func TestRateLimitsAndFailures(t *testing.T) {
 	}
 	if _, err := r.send(r.page("nope")); !pagers.IsPermanent(err) {
 		t.Errorf("an unknown room = %v, want permanent", err)
+	}
+}
+
+// A post the bot made is filed where a reply names it (its channel and
+// id: a reply's root_id); the bot's replies are not, nor a webhook's
+// posts, whose ids pagerd never learns.
+func TestPostsAreFiledForReplies(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, false)
+	if _, err := r.send(r.page("payments")); err != nil {
+		t.Fatal(err)
+	}
+	p := r.fake.In(roomChannel)[0]
+	if id, thread, ok, err := r.st.MessageAt(ctx, "mattermost:"+roomChannel+"/"+p.ID); err != nil || !ok || id != r.id || !strings.HasPrefix(thread, "mattermost:page:") {
+		t.Fatalf("the room's post is filed as %d %q %v %v", id, thread, ok, err)
+	}
+	r.follow(r.page("").Incident, incident.KindEscalated, "1-1", "alice")
+	reply := r.fake.Thread(p.ID)[0]
+	if _, _, ok, _ := r.st.MessageAt(ctx, "mattermost:"+roomChannel+"/"+reply.ID); ok {
+		t.Error("the bot's reply is filed")
+	}
+
+	for _, c := range []struct {
+		ref   chat.Ref
+		reply bool
+		want  string
+	}{
+		{apiRef(roomChannel, p.ID), false, roomChannel + "/" + p.ID},
+		{apiRef(roomChannel, p.ID), true, ""},
+		{chat.Ref(hookRef + "1/mattermost:page:x"), false, ""},
+	} {
+		if got := place(c.ref, c.reply); got != c.want {
+			t.Errorf("place(%q, %v) = %q, want %q", c.ref, c.reply, got, c.want)
+		}
 	}
 }

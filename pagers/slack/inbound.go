@@ -59,6 +59,21 @@ var (
 // the window (kept in Redis, so a replay to another replica is caught
 // too). It answers the request itself when not, and returns the form.
 func verify(w http.ResponseWriter, r *http.Request, in *pagers.Inbound) (Config, url.Values, bool) {
+	c, body, ok := verifyBody(w, r, in)
+	if !ok {
+		return c, nil, false
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		in.Fail(w, r, http.StatusBadRequest, "could not parse form body", err)
+		return c, nil, false
+	}
+	return c, form, true
+}
+
+// verifyBody is verify for any body: it returns the body once it is known
+// to be Slack's, and seen for the first time.
+func verifyBody(w http.ResponseWriter, r *http.Request, in *pagers.Inbound) (Config, []byte, bool) {
 	c, on := settings(in)
 	if !on {
 		in.Fail(w, r, http.StatusNotFound, errNotSlackApp.Error(), nil)
@@ -82,12 +97,7 @@ func verify(w http.ResponseWriter, r *http.Request, in *pagers.Inbound) (Config,
 		in.Fail(w, r, http.StatusForbidden, errReplayed.Error(), errReplayed)
 		return c, nil, false
 	}
-	form, err := url.ParseQuery(string(body))
-	if err != nil {
-		in.Fail(w, r, http.StatusBadRequest, "could not parse form body", err)
-		return c, nil, false
-	}
-	return c, form, true
+	return c, body, true
 }
 
 // check checks a signed request's headers and body at now.
@@ -180,9 +190,9 @@ func pressed(cb slack.InteractionCallback) (int64, incident.Action, bool) {
 		if !ok {
 			continue
 		}
-		action, err := incident.ParseAction(name)
-		id, ierr := strconv.ParseInt(a.Value, 10, 64)
-		if err != nil || ierr != nil || id <= 0 || action == incident.Note {
+		action, ok := chat.ButtonAction(name)
+		id, err := strconv.ParseInt(a.Value, 10, 64)
+		if !ok || err != nil || id <= 0 {
 			continue
 		}
 		return id, action, true

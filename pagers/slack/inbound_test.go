@@ -48,7 +48,17 @@ func newInbound(t *testing.T) *inbound {
 					in.mu.Lock()
 					defer in.mu.Unlock()
 					in.acted = append(in.acted, r)
-					return incident.Result{Outcome: incident.OutcomeAcknowledged, Before: incident.Triggered}, nil
+					out := map[incident.Action]incident.Outcome{incident.Note: incident.OutcomeNoted, incident.Assign: incident.OutcomeAssigned}[r.Action]
+					if out == "" {
+						out = incident.OutcomeAcknowledged
+					}
+					return incident.Result{Outcome: out, Before: incident.Triggered}, nil
+				},
+				MessageAt: func(_ context.Context, place string) (int64, string, bool, error) {
+					if place == "slack:"+button.Channel+"/"+button.TS {
+						return 42, "slack:room:#payments", true, nil
+					}
+					return 0, "", false, nil
 				},
 				Open: func(context.Context, int64) ([]*incident.Incident, error) {
 					return []*incident.Incident{{ID: 42, Title: "CheckoutDown <!here>", Service: "checkout", Status: incident.Triggered}}, nil
@@ -170,5 +180,106 @@ func TestSlashCommand(t *testing.T) {
 	}
 	if len(in.requests()) != 1 {
 		t.Errorf("acted %+v, want only alice's ack", in.requests())
+	}
+}
+
+// Take command is a button like the others: the presser, mapped, asks
+// to be the incident manager — the action "ic 42" takes by SMS.
+func TestTakeCommandButton(t *testing.T) {
+	in := newInbound(t)
+	if got := in.fake.Press(t, in.srv.URL+InteractivePath, button, "assign", aliceID, slackfake.Signing{}); got.Code != http.StatusOK {
+		t.Fatalf("press = %d %s", got.Code, got.Body)
+	}
+	want := incident.Request{Incident: 42, Action: incident.Assign, By: "alice", Via: "slack", Role: incident.RoleManager,
+		Assignee: "alice", Credential: incident.CredentialAddress}
+	if got := in.requests(); len(got) != 1 || got[0] != want {
+		t.Fatalf("acted %+v, want %+v", got, want)
+	}
+	if a := in.fake.Answers(); len(a) != 1 || a[0].Text != "Incident #42: alice is now its incident manager." {
+		t.Errorf("answers = %+v", a)
+	}
+}
+
+// A person's reply in the thread of pagerd's message is their note on its
+// incident, naming the thread (so that it is not posted back there), and
+// they alone are told it was taken; a stranger is asked who they are.
+// Bots (pagerd itself), top-level messages and threads of messages pagerd
+// did not post are let be. A retried event acts once; a replayed or badly
+// signed one is refused.
+func TestThreadReplyIsANote(t *testing.T) {
+	in := newInbound(t)
+	url := in.srv.URL + EventsPath
+	if got := in.fake.VerifyURL(t, url, "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", slackfake.Signing{}); got.Code != http.StatusOK ||
+		!strings.Contains(got.Body, `"challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"`) {
+		t.Errorf("url_verification = %d %s", got.Code, got.Body)
+	}
+	if got := in.fake.VerifyURL(t, url, "x", slackfake.Signing{Secret: "not-the-signing-secret-of-the-app"}); got.Code != http.StatusUnauthorized {
+		t.Errorf("badly signed url_verification = %d", got.Code)
+	}
+
+	for name, s := range map[string]slackfake.Signing{
+		"unsigned":       {None: true},
+		"another secret": {Secret: "not-the-signing-secret-of-the-app"},
+		"stale":          {At: in.clock.Now().Add(-6 * time.Minute)},
+	} {
+		if got := in.fake.ReplyInThread(t, url, button, aliceID, "forged", s, slackfake.Event{}); got.Code != http.StatusUnauthorized {
+			t.Errorf("%s reply = %d %s, want 401", name, got.Code, got.Body)
+		}
+	}
+	first := in.fake.ReplyInThread(t, url, button, aliceID, "rolled back <https://git.example.com/c/abc|abc>; cc <@U0BOB00001> &amp; <!here> &lt;3", slackfake.Signing{}, slackfake.Event{})
+	if first.Code != http.StatusOK {
+		t.Fatalf("reply = %d %s", first.Code, first.Body)
+	}
+	want := incident.Request{Incident: 42, Action: incident.Note, By: "alice", Via: "slack",
+		Text: "rolled back abc (https://git.example.com/c/abc); cc @U0BOB00001 & @here <3", Thread: "slack:room:#payments"}
+	if got := in.requests(); len(got) != 1 || got[0] != want {
+		t.Fatalf("acted %+v\nwant %+v", got, want)
+	}
+	if e := in.fake.Ephemerals(); len(e) != 1 || e[0] != (slackfake.Ephemeral{Channel: button.Channel, User: aliceID, ThreadTS: button.TS, Text: "Note added to incident #42."}) {
+		t.Errorf("ephemeral answers = %+v", e)
+	}
+	// Slack did not hear back in 3 seconds and sends it again, signed
+	// anew; the very same request again is a replay.
+	in.clock.Advance(3 * time.Second)
+	if got := in.fake.ReplyInThread(t, url, button, aliceID, "rolled back <https://git.example.com/c/abc|abc>; cc <@U0BOB00001> &amp; <!here> &lt;3",
+		slackfake.Signing{}, slackfake.Event{ID: first.EventID, Retry: 1}); got.Code != http.StatusOK {
+		t.Errorf("retry = %d %s", got.Code, got.Body)
+	}
+	if got := in.fake.Replay(t, url); got.Code != http.StatusForbidden {
+		t.Errorf("replayed retry = %d %s, want 403", got.Code, got.Body)
+	}
+
+	elsewhere := slackfake.Message{Channel: roomChannel, TS: "9.000009"}
+	in.fake.ReplyInThread(t, url, button, aliceID, "pagerd's own reply", slackfake.Signing{}, slackfake.Event{Bot: true})
+	in.fake.ReplyInThread(t, url, elsewhere, aliceID, "a thread pagerd did not start", slackfake.Signing{}, slackfake.Event{})
+	in.fake.ReplyInThread(t, url, button, aliceID, "   ", slackfake.Signing{}, slackfake.Event{})
+	if got := in.requests(); len(got) != 1 {
+		t.Errorf("acted %+v, want alice's note only", got)
+	}
+
+	in.fake.SetEmail("U0STRANGER", "stranger@example.com")
+	if got := in.fake.ReplyInThread(t, url, button, "U0STRANGER", "me too", slackfake.Signing{}, slackfake.Event{}); got.Code != http.StatusOK {
+		t.Errorf("a stranger's reply = %d", got.Code)
+	}
+	e := in.fake.Ephemerals()
+	if len(in.requests()) != 1 || len(e) != 2 || e[1].User != "U0STRANGER" || !strings.HasPrefix(e[1].Text, "Who are you?") {
+		t.Errorf("a stranger's reply: acted %+v, answers %+v", in.requests(), e)
+	}
+}
+
+// A message's mrkdwn reads as its writer meant it.
+func TestPlainText(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"plain", "plain"},
+		{"<@U012AB3CD> and <@U012AB3CD|alice>", "@U012AB3CD and @alice"},
+		{"see <#C0123|payments> <#C0456>", "see #payments #C0456"},
+		{"<!channel> <!subteam^S012|@oncall> <!date^1392734382^{date}|Feb 18, 2014>", "@channel @oncall Feb 18, 2014"},
+		{"<https://x.example/a?b=1&amp;c=2> <https://x.example|x.example> <mailto:a@b.example|a@b.example>",
+			"https://x.example/a?b=1&c=2 x.example (https://x.example) a@b.example (mailto:a@b.example)"},
+		{"a &lt;b&gt; &amp;lt; c", "a <b> &lt; c"},
+	} {
+		if got := plainText(c.in); got != c.want {
+			t.Errorf("plainText(%q) = %q, want %q", c.in, got, c.want)
+		}
 	}
 }

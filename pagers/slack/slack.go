@@ -2,9 +2,11 @@
 // (Slack channels) and pages people by direct message, as Block Kit
 // messages with Acknowledge, Resolve and Escalate-now buttons that follow
 // the incident (edited in place, with a thread reply for every fact), and
-// takes what comes back: button presses at the interactivity endpoint and
-// the /pagerd slash command, each request checked against the app's
-// signing secret. It is one chat.Platform; everything chat platforms share
+// takes what comes back: button presses at the interactivity endpoint
+// (Take command among them), the /pagerd slash command, and people's
+// replies in the threads of its messages, which become their notes
+// (the Events API), each request checked against the app's signing
+// secret. It is one chat.Platform; everything chat platforms share
 // lives in pagers/chat.
 //
 //	slack {
@@ -42,7 +44,7 @@ const Platform = "slack"
 const DefaultAPIURL = "https://slack.com/api/"
 
 // The webhooks Slack calls: the app's Interactivity Request URL and its
-// slash command's Request URL.
+// slash command's Request URL (the Events API's is EventsPath).
 const (
 	InteractivePath = "/v1/slack/interactive"
 	CommandPath     = "/v1/slack/command"
@@ -114,8 +116,21 @@ func init() {
 		Routes: []pagers.Route{
 			{Pattern: "POST " + InteractivePath, Serve: serveInteractive},
 			{Pattern: "POST " + CommandPath, Serve: serveCommand},
+			{Pattern: "POST " + EventsPath, Serve: serveEvents},
 		},
+		Place: place,
 	})
+}
+
+// place is where a message is as a reply's event names it: its channel
+// and the thread's timestamp, which is the ref of the thread's first
+// message. A reply of pagerd's is never named: Slack's threads are one
+// level deep.
+func place(r chat.Ref, reply bool) string {
+	if reply {
+		return ""
+	}
+	return string(r)
 }
 
 // decode compiles the slack block's own attributes; nil when a secret is

@@ -119,7 +119,7 @@ func TestPageToARoomIsPostedOnce(t *testing.T) {
 	if rcpt.ProviderID != roomChannel+"/"+m.TS || m.Incident != r.id || m.Key == "" {
 		t.Errorf("receipt %q, message %+v; want the message's channel/ts and pagerd's metadata", rcpt.ProviderID, m)
 	}
-	if got := strings.Join(actionIDs(m.Blocks), " "); got != "pagerd_ack pagerd_resolve pagerd_escalate pagerd_source" {
+	if got := strings.Join(actionIDs(m.Blocks), " "); got != "pagerd_ack pagerd_resolve pagerd_escalate pagerd_assign pagerd_source" {
 		t.Errorf("buttons = %s", got)
 	}
 	for _, want := range []string{"CRITICAL CheckoutDown (checkout)", "checkout is down", "Escalate now", "Triggered at"} {
@@ -180,7 +180,7 @@ func TestMessagesFollowTheIncident(t *testing.T) {
 	follow(incident.KindAcknowledged, "1-1", "bob") // delivered again
 	for _, ch := range []string{roomChannel, slackfake.DM(aliceID)} {
 		m := r.fake.In(ch)[0]
-		if got := strings.Join(actionIDs(m.Blocks), " "); m.Edits != 2 || got != "pagerd_resolve pagerd_source" || !strings.Contains(m.Blocks, "Acknowledged by bob at") {
+		if got := strings.Join(actionIDs(m.Blocks), " "); m.Edits != 2 || got != "pagerd_resolve pagerd_assign pagerd_source" || !strings.Contains(m.Blocks, "Acknowledged by bob at") {
 			t.Errorf("%s after the ack: %d edits, buttons %q, blocks %s", ch, m.Edits, got, m.Blocks)
 		}
 		thread := r.fake.Thread(ch, m.TS)
@@ -334,5 +334,55 @@ func TestSignatureMatchesSlackGo(t *testing.T) {
 	}
 	if err := check(map[string][]string{}, slackfake.Secret, body, now); !errors.Is(err, errUnsigned) {
 		t.Errorf("unsigned: %v", err)
+	}
+}
+
+// Every message pagerd posts about an incident is filed where a reply's
+// event names it (its channel and timestamp), its replies are not. A note
+// written in one message's thread is replied in every other thread, not
+// in its own; once someone takes command, the messages show the manager
+// and no longer offer to take it.
+func TestThreadsAndTakingCommand(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	for _, dest := range []string{"#payments", ""} {
+		if _, err := r.send(r.page(dest)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	room, dm := r.fake.In(roomChannel)[0], r.fake.In(slackfake.DM(aliceID))[0]
+	id, thread, ok, err := r.st.MessageAt(ctx, "slack:"+roomChannel+"/"+room.TS)
+	if err != nil || !ok || id != r.id || !strings.HasPrefix(thread, "slack:page:") {
+		t.Fatalf("the room's message is filed as %d %q %v %v", id, thread, ok, err)
+	}
+	inc := r.page("").Incident
+	send := func(ev incident.Event) {
+		t.Helper()
+		ev.Incident, ev.Service, ev.At = r.id, "checkout", r.clock.Now()
+		if _, err := r.send(pagers.Notification{Kind: pagers.KindFollow, Channel: Platform, Incident: inc, Event: &ev}); err != nil {
+			t.Fatal(err)
+		}
+		r.clock.Advance(time.Second)
+	}
+	send(incident.Event{ID: "1-1", Thread: thread, Fact: incident.Fact{Kind: incident.KindNote, Actor: "alice", Via: "slack", Detail: "rolled back"}})
+	if th := r.fake.Thread(roomChannel, room.TS); len(th) != 0 {
+		t.Errorf("the note was echoed in the thread it was written in: %+v", th)
+	}
+	if th := r.fake.Thread(dm.Channel, dm.TS); len(th) != 1 || !strings.Contains(th[0].Text, "Note by alice (slack): rolled back") {
+		t.Errorf("alice's direct message thread = %+v, want the note", th)
+	}
+	if _, _, ok, _ := r.st.MessageAt(ctx, "slack:"+dm.Channel+"/"+r.fake.Thread(dm.Channel, dm.TS)[0].TS); ok {
+		t.Error("a reply of pagerd's is filed: Slack's replies name their thread's first message")
+	}
+
+	inc.Manager = "alice"
+	send(incident.Event{ID: "2-1", Fact: incident.Fact{Kind: incident.KindRoleAssigned, Actor: "alice", Via: "slack", Detail: "manager: alice", Tag: "manager"}})
+	for _, m := range []slackfake.Message{r.fake.In(roomChannel)[0], r.fake.In(slackfake.DM(aliceID))[0]} {
+		if got := strings.Join(actionIDs(m.Blocks), " "); got != "pagerd_ack pagerd_resolve pagerd_escalate pagerd_source" || !strings.Contains(m.Blocks, `*Manager*\nalice`) {
+			t.Errorf("%s after alice took command: buttons %q, blocks %s", m.Channel, got, m.Blocks)
+		}
+		if th := r.fake.Thread(m.Channel, m.TS); !strings.Contains(th[len(th)-1].Text, "Role assigned by alice (slack): manager: alice") {
+			t.Errorf("%s thread = %+v", m.Channel, th)
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/links"
 	"github.com/pagerd/pagerd/pagers"
 	"github.com/pagerd/pagerd/pagers/chat"
@@ -51,6 +52,19 @@ type inMessage struct {
 	From      *user    `json:"from"`
 	Chat      chatInfo `json:"chat"`
 	Text      string   `json:"text"`
+	Caption   string   `json:"caption"` // a photo's or a file's words
+	// ReplyTo is the message this one replies to (only its ids are read).
+	ReplyTo *inMessage `json:"reply_to_message"`
+}
+
+// isCommand reports whether m is a command typed to the bot.
+func (m *inMessage) isCommand() bool { return strings.HasPrefix(m.Text, "/") }
+
+// isPersonsReply reports whether m is a person's reply to another
+// message, which may be one of the bot's about an incident: never a
+// bot's (the bot's own messages come back to nobody; no loops).
+func (m *inMessage) isPersonsReply() bool {
+	return m.ReplyTo != nil && m.From != nil && !m.From.IsBot && !m.isCommand()
 }
 
 type callbackQuery struct {
@@ -112,7 +126,7 @@ func serveWebhook(w http.ResponseWriter, r *http.Request, in *pagers.Inbound) {
 		in.Fail(w, r, http.StatusBadRequest, "body is not a Telegram update", err)
 		return
 	}
-	if u.Callback == nil && (u.Message == nil || !strings.HasPrefix(u.Message.Text, "/")) {
+	if u.Callback == nil && (u.Message == nil || (!u.Message.isCommand() && !u.Message.isPersonsReply())) {
 		w.WriteHeader(http.StatusOK) // nothing for pagerd: a message to the group, the bot added somewhere
 		return
 	}
@@ -128,11 +142,14 @@ func serveWebhook(w http.ResponseWriter, r *http.Request, in *pagers.Inbound) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	if u.Callback != nil {
+	switch {
+	case u.Callback != nil:
 		press(w, r, in, *u.Callback)
-		return
+	case u.Message.isCommand():
+		command(w, r, in, *u.Message)
+	default:
+		replyNote(w, r, in, *u.Message)
 	}
-	command(w, r, in, *u.Message)
 }
 
 // botID is the bot's own id, the part of its token before the colon: the
@@ -149,7 +166,7 @@ func press(w http.ResponseWriter, r *http.Request, in *pagers.Inbound, cq callba
 	switch {
 	case errors.Is(err, links.ErrExpired):
 		in.Log.Warn("telegram button pressed after its token expired; nothing changed", "incident", cb.IncidentID, "telegram_user", cq.From.ID)
-		answerPress(w, cq, fmt.Sprintf("These buttons have expired, so nothing was changed. Send /%s %d instead.", cb.Action, cb.IncidentID), true)
+		answerPress(w, cq, fmt.Sprintf("These buttons have expired, so nothing was changed. Send /%s %d instead.", commandOf(cb.Action), cb.IncidentID), true)
 		return
 	case err != nil:
 		in.Fail(w, r, http.StatusForbidden, errForged.Error(), fmt.Errorf("telegram user %d: %w", cq.From.ID, err))
@@ -173,6 +190,57 @@ func press(w http.ResponseWriter, r *http.Request, in *pagers.Inbound, cq callba
 		return
 	}
 	answerPress(w, cq, text, false)
+}
+
+// commandOf is the command that does what a button of action does.
+func commandOf(action incident.Action) string {
+	if action == incident.Assign {
+		return "ic" // take command
+	}
+	return string(action)
+}
+
+// noted is the reaction the bot leaves on a reply it made a note of: one
+// of the emoji Telegram lets a bot react with.
+const noted = "✍"
+
+// replyNote makes a person's reply to one of the bot's messages about an
+// incident their note on it. The reply is not repeated under the message
+// (its words are right there): the bot reacts to it instead. A refusal
+// is answered as a reply; a stranger is asked who they are in their
+// private chat, and let be in a group (a log line), where everyone would
+// read the answer.
+func replyNote(w http.ResponseWriter, r *http.Request, in *pagers.Inbound, m inMessage) {
+	text := m.Text
+	if text == "" {
+		text = m.Caption
+	}
+	res, err := chat.ThreadNote(r.Context(), in, chat.ThreadReply{
+		Platform: Platform, Attr: contact.Attr, Person: person(*m.From),
+		Place: string(ref(m.Chat.ID, m.ReplyTo.MessageID)), Text: text,
+	})
+	if err != nil {
+		in.Fail(w, r, http.StatusServiceUnavailable, "state store unavailable", err)
+		return
+	}
+	switch {
+	case res.Outcome == chat.ReplyNoted:
+		respond(w, map[string]any{"method": "setMessageReaction", "chat_id": m.Chat.ID, "message_id": m.MessageID,
+			"reaction": []map[string]string{{"type": "emoji", "emoji": noted}}})
+	case res.Outcome == chat.ReplyRefused, res.Outcome == chat.ReplyStranger && m.Chat.Type == "private":
+		text := res.Answer
+		if res.Outcome == chat.ReplyStranger {
+			text = whoAreYou(res.Person)
+		}
+		respond(w, map[string]any{
+			"method": "sendMessage", "chat_id": m.Chat.ID, "parse_mode": "HTML",
+			"text":                 dialect.Fit(text, dialect.MessageLimit, ""),
+			"reply_parameters":     map[string]any{"message_id": m.MessageID, "allow_sending_without_reply": true},
+			"link_preview_options": map[string]any{"is_disabled": true},
+		})
+	default:
+		w.WriteHeader(http.StatusOK)
+	}
 }
 
 // fromChat reports whether a press's chat is the one its token was signed

@@ -36,6 +36,18 @@ type inbound struct {
 	logs   *bytes.Buffer
 	mu     sync.Mutex
 	acted  []incident.Request
+	// filed are the places of the bot's messages about incident 42;
+	// refuse is who may not add notes to it.
+	filed  map[string]bool
+	refuse string
+}
+
+// file makes m a message of the bot's about incident 42 (as the pager
+// files it), of the thread "telegram:room:payments".
+func (in *inbound) file(m telegramfake.Message) {
+	in.mu.Lock()
+	in.filed["telegram:"+strconv.FormatInt(m.Chat, 10)+"/"+strconv.FormatInt(m.ID, 10)] = true
+	in.mu.Unlock()
 }
 
 var (
@@ -44,7 +56,7 @@ var (
 )
 
 func newInbound(t *testing.T) *inbound {
-	in := &inbound{clock: testenv.NewClock(time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)), logs: &bytes.Buffer{}}
+	in := &inbound{clock: testenv.NewClock(time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)), logs: &bytes.Buffer{}, filed: map[string]bool{}}
 	in.fake = telegramfake.Start(t, in.clock.Now)
 	c := Config{BotToken: telegramfake.Token, WebhookSecret: telegramfake.Secret, APIURL: in.fake.URL()}
 	in.cfg = &policies.Config{
@@ -63,8 +75,23 @@ func newInbound(t *testing.T) *inbound {
 				Act: func(_ context.Context, r incident.Request) (incident.Result, error) {
 					in.mu.Lock()
 					defer in.mu.Unlock()
+					if r.By == in.refuse && r.Action == incident.Note {
+						return incident.Result{}, &incident.Refusal{Request: r, Reason: "Only people paged or notified about incident #42 may add a note to it."}
+					}
 					in.acted = append(in.acted, r)
-					return incident.Result{Outcome: incident.OutcomeAcknowledged, Before: incident.Triggered}, nil
+					out := map[incident.Action]incident.Outcome{incident.Note: incident.OutcomeNoted, incident.Assign: incident.OutcomeAssigned}[r.Action]
+					if out == "" {
+						out = incident.OutcomeAcknowledged
+					}
+					return incident.Result{Outcome: out, Before: incident.Triggered}, nil
+				},
+				MessageAt: func(_ context.Context, place string) (int64, string, bool, error) {
+					in.mu.Lock()
+					defer in.mu.Unlock()
+					if in.filed[place] {
+						return 42, "telegram:room:payments", true, nil
+					}
+					return 0, "", false, nil
 				},
 				Once: func(_ context.Context, key string, _ time.Duration) (bool, error) {
 					in.mu.Lock()
@@ -233,5 +260,79 @@ func TestCommands(t *testing.T) {
 	// Nothing pagerd needs: no answer, no act.
 	if got := in.fake.Command(t, in.webhook(), roomChat, alice, "hello all", telegramfake.Send{}); got.Code != http.StatusOK || got.Method != "" {
 		t.Errorf("a plain message = %d %q", got.Code, got.Body)
+	}
+}
+
+// Take command is a button like the others, its callback data a token
+// signed for assign within 64 bytes: the presser asks to be the incident
+// manager, as "/ic 42" does; an expired one says to send that.
+func TestTakeCommandButton(t *testing.T) {
+	in := newInbound(t)
+	m := in.page(t)
+	if got := in.fake.Press(t, in.webhook(), m, "Take command", alice, telegramfake.Send{}); got.Code != http.StatusOK {
+		t.Fatalf("press = %d %s", got.Code, got.Body)
+	}
+	want := incident.Request{Incident: 42, Action: incident.Assign, By: "alice", Via: "telegram", Role: incident.RoleManager,
+		Assignee: "alice", Credential: incident.CredentialAddress}
+	if got := in.requests(); len(got) != 1 || got[0] != want {
+		t.Fatalf("acted %+v, want %+v", got, want)
+	}
+	in.clock.Advance(2 * time.Hour)
+	in.fake.Press(t, in.webhook(), m, "Take command", alice, telegramfake.Send{})
+	if a := in.fake.Answers(); len(a) != 2 || a[0].Text != "Incident #42: alice is now its incident manager." || !strings.HasSuffix(a[1].Text, "Send /ic 42 instead.") {
+		t.Errorf("answers = %+v", a)
+	}
+}
+
+// A person's reply to one of the bot's messages about an incident — in a
+// group, or in their private chat — is their note, naming the thread;
+// the bot reacts to it and repeats nothing. A reply to a message the bot
+// keeps no record of, a bot's, and a stranger's in a group are let be (a
+// stranger in a private chat is asked who they are); a refusal is
+// answered as a reply; an update delivered again acts no more, and one
+// without the secret is refused.
+func TestReplyIsANote(t *testing.T) {
+	in := newInbound(t)
+	m := in.page(t)
+	in.file(m)
+	if got := in.fake.Reply(t, in.webhook(), m, alice, "rolled back abc", telegramfake.Send{NoSecret: true}); got.Code != http.StatusUnauthorized {
+		t.Errorf("no secret = %d, want 401", got.Code)
+	}
+	reply := in.fake.Reply(t, in.webhook(), m, alice, "rolled back abc", telegramfake.Send{UpdateID: 900})
+	if reply.Code != http.StatusOK || reply.Method != "setMessageReaction" {
+		t.Fatalf("reply = %d %s", reply.Code, reply.Body)
+	}
+	want := incident.Request{Incident: 42, Action: incident.Note, By: "alice", Via: "telegram", Text: "rolled back abc", Thread: "telegram:room:payments"}
+	if got := in.requests(); len(got) != 1 || got[0] != want {
+		t.Fatalf("acted %+v\nwant %+v", got, want)
+	}
+	typed := in.fake.Replies(roomChat, m.ID)
+	if r := in.fake.Reactions(); len(r) != 1 || r[0] != (telegramfake.Reaction{Chat: roomChat, MessageID: typed[len(typed)-1].ID, Emoji: "✍"}) {
+		t.Errorf("reactions = %+v", r)
+	}
+	if got := in.fake.Reply(t, in.webhook(), m, alice, "rolled back abc", telegramfake.Send{UpdateID: 900}); got.Code != http.StatusOK || got.Method != "" {
+		t.Errorf("the update again = %d %s, want 200 and nothing done", got.Code, got.Body)
+	}
+
+	unfiled := telegramfake.Message{Chat: roomChat, ID: 9999}
+	in.fake.Reply(t, in.webhook(), unfiled, alice, "a reply to someone else", telegramfake.Send{})
+	in.fake.Reply(t, in.webhook(), m, telegramfake.Presser{ID: 777, Username: "otherbot", Bot: true}, "a bot", telegramfake.Send{})
+	if got := in.fake.Reply(t, in.webhook(), m, mallory, "me too", telegramfake.Send{}); got.Code != http.StatusOK || got.Method != "" {
+		t.Errorf("a stranger's reply in a group = %d %s, want nothing said", got.Code, got.Body)
+	}
+	if !strings.Contains(in.logs.String(), "by someone who is no pagerd user, ignored") {
+		t.Errorf("no log line for the stranger: %s", in.logs)
+	}
+	dm := telegramfake.Message{Chat: mallory.ID, ID: m.ID}
+	in.file(dm)
+	if got := in.fake.Reply(t, in.webhook(), dm, mallory, "me too", telegramfake.Send{}); got.Method != "sendMessage" || !strings.Contains(got.Body, "Who are you?") {
+		t.Errorf("a stranger's reply in their private chat = %d %s", got.Code, got.Body)
+	}
+	in.refuse = "alice"
+	if got := in.fake.Reply(t, in.webhook(), m, alice, "one more", telegramfake.Send{}); got.Method != "sendMessage" || !strings.Contains(got.Body, "Refused. Only people paged") {
+		t.Errorf("a refused reply = %d %s", got.Code, got.Body)
+	}
+	if got := in.requests(); len(got) != 1 {
+		t.Errorf("acted %+v, want alice's first note only", got)
 	}
 }

@@ -16,6 +16,9 @@
 //
 //	user "alice" { telegram_id = "123456789" }   # her user id: /start to the bot says it
 //
+// A person's message that replies to one of the bot's about an incident
+// — in a group or in their private chat — is their note on it.
+//
 // Telegram signs nothing: its webhook requests carry the secret given to
 // setWebhook in X-Telegram-Bot-Api-Secret-Token, checked in constant
 // time, and each button's callback data is a token pagerd signed
@@ -126,6 +129,7 @@ func init() {
 		Interactive:   true,
 		Dialect:       dialect,
 		Routes:        []pagers.Route{{Pattern: "POST " + WebhookPath, Serve: serveWebhook}},
+		Place:         place,
 	})
 }
 
@@ -200,3 +204,9 @@ func httpClient(c *http.Client) *http.Client {
 	}
 	return &http.Client{Timeout: 10 * time.Second}
 }
+
+// place is where a message is as a reply to it names it: its chat and
+// message id. Telegram has no threads, only replies to one message, so
+// the bot's replies are filed too: replying to "Acknowledged by alice"
+// is a note as much as replying to the incident's message.
+func place(r chat.Ref, _ bool) string { return string(r) }

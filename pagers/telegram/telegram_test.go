@@ -138,7 +138,7 @@ func TestPageToARoomIsSentOnce(t *testing.T) {
 	if rcpt.ProviderID != fmt.Sprintf("%d/%d", roomChat, m.ID) {
 		t.Errorf("receipt %q, want the message's chat/id", rcpt.ProviderID)
 	}
-	if m.Buttons() != "Acknowledge Resolve Escalate now" {
+	if m.Buttons() != "Acknowledge Resolve Escalate now Take command" {
 		t.Errorf("buttons = %q", m.Buttons())
 	}
 	for _, row := range m.Keyboard {
@@ -176,7 +176,7 @@ func TestMessagesFollowTheIncident(t *testing.T) {
 	if _, err := r.send(r.page("")); err != nil {
 		t.Fatal(err)
 	}
-	if dm := r.fake.In(aliceID); len(dm) != 1 || dm[0].Buttons() != "Acknowledge Resolve Escalate now" {
+	if dm := r.fake.In(aliceID); len(dm) != 1 || dm[0].Buttons() != "Acknowledge Resolve Escalate now Take command" {
 		t.Fatalf("alice's private chat = %+v", dm)
 	}
 	inc := r.page("").Incident
@@ -185,7 +185,7 @@ func TestMessagesFollowTheIncident(t *testing.T) {
 	r.follow(inc, incident.KindAcknowledged, "1-1", "bob") // delivered again
 	for _, c := range []int64{roomChat, aliceID} {
 		m := r.fake.In(c)[0]
-		if m.Edits < 1 || m.Buttons() != "Resolve" || !strings.Contains(m.Text, "🟡 <b>#1") || !strings.Contains(m.Text, "<i>Acknowledged by bob at") {
+		if m.Edits < 1 || m.Buttons() != "Resolve Take command" || !strings.Contains(m.Text, "🟡 <b>#1") || !strings.Contains(m.Text, "<i>Acknowledged by bob at") {
 			t.Errorf("chat %d after the ack: %d edits, buttons %q, %s", c, m.Edits, m.Buttons(), m.Text)
 		}
 		rs := r.fake.Replies(c, m.ID)
@@ -279,11 +279,12 @@ func TestRateLimitsAndFailures(t *testing.T) {
 	}
 }
 
-// The longest token a button can carry — the largest incident id, the
-// longest chat name, an expiry far ahead — fits Telegram's 64 bytes.
+// The longest token a button can carry — Take command's as well, the
+// largest incident id, the longest chat name, an expiry far ahead — fits
+// Telegram's 64 bytes.
 func TestCallbackDataFits(t *testing.T) {
 	b := links.Builder{TTL: 100 * 365 * 24 * time.Hour, Signer: links.Signer{Key: testKey}}
-	for _, a := range []incident.Action{incident.Ack, incident.Resolve, incident.Escalate} {
+	for _, a := range []incident.Action{incident.Ack, incident.Resolve, incident.Escalate, incident.Assign} {
 		tok := b.CallbackToken(math.MaxInt64, a, chatTag("-1009999999999999999"))
 		if len(tok) > maxCallbackData {
 			t.Errorf("%s: %d bytes, over %d: %s", a, len(tok), maxCallbackData, tok)

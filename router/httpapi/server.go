@@ -313,7 +313,7 @@ func (s *Server) channelRoute(ch *pagers.Channel, rt pagers.Route) http.HandlerF
 				return s.Store.List(ctx, true, limit)
 			},
 			Incident: s.Store.Incident,
-			Once:     s.Store.Once, Now: s.Now, HTTPClient: s.HTTPClient,
+			Once:     s.Store.Once, MessageAt: s.Store.MessageAt, Now: s.Now, HTTPClient: s.HTTPClient,
 		})
 	}
 }

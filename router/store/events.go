@@ -132,6 +132,11 @@ func decodeEvent(m redis.XMessage) incident.Event {
 			if json.Unmarshal([]byte(doc), &u) == nil {
 				ev.Update = &u
 			}
+		case incident.KindNote:
+			var d noteDoc
+			if json.Unmarshal([]byte(doc), &d) == nil {
+				ev.Thread = d.Thread
+			}
 		case incident.KindActionAdded, incident.KindActionDone:
 			ev.Item, _ = decodeItem(doc)
 		}

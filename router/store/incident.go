@@ -176,7 +176,20 @@ func (s *Store) List(ctx context.Context, openOnly bool, limit int64) ([]*incide
 // Act applies a person's action to an incident. A note's text is
 // req.Text; retention is how long a resolved incident is kept.
 func (s *Store) Act(ctx context.Context, req incident.Request, retention time.Duration) (incident.Result, error) {
-	return s.transition(ctx, req.Incident, string(req.Action), req.By, req.Via, retention, req.Text, string(req.Tag))
+	doc := ""
+	if req.Action == incident.Note && req.Thread != "" {
+		// Only consumers need it (the chat layer, not to post the note
+		// back where it was written): it rides on the event, not the
+		// timeline.
+		b, _ := json.Marshal(noteDoc{Thread: req.Thread})
+		doc = string(b)
+	}
+	return s.transition(ctx, req.Incident, string(req.Action), req.By, req.Via, retention, req.Text, string(req.Tag), doc)
+}
+
+// noteDoc is what a note's event carries beside its fact.
+type noteDoc struct {
+	Thread string `json:"thread,omitempty"`
 }
 
 // Refused records on an incident's timeline that req was refused, and

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
@@ -51,4 +52,41 @@ func (s *Store) Messages(ctx context.Context, id int64, prefix string) (map[stri
 		}
 	}
 	return out, nil
+}
+
+// A message a reply can come back to (a chat message people answer in
+// its thread) is also filed under its place — where it is on its
+// platform, as the reply names it ("slack:C0123/1732412345.000100") —
+// with its incident and the key of the thread's first message, for as
+// long as the incident is kept. One key per place, so that finding it is
+// one read; the incident lists its places, and closing it expires them.
+
+// KeepMessageAt is KeepMessage, filing the message under place as well:
+// a message of the thread whose first message pagerd keeps under thread.
+func (s *Store) KeepMessageAt(ctx context.Context, id int64, key, ref, place, thread string) error {
+	err := s.run(ctx, s.lua.keepMessage, []string{s.incidentKey(id)}, messageField+key, ref,
+		place, strconv.FormatInt(id, 10)+" "+thread).Err()
+	if err != nil {
+		return fmt.Errorf("keep message %s of incident %d at %s: %w", key, id, place, err)
+	}
+	return nil
+}
+
+// MessageAt returns the incident and the thread of the message filed
+// under place; ok is false when none is (not pagerd's, or its incident's
+// retention ran out).
+func (s *Store) MessageAt(ctx context.Context, place string) (id int64, thread string, ok bool, err error) {
+	v, err := s.rdb.Get(ctx, s.key("msgat", place)).Result()
+	if errors.Is(err, redis.Nil) {
+		return 0, "", false, nil
+	}
+	if err != nil {
+		return 0, "", false, fmt.Errorf("look up the message at %s: %w", place, err)
+	}
+	n, thread, _ := strings.Cut(v, " ")
+	id, err = strconv.ParseInt(n, 10, 64)
+	if err != nil {
+		return 0, "", false, nil // not ours
+	}
+	return id, thread, true, nil
 }

@@ -126,10 +126,12 @@ webhook "audit" {
 
 # Slack (docs/chat.md says how to create the app). Rooms are Slack channels
 # the app was invited to, named "slack:NAME" in a step (paged, with
-# Acknowledge / Resolve / Escalate-now buttons) or in a service's
-# subscribers (kept told of every incident it owns); a user's slack_id lets
-# a notify rule say via = "slack" (a direct message). Every message follows
-# its incident: edited in place, and each fact replied in its thread. With
+# Acknowledge / Resolve / Escalate-now / Take-command buttons) or in a
+# service's subscribers (kept told of every incident it owns); a user's
+# slack_id lets a notify rule say via = "slack" (a direct message). Every
+# message follows its incident: edited in place, and each fact replied in
+# its thread; people's replies in that thread are their notes (the app's
+# event subscription, <public_url>/v1/slack/events). With
 # SLACK_BOT_TOKEN or SLACK_SIGNING_SECRET unset (as here) Slack is switched
 # off with a warning: rooms stay valid targets and print to the console.
 slack {
@@ -140,12 +142,14 @@ slack {
 
 # Mattermost (docs/chat.md says how to create the bot account or the
 # incoming webhook). A room is a channel, named "mattermost:NAME" in a
-# step's notify (paged, with Acknowledge / Resolve / Escalate-now buttons)
-# or in a service's subscribers (kept told of every incident it owns); a
-# user's mattermost_username lets a notify rule say via = "mattermost" (a
-# direct message). Through the bot, every post follows its incident:
-# edited in place, each fact replied in its thread; through a webhook
-# alone, each change is a follow-up post. Buttons call back
+# step's notify (paged, with Acknowledge / Resolve / Escalate-now /
+# Take-command buttons) or in a service's subscribers (kept told of every
+# incident it owns); a user's mattermost_username lets a notify rule say
+# via = "mattermost" (a direct message). Through the bot, every post
+# follows its incident: edited in place, each fact replied in its thread;
+# through a webhook alone, each change is a follow-up post. A room whose
+# channel has an outgoing webhook (its token as outgoing_token) takes
+# people's replies in those threads as their notes. Buttons call back
 # <public_url>/v1/mattermost/action, which the Mattermost server must
 # reach. With MATTERMOST_BOT_TOKEN unset (as here) Mattermost is switched
 # off with a warning: rooms stay valid targets and print to the console.
@@ -156,17 +160,19 @@ mattermost {
 
   room "payments" {
     channel_id = "q8xw3kz6ojbn5mzgd8fd9ez7ah" # the channel's name → View Info; invite the bot
+    # outgoing_token = env("MATTERMOST_PAYMENTS_OUTGOING_TOKEN") # replies in threads become notes
   }
 }
 
 # Telegram (docs/chat.md says how to create the bot with @BotFather and
 # point its webhook at <public_url>/v1/telegram/webhook). A room is a group
 # or channel the bot is in, named "telegram:NAME" in a step's notify
-# (paged, with Acknowledge / Resolve / Escalate-now buttons) or in a
-# service's subscribers; a user's telegram_id lets a notify rule say
-# via = "telegram" (their private chat with the bot, once they pressed
-# Start). Every message follows its incident: edited in place, each fact a
-# reply to it. /id@yourbot in a group, or /start in a private chat, tells
+# (paged, with Acknowledge / Resolve / Escalate-now / Take-command
+# buttons) or in a service's subscribers; a user's telegram_id lets a
+# notify rule say via = "telegram" (their private chat with the bot, once
+# they pressed Start). Every message follows its incident: edited in
+# place, each fact a reply to it; a person's reply to any of them is their
+# note. /id@yourbot in a group, or /start in a private chat, tells
 # the ids to write here. With TELEGRAM_BOT_TOKEN or
 # TELEGRAM_WEBHOOK_SECRET unset (as here) Telegram is switched off with a
 # warning: rooms stay valid targets and print to the console.

@@ -130,8 +130,12 @@ local function close(P, id, at, by, retention_ms)
   for _, fp in ipairs(redis.call('HKEYS', ik .. ':firing')) do forget_fp(P, id, fp) end
   redis.call('ZREM', P .. 'open', id)
   for _, suffix in ipairs({'', ':alerts', ':firing', ':timeline', ':notified', ':sends',
-      ':flap', ':folded', ':names', ':updates'}) do
+      ':flap', ':folded', ':names', ':updates', ':places'}) do
     redis.call('PEXPIRE', ik .. suffix, retention_ms)
+  end
+  -- Where its chat messages are (keep_message.lua) goes with it.
+  for _, place in ipairs(redis.call('SMEMBERS', ik .. ':places')) do
+    redis.call('PEXPIRE', P .. 'msgat:' .. place, retention_ms)
   end
   -- One incident fewer open in its storm; a storm that passed resolves
   -- with its last one (the engine looks at it now).
