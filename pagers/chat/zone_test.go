@@ -45,7 +45,7 @@ func TestTimesInTheReadersZone(t *testing.T) {
 	cfg := &policies.Config{Users: map[string]*policies.User{
 		"alice": {Name: "alice", Contacts: map[string]string{"slack_id": "U0ALICE"}, Location: berlin},
 		"bob":   {Name: "bob", Contacts: map[string]string{"slack_id": "U0BOB"}}, // no zone: UTC
-		"carol": {Name: "carol", Location: berlin},                                // not on Slack
+		"carol": {Name: "carol", Location: berlin},                               // not on Slack
 	}}
 	zones := zonesOf(p, cfg)
 	if len(zones) != 1 || zones["U0ALICE"] != berlin {
