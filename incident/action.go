@@ -16,6 +16,12 @@ const (
 	Resolve  Action = "resolve"  // it is over
 	Escalate Action = "escalate" // page the next escalation step now
 	Note     Action = "note"     // add a fact to the timeline
+
+	// Incident command (see command.go): the command package applies
+	// these, after the same check of who may act.
+	Assign      Action = "assign"   // give a role to someone (Role, Assignee)
+	SetSeverity Action = "severity" // change the severity (Severity)
+	Update      Action = "update"   // post a status update (Update)
 )
 
 // Actions lists every action, in the order help texts show them.
@@ -43,6 +49,12 @@ func (a Action) Verb() string {
 		return "Escalate"
 	case Note:
 		return "Add note"
+	case Assign:
+		return "Assign"
+	case SetSeverity:
+		return "Change severity"
+	case Update:
+		return "Post update"
 	}
 	return string(a)
 }
@@ -50,19 +62,41 @@ func (a Action) Verb() string {
 // Object is the action as a sentence says it of an incident already
 // named: "acknowledge it", "add a note to it".
 func (a Action) Object() string {
-	if a == Note {
+	switch a {
+	case Note:
 		return "add a note to it"
+	case Assign:
+		return "give its roles"
+	case SetSeverity:
+		return "change its severity"
+	case Update:
+		return "post its status updates"
 	}
 	return strings.ToLower(a.Verb()) + " it"
 }
+
+// IsCommand reports whether the action is one of incident command's
+// (assign, severity, update), which the command package applies.
+func (a Action) IsCommand() bool { return a == Assign || a == SetSeverity || a == Update }
 
 // Request is one action by someone, through some channel.
 type Request struct {
 	Incident int64
 	Action   Action
-	By       string // who acts: a user, an integration, "ack timeout"
-	Via      string // through what: "sms", "voice", "link", "api", "slack", ...
-	Text     string // the note's text, for Note
+	By       string  // who acts: a user, an integration, "ack timeout"
+	Via      string  // through what: "sms", "voice", "link", "api", "slack", ...
+	Text     string  // the note's text, for Note
+	Tag      NoteTag // the note's mark for the post-mortem, for Note
+
+	// Role and Assignee, for Assign: Assignee "" takes the role back.
+	Role     Role
+	Assignee string
+	// Severity, for SetSeverity: a name of the config's severities, or
+	// its number ("1" for the first).
+	Severity string
+	// Update, for Update: the state and its wording (At, By, Via and N are
+	// filled in when it is stored).
+	Update *StatusUpdate
 	// Credential is what vouches for By; it decides what is checked
 	// before the action applies. The zero value is the most checked.
 	Credential Credential
@@ -116,6 +150,9 @@ const (
 	OutcomeEscalated    Outcome = "escalated"
 	OutcomeNoted        Outcome = "noted"
 	OutcomeReopened     Outcome = "reopened"
+	OutcomeAssigned     Outcome = "assigned"
+	OutcomeSeverity     Outcome = "severity_changed"
+	OutcomeUpdated      Outcome = "updated"
 	// OutcomeUnchanged: the incident was already past what the action
 	// asks (acknowledging an acknowledged incident, say).
 	OutcomeUnchanged Outcome = "unchanged"

@@ -39,6 +39,24 @@ const (
 	// incident's escalation starts over from its first step.
 	KindSuppressed   Kind = "suppressed"
 	KindUnsuppressed Kind = "unsuppressed"
+	// Incident command (command.go). Published: a severity changed by a
+	// person (or a more severe alert), a role given or taken back, a
+	// status update (its event carries the update).
+	KindSeverity     Kind = "severity_changed"
+	KindRoleAssigned Kind = "role_assigned"
+	KindStatusUpdate Kind = "status_update"
+	// On the timeline only: the manager rotation paged because a severe
+	// incident has no manager; the manager reminded that an update is
+	// due; the comms lead told that it is overdue.
+	KindManagerNeeded Kind = "manager_needed"
+	KindUpdateDue     Kind = "update_due"
+	KindUpdateOverdue Kind = "update_overdue"
+	// Stakeholders told (one fact per event, naming them), a stakeholder
+	// channel that failed (paging goes on regardless), and what was
+	// handed to the status page.
+	KindStakeholders      Kind = "stakeholders_notified"
+	KindStakeholderFailed Kind = "stakeholder_failed"
+	KindStatusPage        Kind = "status_page"
 	// KindChange is a change event (a deploy, a config push) recorded for
 	// a service; it belongs to no incident.
 	KindChange Kind = "change"
@@ -66,6 +84,8 @@ var Kinds = []Kind{
 	KindStepEmpty, KindNotified, KindNotifyFailed, KindAckNotice, KindResolvedNotice,
 	KindActionRefused, KindAlertSuppressed, KindSuppressed, KindUnsuppressed, KindChange, KindRerouted,
 	KindFolded, KindStormPassed, KindStormNotice, KindFlapping,
+	KindSeverity, KindRoleAssigned, KindStatusUpdate, KindManagerNeeded, KindUpdateDue, KindUpdateOverdue,
+	KindStakeholders, KindStakeholderFailed, KindStatusPage,
 }
 
 // Published reports whether facts of this kind also go out on the event
@@ -75,7 +95,7 @@ var Kinds = []Kind{
 func (k Kind) Published() bool {
 	switch k {
 	case KindTriggered, KindAcknowledged, KindEscalated, KindReopened, KindResolved, KindNote, KindChange, KindRerouted,
-		KindStormPassed:
+		KindStormPassed, KindSeverity, KindRoleAssigned, KindStatusUpdate:
 		return true
 	}
 	return false
@@ -93,11 +113,17 @@ func ParseKind(s string) (Kind, error) {
 
 // Fact is one entry of an incident's timeline.
 type Fact struct {
+	// ID is the fact's position in its timeline: a cursor for paging
+	// through a long one.
+	ID     string    `json:"id,omitempty"`
 	At     time.Time `json:"at"`
 	Kind   Kind      `json:"event"`
 	Actor  string    `json:"actor,omitempty"` // who: a user, an integration, "alerts"
 	Via    string    `json:"via,omitempty"`   // through what: "sms", "link", "api", ...
 	Detail string    `json:"detail,omitempty"`
+	// Tag qualifies the fact in one word: a note's mark (root_cause,
+	// resolution), a status update's state.
+	Tag string `json:"tag,omitempty"`
 }
 
 // Event is a published fact as consumers read it from the event stream.
@@ -110,6 +136,9 @@ type Event struct {
 	Fact
 	// Change is the change a KindChange event records; nil for others.
 	Change *Change `json:"change,omitempty"`
+	// Update is the status update a KindStatusUpdate event posts; nil for
+	// others.
+	Update *StatusUpdate `json:"update,omitempty"`
 }
 
 // Change is something that changed in a system — a deploy, a feature flag,

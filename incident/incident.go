@@ -65,6 +65,27 @@ type Incident struct {
 	// alert): the engine looks again at once.
 	ReviewAt    time.Time `json:"-"`
 	NeedsReview bool      `json:"-"`
+
+	// Incident command. Severity is a name of the config's severities
+	// ("SEV2"), from its alerts' labels by the service's rules or set by a
+	// person (SeverityBy: then labels no longer change it); SeverityRank
+	// is its place among them (1 = most severe, 0 = none); SeverityAt is
+	// when it took that severity, which starts its manager and update
+	// clocks.
+	Severity     string    `json:"severity,omitempty"`
+	SeverityRank int       `json:"-"`
+	SeverityAt   time.Time `json:"severity_at,omitzero"`
+	SeverityBy   string    `json:"severity_by,omitempty"`
+	// DeclaredBy is who opened it by hand (pagerd declare); "" when
+	// alerts opened it.
+	DeclaredBy string `json:"declared_by,omitempty"`
+	// Roles says who plays each role (absent: nobody).
+	Roles map[Role]string `json:"roles,omitempty"`
+	// UpdateState and LastUpdateAt are those of its latest status update
+	// (zero before the first); Updates counts them.
+	UpdateState  UpdateState `json:"update_state,omitempty"`
+	LastUpdateAt time.Time   `json:"last_update_at,omitzero"`
+	Updates      int         `json:"updates,omitempty"`
 	// FoldedInto is the storm incident this one was folded into: it pages
 	// nobody, the storm pages for it. 0: not folded.
 	FoldedInto int64 `json:"folded_into,omitempty"`
@@ -77,6 +98,9 @@ type Incident struct {
 	// an alert storm, the new incidents of its service folded into it.
 	Storm *Storm `json:"storm,omitempty"`
 }
+
+// Role returns who plays role, or "".
+func (inc *Incident) Role(role Role) string { return inc.Roles[role] }
 
 // Storm is what a storm incident keeps of the incidents folded into it.
 // Its Title and Summary say the same in words, kept current as incidents

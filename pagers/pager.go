@@ -70,6 +70,10 @@ type Notification struct {
 	Shift *ShiftInfo
 	// Event is what a KindUpdate reports; nil for other kinds.
 	Event *incident.Event
+	// Digest, when set, is where the incident stands, a line each — its
+	// status updates so far, oldest first — for channels with room for it
+	// (an email digest to stakeholders).
+	Digest []string
 }
 
 // ShiftInfo is what a shift notice says about the coming shift.
@@ -113,6 +117,11 @@ type Incident struct {
 	// Folded is, for a storm incident, how many incidents were folded
 	// into it (its summary names them); 0 for any other.
 	Folded int
+	// Severity is its incident command severity ("SEV2"); "" when it has
+	// none.
+	Severity string
+	// Manager is its incident manager; "" when it has none yet.
+	Manager string
 }
 
 // IncidentOf is the message model of an incident.
@@ -123,6 +132,7 @@ func IncidentOf(inc *incident.Incident) Incident {
 		StartedAt: inc.CreatedAt, SourceURL: inc.SourceURL, Links: inc.Links,
 		AckedBy: inc.AckedBy, AckedAt: inc.AckedAt, ResolvedBy: inc.ResolvedBy, ResolvedAt: inc.ResolvedAt,
 		Suppressed: inc.Suppressed, Flapping: inc.Flapping,
+		Severity: inc.Severity, Manager: inc.Role(incident.RoleManager),
 	}
 	if inc.Storm != nil {
 		out.Folded = inc.Storm.Folded

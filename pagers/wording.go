@@ -114,8 +114,13 @@ func Summary(n Notification) string {
 	return s
 }
 
-// Severity is the incident's severity label in capitals ("CRITICAL"), or "".
+// Severity is the incident's severity: its incident command severity
+// ("SEV2") when it has one, else its severity label in capitals
+// ("CRITICAL"), or "".
 func Severity(n Notification) string {
+	if n.Incident.Severity != "" {
+		return OneLine(n.Incident.Severity)
+	}
 	return OneLine(strings.ToUpper(n.Incident.Labels["severity"]))
 }
 

@@ -62,6 +62,8 @@ func (l *loader) compile(raw *fileSchema) *Config {
 	l.heartbeats(cfg, raw.Heartbeats)
 	l.maintenance(cfg, raw.Maintenance)
 	l.inhibits(cfg, raw.Inhibits)
+	l.command(cfg, raw.Command, raw.Services)
+	l.stakeholders(cfg, raw.Stakeholders)
 	return cfg
 }
 

@@ -19,7 +19,7 @@ import (
 var builtinBlocks = map[string]bool{
 	"pagerd": true, "integration": true, "user": true, "team": true,
 	"schedule": true, "escalation": true, "service": true, "heartbeat": true,
-	"maintenance": true, "inhibit": true,
+	"maintenance": true, "inhibit": true, "incident_command": true, "stakeholders": true,
 }
 
 func (l *loader) decode(body hcl.Body) *fileSchema {
@@ -34,6 +34,8 @@ func (l *loader) decode(body hcl.Body) *fileSchema {
 		{Type: "heartbeat", LabelNames: []string{"name"}},
 		{Type: "maintenance", LabelNames: []string{"name"}},
 		{Type: "inhibit", LabelNames: []string{"name"}},
+		{Type: "incident_command"},
+		{Type: "stakeholders", LabelNames: []string{"name"}},
 	}}
 	specs := map[string]*BlockSpec{}
 	for _, spec := range blockSpecs() {
@@ -85,6 +87,12 @@ func (l *loader) decode(body hcl.Body) *fileSchema {
 			raw.Maintenance = append(raw.Maintenance, b)
 		case "inhibit":
 			raw.Inhibits = append(raw.Inhibits, b)
+		case "incident_command":
+			if single(b) {
+				raw.Command = b
+			}
+		case "stakeholders":
+			raw.Stakeholders = append(raw.Stakeholders, b)
 		}
 	}
 	return raw
@@ -336,12 +344,15 @@ func (l *loader) decodeEscalation(hb *hcl.Block) escalationBlock {
 }
 
 func (l *loader) decodeService(hb *hcl.Block) serviceBlock {
-	b := l.block(hb, attrs("escalation", "match", "group_by", "subscribers", "responders", "known_labels"), foldingHeaders...)
+	b := l.block(hb, attrs("escalation", "match", "group_by", "subscribers", "responders", "known_labels",
+		"severity", "severity_label", "managers"), foldingHeaders...)
 	out := serviceBlock{Name: hb.Labels[0], DefRange: hb.DefRange, Match: b.expr("match"), GroupBy: b.expr("group_by"),
-		Subscribers: b.expr("subscribers"), KnownLabels: b.expr("known_labels")}
+		Subscribers: b.expr("subscribers"), KnownLabels: b.expr("known_labels"), Severity: b.expr("severity")}
 	out.Storm, out.Flapping = l.decodeFolding(b)
 	out.EscalationRange = b.str("escalation", &out.Escalation)
 	out.RespondersRange = b.str("responders", &out.Responders)
+	out.SeverityLabelRange = b.str("severity_label", &out.SeverityLabel)
+	out.ManagersRange = b.str("managers", &out.Managers)
 	return out
 }
 

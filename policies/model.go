@@ -42,6 +42,10 @@ type Config struct {
 	// (`webhook "audit"`). A block switched off maps to nil: it is defined,
 	// so references to it are valid, but nothing is sent through it.
 	Named map[string]map[string]any
+	// Command holds the incident command settings (command.go).
+	Command Command
+	// Stakeholders are the stakeholder matrices, in file order.
+	Stakeholders []*Stakeholders
 }
 
 // Settings are daemon-wide knobs from the `pagerd { ... }` block.
@@ -151,6 +155,11 @@ type Service struct {
 	// Responders says which people may act on its incidents by SMS,
 	// keypress, chat or link; never empty once compiled.
 	Responders Responders
+	// Severity maps its alerts' labels to a severity; a zero Map: the
+	// incident_command block's.
+	Severity SeverityRules
+	// Managers is its manager rotation; nil: the incident_command block's.
+	Managers *Target
 	// Storm and Flapping fold its alert storms and flapping alerts (see
 	// folding.go): the pagerd block's, unless the service sets its own.
 	Storm    Storm

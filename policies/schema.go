@@ -22,6 +22,10 @@ type fileSchema struct {
 	// (compile_suppress.go).
 	Maintenance []*hcl.Block
 	Inhibits    []*hcl.Block
+	// Command (the incident_command block) and Stakeholders are compiled
+	// straight from their blocks (compile_command.go).
+	Command      *hcl.Block
+	Stakeholders []*hcl.Block
 	// Extensions are the blocks registered extensions own, in file order;
 	// their own BlockSpec.Decode reads them.
 	Extensions []*hcl.Block
@@ -170,9 +174,15 @@ type serviceBlock struct {
 	Responders      string
 	RespondersRange hcl.Range
 	KnownLabels     hcl.Expression
-	Storm           *stormBlock
-	Flapping        *flapBlock
-	DefRange        hcl.Range
+	// Incident command: severity rules and manager rotation.
+	Severity           hcl.Expression
+	SeverityLabel      string
+	SeverityLabelRange hcl.Range
+	Managers           string
+	ManagersRange      hcl.Range
+	Storm              *stormBlock
+	Flapping           *flapBlock
+	DefRange           hcl.Range
 }
 
 type heartbeatBlock struct {

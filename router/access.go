@@ -35,6 +35,14 @@ func (r *Router) authorize(ctx context.Context, cfg *policies.Config, req incide
 		rule = svc.Responders
 	}
 	if cfg.Users[req.By] != nil {
+		// Whoever the service's manager rotation names may take command
+		// of its incidents (`ic 42`): paging them for it is what the
+		// rotation is for, and they need not have been paged yet.
+		if req.Action == incident.Assign && req.Role == incident.RoleManager && req.Assignee == req.By {
+			if t := cfg.ManagersOf(inc.Service); t != nil && cfg.InRotation(*t, req.By) {
+				return nil
+			}
+		}
 		switch rule {
 		case policies.RespondersAnyone:
 			return nil

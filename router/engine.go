@@ -57,6 +57,9 @@ type Engine struct {
 	// StatusPoll is how often a send in flight checks whether the incident
 	// was handled meanwhile (default 1s).
 	StatusPoll time.Duration
+	// Duties are what incidents need besides paging (incident command's
+	// clocks); each runs on every wake-up of an incident (duties.go).
+	Duties []Duty
 
 	once sync.Once
 	wake chan struct{}

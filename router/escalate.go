@@ -74,7 +74,10 @@ func (e *Engine) process(ctx context.Context, id int64, now time.Time) (time.Tim
 	var next time.Time
 	switch inc.Status {
 	case incident.Resolved:
-		return e.notifyFYI(ctx, cfg, inc, pagers.KindResolved, inc.ResolvedBy, now)
+		if next, err = e.notifyFYI(ctx, cfg, inc, pagers.KindResolved, inc.ResolvedBy, now); err != nil {
+			return time.Time{}, err
+		}
+		return e.runDuties(ctx, cfg, inc, now, next), nil
 	case incident.Acknowledged:
 		if next, err = e.notifyFYI(ctx, cfg, inc, pagers.KindAcknowledged, inc.AckedBy, now); err != nil {
 			return time.Time{}, err
@@ -96,6 +99,7 @@ func (e *Engine) process(ctx context.Context, id int64, now time.Time) (time.Tim
 			return time.Time{}, err
 		}
 	}
+	next = e.runDuties(ctx, cfg, inc, now, next)
 	if inc.Storm != nil {
 		at, err := e.watchStorm(ctx, cfg, inc, now)
 		if err != nil {

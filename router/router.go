@@ -43,11 +43,21 @@ type Router struct {
 	// Suppress decides which alerts are muted; the engine should share
 	// it (one snapshot of silences per replica). Nil: one of its own.
 	Suppress *Suppressor
+	// Commands applies incident command's actions (assign, severity,
+	// update: incident.Action.IsCommand) once Act has checked who may;
+	// nil: they are refused as unknown.
+	Commands Commands
 	// Now is the clock silences and maintenance windows are judged by
 	// (default time.Now).
 	Now func() time.Time
 
 	once sync.Once
+}
+
+// Commands applies the actions of incident command, which the command
+// package decides: the router checks who may act, and pages.
+type Commands interface {
+	Apply(ctx context.Context, cfg *policies.Config, req incident.Request) (incident.Result, error)
 }
 
 func (r *Router) defaults() {
@@ -186,6 +196,12 @@ func (r *Router) write(cfg *policies.Config, in *policies.Integration, index int
 	}
 	if p.svc != nil {
 		foldLike(&w, p.svc)
+		if a.Action == incident.AlertTrigger {
+			// One map lookup: the incident's severity rides along with the
+			// alert's script, no extra round trip.
+			w.Severity = cfg.SeverityOf(p.svc, a.Labels)
+			w.SeverityRank = cfg.SeverityRank(w.Severity)
+		}
 	}
 	return w, nil
 }
@@ -373,7 +389,16 @@ func (r *Router) Act(ctx context.Context, req incident.Request) (incident.Result
 	if err := r.authorize(ctx, cfg, req); err != nil {
 		return incident.Result{}, err
 	}
-	res, err := r.Store.Act(ctx, req, cfg.Settings.ResolvedRetention)
+	var res incident.Result
+	var err error
+	switch {
+	case req.Action.IsCommand() && r.Commands != nil:
+		res, err = r.Commands.Apply(ctx, cfg, req)
+	case req.Action.IsCommand():
+		err = incident.Invalidf("%s is not available on this daemon", req.Action)
+	default:
+		res, err = r.Store.Act(ctx, req, cfg.Settings.ResolvedRetention)
+	}
 	if err != nil {
 		return incident.Result{}, err
 	}

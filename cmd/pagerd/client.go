@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pagerd/pagerd/command"
 	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/policies"
 )
@@ -120,9 +121,12 @@ func (a *apiClient) do(ctx context.Context, method, path string, body, out any) 
 // for one incident its alerts, timeline and the service's recent changes.
 type incidentView struct {
 	incident.Incident
+	command.View
 	Alerts   []json.RawMessage `json:"alerts"`
 	Timeline []incident.Fact   `json:"timeline"`
-	Changes  []incident.Change `json:"recent_changes"`
+	// TimelineNext is where the rest of a long timeline starts.
+	TimelineNext string            `json:"timeline_next"`
+	Changes      []incident.Change `json:"recent_changes"`
 	// Folded are, for a storm incident, the incidents folded into it.
 	Folded []incidentView `json:"folded"`
 }
@@ -155,6 +159,13 @@ type incidentJSON struct {
 	FoldedInto   int64             `json:"folded_into"` // 0: not folded into a storm
 	Flapping     bool              `json:"flapping"`
 	Storm        *stormJSON        `json:"storm"` // null unless a storm incident
+	// Incident command.
+	Severity     string            `json:"severity"`
+	Roles        map[string]string `json:"roles"`
+	DeclaredBy   string            `json:"declared_by"`
+	UpdateState  string            `json:"update_state"`
+	LastUpdateAt jsonTime          `json:"last_update_at"`
+	NextUpdateAt jsonTime          `json:"next_update_at"`
 }
 
 // stormJSON is what a storm incident holds of the incidents folded into it.
@@ -181,6 +192,7 @@ type eventJSON struct {
 	Actor  string   `json:"actor"`
 	Via    string   `json:"via"`
 	Detail string   `json:"detail"`
+	Tag    string   `json:"tag"`
 }
 
 // changeJSON is a change event in the CLI's JSON output.
@@ -218,10 +230,21 @@ func (inc incidentView) listJSON() incidentJSON {
 		ResolvedAt: jsonTime(inc.ResolvedAt.UTC()), ResolvedBy: inc.ResolvedBy,
 		AlertsFiring: inc.FiringCount, AlertsTotal: inc.AlertsTotal, Suppressed: inc.Suppressed,
 		FoldedInto: inc.FoldedInto, Flapping: inc.Flapping,
+		Severity: inc.Severity, Roles: rolesJSON(inc.Incident), DeclaredBy: inc.DeclaredBy, UpdateState: string(inc.UpdateState),
+		LastUpdateAt: jsonTime(inc.LastUpdateAt.UTC()), NextUpdateAt: jsonTime(inc.NextUpdateAt.UTC()),
 	}
 	if st := inc.Storm; st != nil {
 		out.Storm = &stormJSON{Folded: st.Folded, FoldedOpen: st.Open,
 			LastFoldedAt: jsonTime(st.LastFoldedAt.UTC()), PassedAt: jsonTime(st.PassedAt.UTC())}
+	}
+	return out
+}
+
+// rolesJSON is every role, "" when nobody plays it.
+func rolesJSON(inc incident.Incident) map[string]string {
+	out := map[string]string{}
+	for _, r := range incident.Roles {
+		out[string(r)] = inc.Role(r)
 	}
 	return out
 }
@@ -239,7 +262,7 @@ func (inc incidentView) detailJSON() incidentDetailJSON {
 		out.Alerts = []json.RawMessage{}
 	}
 	for _, e := range inc.Timeline {
-		out.Timeline = append(out.Timeline, eventJSON{At: jsonTime(e.At.UTC()), Event: string(e.Kind), Actor: e.Actor, Via: e.Via, Detail: e.Detail})
+		out.Timeline = append(out.Timeline, eventJSON{At: jsonTime(e.At.UTC()), Event: string(e.Kind), Actor: e.Actor, Via: e.Via, Detail: e.Detail, Tag: e.Tag})
 	}
 	for _, c := range inc.Changes {
 		out.Changes = append(out.Changes, changeOut(c))
@@ -266,7 +289,10 @@ With -o json it prints one object:
     "created_at": "2026-11-27T10:00:00Z", "acknowledged_at": null,
     "acknowledged_by": "", "resolved_at": null, "resolved_by": "",
     "alerts_firing": 2, "alerts_total": 3, "suppressed": "", "folded_into": 0,
-    "flapping": false, "storm": null}]}
+    "flapping": false, "storm": null,
+    "severity": "SEV2", "roles": {"manager": "alice", "comms": "", "scribe": ""},
+    "declared_by": "", "update_state": "identified",
+    "last_update_at": "2026-11-27T10:20:00Z", "next_update_at": "2026-11-27T11:20:00Z"}]}
 status is triggered, acknowledged or resolved. suppressed says why the
 incident pages nobody — every alert firing in it is muted by a silence
 ("silence:ID"), a maintenance window ("maintenance:NAME") or an inhibition
@@ -352,7 +378,8 @@ With -o json it prints the incident as one object with the keys of
                 "source": "ci", "integration": "ci", "links": [], "custom_details": null}]
   "folded":   [...],  for a storm incident, the incidents folded into it,
                       newest first, with the keys of 'pagerd incidents -o json'
-Times are RFC 3339 in UTC.`,
+A timeline fact's "tag" marks a note (root_cause, resolution) or says a
+status update's state. Times are RFC 3339 in UTC.`,
 		Example: `  pagerd show 42
   pagerd show '#42' --server http://pagerd:8080
   pagerd show 42 -o json | jq '.timeline[] | select(.event == "acknowledged")'`,
@@ -454,9 +481,12 @@ fact worth keeping with the incident — what was tried, what was found, who
 was called — that shows in 'pagerd show' and is there for the post-mortem.
 The words after ID are the text, joined by spaces; quote it to keep it
 exactly as written, and put -- before a text that starts with a dash.
+A note is at most 4 KiB.
 
+--tag root-cause or --tag resolution marks the note as a candidate root
+cause or as what resolved it: the post-mortem draft lists them so.
 --by names who writes the note (default $USER).`,
-		example: "  pagerd note 42 rolled back checkout to v1.41\n  pagerd note 42 'DB failover started 10:02, ETA 15 min' --by alice",
+		example: "  pagerd note 42 rolled back checkout to v1.41\n  pagerd note 42 'DB failover started 10:02, ETA 15 min' --by alice\n  pagerd note 42 --tag root-cause 'memory limit 512Mi too low for the new cache'",
 		body: func(rest []string) (any, error) {
 			text := strings.TrimSpace(strings.Join(rest, " "))
 			if text == "" {
@@ -495,6 +525,11 @@ func (c *cli) actCmd(act action) *cobra.Command {
 		cmd.Use, cmd.Args = act.use, act.args
 	}
 	by := byFlag(cmd, c.getenv)
+	var tag *string
+	if act.name == incident.Note {
+		tag = cmd.Flags().String("tag", "", "mark the note for the post-mortem: `root-cause` or resolution")
+		_ = cmd.RegisterFlagCompletionFunc("tag", cobra.FixedCompletions([]string{"root-cause", "resolution"}, cobra.ShellCompDirectiveNoFileComp))
+	}
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		id, err := parseIncidentID(args[0])
 		if err != nil {
@@ -505,6 +540,13 @@ func (c *cli) actCmd(act action) *cobra.Command {
 			if body, err = act.body(args[1:]); err != nil {
 				return err
 			}
+		}
+		if tag != nil && *tag != "" {
+			t, err := incident.ParseNoteTag(*tag)
+			if err != nil {
+				return usageError{err}
+			}
+			body.(map[string]string)["tag"] = string(t)
 		}
 		return c.act(cmd.Context(), act, id, *by, body)
 	}

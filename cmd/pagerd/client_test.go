@@ -169,7 +169,7 @@ func TestClientVerbs(t *testing.T) {
 		wantErr  string
 		wantReq  string // method and path with query of the last request
 	}{
-		{"incidents table", []string{"incidents"}, 0, []string{"ID  STATUS        SERVICE   FIRING  AGE", "42  acknowledged  checkout  2       "}, "", "GET /v1/incidents"},
+		{"incidents table", []string{"incidents"}, 0, []string{"ID  STATUS        SEV  SERVICE   FIRING  AGE", "42  acknowledged  -    checkout  2       "}, "", "GET /v1/incidents"},
 		{"incidents --all", []string{"incidents", "--all"}, 0, []string{"42"}, "", "GET /v1/incidents?status=all"},
 		{"changes", []string{"changes", "checkout"}, 0, []string{"deploy 42 (ci)  via ci\n    build https://ci/42\n"}, "", "GET /v1/services/checkout/changes"},
 		{"no changes", []string{"changes", "search"}, 0, []string{"no changes recorded for search"}, "", "GET /v1/services/search/changes"},

@@ -17,7 +17,7 @@ const foldedPerStorm = 5
 // more), not on their own.
 func writeIncidentTable(w io.Writer, incs []incidentView, now time.Time) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATUS\tSERVICE\tFIRING\tAGE\tTITLE")
+	fmt.Fprintln(tw, "ID\tSTATUS\tSEV\tSERVICE\tFIRING\tAGE\tNEXT UPDATE\tTITLE")
 	listed := map[int64]bool{}
 	under := map[int64][]incidentView{}
 	for _, inc := range incs {
@@ -29,8 +29,8 @@ func writeIncidentTable(w io.Writer, incs []incidentView, now time.Time) error {
 		}
 	}
 	row := func(id string, inc incidentView, title string) {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", id, statusText(inc.Incident), oneLine(inc.Service), inc.FiringCount,
-			now.Sub(inc.CreatedAt).Round(time.Second), title)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", id, statusText(inc.Incident), orDash(inc.Severity),
+			oneLine(inc.Service), inc.FiringCount, now.Sub(inc.CreatedAt).Round(time.Second), nextUpdateText(inc.View, now), title)
 	}
 	for _, inc := range incs {
 		if inc.FoldedInto != 0 && listed[inc.FoldedInto] {
@@ -40,7 +40,7 @@ func writeIncidentTable(w io.Writer, incs []incidentView, now time.Time) error {
 		folded := under[inc.ID]
 		for i, f := range folded {
 			if i == foldedPerStorm {
-				fmt.Fprintf(tw, "└ …\t\t\t\t\t%d more folded: pagerd show %d\n", len(folded)-i, inc.ID)
+				fmt.Fprintf(tw, "└ …\t\t\t\t\t\t\t%d more folded: pagerd show %d\n", len(folded)-i, inc.ID)
 				break
 			}
 			row("└ "+strconv.FormatInt(f.ID, 10), f, tableTitle(f, true))

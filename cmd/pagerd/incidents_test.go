@@ -25,16 +25,16 @@ func TestIncidentTableListsFoldedUnderTheirStorm(t *testing.T) {
 	if err := writeIncidentTable(&out, incs, t0.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	want := `ID    STATUS     SERVICE   FIRING  AGE   TITLE
-12    triggered  checkout  1       1m0s  Lonely [flapping]
-3     triggered  checkout  1       1m0s  Alert storm in checkout [storm: 9 folded, 8 open]
-└ 11  triggered  checkout  1       1m0s  DownL
-└ 10  triggered  checkout  1       1m0s  DownK
-└ 9   triggered  checkout  1       1m0s  DownJ
-└ 8   triggered  checkout  1       1m0s  DownI
-└ 7   triggered  checkout  1       1m0s  DownH
-└ …                                      3 more folded: pagerd show 3
-2     triggered  checkout  1       1m0s  FoldedElsewhere [folded into #99]
+	want := `ID    STATUS     SEV  SERVICE   FIRING  AGE   NEXT UPDATE  TITLE
+12    triggered  -    checkout  1       1m0s  -            Lonely [flapping]
+3     triggered  -    checkout  1       1m0s  -            Alert storm in checkout [storm: 9 folded, 8 open]
+└ 11  triggered  -    checkout  1       1m0s  -            DownL
+└ 10  triggered  -    checkout  1       1m0s  -            DownK
+└ 9   triggered  -    checkout  1       1m0s  -            DownJ
+└ 8   triggered  -    checkout  1       1m0s  -            DownI
+└ 7   triggered  -    checkout  1       1m0s  -            DownH
+└ …                                                        3 more folded: pagerd show 3
+2     triggered  -    checkout  1       1m0s  -            FoldedElsewhere [folded into #99]
 `
 	if got := out.String(); got != want {
 		t.Errorf("table:\n%s\nwant:\n%s", got, want)

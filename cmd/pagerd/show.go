@@ -7,7 +7,9 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/pagerd/pagerd/command"
 	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/pagers"
 )
@@ -40,6 +42,7 @@ func writeIncident(w io.Writer, inc incidentView) error {
 	if inc.Summary != "" {
 		fmt.Fprintf(w, "summary: %s\n", oneLine(inc.Summary))
 	}
+	writeCommand(w, inc, time.Now())
 	writeFolding(w, inc)
 	if len(inc.Alerts) > 0 {
 		fmt.Fprintf(w, "\nalerts (%d):\n", len(inc.Alerts))
@@ -70,7 +73,17 @@ func writeIncident(w io.Writer, inc incidentView) error {
 		}
 	}
 	fmt.Fprintln(w, "\ntimeline:")
-	for _, e := range inc.Timeline {
+	writeFacts(w, inc.Timeline)
+	if inc.TimelineNext != "" {
+		fmt.Fprintf(w, "  ... more: pagerd timeline %d --after %s\n", inc.ID, inc.TimelineNext)
+	}
+	return nil
+}
+
+// writeFacts prints timeline facts, one a line: when, what, who and how,
+// the detail; a marked note or a status update's state in brackets.
+func writeFacts(w io.Writer, facts []incident.Fact) {
+	for _, e := range facts {
 		who := ""
 		if e.Actor != "" {
 			who = "by " + oneLine(e.Actor)
@@ -78,10 +91,13 @@ func writeIncident(w io.Writer, inc incidentView) error {
 		if e.Via != "" {
 			who = strings.TrimSpace(who + " via " + oneLine(e.Via))
 		}
+		detail := oneLine(e.Detail)
+		if e.Tag != "" && (e.Kind == incident.KindNote || e.Kind == incident.KindStatusUpdate) {
+			detail = "[" + oneLine(e.Tag) + "] " + detail
+		}
 		fmt.Fprintf(w, "  %s  %-19s %s\n", e.At.Local().Format("2006-01-02 15:04:05"), e.Kind,
-			strings.TrimSpace(strings.Join([]string{who, oneLine(e.Detail)}, "  ")))
+			strings.TrimSpace(strings.Join([]string{who, detail}, "  ")))
 	}
-	return nil
 }
 
 // writeFolding says what storm and flap folding did to the incident, and
@@ -147,6 +163,59 @@ func writeAlert(w io.Writer, a shownAlert, muted string) {
 
 // statusText is an incident's status as the tables show it: "triggered
 // (suppressed)" while every alert firing in it is muted.
+// writeCommand is show's incident command lines: severity, roles, the
+// latest status update and when the next is due.
+func writeCommand(w io.Writer, inc incidentView, now time.Time) {
+	if inc.Severity != "" {
+		fmt.Fprintf(w, "severity: %s", oneLine(inc.Severity))
+		if inc.SeverityBy != "" {
+			fmt.Fprintf(w, " (set by %s)", oneLine(inc.SeverityBy))
+		}
+		fmt.Fprintln(w)
+	}
+	if inc.DeclaredBy != "" {
+		fmt.Fprintf(w, "declared by: %s\n", oneLine(inc.DeclaredBy))
+	}
+	var roles []string
+	for _, r := range incident.Roles {
+		if who := inc.Role(r); who != "" {
+			roles = append(roles, string(r)+" "+oneLine(who))
+		}
+	}
+	if len(roles) > 0 {
+		fmt.Fprintf(w, "roles:   %s\n", strings.Join(roles, ", "))
+	} else if !inc.ManagerNeededAt.IsZero() {
+		fmt.Fprintf(w, "roles:   no manager yet: the manager rotation is paged at %s ('pagerd assign %d manager NAME')\n",
+			inc.ManagerNeededAt.Local().Format("15:04"), inc.ID)
+	}
+	if inc.UpdateState != "" {
+		fmt.Fprintf(w, "update:  %s (#%d, %s)\n", inc.UpdateState, inc.Updates, inc.LastUpdateAt.Local().Format("2006-01-02 15:04"))
+	}
+	if !inc.NextUpdateAt.IsZero() {
+		fmt.Fprintf(w, "next update: %s\n", nextUpdateText(inc.View, now))
+	}
+}
+
+// nextUpdateText says when the next status update is due: "at 10:30 (in
+// 12m)", "OVERDUE since 10:30"; "-" when none is.
+func nextUpdateText(v command.View, now time.Time) string {
+	if v.NextUpdateAt.IsZero() {
+		return "-"
+	}
+	at := v.NextUpdateAt.Local().Format("15:04")
+	if !now.Before(v.NextUpdateAt) {
+		return "OVERDUE since " + at
+	}
+	return fmt.Sprintf("at %s (in %s)", at, pagers.ShortLead(v.NextUpdateAt.Sub(now)))
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return oneLine(s)
+}
+
 func statusText(inc incident.Incident) string {
 	if inc.Suppressed != "" && inc.Open() {
 		return string(inc.Status) + " (suppressed)"

@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/pagerd/pagerd/command"
 	"github.com/pagerd/pagerd/links"
 	"github.com/pagerd/pagerd/pagers"
 	"github.com/pagerd/pagerd/policies"
@@ -71,16 +72,18 @@ type Options struct {
 
 // App is one running pagerd.
 type App struct {
-	opts     Options
-	log      *slog.Logger
-	Holder   *policies.Holder
-	Store    *store.Store
-	Engine   *router.Engine
-	Events   *events.Runner
-	router   *router.Router
-	server   *http.Server
-	listener net.Listener
-	pagers   atomic.Pointer[pagers.Set]
+	opts   Options
+	log    *slog.Logger
+	Holder *policies.Holder
+	Store  *store.Store
+	Engine *router.Engine
+	Events *events.Runner
+	// stakeholders is the consumer that tells the stakeholder matrices.
+	stakeholders *command.Stakeholders
+	router       *router.Router
+	server       *http.Server
+	listener     net.Listener
+	pagers       atomic.Pointer[pagers.Set]
 
 	env        pagers.Env
 	durability store.Durability
@@ -177,12 +180,20 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Grace:       opts.Grace,
 	}
 	set := func() pagers.Set { return *a.pagers.Load() }
+	// Stakeholders hear of incidents from the event stream, off the
+	// paging path, through the engine's way of telling people once.
+	a.stakeholders = &command.Stakeholders{Store: a.Store, Config: holder.Current, Tell: a.Engine.Tell,
+		Log: a.log.With("component", "stakeholders")}
 	a.Events = &events.Runner{
 		Store: a.Store, Owner: opts.Replica, Log: a.log.With("component", "events"), Poll: opts.Poll, Grace: opts.Grace,
 		Retention: func() time.Duration { return holder.Current().Settings.EventRetention },
 		Consumers: func() []events.Consumer {
 			cfg := holder.Current()
-			return append(events.Subscriptions(cfg, a.Store, holder.Current, set), events.Followers(cfg, a.Store, set)...)
+			consumers := append(events.Subscriptions(cfg, a.Store, holder.Current, set), events.Followers(cfg, a.Store, set)...)
+			if len(cfg.Stakeholders) > 0 {
+				consumers = append(consumers, a.stakeholders)
+			}
+			return consumers
 		},
 	}
 	if err := a.Events.EnsureGroups(ctx); err != nil {
@@ -194,11 +205,17 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	rt := &router.Router{Store: a.Store, Config: holder.Current, Log: a.log.With("component", "router"), Wake: a.Engine.Wake,
 		Suppress: suppress, Now: now}
 	a.router = rt
+	// Incident command: actions through the router, after its checks;
+	// its clocks on the engine's per-incident timer.
+	commands := &command.Actions{Store: a.Store, Log: a.log.With("component", "command"), Wake: a.Engine.Wake}
+	rt.Commands = commands
+	a.Engine.Duties = append(a.Engine.Duties, &command.Duty{Store: a.Store, Notify: a.Engine.Notify, Log: a.log.With("component", "command")})
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	api := &httpapi.Server{Router: rt, Store: a.Store, Config: holder.Current, Links: urls,
-		Log: a.log.With("component", "http"), Registry: reg, Now: now, HTTPClient: opts.HTTPClient}
+		Log: a.log.With("component", "http"), Registry: reg, Now: now, HTTPClient: opts.HTTPClient,
+		Command: commands}
 	a.server = &http.Server{
 		Handler:           api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,

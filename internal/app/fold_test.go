@@ -272,7 +272,7 @@ func TestFlappingAlertPagesOnceMarkedFlapping(t *testing.T) {
 			flapping = append(flapping, p)
 		}
 	}
-	if len(pages) != 3 || len(flapping) != 1 || !strings.HasPrefix(flapping[0], "[pagerd] #3 FLAPPING CheckoutFlaps") {
+	if len(pages) != 3 || len(flapping) != 1 || !strings.HasPrefix(flapping[0], "[pagerd] #3 FLAPPING SEV2 CheckoutFlaps") {
 		t.Fatalf("pages = %q, want 3, the last one FLAPPING", pages)
 	}
 	var inc apiIncident

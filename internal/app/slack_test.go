@@ -85,7 +85,7 @@ func TestSlackRoomAckAndResolveFromTheMessage(t *testing.T) {
 	eventually(t, "the room paged", func() bool { return len(fake.In(slackRoom)) == 1 })
 	msg := fake.In(slackRoom)[0]
 	if buttons(msg) != "pagerd_ack pagerd_resolve pagerd_escalate pagerd_source" || msg.Incident != 1 ||
-		!strings.Contains(msg.Blocks, "*#1 CheckoutDown (checkout)*\\ncheckout is down (acceptance)") {
+		!strings.Contains(msg.Blocks, "*#1 SEV2 CheckoutDown (checkout)*\\ncheckout is down (acceptance)") {
 		t.Fatalf("room message = %+v", msg)
 	}
 	w.twilio.WaitMessages(t, 1, 10*time.Second) // alice by SMS, as her rules say

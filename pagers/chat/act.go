@@ -2,7 +2,6 @@ package chat
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -94,24 +93,23 @@ func WhoAreYou(platform, attr string, person Person) string {
 // what to answer. Its error is the store's alone (answer 503): a refusal
 // or an unknown incident is an answer.
 func Act(ctx context.Context, in *pagers.Inbound, platform string, user *policies.User, id int64, action incident.Action, text string) (string, error) {
-	res, err := in.Act(ctx, incident.Request{Incident: id, Action: action, By: user.Name, Via: platform, Text: text,
-		Credential: incident.CredentialAddress})
-	var refused *incident.Refusal
-	switch {
-	case errors.As(err, &refused):
-		return "Refused. " + refused.Error(), nil
-	case errors.Is(err, incident.ErrNotFound):
-		return fmt.Sprintf("Incident #%d not found.", id), nil
-	case err != nil:
-		return "", err
-	case res.Outcome == incident.OutcomeUnchanged:
-		return fmt.Sprintf("Incident #%d is already %s.", id, res.Before), nil
+	return ActAs(ctx, in, platform, user, smsreply.Command{Action: action, IncidentID: id, Text: text})
+}
+
+// ActAs applies a parsed command as user, through platform: "ic 42"
+// makes them the incident manager, "note 42 ..." adds their note.
+func ActAs(ctx context.Context, in *pagers.Inbound, platform string, user *policies.User, cmd smsreply.Command) (string, error) {
+	req := incident.Request{Incident: cmd.IncidentID, Action: cmd.Action, By: user.Name, Via: platform, Text: cmd.Text,
+		Role: cmd.Role, Credential: incident.CredentialAddress}
+	if cmd.Action == incident.Assign {
+		req.Assignee = user.Name
 	}
-	return fmt.Sprintf("Incident #%d %s by %s.", id, res.Outcome, user.Name), nil
+	res, err := in.Act(ctx, req)
+	return pagers.Answer(req, res, err)
 }
 
 // CommandHelp lists what a chat command takes.
-const CommandHelp = "Try: ack 42, resolve 42, escalate 42, oncall NAME, incidents."
+const CommandHelp = "Try: ack 42, resolve 42, escalate 42, ic 42 (take command), note 42 TEXT, oncall NAME, incidents."
 
 // Command runs one chat command — "ack 42" (every spelling an SMS reply
 // takes), "oncall payments", "incidents", "help" — for person, and says
@@ -144,7 +142,7 @@ func Command(ctx context.Context, in *pagers.Inbound, platform, attr string, per
 		in.Log.Warn("chat command from an unknown person ignored", "platform", platform, "id", person.ID, "name", person.Name)
 		return WhoAreYou(Title(platform), attr, person), nil
 	}
-	return Act(ctx, in, platform, user, cmd.IncidentID, cmd.Action, "")
+	return ActAs(ctx, in, platform, user, cmd)
 }
 
 func listIncidents(ctx context.Context, in *pagers.Inbound) (string, error) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/pagers"
 )
 
@@ -49,6 +50,13 @@ func Text(n pagers.Notification) string {
 		b.WriteString("Or " + v.OtherAckWays + ".\n\n")
 	} else {
 		b.WriteString("No action needed.\n\n")
+	}
+	if len(v.Digest) > 0 {
+		b.WriteString("Status updates:\n")
+		for _, l := range v.Digest {
+			b.WriteString("  " + l + "\n")
+		}
+		b.WriteString("\n")
 	}
 	b.WriteString("Service:  " + v.Service + "\n")
 	b.WriteString("Incident: " + v.Facts + "\n")
@@ -107,6 +115,7 @@ type view struct {
 	AckURL       string
 	OtherAckWays string
 	Labels       []label
+	Digest       []string // a stakeholder digest: the status updates so far
 }
 
 type link struct{ Text, Href string }
@@ -120,6 +129,9 @@ func newView(n pagers.Notification) view {
 		SourceURL:    pagers.OneLine(inc.SourceURL),
 		AckURL:       n.AckURL,
 		OtherAckWays: pagers.OtherAckWays(n),
+	}
+	for _, l := range n.Digest {
+		v.Digest = append(v.Digest, pagers.OneLine(l))
 	}
 	title := pagers.OrDefault(pagers.OneLine(inc.Title), "incident")
 	if pagers.Summary(n) == "" {
@@ -135,6 +147,14 @@ func newView(n pagers.Notification) view {
 			detail = pagers.OneLine(n.Event.Detail)
 		}
 		v.Lead = fmt.Sprintf("Incident #%d %s on service %s was %s", inc.ID, title, v.Service, what)
+		switch {
+		case n.Kind == pagers.KindUpdate && n.Event != nil && n.Event.Kind == incident.KindStatusUpdate:
+			v.Lead = fmt.Sprintf("Status update on incident #%d %s (service %s)", inc.ID, title, v.Service)
+		case n.Kind == pagers.KindUpdate && n.Event != nil && !n.Event.Kind.Published():
+			// A notice about the incident (a manager wanted, an update
+			// due), not something that happened to it.
+			v.Lead = fmt.Sprintf("Incident #%d %s on service %s: %s", inc.ID, title, v.Service, what)
+		}
 		if actor := pagers.OneLine(actor); actor != "" {
 			v.Lead += " by " + actor
 		}
@@ -175,6 +195,8 @@ var htmlTemplate = template.Must(template.New("email").Parse(`<!DOCTYPE html>
 <p style="font-size:small;color:#666">The button opens a confirmation page. Link: <a href="{{.AckURL}}">{{.AckURL}}</a></p>{{end}}
 <p>Or {{.OtherAckWays}}.</p>
 {{else}}<p>No action needed.</p>{{end}}
+{{if .Digest}}<h3 style="margin:16px 0 4px">Status updates</h3>
+<ul>{{range .Digest}}<li>{{.}}</li>{{end}}</ul>{{end}}
 <table style="border-collapse:collapse;margin-top:12px">
 <tr><th style="text-align:left;padding:2px 8px">Service</th><td style="padding:2px 8px">{{.Service}}</td></tr>
 <tr><th style="text-align:left;padding:2px 8px">Incident</th><td style="padding:2px 8px">{{.Facts}}</td></tr>

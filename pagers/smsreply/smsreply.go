@@ -1,6 +1,7 @@
 // Package smsreply parses the replies on-call engineers send to a page by
 // SMS: a verb and an incident number, such as "ack 42", "42a",
-// "resolve #42" or "esc 42". It is the SMS channels' shared language. Case, the order of verb and number, a '#' before the number
+// "resolve #42", "esc 42" or "ic 42" (take command: the sender becomes the
+// incident manager), or a note for the timeline, "note 42 reverted abc". It is the SMS channels' shared language. Case, the order of verb and number, a '#' before the number
 // and any surrounding spaces, punctuation or emoji do not matter; anything
 // else in the message does, so a reply is never half understood.
 //
@@ -10,6 +11,7 @@ package smsreply
 
 import (
 	"errors"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
@@ -20,8 +22,12 @@ import (
 
 // Command is a parsed reply.
 type Command struct {
-	Action     incident.Action // Ack, Resolve or Escalate
+	Action     incident.Action // Ack, Resolve, Escalate, Assign or Note
 	IncidentID int64           // > 0
+	// Role is the role an Assign gives the sender (the manager, for "ic").
+	Role incident.Role
+	// Text is a Note's text, as written.
+	Text string
 }
 
 // The errors Parse returns. Their text is written to be sent back by SMS as
@@ -48,7 +54,15 @@ var verbs = map[string]incident.Action{
 	"e":           incident.Escalate,
 	"esc":         incident.Escalate,
 	"escalate":    incident.Escalate,
+	// "ic": take command; the incident commander's usual abbreviation.
+	"ic": incident.Assign,
 }
+
+// ErrEmptyNote is the reply to "note 42" without a text.
+var ErrEmptyNote = errors.New("Empty note. Send 'note 42' followed by what you found.")
+
+// notePrefix is a note: "note", the incident number, then free text.
+var notePrefix = regexp.MustCompile(`(?is)^\s*note\s*#?\s*(\d+)\b[\s:,.-]*(.*)$`)
 
 // maxTokens bounds the work on a long message: a valid reply has two.
 const maxTokens = 3
@@ -97,6 +111,19 @@ func Parse(body string) (Command, error) {
 	if !utf8.ValidString(body) {
 		return Command{}, ErrUnrecognized
 	}
+	// A note is free text after its number: the only reply whose words
+	// are not all understood.
+	if m := notePrefix.FindStringSubmatch(body); m != nil {
+		id, err := strconv.ParseInt(m[1], 10, 64)
+		if err != nil || id <= 0 {
+			return Command{}, ErrBadIncident
+		}
+		text := strings.TrimSpace(m[2])
+		if text == "" {
+			return Command{}, ErrEmptyNote
+		}
+		return Command{Action: incident.Note, IncidentID: id, Text: text}, nil
+	}
 	toks := tokens(body)
 	var verb, number []token
 	for _, t := range toks {
@@ -128,5 +155,9 @@ func Parse(body string) (Command, error) {
 	if err != nil || id <= 0 {
 		return Command{}, ErrBadIncident
 	}
-	return Command{Action: action, IncidentID: id}, nil
+	cmd := Command{Action: action, IncidentID: id}
+	if action == incident.Assign {
+		cmd.Role = incident.RoleManager
+	}
+	return cmd, nil
 }

@@ -11,8 +11,8 @@ import (
 )
 
 func TestParse(t *testing.T) {
-	ack := func(id int64) Command { return Command{incident.Ack, id} }
-	res := func(id int64) Command { return Command{incident.Resolve, id} }
+	ack := func(id int64) Command { return Command{Action: incident.Ack, IncidentID: id} }
+	res := func(id int64) Command { return Command{Action: incident.Resolve, IncidentID: id} }
 	tests := []struct {
 		in      string
 		want    Command
@@ -40,9 +40,22 @@ func TestParse(t *testing.T) {
 		{"close 42", res(42), nil},
 		{"42c", res(42), nil},
 		{"resolve #9223372036854775807", res(9223372036854775807), nil},
-		{"esc 42", Command{incident.Escalate, 42}, nil},
-		{"42e", Command{incident.Escalate, 42}, nil},
-		{"Escalate #42", Command{incident.Escalate, 42}, nil},
+		{"esc 42", Command{Action: incident.Escalate, IncidentID: 42}, nil},
+		{"42e", Command{Action: incident.Escalate, IncidentID: 42}, nil},
+		{"Escalate #42", Command{Action: incident.Escalate, IncidentID: 42}, nil},
+		{"ic 42", Command{Action: incident.Assign, IncidentID: 42, Role: incident.RoleManager}, nil},
+		{"IC #42", Command{Action: incident.Assign, IncidentID: 42, Role: incident.RoleManager}, nil},
+		{"42ic", Command{Action: incident.Assign, IncidentID: 42, Role: incident.RoleManager}, nil},
+		{"note 42 reverted commit abc; redeploying", Command{Action: incident.Note, IncidentID: 42, Text: "reverted commit abc; redeploying"}, nil},
+		{"Note #42: memory limit 512Mi on checkout-7f9", Command{Action: incident.Note, IncidentID: 42, Text: "memory limit 512Mi on checkout-7f9"}, nil},
+		{"NOTE 42\nline one\nline two\n", Command{Action: incident.Note, IncidentID: 42, Text: "line one\nline two"}, nil},
+		{"note 42 ack 43", Command{Action: incident.Note, IncidentID: 42, Text: "ack 43"}, nil},
+		{"note 42", Command{}, ErrEmptyNote},
+		{"note 42   ", Command{}, ErrEmptyNote},
+		{"note 0 x", Command{}, ErrBadIncident},
+		{"note x", Command{}, ErrUnrecognized},
+		{"notes 42 x", Command{}, ErrUnrecognized},
+		{"ic", Command{}, ErrNoIncident},
 
 		{"", Command{}, ErrEmpty},
 		{" \t\n", Command{}, ErrEmpty},

@@ -41,22 +41,19 @@ func serveSMSReply(w http.ResponseWriter, r *http.Request, in *pagers.Inbound) {
 		return
 	}
 	// Known by the number alone: held to the service's responders rule.
-	res, err := in.Act(r.Context(), incident.Request{Incident: cmd.IncidentID, Action: cmd.Action, By: user.Name, Via: "sms",
-		Credential: incident.CredentialAddress})
-	var refused *incident.Refusal
-	switch {
-	case errors.As(err, &refused):
-		reply(w, "Refused. "+refused.Error())
-	case errors.Is(err, incident.ErrNotFound):
-		reply(w, fmt.Sprintf("Incident #%d not found.", cmd.IncidentID))
-	case err != nil:
+	req := incident.Request{Incident: cmd.IncidentID, Action: cmd.Action, By: user.Name, Via: "sms",
+		Text: cmd.Text, Role: cmd.Role, Credential: incident.CredentialAddress}
+	if cmd.Action == incident.Assign {
+		req.Assignee = user.Name // "ic 42": the sender takes command
+	}
+	res, err := in.Act(r.Context(), req)
+	answer, err := pagers.Answer(req, res, err)
+	if err != nil {
 		// Twilio retries on 5xx only for some webhooks; say so by SMS too.
 		in.Fail(w, r, http.StatusServiceUnavailable, "state store unavailable", err)
-	case res.Outcome == incident.OutcomeUnchanged:
-		reply(w, fmt.Sprintf("Incident #%d is already %s.", cmd.IncidentID, res.Before))
-	default:
-		reply(w, fmt.Sprintf("Incident #%d %s by %s.", cmd.IncidentID, res.Outcome, user.Name))
+		return
 	}
+	reply(w, answer)
 }
 
 // serveKeypress takes the keypress of a page call: 1 acknowledges.

@@ -24,7 +24,8 @@ const (
 	// An update about an incident event of kind K is "incident.K":
 	// incident.triggered, incident.acknowledged, incident.escalated,
 	// incident.reopened, incident.resolved, incident.note,
-	// incident.rerouted, incident.storm_passed.
+	// incident.rerouted, incident.storm_passed, incident.severity_changed,
+	// incident.role_assigned, incident.status_update.
 	typeIncidentPrefix = "incident."
 )
 
@@ -45,9 +46,9 @@ const (
 //	    "alerts_firing": 3, "started_at": "2026-11-02T09:00:00Z",
 //	    "source_url": "http://prometheus.example.com/graph?g0.expr=up",
 //	    "links": [{"href": "https://grafana.example.com/d/checkout", "text": "Dashboard"}],
-//	    "suppressed": ""
+//	    "suppressed": "", "sev": "SEV2", "manager": "alice"
 //	  },
-//	  "event": {"kind": "acknowledged", "actor": "alice", "via": "sms", "detail": ""}
+//	  "event": {"kind": "acknowledged", "actor": "alice", "via": "sms", "detail": "", "tag": ""}
 //	}
 //
 // A webhook hears of an incident in two ways. As an escalation target
@@ -114,6 +115,10 @@ type Incident struct {
 	// ("maintenance:NAME") or an inhibition rule ("inhibited:RULE"); ""
 	// while it pages.
 	Suppressed string `json:"suppressed"`
+	// Sev is its incident command severity ("SEV2", as the config names
+	// them) and Manager its incident manager; "" when it has none.
+	Sev     string `json:"sev"`
+	Manager string `json:"manager"`
 	// Flapping is true, and present, only when one of its alerts flaps:
 	// pagerd pages once for it, not on each flip.
 	Flapping bool `json:"flapping,omitempty"`
@@ -123,12 +128,29 @@ type Incident struct {
 }
 
 // Event is the incident's timeline entry an update reports. Every field
-// is present, "" when empty.
+// is present, "" when empty, except update.
 type Event struct {
 	Kind   string `json:"kind"`   // the event kind: "triggered", "note", ...; the type is "incident." + kind
 	Actor  string `json:"actor"`  // who: a user, an integration, "alerts"
 	Via    string `json:"via"`    // through what: "sms", "link", "api", "cli", ...
 	Detail string `json:"detail"` // free text: the note, why it escalated, ...
+	// Tag qualifies it: a note's mark ("root_cause", "resolution"), the
+	// role given ("manager"), the new severity, an update's state.
+	Tag string `json:"tag"`
+	// Update is the status update an incident.status_update posts; absent
+	// for other kinds.
+	Update *Update `json:"update,omitempty"`
+}
+
+// Update is a status update: where the work stands ("investigating",
+// "identified", "monitoring", "resolved"), in the words for people inside
+// (text) and for customers (public_text, the same unless the manager
+// gave others).
+type Update struct {
+	N          int    `json:"n"`
+	Status     string `json:"status"`
+	Text       string `json:"text"`
+	PublicText string `json:"public_text"`
 }
 
 // Change is a change event: something that changed in a system, recorded
@@ -187,7 +209,10 @@ func updateDocument(d Document, n pagers.Notification) Document {
 		return d
 	}
 	d.Type = typeIncidentPrefix + string(ev.Kind)
-	d.Event = &Event{Kind: string(ev.Kind), Actor: ev.Actor, Via: ev.Via, Detail: ev.Detail}
+	d.Event = &Event{Kind: string(ev.Kind), Actor: ev.Actor, Via: ev.Via, Detail: ev.Detail, Tag: ev.Tag}
+	if u := ev.Update; u != nil {
+		d.Event.Update = &Update{N: u.N, Status: string(u.State), Text: u.Text, PublicText: u.Public()}
+	}
 	d.Incident = incidentOf(n.Incident)
 	// The event names its incident even when the sender could not load it
 	// (its retention ran out, say).
@@ -209,7 +234,8 @@ func incidentOf(in pagers.Incident) *Incident {
 		ID: in.ID, Title: in.Title, Summary: in.Summary, Service: in.Service,
 		Status: in.Status, Severity: in.Labels["severity"], Labels: labels,
 		AlertsFiring: in.AlertCount, StartedAt: in.StartedAt.UTC(), SourceURL: in.SourceURL,
-		Links: []Link{}, Suppressed: in.Suppressed, Flapping: in.Flapping, Folded: in.Folded,
+		Links: []Link{}, Suppressed: in.Suppressed, Sev: in.Severity, Manager: in.Manager,
+		Flapping: in.Flapping, Folded: in.Folded,
 	}
 	for _, l := range in.Links {
 		out.Links = append(out.Links, Link{Href: l.Href, Text: l.Text})

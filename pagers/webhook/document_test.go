@@ -3,6 +3,7 @@ package webhook_test
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,7 +35,7 @@ func update(ev incident.Event) pagers.Notification {
 // checkoutJSON is CheckoutPage's incident in a delivery, with status %s.
 const checkoutJSON = `{"id":42,"title":"CheckoutDown","summary":"checkout is down","service":"checkout","status":"%s",` +
 	`"severity":"critical","labels":{"alertname":"CheckoutDown","cluster":"eu1","severity":"critical"},` +
-	`"alerts_firing":3,"started_at":"2026-11-02T09:00:00Z","source_url":"http://prometheus.example.com/graph?g0.expr=up","links":[{"href":"https://grafana.example.com/d/checkout","text":"Dashboard"},{"href":"https://grafana.example.com/alerting/silence/new?alertname=CheckoutDown","text":"Silence"}],"suppressed":""}`
+	`"alerts_firing":3,"started_at":"2026-11-02T09:00:00Z","source_url":"http://prometheus.example.com/graph?g0.expr=up","links":[{"href":"https://grafana.example.com/d/checkout","text":"Dashboard"},{"href":"https://grafana.example.com/alerting/silence/new?alertname=CheckoutDown","text":"Silence"}],"suppressed":"","sev":"","manager":""}`
 
 func TestDocument(t *testing.T) {
 	evAt := time.Date(2026, 11, 2, 9, 0, 30, 500_000_000, time.FixedZone("CET", 3600))
@@ -58,6 +59,12 @@ func TestDocument(t *testing.T) {
 	}
 	bare := event(incident.KindChange, "", "", "config push")
 	bare.Incident = 0
+	posted := event(incident.KindStatusUpdate, "alice", "cli", "bad deploy abc123; rolling back")
+	posted.Tag = "identified"
+	posted.Update = &incident.StatusUpdate{N: 2, At: evAt, By: "alice", State: incident.StateIdentified,
+		Text: "bad deploy abc123; rolling back", PublicText: "We found the cause and are fixing it."}
+	withSev := update(posted)
+	withSev.Incident.Severity, withSev.Incident.Manager = "SEV1", "alice"
 
 	const head = `{"version":"1","id":"msg_test",`
 	updateWant := func(typ, actor, event string) string {
@@ -77,23 +84,28 @@ func TestDocument(t *testing.T) {
 			head + `"type":"incident.resolved","timestamp":"2026-11-02T09:01:00Z","incident":` +
 				`{"id":42,"title":"CheckoutDown","summary":"checkout is down","service":"checkout","status":"resolved",` +
 				`"severity":"critical","labels":{"alertname":"CheckoutDown","cluster":"eu1","severity":"critical"},` +
-				`"alerts_firing":0,"started_at":"2026-11-02T09:00:00Z","source_url":"http://prometheus.example.com/graph?g0.expr=up","links":[{"href":"https://grafana.example.com/d/checkout","text":"Dashboard"},{"href":"https://grafana.example.com/alerting/silence/new?alertname=CheckoutDown","text":"Silence"}],"suppressed":""}}`},
+				`"alerts_firing":0,"started_at":"2026-11-02T09:00:00Z","source_url":"http://prometheus.example.com/graph?g0.expr=up","links":[{"href":"https://grafana.example.com/d/checkout","text":"Dashboard"},{"href":"https://grafana.example.com/alerting/silence/new?alertname=CheckoutDown","text":"Silence"}],"suppressed":"","sev":"","manager":""}}`},
 		{"triggered", update(event(incident.KindTriggered, "alerts", "alertmanager", "CheckoutDown")),
-			updateWant("incident.triggered", `"actor":"alerts",`, `{"kind":"triggered","actor":"alerts","via":"alertmanager","detail":"CheckoutDown"}`)},
+			updateWant("incident.triggered", `"actor":"alerts",`, `{"kind":"triggered","actor":"alerts","via":"alertmanager","detail":"CheckoutDown","tag":""}`)},
 		{"acknowledged", update(event(incident.KindAcknowledged, "alice", "sms", "")),
-			updateWant("incident.acknowledged", `"actor":"alice",`, `{"kind":"acknowledged","actor":"alice","via":"sms","detail":""}`)},
+			updateWant("incident.acknowledged", `"actor":"alice",`, `{"kind":"acknowledged","actor":"alice","via":"sms","detail":"","tag":""}`)},
 		{"escalated by a timer", update(event(incident.KindEscalated, "", "", "step 2 of payments")),
-			updateWant("incident.escalated", "", `{"kind":"escalated","actor":"","via":"","detail":"step 2 of payments"}`)},
+			updateWant("incident.escalated", "", `{"kind":"escalated","actor":"","via":"","detail":"step 2 of payments","tag":""}`)},
 		{"reopened", update(event(incident.KindReopened, "", "", "acknowledgement timed out")),
-			updateWant("incident.reopened", "", `{"kind":"reopened","actor":"","via":"","detail":"acknowledgement timed out"}`)},
+			updateWant("incident.reopened", "", `{"kind":"reopened","actor":"","via":"","detail":"acknowledgement timed out","tag":""}`)},
 		{"resolved", update(event(incident.KindResolved, "bob", "link", "")),
-			updateWant("incident.resolved", `"actor":"bob",`, `{"kind":"resolved","actor":"bob","via":"link","detail":""}`)},
+			updateWant("incident.resolved", `"actor":"bob",`, `{"kind":"resolved","actor":"bob","via":"link","detail":"","tag":""}`)},
 		{"note", update(event(incident.KindNote, "bob", "cli", `rolled back <v1.2.3> & "watching"`)),
-			updateWant("incident.note", `"actor":"bob",`, `{"kind":"note","actor":"bob","via":"cli","detail":"rolled back <v1.2.3> & \"watching\""}`)},
+			updateWant("incident.note", `"actor":"bob",`, `{"kind":"note","actor":"bob","via":"cli","detail":"rolled back <v1.2.3> & \"watching\"","tag":""}`)},
 		{"update of an incident the sender could not load", lost,
 			head + `"type":"incident.note","timestamp":"2026-11-02T08:00:30.5Z","actor":"bob","incident":` +
-				`{"id":42,"title":"","summary":"","service":"checkout","status":"","severity":"","labels":{},"alerts_firing":0,"source_url":"","links":[],"suppressed":""},` +
-				`"event":{"kind":"note","actor":"bob","via":"cli","detail":"still looking"}}`},
+				`{"id":42,"title":"","summary":"","service":"checkout","status":"","severity":"","labels":{},"alerts_firing":0,"source_url":"","links":[],"suppressed":"","sev":"","manager":""},` +
+				`"event":{"kind":"note","actor":"bob","via":"cli","detail":"still looking","tag":""}}`},
+		{"status update", withSev,
+			head + `"type":"incident.status_update","timestamp":"2026-11-02T08:00:30.5Z","actor":"alice","incident":` +
+				strings.Replace(fmt.Sprintf(checkoutJSON, "acknowledged"), `"sev":"","manager":""`, `"sev":"SEV1","manager":"alice"`, 1) +
+				`,"event":{"kind":"status_update","actor":"alice","via":"cli","detail":"bad deploy abc123; rolling back","tag":"identified",` +
+				`"update":{"n":2,"status":"identified","text":"bad deploy abc123; rolling back","public_text":"We found the cause and are fixing it."}}}`},
 		{"change", update(change),
 			head + `"type":"service.change","timestamp":"2026-11-02T08:00:30.5Z","actor":"deploys","change":` +
 				`{"at":"2026-11-02T08:55:00Z","service":"checkout","summary":"deploy v1.2.3","source":"ci-runner-1","integration":"deploys",` +

@@ -6,9 +6,11 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/policies"
@@ -45,10 +47,11 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusServiceUnavailable, errStoreUnavailable.Error(), err)
 		return
 	}
-	if incs == nil {
-		incs = []*incident.Incident{}
+	views := make([]incidentView, 0, len(incs))
+	for _, inc := range incs {
+		views = append(views, s.view(inc))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"incidents": incs})
+	writeJSON(w, http.StatusOK, map[string]any{"incidents": views})
 }
 
 func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) {
@@ -67,7 +70,9 @@ func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) {
 	if s.storeFailed(w, r, err) {
 		return
 	}
-	timeline, err := s.Store.Timeline(r.Context(), id)
+	// A long timeline (an alert storm's) pages through: the first page
+	// here, the rest at /v1/incidents/{id}/timeline?after=timeline_next.
+	timeline, more, err := s.Store.TimelinePage(r.Context(), id, "", maxTimelinePage)
 	if s.storeFailed(w, r, err) {
 		return
 	}
@@ -82,16 +87,19 @@ func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, struct {
-		*incident.Incident
+		incidentView
 		Alerts   []json.RawMessage `json:"alerts"`
 		Timeline []incident.Fact   `json:"timeline"`
+		// TimelineNext, when set, is where the rest of the timeline starts:
+		// GET /v1/incidents/{id}/timeline?after=TimelineNext.
+		TimelineNext string `json:"timeline_next,omitempty"`
 		// Changes are the service's changes in the day before the incident
 		// opened and since: what changed before it broke.
 		Changes []incident.Change `json:"recent_changes"`
 		// Folded are, for a storm incident, the incidents folded into it,
 		// newest first (the latest maxFolded; storm.folded counts them all).
 		Folded []*incident.Incident `json:"folded,omitempty"`
-	}{inc, alerts, timeline, changes, folded})
+	}{s.view(inc), alerts, timeline, more, changes, folded})
 }
 
 // maxFolded bounds the folded incidents an incident's answer lists.
@@ -148,17 +156,27 @@ func (s *Server) storeFailed(w http.ResponseWriter, r *http.Request, err error) 
 // with ?by=NAME (default: the integration's name); a note's text is the
 // body, as JSON {"text": "..."} or plain text.
 func (s *Server) actOnIncident(w http.ResponseWriter, r *http.Request) {
+	action, err := incident.ParseAction(r.PathValue("action"))
+	if err != nil {
+		s.fail(w, r, http.StatusNotFound, err.Error(), nil)
+		return
+	}
+	s.act(w, r, action)
+}
+
+// addNote adds a note to the timeline: POST /v1/incidents/{id}/notes with
+// {"text": "...", "tag": "root_cause"} (the tag is optional: root_cause or
+// resolution mark a note for the post-mortem), or the text as plain text.
+func (s *Server) addNote(w http.ResponseWriter, r *http.Request) { s.act(w, r, incident.Note) }
+
+// act applies action to the incident in the path.
+func (s *Server) act(w http.ResponseWriter, r *http.Request, action incident.Action) {
 	in, ok := s.authenticate(w, r, policies.APIIntegration)
 	if !ok {
 		return
 	}
 	id, ok := s.incidentID(w, r)
 	if !ok {
-		return
-	}
-	action, err := incident.ParseAction(r.PathValue("action"))
-	if err != nil {
-		s.fail(w, r, http.StatusNotFound, err.Error(), nil)
 		return
 	}
 	// An integration's token acts for anyone: the API is not held to
@@ -169,17 +187,12 @@ func (s *Server) actOnIncident(w http.ResponseWriter, r *http.Request) {
 		req.By = in.Name
 	}
 	if action == incident.Note {
-		if req.Text, ok = s.noteText(w, r); !ok {
+		if req.Text, req.Tag, ok = s.noteText(w, r); !ok {
 			return
 		}
 	}
 	res, err := s.Router.Act(r.Context(), req)
-	var refused *incident.Refusal
-	if errors.As(err, &refused) {
-		s.fail(w, r, http.StatusForbidden, refused.Error(), err)
-		return
-	}
-	if s.storeFailed(w, r, err) {
+	if s.actFailed(w, r, id, err) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"incident": id, "outcome": res.Outcome, "previous_status": res.Before})
@@ -188,43 +201,94 @@ func (s *Server) actOnIncident(w http.ResponseWriter, r *http.Request) {
 // maxNote bounds a note's text.
 const maxNote = 4 << 10
 
-// noteText reads a note from the request body; it answers bad input itself.
-func (s *Server) noteText(w http.ResponseWriter, r *http.Request) (string, bool) {
+// noteText reads a note and its optional mark from the request body; it
+// answers bad input itself.
+func (s *Server) noteText(w http.ResponseWriter, r *http.Request) (string, incident.NoteTag, bool) {
 	var mt string
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		var params map[string]string
 		var err error
 		if mt, params, err = mime.ParseMediaType(ct); err != nil {
 			s.fail(w, r, http.StatusUnsupportedMediaType, "unreadable content type "+strconv.Quote(ct), err)
-			return "", false
+			return "", "", false
 		}
 		if msg, ok := utf8Charset(params); !ok {
 			s.fail(w, r, http.StatusUnsupportedMediaType, msg, nil)
-			return "", false
+			return "", "", false
 		}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxNote+1024))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, incident.MaxNote+1024))
 	if err != nil {
 		s.fail(w, r, http.StatusRequestEntityTooLarge, "a note is at most 4 KiB", err)
-		return "", false
+		return "", "", false
 	}
-	text := string(body)
+	text, tag := string(body), ""
 	if mt == "application/json" {
-		var v struct{ Text string }
+		var v struct{ Text, Tag string }
 		if err := json.Unmarshal(body, &v); err != nil {
-			s.fail(w, r, http.StatusBadRequest, `a note is {"text": "..."}: `+err.Error(), err)
-			return "", false
+			s.fail(w, r, http.StatusBadRequest, `a note is {"text": "...", "tag": "root_cause"}: `+err.Error(), err)
+			return "", "", false
 		}
-		text = v.Text
+		text, tag = v.Text, v.Tag
+	}
+	mark, err := incident.ParseNoteTag(tag)
+	if err != nil {
+		s.fail(w, r, http.StatusUnprocessableEntity, err.Error(), nil)
+		return "", "", false
 	}
 	text = strings.TrimSpace(text)
 	switch {
 	case text == "":
 		s.fail(w, r, http.StatusBadRequest, `a note needs text: send {"text": "..."}`, nil)
-		return "", false
-	case len(text) > maxNote:
+		return "", "", false
+	case len(text) > incident.MaxNote:
 		s.fail(w, r, http.StatusRequestEntityTooLarge, "a note is at most 4 KiB", nil)
-		return "", false
+		return "", "", false
+	case !utf8.ValidString(text):
+		s.fail(w, r, http.StatusBadRequest, "a note must be UTF-8 text", nil)
+		return "", "", false
 	}
-	return text, true
+	return text, mark, true
 }
+
+// maxTimelinePage bounds a page of the timeline.
+const maxTimelinePage = 1000
+
+// timeline pages through an incident's timeline: GET
+// /v1/incidents/{id}/timeline?after=ID&limit=N answers {"facts": [...],
+// "next": "ID"}; next is "" on the last page, else the after of the next
+// one. Facts are oldest first, each with its id.
+func (s *Server) timeline(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.authenticate(w, r, policies.APIIntegration); !ok {
+		return
+	}
+	id, ok := s.incidentID(w, r)
+	if !ok {
+		return
+	}
+	limit := int64(200)
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 || n > maxTimelinePage {
+			s.fail(w, r, http.StatusBadRequest, "limit must be between 1 and 1000", err)
+			return
+		}
+		limit = n
+	}
+	after := r.URL.Query().Get("after")
+	if after != "" && !streamID.MatchString(after) {
+		s.fail(w, r, http.StatusBadRequest, "after must be a fact's id, such as 1795482740123-0", nil)
+		return
+	}
+	if _, err := s.Store.Incident(r.Context(), id); s.storeFailed(w, r, err) {
+		return
+	}
+	facts, next, err := s.Store.TimelinePage(r.Context(), id, after, limit)
+	if s.storeFailed(w, r, err) {
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"incident": id, "facts": facts, "next": next})
+}
+
+// streamID is a Redis stream entry ID: a fact's id.
+var streamID = regexp.MustCompile(`^\d{1,20}-\d{1,20}$`)

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/pagerd/pagerd/command"
 	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/links"
 	"github.com/pagerd/pagerd/pagers"
@@ -48,6 +49,9 @@ type Server struct {
 	// HTTPClient carries what a channel's callback sends out (a chat
 	// platform's answer); nil: the channel's default.
 	HTTPClient *http.Client
+	// Command declares incidents (the other command actions go through
+	// Router.Act).
+	Command *command.Actions
 
 	alertsReceived *prometheus.CounterVec
 	requests       *prometheus.CounterVec
@@ -91,6 +95,11 @@ func (s *Server) Handler() http.Handler {
 	handle("GET /v1/incidents", s.listIncidents)
 	handle("GET /v1/incidents/{id}", s.getIncident)
 	handle("POST /v1/incidents/{id}/{action}", s.actOnIncident)
+	handle("POST /v1/incidents", s.declare)
+	handle("POST /v1/incidents/{id}/severity", s.setSeverity)
+	handle("POST /v1/incidents/{id}/roles", s.assignRole)
+	handle("POST /v1/incidents/{id}/notes", s.addNote)
+	handle("GET /v1/incidents/{id}/timeline", s.timeline)
 	handle("GET /v1/services/{name}/changes", s.serviceChanges)
 	handle("POST /v1/heartbeats/{name}", s.beat)
 	handle("GET /v1/silences", s.listSilences)

@@ -119,11 +119,19 @@ func (s *Store) PublishedSince(ctx context.Context, since time.Time, limit int64
 func decodeEvent(m redis.XMessage) incident.Event {
 	id, _ := strconv.ParseInt(fmt.Sprint(m.Values["incident"]), 10, 64)
 	service, _ := m.Values["service"].(string)
-	ev := incident.Event{ID: m.ID, Incident: id, Service: service, Fact: decodeFact(m.Values)}
-	if doc, ok := m.Values["doc"].(string); ok && ev.Kind == incident.KindChange {
-		var c incident.Change
-		if json.Unmarshal([]byte(doc), &c) == nil {
-			ev.Change = &c
+	ev := incident.Event{ID: m.ID, Incident: id, Service: service, Fact: decodeFact("", m.Values)}
+	if doc, ok := m.Values["doc"].(string); ok {
+		switch ev.Kind {
+		case incident.KindChange:
+			var c incident.Change
+			if json.Unmarshal([]byte(doc), &c) == nil {
+				ev.Change = &c
+			}
+		case incident.KindStatusUpdate:
+			var u incident.StatusUpdate
+			if json.Unmarshal([]byte(doc), &u) == nil {
+				ev.Update = &u
+			}
 		}
 	}
 	return ev

@@ -62,6 +62,17 @@ func decodeIncident(h, firing map[string]string) (*incident.Incident, error) {
 			PassedAt: msTime(h["storm_passed_ms"]),
 		}
 	}
+	inc.Severity, inc.SeverityRank = h["sev"], int(num("sev_rank"))
+	inc.SeverityAt, inc.SeverityBy, inc.DeclaredBy = msTime(h["sev_ms"]), h["sev_by"], h["declared_by"]
+	inc.UpdateState, inc.LastUpdateAt, inc.Updates = incident.UpdateState(h["phase"]), msTime(h["updated_ms"]), int(num("updates"))
+	for _, role := range incident.Roles {
+		if who := h["role:"+string(role)]; who != "" {
+			if inc.Roles == nil {
+				inc.Roles = map[incident.Role]string{}
+			}
+			inc.Roles[role] = who
+		}
+	}
 	if e := h["escalations"]; e != "" {
 		for _, ms := range strings.Split(e, ",") {
 			if t := msTime(ms); !t.IsZero() {
@@ -110,16 +121,16 @@ func (s *Store) Timeline(ctx context.Context, id int64) ([]incident.Fact, error)
 	}
 	out := make([]incident.Fact, 0, len(msgs))
 	for _, m := range msgs {
-		out = append(out, decodeFact(m.Values))
+		out = append(out, decodeFact(m.ID, m.Values))
 	}
 	return out, nil
 }
 
-func decodeFact(v map[string]any) incident.Fact {
+func decodeFact(id string, v map[string]any) incident.Fact {
 	str := func(k string) string { s, _ := v[k].(string); return s }
 	return incident.Fact{
-		At: msTime(str("at")), Kind: incident.Kind(str("event")),
-		Actor: str("actor"), Via: str("via"), Detail: str("detail"),
+		ID: id, At: msTime(str("at")), Kind: incident.Kind(str("event")),
+		Actor: str("actor"), Via: str("via"), Detail: str("detail"), Tag: str("tag"),
 	}
 }
 
@@ -165,7 +176,7 @@ func (s *Store) List(ctx context.Context, openOnly bool, limit int64) ([]*incide
 // Act applies a person's action to an incident. A note's text is
 // req.Text; retention is how long a resolved incident is kept.
 func (s *Store) Act(ctx context.Context, req incident.Request, retention time.Duration) (incident.Result, error) {
-	return s.transition(ctx, req.Incident, string(req.Action), req.By, req.Via, retention, req.Text)
+	return s.transition(ctx, req.Incident, string(req.Action), req.By, req.Via, retention, req.Text, string(req.Tag))
 }
 
 // Refused records on an incident's timeline that req was refused, and
@@ -184,9 +195,9 @@ func (s *Store) Reopen(ctx context.Context, id int64, ackedAt time.Time, by stri
 	return res.Outcome == incident.OutcomeReopened, err
 }
 
-func (s *Store) transition(ctx context.Context, id int64, action, by, via string, retention time.Duration, extra string) (incident.Result, error) {
+func (s *Store) transition(ctx context.Context, id int64, action, by, via string, retention time.Duration, extra string, more ...any) (incident.Result, error) {
 	cmds, wait, err := s.pipelineScript(ctx, s.lua.transition, [][]string{s.anchor()},
-		[][]any{{s.prefix, s.nowArg(), id, action, by, via, retentionMs(retention), extra}})
+		[][]any{append([]any{s.prefix, s.nowArg(), id, action, by, via, retentionMs(retention), extra}, more...)})
 	if err == nil {
 		err = s.replicated(wait)
 	}

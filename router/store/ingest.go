@@ -39,6 +39,10 @@ type AlertWrite struct {
 	// What the router decided about muting a firing alert.
 	Suppression Suppression
 
+	// Severity is the severity the service's rules give the alert ("" =
+	// none), SeverityRank its place among the config's (1 = most severe).
+	Severity     string
+	SeverityRank int
 	// Storm folding of the service: once more than StormIncidents new
 	// incidents opened within StormWindow, new ones fold into one storm
 	// incident (0: never).
@@ -204,7 +208,7 @@ func encodeGroup(labels map[string]string, links []incident.Link) (string, strin
 
 // ingestPerAlert is how many of ingest.lua's arguments each alert takes,
 // after the prefix and the time that every call starts with.
-const ingestPerAlert = 19
+const ingestPerAlert = 20
 
 // ingestArgs are the keys and arguments of ingest.lua for one alert: a
 // call of its own, or, after the first two arguments, part of a batch.
@@ -222,7 +226,8 @@ func (s *Store) ingestArgs(w AlertWrite) ([]string, []any, error) {
 	argv := []any{s.prefix, s.nowArg(), w.Fingerprint, string(w.Doc), string(action), msOrZero(w.EndsAt),
 		w.Service, w.Escalation, group, groupLabels, w.Title, w.Summary,
 		w.SourceURL, retentionMs(w.Retention), w.Name, w.Sender, links,
-		orZero(w.Suppression.Silences), w.Suppression.decided(), w.stormArg(), w.flapArg()}
+		orZero(w.Suppression.Silences), w.Suppression.decided(), w.stormArg(), w.flapArg(),
+		severityArg(w.Severity, w.SeverityRank)}
 	return keys, argv, nil
 }
 
@@ -270,4 +275,13 @@ func (s *Store) pipelineScript(ctx context.Context, sc *redis.Script, keys [][]s
 		return nil, nil, err
 	}
 	return cmds, wait, nil
+}
+
+// severityArg is a severity as the scripts take it: "<rank>:<name>", ""
+// for none.
+func severityArg(name string, rank int) string {
+	if name == "" || rank <= 0 {
+		return ""
+	}
+	return strconv.Itoa(rank) + ":" + name
 }

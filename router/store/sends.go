@@ -22,8 +22,13 @@ const (
 	SendStale   SendState = "stale"   // the incident moved on (acked, resolved, re-run)
 )
 
+// AnyStatus, as ClaimSend's status, claims a notification whatever the
+// incident's status, as long as it exists.
+const AnyStatus incident.Status = "*"
+
 // ClaimSend takes the idempotency key of one notification for lease, while
-// incident id still has status (and, with run >= 0, that escalation run).
+// incident id still has status (AnyStatus: any) and, with run >= 0, that
+// escalation run.
 // A replica that dies mid-send lets the lease lapse; the next one re-sends:
 // delivery is at-least-once, and a duplicate needs a crash (or a lost
 // Redis) between the provider's answer and FinishSend.

@@ -59,11 +59,13 @@ var ErrNotReplicated = errors.New("not replicated to enough Redis replicas in ti
 type scripts struct {
 	ingest, transition, expire, claimDue, reschedule, claimSend, finishSend, appendFact, lease, renew, rateLimit, reroute *redis.Script
 	beat, heartbeats, keepMessage, review, silence, wakeOpen, storm                                                       *redis.Script
+	declare, command                                                                                                      *redis.Script
 }
 
 func (sc *scripts) all() []*redis.Script {
 	return []*redis.Script{sc.ingest, sc.transition, sc.expire, sc.claimDue, sc.reschedule, sc.claimSend, sc.finishSend, sc.appendFact, sc.lease, sc.renew, sc.rateLimit,
-		sc.reroute, sc.beat, sc.heartbeats, sc.keepMessage, sc.review, sc.silence, sc.wakeOpen, sc.storm}
+		sc.reroute, sc.beat, sc.heartbeats, sc.keepMessage, sc.review, sc.silence, sc.wakeOpen, sc.storm,
+		sc.declare, sc.command}
 }
 
 // New returns a store on rdb whose keys start with "{<namespace>}:"
@@ -95,6 +97,8 @@ func New(rdb redis.UniversalClient, namespace string) *Store {
 			silence:     script("silence"),
 			wakeOpen:    script("wake_open"),
 			storm:       script("storm", "fold"),
+			declare:     script("declare"),
+			command:     script("command"),
 		},
 	}
 }

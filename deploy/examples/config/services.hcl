@@ -30,6 +30,10 @@ service "checkout" {
   group_by     = ["alertname", "cluster"]
   subscribers  = ["webhook:audit", "slack:#payments-oncall", "discord:payments"]
   known_labels = ["alertname", "service", "severity", "cluster", "team", "instance"]
+
+  # Incident command: "page" alerts are SEV1, "critical" ones SEV2 (the
+  # severity label's value; command.hcl has the rest).
+  severity = { page = "SEV1", critical = "SEV2" }
 }
 
 # Payments alerts that are not critical page the payments people too, but

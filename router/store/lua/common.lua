@@ -16,16 +16,23 @@ local function published(kind)
     or kind == 'reopened' or kind == 'resolved' or kind == 'note'
     or kind == 'rerouted'
     or kind == 'storm_passed'
+    or kind == 'severity_changed' or kind == 'role_assigned' or kind == 'status_update'
 end
 
 -- fact: append one fact to incident id's timeline (kept whole, for as long
 -- as the incident), and publish it on the event stream when consumers
 -- care about its kind — unless the incident is folded into a storm: the
 -- storm's facts speak for it, and a storm must not flood every consumer.
-local function fact(P, id, at, kind, detail, actor, via)
+-- tag and doc are optional: a word qualifying the fact (a note's mark, an
+-- update's state), and a JSON document the event carries for consumers
+-- (a status update).
+local function fact(P, id, at, kind, detail, actor, via, tag, doc)
   local ik = P .. 'inc:' .. id
   detail, actor, via = detail or '', actor or '', via or ''
-  if actor == '' and via == '' then
+  if tag and tag ~= '' then
+    redis.call('XADD', ik .. ':timeline', '*', 'at', at, 'event', kind,
+      'detail', detail, 'actor', actor, 'via', via, 'tag', tag)
+  elseif actor == '' and via == '' then
     -- Most facts (an alert joining) have no actor: two fields fewer on the
     -- hot path and in memory.
     redis.call('XADD', ik .. ':timeline', '*', 'at', at, 'event', kind, 'detail', detail)
@@ -36,9 +43,31 @@ local function fact(P, id, at, kind, detail, actor, via)
   if published(kind) then
     local h = redis.call('HMGET', ik, 'service', 'folded_into')
     if h[2] then return end
-    redis.call('XADD', P .. 'events', '*', 'incident', id,
+    local ev = {P .. 'events', '*', 'incident', id,
       'service', h[1] or '', 'at', at, 'event', kind,
-      'detail', detail, 'actor', actor, 'via', via)
+      'detail', detail, 'actor', actor, 'via', via}
+    if tag and tag ~= '' then ev[#ev + 1] = 'tag'; ev[#ev + 1] = tag end
+    if doc and doc ~= '' then ev[#ev + 1] = 'doc'; ev[#ev + 1] = doc end
+    redis.call('XADD', unpack(ev))
+  end
+end
+
+-- severity: give incident id the severity sev ("<rank>:<name>", '' =
+-- none) an alert of it maps to, when that is more severe than the one it
+-- has and no person set it (then theirs stands). An incident opening
+-- with it takes it silently (its triggered fact says enough); a raise is
+-- a fact, and restarts the manager and update clocks.
+local function severity(P, id, now, sev, opened)
+  if sev == '' then return end
+  local rank, name = string.match(sev, '^(%d+):(.+)$')
+  local ik = P .. 'inc:' .. id
+  local cur = redis.call('HMGET', ik, 'sev_rank', 'sev_by', 'sev')
+  if cur[2] and cur[2] ~= '' then return end
+  if cur[1] and tonumber(cur[1]) <= tonumber(rank) then return end
+  redis.call('HSET', ik, 'sev', name, 'sev_rank', rank, 'sev_ms', now)
+  if not opened then
+    fact(P, id, now, 'severity_changed', (cur[3] or 'none') .. ' → ' .. name, 'alerts')
+    redis.call('ZADD', P .. 'timers', now, id)
   end
 end
 
@@ -49,7 +78,7 @@ end
 -- fold.lua's fold_into) pages nobody: no timer, and its timeline starts
 -- with the fold, not a published 'triggered'.
 local function open_incident(P, now, gk, service, escalation, group, group_labels,
-    title, summary, source_url, links, sender, folded)
+    title, summary, source_url, links, sender, folded, via)
   local id = redis.call('INCR', P .. 'seq')
   local ik = P .. 'inc:' .. id
   redis.call('HSET', ik, 'id', id, 'service', service, 'escalation', escalation,
@@ -62,7 +91,7 @@ local function open_incident(P, now, gk, service, escalation, group, group_label
   redis.call('ZADD', P .. 'incidents', now, id)
   if not folded then
     redis.call('ZADD', P .. 'timers', now, id)
-    fact(P, id, now, 'triggered', title, sender)
+    fact(P, id, now, 'triggered', title, sender, via)
   end
   return id
 end
@@ -98,7 +127,7 @@ local function close(P, id, at, by, retention_ms)
   for _, fp in ipairs(redis.call('HKEYS', ik .. ':firing')) do forget_fp(P, id, fp) end
   redis.call('ZREM', P .. 'open', id)
   for _, suffix in ipairs({'', ':alerts', ':firing', ':timeline', ':notified', ':sends',
-      ':flap', ':folded', ':names'}) do
+      ':flap', ':folded', ':names', ':updates'}) do
     redis.call('PEXPIRE', ik .. suffix, retention_ms)
   end
   -- One incident fewer open in its storm; a storm that passed resolves

@@ -2,7 +2,7 @@
 -- alerts, in order.
 -- KEYS, two per alert: its group key (points at the open incident of
 -- its group), its fingerprint key (points at the open incident it fires in)
--- ARGV: 1 prefix, 2 now_ms (0 = Redis TIME), then 19 per alert, which
+-- ARGV: 1 prefix, 2 now_ms (0 = Redis TIME), then 20 per alert, which
 -- the script numbers as one alert's call would, from 3:
 --       3 fingerprint, 4 alert json,
 --       5 action (trigger|acknowledge|resolve), 6 ends_ms (0 = none),
@@ -15,7 +15,8 @@
 --       "<why>\n<ms when that may change, 0 = never>\n<inhibition tokens>"
 --       (see suppress.lua),
 --       20 the service's storm folding "incidents/window_ms" ('' = off),
---       21 its flap folding "changes/window_ms/hold_ms" ('' = off)
+--       21 its flap folding "changes/window_ms/hold_ms" ('' = off),
+--       22 its severity "<rank>:<name>" ('' = none)
 -- Returns {incident id, outcome} for each alert, flat; outcome 'stale'
 -- (nothing stored) when silences changed since Go's snapshot.
 --
@@ -29,7 +30,7 @@
 -- alert already firing nor strand its incident when it resolves.
 local P = ARGV[1]
 local now = now_ms(ARGV[2])
-local PER_ALERT = 19
+local PER_ALERT = 20
 
 local function ingest(gk, fpkey, A)
   local fp, doc, action, ends = A[3], A[4], A[5], tonumber(A[6])
@@ -115,6 +116,9 @@ local function ingest(gk, fpkey, A)
       folding().fold_into(P, sid, id, now, A[15], storm)
       outcome = 'folded'
     end
+    severity(P, id, now, A[22], true)
+  elseif A[22] ~= '' then
+    severity(P, id, now, A[22], false)
   end
   local ik = P .. 'inc:' .. id
   if redis.call('HEXISTS', ik .. ':firing', fp) == 1 then return refresh(id, true) end

@@ -1,7 +1,8 @@
 -- transition: a person (or a timer) acts on an incident, or is refused.
 -- ARGV: 1 prefix, 2 now_ms, 3 id, 4 action (ack|resolve|escalate|note|reopen|refuse),
 --       5 by, 6 via, 7 retention_ms, 8 the note's text; for reopen: the
---       acked_ms it times out ('' = any); for refuse: what was refused, why
+--       acked_ms it times out ('' = any); for refuse: what was refused, why;
+--       9 the note's mark ('' = none)
 -- Returns {outcome, status before}.
 local P = ARGV[1]
 local now = now_ms(ARGV[2])
@@ -33,7 +34,7 @@ elseif action == 'escalate' then
   fact(P, id, now, 'escalated', 'escalated by hand', by, via)
   return {'escalated', status}
 elseif action == 'note' then
-  fact(P, id, now, 'note', ARGV[8], by, via)
+  fact(P, id, now, 'note', ARGV[8], by, via, ARGV[9])
   keep_like_incident(ik, ik .. ':timeline')
   return {'noted', status}
 elseif action == 'refuse' then
