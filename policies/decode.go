@@ -20,6 +20,7 @@ var builtinBlocks = map[string]bool{
 	"pagerd": true, "integration": true, "user": true, "team": true,
 	"schedule": true, "escalation": true, "service": true, "heartbeat": true,
 	"maintenance": true, "inhibit": true, "incident_command": true, "stakeholders": true,
+	"component": true, "status_page": true,
 }
 
 func (l *loader) decode(body hcl.Body) *fileSchema {
@@ -36,6 +37,8 @@ func (l *loader) decode(body hcl.Body) *fileSchema {
 		{Type: "inhibit", LabelNames: []string{"name"}},
 		{Type: "incident_command"},
 		{Type: "stakeholders", LabelNames: []string{"name"}},
+		{Type: "component", LabelNames: []string{"name"}},
+		{Type: "status_page", LabelNames: []string{"name"}},
 	}}
 	specs := map[string]*BlockSpec{}
 	for _, spec := range blockSpecs() {
@@ -93,6 +96,10 @@ func (l *loader) decode(body hcl.Body) *fileSchema {
 			}
 		case "stakeholders":
 			raw.Stakeholders = append(raw.Stakeholders, b)
+		case "component":
+			raw.Components = append(raw.Components, b)
+		case "status_page":
+			raw.StatusPages = append(raw.StatusPages, b)
 		}
 	}
 	return raw

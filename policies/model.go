@@ -46,6 +46,10 @@ type Config struct {
 	Command Command
 	// Stakeholders are the stakeholder matrices, in file order.
 	Stakeholders []*Stakeholders
+	// Components and StatusPages are what status pages show, in file
+	// order (statuspage.go).
+	Components  []*Component
+	StatusPages []*StatusPage
 }
 
 // Settings are daemon-wide knobs from the `pagerd { ... }` block.

@@ -26,6 +26,9 @@ type fileSchema struct {
 	// straight from their blocks (compile_command.go).
 	Command      *hcl.Block
 	Stakeholders []*hcl.Block
+	// Components and StatusPages too (compile_statuspage.go).
+	Components  []*hcl.Block
+	StatusPages []*hcl.Block
 	// Extensions are the blocks registered extensions own, in file order;
 	// their own BlockSpec.Decode reads them.
 	Extensions []*hcl.Block
