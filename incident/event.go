@@ -57,6 +57,10 @@ const (
 	KindStakeholders      Kind = "stakeholders_notified"
 	KindStakeholderFailed Kind = "stakeholder_failed"
 	KindStatusPage        Kind = "status_page"
+	// KindPublicUpdate: an update was published on a status page (its
+	// tag is the update's number): published, for the page's
+	// subscribers. The page's own record keeps it for its history.
+	KindPublicUpdate Kind = "public_update"
 	// KindChange is a change event (a deploy, a config push) recorded for
 	// a service; it belongs to no incident.
 	KindChange Kind = "change"
@@ -85,7 +89,7 @@ var Kinds = []Kind{
 	KindActionRefused, KindAlertSuppressed, KindSuppressed, KindUnsuppressed, KindChange, KindRerouted,
 	KindFolded, KindStormPassed, KindStormNotice, KindFlapping,
 	KindSeverity, KindRoleAssigned, KindStatusUpdate, KindManagerNeeded, KindUpdateDue, KindUpdateOverdue,
-	KindStakeholders, KindStakeholderFailed, KindStatusPage,
+	KindStakeholders, KindStakeholderFailed, KindStatusPage, KindPublicUpdate,
 }
 
 // Published reports whether facts of this kind also go out on the event
@@ -95,7 +99,7 @@ var Kinds = []Kind{
 func (k Kind) Published() bool {
 	switch k {
 	case KindTriggered, KindAcknowledged, KindEscalated, KindReopened, KindResolved, KindNote, KindChange, KindRerouted,
-		KindStormPassed, KindSeverity, KindRoleAssigned, KindStatusUpdate:
+		KindStormPassed, KindSeverity, KindRoleAssigned, KindStatusUpdate, KindPublicUpdate:
 		return true
 	}
 	return false
