@@ -106,7 +106,9 @@ func (v *View) apiPage() apiPage {
 	return apiPage{ID: v.Page.Name, Name: v.Page.Title, URL: v.Page.PublicURL, TimeZone: tz, UpdatedAt: updated.UTC()}
 }
 
-func (v *View) apiStatus() apiStatus { return apiStatus{Indicator: v.Indicator, Description: v.Description} }
+func (v *View) apiStatus() apiStatus {
+	return apiStatus{Indicator: v.Indicator, Description: v.Description}
+}
 
 // apiComponents lists the groups (as Statuspage does: components with
 // group true) and the components, in page order.

@@ -148,7 +148,9 @@ type incidentData struct {
 }
 
 // With is an incident with the page's links, for the incident template.
-func (d Data) With(iv IncidentView) incidentData { return incidentData{IncidentView: iv, URL: d.URL, Q: d.Q} }
+func (d Data) With(iv IncidentView) incidentData {
+	return incidentData{IncidentView: iv, URL: d.URL, Q: d.Q}
+}
 
 // render executes page name with data, in the page's zone.
 func render(name string, data Data) ([]byte, error) {

@@ -228,4 +228,3 @@ func TestUptimeBars(t *testing.T) {
 		t.Errorf("Search was never touched: %+v", other.Bars[HistoryDays-2])
 	}
 }
-
