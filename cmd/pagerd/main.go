@@ -152,6 +152,7 @@ Exit codes: 0 ok, 1 failure (invalid config, server error, nothing found),
 		c.actCmd(actAck), c.actCmd(actResolve), c.actCmd(actEscalate), c.actCmd(actNote),
 		c.declareCmd(), c.severityCmd(), c.assignCmd(), c.timelineCmd(),
 		c.silenceCmd(),
+		c.publishCmd(), c.publicationCmd(), c.statusURLCmd(), c.subscribersCmd(),
 	)
 	// Errors cobra returns before a verb's own code starts (unknown verb or
 	// flag, wrong number of arguments, a flag value that does not parse) are

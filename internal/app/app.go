@@ -80,6 +80,8 @@ type App struct {
 	Events *events.Runner
 	// stakeholders is the consumer that tells the stakeholder matrices.
 	stakeholders *command.Stakeholders
+	// status is the status pages (statuspage.go).
+	status *statusPages
 	router       *router.Router
 	server       *http.Server
 	listener     net.Listener
@@ -184,6 +186,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	// paging path, through the engine's way of telling people once.
 	a.stakeholders = &command.Stakeholders{Store: a.Store, Config: holder.Current, Tell: a.Engine.Tell,
 		Log: a.log.With("component", "stakeholders")}
+	a.buildStatusPages(urls)
 	a.Events = &events.Runner{
 		Store: a.Store, Owner: opts.Replica, Log: a.log.With("component", "events"), Poll: opts.Poll, Grace: opts.Grace,
 		Retention: func() time.Duration { return holder.Current().Settings.EventRetention },
@@ -193,7 +196,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 			if len(cfg.Stakeholders) > 0 {
 				consumers = append(consumers, a.stakeholders)
 			}
-			return consumers
+			return append(consumers, a.statusConsumers()...)
 		},
 	}
 	if err := a.Events.EnsureGroups(ctx); err != nil {
@@ -216,6 +219,10 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	api := &httpapi.Server{Router: rt, Store: a.Store, Config: holder.Current, Links: urls,
 		Log: a.log.With("component", "http"), Registry: reg, Now: now, HTTPClient: opts.HTTPClient,
 		Command: commands}
+	a.serveStatusPages(api)
+	if err := a.loadStatusPages(ctx); err != nil {
+		return nil, err
+	}
 	a.server = &http.Server{
 		Handler:           api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -412,6 +419,7 @@ func (a *App) Run(ctx context.Context) error {
 		var wg sync.WaitGroup
 		wg.Go(func() { _ = a.Engine.Run(ctx) })
 		wg.Go(func() { _ = a.Events.Run(ctx) })
+		wg.Go(func() { a.runStatusPages(ctx) })
 		wg.Wait()
 	}()
 	var err error

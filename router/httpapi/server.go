@@ -52,6 +52,12 @@ type Server struct {
 	// Command declares incidents (the other command actions go through
 	// Router.Act).
 	Command *command.Actions
+	// StatusPages serves the status pages under /status/ (readers need no
+	// token); APIRoutes are more routes of the team's API, served behind
+	// the api integration's token (publishing on them, subscribers,
+	// reports). Either may be nil.
+	StatusPages http.Handler
+	APIRoutes   []APIRoute
 
 	alertsReceived *prometheus.CounterVec
 	requests       *prometheus.CounterVec
@@ -100,6 +106,12 @@ func (s *Server) Handler() http.Handler {
 	handle("POST /v1/incidents/{id}/roles", s.assignRole)
 	handle("POST /v1/incidents/{id}/notes", s.addNote)
 	handle("GET /v1/incidents/{id}/timeline", s.timeline)
+	for _, rt := range s.APIRoutes {
+		handle(rt.Pattern, s.apiRoute(rt))
+	}
+	if s.StatusPages != nil {
+		mux.Handle("/status/", s.instrument("/status/", s.StatusPages.ServeHTTP))
+	}
 	handle("GET /v1/services/{name}/changes", s.serviceChanges)
 	handle("POST /v1/heartbeats/{name}", s.beat)
 	handle("GET /v1/silences", s.listSilences)
@@ -307,3 +319,21 @@ func configured(cfg *policies.Config, ch *pagers.Channel) bool {
 }
 
 var errStoreUnavailable = errors.New("state store unavailable")
+
+// APIRoute is a route of the team's API another package serves: it gets
+// the request once its api token is checked, with who acts (?by=, else
+// the integration's name).
+type APIRoute struct {
+	Pattern string
+	Serve   func(w http.ResponseWriter, r *http.Request, by string)
+}
+
+func (s *Server) apiRoute(rt APIRoute) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		in, ok := s.authenticate(w, r, policies.APIIntegration)
+		if !ok {
+			return
+		}
+		rt.Serve(w, r, by(r, "", in))
+	}
+}

@@ -39,12 +39,17 @@ type OutItem struct {
 	// Key names it, the same on every attempt and replica: a receiver can
 	// tell a repeat (the email's Message-ID, the webhook's id).
 	Key  string `json:"key"`
-	Type string `json:"type"` // "update", "confirm"
+	Type string `json:"type"` // "update", "confirm", "notice"
 	// Incident and N name the public update an "update" is.
 	Incident int64 `json:"incident,omitempty"`
 	N        int   `json:"n,omitempty"`
 	// Nonce is what a "confirm" link carries.
 	Nonce string `json:"nonce,omitempty"`
+	// Title, Status and Text are what a "notice" says (the stakeholders'
+	// public wording, which no page update holds).
+	Title  string `json:"title,omitempty"`
+	Status string `json:"status,omitempty"`
+	Text   string `json:"text,omitempty"`
 }
 
 func addrKey(page, kind, address string) string {
