@@ -81,11 +81,11 @@ type App struct {
 	// stakeholders is the consumer that tells the stakeholder matrices.
 	stakeholders *command.Stakeholders
 	// status is the status pages (statuspage.go).
-	status *statusPages
-	router       *router.Router
-	server       *http.Server
-	listener     net.Listener
-	pagers       atomic.Pointer[pagers.Set]
+	status   *statusPages
+	router   *router.Router
+	server   *http.Server
+	listener net.Listener
+	pagers   atomic.Pointer[pagers.Set]
 
 	env        pagers.Env
 	durability store.Durability

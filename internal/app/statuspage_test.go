@@ -237,9 +237,9 @@ func TestPublishFollowUpdatesAndResolve(t *testing.T) {
 		t.Errorf("history lacks the resolved incident, or leaks the note:\n%s", hist.body)
 	}
 	var publication struct {
-		Status     string              `json:"status"`
-		Updates    []json.RawMessage   `json:"updates"`
-		Deliveries []inc.Delivery `json:"deliveries"`
+		Status     string            `json:"status"`
+		Updates    []json.RawMessage `json:"updates"`
+		Deliveries []inc.Delivery    `json:"deliveries"`
 	}
 	if code := api(t, http.MethodGet, base+"/v1/incidents/1/publication", nil, &publication); code != 200 || publication.Status != "resolved" ||
 		len(publication.Updates) != 4 || len(publication.Deliveries) != 4 {
