@@ -68,6 +68,9 @@ type Options struct {
 	// Sleep, when set, is how channels wait out a rate limit (tests move
 	// Clock instead of sleeping).
 	Sleep func(ctx context.Context, d time.Duration) error
+	// StatusPagePrivateWebhooks lets status page webhook subscribers be
+	// on loopback and private networks, over http (tests).
+	StatusPagePrivateWebhooks bool
 }
 
 // App is one running pagerd.
@@ -212,6 +215,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	// its clocks on the engine's per-incident timer.
 	commands := &command.Actions{Store: a.Store, Log: a.log.With("component", "command"), Wake: a.Engine.Wake}
 	rt.Commands = commands
+	a.status.reports.Declare = commands.Declare
 	a.Engine.Duties = append(a.Engine.Duties, &command.Duty{Store: a.Store, Notify: a.Engine.Notify, Log: a.log.With("component", "command")})
 
 	reg := prometheus.NewRegistry()

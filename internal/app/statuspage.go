@@ -2,7 +2,13 @@ package app
 
 import (
 	"context"
+	"sync"
 	"time"
+
+	"github.com/pagerd/pagerd/pagers"
+	"github.com/pagerd/pagerd/policies"
+	"github.com/pagerd/pagerd/statuspage/notify"
+	_ "github.com/pagerd/pagerd/statuspage/notify/all"
 
 	"github.com/pagerd/pagerd/links"
 	"github.com/pagerd/pagerd/router/events"
@@ -14,11 +20,13 @@ import (
 // pages every request reads, the consumer that follows incidents onto
 // them, and the team's API.
 type statusPages struct {
-	cache    *statuspage.Cache
-	consumer *statuspage.Consumer
-	handler  *statuspage.Handler
-	admin    *statuspage.Admin
-	handOff  *statuspage.HandOff
+	reports   *statuspage.Reports
+	cache     *statuspage.Cache
+	deliverer *statuspage.Deliverer
+	consumer  *statuspage.Consumer
+	handler   *statuspage.Handler
+	admin     *statuspage.Admin
+	handOff   *statuspage.HandOff
 }
 
 // buildStatusPages builds them; the consumer and the cache run with the
@@ -32,11 +40,38 @@ func (a *App) buildStatusPages(urls func() links.Builder) {
 	}
 	cache := &statuspage.Cache{Store: a.Store, Config: holder.Current, Links: urls, Log: log, Now: now}
 	pub := &statuspage.Publisher{Store: a.Store, Config: holder.Current, Log: log}
+	reports := &statuspage.Reports{Store: a.Store, Config: holder.Current, Log: log, Now: now}
+	forms := &statuspage.Forms{Store: a.Store, Config: holder.Current, Cache: cache, Links: urls, Reports: reports, Log: log, Now: now,
+		AllowPrivate: a.opts.StatusPagePrivateWebhooks}
+	env := notify.Env{HTTPClient: a.opts.HTTPClient, Pagers: func() pagers.Set { return *a.pagers.Load() },
+		AllowPrivate: a.opts.StatusPagePrivateWebhooks}
+	var (
+		mu       sync.Mutex
+		builtFor *policies.Config
+		channels map[string]notify.Channel
+	)
+	// The channels follow the config: a reload that sets smtp up starts
+	// sending what waited for it.
+	current := func() map[string]notify.Channel {
+		mu.Lock()
+		defer mu.Unlock()
+		if cfg := holder.Current(); cfg != builtFor {
+			var err error
+			if channels, err = notify.Build(cfg, env); err != nil {
+				log.Error("some status page subscribers cannot be told", "err", err)
+			}
+			builtFor = cfg
+		}
+		return channels
+	}
 	a.status = &statusPages{
-		cache:    cache,
+		reports: reports,
+		cache:   cache,
+		deliverer: &statuspage.Deliverer{Store: a.Store, Config: holder.Current, Links: urls, Channels: current, Log: log, Now: now,
+			Poll: a.opts.Poll},
 		consumer: &statuspage.Consumer{Store: a.Store, Config: holder.Current, Publisher: pub, Log: log},
-		handler:  &statuspage.Handler{Cache: cache, Log: log},
-		admin:    &statuspage.Admin{Store: a.Store, Config: holder.Current, Publisher: pub, Cache: cache, Log: log},
+		handler:  &statuspage.Handler{Cache: cache, Forms: forms, Log: log},
+		admin:    &statuspage.Admin{Store: a.Store, Config: holder.Current, Publisher: pub, Cache: cache, Reports: reports, Log: log},
 		handOff:  &statuspage.HandOff{Store: a.Store},
 	}
 	a.stakeholders.StatusPage = a.status.handOff
@@ -63,8 +98,17 @@ func (a *App) serveStatusPages(api *httpapi.Server) {
 // first request finds them.
 func (a *App) loadStatusPages(ctx context.Context) error { return a.status.cache.Load(ctx) }
 
-// runStatusPages keeps the pages fresh until ctx ends.
-func (a *App) runStatusPages(ctx context.Context) { a.status.cache.Run(ctx) }
+// runStatusPages keeps the pages fresh and tells their subscribers until
+// ctx ends.
+func (a *App) runStatusPages(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Go(func() { a.status.cache.Run(ctx) })
+	wg.Go(func() { a.status.deliverer.Run(ctx) })
+	wg.Wait()
+}
+
+// StatusDeliverer tells status page subscribers, for tests that drain it.
+func (a *App) StatusDeliverer() *statuspage.Deliverer { return a.status.deliverer }
 
 // StatusPages is the pages' cache, for tests that read what a page shows.
 func (a *App) StatusPages() *statuspage.Cache { return a.status.cache }

@@ -175,7 +175,7 @@ func TestSubscribersDoubleOptInAndOutboxes(t *testing.T) {
 	for _, c := range claimed {
 		if c.Subscriber == "s2" {
 			failing = c
-			if n, err := s.OutboxRetry(ctx, c, clk.Now().Add(time.Minute), "421 try later"); err != nil || n != 1 {
+			if n, err := s.OutboxRetry(ctx, c, time.Minute, time.Hour, 0, "421 try later"); err != nil || n != 1 {
 				t.Fatalf("retry = %d, %v", n, err)
 			}
 			continue

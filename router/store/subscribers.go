@@ -299,10 +299,12 @@ func (s *Store) OutboxDone(ctx context.Context, c Claimed, result, why string, f
 	return vals[1] == "complete", nil
 }
 
-// OutboxRetry keeps the head of a subscriber's outbox for another try at
-// at, and returns how many attempts it had.
-func (s *Store) OutboxRetry(ctx context.Context, c Claimed, at time.Time, why string) (int, error) {
-	n, err := s.subscribers(ctx, "retry", c.Subscriber, c.Item.Key, at.UnixMilli(), why).Int()
+// OutboxRetry keeps the head of a subscriber's outbox for another try,
+// after a backoff from base doubling with each attempt (counted in Redis,
+// so every replica counts the same) up to most, and at least floor (what
+// the receiver asked for). It returns the attempts so far.
+func (s *Store) OutboxRetry(ctx context.Context, c Claimed, base, most, floor time.Duration, why string) (int, error) {
+	n, err := s.subscribers(ctx, "retry", c.Subscriber, c.Item.Key, retentionMs(base), why, retentionMs(most), floor.Milliseconds()).Int()
 	if err != nil {
 		return 0, fmt.Errorf("reschedule delivery to %s: %w", c.Subscriber, err)
 	}

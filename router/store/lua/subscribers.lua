@@ -191,16 +191,24 @@ elseif op == 'done' then
   return {'done', complete}
 
 elseif op == 'retry' then
-  -- 4 sid, 5 key, 6 at_ms, 7 error: the head failed; try it again at at.
-  -- Returns the attempts so far.
+  -- 4 sid, 5 key, 6 base_ms, 7 error, 8 cap_ms, 9 floor_ms: the head
+  -- failed; try it again after an exponential backoff from base (its
+  -- attempts are counted here, so every replica counts the same), at
+  -- most cap, at least floor (what the receiver asked). Returns the
+  -- attempts so far.
   local sid, key = ARGV[4], ARGV[5]
   local head = redis.call('LINDEX', outkey(sid), 0)
   if not head or cjson.decode(head).key ~= key then return 0 end
-  redis.call('ZADD', due, tonumber(ARGV[6]), sid)
+  local n
   if config_sub(sid) then
-    return redis.call('HINCRBY', P .. 'sp:attempts', sid, 1)
+    n = redis.call('HINCRBY', P .. 'sp:attempts', sid, 1)
+  else
+    redis.call('HSET', subkey(sid), 'last_error', ARGV[7])
+    n = redis.call('HINCRBY', subkey(sid), 'attempts', 1)
   end
-  redis.call('HSET', subkey(sid), 'last_error', ARGV[7])
-  return redis.call('HINCRBY', subkey(sid), 'attempts', 1)
+  local wait = math.min(tonumber(ARGV[8]), tonumber(ARGV[6]) * 2 ^ math.min(n - 1, 30))
+  wait = math.max(wait, tonumber(ARGV[9]))
+  redis.call('ZADD', due, now + wait, sid)
+  return n
 end
 return redis.error_reply('unknown subscribers op ' .. op)
