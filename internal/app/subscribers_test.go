@@ -348,3 +348,57 @@ func mailsTo(t *testing.T, s *testenv.SMTPServer, addr string) []testenv.SMTPMes
 	}
 	return out
 }
+
+// Mastodon is one more delivery channel: each public update is one post
+// to the page's account, on a loopback fake of its REST API.
+func TestMastodonPostsPublicUpdates(t *testing.T) {
+	var (
+		mu    sync.Mutex
+		posts []string
+	)
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct{ Status, Visibility string }
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		if r.URL.Path != "/api/v1/statuses" || r.Header.Get("Authorization") != "Bearer masto-tok3n" || r.Header.Get("Idempotency-Key") == "" {
+			http.Error(w, `{"error":"refused"}`, http.StatusUnauthorized)
+			return
+		}
+		mu.Lock()
+		posts = append(posts, body.Visibility+" "+body.Status)
+		mu.Unlock()
+		_, _ = w.Write([]byte(`{"id":"1"}`))
+	}))
+	t.Cleanup(fake.Close)
+	t.Setenv("TEST_MASTODON_TOKEN", "masto-tok3n")
+	w := newWorld(t, "0s")
+	w.writeConfig(w.statusConfig(`
+status_page "social" {
+  title      = "Example"
+  components = ["Checkout API"]
+  mastodon {
+    server = "` + fake.URL + `"
+    token  = env("TEST_MASTODON_TOKEN")
+  }
+}
+`))
+	a := w.start("r1", w.port)
+	base := "http://" + a.Addr()
+	post(t, base+"/v1/webhooks/alertmanager", amToken, "application/json", fixture(t, "alertmanager-0.25-webhook-firing.json"))
+	w.settle()
+	for _, u := range []map[string]any{
+		{"page": "social", "text": "Checkout is failing.", "title": "Checkout down"},
+		{"status": "resolved", "text": "Checkout works again."},
+	} {
+		if code := api(t, http.MethodPost, base+"/v1/incidents/1/publish", u, &struct{}{}); code >= 300 {
+			t.Fatalf("publish = %d", code)
+		}
+	}
+	eventually(t, "both updates queued", func() bool { return factSays(incident(t, base, 1), "status_page", "public update #2 queued") })
+	w.drainSubscribers()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(posts) != 2 || !strings.HasPrefix(posts[0], "public [Example] Investigating: Checkout down — Checkout is failing. http://") ||
+		!strings.Contains(posts[1], "Resolved: Checkout down — Checkout works again.") {
+		t.Errorf("posts %q", posts)
+	}
+}
