@@ -44,15 +44,11 @@ func (a *Actions) Apply(ctx context.Context, cfg *policies.Config, req incident.
 		}
 		res, err = a.Store.SetSeverity(ctx, req.Incident, name, cfg.SeverityRank(name), req.By, req.Via)
 	case incident.Update:
-		u, err := checkUpdate(req)
-		if err != nil {
-			return incident.Result{}, err
+		u, uerr := checkUpdate(req)
+		if uerr != nil {
+			return incident.Result{}, uerr
 		}
 		res, err = a.Store.PostUpdate(ctx, req.Incident, u, cfg.Settings.ResolvedRetention)
-		if err != nil {
-			return incident.Result{}, err
-		}
-		return incident.Result{Outcome: res.Outcome, Before: res.Before}, nil
 	default:
 		return incident.Result{}, fmt.Errorf("%s is not an incident command action", req.Action)
 	}

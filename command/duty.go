@@ -91,10 +91,67 @@ func (d *Duty) manager(ctx context.Context, cfg *policies.Config, inc *incident.
 	return retry, nil
 }
 
-// cadence reminds the manager when a status update is due and tells the
-// communications lead when it is overdue (cadence.go has the clocks).
+// cadence reminds the manager when a status update is due and, when it is
+// overdue, tells the communications lead (else whoever the manager
+// rotation has on call): once each per due time, which the next update
+// moves on (cadence.go has the clocks).
 func (d *Duty) cadence(ctx context.Context, cfg *policies.Config, inc *incident.Incident, now time.Time) (time.Time, error) {
-	return time.Time{}, nil
+	due := NextUpdateAt(cfg, inc)
+	if due.IsZero() || now.Before(due) {
+		return due, nil
+	}
+	round := due.UnixMilli()
+	every := pagers.ShortLead(cfg.Command.Cadence[inc.Severity])
+	var retry time.Time
+	manager := cfg.Users[inc.Role(incident.RoleManager)]
+	why := fmt.Sprintf("a status update is due (%s: every %s): pagerd update %d --status STATE TEXT", inc.Severity, every, inc.ID)
+	if manager != nil {
+		told, err := d.Notify(ctx, cfg, inc.ID, fmt.Sprintf("due:%d", round), manager, notice(inc, incident.KindUpdateDue, why, due),
+			incident.KindUpdateDue, why)
+		if err != nil {
+			return time.Time{}, err
+		}
+		retry = told.Retry
+	} else if _, err := d.Store.Append(ctx, inc.ID, incident.KindUpdateDue, why+"; it has no manager to remind",
+		fmt.Sprintf("due:%d:%d", inc.ID, round), onceTTL); err != nil {
+		return time.Time{}, err
+	}
+
+	overdue := OverdueAt(cfg, inc)
+	if now.Before(overdue) {
+		return earliest(retry, overdue), nil
+	}
+	late := fmt.Sprintf("the status update due at %s (%s: every %s) is %s late", due.UTC().Format("15:04 UTC"), inc.Severity, every,
+		pagers.ShortLead(now.Sub(due)))
+	if manager != nil {
+		late += "; the manager is " + manager.Name
+	}
+	var tell []*policies.User
+	why = late + ": as communications lead, post it or get it posted"
+	if comms := cfg.Users[inc.Role(incident.RoleComms)]; comms != nil {
+		tell = append(tell, comms)
+	} else if t := cfg.ManagersOf(inc.Service); t != nil {
+		why = late + ", and it has no communications lead: post it or get it posted"
+		for _, name := range cfg.UsersFor(*t, now) {
+			if u := cfg.Users[name]; u != nil {
+				tell = append(tell, u)
+			}
+		}
+	}
+	if len(tell) == 0 {
+		_, err := d.Store.Append(ctx, inc.ID, incident.KindUpdateOverdue, late+"; there is no communications lead or manager rotation to tell",
+			fmt.Sprintf("overdue:%d:%d", inc.ID, round), onceTTL)
+		return retry, err
+	}
+	for _, u := range tell {
+		told, err := d.Notify(ctx, cfg, inc.ID, fmt.Sprintf("overdue:%d:%s", round, u.Name), u,
+			notice(inc, incident.KindUpdateOverdue, why, overdue), incident.KindUpdateOverdue, why)
+		if err != nil {
+			return time.Time{}, err
+		}
+		retry = earliest(retry, told.Retry)
+	}
+	return retry, nil
 }
 
 // notice is what a duty tells a person: an update about the incident

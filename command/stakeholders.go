@@ -129,3 +129,79 @@ func personChannel(u *policies.User) string {
 	}
 	return via
 }
+
+// Matrix is a service's stakeholder matrix resolved for an incident of
+// one severity, as `pagerd stakeholders` and the API show it.
+type Matrix struct {
+	Service string `json:"service"`
+	// Block names the stakeholders block covering the service; "" when
+	// none does (then nothing else is set).
+	Block      string   `json:"stakeholders"`
+	Severities []string `json:"severities"`
+	// Severity is the incident's; Engaged whether it engages them.
+	Severity   string                    `json:"severity"`
+	Engaged    bool                      `json:"engaged"`
+	Deliveries []MatrixDelivery          `json:"deliveries"`
+	Quadrants  map[string]MatrixQuadrant `json:"quadrants"`
+}
+
+// MatrixDelivery is who hears at one moment, through what.
+type MatrixDelivery struct {
+	Moment      string   `json:"moment"`
+	Quadrant    string   `json:"quadrant"`
+	Who         string   `json:"who"`
+	Via         string   `json:"via"`
+	Wording     string   `json:"wording"` // "internal" or "public"
+	Digest      bool     `json:"digest"`
+	Subscribers []string `json:"subscribers"`
+}
+
+// MatrixQuadrant is a quadrant as written.
+type MatrixQuadrant struct {
+	On     []string `json:"on"`
+	People []string `json:"people"`
+	Rooms  []string `json:"rooms"`
+	Emails []string `json:"emails"`
+}
+
+// MatrixOf resolves service's matrix at now for an incident of severity
+// sev ("": the most severe its block engages).
+func MatrixOf(cfg *policies.Config, service, sev string, now time.Time) Matrix {
+	out := Matrix{Service: service, Severities: []string{}, Deliveries: []MatrixDelivery{}, Quadrants: map[string]MatrixQuadrant{}}
+	sh := cfg.StakeholdersFor(service)
+	if sh == nil {
+		return out
+	}
+	out.Block, out.Severities, out.Severity = sh.Name, sh.Severities, sev
+	if sev == "" && len(sh.Severities) > 0 {
+		out.Severity = sh.Severities[0]
+	}
+	out.Engaged = sh.Engages(out.Severity)
+	for _, q := range sh.Quadrants {
+		mq := MatrixQuadrant{On: []string{}, People: []string{}, Rooms: []string{}, Emails: append([]string{}, q.Emails...)}
+		for _, m := range q.On {
+			mq.On = append(mq.On, string(m))
+		}
+		for _, t := range q.People {
+			mq.People = append(mq.People, t.String())
+		}
+		for _, t := range q.Rooms {
+			mq.Rooms = append(mq.Rooms, t.String())
+		}
+		out.Quadrants[string(q.Kind)] = mq
+	}
+	if !out.Engaged {
+		return out
+	}
+	for _, m := range policies.Moments {
+		for _, d := range Plan(cfg, sh, []policies.Moment{m}, now) {
+			md := MatrixDelivery{Moment: string(m), Quadrant: string(d.Quadrant), Who: d.Who, Via: d.Via,
+				Wording: "internal", Digest: d.Digest, Subscribers: append([]string{}, d.Subscribers...)}
+			if d.Public {
+				md.Wording = "public"
+			}
+			out.Deliveries = append(out.Deliveries, md)
+		}
+	}
+	return out
+}

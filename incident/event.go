@@ -61,6 +61,20 @@ const (
 	// tag is the update's number): published, for the page's
 	// subscribers. The page's own record keeps it for its history.
 	KindPublicUpdate Kind = "public_update"
+	// After the incident (postmortem package). Published: the
+	// post-mortem marked done, an action item added or done (its event
+	// carries the item) — what people do. On the timeline only: who owns
+	// the post-mortem (named as every incident resolves: consumers would
+	// hear of it for each), the owner reminded, the draft written into the
+	// post-mortem directory, an action item's owner reminded that it is
+	// overdue.
+	KindPostmortemOwner   Kind = "postmortem_owner"
+	KindPostmortemDone    Kind = "postmortem_done"
+	KindPostmortemDue     Kind = "postmortem_due"
+	KindPostmortemWritten Kind = "postmortem_written"
+	KindActionAdded       Kind = "action_added"
+	KindActionDone        Kind = "action_done"
+	KindActionOverdue     Kind = "action_overdue"
 	// KindChange is a change event (a deploy, a config push) recorded for
 	// a service; it belongs to no incident.
 	KindChange Kind = "change"
@@ -89,7 +103,10 @@ var Kinds = []Kind{
 	KindActionRefused, KindAlertSuppressed, KindSuppressed, KindUnsuppressed, KindChange, KindRerouted,
 	KindFolded, KindStormPassed, KindStormNotice, KindFlapping,
 	KindSeverity, KindRoleAssigned, KindStatusUpdate, KindManagerNeeded, KindUpdateDue, KindUpdateOverdue,
-	KindStakeholders, KindStakeholderFailed, KindStatusPage, KindPublicUpdate,
+	KindStakeholders, KindStakeholderFailed, KindStatusPage,
+	KindPostmortemOwner, KindPostmortemDone, KindPostmortemDue, KindPostmortemWritten,
+	KindActionAdded, KindActionDone, KindActionOverdue,
+	KindPublicUpdate,
 }
 
 // Published reports whether facts of this kind also go out on the event
@@ -99,7 +116,8 @@ var Kinds = []Kind{
 func (k Kind) Published() bool {
 	switch k {
 	case KindTriggered, KindAcknowledged, KindEscalated, KindReopened, KindResolved, KindNote, KindChange, KindRerouted,
-		KindStormPassed, KindSeverity, KindRoleAssigned, KindStatusUpdate, KindPublicUpdate:
+		KindStormPassed, KindSeverity, KindRoleAssigned, KindStatusUpdate,
+		KindPostmortemDone, KindActionAdded, KindActionDone, KindPublicUpdate:
 		return true
 	}
 	return false
@@ -143,6 +161,9 @@ type Event struct {
 	// Update is the status update a KindStatusUpdate event posts; nil for
 	// others.
 	Update *StatusUpdate `json:"update,omitempty"`
+	// Item is the action item a KindActionAdded or KindActionDone event
+	// is about; nil for others.
+	Item *ActionItem `json:"action_item,omitempty"`
 }
 
 // Change is something that changed in a system — a deploy, a feature flag,

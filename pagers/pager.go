@@ -34,6 +34,9 @@ const (
 	// EditsMessages) to bring every message it sent about the incident up
 	// to date with Event: it has no recipient of its own.
 	KindFollow Kind = "follow"
+	// KindSignIn carries a web console sign-in link to the person who
+	// asked for it (SignIn); it is about no incident.
+	KindSignIn Kind = "sign_in"
 )
 
 // IsFYI reports whether the notification only informs: nobody is asked to
@@ -74,6 +77,23 @@ type Notification struct {
 	// status updates so far, oldest first — for channels with room for it
 	// (an email digest to stakeholders).
 	Digest []string
+	// SignIn is the link a KindSignIn carries; nil for other kinds.
+	SignIn *SignInInfo
+}
+
+// SignInInfo is a console sign-in link: single use, valid until Expires.
+type SignInInfo struct {
+	URL     string
+	Expires time.Time
+}
+
+// SignInText is what every channel says of a sign-in link, in one line.
+func SignInText(s *SignInInfo) string {
+	if s == nil {
+		return "[pagerd] Sign-in link: none was made."
+	}
+	return "[pagerd] Your console sign-in link, valid once until " + s.Expires.UTC().Format("15:04 MST") + ": " + s.URL +
+		" — if you did not ask for it, ignore it."
 }
 
 // ShiftInfo is what a shift notice says about the coming shift.

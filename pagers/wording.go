@@ -22,6 +22,10 @@ func ShortText(n Notification, limit int) string {
 	if n.Kind == KindShiftNotice {
 		return Truncate(shiftShortText(n.Shift), limit)
 	}
+	if n.Kind == KindSignIn {
+		// Never cut: a truncated link is no link.
+		return SignInText(n.SignIn)
+	}
 	head := "[pagerd] #" + fmt.Sprint(n.Incident.ID) + " "
 	var middle, tail string
 	switch {

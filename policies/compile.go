@@ -66,6 +66,7 @@ func (l *loader) compile(raw *fileSchema) *Config {
 	l.stakeholders(cfg, raw.Stakeholders)
 	l.components(cfg, raw.Components)
 	l.statusPages(cfg, raw.StatusPages)
+	l.postmortem(cfg, raw.Postmortem, raw.Console)
 	return cfg
 }
 

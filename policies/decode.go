@@ -21,6 +21,7 @@ var builtinBlocks = map[string]bool{
 	"schedule": true, "escalation": true, "service": true, "heartbeat": true,
 	"maintenance": true, "inhibit": true, "incident_command": true, "stakeholders": true,
 	"component": true, "status_page": true,
+	"postmortem": true, "console": true,
 }
 
 func (l *loader) decode(body hcl.Body) *fileSchema {
@@ -39,6 +40,8 @@ func (l *loader) decode(body hcl.Body) *fileSchema {
 		{Type: "stakeholders", LabelNames: []string{"name"}},
 		{Type: "component", LabelNames: []string{"name"}},
 		{Type: "status_page", LabelNames: []string{"name"}},
+		{Type: "postmortem"},
+		{Type: "console"},
 	}}
 	specs := map[string]*BlockSpec{}
 	for _, spec := range blockSpecs() {
@@ -100,6 +103,14 @@ func (l *loader) decode(body hcl.Body) *fileSchema {
 			raw.Components = append(raw.Components, b)
 		case "status_page":
 			raw.StatusPages = append(raw.StatusPages, b)
+		case "postmortem":
+			if single(b) {
+				raw.Postmortem = b
+			}
+		case "console":
+			if single(b) {
+				raw.Console = b
+			}
 		}
 	}
 	return raw

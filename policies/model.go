@@ -50,6 +50,10 @@ type Config struct {
 	// order (statuspage.go).
 	Components  []*Component
 	StatusPages []*StatusPage
+	// Postmortem and Console hold what happens after an incident and the
+	// web console's sign-in settings (postmortem.go).
+	Postmortem Postmortem
+	Console    Console
 }
 
 // Settings are daemon-wide knobs from the `pagerd { ... }` block.

@@ -29,6 +29,9 @@ type fileSchema struct {
 	// Components and StatusPages too (compile_statuspage.go).
 	Components  []*hcl.Block
 	StatusPages []*hcl.Block
+	// Postmortem and Console are compiled straight from their blocks
+	// (postmortem.go).
+	Postmortem, Console *hcl.Block
 	// Extensions are the blocks registered extensions own, in file order;
 	// their own BlockSpec.Decode reads them.
 	Extensions []*hcl.Block

@@ -111,6 +111,13 @@ func (e *Engine) Tell(ctx context.Context, cfg *policies.Config, id int64, key s
 		return Told{}, nil // the incident is gone
 	}
 	n.Key = key
+	if n.Event != nil && n.Event.ID == "" {
+		// A notice's own event (a manager wanted) is not on the stream:
+		// its key names it, for channels that reply per event.
+		ev := *n.Event
+		ev.ID = key
+		n.Event = &ev
+	}
 	sendCtx, cancel := context.WithTimeout(ctx, e.SendTimeout)
 	defer cancel()
 	release := e.keepSend(sendCtx, id, key)

@@ -60,6 +60,8 @@ type Engine struct {
 	// Duties are what incidents need besides paging (incident command's
 	// clocks); each runs on every wake-up of an incident (duties.go).
 	Duties []Duty
+	// Chores are timed work that belongs to no incident (chores.go).
+	Chores []Chore
 
 	once sync.Once
 	wake chan struct{}
@@ -296,6 +298,8 @@ func (e *Engine) work(ctx context.Context, c store.Claim) {
 	var next time.Time
 	switch {
 	case err != nil:
+	case c.Chore != "":
+		next, err = e.runChore(ctx, c.Chore, now)
 	case c.Heartbeat != "":
 		next, err = e.checkHeartbeat(ctx, c.Heartbeat, now)
 	default:
@@ -311,7 +315,7 @@ func (e *Engine) work(ctx context.Context, c store.Claim) {
 		err = errors.Join(err, rerr)
 	}
 	if err != nil {
-		e.Log.Error("incident step failed; handed over to the next poll", "incident", c.IncidentID, "heartbeat", c.Heartbeat, "err", err)
+		e.Log.Error("incident step failed; handed over to the next poll", "incident", c.IncidentID, "heartbeat", c.Heartbeat, "chore", c.Chore, "err", err)
 	}
 }
 

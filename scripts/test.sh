@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every pagerd test. Tests start their own redis-server and SMTP server
-# (Debian's python3-aiosmtpd) on free loopback ports; this script installs
-# those two packages first when they are missing and we are root.
+# (Debian's python3-aiosmtpd) on free loopback ports, and the console's in
+# Debian's headless chromium; this script installs those packages first when
+# they are missing and we are root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,8 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 # The real alert senders (internal/testenv/senders.go runs these exact paths).
 command -v /usr/bin/prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 command -v /usr/bin/prometheus >/dev/null 2>&1 || need+=(prometheus)
+# Headless Chromium drives the web console's tests (console/browser_test.go).
+command -v /usr/bin/chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "installing ${need[*]}"

@@ -65,17 +65,30 @@ func (c *cli) tokenFromConfig() (string, error) {
 // what to change: the server URL when nobody answers, the token when it is
 // refused.
 func (a *apiClient) do(ctx context.Context, method, path string, body, out any) error {
+	data, err := a.request(ctx, method, path, body)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("%s %s: answer is not the JSON expected: %w", method, path, err)
+	}
+	return nil
+}
+
+// request sends one request and returns the answer's body, or an error
+// that says what to change (see do).
+func (a *apiClient) request(ctx context.Context, method, path string, body any) ([]byte, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return fmt.Errorf("encode request: %w", err)
+			return nil, fmt.Errorf("encode request: %w", err)
 		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, a.server+path, rd)
 	if err != nil {
-		return fmt.Errorf("server URL %q: %w", a.server, err)
+		return nil, fmt.Errorf("server URL %q: %w", a.server, err)
 	}
 	req.Header.Set("Authorization", "Bearer "+a.token)
 	if body != nil {
@@ -88,13 +101,13 @@ func (a *apiClient) do(ctx context.Context, method, path string, body, out any) 
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return fmt.Errorf("cannot reach pagerd at %s (%s): %w; is it running there? Set the URL with --server or %s",
+		return nil, fmt.Errorf("cannot reach pagerd at %s (%s): %w; is it running there? Set the URL with --server or %s",
 			a.server, a.serverSource, err, envServer)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 	if err != nil {
-		return fmt.Errorf("read answer of %s %s: %w", method, path, err)
+		return nil, fmt.Errorf("read answer of %s %s: %w", method, path, err)
 	}
 	if resp.StatusCode >= 300 {
 		var e struct{ Error string }
@@ -104,17 +117,14 @@ func (a *apiClient) do(ctx context.Context, method, path string, body, out any) 
 		}
 		switch {
 		case resp.StatusCode == http.StatusUnauthorized:
-			return fmt.Errorf("%s %s: %s: pass the token of an \"api\" integration with --token or %s", method, path, msg, envToken)
+			return nil, fmt.Errorf("%s %s: %s: pass the token of an \"api\" integration with --token or %s", method, path, msg, envToken)
 		case resp.StatusCode == http.StatusNotFound && e.Error == "":
 			// Not pagerd's own "no such incident": the route itself is unknown.
-			return fmt.Errorf("%s %s: %s: is %s a pagerd as new as this CLI?", method, path, msg, a.server)
+			return nil, fmt.Errorf("%s %s: %s: is %s a pagerd as new as this CLI?", method, path, msg, a.server)
 		}
-		return fmt.Errorf("%s %s: %s", method, path, msg)
+		return nil, fmt.Errorf("%s %s: %s", method, path, msg)
 	}
-	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("%s %s: answer is not the JSON expected: %w", method, path, err)
-	}
-	return nil
+	return data, nil
 }
 
 // incidentView is an incident as the API returns it: the incident, and
@@ -125,8 +135,9 @@ type incidentView struct {
 	Alerts   []json.RawMessage `json:"alerts"`
 	Timeline []incident.Fact   `json:"timeline"`
 	// TimelineNext is where the rest of a long timeline starts.
-	TimelineNext string            `json:"timeline_next"`
-	Changes      []incident.Change `json:"recent_changes"`
+	TimelineNext  string                  `json:"timeline_next"`
+	StatusUpdates []incident.StatusUpdate `json:"status_updates"`
+	Changes       []incident.Change       `json:"recent_changes"`
 	// Folded are, for a storm incident, the incidents folded into it.
 	Folded []incidentView `json:"folded"`
 }
@@ -184,6 +195,18 @@ type incidentDetailJSON struct {
 	Timeline         []eventJSON       `json:"timeline"`
 	Changes          []changeJSON      `json:"recent_changes"`
 	Folded           []incidentJSON    `json:"folded"`
+	StatusUpdates    []updateJSON      `json:"status_updates"`
+}
+
+// updateJSON is a status update in the CLI's JSON output.
+type updateJSON struct {
+	N          int      `json:"n"`
+	At         jsonTime `json:"at"`
+	By         string   `json:"by"`
+	Via        string   `json:"via"`
+	Status     string   `json:"status"`
+	Text       string   `json:"text"`
+	PublicText string   `json:"public_text"`
 }
 
 type eventJSON struct {
@@ -251,7 +274,11 @@ func rolesJSON(inc incident.Incident) map[string]string {
 
 func (inc incidentView) detailJSON() incidentDetailJSON {
 	out := incidentDetailJSON{incidentJSON: inc.listJSON(), SuppressedAlerts: inc.SuppressedAlerts, Alerts: inc.Alerts,
-		Timeline: []eventJSON{}, Changes: []changeJSON{}, Folded: []incidentJSON{}}
+		Timeline: []eventJSON{}, Changes: []changeJSON{}, Folded: []incidentJSON{}, StatusUpdates: []updateJSON{}}
+	for _, u := range inc.StatusUpdates {
+		out.StatusUpdates = append(out.StatusUpdates, updateJSON{N: u.N, At: jsonTime(u.At.UTC()), By: u.By, Via: u.Via,
+			Status: string(u.State), Text: u.Text, PublicText: u.Public()})
+	}
 	for _, f := range inc.Folded {
 		out.Folded = append(out.Folded, f.listJSON())
 	}
@@ -378,6 +405,8 @@ With -o json it prints the incident as one object with the keys of
                 "source": "ci", "integration": "ci", "links": [], "custom_details": null}]
   "folded":   [...],  for a storm incident, the incidents folded into it,
                       newest first, with the keys of 'pagerd incidents -o json'
+  "status_updates": [{"n": 1, "at": ..., "by": "alice", "via": "cli",
+              "status": "identified", "text": "...", "public_text": "..."}]
 A timeline fact's "tag" marks a note (root_cause, resolution) or says a
 status update's state. Times are RFC 3339 in UTC.`,
 		Example: `  pagerd show 42

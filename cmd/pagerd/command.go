@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -282,6 +283,76 @@ With -o json it prints {"facts": [{"id": "1795482740123-0", "at": ...,
 				Actor: e.Actor, Via: e.Via, Detail: e.Detail, Tag: e.Tag}})
 		}
 		return writeJSON(c.stdout, all)
+	}
+	return cmd
+}
+
+func (c *cli) updateCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "update ID --status STATE TEXT...",
+		GroupID: groupIncidents,
+		Short:   "Post a status update: investigating, identified, monitoring or resolved",
+		Long: `Post a status update on an incident of the pagerd at --server: where the work
+stands, in the familiar states
+
+  investigating  looking for the cause
+  identified     the cause is known, a fix is under way
+  monitoring     fixed; watching that it holds
+  resolved       over: posting it resolves the incident
+
+The words after the flags are the update for the people inside (notes,
+hypotheses, names); --public gives other wording for customers, who get
+it through the status page (the internal text otherwise). Each update is
+told to the service's stakeholders as their quadrant says (see 'pagerd
+stakeholders SERVICE'), and starts the clock of the next one: the
+severity's cadence (incident_command's cadence, SEV1 every 30m by
+default). The manager is reminded when one is due; the communications
+lead is told when it is overdue. A resolved incident takes no updates.
+
+--by names who posts it (default $USER).`,
+		Example: `  pagerd update 42 --status investigating "EU checkout failing since 09:10; looking at the payment gateway"
+  pagerd update 42 --status identified "bad deploy abc123; rolling back" --public "We found the cause and are fixing it."
+  pagerd update 42 --status resolved "rolled back; error rate normal since 10:02"`,
+		Args:              rangeArgs(2, -1, "an incident ID and the update's text"),
+		ValidArgsFunction: cobra.NoFileCompletions,
+	}
+	status := cmd.Flags().String("status", "", "`STATE`: investigating, identified, monitoring or resolved (required)")
+	public := cmd.Flags().String("public", "", "`TEXT` for customers (the status page); default the same text")
+	by := byFlag(cmd, c.getenv)
+	_ = cmd.MarkFlagRequired("status")
+	_ = cmd.RegisterFlagCompletionFunc("status", cobra.FixedCompletions(
+		[]string{"investigating", "identified", "monitoring", "resolved"}, cobra.ShellCompDirectiveNoFileComp))
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		id, err := parseIncidentID(args[0])
+		if err != nil {
+			return err
+		}
+		state, err := incident.ParseUpdateState(*status)
+		if err != nil {
+			return usageError{err}
+		}
+		text := strings.TrimSpace(strings.Join(args[1:], " "))
+		if text == "" {
+			return usagef("the update is empty: say where things stand after the incident ID")
+		}
+		api, err := c.client()
+		if err != nil {
+			return err
+		}
+		var out commandAnswer
+		body := map[string]string{"status": string(state), "text": text, "public_text": *public}
+		if err := api.do(cmd.Context(), http.MethodPost, withBy(fmt.Sprintf("/v1/incidents/%d/updates", id), *by), body, &out); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "incident #%d: update #%d posted (%s)", id, out.Now.Updates, state)
+		switch {
+		case state == incident.StateResolved:
+			fmt.Fprint(c.stdout, "; the incident is resolved")
+		case !out.Now.NextUpdateAt.IsZero():
+			fmt.Fprintf(c.stdout, "; next update %s", nextUpdateText(out.Now.View, time.Now()))
+		}
+		fmt.Fprintln(c.stdout)
+		return nil
 	}
 	return cmd
 }

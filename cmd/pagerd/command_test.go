@@ -425,3 +425,80 @@ func TestStakeholdersShowsTheMatrix(t *testing.T) {
 		t.Errorf("stakeholders nope = %d %q", code, errOut)
 	}
 }
+
+func TestStatusUpdatesAndTheirCadence(t *testing.T) {
+	w := newCommandWorld(t, commandConfig)
+	w.ok("declare", "checkout errors for EU users", "--service", "checkout", "--sev", "1", "--by", "alice")
+	w.ok("assign", "1", "manager", "carol")
+	w.settle()
+	out := w.ok("update", "1", "--status", "investigating", "EU checkout failing; gateway timeouts", "--by", "carol")
+	if !strings.HasPrefix(out, "incident #1: update #1 posted (investigating); next update at ") {
+		t.Errorf("update said %q", out)
+	}
+	out = w.ok("update", "1", "--status", "identified", "bad deploy abc123", "--public", "We found the cause.", "--by", "carol")
+	if !strings.HasPrefix(out, "incident #1: update #2 posted (identified)") {
+		t.Errorf("update 2 said %q", out)
+	}
+	table := w.ok("show", "1")
+	for _, want := range []string{
+		"update:  identified (#2, ", "next update: ",
+		"status updates:\n", "investigating  by carol  EU checkout failing; gateway timeouts\n",
+		"identified     by carol  bad deploy abc123\n      public: We found the cause.\n",
+		"status_update       by carol via api  [identified] bad deploy abc123\n",
+	} {
+		if !strings.Contains(table, want) {
+			t.Errorf("show lacks %q:\n%s", want, table)
+		}
+	}
+	inc := w.show(1)
+	if ups, _ := inc["status_updates"].([]any); len(ups) != 2 || inc["update_state"] != "identified" || inc["next_update_at"] != "2026-12-01T10:30:00Z" {
+		t.Errorf("show -o json: %d updates, state %v, next %v", len(ups), inc["update_state"], inc["next_update_at"])
+	}
+
+	// Due at 10:30 (SEV1: every 30m from the last update): the manager is
+	// reminded then, once; at 10:40 the manager rotation (no comms lead).
+	w.clock.Set(time.Date(2026, 12, 1, 10, 29, 59, 0, time.UTC))
+	w.settle()
+	if strings.Contains(w.console.String(), "UPDATE DUE") {
+		t.Fatal("reminded before the update was due")
+	}
+	w.clock.Set(time.Date(2026, 12, 1, 10, 30, 0, 0, time.UTC))
+	w.app.Engine.Wake()
+	w.settle()
+	w.settle()
+	if n := strings.Count(w.console.String(), "#1 UPDATE DUE"); n != 1 {
+		t.Errorf("%d reminders, want 1:\n%s", n, w.console.String())
+	}
+	w.clock.Set(time.Date(2026, 12, 1, 10, 40, 0, 0, time.UTC))
+	w.app.Engine.Wake()
+	w.settle()
+	if !strings.Contains(w.console.String(), "#1 UPDATE OVERDUE: checkout errors for EU users (checkout) — the status update due at 10:30 UTC (SEV1: every 30m) is 10m late; the manager is carol, and it has no communications lead") {
+		t.Errorf("overdue notice to the rotation missing:\n%s", w.console.String())
+	}
+
+	bad := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"update", "1", "--status", "fixed", "x"}, 2, `unknown update status "fixed": use investigating, identified, monitoring or resolved`},
+		{[]string{"update", "1", "x"}, 2, `required flag(s) "status" not set`},
+		{[]string{"update", "1", "--status", "monitoring", strings.Repeat("y", 4097)}, 1, "an update's text is at most 4 KiB (HTTP 413)"},
+		{[]string{"update", "9", "--status", "monitoring", "x"}, 1, "no such incident (HTTP 404)"},
+	}
+	for _, b := range bad {
+		code, _, errOut := w.cli(b.args...)
+		if code != b.code || !strings.Contains(errOut, b.want) {
+			t.Errorf("pagerd %q = %d, %q; want %d and %q", b.args, code, errOut, b.code, b.want)
+		}
+	}
+	if out := w.ok("update", "1", "--status", "resolved", "rolled back"); out != "incident #1: update #3 posted (resolved); the incident is resolved\n" {
+		t.Errorf("resolving update said %q", out)
+	}
+	if code, _, errOut := w.cli("update", "1", "--status", "monitoring", "late"); code != 1 || !strings.Contains(errOut, "incident #1 is resolved: it takes no more updates or roles (HTTP 409)") {
+		t.Errorf("update on a resolved incident = %d %q", code, errOut)
+	}
+	if inc := w.show(1); inc["status"] != "resolved" || inc["next_update_at"] != nil {
+		t.Errorf("after resolving: %v, next update %v", inc["status"], inc["next_update_at"])
+	}
+}

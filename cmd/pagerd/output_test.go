@@ -16,7 +16,7 @@ var (
 	incidentKeys = []string{"id", "status", "service", "escalation", "title", "summary", "source_url", "group_labels",
 		"created_at", "acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by", "alerts_firing", "alerts_total", "suppressed",
 		"folded_into", "flapping", "storm", "severity", "roles", "declared_by", "update_state", "last_update_at", "next_update_at"}
-	showKeys       = append(slices.Clone(incidentKeys), "suppressed_alerts", "alerts", "timeline", "recent_changes", "folded")
+	showKeys       = append(slices.Clone(incidentKeys), "suppressed_alerts", "alerts", "timeline", "recent_changes", "folded", "status_updates")
 	silenceKeys    = []string{"id", "state", "matchers", "starts_at", "ends_at", "created_by", "comment", "updated_at", "expired_by"}
 	eventKeys      = []string{"at", "event", "actor", "via", "detail", "tag"}
 	oncallKeys     = []string{"at", "until", "shifts"}

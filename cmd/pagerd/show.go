@@ -72,6 +72,15 @@ func writeIncident(w io.Writer, inc incidentView) error {
 			}
 		}
 	}
+	if len(inc.StatusUpdates) > 0 {
+		fmt.Fprintln(w, "\nstatus updates:")
+		for _, u := range inc.StatusUpdates {
+			fmt.Fprintf(w, "  #%d %s  %-13s  by %s  %s\n", u.N, u.At.Local().Format("2006-01-02 15:04"), u.State, oneLine(u.By), oneLine(u.Text))
+			if u.PublicText != "" && u.PublicText != u.Text {
+				fmt.Fprintf(w, "      public: %s\n", oneLine(u.PublicText))
+			}
+		}
+	}
 	fmt.Fprintln(w, "\ntimeline:")
 	writeFacts(w, inc.Timeline)
 	if inc.TimelineNext != "" {

@@ -13,33 +13,9 @@ import (
 	"github.com/pagerd/pagerd/policies"
 )
 
-// stakeholdersJSON is `pagerd stakeholders -o json`.
-type stakeholdersJSON struct {
-	Service    string              `json:"service"`
-	Block      string              `json:"stakeholders"` // "" when no block covers it
-	Severities []string            `json:"severities"`
-	Engaged    bool                `json:"engaged"` // an incident of --sev engages them
-	Severity   string              `json:"severity"`
-	Deliveries []stakeholderJSON   `json:"deliveries"`
-	Quadrants  map[string]quadJSON `json:"quadrants"`
-}
-
-type stakeholderJSON struct {
-	Moment      string   `json:"moment"`
-	Quadrant    string   `json:"quadrant"`
-	Who         string   `json:"who"`
-	Via         string   `json:"via"`
-	Wording     string   `json:"wording"` // internal or public
-	Digest      bool     `json:"digest"`
-	Subscribers []string `json:"subscribers"`
-}
-
-type quadJSON struct {
-	On     []string `json:"on"`
-	People []string `json:"people"`
-	Rooms  []string `json:"rooms"`
-	Emails []string `json:"emails"`
-}
+// stakeholdersJSON is `pagerd stakeholders -o json`: the matrix as the
+// API shows it.
+type stakeholdersJSON = command.Matrix
 
 func (c *cli) stakeholdersCmd() *cobra.Command {
 	cmd := &cobra.Command{
@@ -93,52 +69,14 @@ With -o json it prints {"service", "stakeholders", "severities",
 		if svc == nil {
 			return fmt.Errorf("no service %q in %s: the services are %s", args[0], c.config.String(), serviceNames(cfg))
 		}
-		out := stakeholdersJSON{Service: svc.Name, Severities: []string{}, Deliveries: []stakeholderJSON{}, Quadrants: map[string]quadJSON{}}
-		sh := cfg.StakeholdersFor(svc.Name)
-		if sh != nil {
-			out.Block, out.Severities = sh.Name, sh.Severities
-			out.Severity = *sev
-			if out.Severity == "" && len(sh.Severities) > 0 {
-				out.Severity = sh.Severities[0]
-			} else if out.Severity != "" {
-				name, ok := cfg.ParseSeverity(out.Severity)
-				if !ok {
-					return usagef("--sev %q is not a severity: use %s", out.Severity, strings.Join(cfg.Command.Severities, ", "))
-				}
-				out.Severity = name
+		if *sev != "" {
+			name, ok := cfg.ParseSeverity(*sev)
+			if !ok {
+				return usagef("--sev %q is not a severity: use %s", *sev, strings.Join(cfg.Command.Severities, ", "))
 			}
-			out.Engaged = sh.Engages(out.Severity)
-			for _, q := range sh.Quadrants {
-				qj := quadJSON{On: []string{}, People: []string{}, Rooms: []string{}, Emails: append([]string{}, q.Emails...)}
-				for _, m := range q.On {
-					qj.On = append(qj.On, string(m))
-				}
-				for _, t := range q.People {
-					qj.People = append(qj.People, t.String())
-				}
-				for _, t := range q.Rooms {
-					qj.Rooms = append(qj.Rooms, t.String())
-				}
-				out.Quadrants[string(q.Kind)] = qj
-			}
-			if out.Engaged {
-				now := time.Now()
-				for _, m := range policies.Moments {
-					for _, d := range command.Plan(cfg, sh, []policies.Moment{m}, now) {
-						wording := "internal"
-						if d.Public {
-							wording = "public"
-						}
-						subs := d.Subscribers
-						if subs == nil {
-							subs = []string{}
-						}
-						out.Deliveries = append(out.Deliveries, stakeholderJSON{Moment: string(m), Quadrant: string(d.Quadrant),
-							Who: d.Who, Via: d.Via, Wording: wording, Digest: d.Digest, Subscribers: subs})
-					}
-				}
-			}
+			*sev = name
 		}
+		out := command.MatrixOf(cfg, svc.Name, *sev, time.Now())
 		if output.String() == "json" {
 			return writeJSON(c.stdout, out)
 		}

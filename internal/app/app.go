@@ -27,9 +27,11 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pagerd/pagerd/command"
+	"github.com/pagerd/pagerd/console"
 	"github.com/pagerd/pagerd/links"
 	"github.com/pagerd/pagerd/pagers"
 	"github.com/pagerd/pagerd/policies"
+	"github.com/pagerd/pagerd/postmortem"
 	"github.com/pagerd/pagerd/router"
 	"github.com/pagerd/pagerd/router/events"
 	"github.com/pagerd/pagerd/router/httpapi"
@@ -81,6 +83,8 @@ type App struct {
 	Store  *store.Store
 	Engine *router.Engine
 	Events *events.Runner
+	// Postmortems drafts post-mortems and keeps the action items.
+	Postmortems *postmortem.Service
 	// stakeholders is the consumer that tells the stakeholder matrices.
 	stakeholders *command.Stakeholders
 	// status is the status pages (statuspage.go).
@@ -189,6 +193,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	// paging path, through the engine's way of telling people once.
 	a.stakeholders = &command.Stakeholders{Store: a.Store, Config: holder.Current, Tell: a.Engine.Tell,
 		Log: a.log.With("component", "stakeholders")}
+	a.Postmortems = &postmortem.Service{Store: a.Store, Config: holder.Current, Log: a.log.With("component", "postmortem")}
 	a.buildStatusPages(urls)
 	a.Events = &events.Runner{
 		Store: a.Store, Owner: opts.Replica, Log: a.log.With("component", "events"), Poll: opts.Poll, Grace: opts.Grace,
@@ -198,6 +203,9 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 			consumers := append(events.Subscriptions(cfg, a.Store, holder.Current, set), events.Followers(cfg, a.Store, set)...)
 			if len(cfg.Stakeholders) > 0 {
 				consumers = append(consumers, a.stakeholders)
+			}
+			if cfg.Postmortem.Directory != "" {
+				consumers = append(consumers, &postmortem.Drafts{Service: a.Postmortems})
 			}
 			return append(consumers, a.statusConsumers()...)
 		},
@@ -217,12 +225,26 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	rt.Commands = commands
 	a.status.reports.Declare = commands.Declare
 	a.Engine.Duties = append(a.Engine.Duties, &command.Duty{Store: a.Store, Notify: a.Engine.Notify, Log: a.log.With("component", "command")})
+	// After the incident: the post-mortem's owner named and reminded on
+	// the incident's timer, the backlog's overdue items on a chore's.
+	pmLog := a.Postmortems.Log
+	a.Engine.Duties = append(a.Engine.Duties, &postmortem.Duty{Store: a.Store, Notify: a.Engine.Notify, Log: pmLog})
+	a.Engine.Chores = append(a.Engine.Chores, &postmortem.Reminders{Store: a.Store, Tell: a.Engine.NotifyPerson, Log: pmLog})
+	if err := a.Engine.SyncChores(ctx); err != nil {
+		return nil, err
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	api := &httpapi.Server{Router: rt, Store: a.Store, Config: holder.Current, Links: urls,
 		Log: a.log.With("component", "http"), Registry: reg, Now: now, HTTPClient: opts.HTTPClient,
-		Command: commands}
+		Command: commands, Postmortems: a.Postmortems,
+		Console: &console.Console{Router: rt, Store: a.Store, Config: holder.Current, Links: urls, Postmortems: a.Postmortems,
+			Now: now, Log: a.log.With("component", "console"),
+			Send: func(ctx context.Context, key string, ttl time.Duration, u *policies.User, n pagers.Notification) (string, error) {
+				told, err := a.Engine.NotifyPerson(ctx, holder.Current(), key, ttl, u, n)
+				return told.Channel, err
+			}}}
 	a.serveStatusPages(api)
 	if err := a.loadStatusPages(ctx); err != nil {
 		return nil, err

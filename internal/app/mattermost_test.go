@@ -86,7 +86,7 @@ func TestMattermostRoomAckAndResolveFromThePost(t *testing.T) {
 	}
 	eventually(t, "the room paged", func() bool { return len(fake.In(mmRoom)) == 1 })
 	p := fake.In(mmRoom)[0]
-	if p.Buttons() != "ack resolve escalate" || !strings.Contains(p.Attachments(), `**#1 CheckoutDown \\(checkout\\)**`) {
+	if p.Buttons() != "ack resolve escalate" || !strings.Contains(p.Attachments(), `**#1 SEV2 CheckoutDown \\(checkout\\)**`) {
 		t.Fatalf("room post = %+v %s", p, p.Attachments())
 	}
 	w.twilio.WaitMessages(t, 1, 10*time.Second) // alice by SMS, as her rules say

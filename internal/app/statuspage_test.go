@@ -41,8 +41,8 @@ func (w *world) statusConfig(extra string) string {
 	return fmt.Sprintf(configTemplate, w.port, "0s", w.smtp.Port) + fmt.Sprintf(statusBlocks, w.port) + extra
 }
 
-// api sends a request with the API token and decodes the answer.
-func api(t *testing.T, method, url string, body any, out any) int {
+// apiJSON sends a request with the API token and decodes the answer.
+func apiJSON(t *testing.T, method, url string, body any, out any) int {
 	t.Helper()
 	var rd *strings.Reader
 	if body != nil {
@@ -158,10 +158,10 @@ func TestPublishFollowUpdatesAndResolve(t *testing.T) {
 			t.Errorf("publish %v = %d %s, want %d naming %q", bad.body, r.code, r.body, bad.code, bad.want)
 		}
 	}
-	if code := api(t, http.MethodPost, base+"/v1/incidents/99/publish", map[string]any{"text": "x"}, nil); code != 404 {
+	if code := apiJSON(t, http.MethodPost, base+"/v1/incidents/99/publish", map[string]any{"text": "x"}, nil); code != 404 {
 		t.Errorf("publishing an unknown incident = %d, want 404", code)
 	}
-	if code := api(t, http.MethodPost, base+"/v1/incidents/1/publish", map[string]any{"text": "x"}, &struct{}{}); code == 401 {
+	if code := apiJSON(t, http.MethodPost, base+"/v1/incidents/1/publish", map[string]any{"text": "x"}, &struct{}{}); code == 401 {
 		t.Fatal("unauthorized")
 	}
 	// That last one published it (every page showing checkout: public and
@@ -172,7 +172,7 @@ func TestPublishFollowUpdatesAndResolve(t *testing.T) {
 		N       int      `json:"update"`
 		Pages   []string `json:"pages"`
 	}
-	if code := api(t, http.MethodPost, base+"/v1/incidents/1/publish?by=alice", map[string]any{
+	if code := apiJSON(t, http.MethodPost, base+"/v1/incidents/1/publish?by=alice", map[string]any{
 		"page": "public", "status": "investigating", "title": "Checkout errors", "text": "Some checkouts fail; we are looking into it.",
 	}, &pub); code != 200 || pub.Outcome != "updated" || pub.N != 2 {
 		t.Fatalf("publish = %d %+v", code, pub)
@@ -206,7 +206,7 @@ func TestPublishFollowUpdatesAndResolve(t *testing.T) {
 		}
 	}
 	// A note never reaches the page either.
-	if code := api(t, http.MethodPost, base+"/v1/incidents/1/note", map[string]any{"text": "SECRET-NOTE rollback of bob's change"}, &struct{}{}); code != 200 {
+	if code := apiJSON(t, http.MethodPost, base+"/v1/incidents/1/note", map[string]any{"text": "SECRET-NOTE rollback of bob's change"}, &struct{}{}); code != 200 {
 		t.Fatalf("note = %d", code)
 	}
 
@@ -225,7 +225,7 @@ func TestPublishFollowUpdatesAndResolve(t *testing.T) {
 	}
 
 	// Resolving the incident resolves it on the page.
-	if code := api(t, http.MethodPost, base+"/v1/incidents/1/resolve", nil, &struct{}{}); code != 200 {
+	if code := apiJSON(t, http.MethodPost, base+"/v1/incidents/1/resolve", nil, &struct{}{}); code != 200 {
 		t.Fatalf("resolve = %d", code)
 	}
 	eventually(t, "the page to say all is well", func() bool {
@@ -241,7 +241,7 @@ func TestPublishFollowUpdatesAndResolve(t *testing.T) {
 		Updates    []json.RawMessage `json:"updates"`
 		Deliveries []inc.Delivery    `json:"deliveries"`
 	}
-	if code := api(t, http.MethodGet, base+"/v1/incidents/1/publication", nil, &publication); code != 200 || publication.Status != "resolved" ||
+	if code := apiJSON(t, http.MethodGet, base+"/v1/incidents/1/publication", nil, &publication); code != 200 || publication.Status != "resolved" ||
 		len(publication.Updates) != 4 || len(publication.Deliveries) != 4 {
 		t.Errorf("publication = %d %+v", code, publication)
 	}
@@ -252,7 +252,7 @@ func TestPublishFollowUpdatesAndResolve(t *testing.T) {
 	var link struct {
 		URL string `json:"url"`
 	}
-	api(t, http.MethodGet, base+"/v1/status/internal/link", nil, &link)
+	apiJSON(t, http.MethodGet, base+"/v1/status/internal/link", nil, &link)
 	if r := get(t, link.URL); r.code != 200 || !strings.Contains(r.body, "Example Status (employees)") || !strings.Contains(r.body, "noindex") {
 		t.Errorf("internal page with its token (%s) = %d", link.URL, r.code)
 	}
@@ -280,10 +280,10 @@ func TestAutoPublishSEV1(t *testing.T) {
 	// Only once, however often the severity is said again: the consumer
 	// handles events in order, so once the status update after it shows,
 	// the severity change was handled, and added nothing.
-	if code := api(t, http.MethodPost, base+"/v1/incidents/1/severity", map[string]any{"severity": "SEV2"}, &struct{}{}); code != 200 {
+	if code := apiJSON(t, http.MethodPost, base+"/v1/incidents/1/severity", map[string]any{"severity": "SEV2"}, &struct{}{}); code != 200 {
 		t.Fatalf("severity = %d", code)
 	}
-	if code := api(t, http.MethodPost, base+"/v1/incidents/1/severity", map[string]any{"severity": "SEV1"}, &struct{}{}); code != 200 {
+	if code := apiJSON(t, http.MethodPost, base+"/v1/incidents/1/severity", map[string]any{"severity": "SEV1"}, &struct{}{}); code != 200 {
 		t.Fatalf("severity = %d", code)
 	}
 	if _, err := a.Store.PostUpdate(context.Background(), 1, inc.StatusUpdate{By: "alice", State: inc.StateMonitoring, Text: "watching"}, time.Hour); err != nil {

@@ -100,7 +100,7 @@ func TestSubscribersEmailWebhookSMS(t *testing.T) {
 	}
 	w.drainSubscribers()
 	w.smtp.WaitMessages(t, 1, 10e9)
-	msgs := mailsTo(t, w.smtp, "reader@example.com")
+	msgs := mailsTo(t, w, "reader@example.com")
 	link := confirmLinkRE.FindString(msgs[0].Text)
 	if msgs[0].To[0] != "reader@example.com" || link == "" || msgs[0].Headers.Get("List-Unsubscribe") != "" {
 		t.Fatalf("confirmation to %v, link %q, headers %v:\n%s", msgs[0].To, link, msgs[0].Headers, msgs[0].Text)
@@ -113,7 +113,7 @@ func TestSubscribersEmailWebhookSMS(t *testing.T) {
 	}
 	w.drainSubscribers()
 	// The earlier link no longer works: the latest confirmation sent holds.
-	all := mailsTo(t, w.smtp, "reader@example.com")
+	all := mailsTo(t, w, "reader@example.com")
 	latest := confirmLinkRE.FindString(all[len(all)-1].Text)
 	if r := get(t, latest); r.code != 200 || !strings.Contains(r.body, "Confirm my subscription") {
 		t.Fatalf("confirm page = %d %s", r.code, r.body)
@@ -166,7 +166,7 @@ func TestSubscribersEmailWebhookSMS(t *testing.T) {
 	// An incident published: each subscriber is told once.
 	post(t, base+"/v1/webhooks/alertmanager", amToken, "application/json", fixture(t, "alertmanager-0.25-webhook-firing.json"))
 	w.settle()
-	if code := api(t, http.MethodPost, base+"/v1/incidents/1/publish", map[string]any{"text": "Checkout fails for some cards.", "title": "Card payments failing"}, &struct{}{}); code != 201 {
+	if code := apiJSON(t, http.MethodPost, base+"/v1/incidents/1/publish", map[string]any{"text": "Checkout fails for some cards.", "title": "Card payments failing"}, &struct{}{}); code != 201 {
 		t.Fatalf("publish = %d", code)
 	}
 	eventually(t, "the update queued", func() bool {
@@ -175,7 +175,7 @@ func TestSubscribersEmailWebhookSMS(t *testing.T) {
 	w.drainSubscribers()
 	var update testenv.SMTPMessage
 	eventually(t, "the update email", func() bool {
-		got := mailsTo(t, w.smtp, "reader@example.com")
+		got := mailsTo(t, w, "reader@example.com")
 		if len(got) == 4 {
 			update = got[3]
 		}
@@ -207,10 +207,10 @@ func TestSubscribersEmailWebhookSMS(t *testing.T) {
 	var count struct {
 		Subscribers int `json:"subscribers"`
 	}
-	if api(t, http.MethodGet, base+"/v1/status/public/subscribers", nil, &count); count.Subscribers != 1 {
+	if apiJSON(t, http.MethodGet, base+"/v1/status/public/subscribers", nil, &count); count.Subscribers != 1 {
 		t.Errorf("%d subscribers left, want the webhook only", count.Subscribers)
 	}
-	if code := api(t, http.MethodPost, base+"/v1/incidents/1/publish", map[string]any{"status": "resolved", "text": "Fixed."}, &struct{}{}); code != 200 {
+	if code := apiJSON(t, http.MethodPost, base+"/v1/incidents/1/publish", map[string]any{"status": "resolved", "text": "Fixed."}, &struct{}{}); code != 200 {
 		t.Fatalf("publish = %d", code)
 	}
 	eventually(t, "the second update queued", func() bool {
@@ -220,7 +220,7 @@ func TestSubscribersEmailWebhookSMS(t *testing.T) {
 	if got := hooks.received(); len(got) != 3 || got[2] != "incident.update:Fixed." {
 		t.Errorf("webhook got %v", got)
 	}
-	if n := len(mailsTo(t, w.smtp, "reader@example.com")); n != 4 {
+	if n := len(mailsTo(t, w, "reader@example.com")); n != 4 {
 		t.Errorf("%d emails, want none after the unsubscribe", n)
 	}
 	if n := len(smsTo(w.twilio, "+15550001111")); n != 2 {
@@ -259,20 +259,20 @@ func TestCustomerReports(t *testing.T) {
 			Incident             int64
 		} `json:"reports"`
 	}
-	api(t, http.MethodGet, base+"/v1/status/reports", nil, &list)
+	apiJSON(t, http.MethodGet, base+"/v1/status/reports", nil, &list)
 	if len(list.Reports) != 2 || (list.Reports[0].Ref != ref && list.Reports[1].Ref != ref) {
 		t.Fatalf("reports %+v", list.Reports)
 	}
 	var promoted struct {
 		Incident int `json:"incident"`
 	}
-	if code := api(t, http.MethodPost, base+"/v1/status/reports/"+ref+"/promote", map[string]any{"service": "search", "severity": "SEV3"}, &promoted); code != 201 {
+	if code := apiJSON(t, http.MethodPost, base+"/v1/status/reports/"+ref+"/promote", map[string]any{"service": "search", "severity": "SEV3"}, &promoted); code != 201 {
 		t.Fatalf("promote = %d", code)
 	}
 	if inc := incident(t, base, promoted.Incident); inc["title"] != "Customer report "+ref+" (Search)" || inc["service"] != "search" {
 		t.Errorf("promoted to %v", inc)
 	}
-	if code := api(t, http.MethodPost, base+"/v1/status/reports/"+ref+"/promote", map[string]any{"service": "search"}, nil); code != 422 {
+	if code := apiJSON(t, http.MethodPost, base+"/v1/status/reports/"+ref+"/promote", map[string]any{"service": "search"}, nil); code != 422 {
 		t.Errorf("promoting twice = %d, want 422", code)
 	}
 }
@@ -333,21 +333,6 @@ func (rc *hookSubscriber) received() []string {
 	return out
 }
 
-// mailsTo are the messages the SMTP server took for one address.
-func mailsTo(t *testing.T, s *testenv.SMTPServer, addr string) []testenv.SMTPMessage {
-	t.Helper()
-	msgs, err := s.Messages()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []testenv.SMTPMessage
-	for _, m := range msgs {
-		if len(m.To) == 1 && m.To[0] == addr {
-			out = append(out, m)
-		}
-	}
-	return out
-}
 
 // Mastodon is one more delivery channel: each public update is one post
 // to the page's account, on a loopback fake of its REST API.
@@ -389,7 +374,7 @@ status_page "social" {
 		{"page": "social", "text": "Checkout is failing.", "title": "Checkout down"},
 		{"status": "resolved", "text": "Checkout works again."},
 	} {
-		if code := api(t, http.MethodPost, base+"/v1/incidents/1/publish", u, &struct{}{}); code >= 300 {
+		if code := apiJSON(t, http.MethodPost, base+"/v1/incidents/1/publish", u, &struct{}{}); code >= 300 {
 			t.Fatalf("publish = %d", code)
 		}
 	}

@@ -75,7 +75,7 @@ func TestTelegramRoomAckAndResolveFromTheMessage(t *testing.T) {
 	}
 	eventually(t, "the room paged", func() bool { return len(fake.In(tgRoom)) == 1 })
 	msg := fake.In(tgRoom)[0]
-	if msg.Buttons() != "Acknowledge Resolve Escalate now" || !strings.Contains(msg.Text, "<b>#1 CheckoutDown (checkout)</b>\ncheckout is down (acceptance)") {
+	if msg.Buttons() != "Acknowledge Resolve Escalate now" || !strings.Contains(msg.Text, "<b>#1 SEV2 CheckoutDown (checkout)</b>\ncheckout is down (acceptance)") {
 		t.Fatalf("room message = %+v", msg)
 	}
 	w.twilio.WaitMessages(t, 1, 10*time.Second) // alice by SMS, as her rules say

@@ -159,6 +159,9 @@ func FactText(ev incident.Event) string {
 	if via := pagers.OneLine(ev.Via); via != "" && who != "" {
 		b.WriteString(" (" + via + ")")
 	}
+	if tag := pagers.OneLine(ev.Tag); ev.Kind == incident.KindStatusUpdate && tag != "" && !strings.HasPrefix(detail, tag) {
+		detail = tag + ": " + detail // where the work stands
+	}
 	if detail != "" {
 		b.WriteString(": " + detail)
 	}

@@ -87,7 +87,7 @@ func (pg *Pager) Send(ctx context.Context, n pagers.Notification) (pagers.Receip
 		return rcpt, pg.inform(ctx, n)
 	case pagers.KindFollow:
 		return rcpt, pg.follow(ctx, n)
-	case pagers.KindShiftNotice:
+	case pagers.KindShiftNotice, pagers.KindSignIn:
 		to, err := pg.recipient(n)
 		if err != nil {
 			return rcpt, pagers.Permanent(err)
@@ -234,8 +234,13 @@ func (pg *Pager) inform(ctx context.Context, n pagers.Notification) error {
 			// nothing to tell it now.
 			return nil
 		}
-		_, err := pg.post(ctx, n.Incident.ID, key, to, MessageOf(n, metaKey(n.Incident.ID, key), pg.p.Interactive), MaxUpdateWait)
-		return err
+		ref, err := pg.post(ctx, n.Incident.ID, key, to, MessageOf(n, metaKey(n.Incident.ID, key), pg.p.Interactive), MaxUpdateWait)
+		if err != nil || n.Event.Kind == incident.KindTriggered {
+			return err
+		}
+		// The message shows the incident as it stands; what brought it
+		// here (a status update, a notice) is its first reply.
+		return pg.followOne(ctx, n, key, to, ref)
 	}
 	return pg.followOne(ctx, n, key, to, l.Ref)
 }

@@ -62,12 +62,15 @@ func (c *Console) Send(ctx context.Context, n pagers.Notification) (pagers.Recei
 
 	var b strings.Builder
 	fmt.Fprintf(&b, "=== pagerd %s via %s to %s ===\n", orKind(n.Kind), channel, orDash(to))
-	if n.Kind == pagers.KindShiftNotice {
+	switch n.Kind {
+	case pagers.KindSignIn:
+		// Not about an incident: the text line carries the link.
+	case pagers.KindShiftNotice:
 		// Not about an incident: the text line says when the shift runs.
 		if n.Shift != nil {
 			fmt.Fprintf(&b, "schedule: %s\n", pagers.OneLine(n.Shift.Schedule))
 		}
-	} else {
+	default:
 		fmt.Fprintf(&b, "incident: #%d %s\n", n.Incident.ID, pagers.OneLine(n.Incident.Title))
 		if n.Incident.Service != "" {
 			fmt.Fprintf(&b, "service:  %s\n", pagers.OneLine(n.Incident.Service))

@@ -19,6 +19,9 @@ func Subject(n pagers.Notification) string {
 	if n.Kind == pagers.KindShiftNotice {
 		return pagers.Truncate(shiftSubject(n.Shift), 200)
 	}
+	if n.Kind == pagers.KindSignIn {
+		return "[pagerd] Your console sign-in link"
+	}
 	s := fmt.Sprintf("[pagerd] #%d ", n.Incident.ID)
 	switch {
 	case n.Kind == pagers.KindUpdate && n.Event != nil:
@@ -35,6 +38,9 @@ func Subject(n pagers.Notification) string {
 func Text(n pagers.Notification) string {
 	if n.Kind == pagers.KindShiftNotice {
 		return shiftText(newShiftView(n.Shift))
+	}
+	if n.Kind == pagers.KindSignIn {
+		return signInText(n.SignIn)
 	}
 	v := newView(n)
 	var b strings.Builder
@@ -89,7 +95,9 @@ func Text(n pagers.Notification) string {
 func HTML(n pagers.Notification) string {
 	var b strings.Builder
 	var err error
-	if n.Kind == pagers.KindShiftNotice {
+	if n.Kind == pagers.KindSignIn {
+		err = signInHTMLTemplate.Execute(&b, n.SignIn)
+	} else if n.Kind == pagers.KindShiftNotice {
 		err = shiftHTMLTemplate.Execute(&b, newShiftView(n.Shift))
 	} else {
 		err = htmlTemplate.Execute(&b, newView(n))
@@ -277,5 +285,26 @@ var shiftHTMLTemplate = template.Must(template.New("shift").Parse(`<!DOCTYPE htm
 </table>
 <p>No action needed: this is the reminder you asked for.</p>
 <p style="font-size:small;color:#888;margin-top:24px">Sent by pagerd because your user has a shift_notice.</p>
+</body></html>
+`))
+
+// signInText is the plain-text body of a sign-in link.
+func signInText(s *pagers.SignInInfo) string {
+	if s == nil {
+		return "No sign-in link was made.\n"
+	}
+	return "Open this link to sign in to the pagerd console:\n\n" + s.URL + "\n\n" +
+		"It works once, until " + s.Expires.UTC().Format("2006-01-02 15:04 MST") + ".\n" +
+		"If you did not ask for it, ignore this message: nobody can use it without this mailbox.\n\n-- \nSent by pagerd.\n"
+}
+
+var signInHTMLTemplate = template.Must(template.New("signin").Parse(`<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>pagerd sign-in</title></head>
+<body style="font-family:sans-serif;color:#222;max-width:640px">
+{{if .}}<p>Open this link to sign in to the pagerd console:</p>
+<p><a href="{{.URL}}">{{.URL}}</a></p>
+<p>It works once, until {{.Expires.UTC.Format "2006-01-02 15:04 MST"}}.</p>
+<p style="font-size:small;color:#888">If you did not ask for it, ignore this message: nobody can use it without this mailbox.</p>
+{{else}}<p>No sign-in link was made.</p>{{end}}
 </body></html>
 `))

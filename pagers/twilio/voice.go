@@ -108,6 +108,11 @@ func VoiceText(n pagers.Notification) string {
 	if n.Kind == pagers.KindShiftNotice {
 		return shiftVoiceText(n.Shift)
 	}
+	if n.Kind == pagers.KindSignIn {
+		// A link cannot be read out; notices go by text, so this is a
+		// fallback that says where to look.
+		return "This is pager d. A console sign in link was asked for you. Ask for it again by text or email."
+	}
 	title := speakable(pagers.OrDefault(pagers.OneLine(n.Incident.Title), "an incident"))
 	var b strings.Builder
 	b.WriteString("This is pager d. ")

@@ -25,7 +25,9 @@ const (
 	// incident.triggered, incident.acknowledged, incident.escalated,
 	// incident.reopened, incident.resolved, incident.note,
 	// incident.rerouted, incident.storm_passed, incident.severity_changed,
-	// incident.role_assigned, incident.status_update.
+	// incident.role_assigned, incident.status_update,
+	// incident.postmortem_done,
+	// incident.action_added, incident.action_done.
 	typeIncidentPrefix = "incident."
 )
 
@@ -140,6 +142,23 @@ type Event struct {
 	// Update is the status update an incident.status_update posts; absent
 	// for other kinds.
 	Update *Update `json:"update,omitempty"`
+	// ActionItem is the action item an incident.action_added or
+	// incident.action_done reports; absent for other kinds.
+	ActionItem *ActionItem `json:"action_item,omitempty"`
+}
+
+// ActionItem is an action item an incident left: work to do, for a
+// tracker. due is a day ("2027-01-15", "" for none); status is "open" or
+// "done".
+type ActionItem struct {
+	ID       int64  `json:"id"`
+	Incident int64  `json:"incident"`
+	Title    string `json:"title"`
+	Owner    string `json:"owner"`
+	Kind     string `json:"kind"`
+	Due      string `json:"due"`
+	Status   string `json:"status"`
+	DoneBy   string `json:"done_by"`
 }
 
 // Update is a status update: where the work stands ("investigating",
@@ -212,6 +231,10 @@ func updateDocument(d Document, n pagers.Notification) Document {
 	d.Event = &Event{Kind: string(ev.Kind), Actor: ev.Actor, Via: ev.Via, Detail: ev.Detail, Tag: ev.Tag}
 	if u := ev.Update; u != nil {
 		d.Event.Update = &Update{N: u.N, Status: string(u.State), Text: u.Text, PublicText: u.Public()}
+	}
+	if a := ev.Item; a != nil {
+		d.Event.ActionItem = &ActionItem{ID: a.ID, Incident: a.Incident, Title: a.Title, Owner: a.Owner, Kind: string(a.Kind),
+			Due: a.Due, Status: a.Status(), DoneBy: a.DoneBy}
 	}
 	d.Incident = incidentOf(n.Incident)
 	// The event names its incident even when the sender could not load it

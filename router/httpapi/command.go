@@ -6,7 +6,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pagerd/pagerd/command"
 	"github.com/pagerd/pagerd/incident"
@@ -180,4 +182,85 @@ func (s *Server) assignRole(w http.ResponseWriter, r *http.Request) {
 	}
 	s.command(w, r, in, incident.Request{Incident: id, Action: incident.Assign, Role: role,
 		Assignee: strings.TrimSpace(*body.User), By: by(r, body.By, in)})
+}
+
+// postUpdate posts a status update: POST /v1/incidents/{id}/updates with
+// {"status": "identified", "text": "...", "public_text": "..."}; posting
+// "resolved" resolves the incident. A resolved incident answers 409.
+func (s *Server) postUpdate(w http.ResponseWriter, r *http.Request) {
+	in, ok := s.authenticate(w, r, policies.APIIntegration)
+	if !ok {
+		return
+	}
+	id, ok := s.incidentID(w, r)
+	if !ok {
+		return
+	}
+	var body struct {
+		Status     string `json:"status"`
+		Text       string `json:"text"`
+		PublicText string `json:"public_text"`
+		By         string `json:"by"`
+	}
+	if !s.readJSON(w, r, &body, `{"status": "identified", "text": "...", "public_text": "..."}`) {
+		return
+	}
+	if len(body.Text) > incident.MaxNote || len(body.PublicText) > incident.MaxNote {
+		s.fail(w, r, http.StatusRequestEntityTooLarge, "an update's text is at most 4 KiB", nil)
+		return
+	}
+	s.command(w, r, in, incident.Request{Incident: id, Action: incident.Update, By: by(r, body.By, in),
+		Update: &incident.StatusUpdate{State: incident.UpdateState(body.Status), Text: body.Text, PublicText: body.PublicText}})
+}
+
+// listUpdates: GET /v1/incidents/{id}/updates answers {"updates": [...]},
+// oldest first, with "next_update_at" (null when none is due).
+func (s *Server) listUpdates(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.authenticate(w, r, policies.APIIntegration); !ok {
+		return
+	}
+	id, ok := s.incidentID(w, r)
+	if !ok {
+		return
+	}
+	inc, err := s.Store.Incident(r.Context(), id)
+	if s.storeFailed(w, r, err) {
+		return
+	}
+	updates, err := s.Store.Updates(r.Context(), id)
+	if s.storeFailed(w, r, err) {
+		return
+	}
+	v := s.view(inc)
+	var next *time.Time
+	if !v.NextUpdateAt.IsZero() {
+		next = &v.NextUpdateAt
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"incident": id, "updates": updates, "next_update_at": next, "update_overdue": v.UpdateOverdue})
+}
+
+// serviceStakeholders shows a service's stakeholder matrix: GET
+// /v1/services/{name}/stakeholders[?severity=SEV2] — who is told what,
+// when, for an incident of that severity (default the most severe its
+// block engages), resolved now.
+func (s *Server) serviceStakeholders(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.authenticate(w, r, policies.APIIntegration); !ok {
+		return
+	}
+	cfg := s.Config()
+	svc := cfg.Service(r.PathValue("name"))
+	if svc == nil {
+		s.fail(w, r, http.StatusNotFound, "no service "+strconv.Quote(r.PathValue("name")), nil)
+		return
+	}
+	sev := r.URL.Query().Get("severity")
+	if sev != "" {
+		name, ok := cfg.ParseSeverity(sev)
+		if !ok {
+			s.fail(w, r, http.StatusUnprocessableEntity, "unknown severity "+strconv.Quote(sev)+": use "+strings.Join(cfg.Command.Severities, ", "), nil)
+			return
+		}
+		sev = name
+	}
+	writeJSON(w, http.StatusOK, command.MatrixOf(cfg, svc.Name, sev, s.Now()))
 }

@@ -76,6 +76,10 @@ func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) {
 	if s.storeFailed(w, r, err) {
 		return
 	}
+	updates, err := s.Store.Updates(r.Context(), id)
+	if s.storeFailed(w, r, err) {
+		return
+	}
 	changes, err := s.recentChanges(r, inc)
 	if s.storeFailed(w, r, err) {
 		return
@@ -93,13 +97,15 @@ func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) {
 		// TimelineNext, when set, is where the rest of the timeline starts:
 		// GET /v1/incidents/{id}/timeline?after=TimelineNext.
 		TimelineNext string `json:"timeline_next,omitempty"`
+		// Updates are its status updates, oldest first.
+		Updates []incident.StatusUpdate `json:"status_updates"`
 		// Changes are the service's changes in the day before the incident
 		// opened and since: what changed before it broke.
 		Changes []incident.Change `json:"recent_changes"`
 		// Folded are, for a storm incident, the incidents folded into it,
 		// newest first (the latest maxFolded; storm.folded counts them all).
 		Folded []*incident.Incident `json:"folded,omitempty"`
-	}{s.view(inc), alerts, timeline, more, changes, folded})
+	}{s.view(inc), alerts, timeline, more, updates, changes, folded})
 }
 
 // maxFolded bounds the folded incidents an incident's answer lists.

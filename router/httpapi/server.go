@@ -20,10 +20,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/pagerd/pagerd/command"
+	"github.com/pagerd/pagerd/console"
 	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/links"
 	"github.com/pagerd/pagerd/pagers"
 	"github.com/pagerd/pagerd/policies"
+	"github.com/pagerd/pagerd/postmortem"
 	"github.com/pagerd/pagerd/router"
 	"github.com/pagerd/pagerd/router/ingest"
 	"github.com/pagerd/pagerd/router/store"
@@ -58,6 +60,10 @@ type Server struct {
 	// reports). Either may be nil.
 	StatusPages http.Handler
 	APIRoutes   []APIRoute
+	// Postmortems drafts post-mortems and keeps the action items.
+	Postmortems *postmortem.Service
+	// Console is the web console, served under /console/ (nil: none).
+	Console *console.Console
 
 	alertsReceived *prometheus.CounterVec
 	requests       *prometheus.CounterVec
@@ -105,7 +111,21 @@ func (s *Server) Handler() http.Handler {
 	handle("POST /v1/incidents/{id}/severity", s.setSeverity)
 	handle("POST /v1/incidents/{id}/roles", s.assignRole)
 	handle("POST /v1/incidents/{id}/notes", s.addNote)
+	handle("POST /v1/incidents/{id}/updates", s.postUpdate)
+	handle("GET /v1/incidents/{id}/updates", s.listUpdates)
 	handle("GET /v1/incidents/{id}/timeline", s.timeline)
+	handle("GET /v1/incidents/{id}/postmortem.md", s.postmortemMarkdown)
+	handle("GET /v1/incidents/{id}/postmortem", s.postmortemState)
+	handle("POST /v1/incidents/{id}/postmortem/done", s.postmortemDone)
+	handle("GET /v1/incidents/{id}/actions", s.listActions)
+	handle("POST /v1/incidents/{id}/actions", s.addAction)
+	handle("GET /v1/actions", s.listActions)
+	handle("GET /v1/actions/{n}", s.getAction)
+	handle("POST /v1/actions/{n}/done", s.actionDone)
+	if s.Console != nil {
+		handle("POST /v1/login", s.login)
+		mux.Handle("/console/", s.instrument("/console/", s.Console.Handler().ServeHTTP))
+	}
 	for _, rt := range s.APIRoutes {
 		handle(rt.Pattern, s.apiRoute(rt))
 	}
@@ -113,6 +133,7 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("/status/", s.instrument("/status/", s.StatusPages.ServeHTTP))
 	}
 	handle("GET /v1/services/{name}/changes", s.serviceChanges)
+	handle("GET /v1/services/{name}/stakeholders", s.serviceStakeholders)
 	handle("POST /v1/heartbeats/{name}", s.beat)
 	handle("GET /v1/silences", s.listSilences)
 	handle("POST /v1/silences", s.addSilence)

@@ -132,6 +132,8 @@ func decodeEvent(m redis.XMessage) incident.Event {
 			if json.Unmarshal([]byte(doc), &u) == nil {
 				ev.Update = &u
 			}
+		case incident.KindActionAdded, incident.KindActionDone:
+			ev.Item, _ = decodeItem(doc)
 		}
 	}
 	return ev

@@ -62,12 +62,13 @@ type scripts struct {
 	declare, command                                                                                                      *redis.Script
 	// Status pages (statuspage.go, subscribers.go).
 	statusPage, subscribers *redis.Script
+	action                  *redis.Script
 }
 
 func (sc *scripts) all() []*redis.Script {
 	return []*redis.Script{sc.ingest, sc.transition, sc.expire, sc.claimDue, sc.reschedule, sc.claimSend, sc.finishSend, sc.appendFact, sc.lease, sc.renew, sc.rateLimit,
 		sc.reroute, sc.beat, sc.heartbeats, sc.keepMessage, sc.review, sc.silence, sc.wakeOpen, sc.storm,
-		sc.declare, sc.command, sc.statusPage, sc.subscribers}
+		sc.declare, sc.command, sc.action, sc.statusPage, sc.subscribers}
 }
 
 // New returns a store on rdb whose keys start with "{<namespace>}:"
@@ -103,6 +104,7 @@ func New(rdb redis.UniversalClient, namespace string) *Store {
 			command:     script("command"),
 			statusPage:  script("statuspage"),
 			subscribers: script("subscribers"),
+			action:      script("action"),
 		},
 	}
 }

@@ -6,14 +6,19 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
-// Claim is a due timer this replica holds until Lease: an incident's, or
-// a heartbeat's deadline (Heartbeat set, IncidentID 0). Both kinds share
-// the timers, their claims and their leases.
+// Claim is a due timer this replica holds until Lease: an incident's, a
+// heartbeat's deadline (Heartbeat set, IncidentID 0), or a chore's —
+// timed work that belongs to no incident, such as reminding owners of
+// overdue action items (Chore set). All kinds share the timers, their
+// claims and their leases.
 type Claim struct {
 	IncidentID int64
 	Heartbeat  string
+	Chore      string
 	Lease      int64 // the score we set; Reschedule only acts while it stands
 	Token      int64 // this claim's own number: a later claim of the timer has another
 }
@@ -21,8 +26,14 @@ type Claim struct {
 // heartbeatMember prefixes a heartbeat's name in the timers.
 const heartbeatMember = "hb:"
 
+// choreMember prefixes a chore's name in the timers.
+const choreMember = "chore:"
+
 // member is the claim's entry in the timers.
 func (c Claim) member() string {
+	if c.Chore != "" {
+		return choreMember + c.Chore
+	}
 	if c.Heartbeat != "" {
 		return heartbeatMember + c.Heartbeat
 	}
@@ -31,6 +42,9 @@ func (c Claim) member() string {
 
 // what names the claim in errors.
 func (c Claim) what() string {
+	if c.Chore != "" {
+		return "chore " + c.Chore
+	}
 	if c.Heartbeat != "" {
 		return "heartbeat " + c.Heartbeat
 	}
@@ -39,6 +53,9 @@ func (c Claim) what() string {
 
 // key is a key in the claim's slot for scripts that need one.
 func (s *Store) claimKey(c Claim) string {
+	if c.Chore != "" {
+		return s.anchor()[0]
+	}
 	if c.Heartbeat != "" {
 		return s.heartbeatKey(c.Heartbeat)
 	}
@@ -59,6 +76,8 @@ func (s *Store) ClaimDue(ctx context.Context, lease time.Duration, limit int) (t
 		c := Claim{Lease: nowMs + lease.Milliseconds(), Token: token}
 		if name, ok := strings.CutPrefix(vals[i], heartbeatMember); ok {
 			c.Heartbeat = name
+		} else if name, ok := strings.CutPrefix(vals[i], choreMember); ok {
+			c.Chore = name
 		} else if c.IncidentID, err = strconv.ParseInt(vals[i], 10, 64); err != nil {
 			continue
 		}
@@ -126,6 +145,16 @@ func (s *Store) NextDue(ctx context.Context) (time.Time, error) {
 func (s *Store) WakeOpen(ctx context.Context) error {
 	if err := s.run(ctx, s.lua.wakeOpen, s.anchor(), s.nowArg()).Err(); err != nil {
 		return fmt.Errorf("wake open incidents: %w", err)
+	}
+	return nil
+}
+
+// ScheduleChore makes chore name due at at, unless it is due sooner
+// already; a chore with no timer gets one.
+func (s *Store) ScheduleChore(ctx context.Context, name string, at time.Time) error {
+	err := s.rdb.ZAddLT(ctx, s.key("timers"), redis.Z{Score: float64(max(at.UnixMilli(), 1)), Member: choreMember + name}).Err()
+	if err != nil {
+		return fmt.Errorf("schedule chore %s: %w", name, err)
 	}
 	return nil
 }

@@ -18,6 +18,8 @@ local function published(kind)
     or kind == 'storm_passed'
     or kind == 'severity_changed' or kind == 'role_assigned' or kind == 'status_update'
     or kind == 'public_update'
+    or kind == 'postmortem_done'
+    or kind == 'action_added' or kind == 'action_done'
 end
 
 -- fact: append one fact to incident id's timeline (kept whole, for as long
