@@ -333,7 +333,6 @@ func (rc *hookSubscriber) received() []string {
 	return out
 }
 
-
 // Mastodon is one more delivery channel: each public update is one post
 // to the page's account, on a loopback fake of its REST API.
 func TestMastodonPostsPublicUpdates(t *testing.T) {
