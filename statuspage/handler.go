@@ -95,12 +95,14 @@ func (h *Handler) write(w http.ResponseWriter, r *http.Request, pg *rendered, a 
 	hd.Set("ETag", a.etag)
 	hd.Set("Vary", "Accept-Encoding")
 	hd.Set("X-Content-Type-Options", "nosniff")
+	// Browsers ask again every time (a 304 for the ETag costs nothing),
+	// so a reader who reloads during an outage sees the latest; shared
+	// caches (a CDN in front of the page) may keep a public page briefly.
 	if pg.token != "" {
-		hd.Set("Cache-Control", "private, max-age=10")
+		hd.Set("Cache-Control", "private, no-cache")
 		hd.Set("X-Robots-Tag", "noindex")
 	} else {
-		// Shared caches (a CDN in front of the page) may keep it briefly.
-		hd.Set("Cache-Control", "public, max-age=10")
+		hd.Set("Cache-Control", "public, no-cache, s-maxage=10")
 	}
 	switch {
 	case strings.HasPrefix(a.ctype, "application/json"), strings.HasPrefix(a.ctype, "text/javascript"), strings.HasPrefix(a.ctype, "image/svg"):
