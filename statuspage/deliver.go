@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pagerd/pagerd/incident"
@@ -51,7 +52,9 @@ type Deliverer struct {
 	MaxAttempts int
 
 	once sync.Once
-	mu   sync.Mutex
+	// inflight counts the messages being sent by this replica now.
+	inflight atomic.Int64
+	mu       sync.Mutex
 	// incidents caches the page incidents being delivered, by ID: an
 	// update to thousands of subscribers is read once per batch.
 	incidents map[int64]*incident.PageIncident
@@ -121,10 +124,11 @@ func (d *Deliverer) Round(ctx context.Context) (int, error) {
 	d.mu.Unlock()
 	sem := make(chan struct{}, d.Workers)
 	var wg sync.WaitGroup
+	d.inflight.Add(int64(len(claimed)))
 	for _, c := range claimed {
 		sem <- struct{}{}
 		wg.Go(func() {
-			defer func() { <-sem }()
+			defer func() { <-sem; d.inflight.Add(-1) }()
 			sendCtx, cancel := context.WithTimeout(ctx, d.Lease*2/3)
 			defer cancel()
 			if err := d.deliver(sendCtx, c); err != nil {
@@ -137,13 +141,24 @@ func (d *Deliverer) Round(ctx context.Context) (int, error) {
 	return len(claimed), nil
 }
 
-// Drain delivers until nothing is due now: for tests, which then know
-// that whatever has not arrived will not without the clock moving.
+// Drain delivers until nothing is due now and nothing is being sent by
+// this replica: for tests, which then know that whatever has not arrived
+// will not without the clock moving.
 func (d *Deliverer) Drain(ctx context.Context) error {
 	for {
 		n, err := d.Round(ctx)
-		if err != nil || n == 0 {
+		if err != nil {
 			return err
+		}
+		if n == 0 {
+			if d.inflight.Load() == 0 {
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(5 * time.Millisecond):
+			}
 		}
 	}
 }

@@ -295,11 +295,15 @@ var _ command.StatusPage = (*HandOff)(nil)
 // HCL subscribed them). What goes on the pages themselves follows the
 // incident's own status updates (Consumer), so nothing is posted twice.
 type HandOff struct {
-	Store *store.Store
+	Store  *store.Store
+	Config func() *policies.Config
 }
 
 // Publish implements command.StatusPage.
 func (h *HandOff) Publish(ctx context.Context, u command.PublicUpdate) error {
+	if len(h.Config().StatusPages) == 0 {
+		return command.ErrNoStatusPage
+	}
 	if len(u.Subscribers) == 0 {
 		return nil
 	}

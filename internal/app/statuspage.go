@@ -72,7 +72,7 @@ func (a *App) buildStatusPages(urls func() links.Builder) {
 		consumer: &statuspage.Consumer{Store: a.Store, Config: holder.Current, Publisher: pub, Log: log},
 		handler:  &statuspage.Handler{Cache: cache, Forms: forms, Log: log},
 		admin:    &statuspage.Admin{Store: a.Store, Config: holder.Current, Publisher: pub, Cache: cache, Reports: reports, Log: log},
-		handOff:  &statuspage.HandOff{Store: a.Store},
+		handOff:  &statuspage.HandOff{Store: a.Store, Config: holder.Current},
 	}
 	a.stakeholders.StatusPage = a.status.handOff
 }
