@@ -46,7 +46,7 @@ func goldenIncidents() []*incident.PageIncident {
 	return []*incident.PageIncident{old, slow}
 }
 
-func goldenCache(t *testing.T) (*Cache, *snapshot) {
+func goldenCache(t testing.TB) (*Cache, *snapshot) {
 	t.Helper()
 	cfg := loadConfig(t, strings.Replace(goldenConfig, `title      = "Example Status"`,
 		"title      = \"Example Status\"\n  public_url = \"https://status.example.com\"", 1))
