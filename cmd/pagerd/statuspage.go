@@ -240,3 +240,79 @@ and everything still queued for them, at once.`,
 	}
 	return cmd
 }
+
+func (c *cli) reportsCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "reports [promote REF --service NAME [--sev SEV] | link REF ID]",
+		GroupID: groupIncidents,
+		Short:   "List customer reports from status pages; promote one to an incident, or link it to one",
+		Long: `List the problems customers reported through status pages' forms, newest
+first, on the pagerd at --server: reference, page, component, text, and the
+incident it was promoted to or linked with.
+
+"promote REF --service NAME" declares an incident on that service for the
+report (paged as the service says; --sev sets its severity, --title its
+title). "link REF ID" ties it to incident ID, already open for the same
+problem.`,
+		Example: `  pagerd reports
+  pagerd reports promote R-7K3F9Q --service checkout --sev 2
+  pagerd reports link R-7K3F9Q 42`,
+		Args:              rangeArgs(0, 3, "nothing, promote REF, or link REF ID"),
+		ValidArgsFunction: cobra.NoFileCompletions,
+	}
+	service := cmd.Flags().String("service", "", "`NAME` of the service the promoted incident is on")
+	sev := cmd.Flags().String("sev", "", "`SEVERITY` of the promoted incident")
+	title := cmd.Flags().String("title", "", "`TITLE` of the promoted incident")
+	by := byFlag(cmd, c.getenv)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		api, err := c.client()
+		if err != nil {
+			return err
+		}
+		switch {
+		case len(args) == 0:
+			var out struct {
+				Reports []incident.Report `json:"reports"`
+			}
+			if err := api.do(cmd.Context(), http.MethodGet, "/v1/status/reports", nil, &out); err != nil {
+				return err
+			}
+			if len(out.Reports) == 0 {
+				fmt.Fprintln(c.stdout, "no reports")
+			}
+			for _, r := range out.Reports {
+				state := "waits for triage"
+				if r.Incident != 0 {
+					state = fmt.Sprintf("incident #%d (%s)", r.Incident, orDash(r.By))
+				}
+				fmt.Fprintf(c.stdout, "%s  %s  %s/%s  %s\n    %s\n", r.Ref, r.At.Local().Format(time.DateTime), r.Page, orDash(r.Component), state, oneLine(r.Text))
+			}
+			return nil
+		case len(args) == 2 && args[0] == "promote":
+			if *service == "" {
+				return usagef("promote needs --service NAME: the service the incident is on")
+			}
+			var out struct {
+				Incident int64 `json:"incident"`
+			}
+			body := map[string]string{"service": *service, "severity": *sev, "title": *title}
+			if err := api.do(cmd.Context(), http.MethodPost, withBy("/v1/status/reports/"+url.PathEscape(args[1])+"/promote", *by), body, &out); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "report %s is incident #%d on %s: paging its escalation now\n", args[1], out.Incident, *service)
+			return nil
+		case len(args) == 3 && args[0] == "link":
+			id, err := parseIncidentID(args[2])
+			if err != nil {
+				return err
+			}
+			if err := api.do(cmd.Context(), http.MethodPost, withBy("/v1/status/reports/"+url.PathEscape(args[1])+"/link", *by), map[string]int64{"incident": id}, nil); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "report %s is linked to incident #%d\n", args[1], id)
+			return nil
+		}
+		return usagef("use: pagerd reports, pagerd reports promote REF --service NAME, or pagerd reports link REF ID")
+	}
+	return cmd
+}
