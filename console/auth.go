@@ -38,9 +38,27 @@ type SignedIn struct {
 	Expires time.Time `json:"expires_at"`
 }
 
+// Sign-in links a person may be sent: a few in a row, then one every few
+// minutes, counted in Redis across replicas. Anyone may ask for a link
+// for anyone (it goes to them, not to who asked), so without a limit the
+// form would let a stranger flood a person's phone.
+const (
+	signInBurst = 5
+	signInPer   = 15 * time.Minute
+)
+
+// ErrTooManySignIns: the person was sent signInBurst links lately; the
+// next one may go after RetryAfter.
+type ErrTooManySignIns struct{ RetryAfter time.Duration }
+
+func (e *ErrTooManySignIns) Error() string {
+	return "too many sign-in links asked for lately; try again in " + e.RetryAfter.Round(time.Second).String()
+}
+
 // SendSignIn sends user a sign-in link through via (a channel that
 // reaches people; "" is their first notification rule's). An unknown user
-// or a channel they cannot be reached on is an *incident.Invalid.
+// or a channel they cannot be reached on is an *incident.Invalid; a user
+// sent too many lately, an *ErrTooManySignIns.
 func (c *Console) SendSignIn(ctx context.Context, user, via string) (SignedIn, error) {
 	cfg := c.Config()
 	u := cfg.Users[user]
@@ -55,6 +73,14 @@ func (c *Console) SendSignIn(ctx context.Context, user, via string) (SignedIn, e
 		if ch.AddressOf(u) == "" {
 			return SignedIn{}, incident.Invalidf("%s has no %s address: leave the channel out, or use one they have", user, via)
 		}
+	}
+	ok, wait, err := c.Store.Allow(ctx, "signin:"+user, signInBurst, signInPer, 1)
+	if err != nil {
+		return SignedIn{}, err
+	}
+	if !ok {
+		c.Log.Warn("console sign-in link refused: too many asked for lately", "user", user, "retry_after", wait)
+		return SignedIn{}, &ErrTooManySignIns{RetryAfter: wait}
 	}
 	b := c.Links()
 	token, si := b.SignInToken(user, cfg.Console.SignInTTL)

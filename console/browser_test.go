@@ -408,6 +408,19 @@ func TestLoginAPIRefusals(t *testing.T) {
 	if code != http.StatusAccepted || strings.Contains(body, "/console/signin/") {
 		t.Errorf("login = %d %s: want 202 without the link", code, body)
 	}
+	// Anyone may ask for anyone's link, so a person is sent only a few in
+	// a row: the rest are refused, and nobody else is held up by it.
+	for i := 2; i <= 5; i++ { // five in a row (console.signInBurst)
+		if code, body := w.api("POST", "/v1/login", `{"user": "alice"}`); code != http.StatusAccepted {
+			t.Fatalf("link %d of 5 = %d %s, want 202", i, code, body)
+		}
+	}
+	if code, body := w.api("POST", "/v1/login", `{"user": "alice"}`); code != http.StatusTooManyRequests || !strings.Contains(body, "too many sign-in links") {
+		t.Errorf("link 6 = %d %s, want 429", code, body)
+	}
+	if code, body := w.api("POST", "/v1/login", `{"user": "bob"}`); code != http.StatusAccepted {
+		t.Errorf("bob's link after alice's were refused = %d %s, want 202", code, body)
+	}
 }
 
 func mustRequest(t *testing.T, method, url string, body io.Reader) *http.Request {

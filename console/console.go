@@ -131,9 +131,13 @@ func (c *Console) signInRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	if _, err := c.SendSignIn(r.Context(), user, ""); err != nil {
 		var invalid *incident.Invalid
-		if !errors.As(err, &invalid) {
+		var tooMany *ErrTooManySignIns
+		switch {
+		case errors.As(err, &tooMany):
+			// Answered like any other: the form tells nobody who the users are.
+		case !errors.As(err, &invalid):
 			c.Log.Error("console sign-in link not sent", "user", user, "err", err)
-		} else {
+		default:
 			c.Log.Info("console sign-in asked for an unknown user", "user", user)
 		}
 	}

@@ -93,6 +93,12 @@ const (
 	// KindFlapping: one of the incident's alerts changed state too often
 	// and is flapping: its flips no longer page.
 	KindFlapping Kind = "flapping"
+	// KindExhausted: the escalation policy ran its last step of its last
+	// round and nobody acknowledged; the incident stays triggered, and its
+	// last resort (the policy's, the owner team's lead) is told.
+	KindExhausted Kind = "escalation_exhausted"
+	// KindExhaustedNotice: a last resort was told that nobody acknowledged.
+	KindExhaustedNotice Kind = "escalation_exhausted_notice"
 )
 
 // Kinds lists every kind.
@@ -106,6 +112,7 @@ var Kinds = []Kind{
 	KindStakeholders, KindStakeholderFailed, KindStatusPage,
 	KindPostmortemOwner, KindPostmortemDone, KindPostmortemDue, KindPostmortemWritten,
 	KindActionAdded, KindActionDone, KindActionOverdue,
+	KindExhausted, KindExhaustedNotice,
 	KindPublicUpdate,
 }
 
@@ -117,7 +124,7 @@ func (k Kind) Published() bool {
 	switch k {
 	case KindTriggered, KindAcknowledged, KindEscalated, KindReopened, KindResolved, KindNote, KindChange, KindRerouted,
 		KindStormPassed, KindSeverity, KindRoleAssigned, KindStatusUpdate,
-		KindPostmortemDone, KindActionAdded, KindActionDone, KindPublicUpdate:
+		KindPostmortemDone, KindActionAdded, KindActionDone, KindExhausted, KindPublicUpdate:
 		return true
 	}
 	return false

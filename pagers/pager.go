@@ -77,8 +77,19 @@ type Notification struct {
 	// status updates so far, oldest first — for channels with room for it
 	// (an email digest to stakeholders).
 	Digest []string
+	// Location is the recipient's time zone (a user's timezone): times in
+	// the message are shown in it. nil: UTC.
+	Location *time.Location
 	// SignIn is the link a KindSignIn carries; nil for other kinds.
 	SignIn *SignInInfo
+}
+
+// In is t in the recipient's time zone (UTC when they have none).
+func (n Notification) In(t time.Time) time.Time {
+	if n.Location == nil {
+		return t.UTC()
+	}
+	return t.In(n.Location)
 }
 
 // SignInInfo is a console sign-in link: single use, valid until Expires.
@@ -142,6 +153,10 @@ type Incident struct {
 	Severity string
 	// Manager is its incident manager; "" when it has none yet.
 	Manager string
+	// Exhausted, on the page to a last resort, says that the escalation
+	// ran out with nobody acknowledging ("escalation payments exhausted
+	// after 2 rounds; nobody acknowledged"); "" on any other.
+	Exhausted string
 }
 
 // IncidentOf is the message model of an incident.

@@ -109,11 +109,19 @@ func Headline(n Notification) string {
 }
 
 // Summary is the incident's summary on one line, or "" when it says no
-// more than its title (a PagerDuty event's title is its summary).
+// more than its title (a PagerDuty event's title is its summary). On a
+// last resort's page it leads with why they are paged: every channel
+// that shows a summary says so.
 func Summary(n Notification) string {
 	s := OneLine(n.Incident.Summary)
 	if s == OneLine(n.Incident.Title) {
-		return ""
+		s = ""
+	}
+	if ex := OneLine(n.Incident.Exhausted); ex != "" {
+		if s == "" {
+			return ex
+		}
+		return ex + " — " + s
 	}
 	return s
 }
@@ -137,11 +145,20 @@ func Flapping(n Notification) string {
 	return ""
 }
 
+// Unanswered is "UNANSWERED" on the page that tells a last resort
+// nobody acknowledged, or "".
+func Unanswered(n Notification) string {
+	if n.Incident.Exhausted != "" {
+		return "UNANSWERED"
+	}
+	return ""
+}
+
 // Marks are the words a page leads with after the incident number, each
 // followed by a space: "FLAPPING CRITICAL ", or "".
 func Marks(n Notification) string {
 	var s string
-	for _, m := range []string{Flapping(n), Severity(n)} {
+	for _, m := range []string{Unanswered(n), Flapping(n), Severity(n)} {
 		if m != "" {
 			s += m + " "
 		}

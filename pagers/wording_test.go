@@ -34,6 +34,9 @@ func TestShortText(t *testing.T) {
 	stormPassed.Incident.Title, stormPassed.Incident.Labels = "Alert storm in checkout", nil
 	stormPassed.Event = &incident.Event{Fact: incident.Fact{Kind: incident.KindStormPassed, Detail: "no new incident for 5m; 12 incidents folded, 3 still open"}}
 
+	unanswered := pagertest.CheckoutPage()
+	unanswered.Incident.Exhausted = "escalation payments exhausted after 2 rounds; nobody acknowledged"
+
 	hostile := pagertest.CheckoutPage()
 	hostile.Incident.Title = "Checkout\nDown"
 	hostile.Incident.Summary = "line one\r\nline two."
@@ -51,6 +54,7 @@ func TestShortText(t *testing.T) {
 		{"resolved", resolved, "[pagerd] #42 RESOLVED: CheckoutDown (checkout). No action needed."},
 		{"flapping", flapping, "[pagerd] #42 FLAPPING CRITICAL CheckoutDown (checkout): checkout is down. Reply 'ack 42' to acknowledge, 'resolve 42' to resolve. https://pagerd.example.com/ack/42?sig=abc"},
 		{"storm passed", stormPassed, "[pagerd] #42 STORM PASSED: Alert storm in checkout (checkout) — no new incident for 5m; 12 incidents folded, 3 still open."},
+		{"last resort", unanswered, "[pagerd] #42 UNANSWERED CRITICAL CheckoutDown (checkout): escalation payments exhausted after 2 rounds; nobody acknowledged — checkout is down. Reply 'ack 42' to acknowledge, 'resolve 42' to resolve. https://pagerd.example.com/ack/42?sig=abc"},
 		{"newlines collapsed", hostile, "[pagerd] #42 Checkout Down (checkout): line one line two. Reply 'ack 42' to acknowledge, 'resolve 42' to resolve. https://pagerd.example.com/ack/42?sig=abc"},
 	}
 	for _, tt := range tests {

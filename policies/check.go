@@ -46,13 +46,22 @@ func (l *Loaded) Summary() string {
 		return s
 	}
 	c := l.Config
+	services := 0
+	for _, s := range c.Services {
+		if s.NameLabel == "" { // an ownership map's default stands for many
+			services++
+		}
+	}
 	parts := []string{
 		count(len(c.Users), "user"),
 		count(len(c.Teams), "team"),
 		count(len(c.Schedules), "schedule"),
 		count(len(c.Escalations), "escalation"),
-		count(len(c.Services), "service"),
+		count(services, "service"),
 		count(len(c.Integrations), "integration"),
+	}
+	if n := len(c.Ownerships); n > 0 {
+		parts = append(parts, count(n, "ownership map"))
 	}
 	if n := len(c.Heartbeats); n > 0 {
 		parts = append(parts, count(n, "heartbeat"))

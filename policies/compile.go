@@ -57,7 +57,9 @@ func (l *loader) compile(raw *fileSchema) *Config {
 	l.teams(cfg, raw.Teams)
 	l.schedules(cfg, raw.Schedules)
 	l.escalations(cfg, raw.Escalations)
+	l.owners(cfg, raw)
 	l.services(cfg, raw.Services, raw.Pagerd)
+	l.ownerships(cfg, raw)
 	l.pinnedServices(cfg, raw.Integrations)
 	l.heartbeats(cfg, raw.Heartbeats)
 	l.maintenance(cfg, raw.Maintenance)
@@ -218,7 +220,7 @@ func (l *loader) integrations(cfg *Config, blocks []integrationBlock) {
 // once services are known.
 func (l *loader) pinnedServices(cfg *Config, blocks []integrationBlock) {
 	for _, b := range blocks {
-		if present(b.ServiceRange) && cfg.Service(b.Service) == nil {
+		if present(b.ServiceRange) && cfg.declaredService(b.Service) == nil {
 			l.errorf(b.ServiceRange, "Unknown service", "No service %q is defined.", b.Service)
 		}
 	}
@@ -249,6 +251,9 @@ func (l *loader) users(cfg *Config, blocks []userBlock) {
 			continue
 		}
 		u := &User{Name: b.Name, Contacts: map[string]string{}}
+		if present(b.TimezoneRange) {
+			u.Location = l.location(b.Timezone, b.TimezoneRange, nil)
+		}
 		for _, c := range b.Contacts {
 			if why := c.Contact.Check(c.Value); why != "" {
 				l.errorf(c.Range, "Invalid "+c.Contact.Noun, `%s = %q %s; write it like %q.`, c.Contact.Attr, c.Value, why, c.Contact.Example)
@@ -471,11 +476,12 @@ func (l *loader) services(cfg *Config, blocks []serviceBlock, settings *pagerdBl
 			}
 		}
 		switch {
-		case b.Escalation == "":
-			l.errorf(b.DefRange, "Service without escalation", `Service %q needs escalation = "NAME".`, b.Name)
-		case cfg.Escalations[b.Escalation] == nil:
+		case b.Escalation != "" && cfg.Escalations[b.Escalation] == nil:
 			l.errorf(b.EscalationRange, "Unknown escalation", "No escalation %q is defined.", b.Escalation)
+		case b.Escalation == "" && !present(b.OwnerRange):
+			l.errorf(b.DefRange, "Service without escalation", `Service %q needs escalation = "NAME", or owner = "team:NAME" of a team with an escalation.`, b.Name)
 		}
+		l.serviceOwner(cfg, b, svc)
 		vals, ranges, _ := l.stringList(b.Match, "match")
 		for j, v := range vals {
 			m, err := labels.ParseMatcher(v)
@@ -486,7 +492,9 @@ func (l *loader) services(cfg *Config, blocks []serviceBlock, settings *pagerdBl
 			svc.Matchers = append(svc.Matchers, m)
 			sl.uses = append(sl.uses, labelUse{service: b.Name, name: m.Name, raw: v, m: m, rng: ranges[j]})
 		}
-		nMatch := len(vals)
+		var nAny int
+		svc.MatchAny, nAny = l.matchAny(b.MatchAny, b.Name, &sl)
+		nMatch := len(vals) + nAny
 		groupBy, ranges, _ := l.stringList(b.GroupBy, "group_by")
 		for j, g := range groupBy {
 			if g == "" {
@@ -500,6 +508,7 @@ func (l *loader) services(cfg *Config, blocks []serviceBlock, settings *pagerdBl
 		if written(b.Subscribers) {
 			svc.Subscribers = l.targets(cfg, b.Subscribers, "subscribers", false, func(c *ChannelSpec) bool { return c.Updates })
 		}
+		teamRoom(cfg, svc)
 		if catchAll != nil {
 			l.warnf(b.DefRange.Ptr(), "Unreachable service",
 				"Service %q is never used: service %q (%s) above it has no match and catches every alert.", b.Name, catchAll.Name, at(catchAll.DefRange))

@@ -51,7 +51,7 @@ func (l *loader) heartbeats(cfg *Config, blocks []heartbeatBlock) {
 		// A job is never exactly on time: without a grace, one a second
 		// late would page. A tenth of the period, by default.
 		h.Grace, _ = l.duration(b.Grace, b.GraceRange, "grace", (h.Every / 10).Round(time.Second))
-		if cfg.Service(b.Service) == nil {
+		if cfg.declaredService(b.Service) == nil {
 			l.errorf(b.ServiceRange, "Unknown service", "No service %q is defined.", b.Service)
 		}
 		if written(b.Integrations) {

@@ -30,7 +30,7 @@ func (l *loader) maintenance(cfg *Config, blocks []*hcl.Block) {
 		}
 		services, ranges, _ := b.Strings("services")
 		for i, s := range services {
-			if cfg.Service(s) == nil {
+			if cfg.declaredService(s) == nil {
 				l.errorf(ranges[i], "Unknown service", "No service %q is defined.", s)
 			}
 		}

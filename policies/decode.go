@@ -21,7 +21,7 @@ var builtinBlocks = map[string]bool{
 	"schedule": true, "escalation": true, "service": true, "heartbeat": true,
 	"maintenance": true, "inhibit": true, "incident_command": true, "stakeholders": true,
 	"component": true, "status_page": true,
-	"postmortem": true, "console": true,
+	"postmortem": true, "console": true, "ownership": true,
 }
 
 func (l *loader) decode(body hcl.Body) *fileSchema {
@@ -42,6 +42,7 @@ func (l *loader) decode(body hcl.Body) *fileSchema {
 		{Type: "status_page", LabelNames: []string{"name"}},
 		{Type: "postmortem"},
 		{Type: "console"},
+		{Type: "ownership", LabelNames: []string{"name"}},
 	}}
 	specs := map[string]*BlockSpec{}
 	for _, spec := range blockSpecs() {
@@ -93,6 +94,8 @@ func (l *loader) decode(body hcl.Body) *fileSchema {
 			raw.Maintenance = append(raw.Maintenance, b)
 		case "inhibit":
 			raw.Inhibits = append(raw.Inhibits, b)
+		case "ownership":
+			raw.Ownerships = append(raw.Ownerships, b)
 		case "incident_command":
 			if single(b) {
 				raw.Command = b
@@ -223,7 +226,7 @@ func (b *Block) int(name string, dst *int) hcl.Range {
 }
 
 func (l *loader) decodePagerd(hb *hcl.Block) *pagerdBlock {
-	b := l.block(hb, attrs("public_url", "link_secret", "link_ttl", "ack_timeout", "resolved_retention", "resolve_timeout", "event_retention", "unrouted"),
+	b := l.block(hb, attrs("public_url", "link_secret", "link_ttl", "ack_timeout", "resolved_retention", "resolve_timeout", "event_retention", "unrouted", "last_resort"),
 		foldingHeaders...)
 	out := &pagerdBlock{DefRange: hb.DefRange, LinkSecret: b.expr("link_secret")}
 	out.Storm, out.Flapping = l.decodeFolding(b)
@@ -234,6 +237,7 @@ func (l *loader) decodePagerd(hb *hcl.Block) *pagerdBlock {
 	out.ResolveTimeoutRange = b.str("resolve_timeout", &out.ResolveTimeout)
 	out.EventRetentionRange = b.str("event_retention", &out.EventRetention)
 	out.UnroutedRange = b.str("unrouted", &out.Unrouted)
+	out.LastResortRange = b.str("last_resort", &out.LastResort)
 	return out
 }
 
@@ -273,8 +277,9 @@ func (l *loader) decodeUser(hb *hcl.Block) userBlock {
 	for _, c := range cs {
 		names = append(names, c.Attr)
 	}
-	b := l.block(hb, attrs(names...), hcl.BlockHeaderSchema{Type: "notify"}, hcl.BlockHeaderSchema{Type: "shift_notice"})
+	b := l.block(hb, attrs(append(names, "timezone")...), hcl.BlockHeaderSchema{Type: "notify"}, hcl.BlockHeaderSchema{Type: "shift_notice"})
 	out := userBlock{Name: hb.Labels[0], DefRange: hb.DefRange}
+	out.TimezoneRange = b.str("timezone", &out.Timezone)
 	for _, c := range cs {
 		ca := contactAttr{Contact: c}
 		if ca.Range = b.str(c.Attr, &ca.Value); present(ca.Range) {
@@ -301,8 +306,12 @@ func (l *loader) decodeUser(hb *hcl.Block) userBlock {
 }
 
 func (l *loader) decodeTeam(hb *hcl.Block) teamBlock {
-	b := l.block(hb, required("members"))
-	return teamBlock{Name: hb.Labels[0], DefRange: hb.DefRange, Members: b.expr("members")}
+	b := l.block(hb, append(required("members"), attrs("lead", "escalation", "chat")...))
+	out := teamBlock{Name: hb.Labels[0], DefRange: hb.DefRange, Members: b.expr("members")}
+	out.LeadRange = b.str("lead", &out.Lead)
+	out.EscalationRange = b.str("escalation", &out.Escalation)
+	out.ChatRange = b.str("chat", &out.Chat)
+	return out
 }
 
 func (l *loader) decodeSchedule(hb *hcl.Block) scheduleBlock {
@@ -348,10 +357,11 @@ func (l *loader) decodeRotation(hb *hcl.Block) rotationBlock {
 }
 
 func (l *loader) decodeEscalation(hb *hcl.Block) escalationBlock {
-	b := l.block(hb, attrs("repeat", "repeat_after"), hcl.BlockHeaderSchema{Type: "step"})
+	b := l.block(hb, attrs("repeat", "repeat_after", "last_resort"), hcl.BlockHeaderSchema{Type: "step"})
 	out := escalationBlock{Name: hb.Labels[0], DefRange: hb.DefRange}
 	out.RepeatRange = b.int("repeat", &out.Repeat)
 	out.RepeatAfterRange = b.str("repeat_after", &out.RepeatAfter)
+	out.LastResortRange = b.str("last_resort", &out.LastResort)
 	for _, sb := range b.blocks("step") {
 		s := l.block(sb, append(required("notify"), attrs("after")...))
 		step := stepBlock{DefRange: sb.DefRange, Notify: s.expr("notify")}
@@ -363,9 +373,11 @@ func (l *loader) decodeEscalation(hb *hcl.Block) escalationBlock {
 
 func (l *loader) decodeService(hb *hcl.Block) serviceBlock {
 	b := l.block(hb, attrs("escalation", "match", "group_by", "subscribers", "responders", "known_labels",
-		"severity", "severity_label", "managers"), foldingHeaders...)
+		"severity", "severity_label", "managers", "match_any", "owner"), foldingHeaders...)
 	out := serviceBlock{Name: hb.Labels[0], DefRange: hb.DefRange, Match: b.expr("match"), GroupBy: b.expr("group_by"),
-		Subscribers: b.expr("subscribers"), KnownLabels: b.expr("known_labels"), Severity: b.expr("severity")}
+		Subscribers: b.expr("subscribers"), KnownLabels: b.expr("known_labels"), Severity: b.expr("severity"),
+		MatchAny: b.expr("match_any")}
+	out.OwnerRange = b.str("owner", &out.Owner)
 	out.Storm, out.Flapping = l.decodeFolding(b)
 	out.EscalationRange = b.str("escalation", &out.Escalation)
 	out.RespondersRange = b.str("responders", &out.Responders)

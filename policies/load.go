@@ -32,7 +32,7 @@ type Loaded struct {
 }
 
 // LoadDir reads every *.hcl file of dir (in name order; names starting with
-// a dot are skipped), merges them into one body and compiles it. File names
+// a dot, and *_test.hcl policy tests, are skipped), merges them into one body and compiles it. File names
 // in diagnostics are dir joined with the file's name.
 func LoadDir(dir string) *Loaded {
 	return loadDir(dir, time.Now())
@@ -68,7 +68,9 @@ func loadDir(dir string, now time.Time) *Loaded {
 	var files []*hcl.File
 	for _, e := range entries {
 		name := e.Name()
-		if e.IsDir() || strings.HasPrefix(name, ".") || filepath.Ext(name) != ".hcl" {
+		// *_test.hcl files hold policy tests (router/policytest), not
+		// config.
+		if e.IsDir() || strings.HasPrefix(name, ".") || filepath.Ext(name) != ".hcl" || strings.HasSuffix(name, "_test.hcl") {
 			continue
 		}
 		f, diags := parser.ParseHCLFile(filepath.Join(dir, name))
@@ -90,7 +92,7 @@ func loadDir(dir string, now time.Time) *Loaded {
 		return out
 	}
 
-	l := &loader{dir: dir, now: now, ctx: evalContext(dir)}
+	l := &loader{dir: dir, now: now, ctx: evalContext(dir), files: out.Files}
 	raw := l.decode(hcl.MergeFiles(files))
 	// Compiling a body with shape errors would report echoes of them
 	// (an unknown user because its block was malformed, say).
@@ -156,6 +158,9 @@ type loader struct {
 	// where each name Define took was written.
 	cfg     *Config
 	defined map[string]map[string]hcl.Range
+	// files are the loaded files by name, for diagnostics to quote; the
+	// tables ownership maps read (catalogs, CSVs) join them.
+	files map[string]*hcl.File
 }
 
 func (l *loader) errorf(subject hcl.Range, summary, format string, args ...any) {

@@ -34,6 +34,9 @@ type Config struct {
 	// they cover are stored but page nobody (see suppress.go).
 	Maintenance []*Maintenance
 	Inhibits    []*InhibitRule
+	// Ownerships are the ownership maps, in file order; their services are
+	// in Services, where each map stood.
+	Ownerships []*Ownership
 	// Blocks holds the compiled settings of the unlabeled extension blocks
 	// by type (`twilio`, `smtp`); a block that is absent or switched off
 	// has no entry.
@@ -75,6 +78,9 @@ type Settings struct {
 	// blocks say otherwise.
 	Storm    Storm
 	Flapping Flapping
+	// LastResort is who is told when an escalation that names none, and
+	// whose owner team has no lead, ran out; nil: nobody.
+	LastResort *Target
 }
 
 // UnroutedRecord is the value of the pagerd block's unrouted attribute that
@@ -92,6 +98,10 @@ type User struct {
 	// ShiftNotices are opt-in reminders sent Before each of the user's
 	// on-call shifts starts.
 	ShiftNotices []ShiftNotice
+	// Location is the user's time zone: times in what is sent to them
+	// (pages, notices, shift reminders) and in the CLI's answers about
+	// them are shown in it. nil: not set (UTC, or the schedule's zone).
+	Location *time.Location
 }
 
 // ShiftNotice tells a user, Before their shift starts, that it is coming.
@@ -110,6 +120,16 @@ type NotifyRule struct {
 type Team struct {
 	Name    string
 	Members []string
+	// Lead is the team's lead: told, when an escalation the team owns
+	// ran out and nobody acknowledged, unless the policy names a
+	// last resort of its own (ownership.go). "" when none.
+	Lead string
+	// Escalation is the policy that pages for the services the team
+	// owns, unless a service names its own; "" when none.
+	Escalation string
+	// Chat is the team's room, told of every incident of the services it
+	// owns (a subscriber of each); nil when none.
+	Chat *Target
 }
 
 // Escalation is an ordered list of steps, run until someone acknowledges.
@@ -118,6 +138,9 @@ type Escalation struct {
 	Steps       []EscalationStep
 	Repeat      int           // how many times the whole list runs again after the last step
 	RepeatAfter time.Duration // wait after the last step before repeating
+	// LastResort is who is told when the last round ran out and nobody
+	// acknowledged; nil: the owner team's lead (see Config.LastResort).
+	LastResort *Target
 }
 
 // EscalationStep runs After the previous step started (the first step's
@@ -172,6 +195,20 @@ type Service struct {
 	// folding.go): the pagerd block's, unless the service sets its own.
 	Storm    Storm
 	Flapping Flapping
+	// MatchAny are alternatives: besides Matchers, an alert must match
+	// every matcher of at least one of them. Empty: no alternatives.
+	MatchAny []labels.Matchers
+	// Owner is the team that owns the service ("" none): its policy pages
+	// unless the service names one, its room is told, its lead is the
+	// last resort, its members may act.
+	Owner string
+	// Ownership names the ownership map the service comes from; "" for
+	// a service block.
+	Ownership string
+	// NameLabel, when set, makes this a service for every value of that
+	// label (an ownership map's default owner): the alert's service is
+	// called by the label's value. Route and Service return it named so.
+	NameLabel string
 }
 
 // Responders is a service's rule for who may act on its incidents as a

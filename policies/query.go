@@ -3,6 +3,7 @@ package policies
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"maps"
 	"slices"
 	"time"
 
@@ -17,8 +18,8 @@ func (c *Config) Route(lset map[string]string) *Service {
 		ls[model.LabelName(k)] = model.LabelValue(v)
 	}
 	for _, s := range c.Services {
-		if s.Matchers.Matches(ls) {
-			return s
+		if s.Matches(ls) {
+			return s.named(lset)
 		}
 	}
 	return nil
@@ -101,10 +102,26 @@ func (c *Config) Escalation(name string) *Escalation {
 	return c.Escalations[name]
 }
 
-// Service returns the service called name, or nil.
+// Service returns the service called name, or nil. A name no service
+// block and no ownership map lists is the first map's with a default
+// owner, if any: that is where an alert of that name went.
 func (c *Config) Service(name string) *Service {
+	if s := c.declaredService(name); s != nil || name == "" {
+		return s
+	}
 	for _, s := range c.Services {
-		if s.Name == name {
+		if s.NameLabel != "" {
+			return s.named(map[string]string{s.NameLabel: name})
+		}
+	}
+	return nil
+}
+
+// declaredService is the service a block or a map's table names name,
+// or nil: what a config may refer to by name.
+func (c *Config) declaredService(name string) *Service {
+	for _, s := range c.Services {
+		if s.Name == name && s.NameLabel == "" {
 			return s
 		}
 	}
@@ -119,6 +136,12 @@ func (c *Config) OwningTeam(escalation, user string) string {
 	pol := c.Escalations[escalation]
 	if pol == nil {
 		return ""
+	}
+	// A team whose policy it is owns what it pages.
+	for _, name := range slices.Sorted(maps.Keys(c.Teams)) {
+		if team := c.Teams[name]; team.Escalation == escalation && slices.Contains(team.Members, user) {
+			return team.Name
+		}
 	}
 	for _, step := range pol.Steps {
 		for _, t := range step.Targets {

@@ -22,6 +22,9 @@ type fileSchema struct {
 	// (compile_suppress.go).
 	Maintenance []*hcl.Block
 	Inhibits    []*hcl.Block
+	// Ownerships are compiled straight from their blocks
+	// (compile_ownership.go).
+	Ownerships []*hcl.Block
 	// Command (the incident_command block) and Stakeholders are compiled
 	// straight from their blocks (compile_command.go).
 	Command      *hcl.Block
@@ -55,6 +58,8 @@ type pagerdBlock struct {
 	UnroutedRange          hcl.Range
 	Storm                  *stormBlock // the defaults of every service
 	Flapping               *flapBlock
+	LastResort             string
+	LastResortRange        hcl.Range
 	DefRange               hcl.Range
 }
 
@@ -75,11 +80,13 @@ type integrationBlock struct {
 }
 
 type userBlock struct {
-	Name         string
-	Contacts     []contactAttr // the channels' contact attributes written
-	Notify       []notifyBlock
-	ShiftNotices []shiftNoticeBlock
-	DefRange     hcl.Range
+	Name          string
+	Contacts      []contactAttr // the channels' contact attributes written
+	Notify        []notifyBlock
+	ShiftNotices  []shiftNoticeBlock
+	Timezone      string
+	TimezoneRange hcl.Range
+	DefRange      hcl.Range
 }
 
 type contactAttr struct {
@@ -105,9 +112,16 @@ type shiftNoticeBlock struct {
 }
 
 type teamBlock struct {
-	Name     string
-	Members  hcl.Expression
-	DefRange hcl.Range
+	Name      string
+	Members   hcl.Expression
+	Lead      string
+	LeadRange hcl.Range
+	// Escalation and Chat are what the team's services get from it.
+	Escalation      string
+	EscalationRange hcl.Range
+	Chat            string
+	ChatRange       hcl.Range
+	DefRange        hcl.Range
 }
 
 type scheduleBlock struct {
@@ -160,6 +174,8 @@ type escalationBlock struct {
 	RepeatRange      hcl.Range
 	RepeatAfter      string
 	RepeatAfterRange hcl.Range
+	LastResort       string
+	LastResortRange  hcl.Range
 	DefRange         hcl.Range
 }
 
@@ -180,6 +196,9 @@ type serviceBlock struct {
 	Responders      string
 	RespondersRange hcl.Range
 	KnownLabels     hcl.Expression
+	MatchAny        hcl.Expression
+	Owner           string
+	OwnerRange      hcl.Range
 	// Incident command: severity rules and manager rotation.
 	Severity           hcl.Expression
 	SeverityLabel      string

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pagerd/pagerd/incident"
+	"github.com/pagerd/pagerd/internal/metrics"
 	"github.com/pagerd/pagerd/links"
 	"github.com/pagerd/pagerd/pagers"
 	"github.com/pagerd/pagerd/policies"
@@ -28,6 +29,26 @@ import (
 // slow provider cannot outlive the claim and be sent again by another
 // replica; and it is cancelled as soon as someone acknowledges.
 func (e *Engine) deliver(ctx context.Context, cfg *policies.Config, inc *incident.Incident, d escalation.Delivery, now time.Time) (retry time.Time, stale bool, err error) {
+	rounds := 1
+	if pol := cfg.Escalation(inc.Escalation); pol != nil {
+		rounds = pol.Repeat + 1
+	}
+	return e.page(ctx, cfg, inc, d, now, pageAs{fact: incident.KindNotified,
+		where: fmt.Sprintf("at step %d, round %d of %d", d.Index+1, d.Round+1, rounds)})
+}
+
+// pageAs says what a page is, for its message and its timeline fact.
+type pageAs struct {
+	fact  incident.Kind // of a page that reached someone
+	where string        // why them: "at step 2, round 1 of 2"
+	// exhausted, when set, says the escalation ran out: the page goes to
+	// a last resort.
+	exhausted string
+}
+
+// page is deliver for any page made under an idempotency key while the
+// incident pages: a step's, or a last resort's (exhausted.go).
+func (e *Engine) page(ctx context.Context, cfg *policies.Config, inc *incident.Incident, d escalation.Delivery, now time.Time, as pageAs) (retry time.Time, stale bool, err error) {
 	state, left, err := e.Store.ClaimSend(ctx, inc.ID, incident.Triggered, inc.Run, d.Key, e.Lease, e.Owner)
 	if err != nil {
 		return time.Time{}, false, err
@@ -41,11 +62,13 @@ func (e *Engine) deliver(ctx context.Context, cfg *policies.Config, inc *inciden
 		return time.Time{}, true, nil
 	}
 	n := pagers.Notification{Key: d.Key, Kind: pagers.KindPage, Incident: pagers.IncidentOf(inc)}
+	n.Incident.Exhausted = as.exhausted
 	who := d.Via + ":" + d.Destination
 	if d.User != nil {
 		who = d.User.Name
 		lb := e.Links()
 		n.User = d.User.Name
+		n.Location = d.User.Location
 		n.AckToken = lb.ActionToken(inc.ID, incident.Ack, d.User.Name)
 		n.AckURL = lb.URL(links.ActionPath(n.AckToken))
 		n.AckReply = "ack " + strconv.FormatInt(inc.ID, 10)
@@ -84,10 +107,11 @@ func (e *Engine) deliver(ctx context.Context, cfg *policies.Config, inc *inciden
 		return time.Time{}, false, errors.Join(ctx.Err(), e.Store.ReleaseSend(rec, inc.ID, d.Key, e.Owner))
 	}
 	if reached == nil {
-		detail := fmt.Sprintf("could not reach %s: %s", who, strings.Join(failures, "; "))
+		detail := fmt.Sprintf("could not reach %s %s: %s", who, as.where, strings.Join(failures, "; "))
 		if stopped.Load() {
 			detail = fmt.Sprintf("stopped paging %s: the incident was handled meanwhile", who)
 		} else {
+			e.Metrics.Page(d.Via, provider(d.Via), metrics.PageUnreached)
 			e.Log.Error("page failed on every channel", "incident", inc.ID, "to", who, "failures", failures)
 		}
 		return time.Time{}, stopped.Load(), e.Store.FinishSend(rec, inc.ID, store.SendResult{
@@ -97,12 +121,13 @@ func (e *Engine) deliver(ctx context.Context, cfg *policies.Config, inc *inciden
 	if receipt.ProviderID != "" {
 		detail += " (" + receipt.ProviderID + ")"
 	}
+	detail += " " + as.where
 	if len(failures) > 0 {
 		detail += " after " + strings.Join(failures, "; ")
 	}
 	e.Log.Info("paged", "incident", inc.ID, "to", who, "channel", reached.Channel, "provider_id", receipt.ProviderID)
 	return time.Time{}, false, e.Store.FinishSend(rec, inc.ID, store.SendResult{
-		Key: d.Key, Receipt: reached.Channel + ":" + receipt.ProviderID, Kind: incident.KindNotified,
+		Key: d.Key, Receipt: reached.Channel + ":" + receipt.ProviderID, Kind: as.fact,
 		Detail: detail, Reached: reached})
 }
 
@@ -171,6 +196,9 @@ func (e *Engine) send(ctx context.Context, n pagers.Notification, user *policies
 	var failures []string
 	available := e.Pagers()
 	usable := channelOrder(available, user, via)
+	if len(usable) == 0 || usable[0].Name != via {
+		e.countSend(n, via, metrics.PageFallback) // it cannot send: no provider, or no address
+	}
 	for i, ch := range usable {
 		if ctx.Err() != nil {
 			failures = append(failures, "stopped: "+context.Cause(ctx).Error())
@@ -185,10 +213,19 @@ func (e *Engine) send(ctx context.Context, n pagers.Notification, user *policies
 		receipt, err := available[ch.Name].Send(chCtx, n)
 		cancel()
 		if err == nil {
+			e.countSend(n, ch.Name, metrics.PageSent)
 			if ch.Name != via {
 				failures = append(failures, via+" unavailable")
 			}
 			return receipt, &incident.Reached{User: user.Name, Channel: ch.Name, Address: n.Address}, failures
+		}
+		if ctx.Err() == nil {
+			// A page cut short (acknowledged meanwhile, a replica
+			// stopping) did not fail on this channel.
+			e.countSend(n, ch.Name, metrics.PageFailed)
+			if i+1 < len(usable) {
+				e.countSend(n, ch.Name, metrics.PageFallback)
+			}
 		}
 		failures = append(failures, fmt.Sprintf("%s failed: %v", ch.Name, err))
 		e.Log.Warn("notification failed; trying the next channel", "user", user.Name, "channel", ch.Name, "err", err)
@@ -208,16 +245,42 @@ func (e *Engine) sendTo(ctx context.Context, cfg *policies.Config, n pagers.Noti
 		ok = false
 	}
 	var failures []string
+	sentVia := channel
 	if !ok {
 		failures = append(failures, channel+" unavailable")
-		p = available["console"]
+		e.countSend(n, channel, metrics.PageFallback)
+		p, sentVia = available["console"], "console"
 	}
 	receipt, err := p.Send(ctx, n)
 	if wait, ok := pagers.LaterOf(err); ok {
 		return pagers.Receipt{}, nil, append(failures, fmt.Sprintf("%s: %v", channel, err)), max(wait, time.Millisecond)
 	}
 	if err != nil {
+		if ctx.Err() == nil {
+			e.countSend(n, sentVia, metrics.PageFailed)
+		}
 		return pagers.Receipt{}, nil, append(failures, fmt.Sprintf("%s failed: %v", channel, err)), 0
 	}
+	e.countSend(n, sentVia, metrics.PageSent)
 	return receipt, &incident.Reached{Destination: n.Destination, Channel: channel}, failures, 0
+}
+
+// countSend counts one outcome of n on channel: a page's, or a notice's
+// (incident command's notices go through the same channels and fallback).
+func (e *Engine) countSend(n pagers.Notification, channel, outcome string) {
+	if n.Kind == pagers.KindPage {
+		e.Metrics.Page(channel, provider(channel), outcome)
+	} else {
+		e.Metrics.NoticeOutcome(channel, provider(channel), outcome)
+	}
+}
+
+// provider names who carries a channel's messages, for metrics: the
+// config block that configures it ("twilio" for sms and voice, "smtp" for
+// email), or the channel itself when it needs none (the console).
+func provider(channel string) string {
+	if ch := pagers.Lookup(channel); ch != nil && ch.Block != "" {
+		return ch.Block
+	}
+	return channel
 }

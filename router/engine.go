@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pagerd/pagerd/internal/metrics"
 	"github.com/pagerd/pagerd/links"
 	"github.com/pagerd/pagerd/pagers"
 	"github.com/pagerd/pagerd/policies"
@@ -62,6 +63,8 @@ type Engine struct {
 	Duties []Duty
 	// Chores are timed work that belongs to no incident (chores.go).
 	Chores []Chore
+	// Metrics records pages, notices and the engine's lateness (nil: none).
+	Metrics *metrics.Metrics
 
 	once sync.Once
 	wake chan struct{}
@@ -293,8 +296,13 @@ func (e *Engine) Drain(ctx context.Context) error {
 // short (the shutdown grace ran out, Redis failed) the claim is given back,
 // due now, so another replica goes on at once.
 func (e *Engine) work(ctx context.Context, c store.Claim) {
+	e.Metrics.Busy(1)
+	defer e.Metrics.Busy(-1)
 	c, stop := e.heartbeat(ctx, c)
 	now, err := e.Store.Now(ctx)
+	if err == nil && !c.Due.IsZero() {
+		e.Metrics.TimerLate(now.Sub(c.Due))
+	}
 	var next time.Time
 	switch {
 	case err != nil:

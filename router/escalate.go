@@ -163,6 +163,20 @@ func (e *Engine) escalate(ctx context.Context, cfg *policies.Config, inc *incide
 	if stale {
 		return now, nil // acknowledged or resolved meanwhile: look again
 	}
+	// Every step of every round has paged and nobody acknowledged: say so,
+	// and page the last resort (exhausted.go). Not while a page of the
+	// policy is still held elsewhere (next is when to look again).
+	switch {
+	case plan.Exhausted.IsZero():
+	case plan.Exhausted.After(now):
+		next = earliest(next, plan.Exhausted)
+	case next.IsZero():
+		at, stale, err := e.exhaust(ctx, cfg, inc, pol, now)
+		if stale {
+			return now, err
+		}
+		return at, err
+	}
 	return next, nil
 }
 

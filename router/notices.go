@@ -103,12 +103,18 @@ func (e *Engine) tell(ctx context.Context, cfg *policies.Config, inc *incident.I
 				Key: key, Kind: f.kind, Channel: r.Channel, User: r.User, Destination: r.Destination,
 				Address: r.Address, Incident: pagers.IncidentOf(inc), Actor: f.actor, Event: f.event,
 			}
+			if u := cfg.Users[r.User]; u != nil {
+				n.Location = u.Location
+			}
 			sendCtx, cancel := context.WithTimeout(ctx, e.SendTimeout)
 			defer cancel()
 			release := e.keepSend(sendCtx, inc.ID, key)
 			res := store.SendResult{Key: key, Receipt: "sent", Kind: f.fact, Detail: "told " + r.Who() + " via " + r.Channel}
 			_, err = pager.Send(sendCtx, n)
 			release()
+			if err == nil || ctx.Err() == nil {
+				e.Metrics.Notice(r.Channel, provider(r.Channel), err)
+			}
 			rec, done := recordContext(ctx)
 			defer done()
 			switch {
@@ -210,7 +216,12 @@ func (e *Engine) sendShiftNotice(ctx context.Context, name string, sched *schedu
 	if !won {
 		return nil
 	}
+	// In the user's own zone when they set one: a Berlin engineer on a
+	// New York schedule reads her shift in Berlin time.
 	loc := sched.Location
+	if user.Location != nil {
+		loc = user.Location
+	}
 	if loc == nil {
 		loc = time.UTC
 	}
@@ -240,6 +251,7 @@ func (e *Engine) sendShiftNotice(ctx context.Context, name string, sched *schedu
 	}
 	n.Channel, n.Address = channel, address
 	receipt, err := pager.Send(ctx, n)
+	e.Metrics.Notice(channel, provider(channel), err)
 	if err != nil {
 		e.Log.Error("shift notice failed", "user", user.Name, "schedule", name, "start", sh.Start, "channel", channel, "err", err)
 		return fmt.Errorf("shift notice to %s via %s: %w", user.Name, channel, err)

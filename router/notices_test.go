@@ -262,3 +262,25 @@ func TestShiftNoticeNobodyOptedIn(t *testing.T) {
 		t.Errorf("sent:\n%s\nwant nothing", describeAll(got))
 	}
 }
+
+// A user's own time zone wins over the schedule's in their shift notice:
+// the text reads "starts Mon 30 Nov 10:00 CET" for a Berlin engineer on a
+// UTC schedule.
+func TestShiftNoticeInTheUsersZone(t *testing.T) {
+	cfg := dailyConfig()
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Users["alice"].Location = berlin
+	w := newNoticeWorld(t, utc("2026-11-30 07:59"), cfg)
+	e, recs := w.engine("a")
+	w.run(utc("2026-11-30 08:01"), time.Minute, 1, e)
+	sent := recs["sms"].Sent()
+	if len(sent) != 1 || sent[0].n.Shift == nil {
+		t.Fatalf("sent %s, want alice's one notice", describeAll(sent))
+	}
+	if got := pagers.ShortText(sent[0].n, 0); !strings.Contains(got, "Mon 30 Nov 10:00 CET") {
+		t.Errorf("notice = %q, want the start in Berlin time, Mon 30 Nov 10:00 CET", got)
+	}
+}

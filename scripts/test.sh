@@ -12,6 +12,9 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 # The real alert senders (internal/testenv/senders.go runs these exact paths).
 command -v /usr/bin/prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 command -v /usr/bin/prometheus >/dev/null 2>&1 || need+=(prometheus)
+# promtool (from the prometheus package) checks the shipped alerting rules
+# and the dashboard's queries.
+command -v /usr/bin/promtool >/dev/null 2>&1 || need+=(prometheus)
 # Headless Chromium drives the web console's tests (console/browser_test.go).
 command -v /usr/bin/chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then

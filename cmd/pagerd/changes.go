@@ -39,12 +39,14 @@ With -o json it prints one object:
 		ValidArgsFunction: c.completeNames(func(cfg *policies.Config) []string {
 			var names []string
 			for _, s := range cfg.Services {
-				names = append(names, s.Name)
+				if s.Name != "" { // not an ownership map's default, named per alert
+					names = append(names, s.Name)
+				}
 			}
 			return names
 		}, 1),
 	}
-	output := outputFlag(cmd)
+	output := formatFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		api, err := c.client()
 		if err != nil {
@@ -56,12 +58,12 @@ With -o json it prints one object:
 		if err := api.do(cmd.Context(), http.MethodGet, "/v1/services/"+url.PathEscape(args[0])+"/changes", nil, &out); err != nil {
 			return err
 		}
-		if output.String() == "json" {
+		if structured(output) {
 			res := changesResult{Service: args[0], Changes: []changeJSON{}}
 			for _, ch := range out.Changes {
 				res.Changes = append(res.Changes, changeOut(ch))
 			}
-			return writeJSON(c.stdout, res)
+			return writeData(c.stdout, output, res)
 		}
 		if len(out.Changes) == 0 {
 			_, err := fmt.Fprintf(c.stdout, "no changes recorded for %s\n", args[0])

@@ -338,7 +338,7 @@ one of its alerts flaps: it paged once, its flips do not page again.`,
 		ValidArgsFunction: cobra.NoFileCompletions,
 	}
 	all := cmd.Flags().Bool("all", false, "include resolved incidents still kept")
-	output := outputFlag(cmd)
+	output := formatFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		api, err := c.client()
 		if err != nil {
@@ -352,12 +352,12 @@ one of its alerts flaps: it paged once, its flips do not page again.`,
 		if err := api.do(cmd.Context(), http.MethodGet, path, nil, &out); err != nil {
 			return err
 		}
-		if output.String() == "json" {
+		if structured(output) {
 			list := incidentsResult{Incidents: []incidentJSON{}}
 			for _, inc := range out.Incidents {
 				list.Incidents = append(list.Incidents, inc.listJSON())
 			}
-			return writeJSON(c.stdout, list)
+			return writeData(c.stdout, output, list)
 		}
 		return writeIncidentTable(c.stdout, out.Incidents, time.Now())
 	}

@@ -370,7 +370,7 @@ func TestNotesAndALongTimeline(t *testing.T) {
 		}
 	}
 	table = w.ok("show", "1")
-	if !strings.Contains(table, "... more: pagerd timeline 1 --after ") {
+	if !strings.Contains(table, "more lines: pagerd timeline 1 prints every fact") {
 		t.Errorf("show of a long timeline does not say how to see the rest:\n%s", table[len(table)-300:])
 	}
 	var all struct{ Facts []map[string]any }

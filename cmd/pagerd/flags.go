@@ -74,7 +74,11 @@ func (ch *choice) Set(s string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("want %s", strings.Join(ch.allowed, " or "))
+	last := len(ch.allowed) - 1
+	if last < 1 {
+		return fmt.Errorf("want %s", strings.Join(ch.allowed, ""))
+	}
+	return fmt.Errorf("want %s or %s", strings.Join(ch.allowed[:last], ", "), ch.allowed[last])
 }
 
 // choiceFlag adds a flag taking one of allowed (the first is the default),

@@ -147,7 +147,7 @@ Exit codes: 0 ok, 1 failure (invalid config, server error, nothing found),
 		&cobra.Group{ID: groupIncidents, Title: "Incidents (talk to the pagerd at --server):"},
 	)
 	root.AddCommand(
-		c.serveCmd(), c.checkCmd(), c.routeCmd(), c.oncallCmd(), c.feedURLCmd(), c.stakeholdersCmd(),
+		c.serveCmd(), c.checkCmd(), c.testCmd(), c.routeCmd(), c.oncallCmd(), c.feedURLCmd(), c.stakeholdersCmd(),
 		c.incidentsCmd(), c.showCmd(), c.changesCmd(),
 		c.actCmd(actAck), c.actCmd(actResolve), c.actCmd(actEscalate), c.actCmd(actNote),
 		c.declareCmd(), c.severityCmd(), c.assignCmd(), c.updateCmd(), c.timelineCmd(),

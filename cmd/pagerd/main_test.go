@@ -175,6 +175,9 @@ func TestOncall(t *testing.T) {
 		{[]string{"--user", "bob", "--at", "2026-12-01 00:00", "--until", "2026-12-15 00:00", "--tz", "UTC"}, []string{"payments-primary  bob", "ops"}},
 		// carol is a user, but not on payments-primary: an empty answer, not an error.
 		{[]string{"payments-primary", "--user", "carol", "--at", "2026-12-01T12:00:00Z", "--tz", "UTC"}, []string{"carol is not on call at 2026-12-01 12:00 UTC"}},
+		// alice's own zone (timezone = "Europe/Berlin") when --tz is not given.
+		{[]string{"payments-primary", "--user", "alice", "--at", "2026-12-01T12:00:00Z"}, []string{"Mon 2026-11-30 15:00 CET", "Mon 2026-12-07 15:00 CET"}},
+		{[]string{"payments-primary", "--user", "alice", "--at", "2026-12-01T12:00:00Z", "--tz", "UTC"}, []string{"Mon 2026-11-30 14:00 UTC"}},
 	}
 	for _, tc := range tests {
 		args := append([]string{"oncall", "--config", exampleConfig}, tc.args...)
@@ -198,7 +201,7 @@ func TestUnknownCommand(t *testing.T) {
 
 // verbs is every verb of pagerd: each must have a description and an
 // example, and a test that lists them fails when one is added without.
-var verbs = []string{"serve", "check", "route", "oncall", "feed-url", "incidents", "show", "changes", "ack", "resolve", "escalate", "note", "silence", "declare", "severity", "assign", "update", "timeline", "stakeholders", "postmortem", "action", "actions", "login", "publish", "publication", "status-url", "subscriber", "reports"}
+var verbs = []string{"serve", "check", "test", "route", "oncall", "feed-url", "incidents", "show", "changes", "ack", "resolve", "escalate", "note", "silence", "declare", "severity", "assign", "update", "timeline", "stakeholders", "postmortem", "action", "actions", "login", "publish", "publication", "status-url", "subscriber", "reports"}
 
 func TestHelpDescribesEveryVerb(t *testing.T) {
 	root := (&cli{getenv: func(string) string { return "" }}).newRoot()

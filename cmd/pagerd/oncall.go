@@ -23,7 +23,8 @@ holds each schedule right now and until when. --at looks at another instant;
 --at up to that time. SCHEDULE narrows it to one schedule, --user to one
 person's shifts across all schedules.
 
-Times are read and shown in --tz (default the local zone). --at and --until
+Times are read and shown in --tz (default the local zone; with --user, that
+user's timezone when the config gives one). --at and --until
 take RFC 3339 (2027-03-14T05:30:00Z) or a wall-clock time "2027-03-14 05:30"
 in --tz.
 
@@ -53,7 +54,7 @@ which has "override": true). Nobody on call is "shifts": [], exit 0.`,
 	fs.Var(next, "next", "list the next `N` shifts of each schedule")
 	user := fs.String("user", "", "only the shifts of user `NAME`, across all schedules")
 	tzFlag := tzFlag(cmd)
-	output := outputFlag(cmd)
+	output := formatFlag(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("user", c.completeNames(func(cfg *policies.Config) []string { return keys(cfg.Users) }, -1))
 
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
@@ -64,6 +65,7 @@ which has "override": true). Nobody on call is "shifts": [], exit 0.`,
 		if err != nil {
 			return err
 		}
+
 		at := time.Now()
 		if *atFlag != "" {
 			if at, err = parseTimeFlag("at", *atFlag, loc); err != nil {
@@ -82,6 +84,18 @@ which has "override": true). Nobody on call is "shifts": [], exit 0.`,
 		cfg, err := c.loadConfig()
 		if err != nil {
 			return err
+		}
+		// One person's shifts read best in their own zone, when the config
+		// gives them one and --tz does not say otherwise: wall-clock --at
+		// and --until are theirs too.
+		if u := cfg.Users[*user]; *tzFlag == "" && u != nil && u.Location != nil {
+			loc = u.Location
+			if *atFlag != "" {
+				at, _ = parseTimeFlag("at", *atFlag, loc)
+			}
+			if *untilFlag != "" {
+				until, _ = parseTimeFlag("until", *untilFlag, loc)
+			}
 		}
 		// Asking for someone or something the config does not have is a
 		// failure, not an empty answer: "nobody is on call" for a typo in
@@ -104,8 +118,8 @@ which has "override": true). Nobody on call is "shifts": [], exit 0.`,
 		}
 
 		shifts := findShifts(scheds, *user, at, until, int(*next))
-		if output.String() == "json" {
-			return writeJSON(c.stdout, oncallJSON(shifts, at, until, loc))
+		if structured(output) {
+			return writeData(c.stdout, output, oncallJSON(shifts, at, until, loc))
 		}
 		if len(shifts) == 0 {
 			fmt.Fprintln(c.stdout, noShifts(*user, at, until, int(*next), loc))

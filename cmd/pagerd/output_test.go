@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // Documented keys of each -o json object: a key added, renamed or dropped
@@ -21,10 +23,10 @@ var (
 	eventKeys      = []string{"at", "event", "actor", "via", "detail", "tag"}
 	oncallKeys     = []string{"at", "until", "shifts"}
 	shiftKeys      = []string{"schedule", "user", "layer", "override", "start", "end"}
-	routeKeys      = []string{"at", "labels", "routed", "service", "group", "escalation", "repeat", "informs", "suppressed", "suppressed_until", "storm", "flapping", "steps"}
+	routeKeys      = []string{"at", "labels", "routed", "service", "owner", "group", "escalation", "repeat", "informs", "suppressed", "suppressed_until", "storm", "flapping", "steps", "exhausted"}
 	stepKeys       = []string{"step", "round", "at", "offset_seconds", "targets", "notifications"}
 	targetKeys     = []string{"target", "users", "destination"}
-	checkKeys      = []string{"valid", "summary", "errors", "warnings", "diagnostics"}
+	checkKeys      = []string{"valid", "summary", "errors", "warnings", "diagnostics", "tests"}
 	diagnosticKeys = []string{"severity", "summary", "detail", "file", "line", "column"}
 )
 
@@ -140,6 +142,8 @@ func TestJSONOutput(t *testing.T) {
 			"warnings":               `9`,
 			"diagnostics.0.severity": `"warning"`,
 			"diagnostics.0.file":     fmt.Sprintf("%q", filepath.Join(exampleConfig, "pagerd.hcl")),
+			"tests.passed":           `true`,
+			"tests.summary":          `"policy tests: 11 passed"`,
 		}},
 		{"check, invalid", []string{"check", bad, "-o", "json"}, 1, map[string]string{
 			"valid":                  `false`,
@@ -222,15 +226,60 @@ func jsonEqual(a, b string) bool {
 
 func TestOutputFlag(t *testing.T) {
 	clearEnv(t)
-	for _, verb := range [][]string{{"incidents"}, {"show", "42"}, {"oncall"}, {"route", "a=b"}, {"check"}} {
-		args := append(slices.Clone(verb), "-o", "yaml")
+	for _, verb := range [][]string{{"incidents"}, {"oncall"}, {"route", "a=b"}, {"check"}, {"test"}, {"changes", "x"}, {"silence", "list"}} {
+		args := append(slices.Clone(verb), "-o", "xml")
 		code, _, errOut := runCLI(t, args...)
-		if code != 2 || !strings.Contains(errOut, `invalid argument "yaml" for "-o, --output" flag: want table or json`) {
-			t.Errorf("pagerd %q = %d, want 2 naming table and json:\n%s", args, code, errOut)
+		if code != 2 || !strings.Contains(errOut, `invalid argument "xml" for "-o, --output" flag: want table, json or yaml`) {
+			t.Errorf("pagerd %q = %d, want 2 naming table, json and yaml:\n%s", args, code, errOut)
 		}
-		help := append(slices.Clone(verb[:1]), "--help")
-		if _, out, _ := runCLI(t, help...); !strings.Contains(out, "-o, --output table|json") || !strings.Contains(out, "With -o json it prints") {
-			t.Errorf("pagerd %s --help does not document -o json:\n%s", verb[0], out)
+		help := append(slices.Clone(verb[:len(verb)-min(len(verb)-1, 1)]), "--help")
+		if verb[0] == "silence" {
+			help = []string{"silence", "list", "--help"}
+		}
+		if _, out, _ := runCLI(t, help...); !strings.Contains(out, "-o, --output table|json|yaml") || !strings.Contains(out, "With -o json it prints") {
+			t.Errorf("pagerd %s --help does not document -o json and yaml:\n%s", verb[0], out)
+		}
+	}
+	// show's own output is incident command's to shape: table or JSON.
+	if code, _, errOut := runCLI(t, "show", "42", "-o", "yaml"); code != 2 || !strings.Contains(errOut, "want table or json") {
+		t.Errorf("pagerd show -o yaml = %d: %s", code, errOut)
+	}
+}
+
+// -o yaml is -o json in YAML: the same keys, values and types, for every
+// verb that offers both.
+func TestYAMLOutputIsTheJSON(t *testing.T) {
+	clearEnv(t)
+	api := newFakeAPI(t)
+	srv := []string{"--server", api.URL, "--token", fakeToken}
+	body := filepath.Join("..", "..", "router", "ingest", "generic", "testdata", "uptime-kuma-down.json")
+	for _, args := range [][]string{
+		append([]string{"incidents"}, srv...),
+		append([]string{"silence", "list", "--all"}, srv...),
+		{"oncall", "--config", exampleConfig, "--at", "2026-12-01T15:00:00Z", "--next", "2"},
+		{"route", "--config", exampleConfig, "--at", "2026-12-01T15:00:00Z", "service=checkout", "severity=critical", "alertname=X"},
+		{"route", "--config", exampleConfig, "--at", "2026-12-01T15:00:00Z", "--integration", "uptime-kuma", "--body", body},
+		{"check", "--config", exampleConfig},
+		{"test", "--config", exampleConfig},
+	} {
+		_, asJSON, _ := runCLI(t, append(slices.Clone(args), "-o", "json")...)
+		code, asYAML, errOut := runCLI(t, append(slices.Clone(args), "-o", "yaml")...)
+		if code != 0 {
+			t.Fatalf("pagerd %q -o yaml = %d: %s", args, code, errOut)
+		}
+		var fromJSON, fromYAML any
+		if err := json.Unmarshal([]byte(asJSON), &fromJSON); err != nil {
+			t.Fatalf("pagerd %q -o json: %v", args, err)
+		}
+		if err := yaml.Unmarshal([]byte(asYAML), &fromYAML); err != nil {
+			t.Fatalf("pagerd %q -o yaml is not YAML: %v\n%s", args, err, asYAML)
+		}
+		// Through JSON once more: YAML reads 3 as an int, JSON as a float.
+		if got := mustJSON(fromYAML); !jsonEqual(got, mustJSON(fromJSON)) {
+			t.Errorf("pagerd %q: -o yaml holds\n%s\nwhere -o json holds\n%s", args, got, mustJSON(fromJSON))
+		}
+		if strings.HasPrefix(strings.TrimSpace(asYAML), "{") {
+			t.Errorf("pagerd %q -o yaml is in flow style:\n%s", args, asYAML)
 		}
 	}
 }

@@ -34,7 +34,7 @@ at +5m, ...).
 
 With -o json it prints one object:
   {"at": "2027-03-14T05:30:00-04:00", "labels": {"service": "checkout"},
-   "routed": true, "service": "checkout", "group": {"alertname": ""},
+   "routed": true, "service": "checkout", "owner": "team:payments", "group": {"alertname": ""},
    "escalation": "payments", "repeat": 2, "informs": ["webhook:audit"],
    "suppressed": "", "suppressed_until": null,
    "storm": {"incidents": 5, "window_seconds": 300},
@@ -48,8 +48,13 @@ repeats. group holds the service's group_by labels and their values. An
 alert no service matches has "routed": false, an empty service, group and
 steps. A person target whose users are [] reaches nobody: that step falls
 through; a destination target (a webhook, a chat room) is notified itself.
-informs lists the destinations the service keeps told of every event of
-its incidents (its subscribers), whoever is paged.
+owner is the team that owns the service ("" when none: a service with only
+an escalation). informs lists the destinations the service keeps told of every event of
+its incidents (its subscribers), whoever is paged. exhausted says when the
+policy runs out if nobody acknowledged (when another round would start)
+and whom that pages, once, as last resort: {"at": ..., "offset_seconds":
+3000, "last_resort": ["carol"], "why": "lead of team \"payments\""}
+("last_resort": [] when nobody is set to be told); null without steps.
 
 A maintenance window of --config open when the alert fires holds it: it
 would be recorded, and paging would start when the window closes (and any
@@ -88,7 +93,7 @@ generic one. With -o json:
 	}
 	atFlag := cmd.Flags().String("at", "", "pretend the alert fires at `TIME`: RFC 3339, or \"YYYY-MM-DD HH:MM\" in --tz; default now")
 	tzFlag := tzFlag(cmd)
-	output := outputFlag(cmd)
+	output := formatFlag(cmd)
 	integration := cmd.Flags().String("integration", "", "decode --body as integration `NAME` of --config receives it")
 	bodyFile := cmd.Flags().String("body", "", "a request body as the integration's sender posts it: `FILE`, or - for stdin")
 	_ = cmd.RegisterFlagCompletionFunc("integration", c.completeNames(func(cfg *policies.Config) []string {
@@ -113,7 +118,7 @@ generic one. With -o json:
 
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if *bodyFile != "" {
-			return c.routeBody(*integration, *bodyFile, *atFlag, *tzFlag, output.String() == "json")
+			return c.routeBody(*integration, *bodyFile, *atFlag, *tzFlag, output)
 		}
 		labels := map[string]string{}
 		for _, a := range args {
@@ -138,8 +143,8 @@ generic one. With -o json:
 			return err
 		}
 		plan := planRoute(cfg, labels, at)
-		if output.String() == "json" {
-			return writeJSON(c.stdout, routeJSON(plan))
+		if structured(output) {
+			return writeData(c.stdout, output, routeJSON(plan))
 		}
 		return writeRouteTable(c.stdout, plan)
 	}
@@ -155,6 +160,7 @@ type routePlan struct {
 	At         time.Time
 	Labels     map[string]string
 	Service    string
+	Owner      string   // the team that owns the service, "" none
 	GroupBy    []string // the service's group_by label names, in order
 	Escalation string
 	Repeat     int
@@ -172,6 +178,12 @@ type routePlan struct {
 	Storm    policies.Storm
 	Flapping policies.Flapping
 	Steps    []routeStep
+	// Exhausted is when, from the alert, the policy runs out if nobody
+	// acknowledged; LastResort who is paged then and LastResortWhy why
+	// them (none: the timeline alone says so).
+	Exhausted     time.Duration
+	LastResort    []string
+	LastResortWhy string
 }
 
 type routeStep struct {
@@ -203,35 +215,22 @@ func planRoute(cfg *policies.Config, labels map[string]string, at time.Time) rou
 // pin its alerts to a service.
 func planRouteFrom(cfg *policies.Config, in *policies.Integration, labels map[string]string, at time.Time) routePlan {
 	plan := routePlan{At: at, Labels: labels}
-	svc := cfg.ServiceFor(in, labels)
+	pv := escalation.PreviewAlert(cfg, in, labels, at)
+	svc, pol := pv.Service, pv.Policy
 	if svc == nil {
 		return plan
 	}
 	plan.Service = svc.Name
+	plan.Owner = svc.Owner
 	plan.GroupBy = svc.GroupBy
 	plan.Escalation = svc.Escalation
 	for _, t := range svc.Subscribers {
 		plan.Informs = append(plan.Informs, t.String())
 	}
 	plan.Storm, plan.Flapping = svc.Storm, svc.Flapping
-	pol := cfg.Escalation(svc.Escalation)
 	plan.Repeat = pol.Repeat
-	// An open maintenance window holds the alert, and the ones that
-	// follow on at once: the engine pages from when the last closes.
-	from := at
-	for range maxChainedWindows {
-		m, end := cfg.MaintenanceAt(svc.Name, labels, from)
-		if m == nil {
-			break
-		}
-		if plan.Suppressed == "" {
-			plan.Suppressed = "maintenance:" + m.Name
-		}
-		from, plan.SuppressedUntil = end, end
-	}
-	// Walking to the end of time runs every step of every repeat: what
-	// happens when nobody ever acknowledges.
-	walk := escalation.Walk(cfg, pol, escalation.State{RunAt: from}, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC))
+	plan.Suppressed, plan.SuppressedUntil = pv.Held, pv.HeldUntil
+	walk := pv.Plan
 	for _, st := range walk.Steps {
 		rs := routeStep{Round: st.Round, Index: st.Index, Offset: st.Start.Sub(at)}
 		for _, t := range pol.Steps[st.Index].Targets {
@@ -242,6 +241,10 @@ func planRouteFrom(cfg *policies.Config, in *policies.Integration, labels map[st
 			rs.Targets = append(rs.Targets, rt)
 		}
 		plan.Steps = append(plan.Steps, rs)
+	}
+	if !walk.Exhausted.IsZero() {
+		plan.Exhausted = walk.Exhausted.Sub(at)
+		plan.LastResort, plan.LastResortWhy = pv.LastResort, pv.LastResortWhy
 	}
 	for _, d := range walk.Deliveries {
 		to := d.Via + ":" + d.Destination
@@ -254,16 +257,15 @@ func planRouteFrom(cfg *policies.Config, in *policies.Integration, labels map[st
 	return plan
 }
 
-// maxChainedWindows bounds how many back-to-back maintenance windows route
-// follows.
-const maxChainedWindows = 16
-
 func writeRouteTable(w io.Writer, p routePlan) error {
 	if p.Service == "" {
 		_, err := fmt.Fprintln(w, "service:    (none) — the alert would be stored as unrouted and page nobody")
 		return err
 	}
 	fmt.Fprintf(w, "service:    %s\n", p.Service)
+	if p.Owner != "" {
+		fmt.Fprintf(w, "owner:      team:%s\n", p.Owner)
+	}
 	group := []string{}
 	for _, g := range p.GroupBy {
 		group = append(group, g+"="+p.Labels[g])
@@ -299,6 +301,13 @@ func writeRouteTable(w io.Writer, p routePlan) error {
 			fmt.Fprintf(w, "      %s via %s at +%s\n", d.To, d.Via, d.Offset)
 		}
 	}
+	if len(p.Steps) > 0 {
+		who := "nobody is told (no last_resort, no team lead)"
+		if len(p.LastResort) > 0 {
+			who = strings.Join(p.LastResort, ", ") + " paged as last resort, " + p.LastResortWhy
+		}
+		fmt.Fprintf(w, "  exhausted at +%s: %s\n", p.Exhausted, who)
+	}
 	return nil
 }
 
@@ -308,6 +317,7 @@ type routeResult struct {
 	Labels     map[string]string `json:"labels"`
 	Routed     bool              `json:"routed"`
 	Service    string            `json:"service"`
+	Owner      string            `json:"owner"`
 	Group      map[string]string `json:"group"`
 	Escalation string            `json:"escalation"`
 	Repeat     int               `json:"repeat"`
@@ -317,6 +327,15 @@ type routeResult struct {
 	Storm      routeStormJSON    `json:"storm"`
 	Flapping   routeFlapJSON     `json:"flapping"`
 	Steps      []routeStepJSON   `json:"steps"`
+	Exhausted  *routeExhaustJSON `json:"exhausted"`
+}
+
+// routeExhaustJSON is when the policy runs out and whom that pages.
+type routeExhaustJSON struct {
+	At            jsonTime `json:"at"`
+	OffsetSeconds int64    `json:"offset_seconds"`
+	LastResort    []string `json:"last_resort"`
+	Why           string   `json:"why"`
 }
 
 // routeStormJSON is the service's storm folding; incidents 0: off.
@@ -354,9 +373,17 @@ type routeDeliveryJSON struct {
 	OffsetSeconds int64    `json:"offset_seconds"`
 }
 
+// owner is a team as a target, "team:NAME", or "".
+func owner(team string) string {
+	if team == "" {
+		return ""
+	}
+	return "team:" + team
+}
+
 func routeJSON(p routePlan) routeResult {
 	out := routeResult{
-		At: jsonTime(p.At), Labels: p.Labels, Routed: p.Service != "", Service: p.Service,
+		At: jsonTime(p.At), Labels: p.Labels, Routed: p.Service != "", Service: p.Service, Owner: owner(p.Owner),
 		Group: map[string]string{}, Escalation: p.Escalation, Repeat: p.Repeat, Steps: []routeStepJSON{},
 		Informs:    append([]string{}, p.Informs...),
 		Suppressed: p.Suppressed, Until: jsonTime(p.SuppressedUntil.In(p.At.Location())),
@@ -382,6 +409,10 @@ func routeJSON(p routePlan) routeResult {
 				At: jsonTime(p.At.Add(d.Offset)), OffsetSeconds: int64(d.Offset / time.Second)})
 		}
 		out.Steps = append(out.Steps, sj)
+	}
+	if len(p.Steps) > 0 {
+		out.Exhausted = &routeExhaustJSON{At: jsonTime(p.At.Add(p.Exhausted)), OffsetSeconds: int64(p.Exhausted / time.Second),
+			LastResort: append([]string{}, p.LastResort...), Why: p.LastResortWhy}
 	}
 	return out
 }

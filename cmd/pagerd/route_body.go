@@ -22,7 +22,7 @@ import (
 // sender's body becomes, alert by alert, and where each alert goes. It
 // decodes with the intake the daemon uses for the integration's type, so
 // a body it accepts here is one the daemon accepts.
-func (c *cli) routeBody(name, file, atFlag, tz string, asJSON bool) error {
+func (c *cli) routeBody(name, file, atFlag, tz string, output *choice) error {
 	loc, err := parseTZ(tz)
 	if err != nil {
 		return err
@@ -62,7 +62,7 @@ func (c *cli) routeBody(name, file, atFlag, tz string, asJSON bool) error {
 		}
 		return fmt.Errorf("integration %q would refuse this body: %w", name, err)
 	}
-	if asJSON {
+	if structured(output) {
 		out := routeBodyResult{Integration: in.Name, Alerts: []routeAlertJSON{}}
 		for _, a := range batch.Alerts {
 			aj := routeAlertJSON{Status: statusOf(a.Action), Fingerprint: a.Fingerprint, DedupKey: a.DedupKey,
@@ -80,7 +80,7 @@ func (c *cli) routeBody(name, file, atFlag, tz string, asJSON bool) error {
 			}
 			out.Alerts = append(out.Alerts, aj)
 		}
-		return writeJSON(c.stdout, out)
+		return writeData(c.stdout, output, out)
 	}
 	w := c.stdout
 	if len(batch.Alerts) == 0 {

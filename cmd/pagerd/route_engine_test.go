@@ -73,6 +73,10 @@ maintenance "deploy" {
   duration = "17m"
 }
 `, []string{"alice@+7m0s", "bob@+17m0s", "alice@+32m0s", "bob@+42m0s"}},
+		// Nobody acknowledges: the policy runs out when a third round
+		// would start, and carol is paged as its last resort.
+		{"a last resort", strings.Replace(pinConfig, `repeat_after = "15m"`, `repeat_after = "15m"
+  last_resort  = "user:carol"`, 1), []string{"alice@+0s", "bob@+10m0s", "alice@+25m0s", "bob@+35m0s", "carol@+50m0s"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { routeAgainstEngine(t, tc.config, tc.want) })
@@ -97,6 +101,10 @@ func routeAgainstEngine(t *testing.T, config string, want []string) {
 				OffsetSeconds int64  `json:"offset_seconds"`
 			} `json:"notifications"`
 		} `json:"steps"`
+		Exhausted struct {
+			OffsetSeconds int64    `json:"offset_seconds"`
+			LastResort    []string `json:"last_resort"`
+		} `json:"exhausted"`
 	}
 	must(t, json.Unmarshal([]byte(out), &plan))
 	var announced []string
@@ -104,6 +112,9 @@ func routeAgainstEngine(t *testing.T, config string, want []string) {
 		for _, n := range st.Notifications {
 			announced = append(announced, fmt.Sprintf("%s@+%s", n.To, time.Duration(n.OffsetSeconds)*time.Second))
 		}
+	}
+	for _, who := range plan.Exhausted.LastResort {
+		announced = append(announced, fmt.Sprintf("%s@+%s", who, time.Duration(plan.Exhausted.OffsetSeconds)*time.Second))
 	}
 
 	// What the engine does, minute by minute on a test clock.

@@ -109,7 +109,12 @@ With -o json it prints one object instead, for CI annotations:
      "detail": "...", "file": "conf/services.hcl", "line": 2, "column": 16}]}
 severity is "error" or "warning"; file is "" and line and column are 0 for
 a diagnostic without a source position. A directory that does not exist is
-an error on stderr (exit 1) and prints nothing on stdout.`,
+an error on stderr (exit 1) and prints nothing on stdout.
+
+When the config is valid and has policy tests (*_test.hcl, tests/*.hcl),
+check runs them as 'pagerd test' does and fails (exit 1) when one fails;
+with -o json their report is under "tests" (null without tests), in the
+shape 'pagerd test -o json' prints.`,
 		Example: `  pagerd check --config /etc/pagerd
   pagerd check deploy/examples/config        # same, positional form
   pagerd check -o json | jq '.diagnostics[] | select(.severity == "error")'`,
@@ -118,7 +123,7 @@ an error on stderr (exit 1) and prints nothing on stdout.`,
 			return nil, cobra.ShellCompDirectiveFilterDirs
 		},
 	}
-	output := outputFlag(cmd)
+	output := formatFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		dir := c.config.String()
 		if len(args) == 1 {
@@ -127,17 +132,25 @@ an error on stderr (exit 1) and prints nothing on stdout.`,
 		if err := checkConfigDir(dir); err != nil {
 			return err
 		}
-		if output.String() == "json" {
+		if structured(output) {
 			loaded := policies.LoadDir(dir)
-			if err := writeJSON(c.stdout, checkJSON(loaded)); err != nil {
+			out := checkJSON(loaded)
+			if loaded.Config != nil {
+				out.Tests = checkTestsJSON(dir, loaded.Config)
+			}
+			if err := writeData(c.stdout, output, out); err != nil {
 				return err
 			}
-			if loaded.Config == nil {
+			if loaded.Config == nil || (out.Tests != nil && !out.Tests.Passed) {
 				return errReported
 			}
 			return nil
 		}
 		if !policies.Check(dir, c.stdout) {
+			return errReported
+		}
+		// The config is valid: its policy tests, when it has any, too.
+		if loaded := policies.LoadDir(dir); loaded.Config != nil && !checkTests(c.stdout, dir, loaded.Config) {
 			return errReported
 		}
 		return nil
@@ -152,6 +165,7 @@ type checkResult struct {
 	Errors      int              `json:"errors"`
 	Warnings    int              `json:"warnings"`
 	Diagnostics []diagnosticJSON `json:"diagnostics"`
+	Tests       *testReport      `json:"tests"`
 }
 
 type diagnosticJSON struct {

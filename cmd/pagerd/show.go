@@ -82,11 +82,54 @@ func writeIncident(w io.Writer, inc incidentView) error {
 		}
 	}
 	fmt.Fprintln(w, "\ntimeline:")
-	writeFacts(w, inc.Timeline)
+	shown := foldAlertFacts(inc.Timeline)
+	if len(shown) > shownFacts {
+		writeFacts(w, shown[:shownFacts])
+		fmt.Fprintf(w, "  ... %d more lines: pagerd timeline %d prints every fact\n", len(shown)-shownFacts, inc.ID)
+		return nil
+	}
+	writeFacts(w, shown)
 	if inc.TimelineNext != "" {
 		fmt.Fprintf(w, "  ... more: pagerd timeline %d --after %s\n", inc.ID, inc.TimelineNext)
+	} else if len(shown) < len(inc.Timeline) {
+		fmt.Fprintf(w, "  (runs of alert facts folded: pagerd timeline %d prints each)\n", inc.ID)
 	}
 	return nil
+}
+
+// shownFacts is how many timeline lines show prints: a person reads the
+// start of an incident there; pagerd timeline prints every fact.
+const shownFacts = 50
+
+// foldAlertFacts folds each run of three or more facts that an incident
+// gets one of per alert (900 alerts joining, or resolving, at once) into
+// one line that counts them and names the first and the last, so that
+// what people did stays in view.
+func foldAlertFacts(facts []incident.Fact) []incident.Fact {
+	perAlert := func(k incident.Kind) bool {
+		switch k {
+		case incident.KindAlertFiring, incident.KindAlertResolved, incident.KindAlertExpired, incident.KindAlertSuppressed:
+			return true
+		}
+		return false
+	}
+	out := make([]incident.Fact, 0, len(facts))
+	for i := 0; i < len(facts); {
+		j := i + 1
+		for perAlert(facts[i].Kind) && j < len(facts) && facts[j].Kind == facts[i].Kind {
+			j++
+		}
+		if n := j - i; n >= 3 {
+			f := facts[i]
+			f.Detail = fmt.Sprintf("%d alerts, %s to %s: %s ... %s", n, facts[i].At.Local().Format("15:04:05"),
+				facts[j-1].At.Local().Format("15:04:05"), facts[i].Detail, facts[j-1].Detail)
+			out = append(out, f)
+		} else {
+			out = append(out, facts[i:j]...)
+		}
+		i = j
+	}
+	return out
 }
 
 // writeFacts prints timeline facts, one a line: when, what, who and how,

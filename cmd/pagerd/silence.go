@@ -104,7 +104,7 @@ With -o json it prints the silence:
 	comment := cmd.Flags().String("comment", "", "why (required)")
 	tz := tzFlag(cmd)
 	by := byFlag(cmd, c.getenv)
-	output := outputFlag(cmd)
+	output := formatFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		for _, a := range args {
 			if _, err := labels.ParseMatcher(a); err != nil {
@@ -144,8 +144,8 @@ With -o json it prints the silence:
 		if err := api.do(cmd.Context(), http.MethodPost, "/v1/silences", body, &out); err != nil {
 			return err
 		}
-		if output.String() == "json" {
-			return writeJSON(c.stdout, out.Silence.json())
+		if structured(output) {
+			return writeData(c.stdout, output, out.Silence.json())
 		}
 		s := out.Silence
 		fmt.Fprintf(c.stdout, "silence %s %s", s.ID, s.State)
@@ -178,7 +178,7 @@ With -o json it prints {"silences": [...]}, each silence:
 	}
 	all := cmd.Flags().Bool("all", false, "include expired silences still kept")
 	tz := tzFlag(cmd)
-	output := outputFlag(cmd)
+	output := formatFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		loc, err := parseTZ(*tz)
 		if err != nil {
@@ -196,14 +196,14 @@ With -o json it prints {"silences": [...]}, each silence:
 		if err := api.do(cmd.Context(), http.MethodGet, path, nil, &out); err != nil {
 			return err
 		}
-		if output.String() == "json" {
+		if structured(output) {
 			list := struct {
 				Silences []silenceJSON `json:"silences"`
 			}{Silences: []silenceJSON{}}
 			for _, s := range out.Silences {
 				list.Silences = append(list.Silences, s.json())
 			}
-			return writeJSON(c.stdout, list)
+			return writeData(c.stdout, output, list)
 		}
 		return writeSilences(c.stdout, out.Silences, loc)
 	}

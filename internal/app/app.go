@@ -28,6 +28,7 @@ import (
 
 	"github.com/pagerd/pagerd/command"
 	"github.com/pagerd/pagerd/console"
+	"github.com/pagerd/pagerd/internal/metrics"
 	"github.com/pagerd/pagerd/links"
 	"github.com/pagerd/pagerd/pagers"
 	"github.com/pagerd/pagerd/policies"
@@ -96,6 +97,8 @@ type App struct {
 
 	env        pagers.Env
 	durability store.Durability
+	registry   *prometheus.Registry
+	metrics    *metrics.Metrics
 
 	mu       sync.Mutex
 	cleanups []func() // LIFO, run by Close
@@ -117,7 +120,9 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		host, _ := os.Hostname()
 		opts.Replica = fmt.Sprintf("%s:%d", host, os.Getpid())
 	}
-	a := &App{opts: opts, log: opts.Log}
+	a := &App{opts: opts, log: opts.Log, registry: prometheus.NewRegistry()}
+	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.metrics = metrics.New(a.registry)
 	defer func() {
 		if err != nil {
 			a.Close()
@@ -135,6 +140,8 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	a.logDiagnostics(diags)
 	a.Holder = holder
 	cfg := holder.Current()
+	a.metrics.ConfigLoaded(true, time.Now())
+	a.metrics.Services(serviceNames(cfg))
 
 	rdb, err := a.connectRedis()
 	if err != nil {
@@ -187,6 +194,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Poll:        opts.Poll,
 		NoticeEvery: opts.NoticeEvery,
 		Grace:       opts.Grace,
+		Metrics:     a.metrics,
 	}
 	set := func() pagers.Set { return *a.pagers.Load() }
 	// Stakeholders hear of incidents from the event stream, off the
@@ -207,7 +215,8 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 			if cfg.Postmortem.Directory != "" {
 				consumers = append(consumers, &postmortem.Drafts{Service: a.Postmortems})
 			}
-			return append(consumers, a.statusConsumers()...)
+			consumers = append(consumers, a.statusConsumers()...)
+			return append(consumers, &events.Timings{Store: a.Store, Metrics: a.metrics})
 		},
 	}
 	if err := a.Events.EnsureGroups(ctx); err != nil {
@@ -234,10 +243,9 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		return nil, err
 	}
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.registry.MustRegister(&metrics.StateCollector{Read: a.sharedState})
 	api := &httpapi.Server{Router: rt, Store: a.Store, Config: holder.Current, Links: urls,
-		Log: a.log.With("component", "http"), Registry: reg, Now: now, HTTPClient: opts.HTTPClient,
+		Log: a.log.With("component", "http"), Registry: a.registry, Metrics: a.metrics, Now: now, HTTPClient: opts.HTTPClient,
 		Command: commands, Postmortems: a.Postmortems,
 		Console: &console.Console{Router: rt, Store: a.Store, Config: holder.Current, Links: urls, Postmortems: a.Postmortems,
 			Now: now, Log: a.log.With("component", "console"),
@@ -324,6 +332,7 @@ func (a *App) connectRedis() (redis.UniversalClient, error) {
 		a.log.Warn("NO REDIS CONFIGURED: using an embedded in-process Redis. " +
 			"ALL STATE IS LOST ON RESTART and replicas cannot share it; set --redis or PAGERD_REDIS_URL for production")
 		c := redis.NewClient(&redis.Options{Addr: mini.Addr()})
+		c.AddHook(a.metrics.RedisHook())
 		a.cleanup(func() { c.Close() })
 		return c, nil
 	}
@@ -333,6 +342,7 @@ func (a *App) connectRedis() (redis.UniversalClient, error) {
 	}
 	a.durability = u.Durability
 	c := redis.NewUniversalClient(u.Options)
+	c.AddHook(a.metrics.RedisHook())
 	a.cleanup(func() { c.Close() })
 	return c, nil
 }
@@ -386,6 +396,7 @@ func (a *App) logDiagnostics(diags hcl.Diagnostics) {
 // the running one kept.
 func (a *App) Reload() error {
 	diags, err := a.Holder.Reload()
+	a.metrics.ConfigLoaded(err == nil, time.Now())
 	if err != nil {
 		a.logDiagnostics(diags)
 		a.log.Error("config reload failed; keeping the running config", "dir", a.opts.ConfigDir, "errors", len(diags.Errs()))
@@ -393,6 +404,7 @@ func (a *App) Reload() error {
 	}
 	a.logDiagnostics(diags)
 	cfg := a.Holder.Current()
+	a.metrics.Services(serviceNames(cfg))
 	a.buildPagers(cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -464,4 +476,32 @@ func (a *App) Run(ctx context.Context) error {
 	a.Close()
 	a.log.Info("stopped")
 	return err
+}
+
+// gaugesMaxAge is how long the open-incident counts /metrics exports are
+// shared by every replica's scrapes: well under a scrape interval, so a
+// gauge is at most that stale, and Redis counts at most once in it.
+const gaugesMaxAge = 5 * time.Second
+
+// sharedState reads, for /metrics, what every replica shares.
+func (a *App) sharedState(ctx context.Context) (metrics.State, error) {
+	open, due, err := a.Store.Gauges(ctx, gaugesMaxAge)
+	if err != nil {
+		return metrics.State{}, err
+	}
+	st := metrics.State{TimersDue: due}
+	for _, o := range open {
+		st.Open = append(st.Open, metrics.OpenCount{Service: o.Service, Status: o.Status, Count: o.Count})
+	}
+	return st, nil
+}
+
+func serviceNames(cfg *policies.Config) []string {
+	names := make([]string, 0, len(cfg.Services))
+	for _, s := range cfg.Services {
+		if s.NameLabel == "" { // an ownership map's default: named per alert
+			names = append(names, s.Name)
+		}
+	}
+	return names
 }

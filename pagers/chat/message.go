@@ -56,7 +56,7 @@ func MessageOf(n pagers.Notification, key string, interactive bool) Message {
 	inc := n.Incident
 	m := Message{
 		Key: key, Incident: inc, Headline: headline(n), Summary: pagers.Summary(n),
-		State: State(inc), AckURL: n.AckURL, SourceURL: inc.SourceURL,
+		State: StateIn(inc, n.Location), AckURL: n.AckURL, SourceURL: inc.SourceURL,
 	}
 	if svc := pagers.OneLine(inc.Service); svc != "" {
 		m.Fields = append(m.Fields, Field{"Service", svc})
@@ -74,9 +74,15 @@ func MessageOf(n pagers.Notification, key string, interactive bool) Message {
 	return m
 }
 
-// FactMessage is a reply about one event of the incident.
+// FactMessage is a reply about one event of the incident, its time in UTC.
 func FactMessage(inc pagers.Incident, ev incident.Event, key string) Message {
-	m := Message{Key: key, Incident: inc, Fact: FactText(ev)}
+	return FactMessageIn(inc, ev, key, nil)
+}
+
+// FactMessageIn is FactMessage with its time in loc (nil: UTC): a reply
+// in a person's direct messages is in their time zone.
+func FactMessageIn(inc pagers.Incident, ev incident.Event, key string, loc *time.Location) Message {
+	m := Message{Key: key, Incident: inc, Fact: FactTextIn(ev, loc)}
 	m.Text = fmt.Sprintf("[pagerd] #%d %s", inc.ID, m.Fact)
 	return m
 }
@@ -112,17 +118,21 @@ func ButtonText(a incident.Action) string {
 	return a.Verb()
 }
 
-// TimeFormat is how messages show a time: in UTC, which every reader can
-// place (platforms that localise times render their own).
+// TimeFormat is how messages show a time, with its zone's name: UTC in a
+// room, which every reader can place; a person's own zone (their user
+// block's timezone) in their direct messages.
 const TimeFormat = "Mon 2 Jan 15:04 MST"
 
-// State says where inc stands and who moved it there, when.
-func State(inc pagers.Incident) string {
+// State says where inc stands and who moved it there, when (in UTC).
+func State(inc pagers.Incident) string { return StateIn(inc, nil) }
+
+// StateIn is State with times in loc (nil: UTC).
+func StateIn(inc pagers.Incident, loc *time.Location) string {
 	at := func(t time.Time) string {
 		if t.IsZero() {
 			return ""
 		}
-		return " at " + t.UTC().Format(TimeFormat)
+		return " at " + inZone(t, loc).Format(TimeFormat)
 	}
 	by := func(who string) string {
 		if who = pagers.OneLine(who); who != "" {
@@ -139,10 +149,21 @@ func State(inc pagers.Incident) string {
 	return "Triggered" + at(inc.StartedAt)
 }
 
+// inZone is t in loc, or in UTC when loc is nil.
+func inZone(t time.Time, loc *time.Location) time.Time {
+	if loc == nil {
+		return t.UTC()
+	}
+	return t.In(loc)
+}
+
 // FactText says what an event did, in a sentence: "Acknowledged by alice
 // (slack).", "Note by alice: rolled back.", "Escalated: step 2 of
-// escalation payments."
-func FactText(ev incident.Event) string {
+// escalation payments."; its time in UTC.
+func FactText(ev incident.Event) string { return FactTextIn(ev, nil) }
+
+// FactTextIn is FactText with its time in loc (nil: UTC).
+func FactTextIn(ev incident.Event, loc *time.Location) string {
 	who := pagers.OneLine(ev.Actor)
 	detail := pagers.OneLine(ev.Detail)
 	var b strings.Builder
@@ -166,7 +187,7 @@ func FactText(ev incident.Event) string {
 		b.WriteString(": " + detail)
 	}
 	if !ev.At.IsZero() {
-		b.WriteString(" — " + ev.At.UTC().Format(TimeFormat))
+		b.WriteString(" — " + inZone(ev.At, loc).Format(TimeFormat))
 	}
 	return b.String()
 }

@@ -38,6 +38,10 @@ type Pager struct {
 	p      *Platform
 	cfg    Config
 	client Client
+	// zones are the time zones of the people this platform messages, by
+	// their address on it: a direct message shows times in its reader's
+	// zone, also when it is edited or replied to later.
+	zones  map[string]*time.Location
 	log    pagers.MessageLog
 	limits pagers.Limiter
 	now    func() time.Time
@@ -307,6 +311,9 @@ func (pg *Pager) followOne(ctx context.Context, n pagers.Notification, key strin
 	if !Follows(ev) {
 		return nil
 	}
+	if to.Room == nil {
+		n.Location = pg.zones[to.Address] // a person's direct message
+	}
 	if pg.p.EditsMessages {
 		m := MessageOf(n, metaKey(n.Incident.ID, key), pg.p.Interactive)
 		m.AckURL = "" // a room's message, or a page whose link was for then
@@ -316,7 +323,7 @@ func (pg *Pager) followOne(ctx context.Context, n pagers.Notification, key strin
 		}
 	}
 	replyKey := pg.logKey("reply:" + ev.ID + ":" + key)
-	_, err := pg.postUnder(ctx, n.Incident.ID, replyKey, to, ref, FactMessage(n.Incident, ev, metaKey(n.Incident.ID, replyKey)), MaxUpdateWait)
+	_, err := pg.postUnder(ctx, n.Incident.ID, replyKey, to, ref, FactMessageIn(n.Incident, ev, metaKey(n.Incident.ID, replyKey), n.Location), MaxUpdateWait)
 	if err != nil {
 		return fmt.Errorf("replying to %s message %s: %w", pg.p.Name, ref, err)
 	}

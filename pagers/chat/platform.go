@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -201,7 +202,24 @@ func (p *Platform) build(cfg *policies.Config, env pagers.Env) (pagers.Pager, er
 	if err != nil {
 		return nil, err
 	}
-	return newPager(p, c, client, env), nil
+	pg := newPager(p, c, client, env)
+	pg.zones = zonesOf(p, cfg)
+	return pg, nil
+}
+
+// zonesOf maps the address on platform p of each person who set a time
+// zone to it.
+func zonesOf(p *Platform, cfg *policies.Config) map[string]*time.Location {
+	zones := map[string]*time.Location{}
+	if p.Contact == nil {
+		return zones
+	}
+	for _, u := range cfg.Users {
+		if addr := u.Contact(p.Contact.Attr); addr != "" && u.Location != nil {
+			zones[addr] = u.Location
+		}
+	}
+	return zones
 }
 
 // ConfigOf returns the platform's compiled block in cfg, if it is on.

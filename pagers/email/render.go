@@ -142,8 +142,13 @@ func newView(n pagers.Notification) view {
 		v.Digest = append(v.Digest, pagers.OneLine(l))
 	}
 	title := pagers.OrDefault(pagers.OneLine(inc.Title), "incident")
-	if pagers.Summary(n) == "" {
+	plain := n
+	plain.Incident.Exhausted = ""
+	if pagers.Summary(plain) == "" {
 		v.Summary = "" // it says no more than the title
+	}
+	if ex := pagers.OneLine(inc.Exhausted); ex != "" {
+		v.Summary = strings.TrimSpace(ex + ".\n\n" + v.Summary)
 	}
 	switch {
 	case v.IsPage:
@@ -180,7 +185,7 @@ func newView(n pagers.Notification) view {
 		facts = append(facts, pagers.Plural(inc.AlertCount, "alert"))
 	}
 	if !inc.StartedAt.IsZero() {
-		facts = append(facts, "started "+inc.StartedAt.UTC().Format("2006-01-02 15:04:05 MST"))
+		facts = append(facts, "started "+n.In(inc.StartedAt).Format("2006-01-02 15:04:05 MST"))
 	}
 	v.Facts = strings.Join(facts, ", ")
 

@@ -3,6 +3,7 @@ package email
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/pagers"
@@ -35,6 +36,10 @@ func TestSubject(t *testing.T) {
 func TestText(t *testing.T) {
 	acked := pagertest.CheckoutPage()
 	acked.Kind, acked.Actor = pagers.KindAcknowledged, "bob"
+	unanswered := pagertest.CheckoutPage()
+	unanswered.Incident.Exhausted = "escalation payments exhausted after 2 rounds; nobody acknowledged"
+	berlin := pagertest.CheckoutPage()
+	berlin.Location, _ = time.LoadLocation("Europe/Berlin")
 	tests := []struct {
 		name    string
 		in      pagers.Notification
@@ -55,6 +60,22 @@ func TestText(t *testing.T) {
 				"Source:   http://prometheus.example.com/graph?g0.expr=up",
 				"Links:\n  Dashboard: https://grafana.example.com/d/checkout\n  Silence: https://grafana.example.com/alerting/silence/new?alertname=CheckoutDown\n",
 				"  alertname = CheckoutDown\n  cluster   = eu1\n  severity  = critical\n",
+			},
+			notWant: []string{"No action needed"},
+		},
+		{
+			name:    "in the recipient's zone",
+			in:      berlin,
+			want:    []string{"Incident: #42, triggered, 3 alerts, started 2026-11-02 10:00:00 CET"},
+			notWant: []string{"UTC"},
+		},
+		{
+			name: "last resort",
+			in:   unanswered,
+			want: []string{
+				"UNANSWERED CRITICAL CheckoutDown on service checkout (incident #42)",
+				"escalation payments exhausted after 2 rounds; nobody acknowledged.\n\ncheckout is down",
+				"Acknowledge: https://pagerd.example.com/ack/42?sig=abc",
 			},
 			notWant: []string{"No action needed"},
 		},

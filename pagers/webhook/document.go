@@ -27,7 +27,8 @@ const (
 	// incident.rerouted, incident.storm_passed, incident.severity_changed,
 	// incident.role_assigned, incident.status_update,
 	// incident.postmortem_done,
-	// incident.action_added, incident.action_done.
+	// incident.action_added, incident.action_done,
+	// incident.escalation_exhausted.
 	typeIncidentPrefix = "incident."
 )
 

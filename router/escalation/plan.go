@@ -61,6 +61,9 @@ type Delivery struct {
 	Key  string    // idempotency key: step, recipient, rule, channel
 	At   time.Time // when it is due
 	Step int       // index into Plan.Steps
+	// Round and Index are its step's pass over the policy and place in
+	// it (0 first), for what the timeline says of it.
+	Round, Index int
 	// User is the person it goes to; nil for a destination.
 	User *policies.User
 	// Via is the channel: the rule's for a person, the destination's own
@@ -74,9 +77,29 @@ type Delivery struct {
 type Plan struct {
 	Steps      []Step     // every step started by then, in order
 	Deliveries []Delivery // what those steps notify, in step order
-	// Next is when the next step starts; zero when the policy is
-	// exhausted.
+	// Next is when the next step starts; zero when every step of every
+	// round has started.
 	Next time.Time
+	// Exhausted is when the policy has run out, once every step of every
+	// round has started: when another round would have begun (the last
+	// step's start plus RepeatAfter, at least a minute, and no earlier than
+	// its last notification), or at once when someone escalated during
+	// the last step. Zero while steps remain. Whether the incident is
+	// still unacknowledged then is the caller's to know.
+	Exhausted time.Time
+	// Rounds is how many passes over the policy there are in all.
+	Rounds int
+}
+
+// Exhausted reports, in words, that pol ran out after its rounds with
+// nobody acknowledging: "escalation payments exhausted after 2 rounds;
+// nobody acknowledged".
+func Exhausted(pol *policies.Escalation) string {
+	rounds := "1 round"
+	if pol.Repeat > 0 {
+		rounds = fmt.Sprintf("%d rounds", pol.Repeat+1)
+	}
+	return fmt.Sprintf("escalation %s exhausted after %s; nobody acknowledged", pol.Name, rounds)
 }
 
 // Walk plans pol for an incident in state st, up to until. A step's after
@@ -91,6 +114,7 @@ func Walk(cfg *policies.Config, pol *policies.Escalation, st State, until time.T
 	if pol == nil || len(pol.Steps) == 0 || !st.Pages() {
 		return p
 	}
+	p.Rounds = pol.Repeat + 1
 	ids := stepIDs(pol)
 	forced := slices.Clone(st.Escalations)
 	slices.SortFunc(forced, func(a, b time.Time) int { return a.Compare(b) })
@@ -131,7 +155,33 @@ func Walk(cfg *policies.Config, pol *policies.Escalation, st State, until time.T
 			p.Deliveries = append(p.Deliveries, deliveries(cfg, s, len(p.Steps)-1)...)
 		}
 	}
+	p.Exhausted = start.Add(max(pol.RepeatAfter, time.Minute))
+	for _, d := range p.Deliveries {
+		p.Exhausted = latest(p.Exhausted, d.At)
+	}
+	for _, f := range forced {
+		if !f.Before(start) {
+			// Escalating from the last step asks for more than the policy
+			// has: it has run out.
+			p.Exhausted = earliestOf(p.Exhausted, f)
+			break
+		}
+	}
 	return p
+}
+
+func earliestOf(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func latest(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // Due splits a plan's deliveries at now: those due by now that done does
@@ -185,13 +235,15 @@ func deliveries(cfg *policies.Config, s Step, index int) []Delivery {
 		for _, rule := range user.NotifyRules() {
 			out = append(out, Delivery{
 				Key: fmt.Sprintf("%s:%s:%s@%s", s.Key, name, rule.Via, rule.After),
-				At:  s.Start.Add(rule.After), Step: index, User: user, Via: rule.Via, After: rule.After,
+				At:  s.Start.Add(rule.After), Step: index, Round: s.Round, Index: s.Index,
+				User: user, Via: rule.Via, After: rule.After,
 			})
 		}
 	}
 	for _, t := range s.Destinations {
 		out = append(out, Delivery{
-			Key: s.Key + ":" + t.String(), At: s.Start, Step: index, Via: t.Kind, Destination: t.Name,
+			Key: s.Key + ":" + t.String(), At: s.Start, Step: index, Round: s.Round, Index: s.Index,
+			Via: t.Kind, Destination: t.Name,
 		})
 	}
 	return out

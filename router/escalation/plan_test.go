@@ -85,28 +85,34 @@ func TestWalk(t *testing.T) {
 		escalations []time.Duration
 		want        string
 		wantNext    time.Duration
+		// wantExhausted is when the policy has run out (0: not yet known).
+		wantExhausted time.Duration
 	}{
-		{"first step at once", 0, nil, "0.0@0[alice]", 10 * time.Minute},
-		{"second step not yet", 9 * time.Minute, nil, "0.0@0[alice]", 10 * time.Minute},
+		{"first step at once", 0, nil, "0.0@0[alice]", 10 * time.Minute, 0},
+		{"second step not yet", 9 * time.Minute, nil, "0.0@0[alice]", 10 * time.Minute, 0},
 		// Step 2 reaches nobody (gap), so step 3 starts with it.
-		{"a gap falls through", 10 * time.Minute, nil, "0.0@0[alice] 0.1@10[] 0.2@10[alice bob]+webhook:audit", 25 * time.Minute},
-		{"repeat after repeat_after", 25 * time.Minute, nil, "0.0@0[alice] 0.1@10[] 0.2@10[alice bob]+webhook:audit 1.0@25[alice]", 35 * time.Minute},
-		{"exhausted", 4 * time.Hour, nil, "0.0@0[alice] 0.1@10[] 0.2@10[alice bob]+webhook:audit 1.0@25[alice] 1.1@35[] 1.2@35[alice bob]+webhook:audit", 0},
+		{"a gap falls through", 10 * time.Minute, nil, "0.0@0[alice] 0.1@10[] 0.2@10[alice bob]+webhook:audit", 25 * time.Minute, 0},
+		{"repeat after repeat_after", 25 * time.Minute, nil, "0.0@0[alice] 0.1@10[] 0.2@10[alice bob]+webhook:audit 1.0@25[alice]", 35 * time.Minute, 0},
+		{"exhausted", 4 * time.Hour, nil, "0.0@0[alice] 0.1@10[] 0.2@10[alice bob]+webhook:audit 1.0@25[alice] 1.1@35[] 1.2@35[alice bob]+webhook:audit", 0, 50 * time.Minute},
 		// Escalating at +3m starts step 2 then (a gap: step 3 with it).
-		{"escalate now", 3 * time.Minute, []time.Duration{3 * time.Minute}, "0.0@0[alice] 0.1@3![] 0.2@3[alice bob]+webhook:audit", 18 * time.Minute},
+		{"escalate now", 3 * time.Minute, []time.Duration{3 * time.Minute}, "0.0@0[alice] 0.1@3![] 0.2@3[alice bob]+webhook:audit", 18 * time.Minute, 0},
 		// Twice at once: the first press reaches step 3 (step 2's gap falls
 		// through by itself), the second the next round.
 		{"escalate twice", 5 * time.Minute, []time.Duration{2 * time.Minute, 2 * time.Minute},
-			"0.0@0[alice] 0.1@2![] 0.2@2[alice bob]+webhook:audit 1.0@2![alice]", 12 * time.Minute},
+			"0.0@0[alice] 0.1@2![] 0.2@2[alice bob]+webhook:audit 1.0@2![alice]", 12 * time.Minute, 0},
 		// From the last step, escalating starts the repeat early.
 		{"escalate during the last step", 20 * time.Minute, []time.Duration{11 * time.Minute},
-			"0.0@0[alice] 0.1@10[] 0.2@10[alice bob]+webhook:audit 1.0@11![alice]", 21 * time.Minute},
+			"0.0@0[alice] 0.1@10[] 0.2@10[alice bob]+webhook:audit 1.0@11![alice]", 21 * time.Minute, 0},
 		// With nothing left to escalate to, a request changes nothing.
 		{"escalate when exhausted", 4 * time.Hour, []time.Duration{3 * time.Hour},
-			"0.0@0[alice] 0.1@10[] 0.2@10[alice bob]+webhook:audit 1.0@25[alice] 1.1@35[] 1.2@35[alice bob]+webhook:audit", 0},
+			"0.0@0[alice] 0.1@10[] 0.2@10[alice bob]+webhook:audit 1.0@25[alice] 1.1@35[] 1.2@35[alice bob]+webhook:audit", 0, 50 * time.Minute},
+		// Escalating from the last step of the last round exhausts the
+		// policy at once.
+		{"escalate from the last step", 45 * time.Minute, []time.Duration{40 * time.Minute},
+			"0.0@0[alice] 0.1@10[] 0.2@10[alice bob]+webhook:audit 1.0@25[alice] 1.1@35[] 1.2@35[alice bob]+webhook:audit", 0, 40 * time.Minute},
 		// A suppressed incident has no steps, escalated or not: it pages
 		// nobody until it is not suppressed (then a new run starts).
-		{"suppressed", 4 * time.Hour, []time.Duration{3 * time.Minute}, "", 0},
+		{"suppressed", 4 * time.Hour, []time.Duration{3 * time.Minute}, "", 0, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -123,6 +129,9 @@ func TestWalk(t *testing.T) {
 			}
 			if got := minutes(p.Next); got != tc.wantNext {
 				t.Errorf("Walk at +%s: next = +%s, want +%s", tc.elapsed, got, tc.wantNext)
+			}
+			if got := minutes(p.Exhausted); got != tc.wantExhausted {
+				t.Errorf("Walk at +%s: exhausted = +%s, want +%s", tc.elapsed, got, tc.wantExhausted)
 			}
 		})
 	}
@@ -196,6 +205,38 @@ func TestWalkFolded(t *testing.T) {
 			}
 			if tc.state.Pages() != (tc.state.FoldedInto == 0 && tc.state.Suppressed == "") {
 				t.Errorf("Pages() = %v for %+v", tc.state.Pages(), tc.state)
+			}
+		})
+	}
+}
+
+// The policy runs out when another round would have started, or later
+// when a notification rule of its last step is due after that.
+func TestExhausted(t *testing.T) {
+	tests := []struct {
+		name   string
+		pol    *policies.Escalation
+		want   time.Duration
+		rounds int
+		words  string
+	}{
+		{"repeat_after", &policies.Escalation{Name: "ops", Steps: []policies.EscalationStep{step(0, "user:bob")}, Repeat: 1, RepeatAfter: 20 * time.Minute},
+			40 * time.Minute, 2, "escalation ops exhausted after 2 rounds; nobody acknowledged"},
+		// alice's call comes 5m after the step, later than a minute.
+		{"a later rule", &policies.Escalation{Name: "ops", Steps: []policies.EscalationStep{step(0, "user:alice")}, RepeatAfter: time.Minute},
+			5 * time.Minute, 1, "escalation ops exhausted after 1 round; nobody acknowledged"},
+		// A repeat_after under a minute is a minute, as between rounds.
+		{"at least a minute", &policies.Escalation{Name: "ops", Steps: []policies.EscalationStep{step(0, "user:bob"), step(2*time.Minute, "user:carol")}},
+			3 * time.Minute, 1, "escalation ops exhausted after 1 round; nobody acknowledged"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := Walk(world(), tc.pol, State{Incident: 7, RunAt: t0}, t0.Add(24*time.Hour))
+			if got := minutes(p.Exhausted); got != tc.want || p.Rounds != tc.rounds {
+				t.Errorf("exhausted at +%s after %d rounds, want +%s after %d", got, p.Rounds, tc.want, tc.rounds)
+			}
+			if got := Exhausted(tc.pol); got != tc.words {
+				t.Errorf("Exhausted() = %q, want %q", got, tc.words)
 			}
 		})
 	}

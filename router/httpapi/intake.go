@@ -105,7 +105,7 @@ func (s *Server) intake(f *ingest.Format) http.HandlerFunc {
 		results, status := ingest.Answer(batch, stored)
 		var problems []string
 		for _, res := range results {
-			s.alertsReceived.WithLabelValues(in.Name, string(res.Outcome)).Inc()
+			s.Metrics.AlertReceived(in.Name, string(res.Outcome))
 			if res.Err != nil {
 				problems = append(problems, res.Err.Error())
 			}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pagerd/pagerd/console"
 	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/policies"
 	"github.com/pagerd/pagerd/postmortem"
@@ -245,6 +246,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sent, err := s.Console.SendSignIn(r.Context(), strings.TrimSpace(body.User), strings.TrimSpace(body.Via))
+	var tooMany *console.ErrTooManySignIns
+	if errors.As(err, &tooMany) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(tooMany.RetryAfter.Seconds()+1)))
+		s.fail(w, r, http.StatusTooManyRequests, tooMany.Error(), nil)
+		return
+	}
 	if s.postmortemFailed(w, r, err) {
 		return
 	}

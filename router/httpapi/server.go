@@ -22,6 +22,7 @@ import (
 	"github.com/pagerd/pagerd/command"
 	"github.com/pagerd/pagerd/console"
 	"github.com/pagerd/pagerd/incident"
+	"github.com/pagerd/pagerd/internal/metrics"
 	"github.com/pagerd/pagerd/links"
 	"github.com/pagerd/pagerd/pagers"
 	"github.com/pagerd/pagerd/policies"
@@ -46,8 +47,11 @@ type Server struct {
 	Log     *slog.Logger
 	Now     func() time.Time // decoding defaults (startsAt); default time.Now
 	MaxBody int64
-	// Registry receives pagerd's metrics and is served at /metrics.
+	// Registry is served at /metrics.
 	Registry *prometheus.Registry
+	// Metrics records requests and alerts received; nil: made and
+	// registered in Registry by Handler.
+	Metrics *metrics.Metrics
 	// HTTPClient carries what a channel's callback sends out (a chat
 	// platform's answer); nil: the channel's default.
 	HTTPClient *http.Client
@@ -64,9 +68,6 @@ type Server struct {
 	Postmortems *postmortem.Service
 	// Console is the web console, served under /console/ (nil: none).
 	Console *console.Console
-
-	alertsReceived *prometheus.CounterVec
-	requests       *prometheus.CounterVec
 }
 
 // Handler returns the routed HTTP handler.
@@ -80,15 +81,9 @@ func (s *Server) Handler() http.Handler {
 	if s.Registry == nil {
 		s.Registry = prometheus.NewRegistry()
 	}
-	s.alertsReceived = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "pagerd_alerts_received_total",
-		Help: "Alerts received, by integration and what storing them did.",
-	}, []string{"integration", "outcome"})
-	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "pagerd_http_requests_total",
-		Help: "HTTP requests, by route and status code.",
-	}, []string{"route", "code"})
-	s.Registry.MustRegister(s.alertsReceived, s.requests)
+	if s.Metrics == nil {
+		s.Metrics = metrics.New(s.Registry)
+	}
 
 	mux := http.NewServeMux()
 	handle := func(pattern string, h http.HandlerFunc) {
@@ -171,8 +166,9 @@ func (s *Server) instrument(route string, h http.HandlerFunc) http.Handler {
 		w.Header().Set("X-Request-Id", id)
 		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
 		r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+		start := time.Now()
 		h(rec, r)
-		s.requests.WithLabelValues(route, http.StatusText(rec.code)).Inc()
+		s.Metrics.HTTPRequest(route, rec.code, time.Since(start))
 	})
 }
 

@@ -21,6 +21,9 @@ type Claim struct {
 	Chore      string
 	Lease      int64 // the score we set; Reschedule only acts while it stands
 	Token      int64 // this claim's own number: a later claim of the timer has another
+	// Due is when the timer fell due: how late the claim came is the
+	// engine's lateness.
+	Due time.Time
 }
 
 // heartbeatMember prefixes a heartbeat's name in the timers.
@@ -70,10 +73,11 @@ func (s *Store) ClaimDue(ctx context.Context, lease time.Duration, limit int) (t
 		return time.Time{}, nil, fmt.Errorf("claim due timers: %w", err)
 	}
 	nowMs, _ := strconv.ParseInt(vals[0], 10, 64)
-	claims := make([]Claim, 0, len(vals)/2)
-	for i := 1; i+1 < len(vals); i += 2 {
+	claims := make([]Claim, 0, len(vals)/3)
+	for i := 1; i+2 < len(vals); i += 3 {
 		token, _ := strconv.ParseInt(vals[i+1], 10, 64)
-		c := Claim{Lease: nowMs + lease.Milliseconds(), Token: token}
+		dueMs, _ := strconv.ParseFloat(vals[i+2], 64)
+		c := Claim{Lease: nowMs + lease.Milliseconds(), Token: token, Due: time.UnixMilli(int64(dueMs)).UTC()}
 		if name, ok := strings.CutPrefix(vals[i], heartbeatMember); ok {
 			c.Heartbeat = name
 		} else if name, ok := strings.CutPrefix(vals[i], choreMember); ok {

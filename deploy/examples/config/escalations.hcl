@@ -8,6 +8,13 @@
 # it defaults to "0m" there and is required on later steps). After the
 # last step the whole list runs `repeat` more times, `repeat_after` after
 # the last step (default: the last step's after, at least 1m).
+#
+# When the last round has run and nobody acknowledged, the timeline says
+# "escalation ... exhausted after N rounds; nobody acknowledged" and the
+# last resort is paged once: `last_resort` ("user:NAME", "team:NAME" for
+# its lead, "schedule:NAME"), else the lead of the team that owns the
+# service, else the lead of each team the steps page, else the pagerd
+# block's last_resort. The incident stays triggered.
 
 escalation "payments" {
   step {
@@ -19,6 +26,7 @@ escalation "payments" {
   }
   repeat       = 2
   repeat_after = "10m"
+  last_resort  = "team:sre" # its lead, carol: nobody on payments answered
 }
 
 escalation "ops" {

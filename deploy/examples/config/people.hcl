@@ -10,8 +10,9 @@
 # if they have a phone, else by email.
 
 user "alice" {
-  email = "alice@example.com"
-  phone = "+15551230001"
+  email    = "alice@example.com"
+  phone    = "+15551230001"
+  timezone = "Europe/Berlin" # her pages, reminders and `pagerd oncall --user alice` show Berlin time
 
   notify {
     after = "0m"
@@ -63,12 +64,21 @@ user "carol" {
   }
 }
 
-# Teams are plain lists of users. A step that notifies "team:NAME" pages
-# every member at once.
+# Teams own services. A step that notifies "team:NAME" pages every member
+# at once. A service or an ownership map that names a team as its owner
+# ("team:NAME") is paged by the team's escalation, keeps the team's chat
+# room told of its incidents, and, when nobody acknowledges, pages the
+# team's lead (unless the policy names its own last_resort, see
+# escalations.hcl). The lead need not be a member.
 team "payments" {
-  members = ["alice", "bob"]
+  members    = ["alice", "bob"]
+  lead       = "alice"
+  escalation = "payments"
+  chat       = "slack:#payments-oncall"
 }
 
 team "sre" {
-  members = ["bob", "carol"]
+  members    = ["bob", "carol"]
+  lead       = "carol"
+  escalation = "ops"
 }

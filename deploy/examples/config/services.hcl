@@ -25,6 +25,7 @@
 # `check` then warns about any other name in its match and group_by, where
 # a typo ("sevrity") would silently send its alerts to the catch-all.
 service "checkout" {
+  owner        = "team:payments" # its lead, room and members; escalation could be left to the team
   escalation   = "payments"
   match        = ["service=checkout", "severity=~critical|page"]
   group_by     = ["alertname", "cluster"]
@@ -37,16 +38,34 @@ service "checkout" {
 }
 
 # Payments alerts that are not critical page the payments people too, but
-# through the ops escalation.
+# through the ops escalation. match_any adds alternatives: besides every
+# matcher of match, an alert must match every matcher of one of them —
+# here, team=payments OR a payments-* service.
 service "payments-other" {
   escalation = "ops"
-  match      = ["team=payments", "severity!~critical|page"]
+  match      = ["severity!~critical|page"]
+  match_any  = [["team=payments"], ["service=~payments-.*"]]
   group_by   = ["alertname"]
 
   # Batch jobs here come and go in bursts: fold only larger storms, and let
   # a flapping job settle longer before it counts as resolved.
   storm { incidents = 10 }
   flapping { hold = "30m" }
+}
+
+# Ownership maps: one line per service instead of a block each. An alert
+# whose `service` label has a value the map lists belongs to the service
+# of that name, owned as listed: a team (its escalation pages, its room is
+# told, its lead is the last resort) or "escalation:NAME". The table may
+# come from the catalog the teams already keep (Backstage
+# catalog-info.yaml: metadata.name → spec.owner) or a CSV of value,owner
+# rows; `owners` here wins over both. Values it does not list go on to the
+# services below, unless `default = "team:NAME"` owns them all.
+ownership "by-service" {
+  label    = "service"
+  catalog  = ["catalog/*.yaml"] # search and inventory: sre; shop: payments
+  owners   = { billing = "team:payments", ledger = "team:payments" }
+  group_by = ["alertname"]
 }
 
 # No match: catches everything the services above did not take.

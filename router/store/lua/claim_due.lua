@@ -5,17 +5,20 @@
 -- it over — with a new token, so the dead holder's claim can never pass for
 -- the new one, even at the same millisecond.
 -- ARGV: 1 prefix, 2 now_ms, 3 lease_ms, 4 limit.
--- Returns {now, id1, token1, id2, token2, ...}.
+-- Returns {now, id1, token1, due1, id2, token2, due2, ...}: due is when the
+-- timer fell due (ms), so the engine can tell how late it takes it up.
 local P = ARGV[1]
 local now = now_ms(ARGV[2])
 local until_ms = now + tonumber(ARGV[3])
-local due = redis.call('ZRANGEBYSCORE', P .. 'timers', '-inf', now, 'LIMIT', 0, tonumber(ARGV[4]))
+local due = redis.call('ZRANGEBYSCORE', P .. 'timers', '-inf', now, 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[4]))
 local out = {tostring(now)}
-for _, id in ipairs(due) do
+for i = 1, #due, 2 do
+  local id = due[i]
   local token = redis.call('INCR', P .. 'claim-seq')
   redis.call('ZADD', P .. 'timers', until_ms, id)
   redis.call('HSET', P .. 'claims', id, token)
   table.insert(out, id)
   table.insert(out, tostring(token))
+  table.insert(out, due[i + 1])
 end
 return out

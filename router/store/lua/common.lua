@@ -20,6 +20,7 @@ local function published(kind)
     or kind == 'public_update'
     or kind == 'postmortem_done'
     or kind == 'action_added' or kind == 'action_done'
+    or kind == 'escalation_exhausted'
 end
 
 -- fact: append one fact to incident id's timeline (kept whole, for as long
