@@ -97,7 +97,9 @@ const maxAPIIncidents = 50
 func (v *View) apiPage() apiPage {
 	updated := v.UpdatedAt
 	if updated.IsZero() {
-		updated = v.Now
+		// Nothing ever changed: the page is as of now (to the second, as
+		// every other time it shows).
+		updated = v.Now.Truncate(time.Second)
 	}
 	tz := "Etc/UTC"
 	if v.Page.Location != nil && v.Page.Location != time.UTC {
