@@ -23,6 +23,10 @@ type StatusPage interface {
 	Publish(ctx context.Context, u PublicUpdate) error
 }
 
+// ErrNoStatusPage is what a StatusPage answers while the config has no
+// status page: the hand-off is recorded as not published, not failed.
+var ErrNoStatusPage = errors.New("no status page is configured")
+
 // PublicUpdate is what the status page is handed.
 type PublicUpdate struct {
 	Incident int64
@@ -226,7 +230,9 @@ func (s *Stakeholders) handOff(ctx context.Context, inc *incident.Incident, ev i
 	case s.StatusPage == nil:
 		detail += "; no status page is configured yet, so nothing was published"
 	default:
-		if err := s.StatusPage.Publish(ctx, pu); err != nil {
+		if err := s.StatusPage.Publish(ctx, pu); errors.Is(err, ErrNoStatusPage) {
+			detail += "; no status page is configured yet, so nothing was published"
+		} else if err != nil {
 			kind, detail = incident.KindStakeholderFailed, "could not publish "+detail+": "+err.Error()
 		} else {
 			detail = "published " + detail

@@ -57,6 +57,10 @@ const (
 	KindStakeholders      Kind = "stakeholders_notified"
 	KindStakeholderFailed Kind = "stakeholder_failed"
 	KindStatusPage        Kind = "status_page"
+	// KindPublicUpdate: an update was published on a status page (its
+	// tag is the update's number): published, for the page's
+	// subscribers. The page's own record keeps it for its history.
+	KindPublicUpdate Kind = "public_update"
 	// After the incident (postmortem package). Published: the
 	// post-mortem marked done, an action item added or done (its event
 	// carries the item) — what people do. On the timeline only: who owns
@@ -109,6 +113,7 @@ var Kinds = []Kind{
 	KindPostmortemOwner, KindPostmortemDone, KindPostmortemDue, KindPostmortemWritten,
 	KindActionAdded, KindActionDone, KindActionOverdue,
 	KindExhausted, KindExhaustedNotice,
+	KindPublicUpdate,
 }
 
 // Published reports whether facts of this kind also go out on the event
@@ -119,7 +124,7 @@ func (k Kind) Published() bool {
 	switch k {
 	case KindTriggered, KindAcknowledged, KindEscalated, KindReopened, KindResolved, KindNote, KindChange, KindRerouted,
 		KindStormPassed, KindSeverity, KindRoleAssigned, KindStatusUpdate,
-		KindPostmortemDone, KindActionAdded, KindActionDone, KindExhausted:
+		KindPostmortemDone, KindActionAdded, KindActionDone, KindExhausted, KindPublicUpdate:
 		return true
 	}
 	return false

@@ -66,6 +66,8 @@ func (l *loader) compile(raw *fileSchema) *Config {
 	l.inhibits(cfg, raw.Inhibits)
 	l.command(cfg, raw.Command, raw.Services)
 	l.stakeholders(cfg, raw.Stakeholders)
+	l.components(cfg, raw.Components)
+	l.statusPages(cfg, raw.StatusPages)
 	l.postmortem(cfg, raw.Postmortem, raw.Console)
 	return cfg
 }

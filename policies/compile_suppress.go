@@ -18,7 +18,7 @@ func (l *loader) maintenance(cfg *Config, blocks []*hcl.Block) {
 	names := map[string]hcl.Range{}
 	for _, hb := range blocks {
 		b := l.block(hb, append(required("duration"),
-			attrs("services", "match", "timezone", "start", "every", "weekdays", "day", "at", "from", "until")...))
+			attrs("services", "match", "timezone", "start", "every", "weekdays", "day", "at", "from", "until", "announce")...))
 		if !l.unique(names, "maintenance window", b.Label(), hb.DefRange) {
 			continue
 		}
@@ -35,6 +35,7 @@ func (l *loader) maintenance(cfg *Config, blocks []*hcl.Block) {
 			}
 		}
 		m.Services = services
+		m.Announce, _ = b.String("announce")
 		m.Matchers, _ = l.matchers(b.expr("match"), "match")
 		if !b.Written("services") && !b.Written("match") {
 			l.errorf(hb.DefRange, "Maintenance window covers nothing",

@@ -20,6 +20,7 @@ var builtinBlocks = map[string]bool{
 	"pagerd": true, "integration": true, "user": true, "team": true,
 	"schedule": true, "escalation": true, "service": true, "heartbeat": true,
 	"maintenance": true, "inhibit": true, "incident_command": true, "stakeholders": true,
+	"component": true, "status_page": true,
 	"postmortem": true, "console": true, "ownership": true,
 }
 
@@ -37,6 +38,8 @@ func (l *loader) decode(body hcl.Body) *fileSchema {
 		{Type: "inhibit", LabelNames: []string{"name"}},
 		{Type: "incident_command"},
 		{Type: "stakeholders", LabelNames: []string{"name"}},
+		{Type: "component", LabelNames: []string{"name"}},
+		{Type: "status_page", LabelNames: []string{"name"}},
 		{Type: "postmortem"},
 		{Type: "console"},
 		{Type: "ownership", LabelNames: []string{"name"}},
@@ -99,6 +102,10 @@ func (l *loader) decode(body hcl.Body) *fileSchema {
 			}
 		case "stakeholders":
 			raw.Stakeholders = append(raw.Stakeholders, b)
+		case "component":
+			raw.Components = append(raw.Components, b)
+		case "status_page":
+			raw.StatusPages = append(raw.StatusPages, b)
 		case "postmortem":
 			if single(b) {
 				raw.Postmortem = b

@@ -49,6 +49,10 @@ type Config struct {
 	Command Command
 	// Stakeholders are the stakeholder matrices, in file order.
 	Stakeholders []*Stakeholders
+	// Components and StatusPages are what status pages show, in file
+	// order (statuspage.go).
+	Components  []*Component
+	StatusPages []*StatusPage
 	// Postmortem and Console hold what happens after an incident and the
 	// web console's sign-in settings (postmortem.go).
 	Postmortem Postmortem

@@ -29,6 +29,9 @@ type fileSchema struct {
 	// straight from their blocks (compile_command.go).
 	Command      *hcl.Block
 	Stakeholders []*hcl.Block
+	// Components and StatusPages too (compile_statuspage.go).
+	Components  []*hcl.Block
+	StatusPages []*hcl.Block
 	// Postmortem and Console are compiled straight from their blocks
 	// (postmortem.go).
 	Postmortem, Console *hcl.Block

@@ -18,6 +18,9 @@ type Maintenance struct {
 	// Matchers an alert must match too; empty: any labels.
 	Matchers labels.Matchers
 	Window   schedules.Window
+	// Announce, when set, is what status pages showing a component of
+	// its services say of it, ahead of time and while it is open.
+	Announce string
 }
 
 // Covers reports whether the window applies to an alert of service with

@@ -153,6 +153,7 @@ Exit codes: 0 ok, 1 failure (invalid config, server error, nothing found),
 		c.declareCmd(), c.severityCmd(), c.assignCmd(), c.updateCmd(), c.timelineCmd(),
 		c.postmortemCmd(), c.actionCmd(), c.actionsCmd(), c.loginCmd(),
 		c.silenceCmd(),
+		c.publishCmd(), c.publicationCmd(), c.statusURLCmd(), c.subscribersCmd(), c.reportsCmd(),
 	)
 	// Errors cobra returns before a verb's own code starts (unknown verb or
 	// flag, wrong number of arguments, a flag value that does not parse) are

@@ -201,7 +201,7 @@ func TestUnknownCommand(t *testing.T) {
 
 // verbs is every verb of pagerd: each must have a description and an
 // example, and a test that lists them fails when one is added without.
-var verbs = []string{"serve", "check", "test", "route", "oncall", "feed-url", "incidents", "show", "changes", "ack", "resolve", "escalate", "note", "silence", "declare", "severity", "assign", "update", "timeline", "stakeholders", "postmortem", "action", "actions", "login"}
+var verbs = []string{"serve", "check", "test", "route", "oncall", "feed-url", "incidents", "show", "changes", "ack", "resolve", "escalate", "note", "silence", "declare", "severity", "assign", "update", "timeline", "stakeholders", "postmortem", "action", "actions", "login", "publish", "publication", "status-url", "subscriber", "reports"}
 
 func TestHelpDescribesEveryVerb(t *testing.T) {
 	root := (&cli{getenv: func(string) string { return "" }}).newRoot()

@@ -71,6 +71,9 @@ type Options struct {
 	// Sleep, when set, is how channels wait out a rate limit (tests move
 	// Clock instead of sleeping).
 	Sleep func(ctx context.Context, d time.Duration) error
+	// StatusPagePrivateWebhooks lets status page webhook subscribers be
+	// on loopback and private networks, over http (tests).
+	StatusPagePrivateWebhooks bool
 }
 
 // App is one running pagerd.
@@ -85,10 +88,12 @@ type App struct {
 	Postmortems *postmortem.Service
 	// stakeholders is the consumer that tells the stakeholder matrices.
 	stakeholders *command.Stakeholders
-	router       *router.Router
-	server       *http.Server
-	listener     net.Listener
-	pagers       atomic.Pointer[pagers.Set]
+	// status is the status pages (statuspage.go).
+	status   *statusPages
+	router   *router.Router
+	server   *http.Server
+	listener net.Listener
+	pagers   atomic.Pointer[pagers.Set]
 
 	env        pagers.Env
 	durability store.Durability
@@ -197,6 +202,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	a.stakeholders = &command.Stakeholders{Store: a.Store, Config: holder.Current, Tell: a.Engine.Tell,
 		Log: a.log.With("component", "stakeholders")}
 	a.Postmortems = &postmortem.Service{Store: a.Store, Config: holder.Current, Log: a.log.With("component", "postmortem")}
+	a.buildStatusPages(urls)
 	a.Events = &events.Runner{
 		Store: a.Store, Owner: opts.Replica, Log: a.log.With("component", "events"), Poll: opts.Poll, Grace: opts.Grace,
 		Retention: func() time.Duration { return holder.Current().Settings.EventRetention },
@@ -209,6 +215,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 			if cfg.Postmortem.Directory != "" {
 				consumers = append(consumers, &postmortem.Drafts{Service: a.Postmortems})
 			}
+			consumers = append(consumers, a.statusConsumers()...)
 			return append(consumers, &events.Timings{Store: a.Store, Metrics: a.metrics})
 		},
 	}
@@ -225,6 +232,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	// its clocks on the engine's per-incident timer.
 	commands := &command.Actions{Store: a.Store, Log: a.log.With("component", "command"), Wake: a.Engine.Wake}
 	rt.Commands = commands
+	a.status.reports.Declare = commands.Declare
 	a.Engine.Duties = append(a.Engine.Duties, &command.Duty{Store: a.Store, Notify: a.Engine.Notify, Log: a.log.With("component", "command")})
 	// After the incident: the post-mortem's owner named and reminded on
 	// the incident's timer, the backlog's overdue items on a chore's.
@@ -245,6 +253,10 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 				told, err := a.Engine.NotifyPerson(ctx, holder.Current(), key, ttl, u, n)
 				return told.Channel, err
 			}}}
+	a.serveStatusPages(api)
+	if err := a.loadStatusPages(ctx); err != nil {
+		return nil, err
+	}
 	a.server = &http.Server{
 		Handler:           api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -445,6 +457,7 @@ func (a *App) Run(ctx context.Context) error {
 		var wg sync.WaitGroup
 		wg.Go(func() { _ = a.Engine.Run(ctx) })
 		wg.Go(func() { _ = a.Events.Run(ctx) })
+		wg.Go(func() { a.runStatusPages(ctx) })
 		wg.Wait()
 	}()
 	var err error

@@ -48,6 +48,8 @@ type world struct {
 	// sleep, when set, is how the replicas' channels wait out rate limits
 	// (moving clock rather than sleeping).
 	sleep func(ctx context.Context, d time.Duration) error
+	// privateHooks lets status page webhook subscribers be on loopback.
+	privateHooks bool
 }
 
 const configTemplate = `
@@ -148,10 +150,11 @@ func (w *world) start(name string, port int) *app.App {
 		ConfigDir: w.dir, Listen: fmt.Sprintf("127.0.0.1:%d", port), RedisURL: w.redis.URL(),
 		Namespace: "e2e", Log: testLogger().With("replica", name),
 		Console: w.console, Replica: name, Poll: 20 * time.Millisecond, NoticeEvery: 20 * time.Millisecond,
-		HTTPClient:   w.twilio.HTTPClient(),
-		RetryBackoff: func(int) time.Duration { return time.Millisecond },
-		Clock:        w.clock.Now,
-		Sleep:        w.sleep,
+		HTTPClient:                w.twilio.HTTPClient(),
+		RetryBackoff:              func(int) time.Duration { return time.Millisecond },
+		Clock:                     w.clock.Now,
+		Sleep:                     w.sleep,
+		StatusPagePrivateWebhooks: w.privateHooks,
 	})
 	if err != nil {
 		cancel()

@@ -110,7 +110,7 @@ func TestDecode(t *testing.T) {
 
 func TestDefaultEventsArePublishedKinds(t *testing.T) {
 	want := []incident.Kind{"triggered", "acknowledged", "escalated", "reopened", "resolved", "note", "change", "rerouted", "storm_passed",
-		"severity_changed", "role_assigned", "status_update", "postmortem_done", "action_added", "action_done", "escalation_exhausted"}
+		"severity_changed", "role_assigned", "status_update", "postmortem_done", "action_added", "action_done", "escalation_exhausted", "public_update"}
 	if got := webhook.DefaultEvents(); !slices.Equal(got, want) {
 		t.Errorf("DefaultEvents() = %v, want %v", got, want)
 	}

@@ -58,6 +58,12 @@ type Server struct {
 	// Command declares incidents (the other command actions go through
 	// Router.Act).
 	Command *command.Actions
+	// StatusPages serves the status pages under /status/ (readers need no
+	// token); APIRoutes are more routes of the team's API, served behind
+	// the api integration's token (publishing on them, subscribers,
+	// reports). Either may be nil.
+	StatusPages http.Handler
+	APIRoutes   []APIRoute
 	// Postmortems drafts post-mortems and keeps the action items.
 	Postmortems *postmortem.Service
 	// Console is the web console, served under /console/ (nil: none).
@@ -114,6 +120,12 @@ func (s *Server) Handler() http.Handler {
 	if s.Console != nil {
 		handle("POST /v1/login", s.login)
 		mux.Handle("/console/", s.instrument("/console/", s.Console.Handler().ServeHTTP))
+	}
+	for _, rt := range s.APIRoutes {
+		handle(rt.Pattern, s.apiRoute(rt))
+	}
+	if s.StatusPages != nil {
+		mux.Handle("/status/", s.instrument("/status/", s.StatusPages.ServeHTTP))
 	}
 	handle("GET /v1/services/{name}/changes", s.serviceChanges)
 	handle("GET /v1/services/{name}/stakeholders", s.serviceStakeholders)
@@ -324,3 +336,21 @@ func configured(cfg *policies.Config, ch *pagers.Channel) bool {
 }
 
 var errStoreUnavailable = errors.New("state store unavailable")
+
+// APIRoute is a route of the team's API another package serves: it gets
+// the request once its api token is checked, with who acts (?by=, else
+// the integration's name).
+type APIRoute struct {
+	Pattern string
+	Serve   func(w http.ResponseWriter, r *http.Request, by string)
+}
+
+func (s *Server) apiRoute(rt APIRoute) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		in, ok := s.authenticate(w, r, policies.APIIntegration)
+		if !ok {
+			return
+		}
+		rt.Serve(w, r, by(r, "", in))
+	}
+}

@@ -60,13 +60,15 @@ type scripts struct {
 	ingest, transition, expire, claimDue, reschedule, claimSend, finishSend, appendFact, lease, renew, rateLimit, reroute *redis.Script
 	beat, heartbeats, keepMessage, review, silence, wakeOpen, storm                                                       *redis.Script
 	declare, command                                                                                                      *redis.Script
-	action                                                                                                                *redis.Script
+	// Status pages (statuspage.go, subscribers.go).
+	statusPage, subscribers *redis.Script
+	action                  *redis.Script
 }
 
 func (sc *scripts) all() []*redis.Script {
 	return []*redis.Script{sc.ingest, sc.transition, sc.expire, sc.claimDue, sc.reschedule, sc.claimSend, sc.finishSend, sc.appendFact, sc.lease, sc.renew, sc.rateLimit,
 		sc.reroute, sc.beat, sc.heartbeats, sc.keepMessage, sc.review, sc.silence, sc.wakeOpen, sc.storm,
-		sc.declare, sc.command, sc.action}
+		sc.declare, sc.command, sc.action, sc.statusPage, sc.subscribers}
 }
 
 // New returns a store on rdb whose keys start with "{<namespace>}:"
@@ -100,6 +102,8 @@ func New(rdb redis.UniversalClient, namespace string) *Store {
 			storm:       script("storm", "fold"),
 			declare:     script("declare"),
 			command:     script("command"),
+			statusPage:  script("statuspage"),
+			subscribers: script("subscribers"),
 			action:      script("action"),
 		},
 	}

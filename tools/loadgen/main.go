@@ -1,8 +1,10 @@
-// Command loadgen sends Alertmanager webhooks to a running pagerd and
-// reports throughput and latency. It sends a bounded number of requests and
-// stops by itself; it only targets loopback unless --allow-remote is given.
+// Command loadgen sends Alertmanager webhooks to a running pagerd — or,
+// with --get, reads a page such as a status page — and reports throughput
+// and latency. It sends a bounded number of requests and stops by itself;
+// it only targets loopback unless --allow-remote is given.
 //
 //	go run ./tools/loadgen --url http://127.0.0.1:8080 --token s3cret --requests 2000 --alerts 100
+//	go run ./tools/loadgen --url http://127.0.0.1:8080 --get /status/public --requests 200000 --concurrency 32
 package main
 
 import (
@@ -30,6 +32,8 @@ func main() {
 	concurrency := flag.Int("concurrency", 8, "requests in flight")
 	maxTime := flag.Duration("max-time", 2*time.Minute, "stop after this long whatever is left")
 	allowRemote := flag.Bool("allow-remote", false, "allow a target that is not on loopback")
+	get := flag.String("get", "", "`PATH` to GET instead of sending webhooks (a status page: /status/public, /status/public/api/v2/summary.json)")
+	gzipped := flag.Bool("gzip", true, "with --get, ask for gzip as browsers do")
 	flag.Parse()
 
 	u, err := url.Parse(*target)
@@ -40,11 +44,18 @@ func main() {
 		fail("refusing to load %s: not loopback (pass --allow-remote for your own test hosts)", u.Host)
 	}
 
+	if *get != "" {
+		*alerts = 0
+	}
 	bodies := make([][]byte, *requests)
 	for i := range bodies {
-		bodies[i] = webhook(i, *alerts, *groups)
+		if *get == "" {
+			bodies[i] = webhook(i, *alerts, *groups)
+		}
 	}
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: *concurrency}}
+	// The transport leaves compression to us: a browser asks for gzip and
+	// reads it compressed, and so must the load.
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: *concurrency, DisableCompression: true}}
 	var (
 		next      atomic.Int64
 		mu        sync.Mutex
@@ -64,7 +75,13 @@ func main() {
 					return
 				}
 				t0 := time.Now()
-				status, err := send(client, *target+"/v1/webhooks/alertmanager", *token, bodies[i])
+				var status int
+				var err error
+				if *get != "" {
+					status, err = read(client, *target+*get, *gzipped)
+				} else {
+					status, err = send(client, *target+"/v1/webhooks/alertmanager", *token, bodies[i])
+				}
 				d := time.Since(t0)
 				mu.Lock()
 				switch {
@@ -83,7 +100,11 @@ func main() {
 	elapsed := time.Since(start)
 	slices.Sort(latencies)
 	ok := len(latencies)
-	fmt.Printf("requests: %d ok, %d failed in %s (%d alerts each, concurrency %d)\n", ok, sum(errs), elapsed.Round(time.Millisecond), *alerts, *concurrency)
+	if *get != "" {
+		fmt.Printf("requests: %d ok, %d failed in %s (GET %s, concurrency %d)\n", ok, sum(errs), elapsed.Round(time.Millisecond), *get, *concurrency)
+	} else {
+		fmt.Printf("requests: %d ok, %d failed in %s (%d alerts each, concurrency %d)\n", ok, sum(errs), elapsed.Round(time.Millisecond), *alerts, *concurrency)
+	}
 	if ok > 0 {
 		fmt.Printf("throughput: %.0f requests/s, %.0f alerts/s\n", float64(ok)/elapsed.Seconds(), float64(ok**alerts)/elapsed.Seconds())
 		fmt.Printf("latency: p50 %s  p90 %s  p99 %s  max %s\n", pct(latencies, 50), pct(latencies, 90), pct(latencies, 99), latencies[ok-1])
@@ -103,6 +124,24 @@ func send(c *http.Client, url, token string, body []byte) (int, error) {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// read GETs url, as a browser reading a page does.
+func read(c *http.Client, url string, gzipped bool) (int, error) {
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	if gzipped {
+		req.Header.Set("Accept-Encoding", "gzip")
+	}
 	resp, err := c.Do(req)
 	if err != nil {
 		return 0, err

@@ -42,9 +42,9 @@ stakeholders "payments" {
     emails = ["eng-payments@example.com"]
     people = ["team:payments"]
   }
-  # Customers: the public wording, through the status page and its
-  # subscriptions (the status page is a later part of pagerd: until then
-  # each hand-off is recorded on the incident's timeline).
+  # Customers: the public wording, emailed to these lists by the status
+  # page (statuspage.hcl); the page itself shows an incident once it is
+  # published.
   keep_satisfied {
     emails = ["key-accounts@example.com"]
   }

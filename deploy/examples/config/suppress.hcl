@@ -20,6 +20,10 @@ maintenance "sunday-patching" {
   weekdays = ["sun"]
   at       = "02:00"
   duration = "3h"
+  # Status pages showing a component of its services announce it a week
+  # ahead and while it is open, in these words (no announce: it stays
+  # internal).
+  announce = "Weekly patching of the EU checkout cluster: payments may be slow."
 }
 
 # An inhibition rule, as in Alertmanager: while an alert matching

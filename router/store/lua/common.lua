@@ -17,6 +17,7 @@ local function published(kind)
     or kind == 'rerouted'
     or kind == 'storm_passed'
     or kind == 'severity_changed' or kind == 'role_assigned' or kind == 'status_update'
+    or kind == 'public_update'
     or kind == 'postmortem_done'
     or kind == 'action_added' or kind == 'action_done'
     or kind == 'escalation_exhausted'
