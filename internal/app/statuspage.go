@@ -38,7 +38,15 @@ func (a *App) buildStatusPages(urls func() links.Builder) {
 	if a.opts.Clock != nil {
 		now = a.opts.Clock
 	}
-	cache := &statuspage.Cache{Store: a.Store, Config: holder.Current, Links: urls, Log: log, Now: now}
+	// A stopping daemon waits for the cache's blocking read of the change
+	// stream to return: keep it no longer than the engine's poll (1s by
+	// default), so a stop — and each test's — is not held up for more.
+	poll := a.opts.Poll
+	if poll <= 0 {
+		poll = time.Second // the engine's default
+	}
+	watch := min(statuspage.DefaultWatch, poll)
+	cache := &statuspage.Cache{Store: a.Store, Config: holder.Current, Links: urls, Log: log, Now: now, Watch: watch}
 	pub := &statuspage.Publisher{Store: a.Store, Config: holder.Current, Log: log}
 	reports := &statuspage.Reports{Store: a.Store, Config: holder.Current, Log: log, Now: now}
 	forms := &statuspage.Forms{Store: a.Store, Config: holder.Current, Cache: cache, Links: urls, Reports: reports, Log: log, Now: now,
