@@ -114,9 +114,21 @@ type env struct {
 	redisAddr  string
 }
 
-// target is one server under load.
+// target is one server under load. cpu reads the CPU seconds it has
+// used so far, and redisCPU its redis-server's (nil for Alertmanager), so
+// a round can say what an alert costs each, whatever the senders take.
 type target struct {
 	name, url, token string
+	cpu, redisCPU    func() (float64, error)
+}
+
+// cpuNow is the CPU seconds t and its Redis have used so far.
+func (t *target) cpuNow() (own, redis float64, err error) {
+	if own, err = t.cpu(); err != nil || t.redisCPU == nil {
+		return own, 0, err
+	}
+	redis, err = t.redisCPU()
+	return own, redis, err
 }
 
 func start(r *runner, pagerdBin string) *env {
@@ -131,19 +143,23 @@ func start(r *runner, pagerdBin string) *env {
 			r.Fatalf("go build ./cmd/pagerd (run from the repository root): %v", err)
 		}
 	}
-	url := startPagerd(r, pagerdBin, redisSrv.URL())
+	url, pagerdPID := startPagerd(r, pagerdBin, redisSrv.URL())
+	rdb := redisSrv.Client(r)
 	v, _ := exec.Command(testenv.AlertmanagerBinary, "--version").CombinedOutput()
 	version, _, _ := strings.Cut(string(v), "\n")
 	return &env{
-		am:        &target{name: "alertmanager", url: am.URL},
-		pagerd:    &target{name: "pagerd", url: url, token: token},
+		am: &target{name: "alertmanager", url: am.URL, cpu: func() (float64, error) { return metricsCPU(am.URL) }},
+		pagerd: &target{name: "pagerd", url: url, token: token,
+			cpu:      func() (float64, error) { return procCPU(pagerdPID) },
+			redisCPU: func() (float64, error) { return redisCPU(rdb) }},
 		amVersion: strings.TrimSpace(strings.TrimPrefix(version, "alertmanager, version ")),
 		redisAddr: redisSrv.Addr,
 	}
 }
 
-// startPagerd runs `pagerd serve` on a free port until /readyz answers.
-func startPagerd(r *runner, bin, redisURL string) string {
+// startPagerd runs `pagerd serve` on a free port until /readyz answers,
+// and returns its URL and process id.
+func startPagerd(r *runner, bin, redisURL string) (string, int) {
 	dir := r.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "pagerd.hcl"), []byte(pagerdConfig), 0o644); err != nil {
 		r.Fatal(err)
@@ -175,7 +191,7 @@ func startPagerd(r *runner, bin, redisURL string) string {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return url
+				return url, cmd.Process.Pid
 			}
 		}
 		if time.Now().After(deadline) {
@@ -190,6 +206,8 @@ func startPagerd(r *runner, bin, redisURL string) string {
 type result struct {
 	alerts  int
 	elapsed time.Duration
+	cpu     float64 // seconds the server used
+	redis   float64 // seconds its Redis used (pagerd)
 	p50     time.Duration
 	p99     time.Duration
 }
@@ -209,8 +227,12 @@ func runCase(e *env, name string, rounds, alerts, size, groups, senders int) {
 		}
 		for _, t := range order {
 			res := load(t, bodies, size, senders)
-			fmt.Printf("  round %d %-12s %8.0f alerts/s  %7.0f req/s  p50 %-8s p99 %s\n", round+1, t.name,
-				res.rate(), float64(len(bodies))/res.elapsed.Seconds(), res.p50, res.p99)
+			cpu := fmt.Sprintf("CPU %5.1f µs/alert", res.cpu/float64(res.alerts)*1e6)
+			if t.redisCPU != nil {
+				cpu += fmt.Sprintf(" + redis-server %5.1f", res.redis/float64(res.alerts)*1e6)
+			}
+			fmt.Printf("  round %d %-12s %8.0f alerts/s  %7.0f req/s  p50 %-8s p99 %-8s  %s\n", round+1, t.name,
+				res.rate(), float64(len(bodies))/res.elapsed.Seconds(), res.p50, res.p99, cpu)
 			if t == e.am {
 				amRes = append(amRes, res)
 			} else {
@@ -290,6 +312,11 @@ func load(t *target, bodies [][]byte, size, senders int) result {
 		failure   error
 		wg        sync.WaitGroup
 	)
+	cpu0, redis0, err := t.cpuNow()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "sidebyside: %s CPU: %v\n", t.name, err)
+		os.Exit(1)
+	}
 	begin := time.Now()
 	for range senders {
 		wg.Add(1)
@@ -317,6 +344,10 @@ func load(t *target, bodies [][]byte, size, senders int) result {
 	}
 	wg.Wait()
 	elapsed := time.Since(begin)
+	cpu1, redis1, err := t.cpuNow()
+	if err != nil && failure == nil {
+		failure = fmt.Errorf("CPU: %w", err)
+	}
 	if failure != nil {
 		fmt.Fprintf(os.Stderr, "sidebyside: %s: %v\n", t.name, failure)
 		os.Exit(1)
@@ -326,7 +357,7 @@ func load(t *target, bodies [][]byte, size, senders int) result {
 	for _, b := range bodies {
 		alerts += bytes.Count(b, []byte(`"labels"`))
 	}
-	return result{alerts: alerts, elapsed: elapsed, p50: pct(latencies, 50), p99: pct(latencies, 99)}
+	return result{alerts: alerts, elapsed: elapsed, cpu: cpu1 - cpu0, redis: redis1 - redis0, p50: pct(latencies, 50), p99: pct(latencies, 99)}
 }
 
 func post(c *http.Client, t *target, body []byte) error {
