@@ -65,9 +65,10 @@ func redisCPU(rdb *redis.Client) (float64, error) {
 }
 
 // metricsCPU is process_cpu_seconds_total from a Go server's /metrics,
-// as Alertmanager exports it.
+// as Alertmanager exports it. The timeout is long: with hundreds of
+// thousands of alerts in memory, Alertmanager can take seconds to answer.
 func metricsCPU(baseURL string) (float64, error) {
-	resp, err := (&http.Client{Timeout: 5 * time.Second}).Get(baseURL + "/metrics")
+	resp, err := (&http.Client{Timeout: time.Minute}).Get(baseURL + "/metrics")
 	if err != nil {
 		return 0, err
 	}
