@@ -263,6 +263,9 @@ func encodeAlert(index int, sa storedAlert) ([]byte, error) {
 				f.t.UTC().Format(time.RFC3339Nano), ingest.TimeRange)
 		}
 	}
+	if doc, ok := appendAlertDoc(make([]byte, 0, 512), &sa); ok {
+		return doc, nil
+	}
 	doc, err := json.Marshal(sa)
 	if err == nil {
 		return doc, nil

@@ -81,6 +81,15 @@ func (d *daemon) Stop() {
 // printed if the test failed.
 func StartAlertmanager(t testing.TB, configYAML string) *Alertmanager {
 	t.Helper()
+	return StartAlertmanagerLogging(t, configYAML, "debug") // shows each notification attempt
+}
+
+// StartAlertmanagerLogging is StartAlertmanager with Alertmanager's
+// --log.level: benchmarks run it at "info", its default, since at "debug"
+// it logs every alert it receives and would be measured slower than it
+// runs in production.
+func StartAlertmanagerLogging(t testing.TB, configYAML, logLevel string) *Alertmanager {
+	t.Helper()
 	if _, err := os.Stat(AlertmanagerBinary); err != nil {
 		t.Fatalf("testenv: %s not found (%v): run `apt-get install -y prometheus-alertmanager` (scripts/test.sh does when root)", AlertmanagerBinary, err)
 	}
@@ -96,7 +105,7 @@ func StartAlertmanager(t testing.TB, configYAML string) *Alertmanager {
 			"--web.listen-address=" + addr,
 			"--web.external-url=http://" + addr,
 			"--cluster.listen-address=", // empty: no HA mode, no gossip port
-			"--log.level=debug",         // shows each notification attempt
+			"--log.level=" + logLevel,
 		}
 	})
 	return &Alertmanager{d}

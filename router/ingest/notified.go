@@ -96,6 +96,16 @@ func LabeledAlert(index int, action incident.AlertAction, labels, annotations ma
 // UnmarshalAlert decodes the JSON of the alert at position index into v;
 // an error names the alert and is that alert's alone.
 func UnmarshalAlert(index int, raw []byte, v any) error {
+	// The fast path decodes into a fresh alert, and only a fresh one is
+	// replaced by it: json.Unmarshal would merge into maps already there.
+	if na, ok := v.(*NotifiedAlert); ok && na.Labels == nil && na.Annotations == nil &&
+		na.Status == "" && na.StartsAt == "" && na.EndsAt == "" && na.GeneratorURL == "" {
+		var fast NotifiedAlert
+		if ParseNotifiedAlert(raw, &fast) {
+			*na = fast
+			return nil
+		}
+	}
 	if err := json.Unmarshal(raw, v); err != nil {
 		return JSONError(index, err, -1)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pagerd/pagerd/incident"
+	"github.com/pagerd/pagerd/internal/jsonenc"
 )
 
 // AlertWrite is one alert ready to be stored: already routed to a service and
@@ -192,10 +193,7 @@ func (s *Store) Ingest(ctx context.Context, writes []AlertWrite) ([]IngestResult
 // encodeGroup is what the scripts keep of an incident's group: its labels'
 // JSON, and its links' JSON ("" when none).
 func encodeGroup(labels map[string]string, links []incident.Link) (string, string, error) {
-	l, err := json.Marshal(labels)
-	if err != nil {
-		return "", "", fmt.Errorf("encode group labels: %w", err)
-	}
+	l := jsonenc.AppendStringMap(nil, labels) // what json.Marshal writes, faster
 	if len(links) == 0 {
 		return string(l), "", nil
 	}

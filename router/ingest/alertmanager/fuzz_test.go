@@ -1,6 +1,8 @@
 package alertmanager
 
 import (
+	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -52,6 +54,34 @@ func FuzzDecodeAPIv2(f *testing.F) {
 			}
 			if a.EndsAt.After(now) != (a.Action == incident.AlertTrigger) {
 				t.Fatalf("API v2 alert fires exactly while its end is ahead: %+v", a)
+			}
+		}
+	})
+}
+
+// FuzzArrayElements holds DecodeAPIv2's splitter to encoding/json: on a
+// valid JSON array it finds the elements encoding/json finds, byte for
+// byte, and it takes nothing else.
+func FuzzArrayElements(f *testing.F) {
+	for _, s := range []string{`[]`, ` [ ] `, `[1, "a,]", {"b":[1,{"c":"]}"}]}, null ,"\"\\"]`, "[\n{\"a\":\"\\\"]\"}\t,\r[]\n]\n", `{}`, `"["`, `7`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if !json.Valid(body) {
+			return // DecodeAPIv2 only splits valid JSON
+		}
+		got, ok := arrayElements(body)
+		var want []json.RawMessage
+		isArray := json.Unmarshal(body, &want) == nil && bytes.TrimSpace(body)[0] == '['
+		if ok != isArray {
+			t.Fatalf("%q: split %v, an array %v", body, ok, isArray)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%q: %d elements, want %d", body, len(got), len(want))
+		}
+		for i := range got {
+			if !bytes.Equal(got[i], want[i]) {
+				t.Fatalf("%q: element %d is %q, want %q", body, i, got[i], want[i])
 			}
 		}
 	})

@@ -1,0 +1,392 @@
+// Command sidebyside measures pagerd's ingest against Prometheus
+// Alertmanager on the same machine, with the same load, in the same run
+// (issue 13, target 1). It starts Debian's prometheus-alertmanager (no
+// clustering, a null receiver, temporary storage) and `pagerd serve` on a
+// real redis-server, each on a free loopback port, then posts the same
+// alerts to both on /api/v2/alerts — the endpoint Prometheus sends to, which
+// both serve — alternating which goes first round by round, so that drift in
+// the load of a shared machine hits both alike. It prints alerts/s and
+// request latency per round, and the ratio pagerd/Alertmanager of the best
+// and of the median rounds.
+//
+//	go run ./tools/sidebyside                # both cases, 5 rounds each
+//	go run ./tools/sidebyside -rounds 3 -cases batch
+//
+// Every round sends alerts never sent before (a new instance label), in the
+// same groups (alertname), so each round measures intake of new alerts into
+// existing groups, the common case of an alert storm.
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pagerd/pagerd/internal/testenv"
+)
+
+const token = "sidebyside-token"
+
+// amConfig routes everything to a receiver with no integrations: the
+// measure is intake (validation, storage, grouping), not delivery.
+const amConfig = `route:
+  receiver: "null"
+  group_by: ["alertname"]
+receivers:
+  - name: "null"
+`
+
+// pagerdConfig pages one user per group, on the console (a user without
+// an address), which costs about what Alertmanager's null receiver does;
+// the escalation poll is set far out (see startPagerd) so escalation work
+// does not share the CPU with intake.
+const pagerdConfig = `
+integration "alertmanager" {
+  type  = "alertmanager"
+  token = file("am.token")
+}
+user "alice" {}
+escalation "ops" {
+  step { notify = ["user:alice"] }
+}
+service "all" {
+  escalation = "ops"
+  group_by   = ["alertname"]
+}
+`
+
+func main() {
+	rounds := flag.Int("rounds", 5, "rounds per case; each round runs both servers, the first alternating")
+	batchAlerts := flag.Int("batch-alerts", 100_000, "distinct alerts per round in the batch case")
+	batchSize := flag.Int("batch-size", 100, "alerts per request in the batch case")
+	singleAlerts := flag.Int("single-alerts", 20_000, "alerts (= requests) per round in the 1-alert-per-request case")
+	groups := flag.Int("groups", 1000, "distinct alertnames the alerts are spread over")
+	senders := flag.Int("senders", 4, "concurrent senders")
+	cases := flag.String("cases", "batch,single", "cases to run: batch, single or both, comma-separated")
+	pagerdBin := flag.String("pagerd", "", "pagerd binary; empty: go build ./cmd/pagerd into a temporary directory")
+	flag.Parse()
+
+	r := &runner{}
+	code := 0
+	func() {
+		defer r.cleanup()
+		defer func() {
+			if p := recover(); p != nil {
+				if _, ok := p.(fatal); !ok {
+					panic(p)
+				}
+				code = 1
+			}
+		}()
+		env := start(r, *pagerdBin)
+		fmt.Printf("machine: %d CPUs (%s); alertmanager %s; pagerd on redis-server %s\n",
+			numCPU(), cpuModel(), env.amVersion, env.redisAddr)
+		fmt.Printf("load: %d concurrent senders on /api/v2/alerts, %d groups; %d rounds per case, alternating which server goes first\n\n",
+			*senders, *groups, *rounds)
+		for _, c := range strings.Split(*cases, ",") {
+			switch strings.TrimSpace(c) {
+			case "batch":
+				runCase(env, "batch", *rounds, *batchAlerts, *batchSize, *groups, *senders)
+			case "single":
+				runCase(env, "single", *rounds, *singleAlerts, 1, *groups, *senders)
+			default:
+				r.Fatalf("unknown case %q (want batch or single)", c)
+			}
+		}
+	}()
+	os.Exit(code)
+}
+
+type env struct {
+	am, pagerd *target
+	amVersion  string
+	redisAddr  string
+}
+
+// target is one server under load. cpu reads the CPU seconds it has
+// used so far, and redisCPU its redis-server's (nil for Alertmanager), so
+// a round can say what an alert costs each, whatever the senders take.
+type target struct {
+	name, url, token string
+	cpu, redisCPU    func() (float64, error)
+}
+
+// cpuNow is the CPU seconds t and its Redis have used so far.
+func (t *target) cpuNow() (own, redis float64, err error) {
+	if own, err = t.cpu(); err != nil || t.redisCPU == nil {
+		return own, 0, err
+	}
+	redis, err = t.redisCPU()
+	return own, redis, err
+}
+
+func start(r *runner, pagerdBin string) *env {
+	redisSrv := testenv.StartRedis(r)
+	// Its default log level, as in production: at debug it logs each alert.
+	am := testenv.StartAlertmanagerLogging(r, amConfig, "info")
+	if pagerdBin == "" {
+		pagerdBin = filepath.Join(r.TempDir(), "pagerd")
+		build := exec.Command("go", "build", "-o", pagerdBin, "./cmd/pagerd")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			r.Fatalf("go build ./cmd/pagerd (run from the repository root): %v", err)
+		}
+	}
+	url, pagerdPID := startPagerd(r, pagerdBin, redisSrv.URL())
+	rdb := redisSrv.Client(r)
+	v, _ := exec.Command(testenv.AlertmanagerBinary, "--version").CombinedOutput()
+	version, _, _ := strings.Cut(string(v), "\n")
+	return &env{
+		am: &target{name: "alertmanager", url: am.URL, cpu: func() (float64, error) { return metricsCPU(am.URL) }},
+		pagerd: &target{name: "pagerd", url: url, token: token,
+			cpu:      func() (float64, error) { return procCPU(pagerdPID) },
+			redisCPU: func() (float64, error) { return redisCPU(rdb) }},
+		amVersion: strings.TrimSpace(strings.TrimPrefix(version, "alertmanager, version ")),
+		redisAddr: redisSrv.Addr,
+	}
+}
+
+// startPagerd runs `pagerd serve` on a free port until /readyz answers,
+// and returns its URL and process id.
+func startPagerd(r *runner, bin, redisURL string) (string, int) {
+	dir := r.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "pagerd.hcl"), []byte(pagerdConfig), 0o644); err != nil {
+		r.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "am.token"), []byte(token), 0o600); err != nil {
+		r.Fatal(err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(r))
+	logPath := filepath.Join(dir, "pagerd.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		r.Fatal(err)
+	}
+	cmd := exec.Command(bin, "serve", "--config", dir, "--listen", addr, "--redis", redisURL,
+		"--log-level", "warn", "--poll", "1h")
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		r.Fatal(err)
+	}
+	r.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		logFile.Close()
+	})
+	url := "http://" + addr
+	c := &http.Client{Timeout: time.Second}
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		resp, err := c.Get(url + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return url, cmd.Process.Pid
+			}
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(logPath)
+			r.Fatalf("pagerd on %s not ready within 30s:\n%s", addr, log)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// result is one server's run of one round.
+type result struct {
+	alerts  int
+	elapsed time.Duration
+	cpu     float64 // seconds the server used
+	redis   float64 // seconds its Redis used (pagerd)
+	p50     time.Duration
+	p99     time.Duration
+}
+
+func (r result) rate() float64 { return float64(r.alerts) / r.elapsed.Seconds() }
+
+func runCase(e *env, name string, rounds, alerts, size, groups, senders int) {
+	fmt.Printf("case %s: %d alerts per round in requests of %d\n", name, alerts, size)
+	var amRes, pdRes []result
+	for round := range rounds {
+		// Both servers get the same bodies; a new instance range per round
+		// and per case keeps every alert new.
+		bodies := makeBodies(name, round, alerts, size, groups)
+		order := []*target{e.am, e.pagerd}
+		if round%2 == 1 {
+			order = []*target{e.pagerd, e.am}
+		}
+		for _, t := range order {
+			res := load(t, bodies, size, senders)
+			cpu := fmt.Sprintf("CPU %5.1f µs/alert", res.cpu/float64(res.alerts)*1e6)
+			if t.redisCPU != nil {
+				cpu += fmt.Sprintf(" + redis-server %5.1f", res.redis/float64(res.alerts)*1e6)
+			}
+			fmt.Printf("  round %d %-12s %8.0f alerts/s  %7.0f req/s  p50 %-8s p99 %-8s  %s\n", round+1, t.name,
+				res.rate(), float64(len(bodies))/res.elapsed.Seconds(), res.p50, res.p99, cpu)
+			if t == e.am {
+				amRes = append(amRes, res)
+			} else {
+				pdRes = append(pdRes, res)
+			}
+		}
+	}
+	amBest, amMed := summary(amRes)
+	pdBest, pdMed := summary(pdRes)
+	fmt.Printf("  best   alertmanager %8.0f alerts/s  pagerd %8.0f alerts/s  ratio %.2f×\n", amBest.rate(), pdBest.rate(), pdBest.rate()/amBest.rate())
+	fmt.Printf("  median alertmanager %8.0f alerts/s  pagerd %8.0f alerts/s  ratio %.2f×  (p99 %s vs %s)\n\n",
+		amMed.rate(), pdMed.rate(), pdMed.rate()/amMed.rate(), amMed.p99, pdMed.p99)
+}
+
+// summary is the best round and the median round by throughput.
+func summary(rs []result) (best, median result) {
+	s := slices.Clone(rs)
+	slices.SortFunc(s, func(a, b result) int {
+		switch {
+		case a.rate() > b.rate():
+			return -1
+		case a.rate() < b.rate():
+			return 1
+		}
+		return 0
+	})
+	return s[0], s[len(s)/2]
+}
+
+// makeBodies builds the /api/v2/alerts bodies of a round: alerts alerts,
+// size to a request, spread round-robin over groups alertnames. Without
+// endsAt, both servers keep them firing for their resolve timeout (5m).
+func makeBodies(caseName string, round, alerts, size, groups int) [][]byte {
+	type alert struct {
+		Labels       map[string]string `json:"labels"`
+		Annotations  map[string]string `json:"annotations"`
+		StartsAt     string            `json:"startsAt"`
+		GeneratorURL string            `json:"generatorURL"`
+	}
+	startsAt := time.Now().UTC().Format(time.RFC3339Nano)
+	var bodies [][]byte
+	for first := 0; first < alerts; first += size {
+		n := min(size, alerts-first)
+		as := make([]alert, n)
+		for j := range as {
+			i := first + j
+			as[j] = alert{
+				Labels: map[string]string{
+					"alertname": fmt.Sprintf("Load%d", i%groups),
+					"instance":  fmt.Sprintf("%s-r%d-host-%d:9100", caseName, round, i),
+					"job":       "node", "service": "checkout", "severity": "critical",
+				},
+				Annotations:  map[string]string{"summary": "synthetic load", "description": "side-by-side benchmark"},
+				StartsAt:     startsAt,
+				GeneratorURL: "http://prometheus.example:9090/graph?g0.expr=up",
+			}
+		}
+		b, err := json.Marshal(as)
+		if err != nil {
+			panic(err)
+		}
+		bodies = append(bodies, b)
+	}
+	return bodies
+}
+
+// load posts bodies to t's /api/v2/alerts from senders goroutines and
+// measures the whole run and each request. Any answer but 200 stops the
+// program: a server that refuses alerts is not faster.
+func load(t *target, bodies [][]byte, size, senders int) result {
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: senders}}
+	defer client.CloseIdleConnections()
+	var (
+		next      atomic.Int64
+		mu        sync.Mutex
+		latencies = make([]time.Duration, 0, len(bodies))
+		failure   error
+		wg        sync.WaitGroup
+	)
+	// CPU is a side figure: one unread leaves it NaN rather than end the run.
+	cpu0, redis0, err := t.cpuNow()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "sidebyside: %s CPU: %v\n", t.name, err)
+		cpu0, redis0 = math.NaN(), math.NaN()
+	}
+	begin := time.Now()
+	for range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(bodies) {
+					return
+				}
+				t0 := time.Now()
+				err := post(client, t, bodies[i])
+				d := time.Since(t0)
+				mu.Lock()
+				latencies = append(latencies, d)
+				if err != nil && failure == nil {
+					failure = err
+				}
+				mu.Unlock()
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(begin)
+	cpu1, redis1, err := t.cpuNow()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "sidebyside: %s CPU: %v\n", t.name, err)
+		cpu1, redis1 = math.NaN(), math.NaN()
+	}
+	if failure != nil {
+		fmt.Fprintf(os.Stderr, "sidebyside: %s: %v\n", t.name, failure)
+		os.Exit(1)
+	}
+	slices.Sort(latencies)
+	alerts := 0
+	for _, b := range bodies {
+		alerts += bytes.Count(b, []byte(`"labels"`))
+	}
+	return result{alerts: alerts, elapsed: elapsed, cpu: cpu1 - cpu0, redis: redis1 - redis0, p50: pct(latencies, 50), p99: pct(latencies, 99)}
+}
+
+func post(c *http.Client, t *target, body []byte) error {
+	req, err := http.NewRequest(http.MethodPost, t.url+"/api/v2/alerts", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if t.token != "" {
+		req.Header.Set("Authorization", "Bearer "+t.token)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("HTTP %d: %.300s", resp.StatusCode, answer)
+	}
+	return nil
+}
+
+func pct(sorted []time.Duration, p int) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	return sorted[(len(sorted)-1)*p/100].Round(10 * time.Microsecond)
+}
