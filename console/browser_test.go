@@ -147,27 +147,14 @@ var signInRE = regexp.MustCompile(`http://127\.0\.0\.1:\d+/console/signin/[A-Za-
 // signInLink waits for the n-th sign-in mail to alice and returns its link.
 func (w *world) signInLink(n int) string {
 	w.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		msgs, err := w.smtp.Messages()
-		must(w.t, err)
-		var links []string
-		for _, m := range msgs {
-			if m.Subject == "[pagerd] Your console sign-in link" && len(m.To) == 1 && m.To[0] == "alice@example.com" {
-				links = append(links, signInRE.FindString(m.Text))
-			}
-		}
-		if len(links) >= n {
-			if links[n-1] == "" {
-				w.t.Fatalf("sign-in mail %d has no link", n)
-			}
-			return links[n-1]
-		}
-		if time.Now().After(deadline) {
-			w.t.Fatalf("no sign-in mail %d to alice within 10s (got %d)", n, len(links))
-		}
-		time.Sleep(20 * time.Millisecond)
+	mails := w.smtp.WaitMatching(w.t, n, 10*time.Second, nil, func(m *testenv.SMTPMessage) bool {
+		return m.Subject == "[pagerd] Your console sign-in link" && len(m.To) == 1 && m.To[0] == "alice@example.com"
+	})
+	link := signInRE.FindString(mails[n-1].Text)
+	if link == "" {
+		w.t.Fatalf("sign-in mail %d has no link", n)
 	}
+	return link
 }
 
 // tab is a browser tab in a browser context of its own.

@@ -247,29 +247,14 @@ func TestBrowserFollowsIncidentAndSubscribes(t *testing.T) {
 // waitMail delivers what is due and waits for the n-th email to addr.
 func waitMail(t *testing.T, a *app.App, smtp *testenv.SMTPServer, addr string, n int) []testenv.SMTPMessage {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	deliver := func() {
 		if err := a.StatusDeliverer().Drain(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		msgs, err := smtp.Messages()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []testenv.SMTPMessage
-		for _, m := range msgs {
-			if slices.Contains(m.EnvelopeTo, addr) {
-				out = append(out, m)
-			}
-		}
-		if len(out) >= n {
-			return out
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d emails to %s, want %d", len(out), addr, n)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
+	return smtp.WaitMatching(t, n, 10*time.Second, deliver, func(m *testenv.SMTPMessage) bool {
+		return slices.Contains(m.EnvelopeTo, addr)
+	})
 }
 
 // testLog discards the daemon's logs unless PAGERD_TEST_LOG is set.

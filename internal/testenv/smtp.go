@@ -239,17 +239,36 @@ func (s *SMTPServer) Messages() ([]SMTPMessage, error) {
 // them; it fails the test after timeout.
 func (s *SMTPServer) WaitMessages(t testing.TB, n int, timeout time.Duration) []SMTPMessage {
 	t.Helper()
+	return s.WaitMatching(t, n, timeout, nil, func(*SMTPMessage) bool { return true })
+}
+
+// WaitMatching waits until at least n of the messages the server holds
+// match, and returns those, in the order they came. before, when not nil,
+// runs before each look (a test that must make the sender deliver what is
+// due). Mail goes through a real SMTP server in another process, so its
+// arrival is awaited, not assumed; it fails the test after timeout.
+func (s *SMTPServer) WaitMatching(t testing.TB, n int, timeout time.Duration, before func(), match func(*SMTPMessage) bool) []SMTPMessage {
+	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
+		if before != nil {
+			before()
+		}
 		msgs, err := s.Messages()
 		if err != nil {
 			t.Fatalf("testenv: read maildir: %v", err)
 		}
-		if len(msgs) >= n {
-			return msgs
+		var got []SMTPMessage
+		for i := range msgs {
+			if match(&msgs[i]) {
+				got = append(got, msgs[i])
+			}
+		}
+		if len(got) >= n {
+			return got
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("testenv: SMTP server got %d messages within %v, want %d\nserver log:\n%s", len(msgs), timeout, n, s.log())
+			t.Fatalf("testenv: SMTP server got %d matching messages within %v, want %d\nserver log:\n%s", len(got), timeout, n, s.log())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
