@@ -31,6 +31,18 @@ type apiClient struct {
 // client builds the API client from --server and --token. Without a token
 // it takes the first "api" integration of --config, so on a machine with
 // the config nothing else is needed.
+// incidentClient reads a verb's incident argument ("42" or "#42") and
+// makes the API client, the two things every verb about one incident needs
+// first.
+func (c *cli) incidentClient(arg string) (int64, *apiClient, error) {
+	id, err := parseIncidentID(arg)
+	if err != nil {
+		return 0, nil, err
+	}
+	api, err := c.client()
+	return id, api, err
+}
+
 func (c *cli) client() (*apiClient, error) {
 	tok := c.token.String()
 	if tok == "" {
@@ -417,11 +429,7 @@ status update's state. Times are RFC 3339 in UTC.`,
 	}
 	output := outputFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		id, err := parseIncidentID(args[0])
-		if err != nil {
-			return err
-		}
-		api, err := c.client()
+		id, api, err := c.incidentClient(args[0])
 		if err != nil {
 			return err
 		}

@@ -111,11 +111,7 @@ status update is due.
 	}
 	by := byFlag(cmd, c.getenv)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		id, err := parseIncidentID(args[0])
-		if err != nil {
-			return err
-		}
-		api, err := c.client()
+		id, api, err := c.incidentClient(args[0])
 		if err != nil {
 			return err
 		}
@@ -240,11 +236,7 @@ With -o json it prints {"facts": [{"id": "1795482740123-0", "at": ...,
 	after := cmd.Flags().String("after", "", "start after the fact with this `ID`")
 	output := formatFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		id, err := parseIncidentID(args[0])
-		if err != nil {
-			return err
-		}
-		api, err := c.client()
+		id, api, err := c.incidentClient(args[0])
 		if err != nil {
 			return err
 		}

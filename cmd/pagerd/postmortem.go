@@ -48,11 +48,7 @@ draft is also written there, one file per incident.
 	done := cmd.Flags().Bool("done", false, "mark the post-mortem done: its owner is reminded no more")
 	by := byFlag(cmd, c.getenv)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		id, err := parseIncidentID(args[0])
-		if err != nil {
-			return err
-		}
-		api, err := c.client()
+		id, api, err := c.incidentClient(args[0])
 		if err != nil {
 			return err
 		}

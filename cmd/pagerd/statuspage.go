@@ -125,11 +125,7 @@ to. -o json prints the API's answer.`,
 	}
 	format := outputFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		id, err := parseIncidentID(args[0])
-		if err != nil {
-			return err
-		}
-		api, err := c.client()
+		id, api, err := c.incidentClient(args[0])
 		if err != nil {
 			return err
 		}
