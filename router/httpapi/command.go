@@ -123,11 +123,7 @@ func (s *Server) command(w http.ResponseWriter, r *http.Request, in *policies.In
 
 // setSeverity: POST /v1/incidents/{id}/severity {"severity": "SEV1"}.
 func (s *Server) setSeverity(w http.ResponseWriter, r *http.Request) {
-	in, ok := s.authenticate(w, r, policies.APIIntegration)
-	if !ok {
-		return
-	}
-	id, ok := s.incidentID(w, r)
+	in, id, ok := s.incidentCall(w, r)
 	if !ok {
 		return
 	}
@@ -155,11 +151,7 @@ func (s *Server) view(inc *incident.Incident) incidentView {
 // assignRole: POST /v1/incidents/{id}/roles {"role": "manager", "user":
 // "alice"}; "user": "" takes the role back.
 func (s *Server) assignRole(w http.ResponseWriter, r *http.Request) {
-	in, ok := s.authenticate(w, r, policies.APIIntegration)
-	if !ok {
-		return
-	}
-	id, ok := s.incidentID(w, r)
+	in, id, ok := s.incidentCall(w, r)
 	if !ok {
 		return
 	}
@@ -188,11 +180,7 @@ func (s *Server) assignRole(w http.ResponseWriter, r *http.Request) {
 // {"status": "identified", "text": "...", "public_text": "..."}; posting
 // "resolved" resolves the incident. A resolved incident answers 409.
 func (s *Server) postUpdate(w http.ResponseWriter, r *http.Request) {
-	in, ok := s.authenticate(w, r, policies.APIIntegration)
-	if !ok {
-		return
-	}
-	id, ok := s.incidentID(w, r)
+	in, id, ok := s.incidentCall(w, r)
 	if !ok {
 		return
 	}

@@ -18,6 +18,17 @@ import (
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
+// incidentCall authenticates an API call about one incident and parses
+// its {id}; on false it has answered the request itself.
+func (s *Server) incidentCall(w http.ResponseWriter, r *http.Request) (*policies.Integration, int64, bool) {
+	in, ok := s.authenticate(w, r, policies.APIIntegration)
+	if !ok {
+		return nil, 0, false
+	}
+	id, ok := s.incidentID(w, r)
+	return in, id, ok
+}
+
 // incidentID parses the {id} path value; it writes the error itself.
 func (s *Server) incidentID(w http.ResponseWriter, r *http.Request) (int64, bool) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
@@ -177,11 +188,7 @@ func (s *Server) addNote(w http.ResponseWriter, r *http.Request) { s.act(w, r, i
 
 // act applies action to the incident in the path.
 func (s *Server) act(w http.ResponseWriter, r *http.Request, action incident.Action) {
-	in, ok := s.authenticate(w, r, policies.APIIntegration)
-	if !ok {
-		return
-	}
-	id, ok := s.incidentID(w, r)
+	in, id, ok := s.incidentCall(w, r)
 	if !ok {
 		return
 	}

@@ -76,11 +76,7 @@ func (s *Server) postmortemState(w http.ResponseWriter, r *http.Request) {
 
 // postmortemDone: POST /v1/incidents/{id}/postmortem/done[?by=NAME].
 func (s *Server) postmortemDone(w http.ResponseWriter, r *http.Request) {
-	in, ok := s.authenticate(w, r, policies.APIIntegration)
-	if !ok {
-		return
-	}
-	id, ok := s.incidentID(w, r)
+	in, id, ok := s.incidentCall(w, r)
 	if !ok {
 		return
 	}
@@ -98,11 +94,7 @@ func (s *Server) postmortemDone(w http.ResponseWriter, r *http.Request) {
 // addAction: POST /v1/incidents/{id}/actions {"title", "owner", "due",
 // "kind", "by"}; 201 {"action_item": {...}}.
 func (s *Server) addAction(w http.ResponseWriter, r *http.Request) {
-	in, ok := s.authenticate(w, r, policies.APIIntegration)
-	if !ok {
-		return
-	}
-	id, ok := s.incidentID(w, r)
+	in, id, ok := s.incidentCall(w, r)
 	if !ok {
 		return
 	}
