@@ -63,9 +63,13 @@ local function ingest(gk, fpkey, A)
     else
       -- A sender that resolves by key alone (PagerDuty) sends no payload:
       -- keep the alert as it fired, marked resolved. The document is
-      -- pagerd's own encoding, so its status field reads exactly so.
+      -- pagerd's own encoding, so its status field reads exactly so: one
+      -- byte in a packed document (store/alertdoc.go), JSON in one
+      -- stored before packing.
       local old = redis.call('HGET', ik .. ':alerts', fp)
-      if old then
+      if old and string.byte(old, 1) == 1 then
+        redis.call('HSET', ik .. ':alerts', fp, (string.gsub(old, '\2', '\3', 1)))
+      elseif old then
         redis.call('HSET', ik .. ':alerts', fp, (string.gsub(old, '"status":"firing"', '"status":"resolved"', 1)))
       end
     end
