@@ -149,6 +149,11 @@ func (s *Store) key(parts ...string) string { return s.prefix + strings.Join(par
 
 func (s *Store) incidentKey(id int64) string { return s.key("inc", strconv.FormatInt(id, 10)) }
 
+// fpIndexKey is the hash of the fingerprint index that holds fingerprint
+// fp: the one of its last three characters (fp_index in lua/common.lua,
+// which says why).
+func (s *Store) fpIndexKey(fp string) string { return s.prefix + "fpx:" + fp[max(0, len(fp)-3):] }
+
 // retentionMs is a retention as the scripts' PEXPIRE takes it: Redis refuses
 // 0, so anything shorter than a millisecond becomes one.
 func retentionMs(d time.Duration) int64 { return max(d.Milliseconds(), 1) }

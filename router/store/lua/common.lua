@@ -100,10 +100,36 @@ local function open_incident(P, now, gk, service, escalation, group, group_label
   return id
 end
 
+-- The fingerprint index says which open incident each firing alert fires
+-- in. It is split over 4,096 hashes by the last three characters of the
+-- fingerprint (hex for every sender's alerts), "fpx:<abc>": a key per
+-- alert cost Redis ~72 bytes an alert (its keyspace entry, key name and
+-- value object), a field of a hash of some dozens, kept in Redis's compact
+-- listpack encoding, ~25 (issue 13, target 4). A deployment upgraded with
+-- alerts open still has the old keys, "fp:<fingerprint>": they are read
+-- when the index misses, and moved into it when ingest touches them.
+
+-- fp_index: the key of the hash of the fingerprint index holding fp.
+-- Store.fpIndexKey says the same in Go.
+local function fp_index(P, fp)
+  return P .. 'fpx:' .. string.sub(fp, -3)
+end
+
+-- fp_incident: the id of the open incident fp fires in, or nil.
+local function fp_incident(P, fp)
+  return redis.call('HGET', fp_index(P, fp), fp) or redis.call('GET', P .. 'fp:' .. fp) or nil
+end
+
 -- forget_fp: drop the fingerprint index entry of an alert that stopped
 -- firing in incident id (unless it already points elsewhere).
 local function forget_fp(P, id, fp)
-  local k = P .. 'fp:' .. fp
+  local k = fp_index(P, fp)
+  local cur = redis.call('HGET', k, fp)
+  if cur then
+    if cur == tostring(id) then redis.call('HDEL', k, fp) end
+    return
+  end
+  k = P .. 'fp:' .. fp -- the old layout
   if redis.call('GET', k) == tostring(id) then redis.call('DEL', k) end
 end
 

@@ -1,7 +1,8 @@
 -- ingest: dedup + group + incident upsert + timer for each of a batch of
 -- alerts, in order.
 -- KEYS, two per alert: its group key (points at the open incident of
--- its group), its fingerprint key (points at the open incident it fires in)
+-- its group), the hash of the fingerprint index holding it (fp_index in
+-- common.lua: says which open incident it fires in)
 -- ARGV: 1 prefix, 2 now_ms (0 = Redis TIME), then 20 per alert, which
 -- the script numbers as one alert's call would, from 3:
 --       3 fingerprint, 4 alert json,
@@ -32,14 +33,14 @@ local P = ARGV[1]
 local now = now_ms(ARGV[2])
 local PER_ALERT = 20
 
-local function ingest(gk, fpkey, A)
+local function ingest(gk, fpx, A)
   local fp, doc, action, ends = A[3], A[4], A[5], tonumber(A[6])
   local storm, flapping = A[20] or '', A[21] or ''
 
   if action == 'acknowledge' then
     -- A sender acknowledges the incident its alert fires in; an alert we do
     -- not know (or that ended) is dropped, as PagerDuty drops it.
-    local id = redis.call('GET', fpkey)
+    local id = fp_incident(P, fp)
     if not id then return {0, 'ignored'} end
     local ik = P .. 'inc:' .. id
     if redis.call('HEXISTS', ik .. ':firing', fp) == 0
@@ -51,7 +52,7 @@ local function ingest(gk, fpkey, A)
   end
 
   if action == 'resolve' then
-    local id = redis.call('GET', fpkey) or redis.call('GET', gk)
+    local id = fp_incident(P, fp) or redis.call('GET', gk)
     if not id then return {0, 'ignored'} end
     local ik = P .. 'inc:' .. id
     local held = flapping ~= '' and folding().flap_resolved(P, id, fp, now, doc, flapping, A[15])
@@ -83,11 +84,19 @@ local function ingest(gk, fpkey, A)
   end
 
   -- The silences' version and how many alerts are muted come with the
-  -- alert's fingerprint (one call). Decided with an older snapshot of
-  -- silences, the alert goes back to Go, which decides again and resends it.
-  local got = redis.call('MGET', P .. 'silences:ver', fpkey, P .. 'muted')
+  -- alert's fingerprint key of the old layout (one call; see fp_index in
+  -- common.lua), which moves into the index when there is one. Decided with
+  -- an older snapshot of silences, the alert goes back to Go, which decides
+  -- again and resends it.
+  local oldfp = P .. 'fp:' .. fp
+  local got = redis.call('MGET', P .. 'silences:ver', oldfp, P .. 'muted')
   if (got[1] or '0') ~= A[18] then return {0, 'stale'} end
-  local fid, muted = got[2], got[3]
+  local fid, muted = redis.call('HGET', fpx, fp), got[3]
+  if got[2] then
+    fid = fid or got[2]
+    redis.call('HSET', fpx, fp, fid)
+    redis.call('DEL', oldfp)
+  end
 
   local function refresh(id, flaps)
     -- Re-sent firing alert: refresh its end, never page again. A flapping
@@ -125,11 +134,11 @@ local function ingest(gk, fpkey, A)
     severity(P, id, now, A[22], false)
   end
   local ik = P .. 'inc:' .. id
-  if redis.call('HEXISTS', ik .. ':firing', fp) == 1 then return refresh(id, true) end
+  -- One call both asks whether it already fires here and records it.
+  if redis.call('HSETNX', ik .. ':firing', fp, ends) == 0 then return refresh(id, true) end
 
-  redis.call('HSET', ik .. ':firing', fp, ends)
   redis.call('HSET', ik .. ':alerts', fp, doc)
-  redis.call('SET', fpkey, id)
+  redis.call('HSET', fpx, fp, id)
   redis.call('HINCRBY', ik, 'alerts_total', 1)
   if outcome == 'grouped' then fact(P, id, now, 'alert_firing', A[15]) end
   if flap_history(P, fp, flapping) then folding().flap_fired(P, id, fp, now, flapping, A[15]) end
