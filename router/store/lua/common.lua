@@ -36,11 +36,12 @@ local function fact(P, id, at, kind, detail, actor, via, tag, doc)
   if tag and tag ~= '' then
     redis.call('XADD', ik .. ':timeline', '*', 'at', at, 'event', kind,
       'detail', detail, 'actor', actor, 'via', via, 'tag', tag)
-  elseif actor == '' and via == '' then
-    -- Most facts (an alert joining) have no actor: two fields fewer on the
-    -- hot path and in memory.
-    redis.call('XADD', ik .. ':timeline', '*', 'at', at, 'event', kind, 'detail', detail)
   else
+    -- Every fact has the same five fields, empty or not, even an alert
+    -- joining (most facts), which has no actor: a stream stores the field
+    -- names once for a block of entries that have the fields of its first
+    -- one (a 'triggered' fact, which has an actor), and each entry's own
+    -- otherwise, which cost more than two empty values.
     redis.call('XADD', ik .. ':timeline', '*', 'at', at, 'event', kind,
       'detail', detail, 'actor', actor, 'via', via)
   end
