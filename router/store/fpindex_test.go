@@ -5,23 +5,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/pagerd/pagerd/incident"
 )
 
-// A deployment upgraded with alerts open holds the old layout of the
-// fingerprint index, one key per alert ("fp:<fingerprint>"): its alerts
-// stay in their incident when grouping changes, resolve there, and move
-// into the new index as ingest touches them.
-func TestFingerprintIndexOfTheOldLayout(t *testing.T) {
-	s, _, srv := newTestStore(t)
-	rdb := srv.Client(t)
+// oldFingerprintLayout opens incident 1 with alerts fps in group g1 and
+// puts its fingerprint index back in the layout of the previous version,
+// one key per alert ("fp:<fingerprint>"), not yet migrated.
+func oldFingerprintLayout(t *testing.T, s *Store, rdb *redis.Client, fps ...string) {
+	t.Helper()
 	ctx := context.Background()
-	noEnd := time.Time{}
-	if _, err := s.Ingest(ctx, []AlertWrite{write("fa", "g1", false, noEnd), write("fb", "g1", false, noEnd), write("fc", "g1", false, noEnd)}); err != nil {
-		t.Fatal(err)
-	}
-	// Back to the old layout, as the previous version wrote it.
-	for _, fp := range []string{"fa", "fb", "fc"} {
+	for _, fp := range fps {
+		if _, err := s.Ingest(ctx, []AlertWrite{write(fp, "g1", false, time.Time{})}); err != nil {
+			t.Fatal(err)
+		}
 		if err := rdb.HDel(ctx, s.fpIndexKey(fp), fp).Err(); err != nil {
 			t.Fatal(err)
 		}
@@ -29,6 +27,21 @@ func TestFingerprintIndexOfTheOldLayout(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if err := rdb.Del(ctx, s.key("fp_migrated")).Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A deployment upgraded with alerts open holds the old layout of the
+// fingerprint index. Before a replica's start has moved it into the index
+// (Store.Load), its alerts stay in their incident when grouping changes,
+// resolve there, and move into the index as ingest touches them.
+func TestFingerprintIndexOfTheOldLayout(t *testing.T) {
+	s, _, srv := newTestStore(t)
+	rdb := srv.Client(t)
+	ctx := context.Background()
+	noEnd := time.Time{}
+	oldFingerprintLayout(t, s, rdb, "fa", "fb", "fc")
 
 	// A reload changed grouping: the alerts now belong to group g2.
 	steps := []struct {
@@ -63,6 +76,36 @@ func TestFingerprintIndexOfTheOldLayout(t *testing.T) {
 	}
 	if n, _ := rdb.Exists(ctx, s.key("fp", "fc")).Result(); n != 0 {
 		t.Errorf("fp:fc still exists after its alert resolved")
+	}
+}
+
+// A replica's start moves the old layout into the index, once: then a
+// regrouped alert is still found in its incident.
+func TestLoadMigratesTheFingerprintIndex(t *testing.T) {
+	s, _, srv := newTestStore(t)
+	rdb := srv.Client(t)
+	ctx := context.Background()
+	fps := []string{"fa", "fb", "a4968fcd8858e3e5"}
+	oldFingerprintLayout(t, s, rdb, fps...)
+	for range 2 { // a second replica's start finds it done
+		if err := s.Load(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, fp := range fps {
+		if id, _ := rdb.HGet(ctx, s.fpIndexKey(fp), fp).Result(); id != "1" {
+			t.Errorf("index entry of %s = %q, want 1", fp, id)
+		}
+		if n, _ := rdb.Exists(ctx, s.key("fp", fp)).Result(); n != 0 {
+			t.Errorf("fp:%s still exists", fp)
+		}
+	}
+	if n, _ := rdb.Get(ctx, s.key("fp_migrated")).Result(); n != "3" {
+		t.Errorf("fp_migrated = %q, want 3 (keys moved)", n)
+	}
+	got, err := s.Ingest(ctx, []AlertWrite{write("fb", "g2", false, time.Time{})})
+	if err != nil || got[0] != (IngestResult{1, incident.AlertDeduplicated}) {
+		t.Errorf("regrouped alert after the migration: %+v, %v; want deduplicated in incident 1", got, err)
 	}
 }
 

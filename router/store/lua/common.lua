@@ -107,8 +107,11 @@ end
 -- alert cost Redis ~72 bytes an alert (its keyspace entry, key name and
 -- value object), a field of a hash of some dozens, kept in Redis's compact
 -- listpack encoding, ~25 (issue 13, target 4). A deployment upgraded with
--- alerts open still has the old keys, "fp:<fingerprint>": they are read
--- when the index misses, and moved into it when ingest touches them.
+-- alerts open still has the old keys, "fp:<fingerprint>": the first
+-- replica to start moves them into the index (Store.Load, migrate_fp.lua)
+-- and sets fp_migrated. Until then ingest reads them when the index
+-- misses, and moves those it meets; the paths where it costs little
+-- (acknowledge, resolve, inhibition) always do.
 
 -- fp_index: the key of the hash of the fingerprint index holding fp.
 -- Store.fpIndexKey says the same in Go.

@@ -33,6 +33,18 @@ local P = ARGV[1]
 local now = now_ms(ARGV[2])
 local PER_ALERT = 20
 
+-- Read once a call, not once an alert: the silences' version (nothing
+-- changes it while the script runs), whether fingerprint keys of the old
+-- layout may remain (until Store.Load moved them all and set fp_migrated;
+-- see fp_index in common.lua), and how many alerts are muted, which only
+-- suppression changes: then it is read again when next needed.
+local head = redis.call('MGET', P .. 'silences:ver', P .. 'fp_migrated', P .. 'muted')
+local silences_ver, legacy_fp, muted_n = head[1] or '0', not head[2], tonumber(head[3]) or 0
+local function muted()
+  if muted_n == nil then muted_n = tonumber(redis.call('GET', P .. 'muted')) or 0 end
+  return muted_n
+end
+
 local function ingest(gk, fpx, A)
   local fp, doc, action, ends = A[3], A[4], A[5], tonumber(A[6])
   local storm, flapping = A[20] or '', A[21] or ''
@@ -75,6 +87,7 @@ local function ingest(gk, fpx, A)
       end
     end
     suppression().release(P, id, fp, now)
+    muted_n = nil
     fact(P, id, now, 'alert_resolved', A[15])
     if redis.call('HLEN', ik .. ':firing') == 0 then
       resolve(P, id, now, 'alerts', '', 'all alerts resolved', tonumber(A[14]))
@@ -83,19 +96,27 @@ local function ingest(gk, fpx, A)
     return {tonumber(id), 'alert_resolved'}
   end
 
-  -- The silences' version and how many alerts are muted come with the
-  -- alert's fingerprint key of the old layout (one call; see fp_index in
-  -- common.lua), which moves into the index when there is one. Decided with
-  -- an older snapshot of silences, the alert goes back to Go, which decides
-  -- again and resends it.
-  local oldfp = P .. 'fp:' .. fp
-  local got = redis.call('MGET', P .. 'silences:ver', oldfp, P .. 'muted')
-  if (got[1] or '0') ~= A[18] then return {0, 'stale'} end
-  local fid, muted = redis.call('HGET', fpx, fp), got[3]
-  if got[2] then
-    fid = fid or got[2]
-    redis.call('HSET', fpx, fp, fid)
-    redis.call('DEL', oldfp)
+  -- Decided with an older snapshot of silences, the alert goes back to
+  -- Go, which decides again and resends it.
+  if silences_ver ~= A[18] then return {0, 'stale'} end
+  local fid = redis.call('HGET', fpx, fp)
+  if not fid and legacy_fp then
+    -- Its key of the old layout, if it has one, moves into the index.
+    local oldfp = P .. 'fp:' .. fp
+    fid = redis.call('GET', oldfp) or nil
+    if fid then
+      redis.call('HSET', fpx, fp, fid)
+      redis.call('DEL', oldfp)
+    end
+  end
+
+  -- suppressed: what suppress_alert says, after which the muted count
+  -- is known again only if nothing could change it.
+  local function suppressed(id, fresh)
+    local n = muted()
+    local why = suppress_alert(P, id, fp, now, A[15], A[19], fresh, n)
+    if A[19] ~= '' or n > 0 then muted_n = nil end
+    return why ~= ''
   end
 
   local function refresh(id, flaps)
@@ -107,9 +128,7 @@ local function ingest(gk, fpx, A)
     redis.call('HSET', ik .. ':firing', fp, ends)
     redis.call('HSET', ik .. ':alerts', fp, doc)
     if ends > 0 then redis.call('ZADD', P .. 'timers', 'LT', ends, id) end
-    if suppress_alert(P, id, fp, now, A[15], A[19], false, muted) ~= '' then
-      return {tonumber(id), 'suppressed'}
-    end
+    if suppressed(id, false) then return {tonumber(id), 'suppressed'} end
     return {tonumber(id), outcome}
   end
 
@@ -143,7 +162,7 @@ local function ingest(gk, fpx, A)
   if outcome == 'grouped' then fact(P, id, now, 'alert_firing', A[15]) end
   if flap_history(P, fp, flapping) then folding().flap_fired(P, id, fp, now, flapping, A[15]) end
   -- A folded alert stays 'folded': its storm pages (or not) for it.
-  if suppress_alert(P, id, fp, now, A[15], A[19], true, muted) ~= '' and outcome ~= 'folded' then
+  if suppressed(id, true) and outcome ~= 'folded' then
     outcome = 'suppressed'
   end
   if ends > 0 then redis.call('ZADD', P .. 'timers', 'LT', ends, id) end
