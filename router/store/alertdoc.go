@@ -2,7 +2,9 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"strings"
 
 	"github.com/pagerd/pagerd/internal/jsonenc"
 )
@@ -58,9 +60,9 @@ var docTokens = [0x20]string{
 	0x1a: `"pod":"`,
 	0x1b: `"env":"`,
 	0x1c: `"team":"`,
-	0x1d: `"links":[`,
+	0x1d: `"},`, // an object of strings ends, another member follows
 	0x1e: `"details":`,
-	0x1f: `"prometheus":"`,
+	0x1f: `",`, // a string ends, another member follows
 }
 
 // tokensAt lists, by the byte after a token's opening quote, the control
@@ -92,41 +94,66 @@ func fingerprintPrefix(b []byte, fp string) []byte {
 
 // packDoc is doc as stored under fingerprint fp. A document that does not
 // start with its fingerprint, or holds a raw control byte (it is not
-// compact JSON), is kept as it is.
-func packDoc(fp string, doc []byte) []byte {
+// compact JSON), is kept as it is. It is the string the script takes: one
+// allocation, as the conversion of an unpacked document was.
+func packDoc(fp string, doc []byte) string {
 	var pb [64]byte
 	prefix := fingerprintPrefix(pb[:0], fp)
 	if !bytes.HasPrefix(doc, prefix) {
-		return doc
+		return string(doc)
 	}
 	rest := doc[len(prefix):]
-	for _, c := range rest {
-		if c < 0x20 {
-			return doc
-		}
+	if hasControl(rest) {
+		return string(doc)
 	}
-	out := make([]byte, 0, len(rest)+1)
-	out = append(out, packedDoc)
+	var out strings.Builder
+	out.Grow(len(rest) + 1)
+	out.WriteByte(packedDoc)
 	for len(rest) > 0 {
 		i := bytes.IndexByte(rest, '"')
 		if i < 0 || i == len(rest)-1 {
-			out = append(out, rest...)
+			out.Write(rest)
 			break
 		}
-		out, rest = append(out, rest[:i]...), rest[i:]
+		out.Write(rest[:i])
+		rest = rest[i:]
 		n := 0
 		for _, c := range tokensAt[rest[1]] {
 			if tok := docTokens[c]; len(rest) >= len(tok) && string(rest[:len(tok)]) == tok {
-				out, n = append(out, c), len(tok)
+				out.WriteByte(c)
+				n = len(tok)
 				break
 			}
 		}
 		if n == 0 {
-			out, n = append(out, '"'), 1
+			out.WriteByte('"')
+			n = 1
 		}
 		rest = rest[n:]
 	}
-	return out
+	return out.String()
+}
+
+// hasControl reports whether b holds a byte below 0x20, eight bytes at a
+// time: on a 400-byte document a byte-by-byte loop was a third of
+// packDoc's time.
+func hasControl(b []byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for ; len(b) >= 8; b = b[8:] {
+		x := binary.LittleEndian.Uint64(b)
+		// Subtracting 0x20 from every byte sets the high bit of a byte that
+		// had it clear (^x) only where that byte, or a lower one whose
+		// borrow it took, was below 0x20.
+		if (x-0x20*ones)&^x&highs != 0 {
+			return true
+		}
+	}
+	for _, c := range b {
+		if c < 0x20 {
+			return true
+		}
+	}
+	return false
 }
 
 // unpackDoc is the document of fingerprint fp as the router wrote it,

@@ -221,7 +221,7 @@ func (s *Store) ingestArgs(w AlertWrite) ([]string, []any, error) {
 	}
 	group := "grp:" + w.GroupID
 	keys := []string{s.prefix + group, s.fpIndexKey(w.Fingerprint)}
-	argv := []any{s.prefix, s.nowArg(), w.Fingerprint, string(packDoc(w.Fingerprint, w.Doc)), string(action), msOrZero(w.EndsAt),
+	argv := []any{s.prefix, s.nowArg(), w.Fingerprint, packDoc(w.Fingerprint, w.Doc), string(action), msOrZero(w.EndsAt),
 		w.Service, w.Escalation, group, groupLabels, w.Title, w.Summary,
 		w.SourceURL, retentionMs(w.Retention), w.Name, w.Sender, links,
 		orZero(w.Suppression.Silences), w.Suppression.decided(), w.stormArg(), w.flapArg(),
