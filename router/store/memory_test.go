@@ -152,3 +152,46 @@ func keyUsage(tb testing.TB, rdb *redis.Client) map[string]int64 {
 	}
 	return out
 }
+
+// BenchmarkIngestNew100 is BenchmarkIngest100 with the alerts of
+// BenchmarkMemoryPerAlert: each op stores 100 new side-by-side alerts
+// (documents of their real size) into 100 of 1,000 open groups, one
+// pipelined round trip, on Redis's own clock.
+func BenchmarkIngestNew100(b *testing.B) {
+	srv := testenv.StartRedis(b)
+	s := New(srv.Client(b), "pagerd")
+	ctx := context.Background()
+	if err := s.Load(ctx); err != nil {
+		b.Fatal(err)
+	}
+	rdb := srv.Client(b)
+	if err := rdb.ConfigResetStat(ctx).Err(); err != nil {
+		b.Fatal(err)
+	}
+	batch := make([]AlertWrite, 100)
+	for i := 0; b.Loop(); i++ {
+		for j := range batch {
+			batch[j] = loadAlert(i*len(batch)+j, 1000)
+		}
+		if _, err := s.Ingest(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	alerts := float64(b.N * len(batch))
+	b.ReportMetric(alerts/b.Elapsed().Seconds(), "alerts/s")
+	// What Redis spent inside the script, apart from what the client and
+	// the machine's other work took.
+	stats, err := rdb.Info(ctx, "commandstats").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(stats, "\r\n") {
+		if rest, ok := strings.CutPrefix(line, "cmdstat_evalsha:"); ok {
+			var calls, usec int64
+			if _, err := fmt.Sscanf(rest, "calls=%d,usec=%d", &calls, &usec); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(usec)/alerts, "redis-µs/alert")
+		}
+	}
+}
