@@ -21,13 +21,21 @@ import (
 // deduplicated alert (issue 13, target 4): 100,000 distinct alerts in
 // 1,000 groups, shaped like tools/sidebyside's (Alertmanager API v2, five
 // labels, two annotations, a generator URL), stored 100 a request, on a
-// fresh real redis-server. B/alert is the growth of INFO used_memory per
-// alert, as the issue measured it; the other metrics split the keys'
-// MEMORY USAGE by what they are, per alert, and -v logs one incident's.
+// fresh real redis-server; and in 10,000 groups, target 5's shape. B/alert
+// is the growth of INFO used_memory per alert, as the issue measured it;
+// the other metrics split the keys' MEMORY USAGE by what they are, per
+// alert, and -v logs one incident's.
 //
-//	go test -run '^$' -bench MemoryPerAlert -benchtime 1x ./router/store/
+//	go test -run '^$' -bench MemoryPerAlert -benchtime 1x -v ./router/store/
 func BenchmarkMemoryPerAlert(b *testing.B) {
-	const alerts, groups, request = 100_000, 1_000, 100
+	// The issue's shape, and target 5's: ten alerts an incident.
+	for _, groups := range []int{1_000, 10_000} {
+		b.Run(fmt.Sprintf("groups=%d", groups), func(b *testing.B) { memoryPerAlert(b, groups) })
+	}
+}
+
+func memoryPerAlert(b *testing.B, groups int) {
+	const alerts, request = 100_000, 100
 	srv := testenv.StartRedis(b)
 	rdb := srv.Client(b)
 	ctx := context.Background()
@@ -193,5 +201,30 @@ func BenchmarkIngestNew100(b *testing.B) {
 			}
 			b.ReportMetric(float64(usec)/alerts, "redis-µs/alert")
 		}
+	}
+}
+
+// A new incident's timeline is written back at its size (open_incident
+// in lua/common.lua): Redis would hold 4 KB for its first fact.
+func TestNewTimelineHoldsWhatItHas(t *testing.T) {
+	s, _, srv := newTestStore(t)
+	ctx := context.Background()
+	if _, err := s.Ingest(ctx, []AlertWrite{write("a", "g1", false, time.Time{})}); err != nil {
+		t.Fatal(err)
+	}
+	rdb := srv.Client(t)
+	k := s.incidentKey(1) + ":timeline"
+	if n, err := rdb.MemoryUsage(ctx, k, 0).Result(); err != nil || n > 1500 {
+		t.Errorf("MEMORY USAGE %s = %d, %v; want under 1,500 bytes", k, n, err)
+	}
+	if _, err := s.Ingest(ctx, []AlertWrite{write("b", "g1", false, time.Time{})}); err != nil {
+		t.Fatal(err)
+	}
+	facts, err := s.Timeline(ctx, 1)
+	if err != nil || len(facts) != 2 || facts[0].Kind != "triggered" || facts[1].Kind != "alert_firing" {
+		t.Errorf("Timeline = %+v, %v; want triggered, alert_firing", facts, err)
+	}
+	if ttl, _ := rdb.PTTL(ctx, k).Result(); ttl >= 0 {
+		t.Errorf("an open incident's timeline expires in %s", ttl)
 	}
 }

@@ -97,6 +97,13 @@ local function open_incident(P, now, gk, service, escalation, group, group_label
   if not folded then
     redis.call('ZADD', P .. 'timers', now, id)
     fact(P, id, now, 'triggered', title, sender, via)
+    -- Redis allocates a stream's block of entries at 4 KB from its first
+    -- entry, to grow it in place: 4.7 KB for a timeline of one fact, more
+    -- than all else an incident of a few alerts costs. Written back from
+    -- its DUMP, the block has the size of what it holds (~750 bytes) and
+    -- grows as facts come; a block that fills up is sized to fit anyway.
+    local tk = ik .. ':timeline'
+    redis.call('RESTORE', tk, 0, redis.call('DUMP', tk), 'REPLACE')
   end
   return id
 end
