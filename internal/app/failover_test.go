@@ -102,15 +102,17 @@ func failoverLoss(t *testing.T, query string) (lost, accepted, refused int) {
 	close(stop)
 	<-streamed
 
-	// What the new primary holds: every accepted alert's fingerprint key.
+	// What the new primary holds: every accepted alert's fingerprint index entry.
 	rdb := redisF.Replica.Client(t)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, name := range s.accepted {
 		fp := model.LabelSet{"alertname": model.LabelValue(name), "service": "checkout", "severity": "critical"}.Fingerprint()
-		if n, err := rdb.Exists(context.Background(), "{failover}:fp:"+fp.String()).Result(); err != nil {
+		// The fingerprint index's hash holding it (store.fpIndexKey).
+		key := fp.String()
+		if ok, err := rdb.HExists(context.Background(), "{failover}:fpx:"+key[len(key)-3:], key).Result(); err != nil {
 			t.Fatalf("read the new primary: %v", err)
-		} else if n == 0 {
+		} else if !ok {
 			lost++
 		}
 	}

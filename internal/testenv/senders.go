@@ -65,6 +65,9 @@ func (d *daemon) Log() string {
 	return string(b)
 }
 
+// PID is the process's id, for tools that read what it uses (/proc).
+func (d *daemon) PID() int { return d.cmd.Process.Pid }
+
 // Stop kills the process and waits for it; cleanup calls it too.
 func (d *daemon) Stop() {
 	d.stop.Do(func() {

@@ -108,7 +108,7 @@ func (s *Store) Alerts(ctx context.Context, id int64) ([]json.RawMessage, error)
 	sort.Strings(fps)
 	out := make([]json.RawMessage, len(fps))
 	for i, fp := range fps {
-		out[i] = json.RawMessage(docs[fp])
+		out[i] = unpackDoc(fp, docs[fp])
 	}
 	return out, nil
 }

@@ -220,8 +220,8 @@ func (s *Store) ingestArgs(w AlertWrite) ([]string, []any, error) {
 		action = incident.AlertTrigger
 	}
 	group := "grp:" + w.GroupID
-	keys := []string{s.prefix + group, s.key("fp", w.Fingerprint)}
-	argv := []any{s.prefix, s.nowArg(), w.Fingerprint, string(w.Doc), string(action), msOrZero(w.EndsAt),
+	keys := []string{s.prefix + group, s.fpIndexKey(w.Fingerprint)}
+	argv := []any{s.prefix, s.nowArg(), w.Fingerprint, packDoc(w.Fingerprint, w.Doc), string(action), msOrZero(w.EndsAt),
 		w.Service, w.Escalation, group, groupLabels, w.Title, w.Summary,
 		w.SourceURL, retentionMs(w.Retention), w.Name, w.Sender, links,
 		orZero(w.Suppression.Silences), w.Suppression.decided(), w.stormArg(), w.flapArg(),

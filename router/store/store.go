@@ -60,6 +60,7 @@ type scripts struct {
 	ingest, transition, expire, claimDue, reschedule, claimSend, finishSend, appendFact, lease, renew, rateLimit, reroute *redis.Script
 	beat, heartbeats, keepMessage, review, silence, wakeOpen, storm                                                       *redis.Script
 	declare, command                                                                                                      *redis.Script
+	migrateFp                                                                                                             *redis.Script
 	// Status pages (statuspage.go, subscribers.go).
 	statusPage, subscribers *redis.Script
 	action                  *redis.Script
@@ -68,7 +69,7 @@ type scripts struct {
 func (sc *scripts) all() []*redis.Script {
 	return []*redis.Script{sc.ingest, sc.transition, sc.expire, sc.claimDue, sc.reschedule, sc.claimSend, sc.finishSend, sc.appendFact, sc.lease, sc.renew, sc.rateLimit,
 		sc.reroute, sc.beat, sc.heartbeats, sc.keepMessage, sc.review, sc.silence, sc.wakeOpen, sc.storm,
-		sc.declare, sc.command, sc.action, sc.statusPage, sc.subscribers}
+		sc.declare, sc.command, sc.action, sc.statusPage, sc.subscribers, sc.migrateFp}
 }
 
 // New returns a store on rdb whose keys start with "{<namespace>}:"
@@ -105,6 +106,7 @@ func New(rdb redis.UniversalClient, namespace string) *Store {
 			statusPage:  script("statuspage"),
 			subscribers: script("subscribers"),
 			action:      script("action"),
+			migrateFp:   script("migrate_fp"),
 		},
 	}
 }
@@ -126,15 +128,16 @@ func script(name string, helpers ...string) *redis.Script {
 }
 
 // Load sends every script to Redis so that pipelined EVALSHA calls find
-// them. Redis forgets scripts on restart; callers retry through Run/EvalSha
-// fallbacks below.
+// them, and moves state of an older layout that the hot path no longer
+// reads (migrateFingerprintIndex). Redis forgets scripts on restart;
+// callers retry through Run/EvalSha fallbacks below.
 func (s *Store) Load(ctx context.Context) error {
 	for _, sc := range s.lua.all() {
 		if err := sc.Load(ctx, s.rdb).Err(); err != nil {
 			return fmt.Errorf("load Lua script: %w", err)
 		}
 	}
-	return nil
+	return s.migrateFingerprintIndex(ctx)
 }
 
 // Ping reports whether Redis answers.
@@ -148,6 +151,11 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) key(parts ...string) string { return s.prefix + strings.Join(parts, ":") }
 
 func (s *Store) incidentKey(id int64) string { return s.key("inc", strconv.FormatInt(id, 10)) }
+
+// fpIndexKey is the hash of the fingerprint index that holds fingerprint
+// fp: the one of its last three characters (fp_index in lua/common.lua,
+// which says why).
+func (s *Store) fpIndexKey(fp string) string { return s.prefix + "fpx:" + fp[max(0, len(fp)-3):] }
 
 // retentionMs is a retention as the scripts' PEXPIRE takes it: Redis refuses
 // 0, so anything shorter than a millisecond becomes one.

@@ -103,7 +103,7 @@ func (s *Store) AlertDocs(ctx context.Context, id int64, fingerprints []string) 
 	}
 	for i, v := range vals {
 		if doc, ok := v.(string); ok {
-			out[fingerprints[i]] = json.RawMessage(doc)
+			out[fingerprints[i]] = unpackDoc(fingerprints[i], doc)
 		}
 	}
 	return out, nil

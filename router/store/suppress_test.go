@@ -184,3 +184,30 @@ func TestMissHeartbeatRefusesStaleSilences(t *testing.T) {
 		t.Fatalf("a miss decided with the silences as they are = %+v, %v; want suppressed", res, err)
 	}
 }
+
+// ingest.lua reads how many alerts are muted once a call, and again after
+// suppression changed it: an alert muted and then freed within one
+// request (one call) ends free, as in two.
+func TestMutedAndFreedInOneCall(t *testing.T) {
+	s, clk, _ := newTestStore(t)
+	ctx := context.Background()
+	sil := incident.Silence{ID: "s1", Matchers: []string{"a=b"}, StartsAt: clk.Now(), EndsAt: clk.Now().Add(time.Hour)}
+	if err := s.PutSilence(ctx, sil, "", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	muted := write("a", "g1", false, time.Time{})
+	muted.Suppression = Suppression{Silences: "1", Why: "silence:s1", ReviewAt: sil.EndsAt}
+	free := write("a", "g1", false, time.Time{})
+	free.Suppression = Suppression{Silences: "1"}
+	got, err := s.Ingest(ctx, []AlertWrite{muted, free})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []IngestResult{{1, incident.AlertSuppressed}, {1, incident.AlertDeduplicated}}; got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("Ingest = %+v, want %+v", got, want)
+	}
+	inc, err := s.Incident(ctx, 1)
+	if err != nil || inc.Suppressed != "" || len(inc.SuppressedAlerts) != 0 {
+		t.Errorf("incident = suppressed %q %v, %v; want free", inc.Suppressed, inc.SuppressedAlerts, err)
+	}
+}

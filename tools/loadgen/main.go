@@ -29,6 +29,8 @@ func main() {
 	requests := flag.Int("requests", 1000, "webhooks to send")
 	alerts := flag.Int("alerts", 100, "alerts per webhook")
 	groups := flag.Int("groups", 50, "distinct alertnames (incidents) to spread alerts over")
+	distinct := flag.Bool("distinct", false, "every alert a new one (an alert storm), numbered from --first-request on, instead of alerts re-sent across requests")
+	firstRequest := flag.Int("first-request", 0, "with --distinct, the number of the first request, so that runs one after another keep sending new alerts")
 	concurrency := flag.Int("concurrency", 8, "requests in flight")
 	maxTime := flag.Duration("max-time", 2*time.Minute, "stop after this long whatever is left")
 	allowRemote := flag.Bool("allow-remote", false, "allow a target that is not on loopback")
@@ -50,7 +52,7 @@ func main() {
 	bodies := make([][]byte, *requests)
 	for i := range bodies {
 		if *get == "" {
-			bodies[i] = webhook(i, *alerts, *groups)
+			bodies[i] = webhook(*firstRequest+i, *alerts, *groups, *distinct)
 		}
 	}
 	// The transport leaves compression to us: a browser asks for gzip and
@@ -152,8 +154,9 @@ func read(c *http.Client, url string, gzipped bool) (int, error) {
 }
 
 // webhook builds an Alertmanager v4 payload whose alerts repeat across
-// requests, as a real Alertmanager re-sends firing alerts.
-func webhook(i, n, groups int) []byte {
+// requests, as a real Alertmanager re-sends firing alerts — or, distinct,
+// are all new.
+func webhook(i, n, groups int, distinct bool) []byte {
 	type alert struct {
 		Status      string            `json:"status"`
 		Labels      map[string]string `json:"labels"`
@@ -166,10 +169,14 @@ func webhook(i, n, groups int) []byte {
 		"externalURL": "http://loadgen"}
 	as := make([]alert, n)
 	for j := range as {
+		instance := (i*n + j) % 5000
+		if distinct {
+			instance = i*n + j
+		}
 		as[j] = alert{
 			Status: "firing",
 			Labels: map[string]string{
-				"alertname": fmt.Sprintf("Load%d", (i+j)%groups), "instance": fmt.Sprintf("host-%d:9100", (i*n+j)%5000),
+				"alertname": fmt.Sprintf("Load%d", (i+j)%groups), "instance": fmt.Sprintf("host-%d:9100", instance),
 				"service": "checkout", "severity": "critical",
 			},
 			Annotations: map[string]string{"summary": "synthetic load"},

@@ -121,6 +121,7 @@ type env struct {
 type target struct {
 	name, url, token string
 	cpu, redisCPU    func() (float64, error)
+	mem              func() (memory, error) // see memory.go
 }
 
 // cpuNow is the CPU seconds t and its Redis have used so far.
@@ -149,10 +150,12 @@ func start(r *runner, pagerdBin string) *env {
 	v, _ := exec.Command(testenv.AlertmanagerBinary, "--version").CombinedOutput()
 	version, _, _ := strings.Cut(string(v), "\n")
 	return &env{
-		am: &target{name: "alertmanager", url: am.URL, cpu: func() (float64, error) { return metricsCPU(am.URL) }},
+		am: &target{name: "alertmanager", url: am.URL, cpu: func() (float64, error) { return metricsCPU(am.URL) },
+			mem: func() (memory, error) { return memoryOf(am.PID(), nil) }},
 		pagerd: &target{name: "pagerd", url: url, token: token,
 			cpu:      func() (float64, error) { return procCPU(pagerdPID) },
-			redisCPU: func() (float64, error) { return redisCPU(rdb) }},
+			redisCPU: func() (float64, error) { return redisCPU(rdb) },
+			mem:      func() (memory, error) { return memoryOf(pagerdPID, rdb) }},
 		amVersion: strings.TrimSpace(strings.TrimPrefix(version, "alertmanager, version ")),
 		redisAddr: redisSrv.Addr,
 	}
@@ -211,6 +214,7 @@ type result struct {
 	redis   float64 // seconds its Redis used (pagerd)
 	p50     time.Duration
 	p99     time.Duration
+	memNote string // what it holds after the round (memory.go)
 }
 
 func (r result) rate() float64 { return float64(r.alerts) / r.elapsed.Seconds() }
@@ -232,8 +236,8 @@ func runCase(e *env, name string, rounds, alerts, size, groups, senders int) {
 			if t.redisCPU != nil {
 				cpu += fmt.Sprintf(" + redis-server %5.1f", res.redis/float64(res.alerts)*1e6)
 			}
-			fmt.Printf("  round %d %-12s %8.0f alerts/s  %7.0f req/s  p50 %-8s p99 %-8s  %s\n", round+1, t.name,
-				res.rate(), float64(len(bodies))/res.elapsed.Seconds(), res.p50, res.p99, cpu)
+			fmt.Printf("  round %d %-12s %8.0f alerts/s  %7.0f req/s  p50 %-8s p99 %-8s  %s  %s\n", round+1, t.name,
+				res.rate(), float64(len(bodies))/res.elapsed.Seconds(), res.p50, res.p99, cpu, res.memNote)
 			if t == e.am {
 				amRes = append(amRes, res)
 			} else {
@@ -319,6 +323,10 @@ func load(t *target, bodies [][]byte, size, senders int) result {
 		fmt.Fprintf(os.Stderr, "sidebyside: %s CPU: %v\n", t.name, err)
 		cpu0, redis0 = math.NaN(), math.NaN()
 	}
+	mem0, err := t.mem()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "sidebyside: %s memory: %v\n", t.name, err)
+	}
 	begin := time.Now()
 	for range senders {
 		wg.Add(1)
@@ -360,7 +368,12 @@ func load(t *target, bodies [][]byte, size, senders int) result {
 	for _, b := range bodies {
 		alerts += bytes.Count(b, []byte(`"labels"`))
 	}
-	return result{alerts: alerts, elapsed: elapsed, cpu: cpu1 - cpu0, redis: redis1 - redis0, p50: pct(latencies, 50), p99: pct(latencies, 99)}
+	mem1, err := t.mem()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "sidebyside: %s memory: %v\n", t.name, err)
+	}
+	return result{alerts: alerts, elapsed: elapsed, cpu: cpu1 - cpu0, redis: redis1 - redis0, p50: pct(latencies, 50), p99: pct(latencies, 99),
+		memNote: memoryNote(mem0, mem1, alerts)}
 }
 
 func post(c *http.Client, t *target, body []byte) error {

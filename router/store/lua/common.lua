@@ -36,11 +36,12 @@ local function fact(P, id, at, kind, detail, actor, via, tag, doc)
   if tag and tag ~= '' then
     redis.call('XADD', ik .. ':timeline', '*', 'at', at, 'event', kind,
       'detail', detail, 'actor', actor, 'via', via, 'tag', tag)
-  elseif actor == '' and via == '' then
-    -- Most facts (an alert joining) have no actor: two fields fewer on the
-    -- hot path and in memory.
-    redis.call('XADD', ik .. ':timeline', '*', 'at', at, 'event', kind, 'detail', detail)
   else
+    -- Every fact has the same five fields, empty or not, even an alert
+    -- joining (most facts), which has no actor: a stream stores the field
+    -- names once for a block of entries that have the fields of its first
+    -- one (a 'triggered' fact, which has an actor), and each entry's own
+    -- otherwise, which cost more than two empty values.
     redis.call('XADD', ik .. ':timeline', '*', 'at', at, 'event', kind,
       'detail', detail, 'actor', actor, 'via', via)
   end
@@ -96,14 +97,50 @@ local function open_incident(P, now, gk, service, escalation, group, group_label
   if not folded then
     redis.call('ZADD', P .. 'timers', now, id)
     fact(P, id, now, 'triggered', title, sender, via)
+    -- Redis allocates a stream's block of entries at 4 KB from its first
+    -- entry, to grow it in place: 4.7 KB for a timeline of one fact, more
+    -- than all else an incident of a few alerts costs. Written back from
+    -- its DUMP, the block has the size of what it holds (~750 bytes) and
+    -- grows as facts come; a block that fills up is sized to fit anyway.
+    local tk = ik .. ':timeline'
+    redis.call('RESTORE', tk, 0, redis.call('DUMP', tk), 'REPLACE')
   end
   return id
+end
+
+-- The fingerprint index says which open incident each firing alert fires
+-- in. It is split over 4,096 hashes by the last three characters of the
+-- fingerprint (hex for every sender's alerts), "fpx:<abc>": a key per
+-- alert cost Redis ~72 bytes an alert (its keyspace entry, key name and
+-- value object), a field of a hash of some dozens, kept in Redis's compact
+-- listpack encoding, ~25 (issue 13, target 4). A deployment upgraded with
+-- alerts open still has the old keys, "fp:<fingerprint>": the first
+-- replica to start moves them into the index (Store.Load, migrate_fp.lua)
+-- and sets fp_migrated. Until then ingest reads them when the index
+-- misses, and moves those it meets; the paths where it costs little
+-- (acknowledge, resolve, inhibition) always do.
+
+-- fp_index: the key of the hash of the fingerprint index holding fp.
+-- Store.fpIndexKey says the same in Go.
+local function fp_index(P, fp)
+  return P .. 'fpx:' .. string.sub(fp, -3)
+end
+
+-- fp_incident: the id of the open incident fp fires in, or nil.
+local function fp_incident(P, fp)
+  return redis.call('HGET', fp_index(P, fp), fp) or redis.call('GET', P .. 'fp:' .. fp) or nil
 end
 
 -- forget_fp: drop the fingerprint index entry of an alert that stopped
 -- firing in incident id (unless it already points elsewhere).
 local function forget_fp(P, id, fp)
-  local k = P .. 'fp:' .. fp
+  local k = fp_index(P, fp)
+  local cur = redis.call('HGET', k, fp)
+  if cur then
+    if cur == tostring(id) then redis.call('HDEL', k, fp) end
+    return
+  end
+  k = P .. 'fp:' .. fp -- the old layout
   if redis.call('GET', k) == tostring(id) then redis.call('DEL', k) end
 end
 

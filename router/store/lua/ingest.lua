@@ -1,7 +1,8 @@
 -- ingest: dedup + group + incident upsert + timer for each of a batch of
 -- alerts, in order.
 -- KEYS, two per alert: its group key (points at the open incident of
--- its group), its fingerprint key (points at the open incident it fires in)
+-- its group), the hash of the fingerprint index holding it (fp_index in
+-- common.lua: says which open incident it fires in)
 -- ARGV: 1 prefix, 2 now_ms (0 = Redis TIME), then 20 per alert, which
 -- the script numbers as one alert's call would, from 3:
 --       3 fingerprint, 4 alert json,
@@ -32,14 +33,26 @@ local P = ARGV[1]
 local now = now_ms(ARGV[2])
 local PER_ALERT = 20
 
-local function ingest(gk, fpkey, A)
+-- Read once a call, not once an alert: the silences' version (nothing
+-- changes it while the script runs), whether fingerprint keys of the old
+-- layout may remain (until Store.Load moved them all and set fp_migrated;
+-- see fp_index in common.lua), and how many alerts are muted, which only
+-- suppression changes: then it is read again when next needed.
+local head = redis.call('MGET', P .. 'silences:ver', P .. 'fp_migrated', P .. 'muted')
+local silences_ver, legacy_fp, muted_n = head[1] or '0', not head[2], tonumber(head[3]) or 0
+local function muted()
+  if muted_n == nil then muted_n = tonumber(redis.call('GET', P .. 'muted')) or 0 end
+  return muted_n
+end
+
+local function ingest(gk, fpx, A)
   local fp, doc, action, ends = A[3], A[4], A[5], tonumber(A[6])
   local storm, flapping = A[20] or '', A[21] or ''
 
   if action == 'acknowledge' then
     -- A sender acknowledges the incident its alert fires in; an alert we do
     -- not know (or that ended) is dropped, as PagerDuty drops it.
-    local id = redis.call('GET', fpkey)
+    local id = fp_incident(P, fp)
     if not id then return {0, 'ignored'} end
     local ik = P .. 'inc:' .. id
     if redis.call('HEXISTS', ik .. ':firing', fp) == 0
@@ -51,7 +64,7 @@ local function ingest(gk, fpkey, A)
   end
 
   if action == 'resolve' then
-    local id = redis.call('GET', fpkey) or redis.call('GET', gk)
+    local id = fp_incident(P, fp) or redis.call('GET', gk)
     if not id then return {0, 'ignored'} end
     local ik = P .. 'inc:' .. id
     local held = flapping ~= '' and folding().flap_resolved(P, id, fp, now, doc, flapping, A[15])
@@ -63,13 +76,18 @@ local function ingest(gk, fpkey, A)
     else
       -- A sender that resolves by key alone (PagerDuty) sends no payload:
       -- keep the alert as it fired, marked resolved. The document is
-      -- pagerd's own encoding, so its status field reads exactly so.
+      -- pagerd's own encoding, so its status field reads exactly so: one
+      -- byte in a packed document (store/alertdoc.go), JSON in one
+      -- stored before packing.
       local old = redis.call('HGET', ik .. ':alerts', fp)
-      if old then
+      if old and string.byte(old, 1) == 1 then
+        redis.call('HSET', ik .. ':alerts', fp, (string.gsub(old, '\2', '\3', 1)))
+      elseif old then
         redis.call('HSET', ik .. ':alerts', fp, (string.gsub(old, '"status":"firing"', '"status":"resolved"', 1)))
       end
     end
     suppression().release(P, id, fp, now)
+    muted_n = nil
     fact(P, id, now, 'alert_resolved', A[15])
     if redis.call('HLEN', ik .. ':firing') == 0 then
       resolve(P, id, now, 'alerts', '', 'all alerts resolved', tonumber(A[14]))
@@ -78,12 +96,28 @@ local function ingest(gk, fpkey, A)
     return {tonumber(id), 'alert_resolved'}
   end
 
-  -- The silences' version and how many alerts are muted come with the
-  -- alert's fingerprint (one call). Decided with an older snapshot of
-  -- silences, the alert goes back to Go, which decides again and resends it.
-  local got = redis.call('MGET', P .. 'silences:ver', fpkey, P .. 'muted')
-  if (got[1] or '0') ~= A[18] then return {0, 'stale'} end
-  local fid, muted = got[2], got[3]
+  -- Decided with an older snapshot of silences, the alert goes back to
+  -- Go, which decides again and resends it.
+  if silences_ver ~= A[18] then return {0, 'stale'} end
+  local fid = redis.call('HGET', fpx, fp)
+  if not fid and legacy_fp then
+    -- Its key of the old layout, if it has one, moves into the index.
+    local oldfp = P .. 'fp:' .. fp
+    fid = redis.call('GET', oldfp) or nil
+    if fid then
+      redis.call('HSET', fpx, fp, fid)
+      redis.call('DEL', oldfp)
+    end
+  end
+
+  -- suppressed: what suppress_alert says, after which the muted count
+  -- is known again only if nothing could change it.
+  local function suppressed(id, fresh)
+    local n = muted()
+    local why = suppress_alert(P, id, fp, now, A[15], A[19], fresh, n)
+    if A[19] ~= '' or n > 0 then muted_n = nil end
+    return why ~= ''
+  end
 
   local function refresh(id, flaps)
     -- Re-sent firing alert: refresh its end, never page again. A flapping
@@ -94,9 +128,7 @@ local function ingest(gk, fpkey, A)
     redis.call('HSET', ik .. ':firing', fp, ends)
     redis.call('HSET', ik .. ':alerts', fp, doc)
     if ends > 0 then redis.call('ZADD', P .. 'timers', 'LT', ends, id) end
-    if suppress_alert(P, id, fp, now, A[15], A[19], false, muted) ~= '' then
-      return {tonumber(id), 'suppressed'}
-    end
+    if suppressed(id, false) then return {tonumber(id), 'suppressed'} end
     return {tonumber(id), outcome}
   end
 
@@ -121,16 +153,16 @@ local function ingest(gk, fpkey, A)
     severity(P, id, now, A[22], false)
   end
   local ik = P .. 'inc:' .. id
-  if redis.call('HEXISTS', ik .. ':firing', fp) == 1 then return refresh(id, true) end
+  -- One call both asks whether it already fires here and records it.
+  if redis.call('HSETNX', ik .. ':firing', fp, ends) == 0 then return refresh(id, true) end
 
-  redis.call('HSET', ik .. ':firing', fp, ends)
   redis.call('HSET', ik .. ':alerts', fp, doc)
-  redis.call('SET', fpkey, id)
+  redis.call('HSET', fpx, fp, id)
   redis.call('HINCRBY', ik, 'alerts_total', 1)
   if outcome == 'grouped' then fact(P, id, now, 'alert_firing', A[15]) end
   if flap_history(P, fp, flapping) then folding().flap_fired(P, id, fp, now, flapping, A[15]) end
   -- A folded alert stays 'folded': its storm pages (or not) for it.
-  if suppress_alert(P, id, fp, now, A[15], A[19], true, muted) ~= '' and outcome ~= 'folded' then
+  if suppressed(id, true) and outcome ~= 'folded' then
     outcome = 'suppressed'
   end
   if ends > 0 then redis.call('ZADD', P .. 'timers', 'LT', ends, id) end

@@ -71,7 +71,8 @@ for _ = 1, tonumber(ARGV[8]) do
       if doc then redis.call('HSET', tk .. ':alerts', fp, doc) end
       redis.call('HDEL', ik .. ':firing', fp)
       suppression().move(P, id, target, fp)
-      redis.call('SET', P .. 'fp:' .. fp, target)
+      redis.call('HSET', fp_index(P, fp), fp, target)
+      redis.call('DEL', P .. 'fp:' .. fp) -- the old layout's entry, if any
       redis.call('HINCRBY', tk, 'alerts_total', 1)
       if joined then fact(P, target, now, 'alert_firing', ARGV[j + 1]) end
       if tonumber(ends) > 0 then redis.call('ZADD', P .. 'timers', 'LT', ends, target) end

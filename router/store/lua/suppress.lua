@@ -45,7 +45,7 @@ local function suppression()
   -- their incidents, now.
   function S.review_targets(P, key, now)
     for _, fp in ipairs(redis.call('SMEMBERS', P .. 'inh:' .. key .. ':t')) do
-      local id = redis.call('GET', P .. 'fp:' .. fp)
+      local id = fp_incident(P, fp)
       if id then
         redis.call('HSET', P .. 'inc:' .. id, 'review', 1)
         redis.call('ZADD', P .. 'timers', 'LT', now, id)
