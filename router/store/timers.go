@@ -141,6 +141,51 @@ func (s *Store) NextDue(ctx context.Context) (time.Time, error) {
 	return time.UnixMilli(int64(zs[0].Score)).UTC(), nil
 }
 
+// Wakeups listens on the deployment's wake channel until ctx ends: a
+// script that moved the earliest timer earlier publishes its due time
+// there (lua/wake.lua), and the channel delivers it. It also delivers
+// the zero time whenever the subscription is made or made again after
+// Redis went away (go-redis reconnects on its own): wake-ups published
+// meanwhile were lost, so the engine should look at the timers then.
+// The channel is closed once ctx ends.
+func (s *Store) Wakeups(ctx context.Context) <-chan time.Time {
+	out := make(chan time.Time, 1)
+	ps := s.rdb.Subscribe(ctx, s.key("wake"))
+	go func() {
+		defer close(out)
+		defer ps.Close()
+		in := ps.ChannelWithSubscriptions()
+		for {
+			var at time.Time
+			select {
+			case <-ctx.Done():
+				return
+			case m, ok := <-in:
+				if !ok {
+					return
+				}
+				msg, isMsg := m.(*redis.Message)
+				if _, isSub := m.(*redis.Subscription); !isMsg && !isSub {
+					continue
+				}
+				if isMsg {
+					ms, err := strconv.ParseFloat(msg.Payload, 64)
+					if err != nil {
+						continue
+					}
+					at = time.UnixMilli(int64(ms)).UTC()
+				}
+			}
+			select {
+			case out <- at:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out
+}
+
 // WakeOpen makes every open incident due now, e.g. after a config reload, so
 // that changed policies take effect (and a restored policy resumes an
 // escalation) without waiting for the next natural wake-up; each looks
