@@ -176,7 +176,8 @@ func (e *Engine) Run(ctx context.Context) error {
 			// Busy while claiming too: Drain must not find the timers
 			// claimed and their workers not started yet.
 			e.started()
-			claimedAt, claims, err := e.Store.ClaimDue(ctx, e.Lease, min(free, e.Batch))
+			claimed, err := e.Store.ClaimNext(ctx, e.Lease, min(free, e.Batch))
+			claims := claimed.Claims
 			switch {
 			case err != nil && ctx.Err() == nil:
 				failing.failed(err)
@@ -204,9 +205,9 @@ func (e *Engine) Run(ctx context.Context) error {
 				// Wake when the next step is due rather than at the next
 				// poll, so a page is not up to a Poll late; a timer set
 				// earlier meanwhile comes as a wake-up (listen).
-				now = claimedAt
-				if next, err := e.Store.NextDue(ctx); err == nil && !next.IsZero() {
-					wait = min(wait, max(next.Sub(now), minWait))
+				now = claimed.Now
+				if !claimed.Next.IsZero() {
+					wait = min(wait, max(claimed.Next.Sub(now), minWait))
 				}
 			}
 			e.finished()
@@ -326,7 +327,7 @@ func (e *Engine) Drain(ctx context.Context) error {
 	}
 }
 
-// work processes one claimed incident with a fresh clock reading and sets
+// work processes one claimed incident at the claim's clock reading and sets
 // its next wake-up, renewing the claim while it works. When the work is cut
 // short (the shutdown grace ran out, Redis failed) the claim is given back,
 // due now, so another replica goes on at once.
@@ -334,7 +335,12 @@ func (e *Engine) work(ctx context.Context, c store.Claim) {
 	e.Metrics.Busy(1)
 	defer e.Metrics.Busy(-1)
 	c, stop := e.heartbeat(ctx, c)
-	now, err := e.Store.Now(ctx)
+	// The claim's clock: it was taken for this worker, which starts at
+	// once, and a round trip for a fresher reading cost a tenth of a step.
+	now, err := c.At, error(nil)
+	if now.IsZero() {
+		now, err = e.Store.Now(ctx)
+	}
 	if err == nil && !c.Due.IsZero() {
 		e.Metrics.TimerLate(now.Sub(c.Due))
 	}

@@ -29,7 +29,7 @@ import (
 // pager's clock when Send is called, minus when it was due.
 //
 //   - dense: every timer falls due, at random times spread over
-//     latenessSpread (2,500 a second): the engines never sleep long.
+//     latenessSpread (about 1,700 a second): the engines never sleep long.
 //   - sparse: every timer is due in an hour; meanwhile a fourth replica
 //     without an engine of its own (an API replica, or one whose workers
 //     are all busy) opens latenessSparseRate new incidents a second for
@@ -38,7 +38,7 @@ import (
 const (
 	latenessTimers     = 100_000
 	latenessReplicas   = 3
-	latenessSpread     = 40 * time.Second
+	latenessSpread     = 60 * time.Second
 	latenessSparseRate = 20
 	latenessSparseFor  = 30 * time.Second
 	// latenessLead is how long after the timers are set the first falls

@@ -20,6 +20,8 @@ end
 local function wake_if_earlier(P, before)
   local after = timers_head(P)
   if after and (not before or tonumber(after) < tonumber(before)) then
-    redis.call('PUBLISH', P .. 'wake', after)
+    -- pcall: a Redis user whose ACL forbids the channel loses the
+    -- wake-ups (the engines poll), not the script's writes.
+    redis.pcall('PUBLISH', P .. 'wake', after)
   end
 end
