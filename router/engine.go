@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pagerd/pagerd/internal/metrics"
@@ -35,7 +36,17 @@ type Engine struct {
 	// (nil: one of its own).
 	Suppress *Suppressor
 
-	Poll time.Duration // how often to look for due timers (default 1s)
+	// Poll is the longest the engine sleeps without looking at the timers
+	// (default 1s). It is a safety net: the engine sleeps until the
+	// earliest timer it saw, and wakes early when any replica moves the
+	// earliest timer earlier (Store.Wakeups); only a wake-up lost with a
+	// broken connection waits for the poll.
+	Poll time.Duration
+	// NoWakeups leaves the wake channel alone: the engine hears of timers
+	// other replicas set only at its next poll. For tests inside a
+	// synctest bubble, whose clock stands still while a goroutine waits
+	// on the network.
+	NoWakeups bool
 	// Lease is how long a claim — on an incident's timer, or on one send —
 	// holds without a heartbeat (default 6s). A replica renews its claims
 	// every third of it while the work lives, so a short lease costs
@@ -68,6 +79,10 @@ type Engine struct {
 
 	once sync.Once
 	wake chan struct{}
+	// sleepUntil is when, on the store's clock (Unix ms), the engine will
+	// look at the timers next; 0 while it is awake or busy. A wake-up for
+	// a later time is dropped: the engine looks then anyway.
+	sleepUntil atomic.Int64
 
 	// busy counts incidents being worked on, so Drain can wait for them.
 	mu   sync.Mutex
@@ -146,17 +161,23 @@ func (e *Engine) Run(ctx context.Context) error {
 		}
 	}()
 	wg.Go(func() { e.runShiftNotices(ctx) })
+	if !e.NoWakeups {
+		wg.Go(func() { e.listen(ctx) })
+	}
 
 	slots := make(chan struct{}, e.Parallel) // one token per working worker
 	freed := make(chan struct{}, 1)
 	failing := redisTrouble{log: e.Log}
 	for {
+		e.sleepUntil.Store(0)
 		wait := e.Poll
+		var now time.Time // the store's, when the claim read it
 		if free := e.Parallel - len(slots); free > 0 && ctx.Err() == nil {
 			// Busy while claiming too: Drain must not find the timers
 			// claimed and their workers not started yet.
 			e.started()
-			now, claims, err := e.Store.ClaimDue(ctx, e.Lease, min(free, e.Batch))
+			claimed, err := e.Store.ClaimNext(ctx, e.Lease, min(free, e.Batch))
+			claims := claimed.Claims
 			switch {
 			case err != nil && ctx.Err() == nil:
 				failing.failed(err)
@@ -182,13 +203,17 @@ func (e *Engine) Run(ctx context.Context) error {
 					continue // more may be due: claim again as soon as a worker frees up
 				}
 				// Wake when the next step is due rather than at the next
-				// poll, so a page is not up to a Poll late; the poll stays
-				// the longest sleep, for work other replicas schedule.
-				if next, err := e.Store.NextDue(ctx); err == nil && !next.IsZero() {
-					wait = min(wait, max(next.Sub(now), minWait))
+				// poll, so a page is not up to a Poll late; a timer set
+				// earlier meanwhile comes as a wake-up (listen).
+				now = claimed.Now
+				if !claimed.Next.IsZero() {
+					wait = min(wait, max(claimed.Next.Sub(now), minWait))
 				}
 			}
 			e.finished()
+		}
+		if !now.IsZero() {
+			e.sleepUntil.Store(now.Add(wait).UnixMilli())
 		}
 		// While Redis is away the engine retries more often, not less:
 		// it resumes as soon as Redis answers, however long the outage
@@ -202,6 +227,17 @@ func (e *Engine) Run(ctx context.Context) error {
 		case <-e.wake:
 		case <-freed:
 		case <-time.After(wait):
+		}
+	}
+}
+
+// listen wakes the engine when another replica, or this one, moved the
+// earliest timer earlier than the engine means to look next, and when the
+// wake channel was (re)subscribed, since wake-ups may have been lost.
+func (e *Engine) listen(ctx context.Context) {
+	for at := range e.Store.Wakeups(ctx) {
+		if until := e.sleepUntil.Load(); at.IsZero() || until == 0 || at.UnixMilli() < until {
+			e.Wake()
 		}
 	}
 }
@@ -291,7 +327,7 @@ func (e *Engine) Drain(ctx context.Context) error {
 	}
 }
 
-// work processes one claimed incident with a fresh clock reading and sets
+// work processes one claimed incident at the claim's clock reading and sets
 // its next wake-up, renewing the claim while it works. When the work is cut
 // short (the shutdown grace ran out, Redis failed) the claim is given back,
 // due now, so another replica goes on at once.
@@ -299,7 +335,12 @@ func (e *Engine) work(ctx context.Context, c store.Claim) {
 	e.Metrics.Busy(1)
 	defer e.Metrics.Busy(-1)
 	c, stop := e.heartbeat(ctx, c)
-	now, err := e.Store.Now(ctx)
+	// The claim's clock: it was taken for this worker, which starts at
+	// once, and a round trip for a fresher reading cost a tenth of a step.
+	now, err := c.At, error(nil)
+	if now.IsZero() {
+		now, err = e.Store.Now(ctx)
+	}
 	if err == nil && !c.Due.IsZero() {
 		e.Metrics.TimerLate(now.Sub(c.Due))
 	}

@@ -48,7 +48,7 @@ once.`,
 	namespace := c.envStringFlag(fs, "namespace", "NAME", "PAGERD_NAMESPACE", "pagerd", "Redis key namespace; replicas sharing one Redis must use the same")
 	logFormat := choiceFlag(cmd, "log-format", "", "log format", "text", "json")
 	logLevel := choiceFlag(cmd, "log-level", "", "least severe log level written", "info", "debug", "warn", "error")
-	poll := fs.Duration("poll", time.Second, "how often to look for due escalation steps")
+	poll := fs.Duration("poll", time.Second, "longest the engine sleeps without looking at the timers; timers any replica sets earlier wake it at once (a safety net)")
 	grace := fs.Duration("shutdown-grace", 20*time.Second, "on SIGTERM, how long requests and pages in flight may take to finish; keep it below the orchestrator's kill timeout (Kubernetes: 30s)")
 
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {

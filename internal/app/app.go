@@ -54,7 +54,8 @@ type Options struct {
 
 	// Replica names this process on send claims; default host:pid.
 	Replica string
-	// Poll is how often the engine looks for due timers (default 1s).
+	// Poll is the longest the engine sleeps between looks at the timers
+	// (default 1s): other replicas' timers wake it through Redis.
 	Poll time.Duration
 	// NoticeEvery is how often to look for due shift notices (default 30s).
 	NoticeEvery time.Duration

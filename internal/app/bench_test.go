@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -101,4 +103,91 @@ service "all" {
 		}
 	}
 	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "alerts/s")
+}
+
+// BenchmarkFirstPage is the firstpage case of tools/sidebyside in one
+// process, one incident at a time: from an alert's POST on /api/v2/alerts
+// (each alert its own group, so its own incident) to its page written on
+// the console. It reports the latency's p50 and p99 besides ns/op.
+func BenchmarkFirstPage(b *testing.B) {
+	redisSrv := testenv.StartRedis(b)
+	dir := b.TempDir()
+	cfg := `
+integration "alertmanager" {
+  type  = "alertmanager"
+  token = file("am.token")
+}
+user "alice" {}
+escalation "ops" {
+  step { notify = ["user:alice"] }
+}
+service "all" {
+  escalation = "ops"
+  group_by   = ["alertname"]
+  storm { incidents = 0 }
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "pagerd.hcl"), []byte(cfg), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "am.token"), []byte(amToken), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	console := &pageWatch{paged: make(chan string, 16)}
+	a, err := app.New(ctx, app.Options{ConfigDir: dir, Listen: "127.0.0.1:0", RedisURL: redisSrv.URL(),
+		Log: testLogger(), Console: console})
+	if err != nil {
+		b.Fatal(err)
+	}
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); _ = a.Run(ctx) }()
+	defer func() { cancel(); <-stopped }() // before redis-server stops
+	url := "http://" + a.Addr() + "/api/v2/alerts"
+	client := &http.Client{}
+	var lat []time.Duration
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		name := fmt.Sprintf("FirstPage%d", i)
+		body := fmt.Sprintf(`[{"labels":{"alertname":%q},"annotations":{"summary":"first page"}}]`, name)
+		start := time.Now()
+		req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+amToken)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("status %d", resp.StatusCode)
+		}
+		for got := ""; got != name; {
+			select {
+			case got = <-console.paged:
+			case <-time.After(10 * time.Second):
+				b.Fatalf("no page for %s", name)
+			}
+		}
+		lat = append(lat, time.Since(start))
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+// pageWatch is a console that says which incident title each page is for.
+type pageWatch struct{ paged chan string }
+
+func (w *pageWatch) Write(p []byte) (int, error) {
+	for _, line := range strings.Split(string(p), "\n") {
+		if rest, ok := strings.CutPrefix(line, "incident: #"); ok {
+			if _, title, ok := strings.Cut(rest, " "); ok {
+				w.paged <- title
+			}
+		}
+	}
+	return len(p), nil
 }

@@ -112,11 +112,20 @@ func New(rdb redis.UniversalClient, namespace string) *Store {
 }
 
 // script is lua/<name>.lua after the helpers every script shares
-// (common.lua, suppress.lua) and the ones it needs (fold.lua: storm and
-// flap folding), which are prepended in order.
+// (wake.lua, common.lua, suppress.lua) and the ones it needs (fold.lua:
+// storm and flap folding), which are prepended in order.
+//
+// Any script may move a timer earlier — the shared helpers open, ack and
+// resolve incidents — so each one's body runs inside a function between a
+// look at the earliest timer and wake_if_earlier (wake.lua), which tells
+// the engines of every replica when it moved earlier: a ZADD in a new
+// script cannot forget to. The function is the only way to run something
+// after a body that returns from many places; it costs two ZRANGEs of one
+// entry a call. Scripts that never move a timer earlier (claims push
+// them later; leases and rate limits touch none) skip it (noWake).
 func script(name string, helpers ...string) *redis.Script {
 	var src strings.Builder
-	for _, file := range append(append([]string{"common", "suppress"}, helpers...), name) {
+	read := func(file string) {
 		body, err := luaFiles.ReadFile("lua/" + file + ".lua")
 		if err != nil {
 			panic(err)
@@ -124,8 +133,21 @@ func script(name string, helpers ...string) *redis.Script {
 		src.Write(body)
 		src.WriteString("\n")
 	}
+	for _, file := range append([]string{"wake", "common", "suppress"}, helpers...) {
+		read(file)
+	}
+	if noWake[name] {
+		read(name)
+		return redis.NewScript(src.String())
+	}
+	src.WriteString("local wake_head = timers_head(ARGV[1])\nlocal wake_result = (function()\n")
+	read(name)
+	src.WriteString("end)()\nwake_if_earlier(ARGV[1], wake_head)\nreturn wake_result\n")
 	return redis.NewScript(src.String())
 }
+
+// noWake are the scripts that never move a timer earlier.
+var noWake = map[string]bool{"claim_due": true, "gauges": true, "rate_limit": true, "lease": true}
 
 // Load sends every script to Redis so that pipelined EVALSHA calls find
 // them, and moves state of an older layout that the hot path no longer

@@ -24,6 +24,16 @@ type Claim struct {
 	// Due is when the timer fell due: how late the claim came is the
 	// engine's lateness.
 	Due time.Time
+	// At is the store's clock when the claim was made: the "now" the
+	// claimed work decides with (a claim is only taken for a free worker).
+	At time.Time
+}
+
+// DueClaims is what one ClaimNext took, and when.
+type DueClaims struct {
+	Now    time.Time // the store's clock when the claims were made
+	Next   time.Time // the earliest timer left after them (zero: none)
+	Claims []Claim
 }
 
 // heartbeatMember prefixes a heartbeat's name in the timers.
@@ -68,16 +78,29 @@ func (s *Store) claimKey(c Claim) string {
 // ClaimDue takes up to limit due incident timers for lease. It returns the
 // store's "now" with them, so the caller decides with the same clock.
 func (s *Store) ClaimDue(ctx context.Context, lease time.Duration, limit int) (time.Time, []Claim, error) {
+	c, err := s.ClaimNext(ctx, lease, limit)
+	return c.Now, c.Claims, err
+}
+
+// ClaimNext is ClaimDue that also says when the earliest timer left is
+// due, in the same round trip: what the engine needs to know how long to
+// sleep.
+func (s *Store) ClaimNext(ctx context.Context, lease time.Duration, limit int) (DueClaims, error) {
 	vals, err := s.run(ctx, s.lua.claimDue, s.anchor(), s.nowArg(), lease.Milliseconds(), limit).StringSlice()
 	if err != nil {
-		return time.Time{}, nil, fmt.Errorf("claim due timers: %w", err)
+		return DueClaims{}, fmt.Errorf("claim due timers: %w", err)
 	}
 	nowMs, _ := strconv.ParseInt(vals[0], 10, 64)
+	now := time.UnixMilli(nowMs).UTC()
+	var next time.Time
+	if nextMs, err := strconv.ParseFloat(vals[1], 64); err == nil {
+		next = time.UnixMilli(int64(nextMs)).UTC()
+	}
 	claims := make([]Claim, 0, len(vals)/3)
-	for i := 1; i+2 < len(vals); i += 3 {
+	for i := 2; i+2 < len(vals); i += 3 {
 		token, _ := strconv.ParseInt(vals[i+1], 10, 64)
 		dueMs, _ := strconv.ParseFloat(vals[i+2], 64)
-		c := Claim{Lease: nowMs + lease.Milliseconds(), Token: token, Due: time.UnixMilli(int64(dueMs)).UTC()}
+		c := Claim{Lease: nowMs + lease.Milliseconds(), Token: token, Due: time.UnixMilli(int64(dueMs)).UTC(), At: now}
 		if name, ok := strings.CutPrefix(vals[i], heartbeatMember); ok {
 			c.Heartbeat = name
 		} else if name, ok := strings.CutPrefix(vals[i], choreMember); ok {
@@ -87,7 +110,7 @@ func (s *Store) ClaimDue(ctx context.Context, lease time.Duration, limit int) (t
 		}
 		claims = append(claims, c)
 	}
-	return time.UnixMilli(nowMs).UTC(), claims, nil
+	return DueClaims{Now: now, Next: next, Claims: claims}, nil
 }
 
 // Reschedule sets the claimed timer's next wake-up (zero: none) unless the
@@ -139,6 +162,51 @@ func (s *Store) NextDue(ctx context.Context) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	return time.UnixMilli(int64(zs[0].Score)).UTC(), nil
+}
+
+// Wakeups listens on the deployment's wake channel until ctx ends: a
+// script that moved the earliest timer earlier publishes its due time
+// there (lua/wake.lua), and the channel delivers it. It also delivers
+// the zero time whenever the subscription is made or made again after
+// Redis went away (go-redis reconnects on its own): wake-ups published
+// meanwhile were lost, so the engine should look at the timers then.
+// The channel is closed once ctx ends.
+func (s *Store) Wakeups(ctx context.Context) <-chan time.Time {
+	out := make(chan time.Time, 1)
+	ps := s.rdb.Subscribe(ctx, s.key("wake"))
+	go func() {
+		defer close(out)
+		defer ps.Close()
+		in := ps.ChannelWithSubscriptions()
+		for {
+			var at time.Time
+			select {
+			case <-ctx.Done():
+				return
+			case m, ok := <-in:
+				if !ok {
+					return
+				}
+				msg, isMsg := m.(*redis.Message)
+				if _, isSub := m.(*redis.Subscription); !isMsg && !isSub {
+					continue
+				}
+				if isMsg {
+					ms, err := strconv.ParseFloat(msg.Payload, 64)
+					if err != nil {
+						continue
+					}
+					at = time.UnixMilli(int64(ms)).UTC()
+				}
+			}
+			select {
+			case out <- at:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out
 }
 
 // WakeOpen makes every open incident due now, e.g. after a config reload, so

@@ -9,8 +9,13 @@
 // request latency per round, and the ratio pagerd/Alertmanager of the best
 // and of the median rounds.
 //
-//	go run ./tools/sidebyside                # both cases, 5 rounds each
+//	go run ./tools/sidebyside                # every case, 5 rounds each
 //	go run ./tools/sidebyside -rounds 3 -cases batch
+//	go run ./tools/sidebyside -cases firstpage
+//
+// The firstpage case (firstpage.go) runs pagerd alone: the time from an
+// alert sent to its incident's first page, at 1,000 new incidents a
+// second (issue 13, target 3).
 //
 // Every round sends alerts never sent before (a new instance label), in the
 // same groups (alertname), so each round measures intake of new alerts into
@@ -74,7 +79,9 @@ func main() {
 	singleAlerts := flag.Int("single-alerts", 20_000, "alerts (= requests) per round in the 1-alert-per-request case")
 	groups := flag.Int("groups", 1000, "distinct alertnames the alerts are spread over")
 	senders := flag.Int("senders", 4, "concurrent senders")
-	cases := flag.String("cases", "batch,single", "cases to run: batch, single or both, comma-separated")
+	cases := flag.String("cases", "batch,single,firstpage", "cases to run, comma-separated: batch, single (both against Alertmanager), firstpage (pagerd alone)")
+	firstPageRate := flag.Int("firstpage-rate", 1000, "new incidents a second in the firstpage case")
+	firstPageSeconds := flag.Int("firstpage-seconds", 10, "seconds a round of the firstpage case lasts")
 	pagerdBin := flag.String("pagerd", "", "pagerd binary; empty: go build ./cmd/pagerd into a temporary directory")
 	flag.Parse()
 
@@ -90,19 +97,28 @@ func main() {
 				code = 1
 			}
 		}()
-		env := start(r, *pagerdBin)
-		fmt.Printf("machine: %d CPUs (%s); alertmanager %s; pagerd on redis-server %s\n",
-			numCPU(), cpuModel(), env.amVersion, env.redisAddr)
-		fmt.Printf("load: %d concurrent senders on /api/v2/alerts, %d groups; %d rounds per case, alternating which server goes first\n\n",
-			*senders, *groups, *rounds)
+		bin := buildPagerd(r, *pagerdBin)
+		fmt.Printf("machine: %d CPUs (%s)\n", numCPU(), cpuModel())
+		var servers *env // started for the first case comparing with Alertmanager
+		sideBySide := func() *env {
+			if servers == nil {
+				servers = start(r, bin)
+				fmt.Printf("alertmanager %s; pagerd on redis-server %s\n", servers.amVersion, servers.redisAddr)
+				fmt.Printf("load: %d concurrent senders on /api/v2/alerts, %d groups; %d rounds per case, alternating which server goes first\n\n",
+					*senders, *groups, *rounds)
+			}
+			return servers
+		}
 		for _, c := range strings.Split(*cases, ",") {
 			switch strings.TrimSpace(c) {
 			case "batch":
-				runCase(env, "batch", *rounds, *batchAlerts, *batchSize, *groups, *senders)
+				runCase(sideBySide(), "batch", *rounds, *batchAlerts, *batchSize, *groups, *senders)
 			case "single":
-				runCase(env, "single", *rounds, *singleAlerts, 1, *groups, *senders)
+				runCase(sideBySide(), "single", *rounds, *singleAlerts, 1, *groups, *senders)
+			case "firstpage":
+				runFirstPage(r, bin, *rounds, *firstPageRate, *firstPageSeconds)
 			default:
-				r.Fatalf("unknown case %q (want batch or single)", c)
+				r.Fatalf("unknown case %q (want batch, single or firstpage)", c)
 			}
 		}
 	}()
@@ -133,19 +149,28 @@ func (t *target) cpuNow() (own, redis float64, err error) {
 	return own, redis, err
 }
 
+// buildPagerd is bin, or when empty a pagerd built into a temporary
+// directory.
+func buildPagerd(r *runner, bin string) string {
+	if bin != "" {
+		return bin
+	}
+	bin = filepath.Join(r.TempDir(), "pagerd")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/pagerd")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		r.Fatalf("go build ./cmd/pagerd (run from the repository root): %v", err)
+	}
+	return bin
+}
+
 func start(r *runner, pagerdBin string) *env {
 	redisSrv := testenv.StartRedis(r)
 	// Its default log level, as in production: at debug it logs each alert.
 	am := testenv.StartAlertmanagerLogging(r, amConfig, "info")
-	if pagerdBin == "" {
-		pagerdBin = filepath.Join(r.TempDir(), "pagerd")
-		build := exec.Command("go", "build", "-o", pagerdBin, "./cmd/pagerd")
-		build.Stdout, build.Stderr = os.Stderr, os.Stderr
-		if err := build.Run(); err != nil {
-			r.Fatalf("go build ./cmd/pagerd (run from the repository root): %v", err)
-		}
-	}
-	url, pagerdPID := startPagerd(r, pagerdBin, redisSrv.URL())
+	// The escalation poll far out, so escalation work does not share the
+	// CPU with intake.
+	url, pagerdPID := startPagerd(r, pagerdBin, redisSrv.URL(), pagerdConfig, nil, "--poll", "1h")
 	rdb := redisSrv.Client(r)
 	v, _ := exec.Command(testenv.AlertmanagerBinary, "--version").CombinedOutput()
 	version, _, _ := strings.Cut(string(v), "\n")
@@ -161,11 +186,12 @@ func start(r *runner, pagerdBin string) *env {
 	}
 }
 
-// startPagerd runs `pagerd serve` on a free port until /readyz answers,
-// and returns its URL and process id.
-func startPagerd(r *runner, bin, redisURL string) (string, int) {
+// startPagerd runs `pagerd serve` on config with args on a free port until /readyz
+// answers, and returns its URL and process id. Its stdout (the console
+// pager) goes to stdout, or with its log when nil.
+func startPagerd(r *runner, bin, redisURL, config string, stdout io.Writer, args ...string) (string, int) {
 	dir := r.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "pagerd.hcl"), []byte(pagerdConfig), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "pagerd.hcl"), []byte(config), 0o644); err != nil {
 		r.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "am.token"), []byte(token), 0o600); err != nil {
@@ -177,9 +203,12 @@ func startPagerd(r *runner, bin, redisURL string) (string, int) {
 	if err != nil {
 		r.Fatal(err)
 	}
-	cmd := exec.Command(bin, "serve", "--config", dir, "--listen", addr, "--redis", redisURL,
-		"--log-level", "warn", "--poll", "1h")
+	cmd := exec.Command(bin, append([]string{"serve", "--config", dir, "--listen", addr, "--redis", redisURL,
+		"--log-level", "warn"}, args...)...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if stdout != nil {
+		cmd.Stdout = stdout
+	}
 	if err := cmd.Start(); err != nil {
 		r.Fatal(err)
 	}

@@ -5,13 +5,15 @@
 -- it over — with a new token, so the dead holder's claim can never pass for
 -- the new one, even at the same millisecond.
 -- ARGV: 1 prefix, 2 now_ms, 3 lease_ms, 4 limit.
--- Returns {now, id1, token1, due1, id2, token2, due2, ...}: due is when the
--- timer fell due (ms), so the engine can tell how late it takes it up.
+-- Returns {now, next, id1, token1, due1, id2, token2, due2, ...}: due is
+-- when the timer fell due (ms), so the engine can tell how late it takes it
+-- up; next is the earliest timer left after the claims ('' = none), so
+-- the engine knows how long it may sleep without asking again.
 local P = ARGV[1]
 local now = now_ms(ARGV[2])
 local until_ms = now + tonumber(ARGV[3])
 local due = redis.call('ZRANGEBYSCORE', P .. 'timers', '-inf', now, 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[4]))
-local out = {tostring(now)}
+local out = {tostring(now), ''}
 for i = 1, #due, 2 do
   local id = due[i]
   local token = redis.call('INCR', P .. 'claim-seq')
@@ -21,4 +23,5 @@ for i = 1, #due, 2 do
   table.insert(out, tostring(token))
   table.insert(out, due[i + 1])
 end
+out[2] = redis.call('ZRANGE', P .. 'timers', 0, 0, 'WITHSCORES')[2] or ''
 return out
