@@ -29,6 +29,10 @@ func BenchmarkWebhook100(b *testing.B) { benchIntake(b, "/v1/webhooks/alertmanag
 // where the cost per request, not per alert, decides.
 func BenchmarkAPIv2One(b *testing.B) { benchIntake(b, "/api/v2/alerts", 1) }
 
+// BenchmarkAPIv2Hundred is the side-by-side's batch case through one
+// client: 100 alerts a request on /api/v2/alerts.
+func BenchmarkAPIv2Hundred(b *testing.B) { benchIntake(b, "/api/v2/alerts", 100) }
+
 // benchIntake posts requests of n alerts to path (the Alertmanager webhook
 // or Prometheus' /api/v2/alerts).
 func benchIntake(b *testing.B, path string, n int) {

@@ -1,6 +1,8 @@
 package ingest
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -84,3 +86,60 @@ func TestCollectAndPosition(t *testing.T) {
 		t.Error("an error about the whole payload was taken as one alert's")
 	}
 }
+
+// RespondStored writes by hand what encoding/json writes for a
+// StoredAnswer.
+func TestStoredAnswerMatchesEncodingJSON(t *testing.T) {
+	odd := "<a & b>\u2028\"q\"\\ \x01 \xff é"
+	cases := [][]Result{
+		nil,
+		{{Alert: &Alert{Fingerprint: "f1"}, IncidentID: 12, Outcome: incident.AlertTriggered}},
+		{
+			{Alert: &Alert{Fingerprint: odd, DedupKey: odd}, IncidentID: -3, Outcome: incident.AlertOutcome(odd)},
+			{Alert: &Alert{DedupKey: "k"}, Outcome: incident.AlertDeduplicated},
+			{Outcome: incident.AlertRejected, Err: Invalidf(2, "labels", "bad %s", odd)},
+			{Alert: &Alert{}, Outcome: ""},
+			{Outcome: incident.AlertRejected, Err: &DecodeError{}},
+		},
+	}
+	for i, results := range cases {
+		out := StoredAnswer{Status: "success", Alerts: make([]StoredAlert, len(results))}
+		for j, r := range results {
+			a := StoredAlert{Incident: r.IncidentID, Outcome: r.Outcome}
+			if r.Alert != nil {
+				a.Fingerprint, a.DedupKey = r.Alert.Fingerprint, r.Alert.DedupKey
+			}
+			if r.Err != nil {
+				a.Error = r.Err.Error()
+				out.Status = "partial"
+			}
+			out.Alerts[j] = a
+		}
+		var want bytes.Buffer
+		if err := json.NewEncoder(&want).Encode(out); err != nil {
+			t.Fatal(err)
+		}
+		if got := appendStoredAnswer(nil, results); string(got) != want.String() {
+			t.Errorf("case %d: appendStoredAnswer = %s\nwant %s", i, got, want.String())
+		}
+	}
+}
+
+// BenchmarkRespondStored answers a request of 100 stored alerts.
+func BenchmarkRespondStored(b *testing.B) {
+	results := make([]Result, 100)
+	for i := range results {
+		results[i] = Result{Index: i, Alert: &Alert{Fingerprint: "a4968fcd8858e3e5"}, IncidentID: int64(1000 + i), Outcome: incident.AlertGrouped}
+	}
+	batch, w := &Batch{}, discardResponse{http.Header{}}
+	for b.Loop() {
+		RespondStored(w, batch, results, http.StatusOK)
+	}
+}
+
+// discardResponse is an http.ResponseWriter that keeps nothing.
+type discardResponse struct{ h http.Header }
+
+func (d discardResponse) Header() http.Header         { return d.h }
+func (d discardResponse) Write(p []byte) (int, error) { return len(p), nil }
+func (d discardResponse) WriteHeader(int)             {}

@@ -88,7 +88,7 @@ func (d Suppression) decided() string {
 }
 
 // stormArg and flapArg are the alert's folding as ingest.lua takes it
-// (ARGV 20 and 21): "incidents/window_ms" and "changes/window_ms/hold_ms",
+// (arguments 9 and 10 of an alert): "incidents/window_ms" and "changes/window_ms/hold_ms",
 // "" when off.
 func (w *AlertWrite) stormArg() string {
 	if w.StormIncidents <= 0 {
@@ -206,10 +206,13 @@ func encodeGroup(labels map[string]string, links []incident.Link) (string, strin
 
 // ingestPerAlert is how many of ingest.lua's arguments each alert takes,
 // after the prefix and the time that every call starts with.
-const ingestPerAlert = 20
+const ingestPerAlert = 12
 
 // ingestArgs are the keys and arguments of ingest.lua for one alert: a
 // call of its own, or, after the first two arguments, part of a batch.
+// What only opening or resolving an incident reads goes as one argument
+// (incidentArgs): Redis makes every argument a Lua string, whether the
+// script reads it or not.
 func (s *Store) ingestArgs(w AlertWrite) ([]string, []any, error) {
 	groupLabels, links, err := encodeGroup(w.GroupLabels, w.Links)
 	if err != nil {
@@ -222,11 +225,28 @@ func (s *Store) ingestArgs(w AlertWrite) ([]string, []any, error) {
 	group := "grp:" + w.GroupID
 	keys := []string{s.prefix + group, s.fpIndexKey(w.Fingerprint)}
 	argv := []any{s.prefix, s.nowArg(), w.Fingerprint, packDoc(w.Fingerprint, w.Doc), string(action), msOrZero(w.EndsAt),
-		w.Service, w.Escalation, group, groupLabels, w.Title, w.Summary,
-		w.SourceURL, retentionMs(w.Retention), w.Name, w.Sender, links,
-		orZero(w.Suppression.Silences), w.Suppression.decided(), w.stormArg(), w.flapArg(),
-		severityArg(w.Severity, w.SeverityRank)}
+		w.Name, w.Sender, orZero(w.Suppression.Silences), w.Suppression.decided(), w.stormArg(), w.flapArg(),
+		severityArg(w.Severity, w.SeverityRank),
+		incidentArgs(w.Service, w.Escalation, group, groupLabels, w.Title, w.Summary, w.SourceURL, links,
+			strconv.FormatInt(retentionMs(w.Retention), 10))}
 	return keys, argv, nil
+}
+
+// incidentArgs writes ingest.lua's last argument of an alert: its fields
+// one after the other, each as "<length>:<bytes>", so any byte may be in
+// them.
+func incidentArgs(fields ...string) string {
+	n := 0
+	for _, f := range fields {
+		n += len(f) + 4
+	}
+	b := make([]byte, 0, n)
+	for _, f := range fields {
+		b = strconv.AppendInt(b, int64(len(f)), 10)
+		b = append(b, ':')
+		b = append(b, f...)
+	}
+	return string(b)
 }
 
 // ingestResult reads ingest.lua's reply to a call for one alert.

@@ -1,11 +1,13 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -503,5 +505,65 @@ func TestIngestAcrossBatches(t *testing.T) {
 	}
 	if last := got[n-1]; last != (IngestResult{IncidentID: 1, Outcome: incident.AlertDeduplicated}) {
 		t.Errorf("the re-sent first alert, last in the request: %+v, want deduplicated in incident 1", last)
+	}
+}
+
+// A re-sent alert that changed nothing is not written again
+// (ingest.lua's refresh); one whose end or document changed is.
+func TestIngestResentUnchangedWritesNothing(t *testing.T) {
+	s, _, srv := newTestStore(t)
+	ctx := context.Background()
+	rdb := srv.Client(t)
+	ends := time.UnixMilli(1_900_000_000_000)
+	first := write("a", "g1", false, ends)
+	if _, err := s.Ingest(ctx, []AlertWrite{first}); err != nil {
+		t.Fatal(err)
+	}
+	hsets := func() int64 {
+		t.Helper()
+		stats, err := rdb.Info(ctx, "commandstats").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(stats, "\r\n") {
+			if rest, ok := strings.CutPrefix(line, "cmdstat_hset:"); ok {
+				var calls int64
+				if _, err := fmt.Sscanf(rest, "calls=%d,", &calls); err != nil {
+					t.Fatal(err)
+				}
+				return calls
+			}
+		}
+		return 0
+	}
+	changedDoc := first
+	changedDoc.Doc = json.RawMessage(`{"fingerprint":"a","status":"firing","labels":{"x":"y"}}`)
+	changedEnd := changedDoc
+	changedEnd.EndsAt = ends.Add(time.Minute)
+	for _, c := range []struct {
+		name  string
+		w     AlertWrite
+		wantN int64 // HSETs it takes
+	}{
+		{"unchanged", first, 0},
+		{"new document", changedDoc, 1},
+		{"new end", changedEnd, 2},
+		{"unchanged again", changedEnd, 0},
+	} {
+		before := hsets()
+		got, err := s.Ingest(ctx, []AlertWrite{c.w})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := (IngestResult{1, incident.AlertDeduplicated}); got[0] != want {
+			t.Errorf("%s: Ingest = %+v, want %+v", c.name, got[0], want)
+		}
+		if n := hsets() - before; n != c.wantN {
+			t.Errorf("%s: %d HSET calls, want %d", c.name, n, c.wantN)
+		}
+		docs, err := s.Alerts(ctx, 1)
+		if err != nil || len(docs) != 1 || !bytes.Equal(docs[0], c.w.Doc) {
+			t.Errorf("%s: Alerts = %s, %v; want %s", c.name, docs, err, c.w.Doc)
+		}
 	}
 }

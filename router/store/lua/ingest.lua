@@ -3,21 +3,23 @@
 -- KEYS, two per alert: its group key (points at the open incident of
 -- its group), the hash of the fingerprint index holding it (fp_index in
 -- common.lua: says which open incident it fires in)
--- ARGV: 1 prefix, 2 now_ms (0 = Redis TIME), then 20 per alert, which
--- the script numbers as one alert's call would, from 3:
---       3 fingerprint, 4 alert json,
---       5 action (trigger|acknowledge|resolve), 6 ends_ms (0 = none),
---       7 service, 8 escalation, 9 group key suffix, 10 group labels json,
---       11 title, 12 summary, 13 source url, 14 retention_ms,
---       15 alert name for the timeline, 16 who sends it (the integration),
---       17 links json ('' = none), kept on an incident it opens,
---       18 version of the silences Go decided with, 19 what Go decided
+-- ARGV: 1 prefix, 2 now_ms (0 = Redis TIME), then 12 per alert, which
+-- the script reads from ARGV[o + n] (o: the alert's offset):
+--       1 fingerprint, 2 alert document, 3 action (trigger|acknowledge|
+--       resolve), 4 ends_ms (0 = none), 5 alert name for the timeline,
+--       6 who sends it (the integration),
+--       7 version of the silences Go decided with, 8 what Go decided
 --       about muting it: '' when nothing mutes it, now or later, else
 --       "<why>\n<ms when that may change, 0 = never>\n<inhibition tokens>"
 --       (see suppress.lua),
---       20 the service's storm folding "incidents/window_ms" ('' = off),
---       21 its flap folding "changes/window_ms/hold_ms" ('' = off),
---       22 its severity "<rank>:<name>" ('' = none)
+--       9 the service's storm folding "incidents/window_ms" ('' = off),
+--       10 its flap folding "changes/window_ms/hold_ms" ('' = off),
+--       11 its severity "<rank>:<name>" ('' = none),
+--       12 what only opening (or resolving) an incident needs, as fields
+--       "<length>:<bytes>" one after the other (see incident_args):
+--       service, escalation, group key suffix, group labels json, title,
+--       summary, source url, links json ('' = none; kept on an incident
+--       it opens), retention_ms.
 -- Returns {incident id, outcome} for each alert, flat; outcome 'stale'
 -- (nothing stored) when silences changed since Go's snapshot.
 --
@@ -26,12 +28,23 @@
 -- alert's cost in Redis; Go sends a request's alerts in batches small
 -- enough not to hold Redis up for long (see Store.Ingest).
 --
+-- Redis spends most of an alert's time here outside the commands the
+-- script calls (issue 13): in making each argument a Lua string, in Lua
+-- itself, and in writing Lua numbers back as strings for commands. So an
+-- alert takes as few arguments as the common case reads (what opening
+-- an incident needs comes as one), the common case builds no table nor
+-- closure and hands commands strings, and a re-sent alert that changed
+-- nothing writes nothing.
+--
 -- An alert is found by its fingerprint first, its group second: a config
 -- reload that changes grouping or routing must neither page again for an
 -- alert already firing nor strand its incident when it resolves.
 local P = ARGV[1]
 local now = now_ms(ARGV[2])
-local PER_ALERT = 20
+-- now as commands take it: a number argument would be formatted anew
+-- (snprintf) by every command it goes to.
+local now_s = string.format('%d', now)
+local PER_ALERT = 12
 
 -- Read once a call, not once an alert: the silences' version (nothing
 -- changes it while the script runs), whether fingerprint keys of the old
@@ -45,31 +58,77 @@ local function muted()
   return muted_n
 end
 
-local function ingest(gk, fpx, A)
-  local fp, doc, action, ends = A[3], A[4], A[5], tonumber(A[6])
-  local storm, flapping = A[20] or '', A[21] or ''
+-- The alert being stored, set by ingest for the functions below (upvalues,
+-- not arguments or a table: nothing is built an alert).
+local o, fp, doc, ends_s, ends, name, decided, flapping
+
+-- incident_args: argument 12's fields, for opening or resolving.
+local function incident_args()
+  local s, f, pos = ARGV[o + 12], {}, 1
+  for i = 1, 9 do
+    local colon = string.find(s, ':', pos, true)
+    local n = tonumber(string.sub(s, pos, colon - 1))
+    f[i] = string.sub(s, colon + 1, colon + n)
+    pos = colon + n + 1
+  end
+  return f
+end
+
+-- suppressed: what suppress_alert says, after which the muted count
+-- is known again only if nothing could change it. While nothing is
+-- muted and nothing mutes the alert (most alerts), there is nothing to
+-- do.
+local function suppressed(id, fresh)
+  if decided == '' and muted_n == 0 then return false end
+  local n = muted()
+  local why = suppress_alert(P, id, fp, now, name, decided, fresh, n)
+  if decided ~= '' or n > 0 then muted_n = nil end
+  return why ~= ''
+end
+
+-- refresh: a re-sent firing alert refreshes its end, never pages again.
+-- A flapping alert held resolved fires again: the flip is absorbed.
+-- cur_ends is its end as stored, when known: an alert re-sent unchanged
+-- (same end, same document) is not written again.
+local function refresh(id, flaps, cur_ends)
+  local ik = P .. 'inc:' .. id
+  local outcome = 'deduplicated'
+  if flaps and folding().flap_refired(P, id, fp, now, flapping, name) then outcome = 'flapping' end
+  if outcome ~= 'deduplicated' or cur_ends ~= ends_s then
+    redis.call('HSET', ik .. ':firing', fp, ends_s)
+    redis.call('HSET', ik .. ':alerts', fp, doc)
+  elseif redis.call('HGET', ik .. ':alerts', fp) ~= doc then
+    redis.call('HSET', ik .. ':alerts', fp, doc)
+  end
+  if ends > 0 then redis.call('ZADD', P .. 'timers', 'LT', ends_s, id) end
+  if suppressed(id, false) then return tonumber(id), 'suppressed' end
+  return tonumber(id), outcome
+end
+
+local function ingest(gk, fpx)
+  local action, sender = ARGV[o + 3], ARGV[o + 6]
 
   if action == 'acknowledge' then
     -- A sender acknowledges the incident its alert fires in; an alert we do
     -- not know (or that ended) is dropped, as PagerDuty drops it.
     local id = fp_incident(P, fp)
-    if not id then return {0, 'ignored'} end
+    if not id then return 0, 'ignored' end
     local ik = P .. 'inc:' .. id
     if redis.call('HEXISTS', ik .. ':firing', fp) == 0
        or redis.call('HGET', ik, 'status') ~= 'triggered' then
-      return {tonumber(id), 'ignored'}
+      return tonumber(id), 'ignored'
     end
-    ack(P, id, now, A[16], 'integration')
-    return {tonumber(id), 'acknowledged'}
+    ack(P, id, now, sender, 'integration')
+    return tonumber(id), 'acknowledged'
   end
 
   if action == 'resolve' then
     local id = fp_incident(P, fp) or redis.call('GET', gk)
-    if not id then return {0, 'ignored'} end
+    if not id then return 0, 'ignored' end
     local ik = P .. 'inc:' .. id
-    local held = flapping ~= '' and folding().flap_resolved(P, id, fp, now, doc, flapping, A[15])
-    if held then return {tonumber(id), held} end
-    if redis.call('HDEL', ik .. ':firing', fp) == 0 then return {tonumber(id), 'ignored'} end
+    local held = flapping ~= '' and folding().flap_resolved(P, id, fp, now, doc, flapping, name)
+    if held then return tonumber(id), held end
+    if redis.call('HDEL', ik .. ':firing', fp) == 0 then return tonumber(id), 'ignored' end
     forget_fp(P, id, fp)
     if doc ~= '' then
       redis.call('HSET', ik .. ':alerts', fp, doc)
@@ -88,17 +147,17 @@ local function ingest(gk, fpx, A)
     end
     suppression().release(P, id, fp, now)
     muted_n = nil
-    fact(P, id, now, 'alert_resolved', A[15])
+    fact(P, id, now, 'alert_resolved', name)
     if redis.call('HLEN', ik .. ':firing') == 0 then
-      resolve(P, id, now, 'alerts', '', 'all alerts resolved', tonumber(A[14]))
-      return {tonumber(id), 'resolved'}
+      resolve(P, id, now, 'alerts', '', 'all alerts resolved', tonumber(incident_args()[9]))
+      return tonumber(id), 'resolved'
     end
-    return {tonumber(id), 'alert_resolved'}
+    return tonumber(id), 'alert_resolved'
   end
 
   -- Decided with an older snapshot of silences, the alert goes back to
   -- Go, which decides again and resends it.
-  if silences_ver ~= A[18] then return {0, 'stale'} end
+  if silences_ver ~= ARGV[o + 7] then return 0, 'stale' end
   local fid = redis.call('HGET', fpx, fp)
   if not fid and legacy_fp then
     -- Its key of the old layout, if it has one, moves into the index.
@@ -110,69 +169,63 @@ local function ingest(gk, fpx, A)
     end
   end
 
-  -- suppressed: what suppress_alert says, after which the muted count
-  -- is known again only if nothing could change it.
-  local function suppressed(id, fresh)
-    local n = muted()
-    local why = suppress_alert(P, id, fp, now, A[15], A[19], fresh, n)
-    if A[19] ~= '' or n > 0 then muted_n = nil end
-    return why ~= ''
-  end
-
-  local function refresh(id, flaps)
-    -- Re-sent firing alert: refresh its end, never page again. A flapping
-    -- alert held resolved fires again: the flip is absorbed.
-    local ik = P .. 'inc:' .. id
-    local outcome = 'deduplicated'
-    if flaps and folding().flap_refired(P, id, fp, now, flapping, A[15]) then outcome = 'flapping' end
-    redis.call('HSET', ik .. ':firing', fp, ends)
-    redis.call('HSET', ik .. ':alerts', fp, doc)
-    if ends > 0 then redis.call('ZADD', P .. 'timers', 'LT', ends, id) end
-    if suppressed(id, false) then return {tonumber(id), 'suppressed'} end
-    return {tonumber(id), outcome}
-  end
-
-  if fid and redis.call('HEXISTS', P .. 'inc:' .. fid .. ':firing', fp) == 1 then
-    local st = redis.call('HMGET', P .. 'inc:' .. fid, 'status', 'flapping')
-    if st[1] ~= 'resolved' then return refresh(fid, st[2]) end
+  if fid then
+    local fk = P .. 'inc:' .. fid
+    local cur = redis.call('HGET', fk .. ':firing', fp)
+    if cur then
+      local st = redis.call('HMGET', fk, 'status', 'flapping')
+      if st[1] ~= 'resolved' then return refresh(fid, st[2], cur) end
+    end
   end
 
   local id = redis.call('GET', gk)
   local outcome = 'grouped'
+  local sev = ARGV[o + 11]
   if not id then
-    local sid = storm ~= '' and folding().storm_for(P, now, A[7], A[8], storm, A[16])
-    id = open_incident(P, now, gk, A[7], A[8], A[9], A[10],
-      A[11], A[12], A[13], A[17], A[16], sid)
+    local f, storm = incident_args(), ARGV[o + 9]
+    local sid = storm ~= '' and folding().storm_for(P, now, f[1], f[2], storm, sender)
+    id = open_incident(P, now, gk, f[1], f[2], f[3], f[4],
+      f[5], f[6], f[7], f[8], sender, sid)
     outcome = 'triggered'
     if sid then
-      folding().fold_into(P, sid, id, now, A[15], storm)
+      folding().fold_into(P, sid, id, now, name, storm)
       outcome = 'folded'
     end
-    severity(P, id, now, A[22], true)
-  elseif A[22] ~= '' then
-    severity(P, id, now, A[22], false)
+    severity(P, id, now, sev, true)
+  elseif sev ~= '' then
+    severity(P, id, now, sev, false)
   end
   local ik = P .. 'inc:' .. id
   -- One call both asks whether it already fires here and records it.
-  if redis.call('HSETNX', ik .. ':firing', fp, ends) == 0 then return refresh(id, true) end
+  if redis.call('HSETNX', ik .. ':firing', fp, ends_s) == 0 then return refresh(id, true) end
 
   redis.call('HSET', ik .. ':alerts', fp, doc)
   redis.call('HSET', fpx, fp, id)
-  redis.call('HINCRBY', ik, 'alerts_total', 1)
-  if outcome == 'grouped' then fact(P, id, now, 'alert_firing', A[15]) end
-  if flap_history(P, fp, flapping) then folding().flap_fired(P, id, fp, now, flapping, A[15]) end
+  redis.call('HINCRBY', ik, 'alerts_total', '1')
+  if outcome == 'grouped' then
+    -- fact(P, id, now, 'alert_firing', name), written out: an alert
+    -- joining is not published (see published in common.lua), and this
+    -- is the fact most written.
+    redis.call('XADD', ik .. ':timeline', '*', 'at', now_s, 'event', 'alert_firing',
+      'detail', name, 'actor', '', 'via', '')
+  end
+  if flapping ~= '' and flap_history(P, fp, flapping) then
+    folding().flap_fired(P, id, fp, now, flapping, name)
+  end
   -- A folded alert stays 'folded': its storm pages (or not) for it.
   if suppressed(id, true) and outcome ~= 'folded' then
     outcome = 'suppressed'
   end
-  if ends > 0 then redis.call('ZADD', P .. 'timers', 'LT', ends, id) end
-  return {tonumber(id), outcome}
+  if ends > 0 then redis.call('ZADD', P .. 'timers', 'LT', ends_s, id) end
+  return tonumber(id), outcome
 end
 
 local out = {}
 for i = 1, #KEYS / 2 do
-  local base = 3 + (i - 1) * PER_ALERT
-  local r = ingest(KEYS[2 * i - 1], KEYS[2 * i], {P, ARGV[2], unpack(ARGV, base, base + PER_ALERT - 1)})
-  out[2 * i - 1], out[2 * i] = r[1], r[2]
+  o = 2 + (i - 1) * PER_ALERT
+  fp, doc, ends_s, name = ARGV[o + 1], ARGV[o + 2], ARGV[o + 4], ARGV[o + 5]
+  ends = tonumber(ends_s)
+  decided, flapping = ARGV[o + 8], ARGV[o + 10]
+  out[2 * i - 1], out[2 * i] = ingest(KEYS[2 * i - 1], KEYS[2 * i])
 end
 return out
