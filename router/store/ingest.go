@@ -138,56 +138,26 @@ const ingestBatch = 50
 
 // Ingest stores a webhook's alerts: ingest.lua takes them in batches, all
 // pipelined, so a request costs one round trip however many alerts it
-// carries. It returns an error unless every alert was stored.
+// carries — shared with the requests that arrive while another is on its
+// way (coalesce.go). It returns an error unless every alert was stored.
 func (s *Store) Ingest(ctx context.Context, writes []AlertWrite) ([]IngestResult, error) {
 	if len(writes) == 0 {
 		return nil, nil
 	}
-	calls := (len(writes) + ingestBatch - 1) / ingestBatch
-	argv := make([][]any, 0, calls)
-	keys := make([][]string, 0, calls)
-	for start := 0; start < len(writes); start += ingestBatch {
-		batch := writes[start:min(start+ingestBatch, len(writes))]
-		k := make([]string, 0, 2*len(batch))
-		a := make([]any, 0, 2+ingestPerAlert*len(batch))
-		for i, w := range batch {
-			wk, wa, err := s.ingestArgs(w)
-			if err != nil {
-				return nil, err
-			}
-			if i == 0 {
-				a = append(a, wa[:2]...) // prefix and now, once per call
-			}
-			k = append(k, wk...)
-			a = append(a, wa[2:]...)
-		}
-		keys, argv = append(keys, k), append(argv, a)
+	call := &ingestCall{
+		keys:   make([]string, 0, 2*len(writes)),
+		args:   make([]any, 0, ingestPerAlert*len(writes)),
+		alerts: len(writes),
 	}
-
-	cmds, wait, err := s.pipelineScript(ctx, s.lua.ingest, keys, argv)
-	if err != nil {
-		return nil, fmt.Errorf("store alerts: %w", err)
-	}
-	if err := s.replicated(wait); err != nil {
-		return nil, fmt.Errorf("store alerts: %w", err)
-	}
-	results := make([]IngestResult, 0, len(writes))
-	for _, cmd := range cmds {
-		vals, err := cmd.Slice()
-		if err == nil && len(vals)%2 != 0 {
-			err = fmt.Errorf("unexpected reply %v", vals)
-		}
+	for _, w := range writes {
+		wk, wa, err := s.ingestArgs(w)
 		if err != nil {
-			return nil, fmt.Errorf("store alert %d: %w", len(results), err)
+			return nil, err
 		}
-		for i := 0; i < len(vals); i += 2 {
-			results = append(results, ingestPair(vals[i], vals[i+1]))
-		}
+		call.keys = append(call.keys, wk...)
+		call.args = append(call.args, wa[2:]...) // prefix and now go once per script call
 	}
-	if len(results) != len(writes) {
-		return nil, fmt.Errorf("store alerts: %d results for %d alerts", len(results), len(writes))
-	}
-	return results, nil
+	return s.ingest(ctx, call)
 }
 
 // encodeGroup is what the scripts keep of an incident's group: its labels'

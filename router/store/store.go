@@ -40,6 +40,8 @@ type Store struct {
 	Durability Durability
 
 	lua scripts
+	// coalesce gathers concurrent requests' alerts into one pipeline.
+	coalesce coalescer
 }
 
 // Durability is how many replicas must hold a write, and how long to wait
