@@ -352,7 +352,7 @@ func (e *Engine) work(ctx context.Context, c store.Claim) {
 	case c.Heartbeat != "":
 		next, err = e.checkHeartbeat(ctx, c.Heartbeat, now)
 	default:
-		next, err = e.process(ctx, c.IncidentID, now)
+		next, err = e.processFrom(ctx, c.IncidentID, now, c.Snapshot)
 	}
 	c = stop()
 	// What is recorded must not be lost with the work's context.

@@ -12,6 +12,7 @@ package events
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -214,7 +215,12 @@ func (r *Runner) read(ctx, work context.Context, group string) {
 
 // hold takes the group's lease and reads while it holds it; it returns
 // when the lease is lost, or on an error.
-func (r *Runner) hold(ctx, work context.Context, group string, log *slog.Logger) error {
+//
+// Handled events are acknowledged together, once per batch read (and
+// before any wait for a retry, and on the way out), rather than one XACK
+// each: delivery is at least once either way, and a new incident's event
+// costs a round trip less.
+func (r *Runner) hold(ctx, work context.Context, group string, log *slog.Logger) (err error) {
 	if ok, err := r.Store.Lease(ctx, r.leaseName(group), r.Owner, r.Lease); err != nil || !ok {
 		return err
 	}
@@ -226,14 +232,19 @@ func (r *Runner) hold(ctx, work context.Context, group string, log *slog.Logger)
 		return err
 	}
 	log.Info("reading events", "pending", len(pending))
+	acks := &handled{store: r.Store, work: work, group: group}
+	defer func() { err = errors.Join(err, acks.flush()) }()
 	for {
 		for _, ev := range pending {
 			if ctx.Err() != nil {
 				return nil // stopping: the rest stay pending for the next holder
 			}
-			if held, err := r.handle(ctx, work, group, ev, log); err != nil || !held {
+			if held, err := r.handle(ctx, work, group, ev, acks, log); err != nil || !held {
 				return err
 			}
+		}
+		if err := acks.flush(); err != nil {
+			return err
 		}
 		if ok, err := r.Store.Lease(ctx, r.leaseName(group), r.Owner, r.Lease); err != nil || !ok {
 			return err
@@ -246,16 +257,34 @@ func (r *Runner) hold(ctx, work context.Context, group string, log *slog.Logger)
 	}
 }
 
+// handled collects the ids of the events a reader handled until they are
+// acknowledged together.
+type handled struct {
+	store *store.Store
+	work  context.Context
+	group string
+	ids   []string
+}
+
+// flush acknowledges the events handled so far. It runs under work, so
+// that what was done is recorded even while the reader stops.
+func (h *handled) flush() error {
+	if len(h.ids) == 0 {
+		return nil
+	}
+	rec, cancel := context.WithTimeout(context.WithoutCancel(h.work), 5*time.Second)
+	defer cancel()
+	err := h.store.AckEvents(rec, h.group, h.ids...)
+	h.ids = h.ids[:0]
+	return err
+}
+
 // handle gives one event to the group's consumer until it is handled,
 // dropped, or the lease is lost (held false: someone else goes on). An
 // attempt runs under work, so that stopping does not abort it; what it
-// did is acknowledged even then.
-func (r *Runner) handle(ctx, work context.Context, group string, ev incident.Event, log *slog.Logger) (held bool, err error) {
-	ack := func() error {
-		rec, cancel := context.WithTimeout(context.WithoutCancel(work), 5*time.Second)
-		defer cancel()
-		return r.Store.AckEvents(rec, group, ev.ID)
-	}
+// did is acknowledged even then (in acks, with the batch's others).
+func (r *Runner) handle(ctx, work context.Context, group string, ev incident.Event, acks *handled, log *slog.Logger) (held bool, err error) {
+	ack := func() error { acks.ids = append(acks.ids, ev.ID); return nil }
 	first := r.Now()
 	for attempt := 1; ; attempt++ {
 		c := r.consumer(group)
@@ -275,6 +304,11 @@ func (r *Runner) handle(ctx, work context.Context, group string, ev incident.Eve
 			return true, ack()
 		case ctx.Err() != nil:
 			return false, nil // stopping: the next holder retries it
+		}
+		// The events handled before this one must not wait for its
+		// retries to be acknowledged.
+		if err := acks.flush(); err != nil {
+			return false, err
 		}
 		wait := r.Backoff(attempt)
 		if asked, ok := pagers.RetryAfterOf(herr); ok {

@@ -146,8 +146,9 @@ func script(name string, helpers ...string) *redis.Script {
 	return redis.NewScript(src.String())
 }
 
-// noWake are the scripts that never move a timer earlier.
-var noWake = map[string]bool{"claim_due": true, "gauges": true, "rate_limit": true, "lease": true}
+// noWake are the scripts that never move a timer earlier. claim_send,
+// which every page runs, only marks a send as taken.
+var noWake = map[string]bool{"claim_due": true, "gauges": true, "rate_limit": true, "lease": true, "claim_send": true}
 
 // Load sends every script to Redis so that pipelined EVALSHA calls find
 // them, and moves state of an older layout that the hot path no longer
