@@ -167,12 +167,22 @@ func (e *Engine) Run(ctx context.Context) error {
 
 	slots := make(chan struct{}, e.Parallel) // one token per working worker
 	freed := make(chan struct{}, 1)
+	// full says the last claim may have left due timers for want of a
+	// free worker: only then must a worker that finishes wake the loop.
+	// Otherwise the claim saw every due timer, the loop sleeps until the
+	// next one, and a worker that sets its incident's timer earlier than
+	// that wakes it through the wake channel (reschedule.lua's PUBLISH):
+	// a wake-up here too would only claim once more for nothing. Without
+	// the wake channel the loop hears of it only this way.
+	var full atomic.Bool
 	failing := redisTrouble{log: e.Log}
 	for {
 		e.sleepUntil.Store(0)
 		wait := e.Poll
 		var now time.Time // the store's, when the claim read it
-		if free := e.Parallel - len(slots); free > 0 && ctx.Err() == nil {
+		free := e.Parallel - len(slots)
+		full.Store(true)
+		if free > 0 && ctx.Err() == nil {
 			// Busy while claiming too: Drain must not find the timers
 			// claimed and their workers not started yet.
 			e.started()
@@ -190,9 +200,11 @@ func (e *Engine) Run(ctx context.Context) error {
 						defer func() {
 							e.finished()
 							<-slots
-							select {
-							case freed <- struct{}{}:
-							default:
+							if full.Load() || e.NoWakeups {
+								select {
+								case freed <- struct{}{}:
+								default:
+								}
 							}
 						}()
 						e.work(work, c)
@@ -201,6 +213,9 @@ func (e *Engine) Run(ctx context.Context) error {
 				if len(claims) == free {
 					e.finished()
 					continue // more may be due: claim again as soon as a worker frees up
+				}
+				if len(claims) < e.Batch {
+					full.Store(false)
 				}
 				// Wake when the next step is due rather than at the next
 				// poll, so a page is not up to a Poll late; a timer set

@@ -221,6 +221,7 @@ func (r *Runner) read(ctx, work context.Context, group string) {
 // each: delivery is at least once either way, and a new incident's event
 // costs a round trip less.
 func (r *Runner) hold(ctx, work context.Context, group string, log *slog.Logger) (err error) {
+	renewed := time.Now() // before the call: the lease runs from no later
 	if ok, err := r.Store.Lease(ctx, r.leaseName(group), r.Owner, r.Lease); err != nil || !ok {
 		return err
 	}
@@ -246,12 +247,22 @@ func (r *Runner) hold(ctx, work context.Context, group string, log *slog.Logger)
 		if err := acks.flush(); err != nil {
 			return err
 		}
-		if ok, err := r.Store.Lease(ctx, r.leaseName(group), r.Owner, r.Lease); err != nil || !ok {
-			return err
-		}
 		// Wait a little for new events rather than polling a busy loop;
 		// well inside the lease, so the holder renews it in time.
-		if pending, err = r.Store.ReadEvents(ctx, group, r.Owner, 16, min(r.Poll, r.Lease/3)); err != nil {
+		block := min(r.Poll, r.Lease/3)
+		// Renew only when the lease would be more than a third gone by
+		// the time the read returns, not before every read: a busy
+		// stream is read once per few events, and a renewal each time
+		// was a script call per new incident. The events read start
+		// being handled with at least two thirds of the lease left, as
+		// before; nobody can have taken a lease with that much left.
+		if time.Since(renewed)+block >= r.Lease/3 {
+			renewed = time.Now()
+			if ok, err := r.Store.Lease(ctx, r.leaseName(group), r.Owner, r.Lease); err != nil || !ok {
+				return err
+			}
+		}
+		if pending, err = r.Store.ReadEvents(ctx, group, r.Owner, 16, block); err != nil {
 			return err
 		}
 	}
