@@ -216,10 +216,10 @@ func (r *Runner) read(ctx, work context.Context, group string) {
 // hold takes the group's lease and reads while it holds it; it returns
 // when the lease is lost, or on an error.
 //
-// Handled events are acknowledged together, once per batch read (and
-// before any wait for a retry, and on the way out), rather than one XACK
-// each: delivery is at least once either way, and a new incident's event
-// costs a round trip less.
+// Handled events are acknowledged together, once per batch, with the
+// next read (and before any wait for a retry, and on the way out), rather
+// than one XACK each: delivery is at least once either way, and under
+// load a batch costs one call.
 func (r *Runner) hold(ctx, work context.Context, group string, log *slog.Logger) (err error) {
 	renewed := time.Now() // before the call: the lease runs from no later
 	if ok, err := r.Store.Lease(ctx, r.leaseName(group), r.Owner, r.Lease); err != nil || !ok {
@@ -244,9 +244,6 @@ func (r *Runner) hold(ctx, work context.Context, group string, log *slog.Logger)
 				return err
 			}
 		}
-		if err := acks.flush(); err != nil {
-			return err
-		}
 		// Wait a little for new events rather than polling a busy loop;
 		// well inside the lease, so the holder renews it in time.
 		block := min(r.Poll, r.Lease/3)
@@ -260,6 +257,17 @@ func (r *Runner) hold(ctx, work context.Context, group string, log *slog.Logger)
 			renewed = time.Now()
 			if ok, err := r.Store.Lease(ctx, r.leaseName(group), r.Owner, r.Lease); err != nil || !ok {
 				return err
+			}
+		}
+		if len(acks.ids) > 0 {
+			// The acknowledgement goes with a read that does not wait:
+			// under load it finds the next events, one call for both.
+			if pending, err = r.Store.AckAndReadEvents(ctx, group, r.Owner, acks.ids, 16); err != nil {
+				return err // acks still holds them: acknowledged on the way out
+			}
+			acks.ids = acks.ids[:0]
+			if len(pending) > 0 {
+				continue
 			}
 		}
 		if pending, err = r.Store.ReadEvents(ctx, group, r.Owner, 16, block); err != nil {
