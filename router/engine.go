@@ -186,6 +186,19 @@ func (e *Engine) Run(ctx context.Context) error {
 			// Busy while claiming too: Drain must not find the timers
 			// claimed and their workers not started yet.
 			e.started()
+			// A wake-up already here was sent for a timer written before
+			// it arrived, so before this claim reaches Redis: the claim
+			// sees that timer. Left in the channel, it would only make
+			// the loop claim once more for nothing — as each new incident
+			// did, woken both after intake and through the wake channel.
+			select {
+			case <-e.wake:
+			default:
+			}
+			select {
+			case <-freed:
+			default:
+			}
 			claimed, err := e.Store.ClaimNext(ctx, e.Lease, min(free, e.Batch))
 			claims := claimed.Claims
 			switch {
