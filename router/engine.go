@@ -234,8 +234,17 @@ func (e *Engine) Run(ctx context.Context) error {
 				// poll, so a page is not up to a Poll late; a timer set
 				// earlier meanwhile comes as a wake-up (listen).
 				now = claimed.Now
+				// Until the next timer exactly: a worker that finishes no
+				// longer wakes the loop (full), so a timer due in a few
+				// milliseconds must not wait out minWait. Only a timer
+				// due already — left for want of workers, or held by
+				// another replica — waits minWait, so as not to spin.
 				if !claimed.Next.IsZero() {
-					wait = min(wait, max(claimed.Next.Sub(now), minWait))
+					if d := claimed.Next.Sub(now); d > 0 {
+						wait = min(wait, max(d, time.Millisecond))
+					} else {
+						wait = min(wait, minWait)
+					}
 				}
 			}
 			e.finished()
