@@ -167,15 +167,38 @@ func (e *Engine) Run(ctx context.Context) error {
 
 	slots := make(chan struct{}, e.Parallel) // one token per working worker
 	freed := make(chan struct{}, 1)
+	// full says the last claim may have left due timers for want of a
+	// free worker: only then must a worker that finishes wake the loop.
+	// Otherwise the claim saw every due timer, the loop sleeps until the
+	// next one, and a worker that sets its incident's timer earlier than
+	// that wakes it through the wake channel (reschedule.lua's PUBLISH):
+	// a wake-up here too would only claim once more for nothing. Without
+	// the wake channel the loop hears of it only this way.
+	var full atomic.Bool
 	failing := redisTrouble{log: e.Log}
 	for {
 		e.sleepUntil.Store(0)
 		wait := e.Poll
 		var now time.Time // the store's, when the claim read it
-		if free := e.Parallel - len(slots); free > 0 && ctx.Err() == nil {
+		free := e.Parallel - len(slots)
+		full.Store(true)
+		if free > 0 && ctx.Err() == nil {
 			// Busy while claiming too: Drain must not find the timers
 			// claimed and their workers not started yet.
 			e.started()
+			// A wake-up already here was sent for a timer written before
+			// it arrived, so before this claim reaches Redis: the claim
+			// sees that timer. Left in the channel, it would only make
+			// the loop claim once more for nothing — as each new incident
+			// did, woken both after intake and through the wake channel.
+			select {
+			case <-e.wake:
+			default:
+			}
+			select {
+			case <-freed:
+			default:
+			}
 			claimed, err := e.Store.ClaimNext(ctx, e.Lease, min(free, e.Batch))
 			claims := claimed.Claims
 			switch {
@@ -190,9 +213,11 @@ func (e *Engine) Run(ctx context.Context) error {
 						defer func() {
 							e.finished()
 							<-slots
-							select {
-							case freed <- struct{}{}:
-							default:
+							if full.Load() || e.NoWakeups {
+								select {
+								case freed <- struct{}{}:
+								default:
+								}
 							}
 						}()
 						e.work(work, c)
@@ -202,12 +227,24 @@ func (e *Engine) Run(ctx context.Context) error {
 					e.finished()
 					continue // more may be due: claim again as soon as a worker frees up
 				}
+				if len(claims) < e.Batch {
+					full.Store(false)
+				}
 				// Wake when the next step is due rather than at the next
 				// poll, so a page is not up to a Poll late; a timer set
 				// earlier meanwhile comes as a wake-up (listen).
 				now = claimed.Now
+				// Until the next timer exactly: a worker that finishes no
+				// longer wakes the loop (full), so a timer due in a few
+				// milliseconds must not wait out minWait. Only a timer
+				// due already — left for want of workers, or held by
+				// another replica — waits minWait, so as not to spin.
 				if !claimed.Next.IsZero() {
-					wait = min(wait, max(claimed.Next.Sub(now), minWait))
+					if d := claimed.Next.Sub(now); d > 0 {
+						wait = min(wait, max(d, time.Millisecond))
+					} else {
+						wait = min(wait, minWait)
+					}
 				}
 			}
 			e.finished()
@@ -352,7 +389,7 @@ func (e *Engine) work(ctx context.Context, c store.Claim) {
 	case c.Heartbeat != "":
 		next, err = e.checkHeartbeat(ctx, c.Heartbeat, now)
 	default:
-		next, err = e.process(ctx, c.IncidentID, now)
+		next, err = e.processFrom(ctx, c.IncidentID, now, c.Snapshot)
 	}
 	c = stop()
 	// What is recorded must not be lost with the work's context.

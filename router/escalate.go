@@ -25,13 +25,31 @@ func factOnceTTL(cfg *policies.Config) time.Duration {
 // process does what is due for one incident at now and returns when it
 // next needs attention (zero: never, unless something changes).
 func (e *Engine) process(ctx context.Context, id int64, now time.Time) (time.Time, error) {
+	return e.processFrom(ctx, id, now, nil)
+}
+
+// processFrom is process starting from the incident as snap has it (nil:
+// read it now) — the claim's read, when it made one.
+func (e *Engine) processFrom(ctx context.Context, id int64, now time.Time, snap *store.Snapshot) (time.Time, error) {
 	e.defaults()
-	inc, err := e.Store.Incident(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return time.Time{}, nil
+	if snap == nil {
+		read, err := e.Store.IncidentSnapshot(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return time.Time{}, nil
+		}
+		if err != nil {
+			return time.Time{}, err
+		}
+		snap = &read
 	}
-	if err != nil {
-		return time.Time{}, err
+	inc, done := snap.Incident, snap.Done
+	// reread reads the incident again after this step changed it.
+	reread := func() error {
+		read, err := e.Store.IncidentSnapshot(ctx, id)
+		if err == nil {
+			inc, done = read.Incident, read.Done
+		}
+		return err
 	}
 	cfg := e.Config()
 
@@ -40,7 +58,7 @@ func (e *Engine) process(ctx context.Context, id int64, now time.Time) (time.Tim
 			if _, err := e.Store.ExpireAlerts(ctx, id, cfg.Settings.ResolvedRetention); err != nil {
 				return time.Time{}, err
 			}
-			if inc, err = e.Store.Incident(ctx, id); err != nil {
+			if err := reread(); err != nil {
 				return time.Time{}, err
 			}
 		}
@@ -66,12 +84,15 @@ func (e *Engine) process(ctx context.Context, id int64, now time.Time) (time.Tim
 		if err != nil {
 			return time.Time{}, err
 		}
-		if inc, err = e.Store.Incident(ctx, id); err != nil {
+		if err := reread(); err != nil {
 			return time.Time{}, err
 		}
 	}
 
-	var next time.Time
+	var (
+		next time.Time
+		err  error
+	)
 	switch inc.Status {
 	case incident.Resolved:
 		if next, err = e.notifyFYI(ctx, cfg, inc, pagers.KindResolved, inc.ResolvedBy, now); err != nil {
@@ -95,7 +116,7 @@ func (e *Engine) process(ctx context.Context, id int64, now time.Time) (time.Tim
 			next = earliest(next, due)
 		}
 	case incident.Triggered:
-		if next, err = e.escalate(ctx, cfg, inc, now); err != nil {
+		if next, err = e.escalate(ctx, cfg, inc, done, now); err != nil {
 			return time.Time{}, err
 		}
 	}
@@ -118,8 +139,9 @@ func planState(inc *incident.Incident) escalation.State {
 
 // escalate sends every notification that is due in the current run,
 // several at a time, and returns when the next one (or the next step) is
-// due.
-func (e *Engine) escalate(ctx context.Context, cfg *policies.Config, inc *incident.Incident, now time.Time) (time.Time, error) {
+// due. done is the incident's finished sends, read with it: a send
+// finished since is found out when it is claimed (ClaimSend says so).
+func (e *Engine) escalate(ctx context.Context, cfg *policies.Config, inc *incident.Incident, done map[string]bool, now time.Time) (time.Time, error) {
 	if !planState(inc).Pages() {
 		return time.Time{}, nil // folded into a storm, which pages for it
 	}
@@ -130,10 +152,6 @@ func (e *Engine) escalate(ctx context.Context, cfg *policies.Config, inc *incide
 				"incident", inc.ID, "escalation", inc.Escalation)
 		}
 		return time.Time{}, nil
-	}
-	done, err := e.Store.SendsDone(ctx, inc.ID)
-	if err != nil {
-		return time.Time{}, err
 	}
 	plan := escalation.Walk(cfg, pol, planState(inc), now)
 	if err := e.stepFacts(ctx, cfg, inc, pol, plan, done); err != nil {

@@ -82,7 +82,11 @@ func parseRedisURL(raw string) (*redis.UniversalOptions, url.Values, error) {
 		// Never quote raw: it may carry a password.
 		return nil, nil, fmt.Errorf("redis URL names no host, want %s://[user:password@]host:port", u.Scheme)
 	}
-	opts := &redis.UniversalOptions{}
+	// RESP2: pagerd reads no push messages on its command connections
+	// (the wake channel is a subscription of its own), and under RESP3
+	// go-redis looks for pending pushes before every reply, a read
+	// syscall each: about 8% of the daemon's CPU on the paging path.
+	opts := &redis.UniversalOptions{Protocol: 2}
 	for _, addr := range strings.Split(u.Host, ",") {
 		if !strings.Contains(addr, ":") {
 			addr += ":6379"

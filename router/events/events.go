@@ -12,6 +12,7 @@ package events
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -214,7 +215,13 @@ func (r *Runner) read(ctx, work context.Context, group string) {
 
 // hold takes the group's lease and reads while it holds it; it returns
 // when the lease is lost, or on an error.
-func (r *Runner) hold(ctx, work context.Context, group string, log *slog.Logger) error {
+//
+// Handled events are acknowledged together, once per batch, with the
+// next read (and before any wait for a retry, and on the way out), rather
+// than one XACK each: delivery is at least once either way, and under
+// load a batch costs one call.
+func (r *Runner) hold(ctx, work context.Context, group string, log *slog.Logger) (err error) {
+	renewed := time.Now() // before the call: the lease runs from no later
 	if ok, err := r.Store.Lease(ctx, r.leaseName(group), r.Owner, r.Lease); err != nil || !ok {
 		return err
 	}
@@ -226,36 +233,77 @@ func (r *Runner) hold(ctx, work context.Context, group string, log *slog.Logger)
 		return err
 	}
 	log.Info("reading events", "pending", len(pending))
+	acks := &handled{store: r.Store, work: work, group: group}
+	defer func() { err = errors.Join(err, acks.flush()) }()
 	for {
 		for _, ev := range pending {
 			if ctx.Err() != nil {
 				return nil // stopping: the rest stay pending for the next holder
 			}
-			if held, err := r.handle(ctx, work, group, ev, log); err != nil || !held {
+			if held, err := r.handle(ctx, work, group, ev, acks, log); err != nil || !held {
 				return err
 			}
 		}
-		if ok, err := r.Store.Lease(ctx, r.leaseName(group), r.Owner, r.Lease); err != nil || !ok {
-			return err
-		}
 		// Wait a little for new events rather than polling a busy loop;
 		// well inside the lease, so the holder renews it in time.
-		if pending, err = r.Store.ReadEvents(ctx, group, r.Owner, 16, min(r.Poll, r.Lease/3)); err != nil {
+		block := min(r.Poll, r.Lease/3)
+		// Renew only when the lease would be more than a third gone by
+		// the time the read returns, not before every read: a busy
+		// stream is read once per few events, and a renewal each time
+		// was a script call per new incident. The events read start
+		// being handled with at least two thirds of the lease left, as
+		// before; nobody can have taken a lease with that much left.
+		if time.Since(renewed)+block >= r.Lease/3 {
+			renewed = time.Now()
+			if ok, err := r.Store.Lease(ctx, r.leaseName(group), r.Owner, r.Lease); err != nil || !ok {
+				return err
+			}
+		}
+		if len(acks.ids) > 0 {
+			// The acknowledgement goes with a read that does not wait:
+			// under load it finds the next events, one call for both.
+			if pending, err = r.Store.AckAndReadEvents(ctx, group, r.Owner, acks.ids, 16); err != nil {
+				return err // acks still holds them: acknowledged on the way out
+			}
+			acks.ids = acks.ids[:0]
+			if len(pending) > 0 {
+				continue
+			}
+		}
+		if pending, err = r.Store.ReadEvents(ctx, group, r.Owner, 16, block); err != nil {
 			return err
 		}
 	}
 }
 
+// handled collects the ids of the events a reader handled until they are
+// acknowledged together.
+type handled struct {
+	store *store.Store
+	work  context.Context
+	group string
+	ids   []string
+}
+
+// flush acknowledges the events handled so far. It runs under work, so
+// that what was done is recorded even while the reader stops.
+func (h *handled) flush() error {
+	if len(h.ids) == 0 {
+		return nil
+	}
+	rec, cancel := context.WithTimeout(context.WithoutCancel(h.work), 5*time.Second)
+	defer cancel()
+	err := h.store.AckEvents(rec, h.group, h.ids...)
+	h.ids = h.ids[:0]
+	return err
+}
+
 // handle gives one event to the group's consumer until it is handled,
 // dropped, or the lease is lost (held false: someone else goes on). An
 // attempt runs under work, so that stopping does not abort it; what it
-// did is acknowledged even then.
-func (r *Runner) handle(ctx, work context.Context, group string, ev incident.Event, log *slog.Logger) (held bool, err error) {
-	ack := func() error {
-		rec, cancel := context.WithTimeout(context.WithoutCancel(work), 5*time.Second)
-		defer cancel()
-		return r.Store.AckEvents(rec, group, ev.ID)
-	}
+// did is acknowledged even then (in acks, with the batch's others).
+func (r *Runner) handle(ctx, work context.Context, group string, ev incident.Event, acks *handled, log *slog.Logger) (held bool, err error) {
+	ack := func() error { acks.ids = append(acks.ids, ev.ID); return nil }
 	first := r.Now()
 	for attempt := 1; ; attempt++ {
 		c := r.consumer(group)
@@ -275,6 +323,11 @@ func (r *Runner) handle(ctx, work context.Context, group string, ev incident.Eve
 			return true, ack()
 		case ctx.Err() != nil:
 			return false, nil // stopping: the next holder retries it
+		}
+		// The events handled before this one must not wait for its
+		// retries to be acknowledged.
+		if err := acks.flush(); err != nil {
+			return false, err
 		}
 		wait := r.Backoff(attempt)
 		if asked, ok := pagers.RetryAfterOf(herr); ok {

@@ -288,3 +288,49 @@ func TestRefusedIsOnTheTimelineOnly(t *testing.T) {
 		t.Errorf("refusal on a missing incident: err = %v, want ErrNotFound", err)
 	}
 }
+
+// Acknowledging with the next read: the acknowledged events are no longer
+// pending, the read hands over what was waiting, and nothing waiting is
+// an empty answer, not an error.
+func TestAckAndReadEvents(t *testing.T) {
+	s, _, _ := newTestStore(t)
+	ctx := context.Background()
+	if err := s.EnsureGroup(ctx, "g"); err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range []string{"g1", "g2", "g3"} {
+		if _, err := s.Ingest(ctx, []AlertWrite{write("fp-"+g, g, false, time.Time{})}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, err := s.ReadEvents(ctx, "g", "r1", 1, 0)
+	if err != nil || len(first) != 1 {
+		t.Fatalf("ReadEvents = %v, %v; want one event", first, err)
+	}
+	var ack []string
+	for _, tc := range []struct {
+		name string
+		want int // events read
+	}{
+		{"the rest", 2},
+		{"none left", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if ack == nil {
+				ack = []string{first[0].ID}
+			}
+			got, err := s.AckAndReadEvents(ctx, "g", "r1", ack, 16)
+			if err != nil || len(got) != tc.want {
+				t.Fatalf("AckAndReadEvents = %v, %v; want %d events", got, err, tc.want)
+			}
+			ack = nil
+			for _, ev := range got {
+				ack = append(ack, ev.ID)
+			}
+		})
+	}
+	// Every event read was acknowledged by the read after it.
+	if pending, err := s.ClaimPendingEvents(ctx, "g", "r2"); err != nil || len(pending) != 0 {
+		t.Errorf("pending after AckAndReadEvents = %v, %v; want none", pending, err)
+	}
+}

@@ -100,13 +100,7 @@ func (s *Store) SendsDone(ctx context.Context, id int64) (map[string]bool, error
 	if err != nil {
 		return nil, fmt.Errorf("load sends of incident %d: %w", id, err)
 	}
-	done := make(map[string]bool, len(all))
-	for k, v := range all {
-		if strings.HasPrefix(v, "done:") {
-			done[k] = true
-		}
-	}
-	return done, nil
+	return doneOf(all), nil
 }
 
 // Status reads an incident's status and escalation run: a cheap check for

@@ -125,6 +125,9 @@ func New(rdb redis.UniversalClient, namespace string) *Store {
 // after a body that returns from many places; it costs two ZRANGEs of one
 // entry a call. Scripts that never move a timer earlier (claims push
 // them later; leases and rate limits touch none) skip it (noWake).
+//
+// The engine's scripts, which every step and every page runs, are lean
+// instead: see lean.
 func script(name string, helpers ...string) *redis.Script {
 	var src strings.Builder
 	read := func(file string) {
@@ -134,6 +137,12 @@ func script(name string, helpers ...string) *redis.Script {
 		}
 		src.Write(body)
 		src.WriteString("\n")
+	}
+	if own, ok := lean[name]; ok {
+		for _, file := range append(own, name) {
+			read(file)
+		}
+		return redis.NewScript(src.String())
 	}
 	for _, file := range append([]string{"wake", "common", "suppress"}, helpers...) {
 		read(file)
@@ -149,7 +158,22 @@ func script(name string, helpers ...string) *redis.Script {
 }
 
 // noWake are the scripts that never move a timer earlier.
-var noWake = map[string]bool{"claim_due": true, "gauges": true, "rate_limit": true, "lease": true}
+var noWake = map[string]bool{"gauges": true, "rate_limit": true, "lease": true}
+
+// lean are the engine's scripts, each with only the helpers it uses, and
+// without the wrapper: the one that may move a timer earlier says so
+// itself, where it does (wake_if_earlier). They run for every step of
+// every incident and every page, and the helpers and the wrapper cost
+// more than their own work: on redis-server 7.0 here an EVALSHA of
+// "return 1" took 2.1 µs, after the shared helpers 7.4 µs, inside the
+// wrapper 14.3 µs. A test (TestLeanScriptsWake) holds each lean script
+// that writes the timers to wake.
+var lean = map[string][]string{
+	"claim_due":   {"clock"},          // pushes timers later only
+	"claim_send":  {"common"},         // touches no timer
+	"finish_send": {"wake", "common"}, // a page after an ack wakes its incident
+	"reschedule":  {"wake"},           // a step's next wake-up
+}
 
 // Load sends every script to Redis so that pipelined EVALSHA calls find
 // them, and moves state of an older layout that the hot path no longer

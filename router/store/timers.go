@@ -27,6 +27,13 @@ type Claim struct {
 	// At is the store's clock when the claim was made: the "now" the
 	// claimed work decides with (a claim is only taken for a free worker).
 	At time.Time
+	// Snapshot is the claimed incident as the claim read it (nil: not an
+	// incident's timer, or it was gone, or the reply was not understood):
+	// the engine's first read of it, without a round trip of its own. It
+	// is no staler than that read was: a claim is only taken for a free
+	// worker, which starts on it at once, and the state a page needs is
+	// checked again when its send is claimed (ClaimSend).
+	Snapshot *Snapshot
 }
 
 // DueClaims is what one ClaimNext took, and when.
@@ -86,27 +93,34 @@ func (s *Store) ClaimDue(ctx context.Context, lease time.Duration, limit int) (t
 // due, in the same round trip: what the engine needs to know how long to
 // sleep.
 func (s *Store) ClaimNext(ctx context.Context, lease time.Duration, limit int) (DueClaims, error) {
-	vals, err := s.run(ctx, s.lua.claimDue, s.anchor(), s.nowArg(), lease.Milliseconds(), limit).StringSlice()
+	vals, err := s.run(ctx, s.lua.claimDue, s.anchor(), s.nowArg(), lease.Milliseconds(), limit).Slice()
 	if err != nil {
 		return DueClaims{}, fmt.Errorf("claim due timers: %w", err)
 	}
-	nowMs, _ := strconv.ParseInt(vals[0], 10, 64)
+	if len(vals) < 2 {
+		return DueClaims{}, fmt.Errorf("claim due timers: %d values in the reply, want at least 2", len(vals))
+	}
+	str := func(v any) string { s, _ := v.(string); return s }
+	nowMs, _ := strconv.ParseInt(str(vals[0]), 10, 64)
 	now := time.UnixMilli(nowMs).UTC()
 	var next time.Time
-	if nextMs, err := strconv.ParseFloat(vals[1], 64); err == nil {
+	if nextMs, err := strconv.ParseFloat(str(vals[1]), 64); err == nil {
 		next = time.UnixMilli(int64(nextMs)).UTC()
 	}
-	claims := make([]Claim, 0, len(vals)/3)
-	for i := 2; i+2 < len(vals); i += 3 {
-		token, _ := strconv.ParseInt(vals[i+1], 10, 64)
-		dueMs, _ := strconv.ParseFloat(vals[i+2], 64)
+	claims := make([]Claim, 0, len(vals)/4)
+	for i := 2; i+3 < len(vals); i += 4 {
+		member := str(vals[i])
+		token, _ := strconv.ParseInt(str(vals[i+1]), 10, 64)
+		dueMs, _ := strconv.ParseFloat(str(vals[i+2]), 64)
 		c := Claim{Lease: nowMs + lease.Milliseconds(), Token: token, Due: time.UnixMilli(int64(dueMs)).UTC(), At: now}
-		if name, ok := strings.CutPrefix(vals[i], heartbeatMember); ok {
+		if name, ok := strings.CutPrefix(member, heartbeatMember); ok {
 			c.Heartbeat = name
-		} else if name, ok := strings.CutPrefix(vals[i], choreMember); ok {
+		} else if name, ok := strings.CutPrefix(member, choreMember); ok {
 			c.Chore = name
-		} else if c.IncidentID, err = strconv.ParseInt(vals[i], 10, 64); err != nil {
+		} else if c.IncidentID, err = strconv.ParseInt(member, 10, 64); err != nil {
 			continue
+		} else {
+			c.Snapshot = claimSnapshot(c.IncidentID, vals[i+3])
 		}
 		claims = append(claims, c)
 	}

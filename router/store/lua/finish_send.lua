@@ -17,7 +17,9 @@ if ARGV[8] ~= '' then
   -- A page that lands after the incident was handled: wake the engine so
   -- this person, too, hears that it was acknowledged or resolved.
   if redis.call('HGET', ik, 'status') ~= 'triggered' then
+    local head = timers_head(P)
     redis.call('ZADD', P .. 'timers', now, ARGV[2])
+    wake_if_earlier(P, head)
   end
 end
 return 1

@@ -23,6 +23,13 @@ end
 if next == 0 then
   redis.call('ZREM', P .. 'timers', id)
 else
+  -- Only this timer moves, so the head moved earlier exactly when next
+  -- is earlier than the head was (which may be this timer's lease): one
+  -- look at the head, not wake_if_earlier's two.
+  local head = timers_head(P)
   redis.call('ZADD', P .. 'timers', next, id)
+  if not head or next < tonumber(head) then
+    redis.pcall('PUBLISH', P .. 'wake', string.format('%d', next))
+  end
 end
 return 1
