@@ -29,30 +29,35 @@ func TestConcurrentRequestsShareOnePipeline(t *testing.T) {
 			s, _, _ := newTestStore(t)
 			ctx := context.Background()
 
-			entered, release := make(chan struct{}), make(chan struct{})
+			// Hold the pipelines a replica may have on their way, each
+			// with a request of its own.
+			entered, release := make(chan struct{}, maxInFlight), make(chan struct{})
 			var sends []int
 			var mu sync.Mutex
 			s.coalesce.beforeSend = func(calls int) {
 				mu.Lock()
 				sends = append(sends, calls)
-				first := len(sends) == 1
+				held := len(sends) <= maxInFlight
 				mu.Unlock()
-				if first {
-					close(entered)
+				if held {
+					entered <- struct{}{}
 					<-release
 				}
 			}
-			first := make(chan []IngestResult, 1)
-			go func() {
-				res, err := s.Ingest(ctx, []AlertWrite{write("first", "g-first", false, time.Time{})})
-				if err != nil {
-					t.Error(err)
-				}
-				first <- res
-			}()
-			<-entered
+			first := make(chan []IngestResult, maxInFlight)
+			for i := range maxInFlight {
+				go func() {
+					fp := fmt.Sprintf("first%d", i)
+					res, err := s.Ingest(ctx, []AlertWrite{write(fp, "g-"+fp, false, time.Time{})})
+					if err != nil {
+						t.Error(err)
+					}
+					first <- res
+				}()
+				<-entered
+			}
 
-			// Queue the others behind the first pipeline, then let it go.
+			// Queue the others behind them, then let them go.
 			results := make([][]IngestResult, len(tc.waiting))
 			var wg sync.WaitGroup
 			for r, n := range tc.waiting {
@@ -77,15 +82,18 @@ func TestConcurrentRequestsShareOnePipeline(t *testing.T) {
 			stats := evalshaCalls(t, s)
 			close(release)
 			wg.Wait()
-			if got := <-first; len(got) != 1 || got[0].Outcome != incident.AlertTriggered {
-				t.Fatalf("first request: %v", got)
+			for range maxInFlight {
+				if got := <-first; len(got) != 1 || got[0].Outcome != incident.AlertTriggered {
+					t.Fatalf("first requests: %v", got)
+				}
 			}
 
-			if want := []int{1, len(tc.waiting)}; !slices.Equal(sends, want) {
+			want := append(slices.Repeat([]int{1}, maxInFlight), len(tc.waiting))
+			if !slices.Equal(sends, want) {
 				t.Errorf("pipelines carried %v requests, want %v", sends, want)
 			}
-			if got := evalshaCalls(t, s) - stats; got != int64(1+tc.scripts) {
-				t.Errorf("%d script calls after the first pipeline left, want %d", got, 1+tc.scripts)
+			if got := evalshaCalls(t, s) - stats; got != int64(maxInFlight+tc.scripts) {
+				t.Errorf("%d script calls after the held pipelines left, want %d", got, maxInFlight+tc.scripts)
 			}
 			// Each request's alerts opened incidents of their own: the ids
 			// tell them apart, and every alert came back once, in order.
@@ -116,18 +124,29 @@ func TestConcurrentRequestsShareOnePipeline(t *testing.T) {
 // requests it travelled with are stored all the same.
 func TestAbandonedRequestLeavesOthersStored(t *testing.T) {
 	s, _, _ := newTestStore(t)
-	entered, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
+	entered, release := make(chan struct{}, maxInFlight), make(chan struct{})
+	var mu sync.Mutex
+	held := 0
 	s.coalesce.beforeSend = func(int) {
-		once.Do(func() { close(entered); <-release })
+		mu.Lock()
+		held++
+		hold := held <= maxInFlight
+		mu.Unlock()
+		if hold {
+			entered <- struct{}{}
+			<-release
+		}
 	}
 	ctx := context.Background()
-	done := make(chan error, 2)
-	go func() {
-		_, err := s.Ingest(ctx, []AlertWrite{write("a", "ga", false, time.Time{})})
-		done <- err
-	}()
-	<-entered
+	done := make(chan error, 2+maxInFlight)
+	for i := range maxInFlight {
+		go func() {
+			fp := fmt.Sprintf("a%d", i)
+			_, err := s.Ingest(ctx, []AlertWrite{write(fp, "g"+fp, false, time.Time{})})
+			done <- err
+		}()
+		<-entered
+	}
 	gone, cancel := context.WithCancel(ctx)
 	go func() {
 		_, err := s.Ingest(gone, []AlertWrite{write("b", "gb", false, time.Time{})})
@@ -147,7 +166,7 @@ func TestAbandonedRequestLeavesOthersStored(t *testing.T) {
 		t.Fatal("the abandoned request answered without its context's error")
 	}
 	close(release)
-	for range 2 {
+	for range 1 + maxInFlight {
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
