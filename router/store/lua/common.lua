@@ -103,7 +103,10 @@ local function open_incident(P, now, gk, service, escalation, group, group_label
     -- its DUMP, the block has the size of what it holds (~750 bytes) and
     -- grows as facts come; a block that fills up is sized to fit anyway.
     local tk = ik .. ':timeline'
-    redis.call('RESTORE', tk, 0, redis.call('DUMP', tk), 'REPLACE')
+    -- pcall: the embedded Redis pagerd runs without one configured
+    -- (miniredis) cannot DUMP a stream; there the block stays as it is.
+    local dump = redis.pcall('DUMP', tk)
+    if type(dump) == 'string' then redis.call('RESTORE', tk, 0, dump, 'REPLACE') end
   end
   return id
 end
