@@ -36,8 +36,6 @@ func BenchmarkAPIv2Hundred(b *testing.B) { benchIntake(b, "/api/v2/alerts", 100)
 // benchIntake posts requests of n alerts to path (the Alertmanager webhook
 // or Prometheus' /api/v2/alerts).
 func benchIntake(b *testing.B, path string, n int) {
-	redisSrv := testenv.StartRedis(b)
-	dir := b.TempDir()
 	cfg := `
 integration "alertmanager" {
   type  = "alertmanager"
@@ -52,25 +50,7 @@ service "all" {
   group_by   = ["alertname"]
 }
 `
-	if err := os.WriteFile(filepath.Join(dir, "pagerd.hcl"), []byte(cfg), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "am.token"), []byte(amToken), 0o600); err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	a, err := app.New(ctx, app.Options{ConfigDir: dir, Listen: "127.0.0.1:0", RedisURL: redisSrv.URL(),
-		Log: testLogger(), Console: &testenv.Buffer{}, Poll: time.Hour})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ran := make(chan struct{})
-	go func() { _ = a.Run(ctx); close(ran) }()
-	// Stop the daemon before its redis-server stops (b.Cleanup), or its
-	// loops log failed dials into the benchmark's output.
-	defer func() { cancel(); <-ran }()
-	url := "http://" + a.Addr() + path
+	url := startBenchDaemon(b, cfg, app.Options{Console: &testenv.Buffer{}, Poll: time.Hour}) + path
 
 	bodies := make([][]byte, 64)
 	for i := range bodies {
@@ -118,8 +98,6 @@ service "all" {
 // (each alert its own group, so its own incident) to its page written on
 // the console. It reports the latency's p50 and p99 besides ns/op.
 func BenchmarkFirstPage(b *testing.B) {
-	redisSrv := testenv.StartRedis(b)
-	dir := b.TempDir()
 	cfg := `
 integration "alertmanager" {
   type  = "alertmanager"
@@ -135,24 +113,8 @@ service "all" {
   storm { incidents = 0 }
 }
 `
-	if err := os.WriteFile(filepath.Join(dir, "pagerd.hcl"), []byte(cfg), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "am.token"), []byte(amToken), 0o600); err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	console := &pageWatch{paged: make(chan string, 16)}
-	a, err := app.New(ctx, app.Options{ConfigDir: dir, Listen: "127.0.0.1:0", RedisURL: redisSrv.URL(),
-		Log: testLogger(), Console: console})
-	if err != nil {
-		b.Fatal(err)
-	}
-	stopped := make(chan struct{})
-	go func() { defer close(stopped); _ = a.Run(ctx) }()
-	defer func() { cancel(); <-stopped }() // before redis-server stops
-	url := "http://" + a.Addr() + "/api/v2/alerts"
+	url := startBenchDaemon(b, cfg, app.Options{Console: console}) + "/api/v2/alerts"
 	client := &http.Client{}
 	var lat []time.Duration
 	b.ResetTimer()
@@ -198,4 +160,31 @@ func (w *pageWatch) Write(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
+}
+
+// startBenchDaemon runs pagerd with config cfg (and the Alertmanager
+// integration's token) on a redis-server of its own, and returns its
+// base URL. The daemon stops before its redis-server (b.Cleanup runs in
+// reverse), or its loops would log failed dials into the output.
+func startBenchDaemon(b *testing.B, cfg string, opts app.Options) string {
+	b.Helper()
+	redisSrv := testenv.StartRedis(b)
+	dir := b.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "pagerd.hcl"), []byte(cfg), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "am.token"), []byte(amToken), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	opts.ConfigDir, opts.Listen, opts.RedisURL, opts.Log = dir, "127.0.0.1:0", redisSrv.URL(), testLogger()
+	a, err := app.New(ctx, opts)
+	if err != nil {
+		cancel()
+		b.Fatal(err)
+	}
+	ran := make(chan struct{})
+	go func() { _ = a.Run(ctx); close(ran) }()
+	b.Cleanup(func() { cancel(); <-ran })
+	return "http://" + a.Addr()
 }
