@@ -41,19 +41,7 @@ func (s *Store) ReadEvents(ctx context.Context, group, consumer string, count in
 		Group: group, Consumer: consumer, Streams: []string{s.eventsKey(), ">"},
 		Count: int64(count), Block: block,
 	}).Result()
-	if errors.Is(err, redis.Nil) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read events for %s: %w", group, err)
-	}
-	var out []incident.Event
-	for _, st := range streams {
-		for _, m := range st.Messages {
-			out = append(out, decodeEvent(m))
-		}
-	}
-	return out, nil
+	return readEvents(group, streams, err)
 }
 
 // AckAndReadEvents acknowledges events for group and reads the group's
@@ -74,6 +62,12 @@ func (s *Store) AckAndReadEvents(ctx context.Context, group, consumer string, ac
 		return nil, fmt.Errorf("acknowledge events of %s: %w", group, err)
 	}
 	streams, err := read.Result()
+	return readEvents(group, streams, err)
+}
+
+// readEvents decodes a group's XREADGROUP answer; redis.Nil, no event
+// within the wait, is none.
+func readEvents(group string, streams []redis.XStream, err error) ([]incident.Event, error) {
 	if errors.Is(err, redis.Nil) {
 		return nil, nil
 	}
