@@ -13,12 +13,6 @@ import (
 	"github.com/pagerd/pagerd/router/store"
 )
 
-// Notifier tells one person something about an incident, once per key
-// across replicas, leaving a fact of kind that says whom and why
-// (router.Engine.Notify).
-type Notifier func(ctx context.Context, cfg *policies.Config, id int64, key string, user *policies.User,
-	n pagers.Notification, kind incident.Kind, why string) (router.Told, error)
-
 // Duty is incident command's part of the engine's per-incident timer: it
 // pages the manager rotation of a severe incident nobody took command of,
 // and (cadence) reminds the manager of a status update due and tells the
@@ -27,7 +21,7 @@ type Notifier func(ctx context.Context, cfg *policies.Config, id int64, key stri
 // engine wakes.
 type Duty struct {
 	Store  *store.Store
-	Notify Notifier
+	Notify router.Notifier
 	Log    *slog.Logger
 }
 

@@ -13,11 +13,6 @@ import (
 	"github.com/pagerd/pagerd/router/store"
 )
 
-// Notifier tells one person something about an incident, once per key
-// across replicas, leaving a fact of kind (router.Engine.Notify).
-type Notifier func(ctx context.Context, cfg *policies.Config, id int64, key string, user *policies.User,
-	n pagers.Notification, kind incident.Kind, why string) (router.Told, error)
-
 // Duty is the post-mortem's part of the engine's per-incident timer: once
 // an incident resolves it names the post-mortem's owner (Owner), a fact
 // on the timeline; when its severity requires one, it reminds them
@@ -28,7 +23,7 @@ type Notifier func(ctx context.Context, cfg *policies.Config, id int64, key stri
 // often the engine wakes, on whichever replica.
 type Duty struct {
 	Store  *store.Store
-	Notify Notifier
+	Notify router.Notifier
 	Log    *slog.Logger
 }
 

@@ -77,6 +77,13 @@ func (r Recipient) String() string {
 // none, the caller sums up), Failed when it could not.
 type Facts struct{ OK, Failed incident.Kind }
 
+// Notifier tells one person something about an incident, once per key
+// across replicas, leaving a fact of kind that says whom and why: what
+// duties (incident command, post-mortems) are given, Engine.Notify in
+// production.
+type Notifier func(ctx context.Context, cfg *policies.Config, id int64, key string, user *policies.User,
+	n pagers.Notification, kind incident.Kind, why string) (Told, error)
+
 // Notify tells one person something about an incident (Tell), leaving a
 // fact of kind, or of KindNotifyFailed when every channel failed.
 func (e *Engine) Notify(ctx context.Context, cfg *policies.Config, id int64, key string, user *policies.User, n pagers.Notification, kind incident.Kind, why string) (Told, error) {

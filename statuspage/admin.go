@@ -266,24 +266,16 @@ func (a *Admin) findSubscriber(w http.ResponseWriter, r *http.Request, _ string)
 }
 
 func (a *Admin) getSubscriber(w http.ResponseWriter, r *http.Request, _ string) {
-	sub, err := a.Store.Subscriber(r.Context(), r.PathValue("sid"))
-	if err == nil && sub.Page != r.PathValue("page") {
-		err = incident.ErrNotFound
-	}
-	if err != nil {
-		a.failed(w, r, err)
+	sub, ok := a.pathSubscriber(w, r)
+	if !ok {
 		return
 	}
 	writeJSON(w, http.StatusOK, sub)
 }
 
 func (a *Admin) deleteSubscriber(w http.ResponseWriter, r *http.Request, by string) {
-	sub, err := a.Store.Subscriber(r.Context(), r.PathValue("sid"))
-	if err == nil && sub.Page != r.PathValue("page") {
-		err = incident.ErrNotFound
-	}
-	if err != nil {
-		a.failed(w, r, err)
+	sub, ok := a.pathSubscriber(w, r)
+	if !ok {
 		return
 	}
 	if _, err := a.Store.DeleteSubscriber(r.Context(), sub.ID); err != nil {
@@ -292,6 +284,20 @@ func (a *Admin) deleteSubscriber(w http.ResponseWriter, r *http.Request, by stri
 	}
 	a.Log.Info("status page subscriber deleted", "page", sub.Page, "subscriber", sub.ID, "kind", sub.Kind, "by", by)
 	writeJSON(w, http.StatusOK, map[string]any{"deleted": sub.ID})
+}
+
+// pathSubscriber is the subscriber {sid} of page {page}, or false once
+// the error (not found too, for another page's subscriber) is answered.
+func (a *Admin) pathSubscriber(w http.ResponseWriter, r *http.Request) (*incident.Subscriber, bool) {
+	sub, err := a.Store.Subscriber(r.Context(), r.PathValue("sid"))
+	if err == nil && sub.Page != r.PathValue("page") {
+		err = incident.ErrNotFound
+	}
+	if err != nil {
+		a.failed(w, r, err)
+		return sub, false
+	}
+	return sub, true
 }
 
 // guessKind tells an address's kind by its look.

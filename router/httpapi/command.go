@@ -204,10 +204,7 @@ func (s *Server) postUpdate(w http.ResponseWriter, r *http.Request) {
 // listUpdates: GET /v1/incidents/{id}/updates answers {"updates": [...]},
 // oldest first, with "next_update_at" (null when none is due).
 func (s *Server) listUpdates(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.authenticate(w, r, policies.APIIntegration); !ok {
-		return
-	}
-	id, ok := s.incidentID(w, r)
+	_, id, ok := s.incidentCall(w, r)
 	if !ok {
 		return
 	}

@@ -66,10 +66,7 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.authenticate(w, r, policies.APIIntegration); !ok {
-		return
-	}
-	id, ok := s.incidentID(w, r)
+	_, id, ok := s.incidentCall(w, r)
 	if !ok {
 		return
 	}
@@ -272,10 +269,7 @@ const maxTimelinePage = 1000
 // "next": "ID"}; next is "" on the last page, else the after of the next
 // one. Facts are oldest first, each with its id.
 func (s *Server) timeline(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.authenticate(w, r, policies.APIIntegration); !ok {
-		return
-	}
-	id, ok := s.incidentID(w, r)
+	_, id, ok := s.incidentCall(w, r)
 	if !ok {
 		return
 	}

@@ -37,10 +37,7 @@ func (s *Server) postmortemFailed(w http.ResponseWriter, r *http.Request, err er
 
 // postmortemMarkdown: GET /v1/incidents/{id}/postmortem.md, the draft.
 func (s *Server) postmortemMarkdown(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.authenticate(w, r, policies.APIIntegration); !ok {
-		return
-	}
-	id, ok := s.incidentID(w, r)
+	_, id, ok := s.incidentCall(w, r)
 	if !ok {
 		return
 	}
@@ -57,10 +54,7 @@ func (s *Server) postmortemMarkdown(w http.ResponseWriter, r *http.Request) {
 // postmortemState: GET /v1/incidents/{id}/postmortem, who owns it and
 // whether it is done.
 func (s *Server) postmortemState(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.authenticate(w, r, policies.APIIntegration); !ok {
-		return
-	}
-	id, ok := s.incidentID(w, r)
+	_, id, ok := s.incidentCall(w, r)
 	if !ok {
 		return
 	}

@@ -40,8 +40,10 @@ type coalescer struct {
 	mu      sync.Mutex
 	queue   []*ingestCall
 	sending int // pipelines on their way, up to maxInFlight
-	// beforeSend, in tests, runs before each pipeline leaves.
+	// beforeSend, in tests, runs before each pipeline leaves; queued,
+	// with the queue's length, after a call joins it.
 	beforeSend func(calls int)
+	queued     func(waiting int)
 }
 
 // flushTimeout bounds one pipeline of many requests' alerts: it runs on
@@ -57,6 +59,9 @@ func (s *Store) ingest(ctx context.Context, call *ingestCall) ([]IngestResult, e
 	call.done = make(chan struct{})
 	c.mu.Lock()
 	c.queue = append(c.queue, call)
+	if c.queued != nil {
+		c.queued(len(c.queue))
+	}
 	lead := c.sending < maxInFlight
 	if lead {
 		c.sending++

@@ -44,6 +44,7 @@ func TestConcurrentRequestsShareOnePipeline(t *testing.T) {
 					<-release
 				}
 			}
+			full := queueReaches(s, maxInFlight+len(tc.waiting))
 			first := make(chan []IngestResult, maxInFlight)
 			for i := range maxInFlight {
 				go func() {
@@ -74,11 +75,7 @@ func TestConcurrentRequestsShareOnePipeline(t *testing.T) {
 					results[r] = res
 				})
 			}
-			waitFor(t, func() bool {
-				s.coalesce.mu.Lock()
-				defer s.coalesce.mu.Unlock()
-				return len(s.coalesce.queue) == len(tc.waiting)
-			})
+			<-full
 			stats := evalshaCalls(t, s)
 			close(release)
 			wg.Wait()
@@ -137,6 +134,7 @@ func TestAbandonedRequestLeavesOthersStored(t *testing.T) {
 			<-release
 		}
 	}
+	full := queueReaches(s, maxInFlight+2)
 	ctx := context.Background()
 	done := make(chan error, 2+maxInFlight)
 	for i := range maxInFlight {
@@ -156,11 +154,7 @@ func TestAbandonedRequestLeavesOthersStored(t *testing.T) {
 		_, err := s.Ingest(ctx, []AlertWrite{write("c", "gc", false, time.Time{})})
 		done <- err
 	}()
-	waitFor(t, func() bool {
-		s.coalesce.mu.Lock()
-		defer s.coalesce.mu.Unlock()
-		return len(s.coalesce.queue) == 2
-	})
+	<-full
 	cancel()
 	if err := <-done; err == nil {
 		t.Fatal("the abandoned request answered without its context's error")
@@ -197,13 +191,16 @@ func evalshaCalls(t *testing.T, s *Store) int64 {
 	return 0
 }
 
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not reached in 10s")
+// queueReaches returns a channel closed once the store has seen calls
+// calls queue up in all (the held pipelines' own calls count: each joined
+// the queue before its pipeline took it).
+func queueReaches(s *Store, calls int) <-chan struct{} {
+	reached := make(chan struct{})
+	seen := 0
+	s.coalesce.queued = func(int) { // runs under the coalescer's lock
+		if seen++; seen == calls {
+			close(reached)
 		}
-		time.Sleep(time.Millisecond)
 	}
+	return reached
 }
