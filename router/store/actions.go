@@ -37,7 +37,7 @@ type NewAction struct {
 
 // AddAction stores an action item of an incident that is still kept and
 // returns its number; an unknown incident is ErrNotFound.
-func (s *Store) AddAction(ctx context.Context, a NewAction) (int64, error) {
+func (s *shard) AddAction(ctx context.Context, a NewAction) (int64, error) {
 	vals, err := s.action(ctx, "add", a.Incident, a.Title, a.Owner, string(a.Kind), a.Due, msOrZero(a.OverdueAt), a.By, a.Via)
 	if err != nil {
 		return 0, fmt.Errorf("add an action item to incident %d: %w", a.Incident, err)
@@ -49,7 +49,7 @@ func (s *Store) AddAction(ctx context.Context, a NewAction) (int64, error) {
 }
 
 // ActionDone marks item n done; it reports false when it was done before.
-func (s *Store) ActionDone(ctx context.Context, n int64, by, via string) (bool, error) {
+func (s *shard) ActionDone(ctx context.Context, n int64, by, via string) (bool, error) {
 	vals, err := s.action(ctx, "done", n, by, via)
 	if err != nil {
 		return false, fmt.Errorf("action item %d done: %w", n, err)
@@ -65,7 +65,7 @@ func (s *Store) ActionDone(ctx context.Context, n int64, by, via string) (bool, 
 
 // ActionReminded moves item n's next reminder to next, unless it was done
 // meanwhile.
-func (s *Store) ActionReminded(ctx context.Context, n int64, next time.Time) error {
+func (s *shard) ActionReminded(ctx context.Context, n int64, next time.Time) error {
 	if _, err := s.action(ctx, "reminded", n, next.UnixMilli()); err != nil {
 		return fmt.Errorf("action item %d reminded: %w", n, err)
 	}
@@ -74,7 +74,7 @@ func (s *Store) ActionReminded(ctx context.Context, n int64, next time.Time) err
 
 // DueReminders returns the open items whose owner is due a reminder at
 // now, and when the next one after them is due (zero: none).
-func (s *Store) DueReminders(ctx context.Context, now time.Time, limit int64) ([]incident.ActionItem, time.Time, error) {
+func (s *shard) DueReminders(ctx context.Context, now time.Time, limit int64) ([]incident.ActionItem, time.Time, error) {
 	ids, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: s.key("actions", "remind"), ByScore: true,
 		Start: "-inf", Stop: strconv.FormatInt(now.UnixMilli(), 10), Count: limit}).Result()
 	if err != nil {
@@ -97,7 +97,7 @@ func (s *Store) DueReminders(ctx context.Context, now time.Time, limit int64) ([
 }
 
 // Action returns item n.
-func (s *Store) Action(ctx context.Context, n int64) (incident.ActionItem, error) {
+func (s *shard) Action(ctx context.Context, n int64) (incident.ActionItem, error) {
 	items, err := s.loadActions(ctx, []string{strconv.FormatInt(n, 10)})
 	if err != nil {
 		return incident.ActionItem{}, err
@@ -110,7 +110,7 @@ func (s *Store) Action(ctx context.Context, n int64) (incident.ActionItem, error
 
 // Actions returns every action item, oldest first; with incident > 0,
 // that incident's only.
-func (s *Store) Actions(ctx context.Context, inc int64) ([]incident.ActionItem, error) {
+func (s *shard) Actions(ctx context.Context, inc int64) ([]incident.ActionItem, error) {
 	set := s.key("actions")
 	if inc > 0 {
 		set = s.key("actions", "inc", strconv.FormatInt(inc, 10))
@@ -122,7 +122,7 @@ func (s *Store) Actions(ctx context.Context, inc int64) ([]incident.ActionItem, 
 	return s.loadActions(ctx, ids)
 }
 
-func (s *Store) loadActions(ctx context.Context, ids []string) ([]incident.ActionItem, error) {
+func (s *shard) loadActions(ctx context.Context, ids []string) ([]incident.ActionItem, error) {
 	if len(ids) == 0 {
 		return []incident.ActionItem{}, nil
 	}
@@ -186,7 +186,7 @@ func decodeItem(doc string) (*incident.ActionItem, error) {
 // NamePostmortemOwner names who owns incident id's post-mortem, once:
 // it returns the owner in place, theirs when one was named before.
 // detail is the fact's text.
-func (s *Store) NamePostmortemOwner(ctx context.Context, id int64, owner, why string, required bool, detail string) (string, error) {
+func (s *shard) NamePostmortemOwner(ctx context.Context, id int64, owner, why string, required bool, detail string) (string, error) {
 	req := "0"
 	if required {
 		req = "1"
@@ -203,7 +203,7 @@ func (s *Store) NamePostmortemOwner(ctx context.Context, id int64, owner, why st
 
 // PostmortemDone marks incident id's post-mortem done; it reports false
 // when it was before. An incident still open is incident.ErrInvalid.
-func (s *Store) PostmortemDone(ctx context.Context, id int64, by, via string) (bool, error) {
+func (s *shard) PostmortemDone(ctx context.Context, id int64, by, via string) (bool, error) {
 	vals, err := s.action(ctx, "pm_done", id, by, via)
 	if err != nil {
 		return false, fmt.Errorf("post-mortem of incident %d done: %w", id, err)
@@ -222,7 +222,7 @@ func (s *Store) PostmortemDone(ctx context.Context, id int64, by, via string) (b
 // PostmortemWritten records where incident id's draft was written, and
 // the SHA-256 of what was (hex), which tells pagerd's own draft from one
 // people edited since.
-func (s *Store) PostmortemWritten(ctx context.Context, id int64, path, sum string) error {
+func (s *shard) PostmortemWritten(ctx context.Context, id int64, path, sum string) error {
 	if _, err := s.action(ctx, "pm_path", id, path, sum); err != nil {
 		return fmt.Errorf("post-mortem of incident %d written: %w", id, err)
 	}
@@ -231,7 +231,7 @@ func (s *Store) PostmortemWritten(ctx context.Context, id int64, path, sum strin
 
 // Postmortem returns the state of incident id's post-mortem (its
 // Incident set, the rest zero before the incident resolved).
-func (s *Store) Postmortem(ctx context.Context, id int64) (incident.Postmortem, error) {
+func (s *shard) Postmortem(ctx context.Context, id int64) (incident.Postmortem, error) {
 	h, err := s.rdb.HGetAll(ctx, s.key("pm", strconv.FormatInt(id, 10))).Result()
 	if err != nil {
 		return incident.Postmortem{}, fmt.Errorf("load the post-mortem of incident %d: %w", id, err)
@@ -240,7 +240,7 @@ func (s *Store) Postmortem(ctx context.Context, id int64) (incident.Postmortem, 
 		NamedAt: msTime(h["named_ms"]), DoneAt: msTime(h["done_ms"]), DoneBy: h["done_by"], Path: h["path"], DraftSum: h["sum"]}, nil
 }
 
-func (s *Store) action(ctx context.Context, op string, args ...any) ([]string, error) {
+func (s *shard) action(ctx context.Context, op string, args ...any) ([]string, error) {
 	argv := append([]any{s.prefix, s.nowArg(), op}, args...)
 	cmds, wait, err := s.pipelineScript(ctx, s.lua.action, [][]string{s.anchor()}, [][]any{argv})
 	if err == nil {

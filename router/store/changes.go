@@ -13,11 +13,11 @@ import (
 // changesKept bounds each service's list of recent changes.
 const changesKept = 1000
 
-func (s *Store) changesKey(service string) string { return s.key("svc", service, "changes") }
+func (s *shard) changesKey(service string) string { return s.key("svc", service, "changes") }
 
 // RecordChange keeps a change event with its service's recent changes and
 // publishes it on the event stream, in one round trip. It pages nobody.
-func (s *Store) RecordChange(ctx context.Context, c incident.Change) (string, error) {
+func (s *shard) RecordChange(ctx context.Context, c incident.Change) (string, error) {
 	doc, err := json.Marshal(c)
 	if err != nil {
 		return "", fmt.Errorf("encode change: %w", err)
@@ -36,7 +36,7 @@ func (s *Store) RecordChange(ctx context.Context, c incident.Change) (string, er
 }
 
 // Changes returns a service's most recent changes, newest first.
-func (s *Store) Changes(ctx context.Context, service string, limit int64) ([]incident.Change, error) {
+func (s *shard) Changes(ctx context.Context, service string, limit int64) ([]incident.Change, error) {
 	msgs, err := s.rdb.XRevRangeN(ctx, s.changesKey(service), "+", "-", limit).Result()
 	if err != nil {
 		return nil, fmt.Errorf("load changes of %s: %w", service, err)

@@ -54,7 +54,7 @@ const flushTimeout = 30 * time.Second
 // ingest stores call's alerts, in the next pipeline to leave. It returns
 // when they are stored, or when ctx ends first (then they may still be:
 // storing is idempotent, the sender's retry finds them).
-func (s *Store) ingest(ctx context.Context, call *ingestCall) ([]IngestResult, error) {
+func (s *shard) ingest(ctx context.Context, call *ingestCall) ([]IngestResult, error) {
 	c := &s.coalesce
 	call.done = make(chan struct{})
 	c.mu.Lock()
@@ -98,7 +98,7 @@ func (c *coalescer) more() bool {
 }
 
 // sendAll sends the queue until it stays empty.
-func (c *coalescer) sendAll(s *Store) {
+func (c *coalescer) sendAll(s *shard) {
 	for {
 		c.sendQueued(s)
 		if !c.more() {
@@ -108,7 +108,7 @@ func (c *coalescer) sendAll(s *Store) {
 }
 
 // sendQueued takes the whole queue and stores it in one pipeline.
-func (c *coalescer) sendQueued(s *Store) {
+func (c *coalescer) sendQueued(s *shard) {
 	c.mu.Lock()
 	calls := c.queue
 	c.queue = nil
@@ -130,7 +130,7 @@ func (c *coalescer) sendQueued(s *Store) {
 // send stores calls' alerts, a script call per ingestBatch alerts,
 // all pipelined, and gives each call its results, or the error of the
 // pipeline or of a script call that held some of its alerts.
-func (s *Store) send(ctx context.Context, calls []*ingestCall) {
+func (s *shard) send(ctx context.Context, calls []*ingestCall) {
 	total := 0
 	for _, call := range calls {
 		total += call.alerts

@@ -27,7 +27,7 @@ type Declaration struct {
 
 // Declare opens an incident by hand; it is paged through its escalation
 // like any other, at once.
-func (s *Store) Declare(ctx context.Context, d Declaration) (int64, error) {
+func (s *shard) Declare(ctx context.Context, d Declaration) (int64, error) {
 	var nonce [8]byte
 	if _, err := rand.Read(nonce[:]); err != nil {
 		return 0, fmt.Errorf("declare: %w", err)
@@ -51,24 +51,24 @@ type CommandResult struct {
 
 // Assign gives role to user on incident id ("" takes it back). A resolved
 // incident refuses with incident.ErrClosed.
-func (s *Store) Assign(ctx context.Context, id int64, role incident.Role, user, by, via string) (CommandResult, error) {
+func (s *shard) Assign(ctx context.Context, id int64, role incident.Role, user, by, via string) (CommandResult, error) {
 	return s.command(ctx, id, "assign", by, via, string(role), user)
 }
 
 // SetSeverity sets incident id's severity by hand: its alerts no longer
 // change it.
-func (s *Store) SetSeverity(ctx context.Context, id int64, name string, rank int, by, via string) (CommandResult, error) {
+func (s *shard) SetSeverity(ctx context.Context, id int64, name string, rank int, by, via string) (CommandResult, error) {
 	return s.command(ctx, id, "severity", by, via, severityArg(name, rank))
 }
 
 // PostUpdate stores a status update of incident id (its N and At are the
 // store's); posting incident.StateResolved resolves the incident, kept
 // then for retention. A resolved incident refuses with incident.ErrClosed.
-func (s *Store) PostUpdate(ctx context.Context, id int64, u incident.StatusUpdate, retention time.Duration) (CommandResult, error) {
+func (s *shard) PostUpdate(ctx context.Context, id int64, u incident.StatusUpdate, retention time.Duration) (CommandResult, error) {
 	return s.command(ctx, id, "update", u.By, u.Via, string(u.State), u.Text, u.PublicText, retentionMs(retention))
 }
 
-func (s *Store) command(ctx context.Context, id int64, op, by, via string, args ...any) (CommandResult, error) {
+func (s *shard) command(ctx context.Context, id int64, op, by, via string, args ...any) (CommandResult, error) {
 	argv := append([]any{s.prefix, s.nowArg(), id, op, by, via}, args...)
 	cmds, wait, err := s.pipelineScript(ctx, s.lua.command, [][]string{s.anchor()}, [][]any{argv})
 	if err == nil {
@@ -113,7 +113,7 @@ func decodeUpdate(doc string) (incident.StatusUpdate, error) {
 }
 
 // Updates returns incident id's status updates, oldest first.
-func (s *Store) Updates(ctx context.Context, id int64) ([]incident.StatusUpdate, error) {
+func (s *shard) Updates(ctx context.Context, id int64) ([]incident.StatusUpdate, error) {
 	docs, err := s.rdb.LRange(ctx, s.incidentKey(id)+":updates", 0, -1).Result()
 	if err != nil {
 		return nil, fmt.Errorf("load updates of incident %d: %w", id, err)
@@ -132,7 +132,7 @@ func (s *Store) Updates(ctx context.Context, id int64) ([]incident.StatusUpdate,
 // TimelinePage returns at most limit facts of incident id's timeline after
 // the fact whose ID is after ("" = from the start), oldest first, and the
 // cursor of the next page ("" when this is the last).
-func (s *Store) TimelinePage(ctx context.Context, id int64, after string, limit int64) ([]incident.Fact, string, error) {
+func (s *shard) TimelinePage(ctx context.Context, id int64, after string, limit int64) ([]incident.Fact, string, error) {
 	start := "-"
 	if after != "" {
 		start = "(" + after

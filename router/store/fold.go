@@ -14,7 +14,7 @@ import (
 
 // Folded returns up to limit of the incidents folded into storm id,
 // newest first, and how many there are in all.
-func (s *Store) Folded(ctx context.Context, id int64, limit int64) ([]*incident.Incident, int64, error) {
+func (s *shard) Folded(ctx context.Context, id int64, limit int64) ([]*incident.Incident, int64, error) {
 	key := s.incidentKey(id) + ":folded"
 	pipe := s.rdb.Pipeline()
 	total := pipe.ZCard(ctx, key)
@@ -51,7 +51,7 @@ func (s *Store) Folded(ctx context.Context, id int64, limit int64) ([]*incident.
 // its window, and resolves it once it passed with none of its folded
 // incidents open; retention is how long a resolved incident is kept. It
 // reports whether the storm has passed and whether this call resolved it.
-func (s *Store) SettleStorm(ctx context.Context, id int64, retention time.Duration) (passed, resolved bool, err error) {
+func (s *shard) SettleStorm(ctx context.Context, id int64, retention time.Duration) (passed, resolved bool, err error) {
 	cmds, wait, err := s.pipelineScript(ctx, s.lua.storm, [][]string{{s.incidentKey(id)}},
 		[][]any{{s.prefix, s.nowArg(), strconv.FormatInt(id, 10), retentionMs(retention)}})
 	if err == nil {

@@ -15,7 +15,7 @@ import (
 // on its hot path. Every replica runs it at start until one has finished;
 // moving a key twice is harmless. Until then, and on the paths where it is
 // cheap (acknowledge, resolve, inhibition), the old keys are read too.
-func (s *Store) migrateFingerprintIndex(ctx context.Context) error {
+func (s *shard) migrateFingerprintIndex(ctx context.Context) error {
 	marker := s.key("fp_migrated")
 	done, err := s.rdb.Exists(ctx, marker).Result()
 	if err != nil {

@@ -22,7 +22,7 @@ type OpenCount struct {
 // incidents costs Redis time in proportion to how many there are (35 ms
 // for 10,000), so the counts are shared for maxAge by every replica's
 // scrapes; 0 counts afresh.
-func (s *Store) Gauges(ctx context.Context, maxAge time.Duration) (open []OpenCount, due int, err error) {
+func (s *shard) Gauges(ctx context.Context, maxAge time.Duration) (open []OpenCount, due int, err error) {
 	vals, err := s.run(ctx, gaugesScript, s.anchor(), s.nowArg(), maxAge.Milliseconds()).Slice()
 	if err != nil {
 		return nil, 0, fmt.Errorf("read gauges: %w", err)

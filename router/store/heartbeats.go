@@ -40,10 +40,10 @@ func (h HeartbeatState) Since() time.Time {
 	return h.First
 }
 
-func (s *Store) heartbeatKey(name string) string { return s.key("hb", name) }
+func (s *shard) heartbeatKey(name string) string { return s.key("hb", name) }
 
 // Heartbeat reads the state of one heartbeat.
-func (s *Store) Heartbeat(ctx context.Context, name string) (HeartbeatState, error) {
+func (s *shard) Heartbeat(ctx context.Context, name string) (HeartbeatState, error) {
 	h, err := s.rdb.HGetAll(ctx, s.heartbeatKey(name)).Result()
 	if err != nil {
 		return HeartbeatState{}, fmt.Errorf("read heartbeat %s: %w", name, err)
@@ -57,7 +57,7 @@ func (s *Store) Heartbeat(ctx context.Context, name string) (HeartbeatState, err
 // it makes every registered heartbeat due, so that the engine checks each
 // against the config in force. A replica calls it when it starts and on
 // every reload.
-func (s *Store) SyncHeartbeats(ctx context.Context, windows map[string]time.Duration) error {
+func (s *shard) SyncHeartbeats(ctx context.Context, windows map[string]time.Duration) error {
 	args := []any{s.nowArg()}
 	for _, name := range slices.Sorted(maps.Keys(windows)) {
 		args = append(args, name, windows[name].Milliseconds())
@@ -81,7 +81,7 @@ type BeatResult struct {
 // Beat records a beat of heartbeat name, alive for window from now, and
 // in the same round trip resolves the alert its miss fired, if any:
 // resolve is that alert, as the router would store it.
-func (s *Store) Beat(ctx context.Context, name string, window time.Duration, resolve AlertWrite) (BeatResult, error) {
+func (s *shard) Beat(ctx context.Context, name string, window time.Duration, resolve AlertWrite) (BeatResult, error) {
 	rkeys, rargs, err := s.ingestArgs(resolve)
 	if err != nil {
 		return BeatResult{}, err
@@ -137,7 +137,7 @@ var ErrBeatMeanwhile = errors.New("the heartbeat changed since it was read")
 // first, so that it joins the incident the old one leaves. fire is decided
 // with a snapshot of silences (fire.Suppression): ErrStale, with nothing
 // done, when silences changed since.
-func (s *Store) MissHeartbeat(ctx context.Context, st HeartbeatState, at time.Time, fire AlertWrite, previous *AlertWrite) (IngestResult, error) {
+func (s *shard) MissHeartbeat(ctx context.Context, st HeartbeatState, at time.Time, fire AlertWrite, previous *AlertWrite) (IngestResult, error) {
 	keys, args, err := s.ingestArgs(fire)
 	if err != nil {
 		return IngestResult{}, err
@@ -206,7 +206,7 @@ func (s *Store) MissHeartbeat(ctx context.Context, st HeartbeatState, at time.Ti
 // ForgetHeartbeat drops a heartbeat the config no longer has, resolving
 // the alert its miss fired (resolve; nil when none fired), which no beat
 // will resolve now.
-func (s *Store) ForgetHeartbeat(ctx context.Context, name string, resolve *AlertWrite) error {
+func (s *shard) ForgetHeartbeat(ctx context.Context, name string, resolve *AlertWrite) error {
 	_, err := s.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 		if resolve != nil {
 			keys, args, err := s.ingestArgs(*resolve)

@@ -16,7 +16,7 @@ import (
 )
 
 // Incident loads one incident and its firing alerts in one round trip.
-func (s *Store) Incident(ctx context.Context, id int64) (*incident.Incident, error) {
+func (s *shard) Incident(ctx context.Context, id int64) (*incident.Incident, error) {
 	ik := s.incidentKey(id)
 	pipe := s.rdb.Pipeline()
 	h := pipe.HGetAll(ctx, ik)
@@ -96,7 +96,7 @@ func decodeIncident(h, firing map[string]string) (*incident.Incident, error) {
 }
 
 // Alerts returns an incident's alerts as stored (the decoded payload form).
-func (s *Store) Alerts(ctx context.Context, id int64) ([]json.RawMessage, error) {
+func (s *shard) Alerts(ctx context.Context, id int64) ([]json.RawMessage, error) {
 	docs, err := s.rdb.HGetAll(ctx, s.incidentKey(id)+":alerts").Result()
 	if err != nil {
 		return nil, fmt.Errorf("load alerts of incident %d: %w", id, err)
@@ -114,7 +114,7 @@ func (s *Store) Alerts(ctx context.Context, id int64) ([]json.RawMessage, error)
 }
 
 // Timeline returns all of an incident's facts, oldest first.
-func (s *Store) Timeline(ctx context.Context, id int64) ([]incident.Fact, error) {
+func (s *shard) Timeline(ctx context.Context, id int64) ([]incident.Fact, error) {
 	msgs, err := s.rdb.XRange(ctx, s.incidentKey(id)+":timeline", "-", "+").Result()
 	if err != nil {
 		return nil, fmt.Errorf("load timeline of incident %d: %w", id, err)
@@ -135,7 +135,7 @@ func decodeFact(id string, v map[string]any) incident.Fact {
 }
 
 // List returns incidents, newest first: the open ones, or all kept ones.
-func (s *Store) List(ctx context.Context, openOnly bool, limit int64) ([]*incident.Incident, error) {
+func (s *shard) List(ctx context.Context, openOnly bool, limit int64) ([]*incident.Incident, error) {
 	set := s.key("incidents")
 	if openOnly {
 		set = s.key("open")
@@ -175,7 +175,7 @@ func (s *Store) List(ctx context.Context, openOnly bool, limit int64) ([]*incide
 
 // Act applies a person's action to an incident. A note's text is
 // req.Text; retention is how long a resolved incident is kept.
-func (s *Store) Act(ctx context.Context, req incident.Request, retention time.Duration) (incident.Result, error) {
+func (s *shard) Act(ctx context.Context, req incident.Request, retention time.Duration) (incident.Result, error) {
 	doc := ""
 	if req.Action == incident.Note && req.Thread != "" {
 		// Only consumers need it (the chat layer, not to post the note
@@ -195,7 +195,7 @@ type noteDoc struct {
 // Refused records on an incident's timeline that req was refused, and
 // why (a fact of kind action_refused, not published): the incident is
 // otherwise unchanged.
-func (s *Store) Refused(ctx context.Context, req incident.Request, why string) error {
+func (s *shard) Refused(ctx context.Context, req incident.Request, why string) error {
 	_, err := s.transition(ctx, req.Incident, "refuse", req.By, req.Via, 0, why)
 	return err
 }
@@ -203,12 +203,12 @@ func (s *Store) Refused(ctx context.Context, req incident.Request, why string) e
 // Reopen starts escalating an acknowledged incident again because its
 // acknowledgement timed out — unless it was acknowledged anew since ackedAt
 // was read. It reports whether it reopened.
-func (s *Store) Reopen(ctx context.Context, id int64, ackedAt time.Time, by string) (bool, error) {
+func (s *shard) Reopen(ctx context.Context, id int64, ackedAt time.Time, by string) (bool, error) {
 	res, err := s.transition(ctx, id, "reopen", by, "", time.Minute, strconv.FormatInt(ackedAt.UnixMilli(), 10))
 	return res.Outcome == incident.OutcomeReopened, err
 }
 
-func (s *Store) transition(ctx context.Context, id int64, action, by, via string, retention time.Duration, extra string, more ...any) (incident.Result, error) {
+func (s *shard) transition(ctx context.Context, id int64, action, by, via string, retention time.Duration, extra string, more ...any) (incident.Result, error) {
 	cmds, wait, err := s.pipelineScript(ctx, s.lua.transition, [][]string{s.anchor()},
 		[][]any{append([]any{s.prefix, s.nowArg(), id, action, by, via, retentionMs(retention), extra}, more...)})
 	if err == nil {
@@ -229,7 +229,7 @@ func (s *Store) transition(ctx context.Context, id int64, action, by, via string
 
 // ExpireAlerts resolves the incident's alerts whose endsAt has passed; it
 // reports whether that closed the incident.
-func (s *Store) ExpireAlerts(ctx context.Context, id int64, retention time.Duration) (closed bool, err error) {
+func (s *shard) ExpireAlerts(ctx context.Context, id int64, retention time.Duration) (closed bool, err error) {
 	vals, err := s.run(ctx, s.lua.expire, s.anchor(), s.nowArg(), id, retentionMs(retention)).Int64Slice()
 	if err != nil {
 		return false, fmt.Errorf("expire alerts of incident %d: %w", id, err)
@@ -241,7 +241,7 @@ func (s *Store) ExpireAlerts(ctx context.Context, id int64, retention time.Durat
 // when its kind is published). With a non-empty once key the fact is
 // written at most once per key within onceTTL, across replicas; Append
 // reports whether it was written.
-func (s *Store) Append(ctx context.Context, id int64, kind incident.Kind, detail, once string, onceTTL time.Duration) (bool, error) {
+func (s *shard) Append(ctx context.Context, id int64, kind incident.Kind, detail, once string, onceTTL time.Duration) (bool, error) {
 	n, err := s.run(ctx, s.lua.appendFact, []string{s.incidentKey(id)}, id, s.nowArg(), string(kind), detail, once, max(onceTTL.Milliseconds(), 1)).Int()
 	if err != nil {
 		return false, fmt.Errorf("append to timeline of incident %d: %w", id, err)

@@ -140,7 +140,7 @@ const ingestBatch = 50
 // pipelined, so a request costs one round trip however many alerts it
 // carries — shared with the requests that arrive while another is on its
 // way (coalesce.go). It returns an error unless every alert was stored.
-func (s *Store) Ingest(ctx context.Context, writes []AlertWrite) ([]IngestResult, error) {
+func (s *shard) Ingest(ctx context.Context, writes []AlertWrite) ([]IngestResult, error) {
 	if len(writes) == 0 {
 		return nil, nil
 	}
@@ -183,7 +183,7 @@ const ingestPerAlert = 12
 // What only opening or resolving an incident reads goes as one argument
 // (incidentArgs): Redis makes every argument a Lua string, whether the
 // script reads it or not.
-func (s *Store) ingestArgs(w AlertWrite) ([]string, []any, error) {
+func (s *shard) ingestArgs(w AlertWrite) ([]string, []any, error) {
 	groupLabels, links, err := encodeGroup(w.GroupLabels, w.Links)
 	if err != nil {
 		return nil, nil, err
@@ -240,7 +240,7 @@ func ingestPair(id, outcome any) IngestResult {
 // same round trip). When Redis does not know the script (it restarted, or
 // failed over) the whole pipeline is sent again with EVAL: the script is
 // idempotent for a call that did not run, and NOSCRIPT means none ran.
-func (s *Store) pipelineScript(ctx context.Context, sc *redis.Script, keys [][]string, argv [][]any) ([]*redis.Cmd, *redis.Cmd, error) {
+func (s *shard) pipelineScript(ctx context.Context, sc *redis.Script, keys [][]string, argv [][]any) ([]*redis.Cmd, *redis.Cmd, error) {
 	send := func(useEval bool) ([]*redis.Cmd, *redis.Cmd, error) {
 		pipe := s.rdb.Pipeline()
 		cmds := make([]*redis.Cmd, len(argv))

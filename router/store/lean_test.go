@@ -19,6 +19,7 @@ func TestLeanScriptsWake(t *testing.T) {
 		{name: "claim_send"},
 		{name: "finish_send"},
 		{name: "reschedule"},
+		{name: "layout"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, ok := lean[tc.name]; !ok {
@@ -35,7 +36,7 @@ func TestLeanScriptsWake(t *testing.T) {
 			}
 		})
 	}
-	if len(lean) != 4 {
-		t.Errorf("lean has %d scripts; this test knows 4", len(lean))
+	if len(lean) != 5 {
+		t.Errorf("lean has %d scripts; this test knows 5", len(lean))
 	}
 }

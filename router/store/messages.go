@@ -18,7 +18,7 @@ import (
 const messageField = "msg:"
 
 // Message returns the reference kept under key for incident id.
-func (s *Store) Message(ctx context.Context, id int64, key string) (string, bool, error) {
+func (s *shard) Message(ctx context.Context, id int64, key string) (string, bool, error) {
 	ref, err := s.rdb.HGet(ctx, s.incidentKey(id)+":sends", messageField+key).Result()
 	if errors.Is(err, redis.Nil) {
 		return "", false, nil
@@ -31,7 +31,7 @@ func (s *Store) Message(ctx context.Context, id int64, key string) (string, bool
 
 // KeepMessage keeps ref under key for incident id; nothing when the
 // incident is gone.
-func (s *Store) KeepMessage(ctx context.Context, id int64, key, ref string) error {
+func (s *shard) KeepMessage(ctx context.Context, id int64, key, ref string) error {
 	if err := s.run(ctx, s.lua.keepMessage, []string{s.incidentKey(id)}, messageField+key, ref).Err(); err != nil {
 		return fmt.Errorf("keep message %s of incident %d: %w", key, id, err)
 	}
@@ -40,7 +40,7 @@ func (s *Store) KeepMessage(ctx context.Context, id int64, key, ref string) erro
 
 // Messages returns the references kept for incident id whose keys start
 // with prefix, by key.
-func (s *Store) Messages(ctx context.Context, id int64, prefix string) (map[string]string, error) {
+func (s *shard) Messages(ctx context.Context, id int64, prefix string) (map[string]string, error) {
 	all, err := s.rdb.HGetAll(ctx, s.incidentKey(id)+":sends").Result()
 	if err != nil {
 		return nil, fmt.Errorf("load messages of incident %d: %w", id, err)
@@ -63,7 +63,7 @@ func (s *Store) Messages(ctx context.Context, id int64, prefix string) (map[stri
 
 // KeepMessageAt is KeepMessage, filing the message under place as well:
 // a message of the thread whose first message pagerd keeps under thread.
-func (s *Store) KeepMessageAt(ctx context.Context, id int64, key, ref, place, thread string) error {
+func (s *shard) KeepMessageAt(ctx context.Context, id int64, key, ref, place, thread string) error {
 	err := s.run(ctx, s.lua.keepMessage, []string{s.incidentKey(id)}, messageField+key, ref,
 		place, strconv.FormatInt(id, 10)+" "+thread).Err()
 	if err != nil {
@@ -75,7 +75,7 @@ func (s *Store) KeepMessageAt(ctx context.Context, id int64, key, ref, place, th
 // MessageAt returns the incident and the thread of the message filed
 // under place; ok is false when none is (not pagerd's, or its incident's
 // retention ran out).
-func (s *Store) MessageAt(ctx context.Context, place string) (id int64, thread string, ok bool, err error) {
+func (s *shard) MessageAt(ctx context.Context, place string) (id int64, thread string, ok bool, err error) {
 	v, err := s.rdb.Get(ctx, s.key("msgat", place)).Result()
 	if errors.Is(err, redis.Nil) {
 		return 0, "", false, nil

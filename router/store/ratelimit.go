@@ -12,7 +12,7 @@ import (
 // whether the n events pass (they are then counted) and, when they do
 // not, how long until they would. A request of more events than a whole
 // burst counts as a whole burst, or it could never pass.
-func (s *Store) Allow(ctx context.Context, name string, events int, per time.Duration, n int) (ok bool, wait time.Duration, err error) {
+func (s *shard) Allow(ctx context.Context, name string, events int, per time.Duration, n int) (ok bool, wait time.Duration, err error) {
 	if events <= 0 || per <= 0 {
 		return true, 0, nil
 	}
@@ -32,7 +32,7 @@ func (s *Store) Allow(ctx context.Context, name string, events int, per time.Dur
 // Hold lets no event through the rate limit called name (of events per
 // per, as Allow counts it) for d from now: a provider answered 429 with a
 // Retry-After, and every replica must wait it out.
-func (s *Store) Hold(ctx context.Context, name string, events int, per time.Duration, d time.Duration) error {
+func (s *shard) Hold(ctx context.Context, name string, events int, per time.Duration, d time.Duration) error {
 	if events <= 0 || per <= 0 || d <= 0 {
 		return nil
 	}

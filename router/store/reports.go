@@ -20,7 +20,7 @@ import (
 const reportAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 // AddReport stores a report under a new reference, which it returns.
-func (s *Store) AddReport(ctx context.Context, r incident.Report, keep time.Duration) (string, error) {
+func (s *shard) AddReport(ctx context.Context, r incident.Report, keep time.Duration) (string, error) {
 	now, err := s.Now(ctx)
 	if err != nil {
 		return "", err
@@ -54,7 +54,7 @@ func (s *Store) AddReport(ctx context.Context, r incident.Report, keep time.Dura
 }
 
 // Report returns a report by reference; ErrNotFound when there is none.
-func (s *Store) Report(ctx context.Context, ref string) (*incident.Report, error) {
+func (s *shard) Report(ctx context.Context, ref string) (*incident.Report, error) {
 	h, err := s.rdb.HGetAll(ctx, s.key("sp", "report", ref)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("load report: %w", err)
@@ -69,7 +69,7 @@ func (s *Store) Report(ctx context.Context, ref string) (*incident.Report, error
 }
 
 // Reports returns the latest reports, newest first, at most limit.
-func (s *Store) Reports(ctx context.Context, limit int64) ([]*incident.Report, error) {
+func (s *shard) Reports(ctx context.Context, limit int64) ([]*incident.Report, error) {
 	refs, err := s.rdb.ZRevRange(ctx, s.key("sp", "reports"), 0, limit-1).Result()
 	if err != nil {
 		return nil, fmt.Errorf("list reports: %w", err)
@@ -90,7 +90,7 @@ func (s *Store) Reports(ctx context.Context, limit int64) ([]*incident.Report, e
 
 // LinkReport ties a report to the incident it was promoted to, or that
 // was already open for it.
-func (s *Store) LinkReport(ctx context.Context, ref string, id int64, by string) error {
+func (s *shard) LinkReport(ctx context.Context, ref string, id int64, by string) error {
 	if _, err := s.Report(ctx, ref); err != nil {
 		return err
 	}

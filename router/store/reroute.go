@@ -40,7 +40,7 @@ type RerouteAlert struct {
 // for the timeline; retention is how long a resolved incident is kept.
 // It returns the incidents that took alerts: none when the incident was
 // no longer unrouted and open (another replica rerouted it).
-func (s *Store) Reroute(ctx context.Context, id int64, unrouted string, targets []RerouteTarget, stay bool, by string, retention time.Duration) ([]int64, error) {
+func (s *shard) Reroute(ctx context.Context, id int64, unrouted string, targets []RerouteTarget, stay bool, by string, retention time.Duration) ([]int64, error) {
 	stays := "0"
 	if stay {
 		stays = "1"

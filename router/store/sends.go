@@ -32,7 +32,7 @@ const AnyStatus incident.Status = "*"
 // A replica that dies mid-send lets the lease lapse; the next one re-sends:
 // delivery is at-least-once, and a duplicate needs a crash (or a lost
 // Redis) between the provider's answer and FinishSend.
-func (s *Store) ClaimSend(ctx context.Context, id int64, status incident.Status, run int, key string, lease time.Duration, owner string) (SendState, time.Duration, error) {
+func (s *shard) ClaimSend(ctx context.Context, id int64, status incident.Status, run int, key string, lease time.Duration, owner string) (SendState, time.Duration, error) {
 	vals, err := s.run(ctx, s.lua.claimSend, []string{s.incidentKey(id)}, id, string(status), run, lease.Milliseconds(), owner, key, s.nowArg()).StringSlice()
 	if err != nil {
 		return "", 0, fmt.Errorf("claim send %s: %w", key, err)
@@ -47,7 +47,7 @@ func (s *Store) ClaimSend(ctx context.Context, id int64, status incident.Status,
 
 // RenewSend keeps owner's claim on a notification for lease from now while
 // it is being sent; ok is false when the claim is no longer owner's.
-func (s *Store) RenewSend(ctx context.Context, id int64, key, owner string, lease time.Duration) (bool, error) {
+func (s *shard) RenewSend(ctx context.Context, id int64, key, owner string, lease time.Duration) (bool, error) {
 	n, err := s.run(ctx, s.lua.renew, []string{s.incidentKey(id)}, s.nowArg(), "send", id, key, owner, max(lease.Milliseconds(), 1)).Int()
 	if err != nil {
 		return false, fmt.Errorf("renew send %s: %w", key, err)
@@ -57,7 +57,7 @@ func (s *Store) RenewSend(ctx context.Context, id int64, key, owner string, leas
 
 // ReleaseSend gives owner's claim on a notification back, unsent, so that
 // any replica may send it at once.
-func (s *Store) ReleaseSend(ctx context.Context, id int64, key, owner string) error {
+func (s *shard) ReleaseSend(ctx context.Context, id int64, key, owner string) error {
 	if err := s.run(ctx, s.lua.renew, []string{s.incidentKey(id)}, s.nowArg(), "send", id, key, owner, 0).Err(); err != nil {
 		return fmt.Errorf("release send %s: %w", key, err)
 	}
@@ -77,7 +77,7 @@ type SendResult struct {
 
 // FinishSend records that a claimed notification is done (sent, or given
 // up after every channel failed), with its timeline fact.
-func (s *Store) FinishSend(ctx context.Context, id int64, r SendResult) error {
+func (s *shard) FinishSend(ctx context.Context, id int64, r SendResult) error {
 	reached := ""
 	if r.Reached != nil {
 		b, err := json.Marshal(r.Reached)
@@ -95,7 +95,7 @@ func (s *Store) FinishSend(ctx context.Context, id int64, r SendResult) error {
 
 // SendsDone returns the idempotency keys of an incident's finished sends, so
 // the engine skips them without a round trip each.
-func (s *Store) SendsDone(ctx context.Context, id int64) (map[string]bool, error) {
+func (s *shard) SendsDone(ctx context.Context, id int64) (map[string]bool, error) {
 	all, err := s.rdb.HGetAll(ctx, s.incidentKey(id)+":sends").Result()
 	if err != nil {
 		return nil, fmt.Errorf("load sends of incident %d: %w", id, err)
@@ -105,7 +105,7 @@ func (s *Store) SendsDone(ctx context.Context, id int64) (map[string]bool, error
 
 // Status reads an incident's status and escalation run: a cheap check for
 // a send in flight that should stop when someone acknowledges.
-func (s *Store) Status(ctx context.Context, id int64) (status incident.Status, run int, err error) {
+func (s *shard) Status(ctx context.Context, id int64) (status incident.Status, run int, err error) {
 	vals, err := s.rdb.HMGet(ctx, s.incidentKey(id), "status", "run").Result()
 	if err != nil {
 		return "", 0, fmt.Errorf("read status of incident %d: %w", id, err)
@@ -117,7 +117,7 @@ func (s *Store) Status(ctx context.Context, id int64) (status incident.Status, r
 }
 
 // Notified lists who was paged for an incident.
-func (s *Store) Notified(ctx context.Context, id int64) ([]incident.Reached, error) {
+func (s *shard) Notified(ctx context.Context, id int64) ([]incident.Reached, error) {
 	members, err := s.rdb.SMembers(ctx, s.incidentKey(id)+":notified").Result()
 	if err != nil {
 		return nil, fmt.Errorf("load notified of incident %d: %w", id, err)
@@ -139,7 +139,7 @@ func (s *Store) Notified(ctx context.Context, id int64) ([]incident.Reached, err
 
 // Once returns true to exactly one caller per key within ttl, across
 // replicas — for notices that must go out once (shift handoffs).
-func (s *Store) Once(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+func (s *shard) Once(ctx context.Context, key string, ttl time.Duration) (bool, error) {
 	ok, err := s.rdb.SetNX(ctx, s.key("once", key), 1, ttl).Result()
 	if err != nil {
 		return false, fmt.Errorf("claim %s: %w", key, err)
@@ -149,7 +149,7 @@ func (s *Store) Once(ctx context.Context, key string, ttl time.Duration) (bool, 
 
 // LinkSecret returns the deployment's shared HMAC key for ack links, made
 // once by whichever replica asks first. Used when the config sets none.
-func (s *Store) LinkSecret(ctx context.Context) ([]byte, error) {
+func (s *shard) LinkSecret(ctx context.Context) ([]byte, error) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		return nil, fmt.Errorf("generate link secret: %w", err)

@@ -19,7 +19,7 @@ var ErrNoSession = errors.New("no such session")
 
 // UseMagicLink marks the magic link id used for ttl and reports whether
 // this was its first use.
-func (s *Store) UseMagicLink(ctx context.Context, id string, ttl time.Duration) (bool, error) {
+func (s *shard) UseMagicLink(ctx context.Context, id string, ttl time.Duration) (bool, error) {
 	ok, err := s.rdb.SetNX(ctx, s.key("magic", id), 1, max(ttl, time.Millisecond)).Result()
 	if err != nil {
 		return false, fmt.Errorf("use magic link: %w", err)
@@ -36,7 +36,7 @@ type Session struct {
 }
 
 // CreateSession keeps a session under digest for ttl.
-func (s *Store) CreateSession(ctx context.Context, digest string, sess Session, ttl time.Duration) error {
+func (s *shard) CreateSession(ctx context.Context, digest string, sess Session, ttl time.Duration) error {
 	k := s.key("session", digest)
 	pipe := s.rdb.TxPipeline()
 	pipe.HSet(ctx, k, "user", sess.User, "csrf", sess.CSRF, "created_ms", sess.CreatedAt.UnixMilli())
@@ -48,7 +48,7 @@ func (s *Store) CreateSession(ctx context.Context, digest string, sess Session, 
 }
 
 // Session returns the session under digest, or ErrNoSession.
-func (s *Store) Session(ctx context.Context, digest string) (Session, error) {
+func (s *shard) Session(ctx context.Context, digest string) (Session, error) {
 	h, err := s.rdb.HGetAll(ctx, s.key("session", digest)).Result()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return Session{}, fmt.Errorf("load session: %w", err)
@@ -60,7 +60,7 @@ func (s *Store) Session(ctx context.Context, digest string) (Session, error) {
 }
 
 // EndSession deletes the session under digest.
-func (s *Store) EndSession(ctx context.Context, digest string) error {
+func (s *shard) EndSession(ctx context.Context, digest string) error {
 	if err := s.rdb.Del(ctx, s.key("session", digest)).Err(); err != nil {
 		return fmt.Errorf("end session: %w", err)
 	}
@@ -68,7 +68,7 @@ func (s *Store) EndSession(ctx context.Context, digest string) error {
 }
 
 // MagicLinkUsed reports whether the magic link id was used.
-func (s *Store) MagicLinkUsed(ctx context.Context, id string) (bool, error) {
+func (s *shard) MagicLinkUsed(ctx context.Context, id string) (bool, error) {
 	n, err := s.rdb.Exists(ctx, s.key("magic", id)).Result()
 	if err != nil {
 		return false, fmt.Errorf("look up magic link: %w", err)

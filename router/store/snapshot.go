@@ -18,7 +18,7 @@ type Snapshot struct {
 
 // IncidentSnapshot reads an incident and its finished sends in one round
 // trip. ErrNotFound when the incident is gone.
-func (s *Store) IncidentSnapshot(ctx context.Context, id int64) (Snapshot, error) {
+func (s *shard) IncidentSnapshot(ctx context.Context, id int64) (Snapshot, error) {
 	ik := s.incidentKey(id)
 	pipe := s.rdb.Pipeline()
 	h := pipe.HGetAll(ctx, ik)

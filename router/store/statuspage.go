@@ -55,7 +55,7 @@ type PagePosted struct {
 // PostPage stores a public update of an incident, publishing it on
 // post.Pages if it was not yet, and puts a public_update fact on its
 // timeline (and so on the event stream).
-func (s *Store) PostPage(ctx context.Context, post PagePost) (PagePosted, error) {
+func (s *shard) PostPage(ctx context.Context, post PagePost) (PagePosted, error) {
 	comps := ""
 	if len(post.Components) > 0 {
 		b, err := json.Marshal(post.Components)
@@ -79,7 +79,7 @@ func (s *Store) PostPage(ctx context.Context, post PagePost) (PagePosted, error)
 
 // PageIncident returns incident id as status pages have it, or
 // ErrNotFound when it was never published (or its history ran out).
-func (s *Store) PageIncident(ctx context.Context, id int64) (*incident.PageIncident, error) {
+func (s *shard) PageIncident(ctx context.Context, id int64) (*incident.PageIncident, error) {
 	out, err := s.pageIncidents(ctx, []string{strconv.FormatInt(id, 10)})
 	if err != nil {
 		return nil, err
@@ -92,7 +92,7 @@ func (s *Store) PageIncident(ctx context.Context, id int64) (*incident.PageIncid
 
 // PageIncidents returns every incident published since since, and every
 // one still unresolved, oldest first.
-func (s *Store) PageIncidents(ctx context.Context, since time.Time) ([]*incident.PageIncident, error) {
+func (s *shard) PageIncidents(ctx context.Context, since time.Time) ([]*incident.PageIncident, error) {
 	pipe := s.rdb.Pipeline()
 	recent := pipe.ZRangeByScore(ctx, s.key("sp", "incidents"), &redis.ZRangeBy{Min: strconv.FormatInt(since.UnixMilli(), 10), Max: "+inf"})
 	active := pipe.ZRange(ctx, s.key("sp", "active"), 0, -1)
@@ -108,7 +108,7 @@ func (s *Store) PageIncidents(ctx context.Context, since time.Time) ([]*incident
 	return s.pageIncidents(ctx, slices.Compact(ids))
 }
 
-func (s *Store) pageIncidents(ctx context.Context, ids []string) ([]*incident.PageIncident, error) {
+func (s *shard) pageIncidents(ctx context.Context, ids []string) ([]*incident.PageIncident, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -178,7 +178,7 @@ func decodePageIncident(h map[string]string, docs []string) (*incident.PageIncid
 // the one called after ("" = anything from now on; "0" = any at all), and
 // returns the latest change's name ("" when none came). A replica that
 // serves the pages from memory reads them again only then.
-func (s *Store) PageChanges(ctx context.Context, after string, block time.Duration) (string, error) {
+func (s *shard) PageChanges(ctx context.Context, after string, block time.Duration) (string, error) {
 	if after == "" {
 		after = "$"
 	}
@@ -202,7 +202,7 @@ func (s *Store) PageChanges(ctx context.Context, after string, block time.Durati
 
 // LastPageChange is the name of the latest change of the status pages,
 // "0" when there was none yet: where PageChanges starts watching.
-func (s *Store) LastPageChange(ctx context.Context) (string, error) {
+func (s *shard) LastPageChange(ctx context.Context) (string, error) {
 	msgs, err := s.rdb.XRevRangeN(ctx, s.key("sp", "changes"), "+", "-", 1).Result()
 	if err != nil {
 		return "", fmt.Errorf("read status page changes: %w", err)

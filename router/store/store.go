@@ -26,18 +26,17 @@ var luaFiles embed.FS
 // retention ran out).
 var ErrNotFound = incident.ErrNotFound
 
-// Store keeps incidents, alerts, timers, timelines and send records in Redis.
-type Store struct {
+// shard is one copy of pagerd's key layout under one hash tag: every
+// script it runs touches keys of its own slot only. A Store has one
+// shard per configured Redis shard (shards.go); with one, it is the
+// whole deployment, as it always was.
+type shard struct {
+	top    *Store // the clock and durability every shard shares
 	rdb    redis.UniversalClient
 	prefix string
-	// Clock, when set, replaces Redis TIME as the source of "now" — for
-	// tests that move time by hand. Production leaves it nil so that every
-	// replica agrees on one clock, Redis's.
-	Clock func() time.Time
-	// Durability, when it asks for replicas, makes every stored alert and
-	// action wait until that many replicas hold it before it counts as
-	// stored.
-	Durability Durability
+	// index is the shard's place among the Store's; ids is how it
+	// numbers incidents and action items (see layout).
+	index int
 
 	lua scripts
 	// coalesce gathers concurrent requests' alerts into one pipeline.
@@ -74,43 +73,46 @@ func (sc *scripts) all() []*redis.Script {
 		sc.declare, sc.command, sc.action, sc.statusPage, sc.subscribers, sc.migrateFp}
 }
 
-// New returns a store on rdb whose keys start with "{<namespace>}:"
-// — the braces are the hash tag that keeps every key in one cluster slot.
-func New(rdb redis.UniversalClient, namespace string) *Store {
-	if namespace == "" {
-		namespace = "pagerd"
-	}
-	return &Store{
+// newShard returns the shard of top whose keys start with prefix, which
+// carries its hash tag.
+func newShard(top *Store, rdb redis.UniversalClient, prefix string, index int) *shard {
+	return &shard{
+		top:    top,
 		rdb:    rdb,
-		prefix: "{" + namespace + "}:",
-		lua: scripts{
-			ingest:      script("ingest", "fold"),
-			transition:  script("transition", "fold"),
-			expire:      script("expire", "fold"),
-			claimDue:    script("claim_due"),
-			reschedule:  script("reschedule"),
-			claimSend:   script("claim_send"),
-			finishSend:  script("finish_send"),
-			appendFact:  script("append"),
-			lease:       script("lease"),
-			renew:       script("renew"),
-			rateLimit:   script("rate_limit"),
-			reroute:     script("reroute"),
-			beat:        script("beat"),
-			heartbeats:  script("heartbeats"),
-			keepMessage: script("keep_message"),
-			review:      script("review"),
-			silence:     script("silence"),
-			wakeOpen:    script("wake_open"),
-			storm:       script("storm", "fold"),
-			declare:     script("declare"),
-			command:     script("command"),
-			statusPage:  script("statuspage"),
-			subscribers: script("subscribers"),
-			action:      script("action"),
-			migrateFp:   script("migrate_fp"),
-		},
+		prefix: prefix,
+		index:  index,
+		lua:    allScripts,
 	}
+}
+
+// allScripts are the scripts every shard runs: the same source, so the
+// same SHA on every node.
+var allScripts = scripts{
+	ingest:      script("ingest", "fold"),
+	transition:  script("transition", "fold"),
+	expire:      script("expire", "fold"),
+	claimDue:    script("claim_due"),
+	reschedule:  script("reschedule"),
+	claimSend:   script("claim_send"),
+	finishSend:  script("finish_send"),
+	appendFact:  script("append"),
+	lease:       script("lease"),
+	renew:       script("renew"),
+	rateLimit:   script("rate_limit"),
+	reroute:     script("reroute"),
+	beat:        script("beat"),
+	heartbeats:  script("heartbeats"),
+	keepMessage: script("keep_message"),
+	review:      script("review"),
+	silence:     script("silence"),
+	wakeOpen:    script("wake_open"),
+	storm:       script("storm", "fold"),
+	declare:     script("declare"),
+	command:     script("command"),
+	statusPage:  script("statuspage"),
+	subscribers: script("subscribers"),
+	action:      script("action"),
+	migrateFp:   script("migrate_fp"),
 }
 
 // script is lua/<name>.lua after the helpers every script shares
@@ -173,13 +175,14 @@ var lean = map[string][]string{
 	"claim_send":  {"common"},         // touches no timer
 	"finish_send": {"wake", "common"}, // a page after an ack wakes its incident
 	"reschedule":  {"wake"},           // a step's next wake-up
+	"layout":      {},                 // once a start (shards.go)
 }
 
 // Load sends every script to Redis so that pipelined EVALSHA calls find
 // them, and moves state of an older layout that the hot path no longer
 // reads (migrateFingerprintIndex). Redis forgets scripts on restart;
 // callers retry through Run/EvalSha fallbacks below.
-func (s *Store) Load(ctx context.Context) error {
+func (s *shard) Load(ctx context.Context) error {
 	for _, sc := range s.lua.all() {
 		if err := sc.Load(ctx, s.rdb).Err(); err != nil {
 			return fmt.Errorf("load Lua script: %w", err)
@@ -189,21 +192,21 @@ func (s *Store) Load(ctx context.Context) error {
 }
 
 // Ping reports whether Redis answers.
-func (s *Store) Ping(ctx context.Context) error {
+func (s *shard) Ping(ctx context.Context) error {
 	if err := s.rdb.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("redis ping: %w", err)
 	}
 	return nil
 }
 
-func (s *Store) key(parts ...string) string { return s.prefix + strings.Join(parts, ":") }
+func (s *shard) key(parts ...string) string { return s.prefix + strings.Join(parts, ":") }
 
-func (s *Store) incidentKey(id int64) string { return s.key("inc", strconv.FormatInt(id, 10)) }
+func (s *shard) incidentKey(id int64) string { return s.key("inc", strconv.FormatInt(id, 10)) }
 
 // fpIndexKey is the hash of the fingerprint index that holds fingerprint
 // fp: the one of its last three characters (fp_index in lua/common.lua,
 // which says why).
-func (s *Store) fpIndexKey(fp string) string { return s.prefix + "fpx:" + fp[max(0, len(fp)-3):] }
+func (s *shard) fpIndexKey(fp string) string { return s.prefix + "fpx:" + fp[max(0, len(fp)-3):] }
 
 // retentionMs is a retention as the scripts' PEXPIRE takes it: Redis refuses
 // 0, so anything shorter than a millisecond becomes one.
@@ -229,20 +232,20 @@ func orZero(version string) string {
 
 // anchor is a key every slot-less script is sent with, so that a Cluster
 // client routes it to the node owning this deployment's slot.
-func (s *Store) anchor() []string { return []string{s.key("timers")} }
+func (s *shard) anchor() []string { return []string{s.key("timers")} }
 
 // nowArg is the "now" argument of the scripts: 0 means "use Redis TIME".
-func (s *Store) nowArg() int64 {
-	if s.Clock == nil {
+func (s *shard) nowArg() int64 {
+	if s.top.Clock == nil {
 		return 0
 	}
-	return s.Clock().UnixMilli()
+	return s.top.Clock().UnixMilli()
 }
 
 // Now is the store's clock: Redis TIME, or Clock when set.
-func (s *Store) Now(ctx context.Context) (time.Time, error) {
-	if s.Clock != nil {
-		return s.Clock(), nil
+func (s *shard) Now(ctx context.Context) (time.Time, error) {
+	if s.top.Clock != nil {
+		return s.top.Clock(), nil
 	}
 	t, err := s.rdb.Time(ctx).Result()
 	if err != nil {
@@ -251,23 +254,23 @@ func (s *Store) Now(ctx context.Context) (time.Time, error) {
 	return t, nil
 }
 
-func (s *Store) run(ctx context.Context, sc *redis.Script, keys []string, args ...any) *redis.Cmd {
+func (s *shard) run(ctx context.Context, sc *redis.Script, keys []string, args ...any) *redis.Cmd {
 	return sc.Run(ctx, s.rdb, keys, append([]any{s.prefix}, args...)...)
 }
 
 // waitFor adds the Durability's WAIT to a pipeline; check it after Exec.
 // WAIT counts the writes of its own connection, which a pipeline's
 // commands share.
-func (s *Store) waitFor(ctx context.Context, pipe redis.Pipeliner) *redis.Cmd {
-	if s.Durability.Replicas <= 0 {
+func (s *shard) waitFor(ctx context.Context, pipe redis.Pipeliner) *redis.Cmd {
+	if s.top.Durability.Replicas <= 0 {
 		return nil
 	}
-	return pipe.Do(ctx, "WAIT", s.Durability.Replicas, max(s.Durability.Timeout.Milliseconds(), 1))
+	return pipe.Do(ctx, "WAIT", s.top.Durability.Replicas, max(s.top.Durability.Timeout.Milliseconds(), 1))
 }
 
 // replicated says whether the WAIT waitFor added was answered by enough
 // replicas.
-func (s *Store) replicated(wait *redis.Cmd) error {
+func (s *shard) replicated(wait *redis.Cmd) error {
 	if wait == nil {
 		return nil
 	}
@@ -275,8 +278,8 @@ func (s *Store) replicated(wait *redis.Cmd) error {
 	if err != nil {
 		return fmt.Errorf("wait for replicas: %w", err)
 	}
-	if int(n) < s.Durability.Replicas {
-		return fmt.Errorf("%d of %d replicas within %s: %w", n, s.Durability.Replicas, s.Durability.Timeout, ErrNotReplicated)
+	if int(n) < s.top.Durability.Replicas {
+		return fmt.Errorf("%d of %d replicas within %s: %w", n, s.top.Durability.Replicas, s.top.Durability.Timeout, ErrNotReplicated)
 	}
 	return nil
 }

@@ -56,14 +56,14 @@ func addrKey(page, kind, address string) string {
 	return "sp:addr:" + page + ":" + kind + ":" + address
 }
 
-func (s *Store) subscribers(ctx context.Context, args ...any) *redis.Cmd {
+func (s *shard) subscribers(ctx context.Context, args ...any) *redis.Cmd {
 	return s.run(ctx, s.lua.subscribers, s.anchor(), append([]any{s.nowArg()}, args...)...)
 }
 
 // AddSubscriber stores a subscription. When the address already has one
 // on the page it stores nothing and returns that one's ID and state
 // ("pending" or "active"), with added false.
-func (s *Store) AddSubscriber(ctx context.Context, ns NewSubscription) (id, state string, added bool, err error) {
+func (s *shard) AddSubscriber(ctx context.Context, ns NewSubscription) (id, state string, added bool, err error) {
 	sub := ns.Subscriber
 	comps, err := json.Marshal(sub.Components)
 	if err != nil {
@@ -95,7 +95,7 @@ func (s *Store) AddSubscriber(ctx context.Context, ns NewSubscription) (id, stat
 // ResendConfirmation gives a pending subscriber a new nonce and queues
 // item (its confirmation) again; outcome is "resent", or the state that
 // kept it from being ("active", "gone").
-func (s *Store) ResendConfirmation(ctx context.Context, id, nonce string, item OutItem, pending time.Duration) (string, error) {
+func (s *shard) ResendConfirmation(ctx context.Context, id, nonce string, item OutItem, pending time.Duration) (string, error) {
 	b, err := json.Marshal(item)
 	if err != nil {
 		return "", err
@@ -110,7 +110,7 @@ func (s *Store) ResendConfirmation(ctx context.Context, id, nonce string, item O
 // ConfirmSubscriber confirms a pending subscription whose latest
 // confirmation carried nonce: "confirmed", "already" (it was), "used"
 // (an older link, or one used already) or "gone" (never, or expired).
-func (s *Store) ConfirmSubscriber(ctx context.Context, id, nonce string) (string, error) {
+func (s *shard) ConfirmSubscriber(ctx context.Context, id, nonce string) (string, error) {
 	vals, err := s.subscribers(ctx, "confirm", id, nonce).StringSlice()
 	if err != nil {
 		return "", fmt.Errorf("confirm subscriber: %w", err)
@@ -120,7 +120,7 @@ func (s *Store) ConfirmSubscriber(ctx context.Context, id, nonce string) (string
 
 // DeleteSubscriber forgets a subscriber and everything queued for it;
 // false when there was none.
-func (s *Store) DeleteSubscriber(ctx context.Context, id string) (bool, error) {
+func (s *shard) DeleteSubscriber(ctx context.Context, id string) (bool, error) {
 	vals, err := s.subscribers(ctx, "delete", id).StringSlice()
 	if err != nil {
 		return false, fmt.Errorf("delete subscriber: %w", err)
@@ -129,7 +129,7 @@ func (s *Store) DeleteSubscriber(ctx context.Context, id string) (bool, error) {
 }
 
 // Subscriber returns a subscriber by ID; ErrNotFound when there is none.
-func (s *Store) Subscriber(ctx context.Context, id string) (*incident.Subscriber, error) {
+func (s *shard) Subscriber(ctx context.Context, id string) (*incident.Subscriber, error) {
 	h, err := s.rdb.HGetAll(ctx, s.key("sp", "sub", id)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("load subscriber: %w", err)
@@ -142,7 +142,7 @@ func (s *Store) Subscriber(ctx context.Context, id string) (*incident.Subscriber
 
 // SubscriberNonce is the nonce of a pending subscriber's latest
 // confirmation ("" when confirmed or gone): for tests and tools.
-func (s *Store) SubscriberNonce(ctx context.Context, id string) (string, error) {
+func (s *shard) SubscriberNonce(ctx context.Context, id string) (string, error) {
 	v, err := s.rdb.HGet(ctx, s.key("sp", "sub", id), "nonce").Result()
 	if errors.Is(err, redis.Nil) {
 		return "", nil
@@ -151,7 +151,7 @@ func (s *Store) SubscriberNonce(ctx context.Context, id string) (string, error) 
 }
 
 // SubscriberByAddress finds the subscription of an address on a page.
-func (s *Store) SubscriberByAddress(ctx context.Context, page, kind, address string) (*incident.Subscriber, error) {
+func (s *shard) SubscriberByAddress(ctx context.Context, page, kind, address string) (*incident.Subscriber, error) {
 	id, err := s.rdb.Get(ctx, s.key(addrKey(page, kind, address))).Result()
 	if errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("%s subscriber %s on %s: %w", kind, address, page, ErrNotFound)
@@ -176,7 +176,7 @@ func decodeSubscriber(h map[string]string) *incident.Subscriber {
 // Audience is who of a page's confirmed subscribers hears of an update:
 // their IDs, in a stable order, and the components of those who chose
 // some (by ID).
-func (s *Store) Audience(ctx context.Context, page string) ([]string, map[string][]string, error) {
+func (s *shard) Audience(ctx context.Context, page string) ([]string, map[string][]string, error) {
 	pipe := s.rdb.Pipeline()
 	ids := pipe.SMembers(ctx, s.key("sp", "subs", page))
 	comps := pipe.HGetAll(ctx, s.key("sp", "subcomp", page))
@@ -196,7 +196,7 @@ func (s *Store) Audience(ctx context.Context, page string) ([]string, map[string
 }
 
 // CountSubscribers is how many confirmed subscribers a page has.
-func (s *Store) CountSubscribers(ctx context.Context, page string) (int64, error) {
+func (s *shard) CountSubscribers(ctx context.Context, page string) (int64, error) {
 	n, err := s.rdb.SCard(ctx, s.key("sp", "subs", page)).Result()
 	if err != nil {
 		return 0, fmt.Errorf("count subscribers of %s: %w", page, err)
@@ -208,7 +208,7 @@ func (s *Store) CountSubscribers(ctx context.Context, page string) (int64, error
 // confirmed (or a subscriber of the config: "cfg:..."), once per update
 // however often it is called, and counts them on the update's delivery
 // progress. It returns how many got it now.
-func (s *Store) FanOut(ctx context.Context, item OutItem, keep time.Duration, ids []string) (int, error) {
+func (s *shard) FanOut(ctx context.Context, item OutItem, keep time.Duration, ids []string) (int, error) {
 	b, err := json.Marshal(item)
 	if err != nil {
 		return 0, err
@@ -237,7 +237,7 @@ func (s *Store) FanOut(ctx context.Context, item OutItem, keep time.Duration, id
 
 // FannedOut marks an update as given to every subscriber (FanOut is
 // done with it); complete reports that every one was reached already.
-func (s *Store) FannedOut(ctx context.Context, id int64, n int) (complete bool, err error) {
+func (s *shard) FannedOut(ctx context.Context, id int64, n int) (complete bool, err error) {
 	v, err := s.subscribers(ctx, "fanned", updateRef(id, n)).Text()
 	if err != nil {
 		return false, fmt.Errorf("finish queueing update: %w", err)
@@ -256,7 +256,7 @@ type Claimed struct {
 
 // ClaimOutboxes claims up to max subscribers whose outbox is due, for
 // lease: nobody else sends to them meanwhile.
-func (s *Store) ClaimOutboxes(ctx context.Context, max int, lease time.Duration) ([]Claimed, error) {
+func (s *shard) ClaimOutboxes(ctx context.Context, max int, lease time.Duration) ([]Claimed, error) {
 	vals, err := s.subscribers(ctx, "claim", max, retentionMs(lease)).StringSlice()
 	if err != nil {
 		return nil, fmt.Errorf("claim subscriber outboxes: %w", err)
@@ -283,7 +283,7 @@ const (
 // given up on); forget also deletes the subscriber (it unsubscribed at
 // the provider). complete reports that this was the last subscriber of
 // the update to be reached: the caller records it.
-func (s *Store) OutboxDone(ctx context.Context, c Claimed, result, why string, forget bool) (complete bool, err error) {
+func (s *shard) OutboxDone(ctx context.Context, c Claimed, result, why string, forget bool) (complete bool, err error) {
 	ref := ""
 	if c.Item.Type == "update" {
 		ref = updateRef(c.Item.Incident, c.Item.N)
@@ -303,7 +303,7 @@ func (s *Store) OutboxDone(ctx context.Context, c Claimed, result, why string, f
 // after a backoff from base doubling with each attempt (counted in Redis,
 // so every replica counts the same) up to most, and at least floor (what
 // the receiver asked for). It returns the attempts so far.
-func (s *Store) OutboxRetry(ctx context.Context, c Claimed, base, most, floor time.Duration, why string) (int, error) {
+func (s *shard) OutboxRetry(ctx context.Context, c Claimed, base, most, floor time.Duration, why string) (int, error) {
 	n, err := s.subscribers(ctx, "retry", c.Subscriber, c.Item.Key, retentionMs(base), why, retentionMs(most), floor.Milliseconds()).Int()
 	if err != nil {
 		return 0, fmt.Errorf("reschedule delivery to %s: %w", c.Subscriber, err)
@@ -312,7 +312,7 @@ func (s *Store) OutboxRetry(ctx context.Context, c Claimed, base, most, floor ti
 }
 
 // Delivery is how far public update n of incident id has got.
-func (s *Store) Delivery(ctx context.Context, id int64, n int) (incident.Delivery, error) {
+func (s *shard) Delivery(ctx context.Context, id int64, n int) (incident.Delivery, error) {
 	h, err := s.rdb.HGetAll(ctx, s.key("sp", "prog", updateRef(id, n))).Result()
 	if err != nil {
 		return incident.Delivery{}, fmt.Errorf("delivery of update %d of incident %d: %w", n, id, err)
@@ -328,7 +328,7 @@ func (s *Store) Delivery(ctx context.Context, id int64, n int) (incident.Deliver
 
 // DueOutboxes is how many subscribers have something waiting to be sent:
 // for tests that wait for delivery to finish, and for metrics.
-func (s *Store) DueOutboxes(ctx context.Context) (int64, error) {
+func (s *shard) DueOutboxes(ctx context.Context) (int64, error) {
 	n, err := s.rdb.ZCard(ctx, s.key("sp", "due")).Result()
 	if err != nil {
 		return 0, fmt.Errorf("count outboxes: %w", err)

@@ -27,7 +27,7 @@ var ErrConflict = errors.New("silence changed meanwhile")
 // Silences returns every silence kept — active, pending, and expired ones
 // within their retention — with the version of that set, read
 // atomically.
-func (s *Store) Silences(ctx context.Context) (version string, silences []incident.Silence, err error) {
+func (s *shard) Silences(ctx context.Context) (version string, silences []incident.Silence, err error) {
 	pipe := s.rdb.TxPipeline()
 	ver := pipe.Get(ctx, s.key("silences:ver"))
 	docs := pipe.HGetAll(ctx, s.key("silences"))
@@ -52,7 +52,7 @@ func (s *Store) Silences(ctx context.Context) (version string, silences []incide
 }
 
 // Silence returns one silence, and its revision for PutSilence.
-func (s *Store) Silence(ctx context.Context, id string) (incident.Silence, string, error) {
+func (s *shard) Silence(ctx context.Context, id string) (incident.Silence, string, error) {
 	doc, err := s.rdb.HGet(ctx, s.key("silences"), id).Result()
 	if errors.Is(err, redis.Nil) {
 		return incident.Silence{}, "", fmt.Errorf("silence %s: %w", id, incident.ErrSilenceNotFound)
@@ -71,7 +71,7 @@ func (s *Store) Silence(ctx context.Context, id string) (incident.Silence, strin
 // Silence), unless it changed since: then ErrConflict. Every replica
 // honours the change at once, and the engine looks again at every open
 // incident. Silences that ended more than retention ago are dropped.
-func (s *Store) PutSilence(ctx context.Context, sil incident.Silence, rev string, retention time.Duration) error {
+func (s *shard) PutSilence(ctx context.Context, sil incident.Silence, rev string, retention time.Duration) error {
 	doc, err := json.Marshal(sil)
 	if err != nil {
 		return fmt.Errorf("encode silence: %w", err)
@@ -92,7 +92,7 @@ func (s *Store) PutSilence(ctx context.Context, sil incident.Silence, rev string
 
 // AlertDocs returns the stored documents of an incident's alerts
 // fingerprints names, by fingerprint (absent ones are left out).
-func (s *Store) AlertDocs(ctx context.Context, id int64, fingerprints []string) (map[string]json.RawMessage, error) {
+func (s *shard) AlertDocs(ctx context.Context, id int64, fingerprints []string) (map[string]json.RawMessage, error) {
 	out := make(map[string]json.RawMessage, len(fingerprints))
 	if len(fingerprints) == 0 {
 		return out, nil
@@ -123,7 +123,7 @@ type ReviewedAlert struct {
 // router judged them for. It returns ErrStale, changing nothing, when
 // silences changed since the router's snapshot, and ErrMoved when the
 // incident has another service now.
-func (s *Store) Review(ctx context.Context, id int64, service, silences string, reviewAt time.Time, alerts []ReviewedAlert) error {
+func (s *shard) Review(ctx context.Context, id int64, service, silences string, reviewAt time.Time, alerts []ReviewedAlert) error {
 	argv := []any{s.prefix, s.nowArg(), id, orZero(silences), msOrZero(reviewAt), service}
 	for _, a := range alerts {
 		argv = append(argv, a.Fingerprint, a.Name, a.Suppression.Why, a.Suppression.Inhibit)

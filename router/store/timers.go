@@ -34,6 +34,8 @@ type Claim struct {
 	// worker, which starts on it at once, and the state a page needs is
 	// checked again when its send is claimed (ClaimSend).
 	Snapshot *Snapshot
+
+	shard int // the shard whose timers hold it (shards.go)
 }
 
 // DueClaims is what one ClaimNext took, and when.
@@ -72,7 +74,7 @@ func (c Claim) what() string {
 }
 
 // key is a key in the claim's slot for scripts that need one.
-func (s *Store) claimKey(c Claim) string {
+func (s *shard) claimKey(c Claim) string {
 	if c.Chore != "" {
 		return s.anchor()[0]
 	}
@@ -84,7 +86,7 @@ func (s *Store) claimKey(c Claim) string {
 
 // ClaimDue takes up to limit due incident timers for lease. It returns the
 // store's "now" with them, so the caller decides with the same clock.
-func (s *Store) ClaimDue(ctx context.Context, lease time.Duration, limit int) (time.Time, []Claim, error) {
+func (s *shard) ClaimDue(ctx context.Context, lease time.Duration, limit int) (time.Time, []Claim, error) {
 	c, err := s.ClaimNext(ctx, lease, limit)
 	return c.Now, c.Claims, err
 }
@@ -92,7 +94,7 @@ func (s *Store) ClaimDue(ctx context.Context, lease time.Duration, limit int) (t
 // ClaimNext is ClaimDue that also says when the earliest timer left is
 // due, in the same round trip: what the engine needs to know how long to
 // sleep.
-func (s *Store) ClaimNext(ctx context.Context, lease time.Duration, limit int) (DueClaims, error) {
+func (s *shard) ClaimNext(ctx context.Context, lease time.Duration, limit int) (DueClaims, error) {
 	vals, err := s.run(ctx, s.lua.claimDue, s.anchor(), s.nowArg(), lease.Milliseconds(), limit).Slice()
 	if err != nil {
 		return DueClaims{}, fmt.Errorf("claim due timers: %w", err)
@@ -112,7 +114,7 @@ func (s *Store) ClaimNext(ctx context.Context, lease time.Duration, limit int) (
 		member := str(vals[i])
 		token, _ := strconv.ParseInt(str(vals[i+1]), 10, 64)
 		dueMs, _ := strconv.ParseFloat(str(vals[i+2]), 64)
-		c := Claim{Lease: nowMs + lease.Milliseconds(), Token: token, Due: time.UnixMilli(int64(dueMs)).UTC(), At: now}
+		c := Claim{Lease: nowMs + lease.Milliseconds(), Token: token, Due: time.UnixMilli(int64(dueMs)).UTC(), At: now, shard: s.index}
 		if name, ok := strings.CutPrefix(member, heartbeatMember); ok {
 			c.Heartbeat = name
 		} else if name, ok := strings.CutPrefix(member, choreMember); ok {
@@ -129,7 +131,7 @@ func (s *Store) ClaimNext(ctx context.Context, lease time.Duration, limit int) (
 
 // Reschedule sets the claimed timer's next wake-up (zero: none) unless the
 // timer was moved by someone else since the claim.
-func (s *Store) Reschedule(ctx context.Context, c Claim, next time.Time) error {
+func (s *shard) Reschedule(ctx context.Context, c Claim, next time.Time) error {
 	var nextMs int64
 	if !next.IsZero() {
 		nextMs = max(next.UnixMilli(), 1)
@@ -143,7 +145,7 @@ func (s *Store) Reschedule(ctx context.Context, c Claim, next time.Time) error {
 // RenewClaim keeps the claim on an incident's timer for lease from now, as
 // long as it is still c's (nobody moved the timer meanwhile); ok is false
 // when it is not. The returned claim holds the new lease, for Reschedule.
-func (s *Store) RenewClaim(ctx context.Context, c Claim, lease time.Duration) (Claim, bool, error) {
+func (s *shard) RenewClaim(ctx context.Context, c Claim, lease time.Duration) (Claim, bool, error) {
 	n, err := s.run(ctx, s.lua.renew, []string{s.claimKey(c)}, s.nowArg(), "timer", c.member(), c.Lease, c.Token, max(lease.Milliseconds(), 1)).Int64()
 	if err != nil {
 		return c, false, fmt.Errorf("renew claim on %s: %w", c.what(), err)
@@ -158,7 +160,7 @@ func (s *Store) RenewClaim(ctx context.Context, c Claim, lease time.Duration) (C
 // ReleaseClaim gives the claim on an incident's timer back, due now, so
 // that another replica takes the incident over at once (a replica that
 // stops before it finished the incident's step).
-func (s *Store) ReleaseClaim(ctx context.Context, c Claim) error {
+func (s *shard) ReleaseClaim(ctx context.Context, c Claim) error {
 	if err := s.run(ctx, s.lua.renew, []string{s.claimKey(c)}, s.nowArg(), "timer", c.member(), c.Lease, c.Token, 0).Err(); err != nil {
 		return fmt.Errorf("release claim on %s: %w", c.what(), err)
 	}
@@ -167,7 +169,7 @@ func (s *Store) ReleaseClaim(ctx context.Context, c Claim) error {
 
 // NextDue returns when the earliest timer is due (zero: none), for tests
 // and for the engine to sleep just long enough.
-func (s *Store) NextDue(ctx context.Context) (time.Time, error) {
+func (s *shard) NextDue(ctx context.Context) (time.Time, error) {
 	zs, err := s.rdb.ZRangeWithScores(ctx, s.key("timers"), 0, 0).Result()
 	if err != nil {
 		return time.Time{}, fmt.Errorf("read timers: %w", err)
@@ -185,7 +187,7 @@ func (s *Store) NextDue(ctx context.Context) (time.Time, error) {
 // Redis went away (go-redis reconnects on its own): wake-ups published
 // meanwhile were lost, so the engine should look at the timers then.
 // The channel is closed once ctx ends.
-func (s *Store) Wakeups(ctx context.Context) <-chan time.Time {
+func (s *shard) Wakeups(ctx context.Context) <-chan time.Time {
 	out := make(chan time.Time, 1)
 	ps := s.rdb.Subscribe(ctx, s.key("wake"))
 	go func() {
@@ -228,7 +230,7 @@ func (s *Store) Wakeups(ctx context.Context) <-chan time.Time {
 // escalation) without waiting for the next natural wake-up; each looks
 // again at what mutes its alerts (maintenance windows and inhibition rules
 // may have changed too).
-func (s *Store) WakeOpen(ctx context.Context) error {
+func (s *shard) WakeOpen(ctx context.Context) error {
 	if err := s.run(ctx, s.lua.wakeOpen, s.anchor(), s.nowArg()).Err(); err != nil {
 		return fmt.Errorf("wake open incidents: %w", err)
 	}
@@ -237,7 +239,7 @@ func (s *Store) WakeOpen(ctx context.Context) error {
 
 // ScheduleChore makes chore name due at at, unless it is due sooner
 // already; a chore with no timer gets one.
-func (s *Store) ScheduleChore(ctx context.Context, name string, at time.Time) error {
+func (s *shard) ScheduleChore(ctx context.Context, name string, at time.Time) error {
 	err := s.rdb.ZAddLT(ctx, s.key("timers"), redis.Z{Score: float64(max(at.UnixMilli(), 1)), Member: choreMember + name}).Err()
 	if err != nil {
 		return fmt.Errorf("schedule chore %s: %w", name, err)

@@ -53,7 +53,7 @@ if op == 'add' then
   local ik = P .. 'inc:' .. id
   local service = redis.call('HGET', ik, 'service')
   if not service then return {'not_found', ''} end
-  local n = redis.call('INCR', P .. 'actions:seq')
+  local n = next_id(P, 'actions:seq')
   local h = {id = tostring(n), incident = id, service = service, title = ARGV[5], owner = ARGV[6],
     kind = ARGV[7], due = ARGV[8], created_ms = tostring(now), created_by = ARGV[10]}
   local ak = P .. 'action:' .. n

@@ -76,6 +76,21 @@ local function severity(P, id, now, sev, opened)
   end
 end
 
+-- next_id: the next number of a counter ('seq': incident ids,
+-- 'actions:seq': action item numbers). A deployment of one shard counts
+-- with the counter itself. One of several (store/shards.go) has 'ids',
+-- which Store.Load writes: the shard counts its own with '<counter>s',
+-- and its c-th is base + (c-1) * shards + index + 1 — an id names its
+-- shard, and ids stay as short as the count of all of them. Numbers up
+-- to base were issued before the deployment was sharded, by the home
+-- shard.
+local function next_id(P, counter)
+  local ids = redis.call('HMGET', P .. 'ids', counter, 'n', 'k')
+  if not ids[1] then return redis.call('INCR', P .. counter) end
+  local c = redis.call('INCR', P .. counter .. 's')
+  return tonumber(ids[1]) + (c - 1) * tonumber(ids[2]) + tonumber(ids[3]) + 1
+end
+
 -- open_incident: a new triggered incident of a service for the group
 -- whose key is gk (group is that key without the prefix), due for the
 -- engine at once; sender is who opened it, for the timeline. Returns its
@@ -84,7 +99,7 @@ end
 -- with the fold, not a published 'triggered'.
 local function open_incident(P, now, gk, service, escalation, group, group_labels,
     title, summary, source_url, links, sender, folded, via)
-  local id = redis.call('INCR', P .. 'seq')
+  local id = next_id(P, 'seq')
   local ik = P .. 'inc:' .. id
   redis.call('HSET', ik, 'id', id, 'service', service, 'escalation', escalation,
     'group', group, 'group_labels', group_labels, 'title', title,

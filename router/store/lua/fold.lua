@@ -82,7 +82,7 @@ local function folding()
     local ok = P .. 'opens:' .. svc
     if not recent(ok, now, limit + 1, window_ms, 1) then return nil end
     redis.call('DEL', ok)
-    sid = redis.call('INCR', P .. 'seq')
+    sid = next_id(P, 'seq')
     local ik = P .. 'inc:' .. sid
     local title = 'Alert storm in ' .. svc
     redis.call('HSET', ik, 'id', sid, 'service', svc, 'escalation', esc, 'group_labels', '{}',

@@ -1,0 +1,21 @@
+-- layout: the deployment's shard layout (store/shards.go), fixed by the
+-- first start with more than one shard. It keeps the ids issued until
+-- then (incidents and action items stay in the home shard, their ids
+-- below the bases), and the groups open in the home shard then, whose
+-- alerts stay with their incidents there.
+-- KEYS[1] = a key of the home shard; ARGV: 1 prefix (the home shard's),
+-- 2 shards wanted.
+-- Returns {shards, base, action base}: the layout as Redis holds it (one
+-- shard with no layout kept: {1, 0, 0}, and nothing is written).
+local P, want = ARGV[1], ARGV[2]
+local cur = redis.call('HMGET', P .. 'layout', 'shards', 'seq', 'actions:seq')
+if cur[1] then return cur end
+if tonumber(want) <= 1 then return {'1', '0', '0'} end
+local base = redis.call('GET', P .. 'seq') or '0'
+local action_base = redis.call('GET', P .. 'actions:seq') or '0'
+redis.call('HSET', P .. 'layout', 'shards', want, 'seq', base, 'actions:seq', action_base)
+for _, id in ipairs(redis.call('ZRANGE', P .. 'open', 0, -1)) do
+  local group = redis.call('HGET', P .. 'inc:' .. id, 'group')
+  if group then redis.call('SADD', P .. 'legacy_groups', group) end
+end
+return {want, base, action_base}

@@ -1,0 +1,335 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pagerd/pagerd/incident"
+)
+
+// The Store methods that read or act across incidents ask every shard,
+// at once, and merge what they answer. With one shard they are the home
+// shard's.
+
+// Reschedule, RenewClaim and ReleaseClaim act on the shard whose timers
+// the claim was taken from.
+func (s *Store) Reschedule(ctx context.Context, c Claim, next time.Time) error {
+	sh, err := s.at(c.shard)
+	if err != nil {
+		return err
+	}
+	return sh.Reschedule(ctx, c, next)
+}
+
+func (s *Store) RenewClaim(ctx context.Context, c Claim, lease time.Duration) (Claim, bool, error) {
+	sh, err := s.at(c.shard)
+	if err != nil {
+		return c, false, err
+	}
+	return sh.RenewClaim(ctx, c, lease)
+}
+
+func (s *Store) ReleaseClaim(ctx context.Context, c Claim) error {
+	sh, err := s.at(c.shard)
+	if err != nil {
+		return err
+	}
+	return sh.ReleaseClaim(ctx, c)
+}
+
+// ClaimDue is ClaimNext without the next due time.
+func (s *Store) ClaimDue(ctx context.Context, lease time.Duration, limit int) (time.Time, []Claim, error) {
+	c, err := s.ClaimNext(ctx, lease, limit)
+	return c.Now, c.Claims, err
+}
+
+// ClaimNext takes up to limit due timers from the shards: a share of limit
+// from each at once, then, while some shard filled its share and limit
+// is not reached, more from those. Next is the earliest timer left in
+// any shard.
+func (s *Store) ClaimNext(ctx context.Context, lease time.Duration, limit int) (DueClaims, error) {
+	if len(s.shards) == 1 {
+		return s.shard.ClaimNext(ctx, lease, limit)
+	}
+	n := len(s.shards)
+	got := make([]DueClaims, n)
+	share := func(k int) int { return limit/n + b2i(k < limit%n) }
+	err := s.eachShard(func(sh *shard) error {
+		if share(sh.index) == 0 {
+			var err error
+			got[sh.index].Next, err = sh.NextDue(ctx)
+			return err
+		}
+		var err error
+		got[sh.index], err = sh.ClaimNext(ctx, lease, share(sh.index))
+		return err
+	})
+	var out DueClaims
+	for _, g := range got {
+		out.Claims = append(out.Claims, g.Claims...)
+		out.Now = later(out.Now, g.Now)
+	}
+	// A shard that filled its share may have more due; one given none
+	// (limit below the shard count) may have some due already.
+	for k := 0; err == nil && k < n && len(out.Claims) < limit; k++ {
+		full := share(k) > 0 && len(got[k].Claims) == share(k)
+		dueNow := share(k) == 0 && !got[k].Next.IsZero() && !out.Now.IsZero() && !got[k].Next.After(out.Now)
+		if !full && !dueNow {
+			continue
+		}
+		var more DueClaims
+		if more, err = s.shards[k].ClaimNext(ctx, lease, limit-len(out.Claims)); err == nil {
+			out.Claims = append(out.Claims, more.Claims...)
+			got[k].Next = more.Next
+			out.Now = later(out.Now, more.Now)
+		}
+	}
+	for _, g := range got {
+		if !g.Next.IsZero() && (out.Next.IsZero() || g.Next.Before(out.Next)) {
+			out.Next = g.Next
+		}
+	}
+	return out, err
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// NextDue is the earliest timer of any shard (zero: none).
+func (s *Store) NextDue(ctx context.Context) (time.Time, error) {
+	if len(s.shards) == 1 {
+		return s.shard.NextDue(ctx)
+	}
+	next := make([]time.Time, len(s.shards))
+	err := s.eachShard(func(sh *shard) (err error) {
+		next[sh.index], err = sh.NextDue(ctx)
+		return err
+	})
+	var first time.Time
+	for _, t := range next {
+		if !t.IsZero() && (first.IsZero() || t.Before(first)) {
+			first = t
+		}
+	}
+	return first, err
+}
+
+// Wakeups merges every shard's wake channel: see shard.Wakeups.
+func (s *Store) Wakeups(ctx context.Context) <-chan time.Time {
+	if len(s.shards) == 1 {
+		return s.shard.Wakeups(ctx)
+	}
+	out := make(chan time.Time, 1)
+	var wg sync.WaitGroup
+	for _, sh := range s.shards {
+		in := sh.Wakeups(ctx)
+		wg.Go(func() {
+			for at := range in {
+				select {
+				case out <- at:
+				case <-ctx.Done():
+				}
+			}
+		})
+	}
+	go func() { wg.Wait(); close(out) }()
+	return out
+}
+
+// WakeOpen makes every shard's open incidents due now.
+func (s *Store) WakeOpen(ctx context.Context) error {
+	return s.eachShard(func(sh *shard) error { return sh.WakeOpen(ctx) })
+}
+
+// List returns incidents, newest first, from every shard.
+func (s *Store) List(ctx context.Context, openOnly bool, limit int64) ([]*incident.Incident, error) {
+	if len(s.shards) == 1 {
+		return s.shard.List(ctx, openOnly, limit)
+	}
+	lists := make([][]*incident.Incident, len(s.shards))
+	err := s.eachShard(func(sh *shard) (err error) {
+		lists[sh.index], err = sh.List(ctx, openOnly, limit)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	all := slices.Concat(lists...)
+	slices.SortFunc(all, func(a, b *incident.Incident) int {
+		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(b.ID, a.ID))
+	})
+	return all[:min(int64(len(all)), max(limit, 0))], nil
+}
+
+// Gauges adds up the shards' gauges.
+func (s *Store) Gauges(ctx context.Context, maxAge time.Duration) ([]OpenCount, int, error) {
+	if len(s.shards) == 1 {
+		return s.shard.Gauges(ctx, maxAge)
+	}
+	opens := make([][]OpenCount, len(s.shards))
+	dues := make([]int, len(s.shards))
+	err := s.eachShard(func(sh *shard) (err error) {
+		opens[sh.index], dues[sh.index], err = sh.Gauges(ctx, maxAge)
+		return err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	type key struct{ service, status string }
+	sum := map[key]int{}
+	var order []key
+	due := 0
+	for k, open := range opens {
+		due += dues[k]
+		for _, o := range open {
+			kk := key{o.Service, o.Status}
+			if _, ok := sum[kk]; !ok {
+				order = append(order, kk)
+			}
+			sum[kk] += o.Count
+		}
+	}
+	out := make([]OpenCount, len(order))
+	for i, kk := range order {
+		out[i] = OpenCount{Service: kk.service, Status: kk.status, Count: sum[kk]}
+	}
+	return out, due, nil
+}
+
+// DueReminders gathers every shard's due action item reminders.
+func (s *Store) DueReminders(ctx context.Context, now time.Time, limit int64) ([]incident.ActionItem, time.Time, error) {
+	if len(s.shards) == 1 {
+		return s.shard.DueReminders(ctx, now, limit)
+	}
+	items := make([][]incident.ActionItem, len(s.shards))
+	nexts := make([]time.Time, len(s.shards))
+	err := s.eachShard(func(sh *shard) (err error) {
+		items[sh.index], nexts[sh.index], err = sh.DueReminders(ctx, now, limit)
+		return err
+	})
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	var next time.Time
+	for _, t := range nexts {
+		if !t.IsZero() && (next.IsZero() || t.Before(next)) {
+			next = t
+		}
+	}
+	all := slices.Concat(items...)
+	return all[:min(int64(len(all)), max(limit, 0))], next, nil
+}
+
+// PageIncidents gathers every shard's status page incidents, by id.
+func (s *Store) PageIncidents(ctx context.Context, since time.Time) ([]*incident.PageIncident, error) {
+	if len(s.shards) == 1 {
+		return s.shard.PageIncidents(ctx, since)
+	}
+	lists := make([][]*incident.PageIncident, len(s.shards))
+	err := s.eachShard(func(sh *shard) (err error) {
+		lists[sh.index], err = sh.PageIncidents(ctx, since)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	all := slices.Concat(lists...)
+	slices.SortFunc(all, func(a, b *incident.PageIncident) int { return cmp.Compare(a.ID, b.ID) })
+	return all, nil
+}
+
+// LastPageChange is the newest status page change of each shard, as one
+// cursor for PageChanges: the shards' ids, comma-separated.
+func (s *Store) LastPageChange(ctx context.Context) (string, error) {
+	if len(s.shards) == 1 {
+		return s.shard.LastPageChange(ctx)
+	}
+	last := make([]string, len(s.shards))
+	err := s.eachShard(func(sh *shard) (err error) {
+		last[sh.index], err = sh.LastPageChange(ctx)
+		return err
+	})
+	return strings.Join(last, ","), err
+}
+
+// PageChanges waits, up to block, for a status page change in any shard
+// after the cursor (LastPageChange's); it returns the new cursor, or ""
+// when nothing changed. The first shard to answer ends the others' wait
+// (a plain XREAD, so a read cut short loses nothing).
+func (s *Store) PageChanges(ctx context.Context, after string, block time.Duration) (string, error) {
+	if len(s.shards) == 1 {
+		return s.shard.PageChanges(ctx, after, block)
+	}
+	cur := strings.Split(after, ",")
+	cur = append(cur, make([]string, max(0, len(s.shards)-len(cur)))...)[:len(s.shards)]
+	wait, cancel := context.WithCancel(ctx)
+	defer cancel()
+	got := make([]string, len(s.shards))
+	err := s.eachShard(func(sh *shard) error {
+		last, err := sh.PageChanges(wait, cur[sh.index], block)
+		if last != "" {
+			got[sh.index] = last
+			cancel()
+		}
+		if err != nil && wait.Err() != nil && ctx.Err() == nil {
+			return nil // cut short by another shard's change
+		}
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	changed := false
+	for k, last := range got {
+		if last != "" {
+			cur[k], changed = last, true
+		}
+	}
+	if !changed {
+		return "", nil
+	}
+	return strings.Join(cur, ","), nil
+}
+
+// MessageAt finds the incident of a chat message in whichever shard keeps
+// it (its incident's).
+func (s *Store) MessageAt(ctx context.Context, place string) (int64, string, bool, error) {
+	if len(s.shards) == 1 {
+		return s.shard.MessageAt(ctx, place)
+	}
+	type found struct {
+		id     int64
+		thread string
+		ok     bool
+	}
+	got := make([]found, len(s.shards))
+	err := s.eachShard(func(sh *shard) (err error) {
+		f := &got[sh.index]
+		f.id, f.thread, f.ok, err = sh.MessageAt(ctx, place)
+		return err
+	})
+	if err != nil {
+		return 0, "", false, err
+	}
+	for _, f := range got {
+		if f.ok {
+			return f.id, f.thread, true, nil
+		}
+	}
+	return 0, "", false, nil
+}
