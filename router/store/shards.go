@@ -251,6 +251,17 @@ func (s *Store) Ingest(ctx context.Context, writes []AlertWrite) ([]IngestResult
 	if err != nil {
 		return nil, err
 	}
+	// A shard that calls the router's snapshot of silences stale may be
+	// the one behind, if a silence's writer stopped before it copied the
+	// version: copy it, so the router's retry can pass.
+	for _, r := range out {
+		if r.Stale() {
+			if err := s.syncSilencesVersion(ctx); err != nil {
+				return nil, err
+			}
+			break
+		}
+	}
 	return out, nil
 }
 
