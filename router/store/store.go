@@ -1,8 +1,9 @@
 // Package store is the only code in pagerd that talks to Redis: it persists
 // the incident package's types and nothing else decides here. Every state
-// change is one Lua script, so it is atomic and costs one round trip; the
-// keys of one deployment share a hash tag, so every script touches a single
-// Redis Cluster slot.
+// change is one Lua script, so it is atomic and costs one round trip. The
+// keys of one shard share a hash tag, so every script touches a single
+// Redis Cluster slot; a deployment has one shard, or several that spread
+// its incidents over a cluster's masters (shards.go).
 package store
 
 import (
