@@ -159,12 +159,22 @@ func (e *Engine) Tell(ctx context.Context, cfg *policies.Config, id int64, key s
 		}
 	default:
 		n.Channel, n.Address = to.Channel, to.Address
-		if p, ok := e.Pagers()[to.Channel]; !ok {
+		p, ok := e.Pagers()[to.Channel]
+		if !ok {
+			// An address of a channel with no provider set (a mailing
+			// list, and no SMTP server): the console prints it, the last
+			// resort people have too, so a local setup shows who would
+			// hear what instead of an error.
+			if p, ok = e.Pagers()["console"]; ok {
+				n.Channel = "console"
+			}
+		}
+		if !ok {
 			failures = append(failures, to.Channel+" is not configured")
 		} else if _, err := p.Send(sendCtx, n); err != nil {
 			failures = append(failures, fmt.Sprintf("%s failed: %v", to.Channel, err))
 		} else {
-			channel = to.Channel
+			channel = n.Channel
 		}
 	}
 	release()

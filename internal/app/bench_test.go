@@ -148,11 +148,17 @@ service "all" {
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 }
 
-// pageWatch is a console that says which incident title each page is for.
-type pageWatch struct{ paged chan string }
+// pageWatch is a console that says which incident title each page is
+// for, and, when to is set, whom each notification went to.
+type pageWatch struct{ paged, to chan string }
 
 func (w *pageWatch) Write(p []byte) (int, error) {
 	for _, line := range strings.Split(string(p), "\n") {
+		if head, ok := strings.CutSuffix(line, " ==="); ok && w.to != nil {
+			if i := strings.LastIndex(head, " to "); i >= 0 {
+				w.to <- head[i+len(" to "):]
+			}
+		}
 		if rest, ok := strings.CutPrefix(line, "incident: #"); ok {
 			if _, title, ok := strings.Cut(rest, " "); ok {
 				w.paged <- title

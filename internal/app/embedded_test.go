@@ -19,7 +19,7 @@ import (
 // its gaps (a command it lacks, a type it cannot DUMP) only here.
 func TestREADMEFirstStepsOnTheEmbeddedRedis(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	console := &pageWatch{paged: make(chan string, 1024)} // room for every page of the test
+	console := &pageWatch{paged: make(chan string, 1024), to: make(chan string, 1024)} // room for every page of the test
 	a, err := app.New(ctx, app.Options{ConfigDir: "../../deploy/examples/config", Listen: "127.0.0.1:0",
 		Log: testLogger(), Console: console, Poll: 20 * time.Millisecond})
 	if err != nil {
@@ -38,6 +38,10 @@ func TestREADMEFirstStepsOnTheEmbeddedRedis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	apiToken, err := os.ReadFile("../../deploy/examples/config/secrets/api.token")
+	if err != nil {
+		t.Fatal(err)
+	}
 	steps := []struct {
 		name, path, token, body string
 		status                  int
@@ -47,6 +51,11 @@ func TestREADMEFirstStepsOnTheEmbeddedRedis(t *testing.T) {
 		{"PagerDuty event", "/v2/enqueue", "", `{"routing_key":"` + strings.TrimSpace(string(routingKey)) +
 			`","event_action":"trigger","payload":{"summary":"Disk full on db1","source":"db1","severity":"critical"}}`,
 			http.StatusAccepted, `"Event processed"`},
+		// A SEV1 declared on checkout: its stakeholders hear of it,
+		// mailing lists too — on the console, with no SMTP server set.
+		{"declared incident", "/v1/incidents", strings.TrimSpace(string(apiToken)),
+			`{"title":"checkout errors for EU users","service":"checkout","severity":"SEV1"}`,
+			http.StatusCreated, `"SEV1"`},
 	}
 	for _, st := range steps {
 		req, _ := http.NewRequest(http.MethodPost, base+st.path, strings.NewReader(st.body))
@@ -67,7 +76,7 @@ func TestREADMEFirstStepsOnTheEmbeddedRedis(t *testing.T) {
 	}
 	// Both incidents page someone on the console (no provider is set):
 	// the console says which incident each page is for.
-	want := map[string]bool{"CheckoutDown": true, "Disk full on db1": true}
+	want := map[string]bool{"CheckoutDown": true, "Disk full on db1": true, "checkout errors for EU users": true}
 	timeout := time.After(10 * time.Second)
 	for len(want) > 0 {
 		select {
@@ -75,6 +84,16 @@ func TestREADMEFirstStepsOnTheEmbeddedRedis(t *testing.T) {
 			delete(want, title)
 		case <-timeout:
 			t.Fatalf("no page on the console for %v", want)
+		}
+	}
+	// The declared SEV1's "manage closely" quadrant names a mailing list
+	// (command.hcl): it was an error, "email is not configured", until
+	// the console took addresses of channels that have no provider.
+	for to := ""; to != "leadership@example.com"; {
+		select {
+		case to = <-console.to:
+		case <-timeout:
+			t.Fatal("the stakeholders' mailing list heard nothing on the console")
 		}
 	}
 }
