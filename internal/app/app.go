@@ -49,8 +49,12 @@ type Options struct {
 	Listen    string // e.g. ":8080"; "127.0.0.1:0" picks a free port
 	RedisURL  string // empty: embedded in-process Redis (state lost on exit)
 	Namespace string // Redis key namespace (hash tag), default "pagerd"
-	Log       *slog.Logger
-	Console   io.Writer // where the console pager prints; default stdout
+	// Shards spreads the keyspace over that many hash tags (store.WithShards),
+	// so that a Redis Cluster spreads the work over its masters; 0 or 1: one.
+	// A deployment keeps the count it first ran with.
+	Shards  int
+	Log     *slog.Logger
+	Console io.Writer // where the console pager prints; default stdout
 
 	// Replica names this process on send claims; default host:pid.
 	Replica string
@@ -148,7 +152,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
-	a.Store = store.New(rdb, opts.Namespace)
+	a.Store = store.New(rdb, opts.Namespace, store.WithShards(opts.Shards))
 	a.Store.Clock = opts.Clock
 	a.Store.Durability = a.durability
 	if err := a.waitForRedis(ctx); err != nil {
@@ -283,6 +287,9 @@ func (a *App) waitForRedis(ctx context.Context) error {
 				a.log.Info("redis reachable", "redis", redactURL(a.opts.RedisURL))
 			}
 			return nil
+		}
+		if _, ok := errors.AsType[*store.ShardCountError](err); ok {
+			return err // Redis answered: waiting would not change its answer
 		}
 		wait := min(time.Second<<min(attempt, 5), 30*time.Second)
 		a.log.Error("redis unreachable; retrying", "redis", redactURL(a.opts.RedisURL), "err", err, "retry_in", wait)

@@ -48,6 +48,8 @@ type world struct {
 	sleep func(ctx context.Context, d time.Duration) error
 	// privateHooks lets status page webhook subscribers be on loopback.
 	privateHooks bool
+	// shards is the replicas' --redis-shards (0: one).
+	shards int
 }
 
 const configTemplate = `
@@ -146,7 +148,7 @@ func (w *world) start(name string, port int) *app.App {
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, app.Options{
 		ConfigDir: w.dir, Listen: fmt.Sprintf("127.0.0.1:%d", port), RedisURL: w.redis.URL(),
-		Namespace: "e2e", Log: testLogger().With("replica", name),
+		Namespace: "e2e", Shards: w.shards, Log: testLogger().With("replica", name),
 		Console: w.console, Replica: name, Poll: 20 * time.Millisecond, NoticeEvery: 20 * time.Millisecond,
 		HTTPClient:                w.twilio.HTTPClient(),
 		RetryBackoff:              func(int) time.Duration { return time.Millisecond },
