@@ -134,10 +134,16 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		}
 	}()
 
-	holder, diags := policies.NewHolder(opts.ConfigDir)
+	checks := configChecks(opts)
+	holder, diags := policies.NewHolder(opts.ConfigDir, checks...)
 	if holder == nil || diags.HasErrors() {
 		var b strings.Builder
 		if loaded := policies.LoadDir(opts.ConfigDir); loaded != nil {
+			if loaded.Config != nil {
+				for _, check := range checks {
+					loaded.Diags = append(loaded.Diags, check(loaded.Config)...)
+				}
+			}
 			_ = loaded.WriteDiagnostics(&b)
 		}
 		return nil, fmt.Errorf("config %s is invalid:\n%s", opts.ConfigDir, b.String())
@@ -274,6 +280,28 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	}
 	a.cleanup(func() { a.listener.Close() })
 	return a, nil
+}
+
+// configChecks are what the daemon refuses in a config because of how it
+// runs, at start and on every reload.
+func configChecks(opts Options) []policies.HolderCheck {
+	if opts.Shards <= 1 {
+		return nil
+	}
+	return []policies.HolderCheck{func(cfg *policies.Config) hcl.Diagnostics {
+		var diags hcl.Diagnostics
+		for _, r := range cfg.Inhibits {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Inhibit rule on a sharded deployment",
+				Detail: fmt.Sprintf("Inhibit rule %q cannot work with --redis-shards %d: an inhibition rule keeps its state "+
+					"in the same Redis slot as every alert it concerns, and shards put unrelated alert groups in different slots. "+
+					"Remove the rule (silences, maintenance windows and routing still work), or run with one shard.", r.Name, opts.Shards),
+				Subject: r.DefRange.Ptr(),
+			})
+		}
+		return diags
+	}}
 }
 
 // waitForRedis loads the scripts, waiting with backoff while Redis is not
