@@ -23,7 +23,7 @@ func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 // repository.
 func clearEnv(t *testing.T) {
 	t.Helper()
-	for _, name := range []string{envConfig, envServer, envToken, "PAGERD_LISTEN", "PAGERD_REDIS_URL", "PAGERD_NAMESPACE"} {
+	for _, name := range []string{envConfig, envServer, envToken, "PAGERD_LISTEN", "PAGERD_REDIS_URL", "PAGERD_NAMESPACE", "PAGERD_REDIS_SHARDS"} {
 		t.Setenv(name, "")
 	}
 }
@@ -256,6 +256,8 @@ func TestExitCodes(t *testing.T) {
 		{"too few args", []string{"show"}, 2, "pagerd show: want one incident ID, got 0 arguments"},
 		{"flags only", []string{"serve", "now"}, 2, `pagerd serve: unexpected argument "now"`},
 		{"bad flag value", []string{"serve", "--log-format", "xml"}, 2, `invalid argument "xml" for "--log-format" flag: want text or json`},
+		{"bad --redis-shards", []string{"serve", "--redis-shards", "0"}, 2, `pagerd serve: --redis-shards "0": want a whole number, 1 or more`},
+		{"bad --redis-shards word", []string{"serve", "--redis-shards", "x"}, 2, `pagerd serve: --redis-shards "x": want a whole number`},
 		{"bad --next", []string{"oncall", "--next", "x"}, 2, "want a whole number, 1 or more"},
 		{"--next with --until", []string{"oncall", "--config", exampleConfig, "--next", "2", "--until", "2027-01-01 00:00"}, 2, "--next and --until exclude each other"},
 		{"bad --at", []string{"route", "--config", exampleConfig, "--at", "14.03.2027 05:30", "service=checkout"}, 2,

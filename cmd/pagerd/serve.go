@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -46,12 +47,18 @@ once.`,
 	listen := c.envStringFlag(fs, "listen", "ADDR", "PAGERD_LISTEN", ":8080", "HTTP listen address")
 	redisURL := c.envStringFlag(fs, "redis", "URL", "PAGERD_REDIS_URL", "", "Redis URL; empty: embedded in-process Redis, state lost on restart")
 	namespace := c.envStringFlag(fs, "namespace", "NAME", "PAGERD_NAMESPACE", "pagerd", "Redis key namespace; replicas sharing one Redis must use the same")
+	shards := c.envStringFlag(fs, "redis-shards", "N", "PAGERD_REDIS_SHARDS", "1",
+		"spread the keyspace over N hash tags so that a Redis Cluster spreads incidents over its masters (a multiple of the masters); fixed at the first start with N > 1, and every replica must use the same")
 	logFormat := choiceFlag(cmd, "log-format", "", "log format", "text", "json")
 	logLevel := choiceFlag(cmd, "log-level", "", "least severe log level written", "info", "debug", "warn", "error")
 	poll := fs.Duration("poll", time.Second, "longest the engine sleeps without looking at the timers; timers any replica sets earlier wake it at once (a safety net)")
 	grace := fs.Duration("shutdown-grace", 20*time.Second, "on SIGTERM, how long requests and pages in flight may take to finish; keep it below the orchestrator's kill timeout (Kubernetes: 30s)")
 
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		nShards, err := strconv.Atoi(shards.String())
+		if err != nil || nShards < 1 {
+			return usagef("%s %q: want a whole number, 1 or more", shards.source(), shards.String())
+		}
 		configDir := c.config.String()
 		if err := checkConfigDir(configDir); err != nil {
 			return err
@@ -72,7 +79,7 @@ once.`,
 		defer stop()
 		a, err := app.New(ctx, app.Options{
 			ConfigDir: configDir, Listen: listen.String(), RedisURL: redisURL.String(), Namespace: namespace.String(),
-			Log: log, Console: c.stdout, Poll: *poll, Grace: *grace,
+			Shards: nShards, Log: log, Console: c.stdout, Poll: *poll, Grace: *grace,
 		})
 		if err != nil {
 			return err

@@ -49,8 +49,12 @@ type Options struct {
 	Listen    string // e.g. ":8080"; "127.0.0.1:0" picks a free port
 	RedisURL  string // empty: embedded in-process Redis (state lost on exit)
 	Namespace string // Redis key namespace (hash tag), default "pagerd"
-	Log       *slog.Logger
-	Console   io.Writer // where the console pager prints; default stdout
+	// Shards spreads the keyspace over that many hash tags (store.WithShards),
+	// so that a Redis Cluster spreads the work over its masters; 0 or 1: one.
+	// A deployment keeps the count it first ran with.
+	Shards  int
+	Log     *slog.Logger
+	Console io.Writer // where the console pager prints; default stdout
 
 	// Replica names this process on send claims; default host:pid.
 	Replica string
@@ -130,10 +134,16 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		}
 	}()
 
-	holder, diags := policies.NewHolder(opts.ConfigDir)
+	checks := configChecks(opts)
+	holder, diags := policies.NewHolder(opts.ConfigDir, checks...)
 	if holder == nil || diags.HasErrors() {
 		var b strings.Builder
 		if loaded := policies.LoadDir(opts.ConfigDir); loaded != nil {
+			if loaded.Config != nil {
+				for _, check := range checks {
+					loaded.Diags = append(loaded.Diags, check(loaded.Config)...)
+				}
+			}
 			_ = loaded.WriteDiagnostics(&b)
 		}
 		return nil, fmt.Errorf("config %s is invalid:\n%s", opts.ConfigDir, b.String())
@@ -148,7 +158,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
-	a.Store = store.New(rdb, opts.Namespace)
+	a.Store = store.New(rdb, opts.Namespace, store.WithShards(opts.Shards))
 	a.Store.Clock = opts.Clock
 	a.Store.Durability = a.durability
 	if err := a.waitForRedis(ctx); err != nil {
@@ -272,6 +282,28 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	return a, nil
 }
 
+// configChecks are what the daemon refuses in a config because of how it
+// runs, at start and on every reload.
+func configChecks(opts Options) []policies.HolderCheck {
+	if opts.Shards <= 1 {
+		return nil
+	}
+	return []policies.HolderCheck{func(cfg *policies.Config) hcl.Diagnostics {
+		var diags hcl.Diagnostics
+		for _, r := range cfg.Inhibits {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Inhibit rule on a sharded deployment",
+				Detail: fmt.Sprintf("Inhibit rule %q cannot work with --redis-shards %d: an inhibition rule keeps its state "+
+					"in the same Redis slot as every alert it concerns, and shards put unrelated alert groups in different slots. "+
+					"Remove the rule (silences, maintenance windows and routing still work), or run with one shard.", r.Name, opts.Shards),
+				Subject: r.DefRange.Ptr(),
+			})
+		}
+		return diags
+	}}
+}
+
 // waitForRedis loads the scripts, waiting with backoff while Redis is not
 // reachable yet (it may start after pagerd, or be failing over): a daemon
 // that exits here would only be restarted into the same wait.
@@ -283,6 +315,9 @@ func (a *App) waitForRedis(ctx context.Context) error {
 				a.log.Info("redis reachable", "redis", redactURL(a.opts.RedisURL))
 			}
 			return nil
+		}
+		if _, ok := errors.AsType[*store.ShardCountError](err); ok {
+			return err // Redis answered: waiting would not change its answer
 		}
 		wait := min(time.Second<<min(attempt, 5), 30*time.Second)
 		a.log.Error("redis unreachable; retrying", "redis", redactURL(a.opts.RedisURL), "err", err, "retry_in", wait)

@@ -192,7 +192,18 @@ func TestPrometheusAPIv2AlertLapsesAtEndsAt(t *testing.T) {
 }
 
 func TestTwoReplicasPageEachIncidentOnce(t *testing.T) {
+	twoReplicasPageEachIncidentOnce(t, newWorld(t, "0s"))
+}
+
+// The same on a 3-master Redis Cluster with 3 shards: every alert sent to
+// both replicas is deduplicated and grouped in its group's shard.
+func TestTwoReplicasPageEachIncidentOnceOnAShardedCluster(t *testing.T) {
 	w := newWorld(t, "0s")
+	w.shards, w.redisURL = 3, testenv.StartRedisCluster(t, 3).URL()
+	twoReplicasPageEachIncidentOnce(t, w)
+}
+
+func twoReplicasPageEachIncidentOnce(t *testing.T, w *world) {
 	// Twelve incidents at once are a storm; this test counts each one's
 	// pages, so it does not fold them.
 	w.writeConfig(foldConfig(w, "  storm { incidents = 0 }"))

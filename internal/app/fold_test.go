@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -113,7 +114,18 @@ func (inc apiIncident) facts() string {
 // came for the window the storm has passed, and people paged hear so; it
 // resolves with its last folded incident.
 func TestStormFoldsIncidentsAcrossReplicas(t *testing.T) {
+	stormFoldsIncidentsAcrossReplicas(t, newWorld(t, "0s"))
+}
+
+// The same on a 3-master Redis Cluster with 3 shards: a service that folds
+// storms keeps its groups in one shard, which counts its new incidents.
+func TestStormFoldsIncidentsAcrossReplicasOnAShardedCluster(t *testing.T) {
 	w := newWorld(t, "0s")
+	w.shards, w.redisURL = 3, testenv.StartRedisCluster(t, 3).URL()
+	stormFoldsIncidentsAcrossReplicas(t, w)
+}
+
+func stormFoldsIncidentsAcrossReplicas(t *testing.T, w *world) {
 	w.writeConfig(foldConfig(w, `  storm {
     incidents = 2
     window    = "5m"
@@ -121,19 +133,32 @@ func TestStormFoldsIncidentsAcrossReplicas(t *testing.T) {
 	r1, r2 := w.start("r1", w.port), w.start("r2", 0)
 	b1, b2 := "http://"+r1.Addr(), "http://"+r2.Addr()
 
+	// The service's incidents are numbered 1, 2, 3...; in a store of
+	// several shards they are all in the service's shard, whose ids step
+	// by the shard count from its first.
+	first := outcomes(t, b1, foldWebhook("firing", "DiskFull"))
+	if len(first) != 1 || !strings.HasPrefix(first[0], "triggered#") {
+		t.Fatalf("step 0 via %s: %v, want triggered", b1, first)
+	}
+	stride := max(w.shards, 1)
+	one, _ := strconv.Atoi(strings.TrimPrefix(first[0], "triggered#"))
+	if w.shards <= 1 && one != 1 {
+		t.Fatalf("step 0 via %s: %v, want triggered#1", b1, first)
+	}
+	id := func(n int) int { return one + (n-1)*stride }
 	steps := []struct {
 		base  string
 		names []string
 		want  string
 	}{
-		{b1, []string{"DiskFull"}, "triggered#1"},
-		{b2, []string{"DBDown"}, "triggered#2"},
-		{b1, []string{"DBDown"}, "deduplicated#2"},
-		{b1, []string{"APIDown"}, "folded#4"}, // the storm is #3
-		{b2, []string{"CacheDown", "QueueDown"}, "folded#5 folded#6"},
+		{b2, []string{"DBDown"}, fmt.Sprintf("triggered#%d", id(2))},
+		{b1, []string{"DBDown"}, fmt.Sprintf("deduplicated#%d", id(2))},
+		{b1, []string{"APIDown"}, fmt.Sprintf("folded#%d", id(4))}, // the storm is #3
+		{b2, []string{"CacheDown", "QueueDown"}, fmt.Sprintf("folded#%d folded#%d", id(5), id(6))},
 	}
 	for i, st := range steps {
-		if i > 0 {
+		i++ // step 0 was DiskFull
+		{
 			// Pages in flight finish first: a send claim outlived by the
 			// clock would be taken over and sent again.
 			w.settle()
@@ -148,20 +173,20 @@ func TestStormFoldsIncidentsAcrossReplicas(t *testing.T) {
 	if len(pages) != 3 {
 		t.Fatalf("alice got %d pages, want 3 (two incidents, one storm): %q", len(pages), pages)
 	}
-	storm := ""
+	stormPage := ""
 	for _, p := range pages {
-		if strings.HasPrefix(p, "[pagerd] #3 ") {
-			storm = p
+		if strings.HasPrefix(p, fmt.Sprintf("[pagerd] #%d ", id(3))) {
+			stormPage = p
 		}
 	}
-	if !strings.Contains(storm, "Alert storm in checkout") || !strings.Contains(storm, "folded") {
-		t.Errorf("storm page = %q, want it about the storm in checkout", storm)
+	if !strings.Contains(stormPage, "Alert storm in checkout") || !strings.Contains(stormPage, "folded") {
+		t.Errorf("storm page = %q, want it about the storm in checkout", stormPage)
 	}
 
 	var inc apiIncident
-	apiGet(t, b2+"/v1/incidents/3", &inc)
+	apiGet(t, fmt.Sprintf("%s/v1/incidents/%d", b2, id(3)), &inc)
 	if inc.Storm == nil || inc.Storm.Folded != 3 || inc.Storm.FoldedOpen != 3 || len(inc.Folded) != 3 ||
-		inc.Folded[0].ID != 6 || inc.Folded[2].ID != 4 ||
+		inc.Folded[0].ID != int64(id(6)) || inc.Folded[2].ID != int64(id(4)) ||
 		inc.Summary != "3 incidents folded: APIDown (1), CacheDown (1), QueueDown (1)" {
 		t.Fatalf("storm = %+v, want 3 folded incidents listed, newest first, and summed up", inc)
 	}
@@ -171,24 +196,25 @@ func TestStormFoldsIncidentsAcrossReplicas(t *testing.T) {
 	for _, i := range list.Incidents {
 		foldedInto[i.ID] = i.FoldedInto
 	}
-	if want := map[int64]int64{1: 0, 2: 0, 3: 0, 4: 3, 5: 3, 6: 3}; fmt.Sprint(foldedInto) != fmt.Sprint(want) {
+	storm := int64(id(3))
+	if want := map[int64]int64{int64(id(1)): 0, int64(id(2)): 0, storm: 0, int64(id(4)): storm, int64(id(5)): storm, int64(id(6)): storm}; fmt.Sprint(foldedInto) != fmt.Sprint(want) {
 		t.Errorf("listed incidents folded into %v, want %v", foldedInto, want)
 	}
 	var folded apiIncident
-	apiGet(t, b1+"/v1/incidents/5", &folded)
-	if folded.FoldedInto != 3 || folded.facts() != "folded alert_firing" && folded.facts() != "folded" {
-		t.Errorf("folded incident 5 = folded into %d, timeline %q; want folded into 3", folded.FoldedInto, folded.facts())
+	apiGet(t, fmt.Sprintf("%s/v1/incidents/%d", b1, id(5)), &folded)
+	if folded.FoldedInto != storm || folded.facts() != "folded alert_firing" && folded.facts() != "folded" {
+		t.Errorf("folded incident %d = folded into %d, timeline %q; want folded into %d", id(5), folded.FoldedInto, folded.facts(), storm)
 	}
 
 	// Acknowledging the storm takes its folded incidents too.
-	req, _ := http.NewRequest(http.MethodPost, b1+"/v1/incidents/3/ack?by=alice", nil)
+	req, _ := http.NewRequest(http.MethodPost, fmt.Sprintf("%s/v1/incidents/%d/ack?by=alice", b1, storm), nil)
 	req.Header.Set("Authorization", "Bearer "+apiToken)
 	if r := do(t, req); r.code != http.StatusOK {
 		t.Fatalf("ack storm = %d %s", r.code, r.body)
 	}
-	for _, id := range []int{4, 5, 6} {
-		if s := sendersIncidentStatus(t, b2, id); s != "acknowledged" {
-			t.Errorf("folded incident %d is %s after the storm's ack, want acknowledged", id, s)
+	for _, n := range []int{id(4), id(5), id(6)} {
+		if s := sendersIncidentStatus(t, b2, n); s != "acknowledged" {
+			t.Errorf("folded incident %d is %s after the storm's ack, want acknowledged", n, s)
 		}
 	}
 
@@ -197,13 +223,13 @@ func TestStormFoldsIncidentsAcrossReplicas(t *testing.T) {
 	w.clock.Advance(5 * time.Minute)
 	r1.Engine.Wake()
 	w.settle()
-	apiGet(t, b1+"/v1/incidents/3", &inc)
+	apiGet(t, fmt.Sprintf("%s/v1/incidents/%d", b1, storm), &inc)
 	if inc.Storm.PassedAt == "" || inc.Status != "acknowledged" || !strings.Contains(inc.facts(), "storm_passed") {
 		t.Fatalf("storm after 5m quiet = %+v, want passed, still acknowledged", inc)
 	}
 	passed := 0
 	for _, m := range smsTo(w.twilio, alicePhone) {
-		if strings.HasPrefix(m.Body, "[pagerd] #3 STORM PASSED") && strings.Contains(m.Body, "3 still open") {
+		if strings.HasPrefix(m.Body, fmt.Sprintf("[pagerd] #%d STORM PASSED", storm)) && strings.Contains(m.Body, "3 still open") {
 			passed++
 		}
 	}
@@ -211,19 +237,19 @@ func TestStormFoldsIncidentsAcrossReplicas(t *testing.T) {
 		t.Errorf("alice got %d storm-passed notices, want 1: %+v", passed, smsTo(w.twilio, alicePhone))
 	}
 	// A new incident after the storm opens and pages on its own.
-	if got := outcomes(t, b2, foldWebhook("firing", "LateAlert")); got[0] != "triggered#7" {
-		t.Errorf("after the storm: %v, want triggered#7", got)
+	if got := outcomes(t, b2, foldWebhook("firing", "LateAlert")); got[0] != fmt.Sprintf("triggered#%d", id(7)) {
+		t.Errorf("after the storm: %v, want triggered#%d", got, id(7))
 	}
 
 	// The storm resolves with the last incident folded into it.
 	outcomes(t, b1, foldWebhook("resolved", "APIDown", "CacheDown"))
 	w.settle()
-	if s := sendersIncidentStatus(t, b1, 3); s != "acknowledged" {
+	if s := sendersIncidentStatus(t, b1, int(storm)); s != "acknowledged" {
 		t.Errorf("storm with one folded incident open = %s, want acknowledged", s)
 	}
 	outcomes(t, b2, foldWebhook("resolved", "QueueDown"))
 	w.settle()
-	apiGet(t, b1+"/v1/incidents/3", &inc)
+	apiGet(t, fmt.Sprintf("%s/v1/incidents/%d", b1, storm), &inc)
 	if inc.Status != "resolved" || inc.Storm.FoldedOpen != 0 {
 		t.Errorf("storm after its folded incidents resolved = %s, %d open; want resolved", inc.Status, inc.Storm.FoldedOpen)
 	}

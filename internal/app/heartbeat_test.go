@@ -99,7 +99,18 @@ func TestHeartbeatEndpointRules(t *testing.T) {
 // A missed beat opens one incident, paged once although two replicas
 // watch the deadline; the next beat resolves it.
 func TestMissedHeartbeatPagesOnceAcrossReplicasAndTheNextBeatResolves(t *testing.T) {
+	missedHeartbeatPagesOnce(t, newHeartbeatWorld(t, heartbeatConfig))
+}
+
+// The same on a 3-master Redis Cluster with 3 shards: the alerts of missed
+// heartbeats live in the home shard, as the heartbeats do.
+func TestMissedHeartbeatPagesOnceOnAShardedCluster(t *testing.T) {
 	w := newHeartbeatWorld(t, heartbeatConfig)
+	w.shards, w.redisURL = 3, testenv.StartRedisCluster(t, 3).URL()
+	missedHeartbeatPagesOnce(t, w)
+}
+
+func missedHeartbeatPagesOnce(t *testing.T, w *world) {
 	r1 := w.start("r1", w.port)
 	r2 := w.start("r2", 0)
 	beat := func(base string) map[string]any {

@@ -21,7 +21,7 @@ func (w *world) startOn(redisURL string) *app.App {
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, app.Options{
 		ConfigDir: w.dir, Listen: fmt.Sprintf("127.0.0.1:%d", w.port), RedisURL: redisURL,
-		Namespace: "e2e", Log: testLogger(), Console: w.console, Replica: "r1",
+		Namespace: "e2e", Shards: w.shards, Log: testLogger(), Console: w.console, Replica: "r1",
 		Poll: 20 * time.Millisecond, NoticeEvery: 20 * time.Millisecond,
 		HTTPClient:   w.twilio.HTTPClient(),
 		RetryBackoff: func(int) time.Duration { return time.Millisecond },

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"testing"
 	"time"
 
@@ -48,6 +49,11 @@ type world struct {
 	sleep func(ctx context.Context, d time.Duration) error
 	// privateHooks lets status page webhook subscribers be on loopback.
 	privateHooks bool
+	// shards is the replicas' --redis-shards (0: one).
+	shards int
+	// redisURL, when set, is the Redis the replicas use instead of redis
+	// (a cluster).
+	redisURL string
 }
 
 const configTemplate = `
@@ -143,10 +149,22 @@ func (w *world) writeConfig(hcl string) {
 // takes the port public_url names).
 func (w *world) start(name string, port int) *app.App {
 	w.t.Helper()
+	a, _ := w.run(name, port)
+	return a
+}
+
+// run is start, and returns how to stop the replica before the test ends
+// (gracefully, as SIGTERM does; it leaves the world's replicas).
+func (w *world) run(name string, port int) (*app.App, func()) {
+	w.t.Helper()
+	redisURL := w.redis.URL()
+	if w.redisURL != "" {
+		redisURL = w.redisURL
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, app.Options{
-		ConfigDir: w.dir, Listen: fmt.Sprintf("127.0.0.1:%d", port), RedisURL: w.redis.URL(),
-		Namespace: "e2e", Log: testLogger().With("replica", name),
+		ConfigDir: w.dir, Listen: fmt.Sprintf("127.0.0.1:%d", port), RedisURL: redisURL,
+		Namespace: "e2e", Shards: w.shards, Log: testLogger().With("replica", name),
 		Console: w.console, Replica: name, Poll: 20 * time.Millisecond, NoticeEvery: 20 * time.Millisecond,
 		HTTPClient:                w.twilio.HTTPClient(),
 		RetryBackoff:              func(int) time.Duration { return time.Millisecond },
@@ -162,7 +180,11 @@ func (w *world) start(name string, port int) *app.App {
 	go func() { defer close(done); _ = a.Run(ctx) }()
 	w.t.Cleanup(func() { cancel(); <-done })
 	w.apps = append(w.apps, a)
-	return a
+	return a, func() {
+		cancel()
+		<-done
+		w.apps = slices.DeleteFunc(w.apps, func(b *app.App) bool { return b == a })
+	}
 }
 
 // settle lets every replica do all that is due at the test clock's time —

@@ -3,7 +3,11 @@
 // outgoing webhooks and chat updates now; the status page, stakeholder
 // updates and post-mortem drafts next. One replica at a time reads a group
 // (it holds the group's lease), one event at a time, so a consumer sees
-// events in order. An event is acknowledged only once its consumer handled
+// events in order. A store of several shards has a stream per shard, an
+// incident's events all in one: each (group, stream) pair is read as
+// above, with a lease of its own, so a group's events are in order per
+// incident, and the shards' streams are read at once, on any replicas.
+// An event is acknowledged only once its consumer handled
 // it: a consumer that fails is retried, with backoff, holding the group's
 // later events back; a replica that dies mid-event leaves it pending, and
 // whoever takes the lease next handles it again (at least once — consumers
@@ -14,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -42,8 +47,9 @@ const (
 )
 
 // Runner runs the consumers on this replica: it starts a reader for every
-// group Consumers names, stops the ones it no longer names, and keeps the
-// stream to its retention window.
+// group Consumers names and every event stream of the store (one per
+// shard), stops the ones of groups it no longer names, and keeps the
+// streams to their retention window.
 type Runner struct {
 	Store *store.Store
 	Owner string // this replica's name: the lease holder and consumer name
@@ -134,7 +140,8 @@ func (r *Runner) Run(ctx context.Context) error {
 			<-done
 		}
 	}()
-	running := map[string]context.CancelFunc{}
+	streams := r.Store.EventStreams()
+	running := map[reader]context.CancelFunc{}
 	defer func() {
 		for _, stop := range running {
 			stop()
@@ -151,18 +158,21 @@ func (r *Runner) Run(ctx context.Context) error {
 			r.mu.Lock()
 			r.current[g] = c
 			r.mu.Unlock()
-			if running[g] == nil {
-				gctx, stop := context.WithCancel(ctx)
-				running[g] = stop
-				wg.Go(func() { r.read(gctx, work, g) })
+			for k, stream := range streams {
+				rd := reader{group: g, stream: k}
+				if running[rd] == nil {
+					gctx, stop := context.WithCancel(ctx)
+					running[rd] = stop
+					wg.Go(func() { r.read(gctx, work, rd, stream) })
+				}
 			}
 		}
-		for g, stop := range running {
-			if !wanted[g] {
+		for rd, stop := range running {
+			if !wanted[rd.group] {
 				stop()
-				delete(running, g)
+				delete(running, rd)
 				r.mu.Lock()
-				delete(r.current, g)
+				delete(r.current, rd.group)
 				r.mu.Unlock()
 			}
 		}
@@ -187,23 +197,40 @@ func (r *Runner) consumer(group string) Consumer {
 	return r.current[group]
 }
 
-func (r *Runner) leaseName(group string) string { return "events:" + group }
+// reader is what one reader reads: a group's events in one shard's
+// stream (0: the home shard's, the only one of a store of one shard).
+type reader struct {
+	group  string
+	stream int
+}
 
-// read is one group's reader: it waits for the group's lease, then
-// handles what the previous holder left pending and every new event, in
+// lease is the name of the reader's lease: "events:<group>" for the home
+// shard's stream, as before shards, "events:<group>#<k>" for shard k's.
+func (rd reader) lease() string {
+	if rd.stream == 0 {
+		return "events:" + rd.group
+	}
+	return "events:" + rd.group + "#" + strconv.Itoa(rd.stream)
+}
+
+// read is one reader: it waits for its lease, then handles what the
+// previous holder left pending in its stream and every new event, in
 // order, for as long as it holds the lease and ctx lasts. An event being
 // handled when ctx ends goes on under work.
-func (r *Runner) read(ctx, work context.Context, group string) {
-	log := r.Log.With("group", group)
+func (r *Runner) read(ctx, work context.Context, rd reader, stream store.EventStream) {
+	log := r.Log.With("group", rd.group)
+	if rd.stream > 0 {
+		log = log.With("stream", rd.stream)
+	}
 	defer func() {
 		// Let another replica take over at once rather than after the
 		// lease lapses (a graceful stop, or the group left the config).
 		stop, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 		defer cancel()
-		_ = r.Store.ReleaseLease(stop, r.leaseName(group), r.Owner)
+		_ = r.Store.ReleaseLease(stop, rd.lease(), r.Owner)
 	}()
 	for ctx.Err() == nil {
-		if err := r.hold(ctx, work, group, log); err != nil && ctx.Err() == nil {
+		if err := r.hold(ctx, work, rd, stream, log); err != nil && ctx.Err() == nil {
 			log.Warn("reading events failed; trying again", "err", err)
 		}
 		select {
@@ -213,34 +240,35 @@ func (r *Runner) read(ctx, work context.Context, group string) {
 	}
 }
 
-// hold takes the group's lease and reads while it holds it; it returns
-// when the lease is lost, or on an error.
+// hold takes the reader's lease and reads its stream while it holds it;
+// it returns when the lease is lost, or on an error.
 //
 // Handled events are acknowledged together, once per batch, with the
 // next read (and before any wait for a retry, and on the way out), rather
 // than one XACK each: delivery is at least once either way, and under
 // load a batch costs one call.
-func (r *Runner) hold(ctx, work context.Context, group string, log *slog.Logger) (err error) {
+func (r *Runner) hold(ctx, work context.Context, rd reader, stream store.EventStream, log *slog.Logger) (err error) {
+	group := rd.group
 	renewed := time.Now() // before the call: the lease runs from no later
-	if ok, err := r.Store.Lease(ctx, r.leaseName(group), r.Owner, r.Lease); err != nil || !ok {
+	if ok, err := r.Store.Lease(ctx, rd.lease(), r.Owner, r.Lease); err != nil || !ok {
 		return err
 	}
-	if err := r.Store.EnsureGroup(ctx, group); err != nil {
+	if err := stream.EnsureGroup(ctx, group); err != nil {
 		return err
 	}
-	pending, err := r.Store.ClaimPendingEvents(ctx, group, r.Owner)
+	pending, err := stream.ClaimPendingEvents(ctx, group, r.Owner)
 	if err != nil {
 		return err
 	}
 	log.Info("reading events", "pending", len(pending))
-	acks := &handled{store: r.Store, work: work, group: group}
+	acks := &handled{stream: stream, work: work, group: group}
 	defer func() { err = errors.Join(err, acks.flush()) }()
 	for {
 		for _, ev := range pending {
 			if ctx.Err() != nil {
 				return nil // stopping: the rest stay pending for the next holder
 			}
-			if held, err := r.handle(ctx, work, group, ev, acks, log); err != nil || !held {
+			if held, err := r.handle(ctx, work, rd, ev, acks, log); err != nil || !held {
 				return err
 			}
 		}
@@ -255,14 +283,14 @@ func (r *Runner) hold(ctx, work context.Context, group string, log *slog.Logger)
 		// before; nobody can have taken a lease with that much left.
 		if time.Since(renewed)+block >= r.Lease/3 {
 			renewed = time.Now()
-			if ok, err := r.Store.Lease(ctx, r.leaseName(group), r.Owner, r.Lease); err != nil || !ok {
+			if ok, err := r.Store.Lease(ctx, rd.lease(), r.Owner, r.Lease); err != nil || !ok {
 				return err
 			}
 		}
 		if len(acks.ids) > 0 {
 			// The acknowledgement goes with a read that does not wait:
 			// under load it finds the next events, one call for both.
-			if pending, err = r.Store.AckAndReadEvents(ctx, group, r.Owner, acks.ids, 16); err != nil {
+			if pending, err = stream.AckAndReadEvents(ctx, group, r.Owner, acks.ids, 16); err != nil {
 				return err // acks still holds them: acknowledged on the way out
 			}
 			acks.ids = acks.ids[:0]
@@ -270,7 +298,7 @@ func (r *Runner) hold(ctx, work context.Context, group string, log *slog.Logger)
 				continue
 			}
 		}
-		if pending, err = r.Store.ReadEvents(ctx, group, r.Owner, 16, block); err != nil {
+		if pending, err = stream.ReadEvents(ctx, group, r.Owner, 16, block); err != nil {
 			return err
 		}
 	}
@@ -279,10 +307,10 @@ func (r *Runner) hold(ctx, work context.Context, group string, log *slog.Logger)
 // handled collects the ids of the events a reader handled until they are
 // acknowledged together.
 type handled struct {
-	store *store.Store
-	work  context.Context
-	group string
-	ids   []string
+	stream store.EventStream
+	work   context.Context
+	group  string
+	ids    []string
 }
 
 // flush acknowledges the events handled so far. It runs under work, so
@@ -293,7 +321,7 @@ func (h *handled) flush() error {
 	}
 	rec, cancel := context.WithTimeout(context.WithoutCancel(h.work), 5*time.Second)
 	defer cancel()
-	err := h.store.AckEvents(rec, h.group, h.ids...)
+	err := h.stream.AckEvents(rec, h.group, h.ids...)
 	h.ids = h.ids[:0]
 	return err
 }
@@ -302,11 +330,11 @@ func (h *handled) flush() error {
 // dropped, or the lease is lost (held false: someone else goes on). An
 // attempt runs under work, so that stopping does not abort it; what it
 // did is acknowledged even then (in acks, with the batch's others).
-func (r *Runner) handle(ctx, work context.Context, group string, ev incident.Event, acks *handled, log *slog.Logger) (held bool, err error) {
+func (r *Runner) handle(ctx, work context.Context, rd reader, ev incident.Event, acks *handled, log *slog.Logger) (held bool, err error) {
 	ack := func() error { acks.ids = append(acks.ids, ev.ID); return nil }
 	first := r.Now()
 	for attempt := 1; ; attempt++ {
-		c := r.consumer(group)
+		c := r.consumer(rd.group)
 		if c == nil {
 			return false, nil // the group left the config meanwhile
 		}
@@ -335,22 +363,22 @@ func (r *Runner) handle(ctx, work context.Context, group string, ev incident.Eve
 		}
 		log.Warn("event not handled; retrying", "event", ev.ID, "kind", ev.Kind, "incident", ev.Incident,
 			"attempt", attempt, "retry_in", wait, "err", herr)
-		if held, err := r.wait(ctx, group, wait); err != nil || !held {
+		if held, err := r.wait(ctx, rd, wait); err != nil || !held {
 			return held, err
 		}
 	}
 }
 
-// wait sleeps d, renewing the group's lease as it goes so that a long
-// backoff does not hand the group to another replica.
-func (r *Runner) wait(ctx context.Context, group string, d time.Duration) (bool, error) {
+// wait sleeps d, renewing the reader's lease as it goes so that a long
+// backoff does not hand its stream to another replica.
+func (r *Runner) wait(ctx context.Context, rd reader, d time.Duration) (bool, error) {
 	for d > 0 {
 		step := min(d, r.Lease/3)
 		if err := r.Sleep(ctx, step); err != nil {
 			return false, err
 		}
 		d -= step
-		if ok, err := r.Store.Lease(ctx, r.leaseName(group), r.Owner, r.Lease); err != nil || !ok {
+		if ok, err := r.Store.Lease(ctx, rd.lease(), r.Owner, r.Lease); err != nil || !ok {
 			return false, err
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -289,4 +290,108 @@ func TestPermanentErrorDropsOneEvent(t *testing.T) {
 	if got := rec.ids(); slices.Contains(got, bad) || len(got) != len(want)-1 {
 		t.Errorf("handled %v, want all but %s", got, bad)
 	}
+}
+
+// A store of three shards has three event streams: the runner reads each
+// with a reader and a lease of its own, so the events of incidents in
+// every shard are handled, each incident's in order, and acknowledged.
+func TestReadsEveryShardsStream(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(testenv.StartRedis(t).Client(t), "events", store.WithShards(3))
+	if err := st.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.EnsureGroup(ctx, group); err != nil {
+		t.Fatal(err)
+	}
+	var incidents []int64
+	for i := range 9 {
+		res, err := st.Ingest(ctx, []store.AlertWrite{{
+			Fingerprint: fmt.Sprint("fp", i), Doc: json.RawMessage(`{}`), Service: "svc", Escalation: "ops",
+			GroupID: fmt.Sprint("g", i), GroupLabels: map[string]string{}, Title: "Down", Retention: time.Hour,
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		incidents = append(incidents, res[0].IncidentID)
+	}
+	for _, action := range []incident.Action{incident.Ack, incident.Resolve} {
+		for _, id := range incidents {
+			if _, err := st.Act(ctx, incident.Request{Incident: id, Action: action, By: "alice", Via: "api"}, time.Hour); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	want, err := st.PublishedSince(ctx, time.Time{}, 1000)
+	if err != nil || len(want) != 3*len(incidents) {
+		t.Fatalf("published %d events, %v; want %d", len(want), err, 3*len(incidents))
+	}
+	streams := map[string]bool{}
+	for _, ev := range want {
+		k, _, tagged := strings.Cut(ev.ID, "/")
+		if !tagged {
+			k = "0"
+		}
+		streams[k] = true
+	}
+	if len(streams) != 3 {
+		t.Fatalf("events in the streams of shards %v, want all three: the test needs incidents in every shard", streams)
+	}
+
+	rec := &recorder{}
+	stop := start(t, runner(st, "A", rec, nil))
+	waitFor(t, "every event", func() bool { return len(rec.ids()) >= len(want) })
+	for _, lease := range []string{"events:" + group, "events:" + group + "#1", "events:" + group + "#2"} {
+		if ok, err := st.Lease(ctx, lease, "probe", time.Millisecond); err != nil || ok {
+			t.Errorf("lease %s free (%v), want it held by A's reader of that stream", lease, err)
+		}
+	}
+	stop()
+	got := rec.ids()
+	if len(got) != len(want) {
+		t.Errorf("handled %d events, want each of the %d once: %v", len(got), len(want), got)
+	}
+	for _, id := range incidents {
+		if g, w := ofIncident(rec.events(), id), ofIncident(want, id); !slices.Equal(g, w) {
+			t.Errorf("incident %d: handled %v, want %v, in that order", id, g, w)
+		}
+	}
+	// Every event was acknowledged: nothing is left pending in any
+	// stream for the next holder, and a second runner handles only what
+	// is new.
+	for k, s := range st.EventStreams() {
+		if left, err := s.ClaimPendingEvents(ctx, group, "probe"); err != nil || len(left) > 0 {
+			t.Errorf("stream %d: %d events left pending (%v), want none", k, len(left), err)
+		}
+	}
+	again := &recorder{}
+	start(t, runner(st, "B", again, nil))
+	res, err := st.Ingest(ctx, []store.AlertWrite{{
+		Fingerprint: "fp-new", Doc: json.RawMessage(`{}`), Service: "svc", Escalation: "ops",
+		GroupID: "g-new", GroupLabels: map[string]string{}, Title: "Down", Retention: time.Hour,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the new event", func() bool { return len(again.ids()) >= 1 })
+	if evs := again.events(); len(evs) != 1 || evs[0].Incident != res[0].IncidentID {
+		t.Errorf("the second runner handled %v, want only the new incident's event", again.ids())
+	}
+}
+
+func (r *recorder) events() []incident.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.handled)
+}
+
+// ofIncident is the ids of the events of incident id, in their order.
+func ofIncident(evs []incident.Event, id int64) []string {
+	var out []string
+	for _, ev := range evs {
+		if ev.Incident == id {
+			out = append(out, ev.ID)
+		}
+	}
+	return out
 }

@@ -150,8 +150,7 @@ func (s *Store) Load(ctx context.Context) error {
 		return fmt.Errorf("read the shard layout: unexpected answer %q", vals)
 	}
 	if vals[0] != strconv.Itoa(len(s.shards)) {
-		return fmt.Errorf("Redis holds this namespace in %s shards, not %d: start pagerd with --redis-shards %s (pagerd cannot change a deployment's shard count yet)",
-			vals[0], len(s.shards), vals[0])
+		return &ShardCountError{Have: vals[0], Want: len(s.shards)}
 	}
 	if len(s.shards) == 1 {
 		return nil
@@ -176,6 +175,19 @@ func (s *Store) Load(ctx context.Context) error {
 		return fmt.Errorf("write the shard layout: %w", err)
 	}
 	return s.syncSilencesVersion(ctx)
+}
+
+// ShardCountError is Load's refusal to run a deployment in another number
+// of shards than it was first started with: waiting does not mend it, so
+// a daemon gives up at once.
+type ShardCountError struct {
+	Have string // the count Redis holds
+	Want int    // the count the store was built with
+}
+
+func (e *ShardCountError) Error() string {
+	return fmt.Sprintf("Redis holds this namespace in %s shards, not %d: start pagerd with --redis-shards %s (pagerd cannot change a deployment's shard count yet)",
+		e.Have, e.Want, e.Have)
 }
 
 // layoutScript fixes the layout at the first start with more than one
