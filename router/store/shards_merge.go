@@ -269,8 +269,12 @@ func (s *Store) LastPageChange(ctx context.Context) (string, error) {
 
 // PageChanges waits, up to block, for a status page change in any shard
 // after the cursor (LastPageChange's); it returns the new cursor, or ""
-// when nothing changed. The first shard to answer ends the others' wait
-// (a plain XREAD, so a read cut short loses nothing).
+// when nothing changed. It answers as soon as one shard does: go-redis
+// does not cut a blocking read short when its context ends, so the other
+// shards' reads are left to end on their own (within block, each holding
+// a connection meanwhile) and their answers dropped — a plain XREAD, so a
+// read cut short loses nothing: the next call starts where the cursor
+// says.
 func (s *Store) PageChanges(ctx context.Context, after string, block time.Duration) (string, error) {
 	if len(s.shards) == 1 {
 		return s.shard.PageChanges(ctx, after, block)
@@ -279,31 +283,29 @@ func (s *Store) PageChanges(ctx context.Context, after string, block time.Durati
 	cur = append(cur, make([]string, max(0, len(s.shards)-len(cur)))...)[:len(s.shards)]
 	wait, cancel := context.WithCancel(ctx)
 	defer cancel()
-	got := make([]string, len(s.shards))
-	err := s.eachShard(func(sh *shard) error {
-		last, err := sh.PageChanges(wait, cur[sh.index], block)
-		if last != "" {
-			got[sh.index] = last
-			cancel()
-		}
-		if err != nil && wait.Err() != nil && ctx.Err() == nil {
-			return nil // cut short by another shard's change
-		}
-		return err
-	})
-	if err != nil {
-		return "", err
+	type answer struct {
+		k    int
+		last string
+		err  error
 	}
-	changed := false
-	for k, last := range got {
-		if last != "" {
-			cur[k], changed = last, true
+	answers := make(chan answer, len(s.shards)) // the reads left behind never block
+	for _, sh := range s.shards {
+		go func() {
+			last, err := sh.PageChanges(wait, cur[sh.index], block)
+			answers <- answer{sh.index, last, err}
+		}()
+	}
+	for range s.shards {
+		a := <-answers
+		if a.err != nil {
+			return "", a.err
+		}
+		if a.last != "" {
+			cur[a.k] = a.last
+			return strings.Join(cur, ","), nil
 		}
 	}
-	if !changed {
-		return "", nil
-	}
-	return strings.Join(cur, ","), nil
+	return "", nil
 }
 
 // MessageAt finds the incident of a chat message in whichever shard keeps
