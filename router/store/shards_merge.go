@@ -50,14 +50,19 @@ func (s *Store) ClaimDue(ctx context.Context, lease time.Duration, limit int) (t
 // ClaimNext takes up to limit due timers from the shards: a share of limit
 // from each at once, then, while some shard filled its share and limit
 // is not reached, more from those. Next is the earliest timer left in
-// any shard.
+// any shard. What limit leaves over when it is not a multiple of the
+// shard count (all of it for the engine's usual limit of 1, a worker
+// freed) goes to the shards in turn, call after call: a shard first
+// every time would be served alone as long as it had timers due, and the
+// others' pages late by as long.
 func (s *Store) ClaimNext(ctx context.Context, lease time.Duration, limit int) (DueClaims, error) {
 	if len(s.shards) == 1 {
 		return s.shard.ClaimNext(ctx, lease, limit)
 	}
 	n := len(s.shards)
+	first := int((s.claims.Add(1) - 1) % uint64(n))
 	got := make([]DueClaims, n)
-	share := func(k int) int { return limit/n + b2i(k < limit%n) }
+	share := func(k int) int { return limit/n + b2i((k-first+n)%n < limit%n) }
 	err := s.eachShard(func(sh *shard) error {
 		if share(sh.index) == 0 {
 			var err error
@@ -75,7 +80,8 @@ func (s *Store) ClaimNext(ctx context.Context, lease time.Duration, limit int) (
 	}
 	// A shard that filled its share may have more due; one given none
 	// (limit below the shard count) may have some due already.
-	for k := 0; err == nil && k < n && len(out.Claims) < limit; k++ {
+	for j := 0; err == nil && j < n && len(out.Claims) < limit; j++ {
+		k := (first + j) % n
 		full := share(k) > 0 && len(got[k].Claims) == share(k)
 		dueNow := share(k) == 0 && !got[k].Next.IsZero() && !out.Now.IsZero() && !got[k].Next.After(out.Now)
 		if !full && !dueNow {
