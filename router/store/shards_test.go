@@ -655,3 +655,45 @@ func TestShardPrefixSpreadsSlots(t *testing.T) {
 		}
 	}
 }
+
+// An engine with every worker busy claims one timer whenever one frees
+// up: the shards take turns, so that none waits for another's backlog to
+// drain.
+func TestShardedClaimNextTakesTurns(t *testing.T) {
+	srv := testenv.StartRedis(t)
+	clk := testenv.NewClock(time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC))
+	s := New(srv.Client(t), "test", WithShards(3))
+	s.Clock = clk.Now
+	ctx := context.Background()
+	if err := s.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for k := range 3 {
+		for range 3 {
+			openIn(t, s, k, "checkout")
+		}
+	}
+	for _, tc := range []struct {
+		limit, calls int
+	}{{1, 3}, {2, 3}} {
+		per := map[int]int{}
+		for range tc.calls {
+			due, err := s.ClaimNext(ctx, time.Minute, tc.limit)
+			if err != nil || len(due.Claims) != tc.limit {
+				t.Fatalf("ClaimNext(%d) = %v, %v; want %d claims", tc.limit, claimedIDs(due.Claims), err, tc.limit)
+			}
+			for _, c := range due.Claims {
+				per[s.idShard(c.IncidentID).index]++
+			}
+		}
+		for k := range 3 {
+			if want := tc.limit * tc.calls / 3; per[k] != want {
+				t.Errorf("%d claims of %d: by shard %v; want %d from each", tc.calls, tc.limit, per, want)
+				break
+			}
+		}
+	}
+	if due, err := s.ClaimNext(ctx, time.Minute, 1); err != nil || len(due.Claims) != 0 {
+		t.Errorf("ClaimNext with every timer claimed = %v, %v; want none", claimedIDs(due.Claims), err)
+	}
+}
