@@ -157,6 +157,49 @@ func TestShardsOnRedisCluster(t *testing.T) {
 		}
 	})
 
+	// The engine's wake channel hears of a timer made earlier in any
+	// shard.
+	t.Run("wake-ups", func(t *testing.T) {
+		s, clk := shardedOnCluster(t, cluster)
+		wctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		wake := s.Wakeups(wctx)
+		receive := func(what string) time.Time {
+			t.Helper()
+			select {
+			case at, ok := <-wake:
+				if !ok {
+					t.Fatalf("%s: wake channel closed", what)
+				}
+				return at
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%s: no wake-up in 10s", what)
+			}
+			return time.Time{}
+		}
+		// Each shard's subscription says it is made (the zero time).
+		for k := range 3 {
+			if at := receive(fmt.Sprintf("subscription %d", k)); !at.IsZero() {
+				t.Fatalf("subscription %d: wake-up at %v, want the zero time", k, at)
+			}
+		}
+		for k := range 3 {
+			clk.Advance(time.Second)
+			openIn(t, s, k, "checkout")
+			if at := receive(fmt.Sprintf("incident in shard %d", k)); !at.Equal(clk.Now()) {
+				t.Errorf("incident in shard %d: wake-up at %v, want %v", k, at, clk.Now())
+			}
+			// Out of the way of the next shard's: an hour on.
+			due, err := s.ClaimNext(ctx, time.Minute, 10)
+			if err != nil || len(due.Claims) != 1 {
+				t.Fatalf("ClaimNext = %v, %v", claimedIDs(due.Claims), err)
+			}
+			if err := s.Reschedule(ctx, due.Claims[0], clk.Now().Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+
 	// Every shard's events reach the group; a consumer that dies before
 	// acknowledging leaves them pending for another, which acknowledges
 	// them by their tagged ids in their own shards.
