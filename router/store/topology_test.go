@@ -482,6 +482,42 @@ func TestShardedStoreOnRedisCluster(t *testing.T) {
 		}
 	}
 	t.Logf("shards by master: %v; DBSIZE per master: %v", masters, sizes)
+
+	// Scripts forgotten on every master: each shard's pipeline falls back
+	// to EVAL on its own master.
+	if err := cc.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	var writes []AlertWrite
+	for k := range 3 {
+		for i := 0; ; i++ {
+			w := write(fmt.Sprintf("flushed%d", i), fmt.Sprintf("flushed%d", i), false, time.Time{})
+			if s.ingestShard(&w).index == k {
+				writes = append(writes, w)
+				break
+			}
+		}
+	}
+	res, err := s.Ingest(ctx, writes)
+	if err != nil || len(res) != 3 {
+		t.Fatalf("ingest after SCRIPT FLUSH = %+v, %v", res, err)
+	}
+	for k, r := range res {
+		if r.Outcome != incident.AlertTriggered || s.idShard(r.IncidentID).index != k {
+			t.Errorf("ingest after SCRIPT FLUSH: %+v; want a new incident in shard %d", r, k)
+		} else if out, _, err := transition(ctx, s, r.IncidentID, "ack", "alice", "", time.Hour); err != nil || out != incident.OutcomeAcknowledged {
+			t.Errorf("ack of incident %d after SCRIPT FLUSH = %q, %v", r.IncidentID, out, err)
+		}
+	}
+	errs := hook.take()
+	if len(errs) == 0 {
+		t.Errorf("no NOSCRIPT after SCRIPT FLUSH; want the pipelined EVALSHA to meet it")
+	}
+	for _, e := range errs {
+		if !strings.Contains(e, "NOSCRIPT") {
+			t.Errorf("after SCRIPT FLUSH a node answered %s; want only NOSCRIPT", e)
+		}
+	}
 }
 
 // A store of three shards on one redis-server works as one of one shard.
