@@ -481,6 +481,32 @@ func TestShardsOnRedisCluster(t *testing.T) {
 				t.Errorf("shard %d: alert with the new snapshot = %+v, %v; want a new incident there", k, got, err)
 			}
 		}
+
+		// A writer that stopped after the home shard and before the others:
+		// shard 2 is behind, so the router's fresh snapshot is stale there
+		// once; that answer copies the version, and the retry passes.
+		sil2 := incident.Silence{ID: "s2", Matchers: []string{"c=d"}, StartsAt: clk.Now(), EndsAt: clk.Now().Add(time.Hour)}
+		if err := s.shard.PutSilence(ctx, sil2, "", time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		v2, _, err := s.Silences(ctx)
+		if err != nil || v2 == version {
+			t.Fatalf("Silences version after s2 = %q, %v; want a new one", v2, err)
+		}
+		var w AlertWrite
+		for i := 0; ; i++ {
+			w = write(fmt.Sprintf("behind-%d", i), fmt.Sprintf("behind/%d", i), false, time.Time{})
+			if s.ingestShard(&w).index == 2 {
+				break
+			}
+		}
+		w.Suppression = Suppression{Silences: v2}
+		if got, err := s.Ingest(ctx, []AlertWrite{w}); err != nil || !got[0].Stale() {
+			t.Fatalf("alert of the behind shard with the new snapshot = %+v, %v; want stale once", got, err)
+		}
+		if got, err := s.Ingest(ctx, []AlertWrite{w}); err != nil || got[0].Outcome != incident.AlertTriggered {
+			t.Errorf("the router's retry = %+v, %v; want a new incident", got, err)
+		}
 	})
 }
 
