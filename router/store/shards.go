@@ -50,6 +50,9 @@ type Store struct {
 	layout layout
 	// declared spreads declared incidents over the shards.
 	declared atomic.Uint64
+	// claims is how many ClaimNext calls there were: the shard each
+	// starts with, in turn (shards_merge.go).
+	claims atomic.Uint64
 }
 
 // layout is what Redis keeps of a sharded deployment, fixed at its first

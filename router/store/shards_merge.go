@@ -50,14 +50,19 @@ func (s *Store) ClaimDue(ctx context.Context, lease time.Duration, limit int) (t
 // ClaimNext takes up to limit due timers from the shards: a share of limit
 // from each at once, then, while some shard filled its share and limit
 // is not reached, more from those. Next is the earliest timer left in
-// any shard.
+// any shard. What limit leaves over when it is not a multiple of the
+// shard count (all of it for the engine's usual limit of 1, a worker
+// freed) goes to the shards in turn, call after call: a shard first
+// every time would be served alone as long as it had timers due, and the
+// others' pages late by as long.
 func (s *Store) ClaimNext(ctx context.Context, lease time.Duration, limit int) (DueClaims, error) {
 	if len(s.shards) == 1 {
 		return s.shard.ClaimNext(ctx, lease, limit)
 	}
 	n := len(s.shards)
+	first := int((s.claims.Add(1) - 1) % uint64(n))
 	got := make([]DueClaims, n)
-	share := func(k int) int { return limit/n + b2i(k < limit%n) }
+	share := func(k int) int { return limit/n + b2i((k-first+n)%n < limit%n) }
 	err := s.eachShard(func(sh *shard) error {
 		if share(sh.index) == 0 {
 			var err error
@@ -75,7 +80,8 @@ func (s *Store) ClaimNext(ctx context.Context, lease time.Duration, limit int) (
 	}
 	// A shard that filled its share may have more due; one given none
 	// (limit below the shard count) may have some due already.
-	for k := 0; err == nil && k < n && len(out.Claims) < limit; k++ {
+	for j := 0; err == nil && j < n && len(out.Claims) < limit; j++ {
+		k := (first + j) % n
 		full := share(k) > 0 && len(got[k].Claims) == share(k)
 		dueNow := share(k) == 0 && !got[k].Next.IsZero() && !out.Now.IsZero() && !got[k].Next.After(out.Now)
 		if !full && !dueNow {
@@ -269,8 +275,12 @@ func (s *Store) LastPageChange(ctx context.Context) (string, error) {
 
 // PageChanges waits, up to block, for a status page change in any shard
 // after the cursor (LastPageChange's); it returns the new cursor, or ""
-// when nothing changed. The first shard to answer ends the others' wait
-// (a plain XREAD, so a read cut short loses nothing).
+// when nothing changed. It answers as soon as one shard does: go-redis
+// does not cut a blocking read short when its context ends, so the other
+// shards' reads are left to end on their own (within block, each holding
+// a connection meanwhile) and their answers dropped — a plain XREAD, so a
+// read cut short loses nothing: the next call starts where the cursor
+// says.
 func (s *Store) PageChanges(ctx context.Context, after string, block time.Duration) (string, error) {
 	if len(s.shards) == 1 {
 		return s.shard.PageChanges(ctx, after, block)
@@ -279,31 +289,29 @@ func (s *Store) PageChanges(ctx context.Context, after string, block time.Durati
 	cur = append(cur, make([]string, max(0, len(s.shards)-len(cur)))...)[:len(s.shards)]
 	wait, cancel := context.WithCancel(ctx)
 	defer cancel()
-	got := make([]string, len(s.shards))
-	err := s.eachShard(func(sh *shard) error {
-		last, err := sh.PageChanges(wait, cur[sh.index], block)
-		if last != "" {
-			got[sh.index] = last
-			cancel()
-		}
-		if err != nil && wait.Err() != nil && ctx.Err() == nil {
-			return nil // cut short by another shard's change
-		}
-		return err
-	})
-	if err != nil {
-		return "", err
+	type answer struct {
+		k    int
+		last string
+		err  error
 	}
-	changed := false
-	for k, last := range got {
-		if last != "" {
-			cur[k], changed = last, true
+	answers := make(chan answer, len(s.shards)) // the reads left behind never block
+	for _, sh := range s.shards {
+		go func() {
+			last, err := sh.PageChanges(wait, cur[sh.index], block)
+			answers <- answer{sh.index, last, err}
+		}()
+	}
+	for range s.shards {
+		a := <-answers
+		if a.err != nil {
+			return "", a.err
+		}
+		if a.last != "" {
+			cur[a.k] = a.last
+			return strings.Join(cur, ","), nil
 		}
 	}
-	if !changed {
-		return "", nil
-	}
-	return strings.Join(cur, ","), nil
+	return "", nil
 }
 
 // MessageAt finds the incident of a chat message in whichever shard keeps

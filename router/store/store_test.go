@@ -442,9 +442,10 @@ func action(resolved bool) incident.AlertAction {
 var aliceSMS = incident.Reached{User: "alice", Channel: "sms", Address: "+1555"}
 
 // transition applies one action the way people do (and "reopen", the way
-// the ack timeout does), with its outcome as plain values for tables.
+// the ack timeout does), with its outcome as plain values for tables, in
+// the incident's shard.
 func transition(ctx context.Context, s *Store, id int64, action, by, via string, retention time.Duration) (incident.Outcome, incident.Status, error) {
-	res, err := s.transition(ctx, id, action, by, via, retention, "")
+	res, err := s.idShard(id).transition(ctx, id, action, by, via, retention, "")
 	return res.Outcome, res.Before, err
 }
 

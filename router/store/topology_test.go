@@ -67,17 +67,47 @@ func (h *nodeErrors) take() []string {
 
 // exerciseStore runs every store operation once against s, asserting the
 // same results the single-node tests expect.
+//
+// The store chooses incident ids (a sharded store's name their shard), so
+// the results it wants name incidents 1, 2, ... in the order they open,
+// and id maps each to the id the store gave: a new one, distinct from the
+// others — and, in a store of one shard, that very number.
 func exerciseStore(t *testing.T, s *Store, clk *testenv.Clock) {
 	t.Helper()
 	ctx := context.Background()
+	given := map[int64]int64{}
+	id := func(n int64) int64 {
+		t.Helper()
+		got, ok := given[n]
+		if !ok {
+			t.Fatalf("incident %d has not opened", n)
+		}
+		return got
+	}
 	ingest := func(what string, writes []AlertWrite, want ...IngestResult) {
 		t.Helper()
 		got, err := s.Ingest(ctx, writes)
 		if err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
-		if !slices.Equal(got, want) {
-			t.Fatalf("%s: got %+v, want %+v", what, got, want)
+		if len(got) != len(want) {
+			t.Fatalf("%s: got %+v, want %+v (incidents %v)", what, got, want, given)
+		}
+		for i, w := range want {
+			if _, ok := given[w.IncidentID]; !ok && w.Outcome == incident.AlertTriggered {
+				for n, old := range given {
+					if old == got[i].IncidentID {
+						t.Fatalf("%s: result %d opened incident %d, the id of incident %d", what, i, old, n)
+					}
+				}
+				if got[i].IncidentID <= 0 || (s.Shards() == 1 && got[i].IncidentID != w.IncidentID) {
+					t.Fatalf("%s: result %d opened incident %d, want id %d (one shard) or a new positive id", what, i, got[i].IncidentID, w.IncidentID)
+				}
+				given[w.IncidentID] = got[i].IncidentID
+			}
+			if want, ok := given[w.IncidentID]; !ok || got[i] != (IngestResult{want, w.Outcome}) {
+				t.Fatalf("%s: got %+v, want %+v (incidents %v)", what, got, want, given)
+			}
 		}
 	}
 	none := time.Time{}
@@ -90,21 +120,26 @@ func exerciseStore(t *testing.T, s *Store, clk *testenv.Clock) {
 	ingest("re-sent alert", []AlertWrite{write("a", "g1", false, none)}, IngestResult{1, incident.AlertDeduplicated})
 	ingest("unknown resolved alert", []AlertWrite{write("zz", "g1", true, none)}, IngestResult{1, incident.AlertIgnored})
 
-	inc, err := s.Incident(ctx, 1)
+	inc, err := s.Incident(ctx, id(1))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if inc.Status != incident.Triggered || inc.AlertsTotal != 2 || inc.FiringCount != 2 || inc.Service != "checkout" {
 		t.Errorf("incident 1 = %+v, want triggered with 2 firing alerts", inc)
 	}
-	if docs, err := s.Alerts(ctx, 1); err != nil || len(docs) != 2 {
+	if docs, err := s.Alerts(ctx, id(1)); err != nil || len(docs) != 2 {
 		t.Errorf("alerts of incident 1 = %d, %v; want 2", len(docs), err)
 	}
 
 	// Timers: both new incidents are due now; a second replica gets none.
 	_, claims, err := s.ClaimDue(ctx, 30*time.Second, 10)
-	if err != nil || len(claims) != 2 {
-		t.Fatalf("ClaimDue = %+v, %v; want incidents 1 and 2", claims, err)
+	var claimed []int64
+	for _, c := range claims {
+		claimed = append(claimed, c.IncidentID)
+	}
+	slices.Sort(claimed)
+	if err != nil || !slices.Equal(claimed, sorted(id(1), id(2))) {
+		t.Fatalf("ClaimDue = %+v, %v; want incidents %d and %d", claims, err, id(1), id(2))
 	}
 	if _, again, err := s.ClaimDue(ctx, 30*time.Second, 10); err != nil || len(again) != 0 {
 		t.Fatalf("second ClaimDue = %+v, %v; want nothing while leases hold", again, err)
@@ -122,7 +157,7 @@ func exerciseStore(t *testing.T, s *Store, clk *testenv.Clock) {
 	// Sends: claim, busy, finish, done; stale after an ack.
 	claim := func(key string) SendState {
 		t.Helper()
-		st, _, err := s.ClaimSend(ctx, 1, incident.Triggered, 0, key, time.Minute, "r1")
+		st, _, err := s.ClaimSend(ctx, id(1), incident.Triggered, 0, key, time.Minute, "r1")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,30 +169,30 @@ func exerciseStore(t *testing.T, s *Store, clk *testenv.Clock) {
 	if st := claim("k1"); st != SendBusy {
 		t.Fatalf("claim while pending = %s, want busy", st)
 	}
-	if err := s.FinishSend(ctx, 1, SendResult{Key: "k1", Receipt: "SM1", Kind: incident.KindNotified, Detail: "alice via sms", Reached: &aliceSMS}); err != nil {
+	if err := s.FinishSend(ctx, id(1), SendResult{Key: "k1", Receipt: "SM1", Kind: incident.KindNotified, Detail: "alice via sms", Reached: &aliceSMS}); err != nil {
 		t.Fatal(err)
 	}
 	if st := claim("k1"); st != SendDone {
 		t.Fatalf("claim after finish = %s, want sent", st)
 	}
-	if done, err := s.SendsDone(ctx, 1); err != nil || len(done) != 1 || !done["k1"] {
+	if done, err := s.SendsDone(ctx, id(1)); err != nil || len(done) != 1 || !done["k1"] {
 		t.Errorf("SendsDone = %v, %v; want k1", done, err)
 	}
-	if st, run, err := s.Status(ctx, 1); err != nil || st != incident.Triggered || run != 0 {
+	if st, run, err := s.Status(ctx, id(1)); err != nil || st != incident.Triggered || run != 0 {
 		t.Errorf("Status = %q, %d, %v; want triggered, run 0", st, run, err)
 	}
-	if who, err := s.Notified(ctx, 1); err != nil || !slices.Equal(who, []incident.Reached{aliceSMS}) {
+	if who, err := s.Notified(ctx, id(1)); err != nil || !slices.Equal(who, []incident.Reached{aliceSMS}) {
 		t.Errorf("Notified = %v, %v", who, err)
 	}
 
 	// Transitions.
-	if out, before, err := transition(ctx, s, 1, "ack", "alice", "sms", time.Hour); err != nil || out != incident.OutcomeAcknowledged || before != incident.Triggered {
+	if out, before, err := transition(ctx, s, id(1), "ack", "alice", "sms", time.Hour); err != nil || out != incident.OutcomeAcknowledged || before != incident.Triggered {
 		t.Fatalf("ack = %q, %q, %v", out, before, err)
 	}
 	if st := claim("k2"); st != SendStale {
 		t.Fatalf("claim after ack = %s, want stale", st)
 	}
-	if out, before, err := transition(ctx, s, 2, "resolve", "bob", "api", time.Hour); err != nil || out != incident.OutcomeResolved || before != incident.Triggered {
+	if out, before, err := transition(ctx, s, id(2), "resolve", "bob", "api", time.Hour); err != nil || out != incident.OutcomeResolved || before != incident.Triggered {
 		t.Fatalf("resolve = %q, %q, %v", out, before, err)
 	}
 	if _, _, err := transition(ctx, s, 99, "ack", "alice", "", time.Hour); !errors.Is(err, ErrNotFound) {
@@ -169,10 +204,11 @@ func exerciseStore(t *testing.T, s *Store, clk *testenv.Clock) {
 	if open, err := s.List(ctx, true, 10); err != nil || len(open) != 0 {
 		t.Errorf("open incidents = %v, %v; want none", ids(open), err)
 	}
-	if all, err := s.List(ctx, false, 10); err != nil || !slices.Equal(ids(all), []int64{2, 1}) {
-		t.Errorf("all incidents = %v, %v; want [2 1]", ids(all), err)
+	// Newest first; 1 and 2 opened at the same moment: the greater id first.
+	if all, err := s.List(ctx, false, 10); err != nil || !slices.Equal(ids(all), []int64{max(id(1), id(2)), min(id(1), id(2))}) {
+		t.Errorf("all incidents = %v, %v; want [%d %d]", ids(all), err, max(id(1), id(2)), min(id(1), id(2)))
 	}
-	tl, err := s.Timeline(ctx, 1)
+	tl, err := s.Timeline(ctx, id(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,13 +224,13 @@ func exerciseStore(t *testing.T, s *Store, clk *testenv.Clock) {
 	// Alerts that lapse at endsAt, and a hand-written timeline fact.
 	ingest("alert with an end", []AlertWrite{write("e", "g3", false, clk.Now().Add(5*time.Minute))}, IngestResult{3, incident.AlertTriggered})
 	clk.Advance(6 * time.Minute)
-	if closed, err := s.ExpireAlerts(ctx, 3, time.Hour); err != nil || !closed {
+	if closed, err := s.ExpireAlerts(ctx, id(3), time.Hour); err != nil || !closed {
 		t.Errorf("ExpireAlerts = %v, %v; want closed", closed, err)
 	}
-	if _, err := s.Append(ctx, 3, incident.KindNote, "checked by hand", "", 0); err != nil {
+	if _, err := s.Append(ctx, id(3), incident.KindNote, "checked by hand", "", 0); err != nil {
 		t.Fatal(err)
 	}
-	if tl, err := s.Timeline(ctx, 3); err != nil || len(tl) == 0 || tl[len(tl)-1].Kind != incident.KindNote {
+	if tl, err := s.Timeline(ctx, id(3)); err != nil || len(tl) == 0 || tl[len(tl)-1].Kind != incident.KindNote {
 		t.Errorf("timeline of incident 3 = %+v, %v; want it to end with the note", tl, err)
 	}
 
@@ -221,9 +257,12 @@ func exerciseStore(t *testing.T, s *Store, clk *testenv.Clock) {
 	}
 
 	// Redis TIME as the clock, as in production.
-	real := New(s.rdb, strings.Trim(s.prefix, "{}:"))
+	real := New(s.rdb, strings.Trim(s.prefix, "{}:"), WithShards(s.Shards()))
 	if err := real.Ping(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if err := real.Load(ctx); err != nil {
+		t.Fatalf("Load of a second replica: %v", err)
 	}
 	now, err := real.Now(ctx)
 	if err != nil || time.Since(now).Abs() > time.Minute {
@@ -261,9 +300,14 @@ func exerciseStore(t *testing.T, s *Store, clk *testenv.Clock) {
 	}
 }
 
+func sorted(ids ...int64) []int64 {
+	slices.Sort(ids)
+	return ids
+}
+
 // clusterStore builds a Store the way pagerd does for a multi-address URL
 // without master_name: a UniversalClient, which is then a ClusterClient.
-func clusterStore(t *testing.T, cluster *testenv.RedisCluster, namespace string) (*Store, *testenv.Clock, *redis.ClusterClient, *nodeErrors) {
+func clusterStore(t *testing.T, cluster *testenv.RedisCluster, namespace string, opts ...Option) (*Store, *testenv.Clock, *redis.ClusterClient, *nodeErrors) {
 	t.Helper()
 	u := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: cluster.Addrs})
 	t.Cleanup(func() { u.Close() })
@@ -274,7 +318,7 @@ func clusterStore(t *testing.T, cluster *testenv.RedisCluster, namespace string)
 	hook := &nodeErrors{}
 	cc.OnNewNode(func(c *redis.Client) { c.AddHook(hook) })
 	clk := testenv.NewClock(time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC))
-	s := New(cc, namespace)
+	s := New(cc, namespace, opts...)
 	s.Clock = clk.Now
 	if err := s.Load(context.Background()); err != nil {
 		t.Fatal(err)
@@ -378,6 +422,127 @@ func TestStoreOnRedisCluster(t *testing.T) {
 		}
 	}
 	t.Logf("DBSIZE per master: %v (slot %d on %s); after SCRIPT FLUSH: %q", sizes, tagSlot, ownerAddr, errs)
+}
+
+// A store of three shards on the three masters: every operation works
+// as on one node, each script on its own shard's slot (no redirection,
+// no cross-slot error, no missing script), and the shards' keys on three
+// different masters.
+func TestShardedStoreOnRedisCluster(t *testing.T) {
+	cluster := testenv.StartRedisCluster(t, 3)
+	ctx := context.Background()
+
+	s, clk, cc, hook := clusterStore(t, cluster, "test", WithShards(3))
+	if s.Shards() != 3 {
+		t.Fatalf("Shards() = %d, want 3", s.Shards())
+	}
+	exerciseStore(t, s, clk)
+	if errs := hook.take(); len(errs) != 0 {
+		t.Errorf("nodes answered errors (want no MOVED, ASK, CROSSSLOT or NOSCRIPT):\n%s", strings.Join(errs, "\n"))
+	}
+
+	masters := map[string]int{}
+	for _, sh := range s.shards {
+		m, err := cc.MasterForKey(ctx, sh.key("timers"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		masters[m.Options().Addr] = sh.index
+		// Every incident's keys are in its shard's slot.
+		tagSlot, err := cc.ClusterKeySlot(ctx, sh.key("timers")).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		list, err := sh.List(ctx, false, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, inc := range list {
+			if s.idShard(inc.ID) != sh {
+				t.Errorf("incident %d is in shard %d, its id names shard %d", inc.ID, sh.index, s.idShard(inc.ID).index)
+			}
+			group, err := sh.rdb.HGet(ctx, sh.incidentKey(inc.ID), "group").Result()
+			if err != nil {
+				t.Fatalf("group of incident %d: %v", inc.ID, err)
+			}
+			for _, k := range []string{sh.incidentKey(inc.ID), sh.incidentKey(inc.ID) + ":timeline", sh.prefix + group} {
+				if slot, err := cc.ClusterKeySlot(ctx, k).Result(); err != nil || slot != tagSlot {
+					t.Errorf("CLUSTER KEYSLOT %s = %d, %v; want shard %d's slot %d", k, slot, err, sh.index, tagSlot)
+				}
+			}
+		}
+	}
+	if len(masters) != 3 {
+		t.Errorf("the shards' keys are on masters %v; want three different masters", masters)
+	}
+	sizes := masterKeys(t, cluster)
+	for addr, n := range sizes {
+		if n == 0 {
+			t.Errorf("DBSIZE per master = %v; want keys on every master (%s has none)", sizes, addr)
+		}
+	}
+	t.Logf("shards by master: %v; DBSIZE per master: %v", masters, sizes)
+
+	// Scripts forgotten on every master: each shard's pipeline falls back
+	// to EVAL on its own master.
+	if err := cc.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	var writes []AlertWrite
+	for k := range 3 {
+		for i := 0; ; i++ {
+			w := write(fmt.Sprintf("flushed%d", i), fmt.Sprintf("flushed%d", i), false, time.Time{})
+			if s.ingestShard(&w).index == k {
+				writes = append(writes, w)
+				break
+			}
+		}
+	}
+	res, err := s.Ingest(ctx, writes)
+	if err != nil || len(res) != 3 {
+		t.Fatalf("ingest after SCRIPT FLUSH = %+v, %v", res, err)
+	}
+	for k, r := range res {
+		if r.Outcome != incident.AlertTriggered || s.idShard(r.IncidentID).index != k {
+			t.Errorf("ingest after SCRIPT FLUSH: %+v; want a new incident in shard %d", r, k)
+		} else if out, _, err := transition(ctx, s, r.IncidentID, "ack", "alice", "", time.Hour); err != nil || out != incident.OutcomeAcknowledged {
+			t.Errorf("ack of incident %d after SCRIPT FLUSH = %q, %v", r.IncidentID, out, err)
+		}
+	}
+	errs := hook.take()
+	if len(errs) == 0 {
+		t.Errorf("no NOSCRIPT after SCRIPT FLUSH; want the pipelined EVALSHA to meet it")
+	}
+	for _, e := range errs {
+		if !strings.Contains(e, "NOSCRIPT") {
+			t.Errorf("after SCRIPT FLUSH a node answered %s; want only NOSCRIPT", e)
+		}
+	}
+}
+
+// A store of three shards on one redis-server works as one of one shard.
+func TestShardedStoreOnOneRedis(t *testing.T) {
+	srv := testenv.StartRedis(t)
+	clk := testenv.NewClock(time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC))
+	s := New(srv.Client(t), "test", WithShards(3))
+	s.Clock = clk.Now
+	if err := s.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	exerciseStore(t, s, clk)
+	// The incidents went to more than the home shard (g1..g4 hash to
+	// several), so the test above crossed shards.
+	used := map[int]bool{}
+	all, err := s.List(context.Background(), false, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, inc := range all {
+		used[s.idShard(inc.ID).index] = true
+	}
+	if len(used) < 2 {
+		t.Errorf("incidents %v are all in one shard; want the exercise to cross shards", ids(all))
+	}
 }
 
 func TestStoreThroughSentinel(t *testing.T) {
