@@ -3,12 +3,14 @@ package store
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/pagerd/pagerd/incident"
+	"github.com/redis/go-redis/v9"
 )
 
 // The Store methods that read or act across incidents ask every shard,
@@ -63,16 +65,7 @@ func (s *Store) ClaimNext(ctx context.Context, lease time.Duration, limit int) (
 	first := int((s.claims.Add(1) - 1) % uint64(n))
 	got := make([]DueClaims, n)
 	share := func(k int) int { return limit/n + b2i((k-first+n)%n < limit%n) }
-	err := s.eachShard(func(sh *shard) error {
-		if share(sh.index) == 0 {
-			var err error
-			got[sh.index].Next, err = sh.NextDue(ctx)
-			return err
-		}
-		var err error
-		got[sh.index], err = sh.ClaimNext(ctx, lease, share(sh.index))
-		return err
-	})
+	err := s.claimRound(ctx, lease, share, got)
 	var out DueClaims
 	for _, g := range got {
 		out.Claims = append(out.Claims, g.Claims...)
@@ -100,6 +93,54 @@ func (s *Store) ClaimNext(ctx context.Context, lease time.Duration, limit int) (
 		}
 	}
 	return out, err
+}
+
+// claimRound claims each shard's share of due timers, and reads the
+// earliest timer of a shard whose share is none, in one pipeline: one
+// round trip on one node, one per master (at once) on a cluster.
+func (s *Store) claimRound(ctx context.Context, lease time.Duration, share func(int) int, got []DueClaims) error {
+	send := func(useEval bool) ([]*redis.Cmd, []*redis.ZSliceCmd, error) {
+		pipe := s.rdb.Pipeline()
+		claims := make([]*redis.Cmd, len(s.shards))
+		heads := make([]*redis.ZSliceCmd, len(s.shards))
+		for k, sh := range s.shards {
+			if share(k) == 0 {
+				heads[k] = pipe.ZRangeWithScores(ctx, sh.key("timers"), 0, 0)
+				continue
+			}
+			args := append([]any{sh.prefix}, sh.claimArgs(lease, share(k))...)
+			if useEval {
+				claims[k] = sh.lua.claimDue.Eval(ctx, pipe, sh.anchor(), args...)
+			} else {
+				claims[k] = sh.lua.claimDue.EvalSha(ctx, pipe, sh.anchor(), args...)
+			}
+		}
+		_, err := pipe.Exec(ctx)
+		return claims, heads, err
+	}
+	claims, heads, err := send(false)
+	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+		claims, heads, err = send(true)
+	}
+	if err != nil {
+		return fmt.Errorf("claim due timers: %w", err)
+	}
+	for k, sh := range s.shards {
+		if heads[k] != nil {
+			if zs := heads[k].Val(); len(zs) > 0 {
+				got[k].Next = time.UnixMilli(int64(zs[0].Score)).UTC()
+			}
+			continue
+		}
+		vals, err := claims[k].Slice()
+		if err != nil {
+			return fmt.Errorf("claim due timers: %w", err)
+		}
+		if got[k], err = sh.parseClaims(vals, lease); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func later(a, b time.Time) time.Time {

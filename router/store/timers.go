@@ -95,13 +95,25 @@ func (s *shard) ClaimDue(ctx context.Context, lease time.Duration, limit int) (t
 // due, in the same round trip: what the engine needs to know how long to
 // sleep.
 func (s *shard) ClaimNext(ctx context.Context, lease time.Duration, limit int) (DueClaims, error) {
-	vals, err := s.run(ctx, s.lua.claimDue, s.anchor(), s.nowArg(), lease.Milliseconds(), limit).Slice()
+	vals, err := s.run(ctx, s.lua.claimDue, s.anchor(), s.claimArgs(lease, limit)...).Slice()
 	if err != nil {
 		return DueClaims{}, fmt.Errorf("claim due timers: %w", err)
 	}
+	return s.parseClaims(vals, lease)
+}
+
+// claimArgs are claim_due.lua's arguments after the prefix.
+func (s *shard) claimArgs(lease time.Duration, limit int) []any {
+	return []any{s.nowArg(), lease.Milliseconds(), limit}
+}
+
+// parseClaims reads claim_due.lua's answer: the store's now, the next
+// due time left, then four values a claim.
+func (s *shard) parseClaims(vals []any, lease time.Duration) (DueClaims, error) {
 	if len(vals) < 2 {
 		return DueClaims{}, fmt.Errorf("claim due timers: %d values in the reply, want at least 2", len(vals))
 	}
+	var err error
 	str := func(v any) string { s, _ := v.(string); return s }
 	nowMs, _ := strconv.ParseInt(str(vals[0]), 10, 64)
 	now := time.UnixMilli(nowMs).UTC()

@@ -34,6 +34,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -83,6 +84,7 @@ func main() {
 	firstPageRate := flag.Int("firstpage-rate", 1000, "new incidents a second in the firstpage case")
 	firstPageSeconds := flag.Int("firstpage-seconds", 10, "seconds a round of the firstpage case lasts")
 	pagerdBin := flag.String("pagerd", "", "pagerd binary; empty: go build ./cmd/pagerd into a temporary directory")
+	flag.IntVar(&redisShards, "redis-shards", 1, "shards pagerd spreads its keys over (--redis-shards), all on its one redis-server")
 	flag.Parse()
 
 	r := &runner{}
@@ -186,6 +188,9 @@ func start(r *runner, pagerdBin string) *env {
 	}
 }
 
+// redisShards is -redis-shards: pagerd's --redis-shards.
+var redisShards int
+
 // startPagerd runs `pagerd serve` on config with args on a free port until /readyz
 // answers, and returns its URL and process id. Its stdout (the console
 // pager) goes to stdout, or with its log when nil.
@@ -202,6 +207,9 @@ func startPagerd(r *runner, bin, redisURL, config string, stdout io.Writer, args
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		r.Fatal(err)
+	}
+	if redisShards > 1 {
+		args = append(args, "--redis-shards", strconv.Itoa(redisShards))
 	}
 	cmd := exec.Command(bin, append([]string{"serve", "--config", dir, "--listen", addr, "--redis", redisURL,
 		"--log-level", "warn"}, args...)...)
