@@ -101,7 +101,7 @@ func (s *Store) PublishedSince(ctx context.Context, since time.Time, limit int64
 		return s.shard.PublishedSince(ctx, since, limit)
 	}
 	all, err := s.gather(func(sh *shard) ([]incident.Event, error) { return sh.PublishedSince(ctx, since, limit) })
-	return all[:min(int64(len(all)), max(limit, 0))], err
+	return upTo(all, limit), err
 }
 
 // gather runs read on every shard at once and merges the events, oldest

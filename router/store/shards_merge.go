@@ -143,6 +143,15 @@ func (s *Store) claimRound(ctx context.Context, lease time.Duration, share func(
 	return nil
 }
 
+// upTo is the first limit of all, or all of them for a limit of 0 or
+// less, as a shard's own readers take it (List's 0 lists every one).
+func upTo[T any](all []T, limit int64) []T {
+	if limit <= 0 || int64(len(all)) <= limit {
+		return all
+	}
+	return all[:limit]
+}
+
 func later(a, b time.Time) time.Time {
 	if b.After(a) {
 		return b
@@ -220,7 +229,7 @@ func (s *Store) List(ctx context.Context, openOnly bool, limit int64) ([]*incide
 	slices.SortFunc(all, func(a, b *incident.Incident) int {
 		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(b.ID, a.ID))
 	})
-	return all[:min(int64(len(all)), max(limit, 0))], nil
+	return upTo(all, limit), nil
 }
 
 // Gauges adds up the shards' gauges.
@@ -279,7 +288,7 @@ func (s *Store) DueReminders(ctx context.Context, now time.Time, limit int64) ([
 		}
 	}
 	all := slices.Concat(items...)
-	return all[:min(int64(len(all)), max(limit, 0))], next, nil
+	return upTo(all, limit), next, nil
 }
 
 // PageIncidents gathers every shard's status page incidents, by id.

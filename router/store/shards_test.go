@@ -308,6 +308,11 @@ func TestShardsOnRedisCluster(t *testing.T) {
 		if top, err := s.List(ctx, false, 3); err != nil || !slices.Equal(ids(top), want[:3]) {
 			t.Errorf("List of 3 = %v, %v; want %v", ids(top), err, want[:3])
 		}
+		// 0 lists them all, as with one shard: the reload's rerouting of
+		// unrouted incidents asks so.
+		if every, err := s.List(ctx, false, 0); err != nil || !slices.Equal(ids(every), want) {
+			t.Errorf("List of 0 = %v, %v; want all %v", ids(every), err, want)
+		}
 		if out, _, err := transition(ctx, s, want[1], "resolve", "bob", "api", time.Hour); err != nil || out != incident.OutcomeResolved {
 			t.Fatalf("resolve %d = %q, %v", want[1], out, err)
 		}
