@@ -48,7 +48,7 @@ func (r *replica) waitReady(ctx context.Context, timeout time.Duration) error {
 	return nil
 }
 
-func newReplicas(n int, bin, configDir, redisURL, dir string, poll time.Duration) ([]*replica, error) {
+func newReplicas(n int, bin, configDir, redisURL, dir string, poll time.Duration, shards int) ([]*replica, error) {
 	ports, err := freePorts(n)
 	if err != nil {
 		return nil, err
@@ -60,6 +60,9 @@ func newReplicas(n int, bin, configDir, redisURL, dir string, poll time.Duration
 			"--namespace", "chaos", "--log-level", "info"}
 		if poll > 0 {
 			args = append(args, "--poll", poll.String())
+		}
+		if shards > 1 {
+			args = append(args, "--redis-shards", strconv.Itoa(shards))
 		}
 		out = append(out, &replica{port: port, proc: &proc{name: name, bin: bin, args: args, log: filepath.Join(dir, name+".log")}})
 	}

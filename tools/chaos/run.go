@@ -38,6 +38,7 @@ type Options struct {
 	RedisDown time.Duration // how long redis-server stays stopped
 	Grace     time.Duration // after driving, how long pages due may take to arrive
 	Poll      time.Duration // pagerd serve --poll; 0: pagerd's default
+	Shards    int           // pagerd serve --redis-shards; 0 or 1: one
 
 	MaxLate       time.Duration // fail when a page is later; 0: not checked
 	MaxDuplicates int           // fail when more keys are sent twice; <0: not checked
@@ -186,7 +187,7 @@ func Run(ctx context.Context, opts Options) (rep *Report, err error) {
 	}
 	stops = append(stops, h.redis.stop)
 
-	if h.replicas, err = newReplicas(opts.Replicas, bin, filepath.Join(h.dir, "config"), redisURL(h.redis.URL(), opts.WaitReplicas), h.dir, opts.Poll); err != nil {
+	if h.replicas, err = newReplicas(opts.Replicas, bin, filepath.Join(h.dir, "config"), redisURL(h.redis.URL(), opts.WaitReplicas), h.dir, opts.Poll, opts.Shards); err != nil {
 		return nil, err
 	}
 	ep := endpoints{publicURL: h.replicas[0].url(), twilioURL: h.fake.URL(), smtpHost: "127.0.0.1", smtpPort: h.smtp.port, hookURL: h.hooks.URL()}
