@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/pagerd/pagerd/incident"
@@ -91,6 +90,13 @@ func (s *Store) ClaimNext(ctx context.Context, lease time.Duration, limit int) (
 		if !g.Next.IsZero() && (out.Next.IsZero() || g.Next.Before(out.Next)) {
 			out.Next = g.Next
 		}
+	}
+	if err != nil && len(out.Claims) > 0 {
+		// Claims taken are worked on, whatever failed after them: a
+		// caller that dropped them for the error would leave their
+		// timers claimed until the leases lapse. The next claim asks
+		// the failing shard again.
+		return out, nil
 	}
 	return out, err
 }
@@ -185,26 +191,14 @@ func (s *Store) NextDue(ctx context.Context) (time.Time, error) {
 	return first, err
 }
 
-// Wakeups merges every shard's wake channel: see shard.Wakeups.
+// Wakeups listens on every shard's wake channel (shard.Wakeups), on one
+// subscription.
 func (s *Store) Wakeups(ctx context.Context) <-chan time.Time {
-	if len(s.shards) == 1 {
-		return s.shard.Wakeups(ctx)
+	channels := make([]string, len(s.shards))
+	for i, sh := range s.shards {
+		channels[i] = sh.key("wake")
 	}
-	out := make(chan time.Time, 1)
-	var wg sync.WaitGroup
-	for _, sh := range s.shards {
-		in := sh.Wakeups(ctx)
-		wg.Go(func() {
-			for at := range in {
-				select {
-				case out <- at:
-				case <-ctx.Done():
-				}
-			}
-		})
-	}
-	go func() { wg.Wait(); close(out) }()
-	return out
+	return wakeups(ctx, s.rdb, channels...)
 }
 
 // WakeOpen makes every shard's open incidents due now.

@@ -200,8 +200,16 @@ func (s *shard) NextDue(ctx context.Context) (time.Time, error) {
 // meanwhile were lost, so the engine should look at the timers then.
 // The channel is closed once ctx ends.
 func (s *shard) Wakeups(ctx context.Context) <-chan time.Time {
+	return wakeups(ctx, s.rdb, s.key("wake"))
+}
+
+// wakeups is Wakeups on the wake channels given, on one subscription:
+// one connection however many shards (each reconnection is a dial, and
+// go-redis stops dialing for a second once a pool's dials failed as
+// many times as it holds connections).
+func wakeups(ctx context.Context, rdb redis.UniversalClient, channels ...string) <-chan time.Time {
 	out := make(chan time.Time, 1)
-	ps := s.rdb.Subscribe(ctx, s.key("wake"))
+	ps := rdb.Subscribe(ctx, channels...)
 	go func() {
 		defer close(out)
 		defer ps.Close()
