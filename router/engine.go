@@ -396,8 +396,8 @@ func (e *Engine) work(ctx context.Context, c store.Claim) {
 	rec, cancel := recordContext(ctx)
 	defer cancel()
 	if err == nil {
-		err = e.Store.Reschedule(rec, c, next)
-	} else if rerr := e.Store.ReleaseClaim(rec, c); rerr != nil {
+		err = untilStored(ctx, rec, func() error { return e.Store.Reschedule(rec, c, next) })
+	} else if rerr := untilStored(ctx, rec, func() error { return e.Store.ReleaseClaim(rec, c) }); rerr != nil {
 		err = errors.Join(err, rerr)
 	}
 	if err != nil {
@@ -448,6 +448,29 @@ func (e *Engine) renewing(ctx context.Context, renew func(context.Context) (ok b
 // recordContext is for writing down what was done: it outlives a cut-short
 // work context (a send the provider took must be recorded, or it is sent
 // again), but not by long.
+// untilStored runs a claim's last write (its reschedule or release),
+// again every retryWhileDown while it fails, as long as the engine runs
+// and rec lasts. A claim that neither is held until its lease lapses:
+// its incident would wait a lease for nothing. Right after Redis comes
+// back, go-redis's pool answers with its last dial error until it dialed
+// again, so the step that failed there is given back moments later
+// rather than a lease later. A stopping engine tries once.
+func untilStored(ctx, rec context.Context, write func() error) error {
+	for {
+		err := write()
+		if err == nil || ctx.Err() != nil || rec.Err() != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-rec.Done():
+			return err
+		case <-time.After(retryWhileDown):
+		}
+	}
+}
+
 func recordContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 }
