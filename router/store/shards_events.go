@@ -108,11 +108,7 @@ func (s *Store) PublishedSince(ctx context.Context, since time.Time, limit int64
 // first (by the time the fact happened, then by shard: an incident's are
 // in one shard, in their order).
 func (s *Store) gather(read func(*shard) ([]incident.Event, error)) ([]incident.Event, error) {
-	got := make([][]incident.Event, len(s.shards))
-	err := s.eachShard(func(sh *shard) (err error) {
-		got[sh.index], err = read(sh)
-		return err
-	})
+	got, err := fromEvery(s, read)
 	all := slices.Concat(got...)
 	slices.SortStableFunc(all, func(a, b incident.Event) int { return cmp.Compare(a.At.UnixMilli(), b.At.UnixMilli()) })
 	return all, err

@@ -87,9 +87,7 @@ func (s *Store) ClaimNext(ctx context.Context, lease time.Duration, limit int) (
 		}
 	}
 	for _, g := range got {
-		if !g.Next.IsZero() && (out.Next.IsZero() || g.Next.Before(out.Next)) {
-			out.Next = g.Next
-		}
+		out.Next = earliest(out.Next, g.Next)
 	}
 	if err != nil && len(out.Claims) > 0 {
 		// Claims taken are worked on, whatever failed after them: a
@@ -149,6 +147,27 @@ func (s *Store) claimRound(ctx context.Context, lease time.Duration, share func(
 	return nil
 }
 
+// fromEvery asks every shard at once and returns their answers, by shard.
+func fromEvery[T any](s *Store, ask func(*shard) (T, error)) ([]T, error) {
+	out := make([]T, len(s.shards))
+	err := s.eachShard(func(sh *shard) (err error) {
+		out[sh.index], err = ask(sh)
+		return err
+	})
+	return out, err
+}
+
+// earliest is the earliest of times that are set (zero: none is).
+func earliest(times ...time.Time) time.Time {
+	var first time.Time
+	for _, t := range times {
+		if !t.IsZero() && (first.IsZero() || t.Before(first)) {
+			first = t
+		}
+	}
+	return first
+}
+
 // upTo is the first limit of all, or all of them for a limit of 0 or
 // less, as a shard's own readers take it (List's 0 lists every one).
 func upTo[T any](all []T, limit int64) []T {
@@ -177,18 +196,8 @@ func (s *Store) NextDue(ctx context.Context) (time.Time, error) {
 	if len(s.shards) == 1 {
 		return s.shard.NextDue(ctx)
 	}
-	next := make([]time.Time, len(s.shards))
-	err := s.eachShard(func(sh *shard) (err error) {
-		next[sh.index], err = sh.NextDue(ctx)
-		return err
-	})
-	var first time.Time
-	for _, t := range next {
-		if !t.IsZero() && (first.IsZero() || t.Before(first)) {
-			first = t
-		}
-	}
-	return first, err
+	next, err := fromEvery(s, func(sh *shard) (time.Time, error) { return sh.NextDue(ctx) })
+	return earliest(next...), err
 }
 
 // Wakeups listens on every shard's wake channel (shard.Wakeups), on one
@@ -211,11 +220,7 @@ func (s *Store) List(ctx context.Context, openOnly bool, limit int64) ([]*incide
 	if len(s.shards) == 1 {
 		return s.shard.List(ctx, openOnly, limit)
 	}
-	lists := make([][]*incident.Incident, len(s.shards))
-	err := s.eachShard(func(sh *shard) (err error) {
-		lists[sh.index], err = sh.List(ctx, openOnly, limit)
-		return err
-	})
+	lists, err := fromEvery(s, func(sh *shard) ([]*incident.Incident, error) { return sh.List(ctx, openOnly, limit) })
 	if err != nil {
 		return nil, err
 	}
@@ -231,11 +236,13 @@ func (s *Store) Gauges(ctx context.Context, maxAge time.Duration) ([]OpenCount, 
 	if len(s.shards) == 1 {
 		return s.shard.Gauges(ctx, maxAge)
 	}
-	opens := make([][]OpenCount, len(s.shards))
-	dues := make([]int, len(s.shards))
-	err := s.eachShard(func(sh *shard) (err error) {
-		opens[sh.index], dues[sh.index], err = sh.Gauges(ctx, maxAge)
-		return err
+	type gauges struct {
+		open []OpenCount
+		due  int
+	}
+	got, err := fromEvery(s, func(sh *shard) (g gauges, err error) {
+		g.open, g.due, err = sh.Gauges(ctx, maxAge)
+		return g, err
 	})
 	if err != nil {
 		return nil, 0, err
@@ -244,9 +251,9 @@ func (s *Store) Gauges(ctx context.Context, maxAge time.Duration) ([]OpenCount, 
 	sum := map[key]int{}
 	var order []key
 	due := 0
-	for k, open := range opens {
-		due += dues[k]
-		for _, o := range open {
+	for _, g := range got {
+		due += g.due
+		for _, o := range g.open {
 			kk := key{o.Service, o.Status}
 			if _, ok := sum[kk]; !ok {
 				order = append(order, kk)
@@ -266,22 +273,23 @@ func (s *Store) DueReminders(ctx context.Context, now time.Time, limit int64) ([
 	if len(s.shards) == 1 {
 		return s.shard.DueReminders(ctx, now, limit)
 	}
-	items := make([][]incident.ActionItem, len(s.shards))
-	nexts := make([]time.Time, len(s.shards))
-	err := s.eachShard(func(sh *shard) (err error) {
-		items[sh.index], nexts[sh.index], err = sh.DueReminders(ctx, now, limit)
-		return err
+	type reminders struct {
+		items []incident.ActionItem
+		next  time.Time
+	}
+	got, err := fromEvery(s, func(sh *shard) (r reminders, err error) {
+		r.items, r.next, err = sh.DueReminders(ctx, now, limit)
+		return r, err
 	})
 	if err != nil {
 		return nil, time.Time{}, err
 	}
+	var all []incident.ActionItem
 	var next time.Time
-	for _, t := range nexts {
-		if !t.IsZero() && (next.IsZero() || t.Before(next)) {
-			next = t
-		}
+	for _, r := range got {
+		all = append(all, r.items...)
+		next = earliest(next, r.next)
 	}
-	all := slices.Concat(items...)
 	return upTo(all, limit), next, nil
 }
 
@@ -290,11 +298,7 @@ func (s *Store) PageIncidents(ctx context.Context, since time.Time) ([]*incident
 	if len(s.shards) == 1 {
 		return s.shard.PageIncidents(ctx, since)
 	}
-	lists := make([][]*incident.PageIncident, len(s.shards))
-	err := s.eachShard(func(sh *shard) (err error) {
-		lists[sh.index], err = sh.PageIncidents(ctx, since)
-		return err
-	})
+	lists, err := fromEvery(s, func(sh *shard) ([]*incident.PageIncident, error) { return sh.PageIncidents(ctx, since) })
 	if err != nil {
 		return nil, err
 	}
@@ -309,11 +313,7 @@ func (s *Store) LastPageChange(ctx context.Context) (string, error) {
 	if len(s.shards) == 1 {
 		return s.shard.LastPageChange(ctx)
 	}
-	last := make([]string, len(s.shards))
-	err := s.eachShard(func(sh *shard) (err error) {
-		last[sh.index], err = sh.LastPageChange(ctx)
-		return err
-	})
+	last, err := fromEvery(s, func(sh *shard) (string, error) { return sh.LastPageChange(ctx) })
 	return strings.Join(last, ","), err
 }
 
@@ -369,11 +369,9 @@ func (s *Store) MessageAt(ctx context.Context, place string) (int64, string, boo
 		thread string
 		ok     bool
 	}
-	got := make([]found, len(s.shards))
-	err := s.eachShard(func(sh *shard) (err error) {
-		f := &got[sh.index]
+	got, err := fromEvery(s, func(sh *shard) (f found, err error) {
 		f.id, f.thread, f.ok, err = sh.MessageAt(ctx, place)
-		return err
+		return f, err
 	})
 	if err != nil {
 		return 0, "", false, err
