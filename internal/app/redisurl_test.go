@@ -53,7 +53,8 @@ func TestParseRedisURL(t *testing.T) {
 		o := got.Options
 		if !reflect.DeepEqual(o.Addrs, tc.addrs) || o.MasterName != tc.master || o.DB != tc.db ||
 			o.Password != tc.pass || (o.TLSConfig != nil) != tc.tls || o.IsClusterMode != tc.cluster ||
-			got.Durability.Replicas != tc.wait || got.Durability.Timeout != tc.waitFor {
+			got.Durability.Replicas != tc.wait || got.Durability.Timeout != tc.waitFor ||
+			o.PoolSize < minPoolSize {
 			t.Errorf("ParseRedisURL(%q) = %+v, durability %+v", tc.in, o, got.Durability)
 		}
 	}
