@@ -358,7 +358,13 @@ func (e *Engine) Drain(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if next.IsZero() || next.After(now) {
+		e.mu.Lock()
+		busy := e.busy
+		e.mu.Unlock()
+		// A worker of Run may have claimed what was due between the wait
+		// above and the claim: nothing is left due then, but its work is
+		// not done. Wait for it (the loop's top) before answering.
+		if busy == 0 && (next.IsZero() || next.After(now)) {
 			return nil
 		}
 	}
