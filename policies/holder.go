@@ -41,17 +41,8 @@ func NewHolder(dir string, checks ...HolderCheck) (*Holder, hcl.Diagnostics) {
 // load loads the directory and runs the holder's checks on a config that
 // loaded: nil when either refuses it.
 func (h *Holder) load() (*Config, hcl.Diagnostics) {
-	cfg, diags := Load(h.dir)
-	if cfg == nil {
-		return nil, diags
-	}
-	for _, check := range h.checks {
-		diags = append(diags, check(cfg)...)
-	}
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	return cfg, diags
+	l := LoadDir(h.dir).Checked(h.checks...)
+	return l.Config, l.Diags
 }
 
 // Current returns the config in force. It is safe for concurrent use and

@@ -134,7 +134,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		}
 	}()
 
-	checks := configChecks(opts)
+	checks := ConfigChecks(opts.Shards)
 	holder, diags := policies.NewHolder(opts.ConfigDir, checks...)
 	if holder == nil || diags.HasErrors() {
 		var b strings.Builder
@@ -282,10 +282,11 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	return a, nil
 }
 
-// configChecks are what the daemon refuses in a config because of how it
-// runs, at start and on every reload.
-func configChecks(opts Options) []policies.HolderCheck {
-	if opts.Shards <= 1 {
+// ConfigChecks are what a daemon spreading its keys over shards Redis
+// shards refuses in a config, at start and on every reload; `pagerd
+// check --redis-shards` asks the same.
+func ConfigChecks(shards int) []policies.HolderCheck {
+	if shards <= 1 {
 		return nil
 	}
 	return []policies.HolderCheck{func(cfg *policies.Config) hcl.Diagnostics {
@@ -296,7 +297,7 @@ func configChecks(opts Options) []policies.HolderCheck {
 				Summary:  "Inhibit rule on a sharded deployment",
 				Detail: fmt.Sprintf("Inhibit rule %q cannot work with --redis-shards %d: an inhibition rule keeps its state "+
 					"in the same Redis slot as every alert it concerns, and shards put unrelated alert groups in different slots. "+
-					"Remove the rule (silences, maintenance windows and routing still work), or run with one shard.", r.Name, opts.Shards),
+					"Remove the rule (silences, maintenance windows and routing still work), or run with one shard.", r.Name, shards),
 				Subject: r.DefRange.Ptr(),
 			})
 		}
