@@ -52,7 +52,8 @@ type Deliverer struct {
 	MaxAttempts int
 
 	once sync.Once
-	// inflight counts the messages being sent by this replica now.
+	// inflight counts the messages being sent by this replica now, and
+	// a round claiming them.
 	inflight atomic.Int64
 	mu       sync.Mutex
 	// incidents caches the page incidents being delivered, by ID: an
@@ -115,8 +116,13 @@ func (d *Deliverer) Run(ctx context.Context) {
 // message; it returns how many it claimed.
 func (d *Deliverer) Round(ctx context.Context) (int, error) {
 	d.defaults()
+	// In flight while claiming too: a Drain that found nothing to claim
+	// must not take what this round claimed, and has not sent yet, for
+	// nothing to do.
+	d.inflight.Add(1)
 	claimed, err := d.Store.ClaimOutboxes(ctx, d.Batch, d.Lease)
 	if err != nil || len(claimed) == 0 {
+		d.inflight.Add(-1)
 		return 0, err
 	}
 	d.mu.Lock()
@@ -124,7 +130,7 @@ func (d *Deliverer) Round(ctx context.Context) (int, error) {
 	d.mu.Unlock()
 	sem := make(chan struct{}, d.Workers)
 	var wg sync.WaitGroup
-	d.inflight.Add(int64(len(claimed)))
+	d.inflight.Add(int64(len(claimed)) - 1)
 	for _, c := range claimed {
 		sem <- struct{}{}
 		wg.Go(func() {
