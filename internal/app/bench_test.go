@@ -36,21 +36,7 @@ func BenchmarkAPIv2Hundred(b *testing.B) { benchIntake(b, "/api/v2/alerts", 100)
 // benchIntake posts requests of n alerts to path (the Alertmanager webhook
 // or Prometheus' /api/v2/alerts).
 func benchIntake(b *testing.B, path string, n int) {
-	cfg := `
-integration "alertmanager" {
-  type  = "alertmanager"
-  token = file("am.token")
-}
-user "alice" { email = "alice@example.com" }
-escalation "ops" {
-  step { notify = ["user:alice"] }
-}
-service "all" {
-  escalation = "ops"
-  group_by   = ["alertname"]
-}
-`
-	url := startBenchDaemon(b, cfg, app.Options{Console: &testenv.Buffer{}, Poll: time.Hour}) + path
+	url := startBenchDaemon(b, testenv.IntakeConfig, app.Options{Console: &testenv.Buffer{}, Poll: time.Hour}) + path
 
 	bodies := make([][]byte, 64)
 	for i := range bodies {
@@ -98,23 +84,8 @@ service "all" {
 // (each alert its own group, so its own incident) to its page written on
 // the console. It reports the latency's p50 and p99 besides ns/op.
 func BenchmarkFirstPage(b *testing.B) {
-	cfg := `
-integration "alertmanager" {
-  type  = "alertmanager"
-  token = file("am.token")
-}
-user "alice" {}
-escalation "ops" {
-  step { notify = ["user:alice"] }
-}
-service "all" {
-  escalation = "ops"
-  group_by   = ["alertname"]
-  storm { incidents = 0 }
-}
-`
 	console := &pageWatch{paged: make(chan string, 16)}
-	url := startBenchDaemon(b, cfg, app.Options{Console: console}) + "/api/v2/alerts"
+	url := startBenchDaemon(b, testenv.FirstPageConfig, app.Options{Console: console}) + "/api/v2/alerts"
 	client := &http.Client{}
 	var lat []time.Duration
 	b.ResetTimer()

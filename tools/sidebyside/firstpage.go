@@ -25,25 +25,6 @@ import (
 // poll on a redis-server of its own, so the figure is what a deployment
 // sees, engine wake-up included.
 
-// firstPageConfig is pagerdConfig without storm folding, which would fold
-// all but the first few of a thousand new incidents a second into one
-// storm that pages once.
-const firstPageConfig = `
-integration "alertmanager" {
-  type  = "alertmanager"
-  token = file("am.token")
-}
-user "alice" {}
-escalation "ops" {
-  step { notify = ["user:alice"] }
-}
-service "all" {
-  escalation = "ops"
-  group_by   = ["alertname"]
-  storm { incidents = 0 }
-}
-`
-
 // pageLine is the console's incident line of a page (pagers/console).
 var pageLine = regexp.MustCompile(`^incident: #\d+ (FirstPage-\d+-\d+)`)
 
@@ -59,7 +40,7 @@ type firstPageRound struct {
 func runFirstPage(r *runner, bin string, rounds, perSecond, seconds int) {
 	redisSrv := testenv.StartRedis(r)
 	out, in := io.Pipe()
-	url, pid := startPagerd(r, bin, redisSrv.URL(), firstPageConfig, in)
+	url, pid := startPagerd(r, bin, redisSrv.URL(), testenv.FirstPageConfig, in)
 	rdb := redisSrv.Client(r)
 	r.Cleanup(func() { in.Close() })
 	pt := &pageTimes{sent: map[string]time.Time{}}

@@ -54,25 +54,6 @@ receivers:
   - name: "null"
 `
 
-// pagerdConfig pages one user per group, on the console (a user without
-// an address), which costs about what Alertmanager's null receiver does;
-// the escalation poll is set far out (see startPagerd) so escalation work
-// does not share the CPU with intake.
-const pagerdConfig = `
-integration "alertmanager" {
-  type  = "alertmanager"
-  token = file("am.token")
-}
-user "alice" {}
-escalation "ops" {
-  step { notify = ["user:alice"] }
-}
-service "all" {
-  escalation = "ops"
-  group_by   = ["alertname"]
-}
-`
-
 func main() {
 	rounds := flag.Int("rounds", 5, "rounds per case; each round runs both servers, the first alternating")
 	batchAlerts := flag.Int("batch-alerts", 100_000, "distinct alerts per round in the batch case")
@@ -172,7 +153,7 @@ func start(r *runner, pagerdBin string) *env {
 	am := testenv.StartAlertmanagerLogging(r, amConfig, "info")
 	// The escalation poll far out, so escalation work does not share the
 	// CPU with intake.
-	url, pagerdPID := startPagerd(r, pagerdBin, redisSrv.URL(), pagerdConfig, nil, "--poll", "1h")
+	url, pagerdPID := startPagerd(r, pagerdBin, redisSrv.URL(), testenv.IntakeConfig, nil, "--poll", "1h")
 	rdb := redisSrv.Client(r)
 	v, _ := exec.Command(testenv.AlertmanagerBinary, "--version").CombinedOutput()
 	version, _, _ := strings.Cut(string(v), "\n")
