@@ -12,6 +12,8 @@
 //	go run ./tools/sidebyside                # every case, 5 rounds each
 //	go run ./tools/sidebyside -rounds 3 -cases batch
 //	go run ./tools/sidebyside -cases firstpage
+//	go run ./tools/sidebyside -floor         # also the floors (floor.go)
+//	go run ./tools/sidebyside -commands      # Redis's time per command
 //
 // The firstpage case (firstpage.go) runs pagerd alone: the time from an
 // alert sent to its incident's first page, at 1,000 new incidents a
@@ -40,6 +42,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/pagerd/pagerd/internal/testenv"
 )
 
@@ -65,8 +69,19 @@ func main() {
 	firstPageRate := flag.Int("firstpage-rate", 1000, "new incidents a second in the firstpage case")
 	firstPageSeconds := flag.Int("firstpage-seconds", 10, "seconds a round of the firstpage case lasts")
 	pagerdBin := flag.String("pagerd", "", "pagerd binary; empty: go build ./cmd/pagerd into a temporary directory")
+	floor := flag.Bool("floor", false, "also run two floor servers (floor.go) in the batch and single cases: what any server could reach here")
+	serveFloorAt := flag.String("serve-floor", "", "internal: serve as a floor server on this address")
+	floorRedis := flag.String("floor-redis", "", "internal: the floor server's Redis URL")
+	flag.BoolVar(&showCommands, "commands", false, "after each pagerd round, print what Redis spent per alert in each command")
 	flag.IntVar(&redisShards, "redis-shards", 1, "shards pagerd spreads its keys over (--redis-shards), all on its one redis-server")
 	flag.Parse()
+	if *serveFloorAt != "" {
+		if err := serveFloor(*serveFloorAt, *floorRedis); err != nil {
+			fmt.Fprintln(os.Stderr, "sidebyside floor:", err)
+			os.Exit(1)
+		}
+		return
+	}
 
 	r := &runner{}
 	code := 0
@@ -85,7 +100,7 @@ func main() {
 		var servers *env // started for the first case comparing with Alertmanager
 		sideBySide := func() *env {
 			if servers == nil {
-				servers = start(r, bin)
+				servers = start(r, bin, *floor)
 				fmt.Printf("alertmanager %s; pagerd on redis-server %s\n", servers.amVersion, servers.redisAddr)
 				fmt.Printf("load: %d concurrent senders on /api/v2/alerts, %d groups; %d rounds per case, alternating which server goes first\n\n",
 					*senders, *groups, *rounds)
@@ -110,6 +125,7 @@ func main() {
 
 type env struct {
 	am, pagerd *target
+	floors     []*target // -floor
 	amVersion  string
 	redisAddr  string
 }
@@ -121,6 +137,7 @@ type target struct {
 	name, url, token string
 	cpu, redisCPU    func() (float64, error)
 	mem              func() (memory, error) // see memory.go
+	rdb              *redis.Client          // pagerd's Redis, for -commands
 }
 
 // cpuNow is the CPU seconds t and its Redis have used so far.
@@ -147,7 +164,7 @@ func buildPagerd(r *runner, bin string) string {
 	return bin
 }
 
-func start(r *runner, pagerdBin string) *env {
+func start(r *runner, pagerdBin string, floors bool) *env {
 	redisSrv := testenv.StartRedis(r)
 	// Its default log level, as in production: at debug it logs each alert.
 	am := testenv.StartAlertmanagerLogging(r, amConfig, "info")
@@ -157,16 +174,21 @@ func start(r *runner, pagerdBin string) *env {
 	rdb := redisSrv.Client(r)
 	v, _ := exec.Command(testenv.AlertmanagerBinary, "--version").CombinedOutput()
 	version, _, _ := strings.Cut(string(v), "\n")
-	return &env{
+	e := &env{
 		am: &target{name: "alertmanager", url: am.URL, cpu: func() (float64, error) { return metricsCPU(am.URL) },
 			mem: func() (memory, error) { return memoryOf(am.PID(), nil) }},
 		pagerd: &target{name: "pagerd", url: url, token: token,
 			cpu:      func() (float64, error) { return procCPU(pagerdPID) },
 			redisCPU: func() (float64, error) { return redisCPU(rdb) },
-			mem:      func() (memory, error) { return memoryOf(pagerdPID, rdb) }},
+			mem:      func() (memory, error) { return memoryOf(pagerdPID, rdb) },
+			rdb:      rdb},
 		amVersion: strings.TrimSpace(strings.TrimPrefix(version, "alertmanager, version ")),
 		redisAddr: redisSrv.Addr,
 	}
+	if floors {
+		e.floors = []*target{startFloor(r, "floor-http", "", nil), startFloor(r, "floor-redis", redisSrv.URL(), rdb)}
+	}
+	return e
 }
 
 // redisShards is -redis-shards: pagerd's --redis-shards.
@@ -239,16 +261,19 @@ func (r result) rate() float64 { return float64(r.alerts) / r.elapsed.Seconds() 
 
 func runCase(e *env, name string, rounds, alerts, size, groups, senders int) {
 	fmt.Printf("case %s: %d alerts per round in requests of %d\n", name, alerts, size)
-	var amRes, pdRes []result
+	targets := append([]*target{e.am, e.pagerd}, e.floors...)
+	results := map[*target][]result{}
 	for round := range rounds {
-		// Both servers get the same bodies; a new instance range per round
+		// Every server gets the same bodies; a new instance range per round
 		// and per case keeps every alert new.
 		bodies := makeBodies(name, round, alerts, size, groups)
-		order := []*target{e.am, e.pagerd}
-		if round%2 == 1 {
-			order = []*target{e.pagerd, e.am}
-		}
+		// Which goes first turns round by round.
+		order := append(slices.Clone(targets[round%len(targets):]), targets[:round%len(targets)]...)
 		for _, t := range order {
+			var stats0 map[string]commandStat
+			if showCommands && t.rdb != nil {
+				stats0, _ = commandStats(t.rdb)
+			}
 			res := load(t, bodies, size, senders)
 			cpu := fmt.Sprintf("CPU %5.1f µs/alert", res.cpu/float64(res.alerts)*1e6)
 			if t.redisCPU != nil {
@@ -256,18 +281,22 @@ func runCase(e *env, name string, rounds, alerts, size, groups, senders int) {
 			}
 			fmt.Printf("  round %d %-12s %8.0f alerts/s  %7.0f req/s  p50 %-8s p99 %-8s  %s  %s\n", round+1, t.name,
 				res.rate(), float64(len(bodies))/res.elapsed.Seconds(), res.p50, res.p99, cpu, res.memNote)
-			if t == e.am {
-				amRes = append(amRes, res)
-			} else {
-				pdRes = append(pdRes, res)
+			if stats0 != nil {
+				if stats1, err := commandStats(t.rdb); err == nil {
+					printCommands(stats0, stats1, res.alerts)
+				}
 			}
+			results[t] = append(results[t], res)
 		}
 	}
-	amBest, amMed := summary(amRes)
-	pdBest, pdMed := summary(pdRes)
-	fmt.Printf("  best   alertmanager %8.0f alerts/s  pagerd %8.0f alerts/s  ratio %.2f×\n", amBest.rate(), pdBest.rate(), pdBest.rate()/amBest.rate())
-	fmt.Printf("  median alertmanager %8.0f alerts/s  pagerd %8.0f alerts/s  ratio %.2f×  (p99 %s vs %s)\n\n",
-		amMed.rate(), pdMed.rate(), pdMed.rate()/amMed.rate(), amMed.p99, pdMed.p99)
+	amBest, amMed := summary(results[e.am])
+	for _, t := range targets[1:] {
+		best, med := summary(results[t])
+		fmt.Printf("  best   alertmanager %8.0f alerts/s  %-11s %8.0f alerts/s  ratio %.2f×\n", amBest.rate(), t.name, best.rate(), best.rate()/amBest.rate())
+		fmt.Printf("  median alertmanager %8.0f alerts/s  %-11s %8.0f alerts/s  ratio %.2f×  (p99 %s vs %s)\n",
+			amMed.rate(), t.name, med.rate(), med.rate()/amMed.rate(), amMed.p99, med.p99)
+	}
+	fmt.Println()
 }
 
 // summary is the best round and the median round by throughput.
