@@ -451,9 +451,6 @@ func (e *Engine) renewing(ctx context.Context, renew func(context.Context) (ok b
 	return func() { close(done); <-stopped }
 }
 
-// recordContext is for writing down what was done: it outlives a cut-short
-// work context (a send the provider took must be recorded, or it is sent
-// again), but not by long.
 // untilStored runs a claim's last write (its reschedule or release),
 // again every retryWhileDown while it fails, as long as the engine runs
 // and rec lasts. A claim that neither is held until its lease lapses:
@@ -477,6 +474,9 @@ func untilStored(ctx, rec context.Context, write func() error) error {
 	}
 }
 
+// recordContext is for writing down what was done: it outlives a cut-short
+// work context (a send the provider took must be recorded, or it is sent
+// again), but not by long.
 func recordContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 }
