@@ -222,3 +222,59 @@ func TestShardedClusterPagesAcksEscalatesAndSurvivesACrash(t *testing.T) {
 		t.Errorf("bob was paged for %d incidents, want %d", len(bob), groups-1)
 	}
 }
+
+// A reload that changes a service's group_by gives every firing alert of
+// it another group, and most of them another shard: their re-sends stay
+// in their incidents and page nobody again, and their resolves close
+// them, as with one shard (TestRegroupingByReloadKeepsAlertsInTheirIncident
+// in router/store).
+func TestShardedReloadThatRegroupsPagesNobodyAgain(t *testing.T) {
+	cluster := testenv.StartRedisCluster(t, 3)
+	w := newWorld(t, "0s")
+	cfg := foldConfig(w, "  storm { incidents = 0 }")
+	w.writeConfig(cfg)
+	w.shards, w.redisURL = 3, cluster.URL()
+	a := w.start("A", w.port)
+	base := "http://" + a.Addr()
+	hook := base + "/v1/webhooks/alertmanager"
+
+	names := make([]string, 12)
+	for i := range names {
+		names[i] = fmt.Sprintf("Down%d", i)
+	}
+	if r := post(t, hook, amToken, "application/json", foldWebhook("firing", names...)); r.code != http.StatusOK || strings.Count(r.body, `"triggered"`) != len(names) {
+		t.Fatalf("webhook = %d %s, want %d new incidents", r.code, r.body, len(names))
+	}
+	eventually(t, "every incident paged to alice", func() bool { return len(idsIn(smsTo(w.twilio, alicePhone))) == len(names) })
+	w.settle()
+	homes := incidentHomes(t, cluster.Client(t))
+
+	regrouped := strings.Replace(cfg, `group_by   = ["alertname"]`, `group_by   = ["alertname", "severity"]`, 1)
+	if regrouped == cfg {
+		t.Fatal("the config has no group_by to change")
+	}
+	w.writeConfig(regrouped)
+	if err := a.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if r := post(t, hook, amToken, "application/json", foldWebhook("firing", names...)); r.code != http.StatusOK || strings.Count(r.body, `"deduplicated"`) != len(names) {
+		t.Fatalf("re-sent webhook after the reload = %d %s, want every alert deduplicated", r.code, r.body)
+	}
+	w.settle()
+	if got := len(smsTo(w.twilio, alicePhone)); got != len(names) {
+		t.Errorf("alice got %d pages; want %d, one an incident, none after the reload", got, len(names))
+	}
+	if after := incidentHomes(t, cluster.Client(t)); len(after) != len(homes) {
+		t.Errorf("%d incidents after the re-send; want the %d from before", len(after), len(homes))
+	}
+
+	if r := post(t, hook, amToken, "application/json", foldWebhook("resolved", names...)); r.code != http.StatusOK || strings.Count(r.body, `"resolved"`) != len(names) {
+		t.Fatalf("resolving webhook = %d %s, want every incident resolved", r.code, r.body)
+	}
+	for id := range homes {
+		n, _ := strconv.Atoi(id)
+		if inc := incident(t, base, n); inc["status"] != "resolved" {
+			t.Errorf("incident %s is %v after its alert resolved; want resolved", id, inc["status"])
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -238,31 +239,44 @@ func (s *Store) ingestShard(w *AlertWrite) *shard {
 // Ingest stores a webhook's alerts, each in its group's shard: one
 // pipeline a shard, all at once, so a request still costs one round trip
 // (per master) however many alerts and shards.
+//
+// An alert fires in one incident even when a reload moved its group to
+// another shard (a group_by change, another service, storm folding
+// turned on or off), as it does with one shard, where the fingerprint
+// index finds it whatever its group: a trigger may not open an incident
+// in its shard until the others were asked whether it fires there
+// (placeUnknown), and a resolve or an acknowledgement goes to every
+// shard, where it is ignored unless the alert fires there.
 func (s *Store) Ingest(ctx context.Context, writes []AlertWrite) ([]IngestResult, error) {
 	if len(s.shards) == 1 {
 		return s.shard.Ingest(ctx, writes)
 	}
-	byShard := make([][]int, len(s.shards))
-	for i := range writes {
-		k := s.ingestShard(&writes[i]).index
-		byShard[k] = append(byShard[k], i)
+	placed := make([]*shard, len(writes))
+	jobs := make([][]ingestJob, len(s.shards))
+	for i, w := range writes {
+		placed[i] = s.ingestShard(&w)
+		if w.Action != "" && w.Action != incident.AlertTrigger {
+			for k := range jobs {
+				jobs[k] = append(jobs[k], ingestJob{i, w})
+			}
+			continue
+		}
+		w.Action = triggerUnplaced
+		jobs[placed[i].index] = append(jobs[placed[i].index], ingestJob{i, w})
 	}
 	out := make([]IngestResult, len(writes))
-	err := s.eachShard(func(sh *shard) error {
-		idx := byShard[sh.index]
-		if len(idx) == 0 {
-			return nil
+	answered := make([]bool, len(writes))
+	err := s.ingestJobs(ctx, jobs, func(sh *shard, i int, r IngestResult) {
+		// Of a resolve's or an acknowledgement's answers, the shard's where
+		// it did something, else its own shard's.
+		acted, actedBefore := r.Outcome != incident.AlertIgnored, answered[i] && out[i].Outcome != incident.AlertIgnored
+		if !answered[i] || acted && !actedBefore || acted == actedBefore && sh == placed[i] {
+			out[i], answered[i] = r, true
 		}
-		ws := make([]AlertWrite, len(idx))
-		for j, i := range idx {
-			ws[j] = writes[i]
-		}
-		res, err := sh.Ingest(ctx, ws)
-		for j, r := range res {
-			out[idx[j]] = r
-		}
-		return err
 	})
+	if err == nil {
+		err = s.placeUnknown(ctx, writes, placed, out)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -278,6 +292,97 @@ func (s *Store) Ingest(ctx context.Context, writes []AlertWrite) ([]IngestResult
 		}
 	}
 	return out, nil
+}
+
+// triggerUnplaced is a trigger that may not open an incident (ingest.lua
+// answers outcomeUnplaced instead, having written nothing): the alert
+// may fire in another shard.
+const (
+	triggerUnplaced incident.AlertAction  = "trigger?"
+	outcomeUnplaced incident.AlertOutcome = "unplaced"
+)
+
+// ingestJob is one alert of a request, by its index, for one shard.
+type ingestJob struct {
+	index int
+	write AlertWrite
+}
+
+// ingestJobs stores each shard's jobs in that shard, all shards at once,
+// and hands each answer to answer.
+func (s *Store) ingestJobs(ctx context.Context, jobs [][]ingestJob, answer func(sh *shard, index int, r IngestResult)) error {
+	var mu sync.Mutex
+	return s.eachShard(func(sh *shard) error {
+		own := jobs[sh.index]
+		if len(own) == 0 {
+			return nil
+		}
+		ws := make([]AlertWrite, len(own))
+		for j, job := range own {
+			ws[j] = job.write
+		}
+		res, err := sh.Ingest(ctx, ws)
+		mu.Lock()
+		defer mu.Unlock()
+		for j, r := range res {
+			answer(sh, own[j].index, r)
+		}
+		return err
+	})
+}
+
+// placeUnknown stores the triggers that their shard did not know and
+// that would have opened an incident there: in the shard whose
+// fingerprint index says the alert fires there, where it refreshes its
+// incident, else in their own shard, which may open one now. It costs a
+// round trip more, for the alerts that open incidents only.
+func (s *Store) placeUnknown(ctx context.Context, writes []AlertWrite, placed []*shard, out []IngestResult) error {
+	var unknown []int
+	for i, r := range out {
+		if r.Outcome == outcomeUnplaced {
+			unknown = append(unknown, i)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	firesIn := make([]*shard, len(writes))
+	var mu sync.Mutex
+	err := s.eachShard(func(sh *shard) error {
+		pipe := sh.rdb.Pipeline()
+		asked := map[int]*redis.StringCmd{}
+		for _, i := range unknown {
+			if placed[i] != sh {
+				fp := writes[i].Fingerprint
+				asked[i] = pipe.HGet(ctx, sh.fpIndexKey(fp), fp)
+			}
+		}
+		if len(asked) == 0 {
+			return nil
+		}
+		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+			return fmt.Errorf("look for moved alerts: %w", err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for i, cmd := range asked {
+			if cmd.Err() == nil {
+				firesIn[i] = sh
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	jobs := make([][]ingestJob, len(s.shards))
+	for _, i := range unknown {
+		sh := cmp.Or(firesIn[i], placed[i])
+		w := writes[i]
+		w.Action = incident.AlertTrigger
+		jobs[sh.index] = append(jobs[sh.index], ingestJob{i, w})
+	}
+	return s.ingestJobs(ctx, jobs, func(_ *shard, i int, r IngestResult) { out[i] = r })
 }
 
 // eachShard runs f on every shard at once and joins their errors.

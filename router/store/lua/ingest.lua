@@ -6,7 +6,8 @@
 -- ARGV: 1 prefix, 2 now_ms (0 = Redis TIME), then 12 per alert, which
 -- the script reads from ARGV[o + n] (o: the alert's offset):
 --       1 fingerprint, 2 alert document, 3 action (trigger|acknowledge|
---       resolve), 4 ends_ms (0 = none), 5 alert name for the timeline,
+--       resolve, or 'trigger?': a trigger that must not open an incident,
+--       see below), 4 ends_ms (0 = none), 5 alert name for the timeline,
 --       6 who sends it (the integration),
 --       7 version of the silences Go decided with, 8 what Go decided
 --       about muting it: '' when nothing mutes it, now or later, else
@@ -181,6 +182,11 @@ local function ingest(gk, fpx)
   local id = redis.call('GET', gk)
   local outcome = 'grouped'
   local sev = ARGV[o + 11]
+  -- With several shards, an alert this shard does not know may fire in
+  -- another one, where its group was before a reload moved it: Go asks
+  -- the others before it lets this one open an incident for it
+  -- (Store.placeUnknown in shards.go), and nothing is written meanwhile.
+  if not id and ARGV[o + 3] == 'trigger?' then return 0, 'unplaced' end
   if not id then
     local f, storm = incident_args(), ARGV[o + 9]
     local sid = storm ~= '' and folding().storm_for(P, now, f[1], f[2], storm, sender)
