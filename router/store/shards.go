@@ -1,7 +1,6 @@
 package store
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -334,8 +333,9 @@ func (s *Store) ingestJobs(ctx context.Context, jobs [][]ingestJob, answer func(
 // placeUnknown stores the triggers that their shard did not know and
 // that would have opened an incident there: in the shard whose
 // fingerprint index says the alert fires there, where it refreshes its
-// incident, else in their own shard, which may open one now. It costs a
-// round trip more, for the alerts that open incidents only.
+// incident, else in their own shard, which may open one now. It costs
+// two round trips more (the look, the store), for the alerts that open
+// incidents only.
 func (s *Store) placeUnknown(ctx context.Context, writes []AlertWrite, placed []*shard, out []IngestResult) error {
 	var unknown []int
 	for i, r := range out {
@@ -375,14 +375,37 @@ func (s *Store) placeUnknown(ctx context.Context, writes []AlertWrite, placed []
 	if err != nil {
 		return err
 	}
+	// Where it fires it may have stopped firing since the look (its
+	// incident resolved): it may not open an incident there either, and
+	// goes home after all.
 	jobs := make([][]ingestJob, len(s.shards))
 	for _, i := range unknown {
-		sh := cmp.Or(firesIn[i], placed[i])
 		w := writes[i]
+		if firesIn[i] != nil {
+			w.Action = triggerUnplaced
+			jobs[firesIn[i].index] = append(jobs[firesIn[i].index], ingestJob{i, w})
+			continue
+		}
 		w.Action = incident.AlertTrigger
-		jobs[sh.index] = append(jobs[sh.index], ingestJob{i, w})
+		jobs[placed[i].index] = append(jobs[placed[i].index], ingestJob{i, w})
 	}
-	return s.ingestJobs(ctx, jobs, func(_ *shard, i int, r IngestResult) { out[i] = r })
+	if err := s.ingestJobs(ctx, jobs, func(_ *shard, i int, r IngestResult) { out[i] = r }); err != nil {
+		return err
+	}
+	home := make([][]ingestJob, len(s.shards))
+	again := false
+	for _, i := range unknown {
+		if out[i].Outcome == outcomeUnplaced {
+			w := writes[i]
+			w.Action = incident.AlertTrigger
+			home[placed[i].index] = append(home[placed[i].index], ingestJob{i, w})
+			again = true
+		}
+	}
+	if !again {
+		return nil
+	}
+	return s.ingestJobs(ctx, home, func(_ *shard, i int, r IngestResult) { out[i] = r })
 }
 
 // eachShard runs f on every shard at once and joins their errors.

@@ -3,11 +3,13 @@ package store
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/pagerd/pagerd/incident"
 	"github.com/pagerd/pagerd/internal/testenv"
+	"github.com/redis/go-redis/v9"
 )
 
 // groupIn is a group id that s places in shard k.
@@ -87,5 +89,75 @@ func TestShardsKeepAMovedAlertInItsIncident(t *testing.T) {
 	}
 	if _, firing := inc.Firing["x"]; firing || inc.Status != incident.Acknowledged {
 		t.Errorf("old incident: status %s, firing %v; want acknowledged, x resolved", inc.Status, inc.Firing)
+	}
+}
+
+// afterLook runs once, after the first pipeline of nothing but HGETs (the
+// look of placeUnknown) came back.
+type afterLook struct {
+	mu sync.Mutex
+	do func()
+}
+
+func (h *afterLook) DialHook(next redis.DialHook) redis.DialHook          { return next }
+func (h *afterLook) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+func (h *afterLook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		err := next(ctx, cmds)
+		for _, c := range cmds {
+			if c.Name() != "hget" {
+				return err
+			}
+		}
+		h.mu.Lock()
+		do := h.do
+		h.do = nil
+		h.mu.Unlock()
+		if do != nil {
+			do()
+		}
+		return err
+	}
+}
+
+// A moved alert that stops firing where it fired between the look and
+// its store opens its new incident in its own shard, not where it fired:
+// there, its group would have two incidents.
+func TestShardsMovedAlertThatStoppedFiringGoesHome(t *testing.T) {
+	srv := testenv.StartRedis(t)
+	rdb := srv.Client(t)
+	hook := &afterLook{}
+	rdb.AddHook(hook)
+	s := New(rdb, "test", WithShards(3))
+	other := New(srv.Client(t), "test", WithShards(3))
+	ctx := context.Background()
+	for _, st := range []*Store{s, other} {
+		if err := st.Load(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before, after := groupIn(s, 0, "before"), groupIn(s, 1, "after")
+	if res, err := s.Ingest(ctx, []AlertWrite{write("x", before, false, time.Time{})}); err != nil || res[0].Outcome != incident.AlertTriggered {
+		t.Fatalf("Ingest = %v, %v", res, err)
+	}
+	hook.mu.Lock()
+	hook.do = func() {
+		// Another replica, not reloaded yet, resolves it where it fires.
+		if res, err := other.Ingest(ctx, []AlertWrite{write("x", before, true, time.Time{})}); err != nil || res[0].Outcome != incident.AlertClosed {
+			t.Errorf("resolve between the look and the store = %v, %v", res, err)
+		}
+	}
+	hook.mu.Unlock()
+	res, err := s.Ingest(ctx, []AlertWrite{write("x", after, false, time.Time{})})
+	if err != nil || len(res) != 1 || res[0].Outcome != incident.AlertTriggered {
+		t.Fatalf("Ingest after the move = %v, %v; want a new incident", res, err)
+	}
+	if k := s.idShard(res[0].IncidentID).index; k != 1 {
+		t.Errorf("incident %d opened in shard %d; want 1, its group's", res[0].IncidentID, k)
+	}
+	hook.mu.Lock()
+	defer hook.mu.Unlock()
+	if hook.do != nil {
+		t.Error("the look never ran")
 	}
 }
