@@ -106,20 +106,24 @@ func (s *Store) ingestJobs(ctx context.Context, jobs [][]ingestJob, answer func(
 	})
 }
 
-// firingElsewhere looks alerts (by index) up in the fingerprint indexes
-// of the shards they are not placed in, one pipeline a shard, all at
-// once, and answers, by index, the shard whose index holds each (nil:
-// none).
-func (s *Store) firingElsewhere(ctx context.Context, writes []AlertWrite, placed []*shard, alerts []int) ([]*shard, error) {
+// homeElsewhere looks alerts (by index) up in the shards they are not
+// placed in, one pipeline a shard, all at once, and answers, by index,
+// the shard where each belongs after all (nil: none): the one whose
+// fingerprint index holds it (it fires there), else one where its group
+// is open (a reload gave an unrouted incident's alerts a service, and
+// their group opened in that incident's shard).
+func (s *Store) homeElsewhere(ctx context.Context, writes []AlertWrite, placed []*shard, alerts []int) ([]*shard, error) {
 	firesIn := make([]*shard, len(writes))
+	groupIn := make([]*shard, len(writes))
 	var mu sync.Mutex
 	err := s.eachShard(func(sh *shard) error {
+		type look struct{ fp, group *redis.StringCmd }
 		pipe := sh.rdb.Pipeline()
-		asked := map[int]*redis.StringCmd{}
+		asked := map[int]look{}
 		for _, i := range alerts {
 			if placed[i] != sh {
-				fp := writes[i].Fingerprint
-				asked[i] = pipe.HGet(ctx, sh.fpIndexKey(fp), fp)
+				w := &writes[i]
+				asked[i] = look{pipe.HGet(ctx, sh.fpIndexKey(w.Fingerprint), w.Fingerprint), pipe.Get(ctx, sh.key("grp", w.GroupID))}
 			}
 		}
 		if len(asked) == 0 {
@@ -130,20 +134,29 @@ func (s *Store) firingElsewhere(ctx context.Context, writes []AlertWrite, placed
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		for i, cmd := range asked {
-			if cmd.Err() == nil {
+		for i, l := range asked {
+			if l.fp.Err() == nil {
 				firesIn[i] = sh
+			}
+			if l.group.Err() == nil {
+				groupIn[i] = sh
 			}
 		}
 		return nil
 	})
+	for i := range firesIn {
+		if firesIn[i] == nil {
+			firesIn[i] = groupIn[i]
+		}
+	}
 	return firesIn, err
 }
 
 // placeUnknown stores the triggers that their shard did not know and
 // that would have opened an incident there: in the shard whose
 // fingerprint index says the alert fires there, where it refreshes its
-// incident, else in their own shard, which may open one now. It costs
+// incident, or where its group is open, which it joins (homeElsewhere),
+// else in their own shard, which may open one now. It costs
 // two round trips more (the look, the store), for the alerts that open
 // incidents only. (Looking up alongside the first store the triggers of
 // groups a replica had not seen open saved nothing measurable at 500 and
@@ -158,17 +171,17 @@ func (s *Store) placeUnknown(ctx context.Context, writes []AlertWrite, placed []
 	if len(unknown) == 0 {
 		return nil
 	}
-	firesIn, err := s.firingElsewhere(ctx, writes, placed, unknown)
+	belongs, err := s.homeElsewhere(ctx, writes, placed, unknown)
 	if err != nil {
 		return err
 	}
-	// Where it fires it may have stopped firing since the look (its
-	// incident resolved): it may not open an incident there either, and
-	// goes home after all.
+	// Where it fires it may have stopped firing since the look, or its
+	// group closed (the incident resolved): it may not open an incident
+	// there either, and goes to its own shard after all.
 	jobs := make([][]ingestJob, len(s.shards))
 	for _, i := range unknown {
 		w := writes[i]
-		if sh := firesIn[i]; sh != nil {
+		if sh := belongs[i]; sh != nil {
 			w.Action = triggerUnplaced
 			jobs[sh.index] = append(jobs[sh.index], ingestJob{i, w})
 			continue

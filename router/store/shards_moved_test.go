@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -92,8 +93,8 @@ func TestShardsKeepAMovedAlertInItsIncident(t *testing.T) {
 	}
 }
 
-// afterLook runs once, after the first pipeline of nothing but HGETs (the
-// look of placeUnknown) came back.
+// afterLook runs once, after the first pipeline of nothing but HGETs and
+// GETs (the look of homeElsewhere) came back.
 type afterLook struct {
 	mu sync.Mutex
 	do func()
@@ -105,7 +106,7 @@ func (h *afterLook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pr
 	return func(ctx context.Context, cmds []redis.Cmder) error {
 		err := next(ctx, cmds)
 		for _, c := range cmds {
-			if c.Name() != "hget" {
+			if c.Name() != "hget" && c.Name() != "get" {
 				return err
 			}
 		}
@@ -159,5 +160,35 @@ func TestShardsMovedAlertThatStoppedFiringGoesHome(t *testing.T) {
 	defer hook.mu.Unlock()
 	if hook.do != nil {
 		t.Error("the look never ran")
+	}
+}
+
+// A reload that gives an unrouted incident's alerts a service opens their
+// group in that incident's shard, which may not be the group's own: a new
+// alert of the group joins it there, as with one shard, and pages nobody.
+func TestShardsNewAlertJoinsItsGroupOpenInAnotherShard(t *testing.T) {
+	srv := testenv.StartRedis(t)
+	s := New(srv.Client(t), "test", WithShards(3))
+	ctx := context.Background()
+	if err := s.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	unrouted := unroutedWrite("a")
+	unrouted.GroupID = groupIn(s, 0, "unrouted")
+	res, err := s.Ingest(ctx, []AlertWrite{unrouted})
+	if err != nil || res[0].Outcome != incident.AlertTriggered {
+		t.Fatalf("unrouted alert = %v, %v", res, err)
+	}
+	id := res[0].IncidentID
+	group := groupIn(s, 1, "checkout")
+	if moved, err := s.Reroute(ctx, id, "unrouted", []RerouteTarget{target("checkout", group, "a")}, false, "config reload", time.Hour); err != nil || len(moved) != 1 {
+		t.Fatalf("Reroute = %v, %v", moved, err)
+	}
+	res, err = s.Ingest(ctx, []AlertWrite{write("b", group, false, time.Time{})})
+	if err != nil || len(res) != 1 || res[0].Outcome != incident.AlertGrouped || s.idShard(res[0].IncidentID).index != 0 {
+		t.Fatalf("a new alert of the rerouted group = %v, %v; want it grouped in the rerouted incident, in shard 0", res, err)
+	}
+	if got := firingIn(t, s, res[0].IncidentID); got != "a:#"+strconv.FormatInt(res[0].IncidentID, 10)+" b:#"+strconv.FormatInt(res[0].IncidentID, 10) {
+		t.Errorf("firing: %s; want a and b in one incident", got)
 	}
 }
