@@ -227,6 +227,12 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 				consumers = append(consumers, &postmortem.Drafts{Service: a.Postmortems})
 			}
 			consumers = append(consumers, a.statusConsumers()...)
+			if a.Store.Shards() > 1 {
+				// Always, not only while the config has inhibit rules: a
+				// copy must follow every change, or a rule that comes
+				// back finds sources long resolved.
+				consumers = append(consumers, &events.InhibitMirror{Store: a.Store})
+			}
 			return append(consumers, &events.Timings{Store: a.Store, Metrics: a.metrics})
 		},
 	}

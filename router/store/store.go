@@ -62,7 +62,7 @@ type scripts struct {
 	ingest, transition, expire, claimDue, reschedule, claimSend, finishSend, appendFact, lease, renew, rateLimit, reroute *redis.Script
 	beat, heartbeats, keepMessage, review, silence, wakeOpen, storm                                                       *redis.Script
 	declare, command                                                                                                      *redis.Script
-	migrateFp                                                                                                             *redis.Script
+	migrateFp, inhibitMirror                                                                                              *redis.Script
 	// Status pages (statuspage.go, subscribers.go).
 	statusPage, subscribers *redis.Script
 	action                  *redis.Script
@@ -71,7 +71,7 @@ type scripts struct {
 func (sc *scripts) all() []*redis.Script {
 	return []*redis.Script{sc.ingest, sc.transition, sc.expire, sc.claimDue, sc.reschedule, sc.claimSend, sc.finishSend, sc.appendFact, sc.lease, sc.renew, sc.rateLimit,
 		sc.reroute, sc.beat, sc.heartbeats, sc.keepMessage, sc.review, sc.silence, sc.wakeOpen, sc.storm,
-		sc.declare, sc.command, sc.action, sc.statusPage, sc.subscribers, sc.migrateFp}
+		sc.declare, sc.command, sc.action, sc.statusPage, sc.subscribers, sc.migrateFp, sc.inhibitMirror}
 }
 
 // newShard returns the shard of top whose keys start with prefix, which
@@ -114,6 +114,8 @@ var allScripts = scripts{
 	subscribers: script("subscribers"),
 	action:      script("action"),
 	migrateFp:   script("migrate_fp"),
+	// inhibitMirror: shards_inhibit.go.
+	inhibitMirror: script("inhibit_mirror"),
 }
 
 // script is lua/<name>.lua after the helpers every script shares

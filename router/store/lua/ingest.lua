@@ -59,6 +59,22 @@ local function muted()
   return muted_n
 end
 
+-- INHIBIT_HOLD_MS is how long, with several shards, an incident opened by
+-- an alert an inhibition rule targets waits before its first page (see
+-- inhibit_target): the mirror copies a source into the other shards in
+-- milliseconds; a second leaves room for a busy moment.
+local INHIBIT_HOLD_MS = 1000
+
+-- inhibit_target: whether decided (argument 8) makes the alert a target of
+-- an inhibition rule (a 't' or 'T' token) in a deployment of several
+-- shards.
+local function inhibit_target(decided)
+  if decided == '' then return false end
+  local tokens = string.match(decided, '^[^\n]*\n%d+\n(.*)$') or ''
+  if not string.find(' ' .. tokens, ' [tT]:') then return false end
+  return tonumber(redis.call('HGET', P .. 'ids', 'n') or '1') > 1
+end
+
 -- The alert being stored, set by ingest for the functions below (upvalues,
 -- not arguments or a table: nothing is built an alert).
 local o, fp, doc, ends_s, ends, name, decided, flapping
@@ -221,6 +237,14 @@ local function ingest(gk, fpx)
   -- A folded alert stays 'folded': its storm pages (or not) for it.
   if suppressed(id, true) and outcome ~= 'folded' then
     outcome = 'suppressed'
+  end
+  if outcome == 'triggered' and inhibit_target(decided) then
+    -- With several shards, a source sent with this target may be stored
+    -- in another shard and reach this one's copy of the sources a moment
+    -- later (the inhibit mirror): the incident the target opens waits
+    -- before its first page, so that the source mutes it first, as one
+    -- shard would at once.
+    redis.call('ZADD', P .. 'timers', 'XX', 'GT', now + INHIBIT_HOLD_MS, id)
   end
   if ends > 0 then redis.call('ZADD', P .. 'timers', 'LT', ends_s, id) end
   return tonumber(id), outcome

@@ -12,6 +12,11 @@
 --   inh:<key>:o  firing alerts that match the rule's source only
 --   inh:<key>:b  firing alerts that match both its sides
 --   inh:<key>:t  firing alerts that match its target
+--   inh:<key>:O, inh:<key>:B  with several shards, the o and b alerts of
+--                the other shards, as '<shard>/<fingerprint>': a copy that
+--                follows their sets through the event stream (mirror
+--                below, lua/inhibit_mirror.lua), so that a target sees
+--                every source whichever shard holds it
 -- Go hands each firing alert's memberships as tokens '<role>:<key>',
 -- space-separated; role o or b (a source, as above), t (a target) or T (a
 -- target that matches the source too, which only 'o' alerts mute: an
@@ -36,8 +41,30 @@ local function suppression()
   local S = {}
 
   function S.sources_empty(P, key)
-    return redis.call('SCARD', P .. 'inh:' .. key .. ':o') == 0
-      and redis.call('SCARD', P .. 'inh:' .. key .. ':b') == 0
+    local k = P .. 'inh:' .. key
+    return redis.call('SCARD', k .. ':o') == 0 and redis.call('SCARD', k .. ':b') == 0
+      and redis.call('SCARD', k .. ':O') == 0 and redis.call('SCARD', k .. ':B') == 0
+  end
+
+  -- source_changed: with several shards, a change to this shard's o or b
+  -- set goes out on its event stream ('+' joined, '-' left), which the
+  -- inhibit-mirror consumer copies into every other shard (mirror). One
+  -- shard keeps no layout ('ids'), and publishes nothing.
+  function S.source_changed(P, op, role, key, fp, now)
+    if tonumber(redis.call('HGET', P .. 'ids', 'n') or '1') <= 1 then return end
+    redis.call('XADD', P .. 'events', '*', 'incident', '0', 'service', '', 'at', now,
+      'event', 'inhibit_source', 'detail', role .. ':' .. key, 'actor', fp, 'via', '', 'tag', op)
+  end
+
+  -- mirror: a source of another shard joined ('+') or left ('-') its set:
+  -- member '<shard>/<fingerprint>' does the same in this shard's copy,
+  -- and when that changes whether the rule has sources, the targets here
+  -- are looked at again.
+  function S.mirror(P, op, role, key, member, now)
+    local was = S.sources_empty(P, key)
+    local set = P .. 'inh:' .. key .. ':' .. string.upper(role)
+    if op == '+' then redis.call('SADD', set, member) else redis.call('SREM', set, member) end
+    if S.sources_empty(P, key) ~= was then S.review_targets(P, key, now) end
   end
 
   -- review_targets: a rule's sources started or stopped firing, so the
@@ -56,8 +83,9 @@ local function suppression()
   function S.inhibit_leave(P, fp, tokens, now)
     for role, key in string.gmatch(tokens, '(%a):(%S+)') do
       if role == 'o' or role == 'b' then
-        if redis.call('SREM', P .. 'inh:' .. key .. ':' .. role, fp) == 1 and S.sources_empty(P, key) then
-          S.review_targets(P, key, now)
+        if redis.call('SREM', P .. 'inh:' .. key .. ':' .. role, fp) == 1 then
+          S.source_changed(P, '-', role, key, fp, now)
+          if S.sources_empty(P, key) then S.review_targets(P, key, now) end
         end
       else
         redis.call('SREM', P .. 'inh:' .. key .. ':t', fp)
@@ -77,7 +105,9 @@ local function suppression()
       for role, key in string.gmatch(tokens, '(%a):(%S+)') do
         if role == 'o' or role == 'b' then
           local first = S.sources_empty(P, key)
-          redis.call('SADD', P .. 'inh:' .. key .. ':' .. role, fp)
+          if redis.call('SADD', P .. 'inh:' .. key .. ':' .. role, fp) == 1 then
+            S.source_changed(P, '+', role, key, fp, now)
+          end
           if first then S.review_targets(P, key, now) end
         else
           redis.call('SADD', P .. 'inh:' .. key .. ':t', fp)
@@ -85,9 +115,12 @@ local function suppression()
       end
     end
     for role, key in string.gmatch(tokens, '(%a):(%S+)') do
-      if (role == 't' or role == 'T') and (redis.call('SCARD', P .. 'inh:' .. key .. ':o') > 0
-          or (role == 't' and redis.call('SCARD', P .. 'inh:' .. key .. ':b') > 0)) then
-        return 'inhibited:' .. string.match(key, '^[^:]+')
+      if role == 't' or role == 'T' then
+        local k = P .. 'inh:' .. key
+        if redis.call('SCARD', k .. ':o') > 0 or redis.call('SCARD', k .. ':O') > 0
+            or role == 't' and (redis.call('SCARD', k .. ':b') > 0 or redis.call('SCARD', k .. ':B') > 0) then
+          return 'inhibited:' .. string.match(key, '^[^:]+')
+        end
       end
     end
     return ''

@@ -1,0 +1,113 @@
+package store
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/pagerd/pagerd/incident"
+	"github.com/pagerd/pagerd/internal/testenv"
+)
+
+// An inhibition rule's source mutes its targets in every shard: each
+// shard publishes its sources' changes, and the mirror (here by hand, as
+// the inhibit-mirror consumer does) copies them into the others. A target
+// whose source is not there yet holds its first page for a moment. On the
+// 3-master cluster, so that every step stays in one slot.
+func TestShardsInhibitAcrossShards(t *testing.T) {
+	cluster := testenv.StartRedisCluster(t, 3)
+	s, clk := shardedOnCluster(t, cluster)
+	ctx := context.Background()
+	if err := s.EnsureGroup(ctx, "mirror"); err != nil {
+		t.Fatal(err)
+	}
+	mirrored := 0
+	mirror := func() {
+		t.Helper()
+		evs, err := s.ReadEvents(ctx, "mirror", "test", 100, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var acks []string
+		for _, ev := range evs {
+			if ev.Kind == KindInhibitSource {
+				mirrored++
+			}
+			if err := s.MirrorInhibitSource(ctx, ev); err != nil {
+				t.Fatal(err)
+			}
+			acks = append(acks, ev.ID)
+		}
+		if err := s.AckEvents(ctx, "mirror", acks...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	alert := func(fp string, shard int, token string) AlertWrite {
+		w := write(fp, groupIn(s, shard, fp), false, time.Time{})
+		w.Suppression.Inhibit = token
+		return w
+	}
+	src, tgt := alert("src", 0, "o:cluster-down:eu1"), alert("tgt", 1, "t:cluster-down:eu1")
+
+	res, err := s.Ingest(ctx, []AlertWrite{src})
+	if err != nil || res[0].Outcome != incident.AlertTriggered {
+		t.Fatalf("source = %v, %v", res, err)
+	}
+	mirror()
+	if mirrored != 1 {
+		t.Fatalf("%d source changes published; want the source's one", mirrored)
+	}
+	res, err = s.Ingest(ctx, []AlertWrite{tgt})
+	if err != nil || res[0].Outcome != incident.AlertSuppressed {
+		t.Fatalf("target in another shard than its source = %v, %v; want it suppressed", res, err)
+	}
+	target := res[0].IncidentID
+	if inc, _ := s.Incident(ctx, target); inc.Suppressed != "inhibited:cluster-down" {
+		t.Errorf("target incident suppressed %q; want inhibited:cluster-down", inc.Suppressed)
+	}
+
+	// A target whose source has not reached its shard yet opens an
+	// incident that holds its first page for a moment.
+	early := alert("early", 2, "t:cluster-down:us1")
+	res, err = s.Ingest(ctx, []AlertWrite{early})
+	if err != nil || res[0].Outcome != incident.AlertTriggered {
+		t.Fatalf("target without a source = %v, %v; want it triggered", res, err)
+	}
+	sh := s.idShard(res[0].IncidentID)
+	at, err := sh.rdb.ZScore(ctx, sh.key("timers"), strconv.FormatInt(res[0].IncidentID, 10)).Result()
+	if err != nil || int64(at) != clk.Now().Add(time.Second).UnixMilli() {
+		t.Errorf("its first step at %v (%v); want a second from now", at, err)
+	}
+
+	// The source resolves: the target's incident is looked at again, now.
+	src.Action = incident.AlertResolve
+	if _, err := s.Ingest(ctx, []AlertWrite{src}); err != nil {
+		t.Fatal(err)
+	}
+	if inc, _ := s.Incident(ctx, target); inc.NeedsReview {
+		t.Fatal("the target's incident was reviewed before the source's end reached its shard")
+	}
+	mirror()
+	if inc, _ := s.Incident(ctx, target); !inc.NeedsReview {
+		t.Error("the source resolved and the target's incident is not due for a review")
+	}
+	if mirrored != 2 {
+		t.Errorf("%d source changes published; want 2, the source's start and end", mirrored)
+	}
+	// Its review finds it free.
+	if err := s.Review(ctx, target, "checkout", "0", time.Time{}, []ReviewedAlert{{Fingerprint: "tgt", Name: "InstanceDown tgt", Suppression: tgt.Suppression}}); err != nil {
+		t.Fatal(err)
+	}
+	if inc, _ := s.Incident(ctx, target); inc.Suppressed != "" {
+		t.Errorf("target incident after the review suppressed %q; want paging", inc.Suppressed)
+	}
+	// Nothing of the source stays in any shard's copy.
+	for _, sh := range s.shards {
+		for _, role := range []string{"o", "O"} {
+			if n, _ := sh.rdb.Exists(ctx, sh.key("inh", "cluster-down", "eu1", role)).Result(); n != 0 {
+				t.Errorf("shard %d keeps inh:cluster-down:eu1:%s", sh.index, role)
+			}
+		}
+	}
+}
