@@ -11,14 +11,13 @@ import (
 
 // Check loads dir, writes every diagnostic (warnings too) to w, then a
 // one-line summary, and reports whether the config is usable. `pagerd check`
-// exits non-zero when it is not. checks are what the daemon would refuse
-// beyond the config's own rules (see HolderCheck).
-func Check(dir string, w io.Writer, checks ...HolderCheck) (ok bool) {
-	return check(dir, w, time.Now(), checks...)
+// exits non-zero when it is not.
+func Check(dir string, w io.Writer) (ok bool) {
+	return check(dir, w, time.Now())
 }
 
-func check(dir string, w io.Writer, now time.Time, checks ...HolderCheck) bool {
-	l := loadDir(dir, now).Checked(checks...)
+func check(dir string, w io.Writer, now time.Time) bool {
+	l := loadDir(dir, now)
 	if len(l.Diags) > 0 {
 		if err := l.WriteDiagnostics(w); err != nil {
 			fmt.Fprintf(w, "cannot write diagnostics: %v\n", err)

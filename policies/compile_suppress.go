@@ -192,7 +192,7 @@ func (l *loader) inhibits(cfg *Config, blocks []*hcl.Block) {
 		if !l.unique(names, "inhibit rule", b.Label(), hb.DefRange) {
 			continue
 		}
-		r := &InhibitRule{Name: b.Label(), DefRange: hb.DefRange}
+		r := &InhibitRule{Name: b.Label()}
 		if !suppressName.MatchString(r.Name) {
 			l.errorf(hb.LabelRanges[0], "Invalid name",
 				"Inhibit rule %q: use letters, digits, '.', '_' and '-' only.", r.Name)

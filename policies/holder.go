@@ -15,34 +15,20 @@ import (
 // daemon paging with the last good config.
 type Holder struct {
 	dir    string
-	checks []HolderCheck
 	mu     sync.Mutex // one reload at a time
 	config atomic.Pointer[Config]
 }
 
-// HolderCheck is what a daemon asks of a config beyond the config's own
-// rules, from how it was started (a feature its Redis layout cannot serve): an
-// error diagnostic refuses the config, at start and on reload.
-type HolderCheck func(*Config) hcl.Diagnostics
-
-// NewHolder loads dir, and runs checks on it. When the config is invalid
-// the holder is nil and the diagnostics say why; a daemon must not start
-// without a config.
-func NewHolder(dir string, checks ...HolderCheck) (*Holder, hcl.Diagnostics) {
-	h := &Holder{dir: dir, checks: checks}
-	cfg, diags := h.load()
+// NewHolder loads dir. When the config is invalid the holder is nil and the
+// diagnostics say why; a daemon must not start without a config.
+func NewHolder(dir string) (*Holder, hcl.Diagnostics) {
+	cfg, diags := Load(dir)
 	if cfg == nil {
 		return nil, diags
 	}
+	h := &Holder{dir: dir}
 	h.config.Store(cfg)
 	return h, diags
-}
-
-// load loads the directory and runs the holder's checks on a config that
-// loaded: nil when either refuses it.
-func (h *Holder) load() (*Config, hcl.Diagnostics) {
-	l := LoadDir(h.dir).Checked(h.checks...)
-	return l.Config, l.Diags
 }
 
 // Current returns the config in force. It is safe for concurrent use and
@@ -58,7 +44,7 @@ func (h *Holder) Dir() string { return h.dir }
 func (h *Holder) Reload() (hcl.Diagnostics, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	cfg, diags := h.load()
+	cfg, diags := Load(h.dir)
 	if cfg == nil {
 		return diags, fmt.Errorf("policies: %s is invalid, keeping the last good config: %w", h.dir, Errors(diags))
 	}

@@ -45,22 +45,6 @@ func Load(dir string) (*Config, hcl.Diagnostics) {
 	return l.Config, l.Diags
 }
 
-// Checked runs checks on l's config, as a daemon given them would (see
-// HolderCheck): their diagnostics join l's, and a config they refuse is
-// no config. It returns l.
-func (l *Loaded) Checked(checks ...HolderCheck) *Loaded {
-	if l.Config == nil {
-		return l
-	}
-	for _, check := range checks {
-		l.Diags = append(l.Diags, check(l.Config)...)
-	}
-	if l.Diags.HasErrors() {
-		l.Config = nil
-	}
-	return l
-}
-
 // WriteDiagnostics writes the diagnostics of l, quoting its files.
 func (l *Loaded) WriteDiagnostics(w io.Writer) error {
 	return WriteDiagnostics(w, l.Files, l.Diags)

@@ -4,7 +4,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/hashicorp/hcl/v2"
 	"github.com/prometheus/alertmanager/pkg/labels"
 
 	"github.com/pagerd/pagerd/schedules"
@@ -39,9 +38,6 @@ type InhibitRule struct {
 	Source labels.Matchers
 	Target labels.Matchers
 	Equal  []string
-	// DefRange is where the rule's block starts, for diagnostics about
-	// the rule as a whole.
-	DefRange hcl.Range
 }
 
 // Matches reports whether every matcher of ms matches lset (a label that

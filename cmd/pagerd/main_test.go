@@ -74,11 +74,6 @@ func TestCheck(t *testing.T) {
 		{"the default directory outside the repository", []string{"check"}, 1, `pagerd check: config directory "deploy/examples/config" not found: pass --config DIR or set PAGERD_CONFIG`},
 		{"a file is not a directory", []string{"check", filepath.Join(bad, "bad.hcl")}, 1, "is a file, not a directory"},
 		{"two directories", []string{"check", "a", "b"}, 2, "at most one config directory"},
-		// The example's inhibit rule, as a daemon with shards would refuse it.
-		{"a sharded deployment refuses inhibit rules", []string{"check", exampleConfig, "--redis-shards", "3"},
-			1, "Inhibit rule on a sharded deployment\n\n  on " + exampleConfig + "/suppress.hcl:34:1"},
-		{"one shard keeps them", []string{"check", exampleConfig, "--redis-shards", "1"}, 0, "1 inhibit rule"},
-		{"a shard count is a number", []string{"check", exampleConfig, "--redis-shards", "three"}, 2, `--redis-shards "three": want a whole number`},
 		{"no catch-all and no unrouted policy", []string{"check", writeConfig(t, strings.Replace(onlyCheckout, `pagerd { unrouted = "record" }`, "", 1))},
 			1, "Error: No catch-all service"},
 		{"a matcher that looks like a typo warns", []string{"check", writeConfig(t, strings.Replace(onlyCheckout, `"service=checkout"`, `"service==checkout"`, 1))},

@@ -11,7 +11,6 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/pagerd/pagerd/internal/app"
 	"github.com/pagerd/pagerd/policies"
@@ -48,16 +47,17 @@ once.`,
 	listen := c.envStringFlag(fs, "listen", "ADDR", "PAGERD_LISTEN", ":8080", "HTTP listen address")
 	redisURL := c.envStringFlag(fs, "redis", "URL", "PAGERD_REDIS_URL", "", "Redis URL; empty: embedded in-process Redis, state lost on restart")
 	namespace := c.envStringFlag(fs, "namespace", "NAME", "PAGERD_NAMESPACE", "pagerd", "Redis key namespace; replicas sharing one Redis must use the same")
-	shards := c.shardsFlag(fs, "spread the keyspace over N hash tags so that a Redis Cluster spreads incidents over its masters (a multiple of the masters); fixed at the first start with N > 1, and every replica must use the same")
+	shards := c.envStringFlag(fs, "redis-shards", "N", "PAGERD_REDIS_SHARDS", "1",
+		"spread the keyspace over N hash tags so that a Redis Cluster spreads incidents over its masters (a multiple of the masters); fixed at the first start with N > 1, and every replica must use the same")
 	logFormat := choiceFlag(cmd, "log-format", "", "log format", "text", "json")
 	logLevel := choiceFlag(cmd, "log-level", "", "least severe log level written", "info", "debug", "warn", "error")
 	poll := fs.Duration("poll", time.Second, "longest the engine sleeps without looking at the timers; timers any replica sets earlier wake it at once (a safety net)")
 	grace := fs.Duration("shutdown-grace", 20*time.Second, "on SIGTERM, how long requests and pages in flight may take to finish; keep it below the orchestrator's kill timeout (Kubernetes: 30s)")
 
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		nShards, err := shardCount(shards)
-		if err != nil {
-			return err
+		nShards, err := strconv.Atoi(shards.String())
+		if err != nil || nShards < 1 {
+			return usagef("%s %q: want a whole number, 1 or more", shards.source(), shards.String())
 		}
 		configDir := c.config.String()
 		if err := checkConfigDir(configDir); err != nil {
@@ -97,21 +97,6 @@ once.`,
 	return cmd
 }
 
-// shardsFlag is --redis-shards (PAGERD_REDIS_SHARDS), which serve and
-// check share.
-func (c *cli) shardsFlag(fs *pflag.FlagSet, usage string) *envString {
-	return c.envStringFlag(fs, "redis-shards", "N", "PAGERD_REDIS_SHARDS", "1", usage)
-}
-
-// shardCount is --redis-shards as a number.
-func shardCount(f *envString) (int, error) {
-	n, err := strconv.Atoi(f.String())
-	if err != nil || n < 1 {
-		return 0, usagef("%s %q: want a whole number, 1 or more", f.source(), f.String())
-	}
-	return n, nil
-}
-
 func (c *cli) checkCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "check [DIR]",
@@ -133,9 +118,6 @@ severity is "error" or "warning"; file is "" and line and column are 0 for
 a diagnostic without a source position. A directory that does not exist is
 an error on stderr (exit 1) and prints nothing on stdout.
 
---redis-shards (PAGERD_REDIS_SHARDS) checks the config as a daemon with that
-many shards would load it: it refuses inhibit rules.
-
 When the config is valid and has policy tests (*_test.hcl, tests/*.hcl),
 check runs them as 'pagerd test' does and fails (exit 1) when one fails;
 with -o json their report is under "tests" (null without tests), in the
@@ -149,7 +131,6 @@ shape 'pagerd test -o json' prints.`,
 		},
 	}
 	output := formatFlag(cmd)
-	shards := c.shardsFlag(cmd.Flags(), "check the config as a daemon spreading its keys over N shards loads it (serve --redis-shards)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		dir := c.config.String()
 		if len(args) == 1 {
@@ -158,13 +139,8 @@ shape 'pagerd test -o json' prints.`,
 		if err := checkConfigDir(dir); err != nil {
 			return err
 		}
-		n, err := shardCount(shards)
-		if err != nil {
-			return err
-		}
-		checks := app.ConfigChecks(n)
 		if structured(output) {
-			loaded := policies.LoadDir(dir).Checked(checks...)
+			loaded := policies.LoadDir(dir)
 			out := checkJSON(loaded)
 			if loaded.Config != nil {
 				out.Tests = checkTestsJSON(dir, loaded.Config)
@@ -177,7 +153,7 @@ shape 'pagerd test -o json' prints.`,
 			}
 			return nil
 		}
-		if !policies.Check(dir, c.stdout, checks...) {
+		if !policies.Check(dir, c.stdout) {
 			return errReported
 		}
 		// The config is valid: its policy tests, when it has any, too.

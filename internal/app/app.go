@@ -134,16 +134,10 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		}
 	}()
 
-	checks := ConfigChecks(opts.Shards)
-	holder, diags := policies.NewHolder(opts.ConfigDir, checks...)
+	holder, diags := policies.NewHolder(opts.ConfigDir)
 	if holder == nil || diags.HasErrors() {
 		var b strings.Builder
 		if loaded := policies.LoadDir(opts.ConfigDir); loaded != nil {
-			if loaded.Config != nil {
-				for _, check := range checks {
-					loaded.Diags = append(loaded.Diags, check(loaded.Config)...)
-				}
-			}
 			_ = loaded.WriteDiagnostics(&b)
 		}
 		return nil, fmt.Errorf("config %s is invalid:\n%s", opts.ConfigDir, b.String())
@@ -286,29 +280,6 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	}
 	a.cleanup(func() { a.listener.Close() })
 	return a, nil
-}
-
-// ConfigChecks are what a daemon spreading its keys over shards Redis
-// shards refuses in a config, at start and on every reload; `pagerd
-// check --redis-shards` asks the same.
-func ConfigChecks(shards int) []policies.HolderCheck {
-	if shards <= 1 {
-		return nil
-	}
-	return []policies.HolderCheck{func(cfg *policies.Config) hcl.Diagnostics {
-		var diags hcl.Diagnostics
-		for _, r := range cfg.Inhibits {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Inhibit rule on a sharded deployment",
-				Detail: fmt.Sprintf("Inhibit rule %q cannot work with --redis-shards %d: an inhibition rule keeps its state "+
-					"in the same Redis slot as every alert it concerns, and shards put unrelated alert groups in different slots. "+
-					"Remove the rule (silences, maintenance windows and routing still work), or run with one shard.", r.Name, shards),
-				Subject: r.DefRange.Ptr(),
-			})
-		}
-		return diags
-	}}
 }
 
 // waitForRedis loads the scripts, waiting with backoff while Redis is not
