@@ -75,16 +75,27 @@ type Suppression struct {
 	// '<role>:<rule>:<equal labels hash>' separated by spaces (see
 	// lua/suppress.lua); "" when no rule concerns it.
 	Inhibit string
+	// hold: with several shards, a source of a rule this alert is a target
+	// of comes in the same request and is stored in another shard, whose
+	// change reaches this one a moment later: an incident this alert opens
+	// holds its first page (Store.Ingest sets it; ingest.lua's
+	// inhibit_hold).
+	hold bool
 }
 
 // decided is the suppression as ingest.lua takes it: "" when nothing
 // mutes the alert, now or later (most alerts: one short argument), else
-// why, when that may change and its inhibition tokens, one a line.
+// why, when that may change and its inhibition tokens, one a line, and a
+// last line "hold" when the alert's first page waits (hold).
 func (d Suppression) decided() string {
 	if d.Why == "" && d.ReviewAt.IsZero() && d.Inhibit == "" {
 		return ""
 	}
-	return d.Why + "\n" + strconv.FormatInt(msOrZero(d.ReviewAt), 10) + "\n" + d.Inhibit
+	out := d.Why + "\n" + strconv.FormatInt(msOrZero(d.ReviewAt), 10) + "\n" + d.Inhibit
+	if d.hold {
+		out += "\nhold"
+	}
+	return out
 }
 
 // stormArg and flapArg are the alert's folding as ingest.lua takes it

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/redis/go-redis/v9"
@@ -27,9 +29,12 @@ func (s *Store) Ingest(ctx context.Context, writes []AlertWrite) ([]IngestResult
 		return s.shard.Ingest(ctx, writes)
 	}
 	placed := make([]*shard, len(writes))
+	for i := range writes {
+		placed[i] = s.ingestShard(&writes[i])
+	}
+	writes = holdTargets(writes, placed)
 	jobs := make([][]ingestJob, len(s.shards))
 	for i, w := range writes {
-		placed[i] = s.ingestShard(&w)
 		if w.Action != "" && w.Action != incident.AlertTrigger {
 			for k := range jobs {
 				jobs[k] = append(jobs[k], ingestJob{i, w})
@@ -67,6 +72,43 @@ func (s *Store) Ingest(ctx context.Context, writes []AlertWrite) ([]IngestResult
 		}
 	}
 	return out, nil
+}
+
+// holdTargets marks the triggers that are targets of an inhibition rule
+// whose source comes in the same request and is placed in another shard
+// (Suppression.hold): that source reaches their shard through the
+// inhibit mirror a moment after both are stored, and an incident such a
+// target opens holds its first page until then. Other targets page at
+// once, as with one shard. writes is copied before it is marked.
+func holdTargets(writes []AlertWrite, placed []*shard) []AlertWrite {
+	sources := map[string][]*shard{} // rule set key → the shards of its sources in this request
+	for i, w := range writes {
+		if w.Suppression.Inhibit == "" || w.Action != "" && w.Action != incident.AlertTrigger {
+			continue
+		}
+		for _, token := range strings.Fields(w.Suppression.Inhibit) {
+			if role, key, _ := strings.Cut(token, ":"); role == "o" || role == "b" {
+				sources[key] = append(sources[key], placed[i])
+			}
+		}
+	}
+	if len(sources) == 0 {
+		return writes
+	}
+	out := slices.Clone(writes)
+	for i := range out {
+		w := &out[i]
+		if w.Action != "" && w.Action != incident.AlertTrigger {
+			continue
+		}
+		for _, token := range strings.Fields(w.Suppression.Inhibit) {
+			role, key, _ := strings.Cut(token, ":")
+			if (role == "t" || role == "T") && slices.ContainsFunc(sources[key], func(sh *shard) bool { return sh != placed[i] }) {
+				w.Suppression.hold = true
+			}
+		}
+	}
+	return out
 }
 
 // triggerUnplaced is a trigger that may not open an incident (ingest.lua

@@ -67,18 +67,34 @@ func TestShardsInhibitAcrossShards(t *testing.T) {
 		t.Errorf("target incident suppressed %q; want inhibited:cluster-down", inc.Suppressed)
 	}
 
-	// A target whose source has not reached its shard yet opens an
-	// incident that holds its first page for a moment.
-	early := alert("early", 2, "t:cluster-down:us1")
-	res, err = s.Ingest(ctx, []AlertWrite{early})
+	// A target that comes with its source, which another shard stores,
+	// opens an incident that holds its first page for a moment, until the
+	// source reaches its shard; one that comes alone pages at once.
+	firstStep := func(id int64) int64 {
+		t.Helper()
+		sh := s.idShard(id)
+		at, err := sh.rdb.ZScore(ctx, sh.key("timers"), strconv.FormatInt(id, 10)).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return int64(at)
+	}
+	us1, early := alert("us1-src", 0, "o:cluster-down:us1"), alert("early", 2, "t:cluster-down:us1")
+	res, err = s.Ingest(ctx, []AlertWrite{early, us1})
 	if err != nil || res[0].Outcome != incident.AlertTriggered {
-		t.Fatalf("target without a source = %v, %v; want it triggered", res, err)
+		t.Fatalf("target with its source = %v, %v; want it triggered, its source not in its shard yet", res, err)
 	}
-	sh := s.idShard(res[0].IncidentID)
-	at, err := sh.rdb.ZScore(ctx, sh.key("timers"), strconv.FormatInt(res[0].IncidentID, 10)).Result()
-	if err != nil || int64(at) != clk.Now().Add(time.Second).UnixMilli() {
-		t.Errorf("its first step at %v (%v); want a second from now", at, err)
+	if at := firstStep(res[0].IncidentID); at != clk.Now().Add(time.Second).UnixMilli() {
+		t.Errorf("its first step at %d; want a second from now (%d)", at, clk.Now().Add(time.Second).UnixMilli())
 	}
+	res, err = s.Ingest(ctx, []AlertWrite{alert("alone", 2, "t:cluster-down:ap1")})
+	if err != nil || res[0].Outcome != incident.AlertTriggered {
+		t.Fatalf("target alone = %v, %v", res, err)
+	}
+	if at := firstStep(res[0].IncidentID); at != clk.Now().UnixMilli() {
+		t.Errorf("a lone target's first step at %d; want now (%d)", at, clk.Now().UnixMilli())
+	}
+	mirror()
 
 	// The source resolves: the target's incident is looked at again, now.
 	src.Action = incident.AlertResolve
@@ -92,8 +108,8 @@ func TestShardsInhibitAcrossShards(t *testing.T) {
 	if inc, _ := s.Incident(ctx, target); !inc.NeedsReview {
 		t.Error("the source resolved and the target's incident is not due for a review")
 	}
-	if mirrored != 2 {
-		t.Errorf("%d source changes published; want 2, the source's start and end", mirrored)
+	if mirrored != 3 {
+		t.Errorf("%d source changes published; want 3: eu1's source's start and end, us1's start", mirrored)
 	}
 	// Its review finds it free.
 	if err := s.Review(ctx, target, "checkout", "0", time.Time{}, []ReviewedAlert{{Fingerprint: "tgt", Name: "InstanceDown tgt", Suppression: tgt.Suppression}}); err != nil {

@@ -12,7 +12,8 @@
 --       7 version of the silences Go decided with, 8 what Go decided
 --       about muting it: '' when nothing mutes it, now or later, else
 --       "<why>\n<ms when that may change, 0 = never>\n<inhibition tokens>"
---       (see suppress.lua),
+--       (see suppress.lua), and "\nhold" after them when its first page
+--       waits (INHIBIT_HOLD_MS),
 --       9 the service's storm folding "incidents/window_ms" ('' = off),
 --       10 its flap folding "changes/window_ms/hold_ms" ('' = off),
 --       11 its severity "<rank>:<name>" ('' = none),
@@ -59,21 +60,13 @@ local function muted()
   return muted_n
 end
 
--- INHIBIT_HOLD_MS is how long, with several shards, an incident opened by
--- an alert an inhibition rule targets waits before its first page (see
--- inhibit_target): the mirror copies a source into the other shards in
--- milliseconds; a second leaves room for a busy moment.
+-- INHIBIT_HOLD_MS is how long, with several shards, an incident waits
+-- before its first page when the alert that opened it is the target of
+-- an inhibition rule whose source came in the same request and is stored
+-- in another shard (Go marks it: a last line 'hold' in argument 8). The
+-- inhibit mirror copies the source into this shard in milliseconds; a
+-- second leaves room for a busy moment.
 local INHIBIT_HOLD_MS = 1000
-
--- inhibit_target: whether decided (argument 8) makes the alert a target of
--- an inhibition rule (a 't' or 'T' token) in a deployment of several
--- shards.
-local function inhibit_target(decided)
-  if decided == '' then return false end
-  local tokens = string.match(decided, '^[^\n]*\n%d+\n(.*)$') or ''
-  if not string.find(' ' .. tokens, ' [tT]:') then return false end
-  return tonumber(redis.call('HGET', P .. 'ids', 'n') or '1') > 1
-end
 
 -- The alert being stored, set by ingest for the functions below (upvalues,
 -- not arguments or a table: nothing is built an alert).
@@ -238,12 +231,10 @@ local function ingest(gk, fpx)
   if suppressed(id, true) and outcome ~= 'folded' then
     outcome = 'suppressed'
   end
-  if outcome == 'triggered' and inhibit_target(decided) then
-    -- With several shards, a source sent with this target may be stored
-    -- in another shard and reach this one's copy of the sources a moment
-    -- later (the inhibit mirror): the incident the target opens waits
-    -- before its first page, so that the source mutes it first, as one
-    -- shard would at once.
+  if outcome == 'triggered' and string.sub(decided, -5) == '\nhold' then
+    -- Its source, sent with it, reaches this shard's copy of the sources
+    -- a moment later: the incident waits before its first page, so that
+    -- the source mutes it first, as one shard would at once.
     redis.call('ZADD', P .. 'timers', 'XX', 'GT', now + INHIBIT_HOLD_MS, id)
   end
   if ends > 0 then redis.call('ZADD', P .. 'timers', 'LT', ends_s, id) end

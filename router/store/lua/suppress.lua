@@ -262,7 +262,7 @@ end
 -- is while nothing is muted (muted: the 'muted' count the script read).
 local function suppress_alert(P, id, fp, now, name, decided, fresh, muted)
   if decided ~= '' then
-    local why, review_ms, tokens = string.match(decided, '^([^\n]*)\n(%d+)\n(.*)$')
+    local why, review_ms, tokens = string.match(decided, '^([^\n]*)\n(%d+)\n([^\n]*)')
     return suppression().alert(P, id, fp, now, name, why, tokens, review_ms, fresh)
   end
   if (tonumber(muted) or 0) <= 0 then return '' end
