@@ -41,3 +41,26 @@ func (s *Store) MirrorInhibitSource(ctx context.Context, ev incident.Event) erro
 		return nil
 	})
 }
+
+// mirrorHomeSources copies into the other shards the sources of
+// inhibition rules that fired in the home shard when the layout was fixed
+// (lua/layout.lua's fourth answer), which no event announced: the mirror
+// copies only changes.
+func (s *Store) mirrorHomeSources(ctx context.Context, answer any) error {
+	sources, ok := answer.([]any)
+	if !ok {
+		return fmt.Errorf("read the shard layout: unexpected sources %v", answer)
+	}
+	for _, src := range sources {
+		role, rest, _ := strings.Cut(fmt.Sprint(src), " ")
+		key, fp, ok := strings.Cut(rest, " ")
+		if !ok {
+			return fmt.Errorf("read the shard layout: unexpected source %q", src)
+		}
+		ev := incident.Event{ID: "0-0", Fact: incident.Fact{Kind: KindInhibitSource, Tag: "+", Detail: role + ":" + key, Actor: fp}}
+		if err := s.MirrorInhibitSource(ctx, ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}

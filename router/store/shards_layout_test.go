@@ -58,11 +58,14 @@ func TestShardsMigrateFromOneShard(t *testing.T) {
 				return s
 			}
 
-			// The deployment of one shard: incidents 1 (open), 2 (resolved)
-			// and 3 (open, its timer claimed and rescheduled), item 1.
+			// The deployment of one shard: incidents 1 (open, with a source
+			// of an inhibition rule), 2 (resolved) and 3 (open, its timer
+			// claimed and rescheduled), item 1.
 			old := load(oldStore())
-			res, err := old.Ingest(ctx, []AlertWrite{write("a", "g1", false, time.Time{}), write("b", "g2", false, time.Time{}), write("c", "g3", false, time.Time{})})
-			if err != nil || !slices.Equal(res, []IngestResult{{1, incident.AlertTriggered}, {2, incident.AlertTriggered}, {3, incident.AlertTriggered}}) {
+			source := write("src", "g1", false, time.Time{})
+			source.Suppression.Inhibit = "o:cluster-down:x"
+			res, err := old.Ingest(ctx, []AlertWrite{write("a", "g1", false, time.Time{}), write("b", "g2", false, time.Time{}), write("c", "g3", false, time.Time{}), source})
+			if err != nil || !slices.Equal(res, []IngestResult{{1, incident.AlertTriggered}, {2, incident.AlertTriggered}, {3, incident.AlertTriggered}, {1, incident.AlertGrouped}}) {
 				t.Fatalf("old ingest = %+v, %v", res, err)
 			}
 			if _, _, err := transition(ctx, old, 2, "resolve", "bob", "api", time.Hour); err != nil {
@@ -153,6 +156,14 @@ func TestShardsMigrateFromOneShard(t *testing.T) {
 				t.Errorf("old group g3 after its incident ended = %+v, %v; want a new incident in shard 0", res, err)
 			} else if inc, err := s.Incident(ctx, res[0].IncidentID); err != nil || inc.Status != incident.Triggered {
 				t.Errorf("incident %d = %+v, %v", res[0].IncidentID, inc, err)
+			}
+
+			// The source that fired before the upgrade mutes a target of
+			// another shard: the upgrade copied it there.
+			target := write("tgt", groupIn(s, 2, "tgt"), false, time.Time{})
+			target.Suppression.Inhibit = "t:cluster-down:x"
+			if res, err := s.Ingest(ctx, []AlertWrite{target}); err != nil || res[0].Outcome != incident.AlertSuppressed {
+				t.Errorf("target in shard 2 of a source that fired before the upgrade = %+v, %v; want it suppressed", res, err)
 			}
 
 			// A restart keeps the layout; another shard count is refused.

@@ -6,7 +6,11 @@
 -- KEYS[1] = a key of the home shard; ARGV: 1 prefix (the home shard's),
 -- 2 shards wanted.
 -- Returns {shards, base, action base}: the layout as Redis holds it (one
--- shard with no layout kept: {1, 0, 0}, and nothing is written).
+-- shard with no layout kept: {1, 0, 0}, and nothing is written); when it
+-- fixes the layout now, a fourth element: the sources of inhibition rules
+-- firing in the home shard, as '<role> <rule set key> <fingerprint>', for
+-- Go to copy into the other shards (Store.Load), as the inhibit mirror
+-- copies every later change.
 local P, want = ARGV[1], ARGV[2]
 local cur = redis.call('HMGET', P .. 'layout', 'shards', 'seq', 'actions:seq')
 if cur[1] then return cur end
@@ -18,4 +22,18 @@ for _, id in ipairs(redis.call('ZRANGE', P .. 'open', 0, -1)) do
   local group = redis.call('HGET', P .. 'inc:' .. id, 'group')
   if group then redis.call('SADD', P .. 'legacy_groups', group) end
 end
-return {want, base, action_base}
+local sources, cursor = {}, '0'
+repeat
+  local page = redis.call('SCAN', cursor, 'MATCH', P .. 'inh:*', 'COUNT', 1000)
+  cursor = page[1]
+  for _, k in ipairs(page[2]) do
+    local role = string.sub(k, -2)
+    if role == ':o' or role == ':b' then
+      local key = string.sub(k, #P + 5, -3)
+      for _, fp in ipairs(redis.call('SMEMBERS', k)) do
+        sources[#sources + 1] = string.sub(role, 2) .. ' ' .. key .. ' ' .. fp
+      end
+    end
+  end
+until cursor == '0'
+return {want, base, action_base, sources}
