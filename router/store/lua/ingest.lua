@@ -194,7 +194,8 @@ local function ingest(gk, fpx)
   -- With several shards, an alert this shard does not know may fire in
   -- another one, where its group was before a reload moved it: Go asks
   -- the others before it lets this one open an incident for it
-  -- (Store.placeUnknown in shards.go), and nothing is written meanwhile.
+  -- (Store.placeUnknown in shards_ingest.go), and nothing is written
+  -- meanwhile.
   if not id and ARGV[o + 3] == 'trigger?' then return 0, 'unplaced' end
   if not id then
     local f, storm = incident_args(), ARGV[o + 9]
