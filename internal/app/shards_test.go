@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -240,77 +239,6 @@ func TestShardedReloadThatRegroupsPagesNobodyAgain(t *testing.T) {
 		n, _ := strconv.Atoi(id)
 		if inc := incident(t, base, n); inc["status"] != "resolved" {
 			t.Errorf("incident %s is %v after its alert resolved; want resolved", id, inc["status"])
-		}
-	}
-}
-
-// Inhibition on a sharded cluster: a source mutes its targets whichever
-// shards hold them, also when it comes in the same webhook as they do,
-// after them (they hold their first page until it reaches their shards);
-// a target of another cluster pages at once; when the source resolves,
-// its targets page.
-func TestShardedInhibitionAcrossShards(t *testing.T) {
-	cluster := testenv.StartRedisCluster(t, 3)
-	w := newWorld(t, "0s")
-	// Eight incidents at once are a storm, which keeps its service in one
-	// shard: not folded here, so that the groups spread.
-	cfg := strings.Replace(foldConfig(w, "  storm { incidents = 0 }"), `group_by   = ["alertname"]`, `group_by   = ["alertname", "cluster", "dc"]`, 1)
-	w.writeConfig(cfg + inhibitConfig)
-	w.shards, w.redisURL = 3, cluster.URL()
-	r1 := "http://" + w.start("r1", w.port).Addr()
-	r2 := "http://" + w.start("r2", 0).Addr()
-
-	// Six targets of eu1, each its own group (dc), spread over the
-	// shards; the source last; another cluster's InstanceDown.
-	var alerts []amAlert
-	for dc := range 6 {
-		alerts = append(alerts, amAlert{labels: critical("InstanceDown", "cluster", "eu1", "dc", strconv.Itoa(dc))})
-	}
-	alerts = append(alerts, amAlert{labels: critical("ClusterDown", "cluster", "eu1")},
-		amAlert{labels: critical("InstanceDown", "cluster", "us1")})
-	r := post(t, r1+"/v1/webhooks/alertmanager", amToken, "application/json", amWebhook(alerts...))
-	var out struct {
-		Alerts []struct {
-			Incident int
-			Outcome  string
-		}
-	}
-	if r.code != http.StatusOK || json.Unmarshal([]byte(r.body), &out) != nil || len(out.Alerts) != len(alerts) {
-		t.Fatalf("webhook = %d %s", r.code, r.body)
-	}
-	targets := out.Alerts[:6]
-	homes := incidentHomes(t, cluster.Client(t))
-	shards := map[string]bool{}
-	for _, a := range targets {
-		shards[homes[strconv.Itoa(a.Incident)][0]] = true
-	}
-	if source := homes[strconv.Itoa(out.Alerts[6].Incident)][0]; len(shards) < 2 || len(shards) == 1 && shards[source] {
-		t.Fatalf("targets in shards %v, source in %s; want targets in shards other than the source's", shards, source)
-	}
-	eventually(t, "every eu1 target inhibited", func() bool {
-		for _, a := range targets {
-			if suppressedBy(t, r2, a.Incident) != "inhibited:cluster-down" {
-				return false
-			}
-		}
-		return true
-	})
-	w.settle()
-	wantPages(t, w, "ClusterDown and us1's InstanceDown", 2, 0)
-	// eu1's targets, sent with their source, held their first page for a
-	// second, by which time the source had muted them.
-	w.advance(2 * time.Second)
-	wantPages(t, w, "a second later", 2, 0)
-
-	// ClusterDown resolves: every eu1 target pages now.
-	wantOutcomes(t, "source resolves", sendAlerts(t, r2, amAlert{labels: critical("ClusterDown", "cluster", "eu1"), resolved: true}), "resolved")
-	eventually(t, "every eu1 target paging", func() bool {
-		w.settle()
-		return pages(w, alicePhone) == 2+len(targets)
-	})
-	for _, a := range targets {
-		if got := suppressedBy(t, r1, a.Incident); got != "" {
-			t.Errorf("incident %d still suppressed %q after its source resolved", a.Incident, got)
 		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -586,48 +585,4 @@ maintenance "search-deploy" {
 	wantPages(t, w, "rerouted into a maintenance window, and silenced", 0, 0)
 	w.advance(48 * time.Minute) // 02:00:20: the window closed
 	wantPages(t, w, "the window closed", 1, 0)
-}
-
-// The same pair on a 3-master Redis Cluster with 3 shards: the source
-// mutes the target whichever shards they land in, though Alertmanager
-// sends them in one webhook.
-func TestRealSendersInhibitedPairOnAShardedCluster(t *testing.T) {
-	cluster := testenv.StartRedisCluster(t, 3)
-	deadline := time.Now().Add(40 * time.Second)
-	w := newWorld(t, "0s")
-	w.shards, w.redisURL = 3, cluster.URL()
-	sendersWallClock(w)
-	// A service that folds storms keeps its groups in one shard: not
-	// this one, so that the pair's groups go to their own shards.
-	w.writeConfig(foldConfig(w, "  storm { incidents = 0 }") + inhibitConfig)
-	base := "http://" + w.start("r1", w.port).Addr()
-	am := testenv.StartAlertmanager(t, fmt.Sprintf(inhibitedPairAlertmanager, w.port, amToken))
-	testenv.StartPrometheus(t, fmt.Sprintf(inhibitedPairPrometheus, am.Addr), inhibitedPairRules)
-
-	sendersEventually(t, deadline, "the pair to reach pagerd", func() bool {
-		r := sendersReceived(t, base)
-		return r["triggered"]+r["suppressed"] >= 2
-	})
-	ids := map[string]int{}
-	shardOf := map[string]string{}
-	for id, home := range incidentHomes(t, cluster.Client(t)) {
-		n, _ := strconv.Atoi(id)
-		title, _ := incident(t, base, n)["title"].(string)
-		name, _, _ := strings.Cut(title, " ")
-		ids[name], shardOf[name] = n, home[0]
-	}
-	if len(ids) != 2 || ids["ClusterDown"] == 0 || ids["InstanceDown"] == 0 {
-		t.Fatalf("incidents %v; want one for ClusterDown, one for InstanceDown", ids)
-	}
-	if shardOf["ClusterDown"] == shardOf["InstanceDown"] {
-		t.Fatalf("both incidents in shard %s: the pair no longer crosses shards; change the test's groups", shardOf["ClusterDown"])
-	}
-	sendersEventually(t, deadline, "InstanceDown inhibited", func() bool {
-		return suppressedBy(t, base, ids["InstanceDown"]) == "inhibited:cluster-down"
-	})
-	// A page for the target would have gone out before it was muted.
-	w.settle()
-	if got := sendersPages(w.twilio, alicePhone); len(got) != 1 || !strings.Contains(got[0].Body, "ClusterDown") {
-		t.Errorf("alice's pages = %+v, want one, about ClusterDown", got)
-	}
 }

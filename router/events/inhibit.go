@@ -2,8 +2,10 @@ package events
 
 import (
 	"context"
+	"errors"
 
 	"github.com/pagerd/pagerd/incident"
+	"github.com/pagerd/pagerd/pagers"
 	"github.com/pagerd/pagerd/router/store"
 )
 
@@ -25,5 +27,11 @@ func (m *InhibitMirror) Handle(ctx context.Context, ev incident.Event) error {
 	if ev.Kind != store.KindInhibitSource {
 		return nil
 	}
-	return m.Store.MirrorInhibitSource(ctx, ev)
+	err := m.Store.MirrorInhibitSource(ctx, ev)
+	if errors.Is(err, store.ErrUnreadableEvent) {
+		// Dropped with a log line: retried, it would hold up every later
+		// change of its shard for good.
+		return pagers.Permanent(err)
+	}
+	return err // Redis away: tried again, the shard's later changes wait
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pagerd/pagerd/incident"
+	"github.com/pagerd/pagerd/internal/testenv"
 )
 
 // Requests that arrive while a pipeline is on its way go together in the
@@ -178,17 +179,11 @@ func TestAbandonedRequestLeavesOthersStored(t *testing.T) {
 
 func evalshaCalls(t *testing.T, s *Store) int64 {
 	t.Helper()
-	stats, err := s.rdb.Info(context.Background(), "commandstats").Result()
+	stats, err := testenv.CommandStats(context.Background(), s.rdb)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var calls int64
-	for line := range strings.Lines(stats) {
-		if _, err := fmt.Sscanf(line, "cmdstat_evalsha:calls=%d,", &calls); err == nil {
-			return calls
-		}
-	}
-	return 0
+	return stats["evalsha"].Calls
 }
 
 // queueReaches returns a channel closed once the store has seen calls

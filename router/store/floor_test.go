@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -109,23 +108,18 @@ func BenchmarkIngestFloor(b *testing.B) {
 // the commands a script calls are counted inside it too.
 func redisMicrosPerAlert(tb testing.TB, rdb *redis.Client, alerts int) float64 {
 	tb.Helper()
-	stats, err := rdb.Info(context.Background(), "commandstats").Result()
+	stats, err := testenv.CommandStats(context.Background(), rdb)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	scripts := strings.Contains(stats, "cmdstat_evalsha:") || strings.Contains(stats, "cmdstat_eval:")
+	_, evalsha := stats["evalsha"]
+	_, eval := stats["eval"]
 	var total int64
-	for _, line := range strings.Split(stats, "\r\n") {
-		name, rest, ok := strings.Cut(line, ":")
-		name, isCmd := strings.CutPrefix(name, "cmdstat_")
-		if !ok || !isCmd || name == "info" || scripts && name != "evalsha" && name != "eval" {
+	for name, st := range stats {
+		if name == "info" || (evalsha || eval) && name != "evalsha" && name != "eval" {
 			continue
 		}
-		var calls, usec int64
-		if _, err := fmt.Sscanf(rest, "calls=%d,usec=%d", &calls, &usec); err != nil {
-			tb.Fatal(err)
-		}
-		total += usec
+		total += st.Usec
 	}
 	return float64(total) / float64(alerts)
 }

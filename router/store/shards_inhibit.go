@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -16,6 +17,10 @@ import (
 // incident and no service, so consumers other than the mirror pass it by.
 const KindInhibitSource incident.Kind = "inhibit_source"
 
+// ErrUnreadableEvent is an event a consumer cannot make sense of: trying
+// it again will not help.
+var ErrUnreadableEvent = errors.New("unreadable event")
+
 // MirrorInhibitSource copies a source change that shard's event stream
 // carried (ev, a KindInhibitSource event) into every other shard, so that
 // a target there sees the rule's sources whichever shard holds them
@@ -28,7 +33,7 @@ func (s *Store) MirrorInhibitSource(ctx context.Context, ev incident.Event) erro
 	origin, _ := tagged(ev.ID)
 	role, key, ok := strings.Cut(ev.Detail, ":")
 	if !ok || ev.Actor == "" || (ev.Tag != "+" && ev.Tag != "-") {
-		return fmt.Errorf("inhibition source event %s: unreadable (%q %q %q)", ev.ID, ev.Tag, ev.Detail, ev.Actor)
+		return fmt.Errorf("inhibition source event %s (%q %q %q): %w", ev.ID, ev.Tag, ev.Detail, ev.Actor, ErrUnreadableEvent)
 	}
 	member := strconv.Itoa(origin) + "/" + ev.Actor
 	return s.eachShard(func(sh *shard) error {

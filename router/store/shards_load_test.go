@@ -19,27 +19,11 @@ import (
 // CONFIG RESETSTAT: EVALSHA and EVAL calls, from INFO commandstats.
 func scriptCalls(t *testing.T, n *testenv.RedisServer) int64 {
 	t.Helper()
-	info, err := n.Client(t).Info(context.Background(), "commandstats").Result()
+	stats, err := testenv.CommandStats(context.Background(), n.Client(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var calls int64
-	for line := range strings.SplitSeq(info, "\n") {
-		name, stats, ok := strings.Cut(strings.TrimSpace(line), ":")
-		if !ok || (name != "cmdstat_evalsha" && name != "cmdstat_eval") {
-			continue
-		}
-		for field := range strings.SplitSeq(stats, ",") {
-			if v, ok := strings.CutPrefix(field, "calls="); ok {
-				c, err := strconv.ParseInt(v, 10, 64)
-				if err != nil {
-					t.Fatalf("%s: %q", name, stats)
-				}
-				calls += c
-			}
-		}
-	}
-	return calls
+	return stats["evalsha"].Calls + stats["eval"].Calls
 }
 
 // share checks that each master's part of the whole is within tol of an

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 
@@ -522,20 +521,11 @@ func TestIngestResentUnchangedWritesNothing(t *testing.T) {
 	}
 	hsets := func() int64 {
 		t.Helper()
-		stats, err := rdb.Info(ctx, "commandstats").Result()
+		stats, err := testenv.CommandStats(ctx, rdb)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, line := range strings.Split(stats, "\r\n") {
-			if rest, ok := strings.CutPrefix(line, "cmdstat_hset:"); ok {
-				var calls int64
-				if _, err := fmt.Sscanf(rest, "calls=%d,", &calls); err != nil {
-					t.Fatal(err)
-				}
-				return calls
-			}
-		}
-		return 0
+		return stats["hset"].Calls
 	}
 	changedDoc := first
 	changedDoc.Doc = json.RawMessage(`{"fingerprint":"a","status":"firing","labels":{"x":"y"}}`)

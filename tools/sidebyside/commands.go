@@ -5,10 +5,11 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/pagerd/pagerd/internal/testenv"
 )
 
 // showCommands is -commands: after each pagerd round, what Redis spent
@@ -16,48 +17,30 @@ import (
 // calls are counted both on their own line and inside EVALSHA.
 var showCommands bool
 
-type commandStat struct {
-	name        string
-	calls, usec int64
-}
-
 // commandStats reads INFO commandstats.
-func commandStats(rdb *redis.Client) (map[string]commandStat, error) {
+func commandStats(rdb *redis.Client) (map[string]testenv.CommandStat, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	info, err := rdb.Info(ctx, "commandstats").Result()
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]commandStat{}
-	for line := range strings.SplitSeq(info, "\n") {
-		name, rest, ok := strings.Cut(strings.TrimSpace(line), ":")
-		name, isCmd := strings.CutPrefix(name, "cmdstat_")
-		if !ok || !isCmd {
-			continue
-		}
-		s := commandStat{name: name}
-		if _, err := fmt.Sscanf(rest, "calls=%d,usec=%d", &s.calls, &s.usec); err != nil {
-			return nil, fmt.Errorf("INFO commandstats %s: %w", name, err)
-		}
-		out[name] = s
-	}
-	return out, nil
+	return testenv.CommandStats(ctx, rdb)
 }
 
 // printCommands prints the commands Redis ran between two reads, most
 // time first, per alert.
-func printCommands(before, after map[string]commandStat, alerts int) {
-	var diff []commandStat
+func printCommands(before, after map[string]testenv.CommandStat, alerts int) {
+	type ran struct {
+		name string
+		testenv.CommandStat
+	}
+	var diff []ran
 	for name, a := range after {
 		b := before[name]
-		if d := (commandStat{name, a.calls - b.calls, a.usec - b.usec}); d.calls > 0 && name != "info" {
+		if d := (ran{name, testenv.CommandStat{Calls: a.Calls - b.Calls, Usec: a.Usec - b.Usec}}); d.Calls > 0 && name != "info" {
 			diff = append(diff, d)
 		}
 	}
-	slices.SortFunc(diff, func(x, y commandStat) int { return cmp.Compare(y.usec, x.usec) })
+	slices.SortFunc(diff, func(x, y ran) int { return cmp.Compare(y.Usec, x.Usec) })
 	for _, d := range diff[:min(len(diff), 12)] {
 		fmt.Printf("      %-16s %7.3f calls/alert %7.2f µs/alert\n", d.name,
-			float64(d.calls)/float64(alerts), float64(d.usec)/float64(alerts))
+			float64(d.Calls)/float64(alerts), float64(d.Usec)/float64(alerts))
 	}
 }

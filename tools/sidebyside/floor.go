@@ -5,15 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
-	"slices"
-	"strconv"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pagerd/pagerd/internal/testenv"
@@ -90,7 +88,7 @@ func serveFloor(addr, redisURL string) error {
 				http.Error(w, fmt.Sprintf("alert %d: no labels", i), http.StatusBadRequest)
 				return
 			}
-			fp := fingerprint(a.Labels)
+			fp := labelFingerprint(a.Labels)
 			if rdb == nil {
 				continue
 			}
@@ -164,22 +162,14 @@ func (g *groupCommit) run() {
 	}
 }
 
-// fingerprint is a hash of an alert's sorted labels, as Alertmanager
-// makes one.
-func fingerprint(labels map[string]string) string {
-	names := make([]string, 0, len(labels))
-	for n := range labels {
-		names = append(names, n)
+// labelFingerprint is the alert's fingerprint as Alertmanager makes it
+// (prometheus/common's LabelSet.Fingerprint).
+func labelFingerprint(labels map[string]string) string {
+	set := make(model.LabelSet, len(labels))
+	for n, v := range labels {
+		set[model.LabelName(n)] = model.LabelValue(v)
 	}
-	slices.Sort(names)
-	h := fnv.New64a()
-	for _, n := range names {
-		h.Write([]byte(n))
-		h.Write([]byte{0xff})
-		h.Write([]byte(labels[n]))
-		h.Write([]byte{0xff})
-	}
-	return strconv.FormatUint(h.Sum64(), 16)
+	return set.Fingerprint().String()
 }
 
 // startFloor runs this program again as a floor server (with Redis at

@@ -229,21 +229,11 @@ func startPagerd(r *runner, bin, redisURL, config string, stdout io.Writer, args
 		logFile.Close()
 	})
 	url := "http://" + addr
-	c := &http.Client{Timeout: time.Second}
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		resp, err := c.Get(url + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return url, cmd.Process.Pid
-			}
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(logPath)
-			r.Fatalf("pagerd on %s not ready within 30s:\n%s", addr, log)
-		}
-		time.Sleep(50 * time.Millisecond)
+	if err := waitReady(url); err != nil {
+		log, _ := os.ReadFile(logPath)
+		r.Fatalf("pagerd on %s %v:\n%s", addr, err, log)
 	}
+	return url, cmd.Process.Pid
 }
 
 // result is one server's run of one round.
@@ -270,7 +260,7 @@ func runCase(e *env, name string, rounds, alerts, size, groups, senders int) {
 		// Which goes first turns round by round.
 		order := append(slices.Clone(targets[round%len(targets):]), targets[:round%len(targets)]...)
 		for _, t := range order {
-			var stats0 map[string]commandStat
+			var stats0 map[string]testenv.CommandStat
 			if showCommands && t.rdb != nil {
 				stats0, _ = commandStats(t.rdb)
 			}
