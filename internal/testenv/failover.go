@@ -45,17 +45,16 @@ func StartRedisFailover(t testing.TB) *RedisFailover {
 	dir := t.TempDir()
 	f := &RedisFailover{t: t, dir: dir, MasterName: "mymaster", primaryPort: ports[0],
 		SentinelAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[2]))}
-	var primaryLog, replicaLog string
 	// Replicas copy at once rather than after diskless sync's 5s delay.
-	f.Primary, primaryLog = launchRedis(t, dir, "primary", ports[0], "--repl-diskless-sync-delay", "0")
-	waitPing(t, f.Primary, primaryLog)
+	f.Primary = launchRedisOrFail(t, dir, "primary", ports[0], "--repl-diskless-sync-delay", "0")
+	waitPing(t, f.Primary)
 	replicaDir := filepath.Join(dir, "replica")
 	if err := os.MkdirAll(replicaDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	f.Replica, replicaLog = launchRedis(t, replicaDir, "replica", ports[1], "--replicaof", "127.0.0.1", strconv.Itoa(ports[0]),
+	f.Replica = launchRedisOrFail(t, replicaDir, "replica", ports[1], "--replicaof", "127.0.0.1", strconv.Itoa(ports[0]),
 		"--repl-diskless-sync-delay", "0")
-	waitPing(t, f.Replica, replicaLog)
+	waitPing(t, f.Replica)
 	f.waitInSync(f.Primary, 1)
 
 	conf := filepath.Join(dir, "sentinel.conf")
@@ -138,7 +137,7 @@ func (f *RedisFailover) RestartOldPrimary() {
 		f.t.Fatal(err)
 	}
 	host, port, _ := net.SplitHostPort(f.Replica.Addr)
-	srv, log := launchRedis(f.t, dir, "old-primary", f.primaryPort, "--replicaof", host, port)
-	waitPing(f.t, srv, log)
+	srv := launchRedisOrFail(f.t, dir, "old-primary", f.primaryPort, "--replicaof", host, port)
+	waitPing(f.t, srv)
 	f.waitInSync(f.Replica, 1)
 }

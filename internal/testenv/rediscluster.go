@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -17,9 +18,8 @@ import (
 
 // RedisCluster is a Redis Cluster of masters only, owned by a test.
 type RedisCluster struct {
-	Addrs    []string       // host:port of every master, on loopback
-	Nodes    []*RedisServer // the masters, in the order of Addrs
-	logFiles []string       // each node's log file
+	Addrs []string       // host:port of every master, on loopback
+	Nodes []*RedisServer // the masters, in the order of Addrs
 }
 
 // URL is the cluster's redis:// URL with every node as a seed, the form
@@ -43,28 +43,22 @@ func StartRedisCluster(t testing.TB, masters int) *RedisCluster {
 	if masters < 3 {
 		t.Fatalf("StartRedisCluster: Redis Cluster needs at least 3 masters, not %d", masters)
 	}
-	cli := lookBin(t, "redis-cli")
 	dir := t.TempDir()
-	// Two ports per node: clients, and the cluster bus (set explicitly:
-	// the default, port+10000, can fall outside the port range).
-	ports := freePorts(t, 2*masters)
-	c := &RedisCluster{}
-	for i := range masters {
-		port, bus := ports[2*i], ports[2*i+1]
-		srv, logPath := launchRedis(t, dir, "node-"+strconv.Itoa(port), port,
-			"--cluster-enabled", "yes",
-			"--cluster-config-file", filepath.Join(dir, "nodes-"+strconv.Itoa(port)+".conf"),
-			"--cluster-node-timeout", "2000",
-			"--cluster-port", strconv.Itoa(bus),
-		)
-		c.Nodes = append(c.Nodes, srv)
-		c.logFiles = append(c.logFiles, logPath)
-		c.Addrs = append(c.Addrs, srv.Addr)
+	var c *RedisCluster
+	var err error
+	for try := range portTries {
+		if c, err = launchCluster(t, filepath.Join(dir, strconv.Itoa(try)), masters); err == nil {
+			break
+		}
+		if !errors.Is(err, errPortTaken) {
+			t.Fatalf("testenv: %v", err)
+		}
 	}
-	for i, n := range c.Nodes {
-		waitPing(t, n, c.logFiles[i])
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
 	}
 
+	cli := lookBin(t, "redis-cli")
 	args := append([]string{"--cluster", "create"}, c.Addrs...)
 	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -94,25 +88,58 @@ func StartRedisCluster(t testing.TB, masters int) *RedisCluster {
 	return c
 }
 
+// launchCluster starts the nodes, not yet joined, and waits until each
+// answers; a node whose ports were taken stops them all.
+func launchCluster(t testing.TB, dir string, masters int) (*RedisCluster, error) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	// Two ports per node: clients, and the cluster bus (set explicitly:
+	// the default, port+10000, can fall outside the port range).
+	ports := freePorts(t, 2*masters)
+	c := &RedisCluster{}
+	stop := func() {
+		for _, n := range c.Nodes {
+			n.Stop()
+		}
+	}
+	for i := range masters {
+		port, bus := ports[2*i], ports[2*i+1]
+		srv, err := launchRedis(t, dir, "node-"+strconv.Itoa(port), port,
+			"--cluster-enabled", "yes",
+			"--cluster-config-file", filepath.Join(dir, "nodes-"+strconv.Itoa(port)+".conf"),
+			"--cluster-node-timeout", "2000",
+			"--cluster-port", strconv.Itoa(bus),
+		)
+		if err != nil {
+			stop()
+			return nil, err
+		}
+		c.Nodes = append(c.Nodes, srv)
+		c.Addrs = append(c.Addrs, srv.Addr)
+	}
+	for _, n := range c.Nodes {
+		if err := n.waitReady(); err != nil {
+			stop()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
 // clusterReady reads CLUSTER INFO: the state is ok, all slots are served
 // and the node knows every master.
 func clusterReady(info string, masters int) bool {
-	fields := map[string]string{}
-	for line := range strings.SplitSeq(info, "\n") {
-		if k, v, ok := strings.Cut(strings.TrimSpace(line), ":"); ok {
-			fields[k] = v
-		}
-	}
-	return fields["cluster_state"] == "ok" &&
-		fields["cluster_slots_ok"] == "16384" &&
-		fields["cluster_known_nodes"] == strconv.Itoa(masters)
+	return infoField(info, "cluster_state") == "ok" &&
+		infoField(info, "cluster_slots_ok") == "16384" &&
+		infoField(info, "cluster_known_nodes") == strconv.Itoa(masters)
 }
 
 func (c *RedisCluster) logs() string {
 	var b strings.Builder
-	for i, n := range c.Nodes {
-		log, _ := os.ReadFile(c.logFiles[i])
-		fmt.Fprintf(&b, "\n--- %s log:\n%s", n.Addr, log)
+	for _, n := range c.Nodes {
+		fmt.Fprintf(&b, "\n--- %s log:\n%s", n.Addr, n.log())
 	}
 	return b.String()
 }
@@ -223,53 +250,4 @@ func freePorts(t testing.TB, n int) []int {
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
 	return ports
-}
-
-// launchRedis starts one redis-server on port with persistence off plus
-// extra args, logging to <dir>/<name>.log; waitPing waits until it answers.
-// Launching every node before waiting for any lets them start together.
-func launchRedis(t testing.TB, dir, name string, port int, extra ...string) (*RedisServer, string) {
-	t.Helper()
-	bin := lookBin(t, "redis-server")
-	args := append([]string{
-		"--bind", "127.0.0.1", "--port", strconv.Itoa(port),
-		"--save", "", "--appendonly", "no", "--dir", dir,
-		"--protected-mode", "no", "--loglevel", "warning",
-	}, extra...)
-	cmd := exec.Command(bin, args...)
-	logPath := filepath.Join(dir, name+".log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start redis-server %s: %v", strings.Join(args, " "), err)
-	}
-	srv := &RedisServer{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), cmd: cmd}
-	t.Cleanup(func() {
-		srv.Stop()
-		logFile.Close()
-	})
-	return srv, logPath
-}
-
-func waitPing(t testing.TB, srv *RedisServer, logPath string) {
-	t.Helper()
-	c := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1})
-	defer c.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		err := c.Ping(ctx).Err()
-		cancel()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(logPath)
-			t.Fatalf("redis-server on %s did not answer PING: %v\n%s", srv.Addr, err, log)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }

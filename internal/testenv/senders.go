@@ -161,7 +161,7 @@ func StartPrometheus(t testing.TB, configYAML, rulesYAML string) *Prometheus {
 func startDaemon(t testing.TB, name, dir string, args func(addr, storage string) []string) *daemon {
 	t.Helper()
 	var errs []error
-	for try := range 3 {
+	for try := range portTries {
 		d, err := tryDaemon(name, dir, try, FreePort(t), args)
 		if err != nil && !errors.Is(err, errPortTaken) {
 			t.Fatalf("testenv: %v", err)
@@ -181,10 +181,7 @@ func startDaemon(t testing.TB, name, dir string, args func(addr, storage string)
 	return nil
 }
 
-var (
-	errNotReady  = errors.New("not ready")
-	errPortTaken = errors.New("port taken")
-)
+var errNotReady = errors.New("not ready")
 
 func tryDaemon(name, dir string, try, port int, args func(addr, storage string) []string) (*daemon, error) {
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))

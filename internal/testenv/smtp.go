@@ -93,9 +93,7 @@ func StartSMTP(t testing.TB, opts ...SMTPOption) *SMTPServer {
 	}
 	dir := t.TempDir()
 	var lastErr error
-	// The free port can be taken between FreePort and the server's bind;
-	// another port fixes that.
-	for try := 0; try < 3; try++ {
+	for try := range portTries {
 		s, err := startSMTP(t, dir, try, o)
 		if err == nil {
 			t.Cleanup(s.Stop)
@@ -117,7 +115,8 @@ func startSMTP(t testing.TB, dir string, try int, o smtpOptions) (*SMTPServer, e
 		exited:  make(chan struct{}),
 		logPath: filepath.Join(dir, fmt.Sprintf("aiosmtpd-%d.log", try)),
 	}
-	args := []string{"-m", "aiosmtpd", "-n", "-l", s.Addr, "-c", "aiosmtpd.handlers.Mailbox"}
+	// -d logs "Server is listening on" once the port is bound.
+	args := []string{"-m", "aiosmtpd", "-n", "-d", "-l", s.Addr, "-c", "aiosmtpd.handlers.Mailbox"}
 	if o.maxSize > 0 {
 		args = append(args, "-s", strconv.Itoa(o.maxSize))
 	}
@@ -139,8 +138,14 @@ func startSMTP(t testing.TB, dir string, try int, o smtpOptions) (*SMTPServer, e
 	}()
 
 	deadline := time.Now().Add(10 * time.Second)
+	// Without the log line, a greeting could come from another test's
+	// server that holds the port this one failed to bind.
+	listening := "Server is listening on " + s.Addr
 	for {
 		err := smtpGreets(s.Addr)
+		if err == nil && !strings.Contains(s.log(), listening) {
+			err = fmt.Errorf("its log does not say %q yet", listening)
+		}
 		if err == nil {
 			return s, nil
 		}
