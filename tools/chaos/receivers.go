@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -369,7 +370,9 @@ func startSMTP(ctx context.Context, dir string) (*smtpServer, error) {
 	}
 	s := &smtpServer{port: ports[0], maildir: filepath.Join(dir, "maildir")}
 	s.proc = &proc{name: "aiosmtpd", bin: smtpPython,
-		args: []string{"-m", "aiosmtpd", "-n", "-l", addr(s.port), "-c", "aiosmtpd.handlers.Mailbox", s.maildir},
+		// -d logs "Server is listening on" once the port is bound: a
+		// greeting alone may come from a test's server holding the port.
+		args: []string{"-m", "aiosmtpd", "-n", "-d", "-l", addr(s.port), "-c", "aiosmtpd.handlers.Mailbox", s.maildir},
 		env:  append(os.Environ(), "PYTHONUNBUFFERED=1"),
 		log:  filepath.Join(dir, "aiosmtpd.log")}
 	if err := s.start(); err != nil {
@@ -390,6 +393,9 @@ func startSMTP(ctx context.Context, dir string) (*smtpServer, error) {
 			return fmt.Errorf("greeting %q", line)
 		}
 		_, _ = io.WriteString(conn, "QUIT\r\n")
+		if log, _ := os.ReadFile(s.log); !bytes.Contains(log, []byte("Server is listening on "+addr(s.port))) {
+			return errors.New("its log does not say it is listening yet")
+		}
 		return nil
 	})
 	if err != nil {

@@ -78,12 +78,34 @@ func (n *redisNode) waitServing(ctx context.Context, timeout time.Duration) (tim
 			return err
 		}
 		at = time.Now()
-		return nil
+		return n.answersItself(ctx)
 	})
 	if err != nil {
 		return time.Time{}, fmt.Errorf("redis-server %s: %w\n%s", n.addr(), err, n.tail(20))
 	}
 	return at, nil
+}
+
+// answersItself checks that the server answering on the node's port is
+// the node's own process: one that could not bind its port (taken by a
+// test's redis-server since freePorts) must not pass for serving.
+func (n *redisNode) answersItself(ctx context.Context) error {
+	pid := n.pid()
+	if pid == 0 {
+		return fmt.Errorf("%s is not running", n.name)
+	}
+	c := redis.NewClient(&redis.Options{Addr: n.addr(), MaxRetries: -1})
+	defer c.Close()
+	info, err := c.Info(ctx, "server").Result()
+	if err != nil {
+		return err
+	}
+	for line := range strings.SplitSeq(info, "\n") {
+		if got, ok := strings.CutPrefix(strings.TrimSpace(line), "process_id:"); ok && got != strconv.Itoa(pid) {
+			return fmt.Errorf("redis-server pid %s answers on %s, not %s (pid %d)", got, n.addr(), n.name, pid)
+		}
+	}
+	return nil
 }
 
 // ping sends one PING and wants +PONG.
@@ -110,23 +132,27 @@ func ping(hostport string) error {
 // single is one redis-server.
 type single struct{ node *redisNode }
 
+// startSingle tries another port when the node could not bind its own.
 func startSingle(ctx context.Context, bin, dir string) (*single, error) {
-	ports, err := freePorts(1)
-	if err != nil {
-		return nil, err
-	}
-	n, err := newRedisNode(bin, dir, "redis", ports[0])
-	if err != nil {
-		return nil, err
-	}
-	if err := n.start(); err != nil {
-		return nil, err
-	}
-	if _, err := n.waitServing(ctx, 20*time.Second); err != nil {
+	var err error
+	for try := range 3 {
+		var ports []int
+		if ports, err = freePorts(1); err != nil {
+			return nil, err
+		}
+		var n *redisNode
+		if n, err = newRedisNode(bin, dir, fmt.Sprintf("redis-%d", try), ports[0]); err != nil {
+			return nil, err
+		}
+		if err = n.start(); err != nil {
+			return nil, err
+		}
+		if _, err = n.waitServing(ctx, 20*time.Second); err == nil {
+			return &single{node: n}, nil
+		}
 		n.stop(5 * time.Second)
-		return nil, err
 	}
-	return &single{node: n}, nil
+	return nil, err
 }
 
 func (s *single) URL() string { return "redis://" + s.node.addr() }
