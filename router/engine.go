@@ -88,6 +88,9 @@ type Engine struct {
 	mu   sync.Mutex
 	idle *sync.Cond
 	busy int
+	// drainWaits, for tests, is called (under mu) when Drain is about to
+	// wait for work in progress.
+	drainWaits func()
 }
 
 func (e *Engine) defaults() {
@@ -337,6 +340,9 @@ func (e *Engine) Drain(ctx context.Context) error {
 	e.defaults()
 	for {
 		e.mu.Lock()
+		if e.busy > 0 && e.drainWaits != nil {
+			e.drainWaits()
+		}
 		for e.busy > 0 {
 			e.idle.Wait()
 		}

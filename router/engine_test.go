@@ -17,6 +17,7 @@ import (
 	"github.com/pagerd/pagerd/pagers"
 	"github.com/pagerd/pagerd/policies"
 	"github.com/pagerd/pagerd/router/store"
+	"github.com/redis/go-redis/v9"
 
 	// The real channels: the engine asks their registry for ranks and
 	// addresses.
@@ -42,8 +43,15 @@ type engineWorld struct {
 
 func newEngineWorld(t *testing.T, sms pagers.Pager, email pagers.Pager) *engineWorld {
 	t.Helper()
+	return newEngineWorldOn(t, testenv.StartRedis(t).Client(t), sms, email)
+}
+
+// newEngineWorldOn is newEngineWorld on a given Redis client (one with
+// hooks, say).
+func newEngineWorldOn(t *testing.T, rdb redis.UniversalClient, sms pagers.Pager, email pagers.Pager) *engineWorld {
+	t.Helper()
 	clk := testenv.NewClock(time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC))
-	st := store.New(testenv.StartRedis(t).Client(t), "engine")
+	st := store.New(rdb, "engine")
 	st.Clock = clk.Now
 	if err := st.Load(context.Background()); err != nil {
 		t.Fatal(err)
