@@ -91,6 +91,12 @@ type Request struct {
 	// reply in its thread (the chat layer's key of that message), which
 	// is then not told of it again; "" elsewhere.
 	Thread string
+	// Delivery, for Note: the sender's id of the delivery that asked for
+	// it (a Slack event's event_id), for senders that deliver again what
+	// they think failed. The note and the delivery's mark are stored
+	// together, so a delivery that failed is taken when it comes again,
+	// and one that was taken is not taken twice. "" elsewhere.
+	Delivery string
 
 	// Role and Assignee, for Assign: Assignee "" takes the role back.
 	Role     Role
@@ -160,6 +166,9 @@ const (
 	// OutcomeUnchanged: the incident was already past what the action
 	// asks (acknowledging an acknowledged incident, say).
 	OutcomeUnchanged Outcome = "unchanged"
+	// OutcomeRepeated: the request's Delivery was taken before; nothing
+	// was done again.
+	OutcomeRepeated Outcome = "repeated"
 )
 
 // Result is an action's outcome and the status the incident had before.

@@ -33,7 +33,7 @@ func Answer(req incident.Request, res incident.Result, err error) (string, error
 		return fmt.Sprintf("You are already the %s of incident #%d.", req.Role.Title(), id), nil
 	case req.Action == incident.Assign:
 		return fmt.Sprintf("Incident #%d: %s is now its %s.", id, req.Assignee, req.Role.Title()), nil
-	case req.Action == incident.Note && res.Outcome == incident.OutcomeNoted:
+	case req.Action == incident.Note && (res.Outcome == incident.OutcomeNoted || res.Outcome == incident.OutcomeRepeated):
 		return fmt.Sprintf("Note added to incident #%d.", id), nil
 	case res.Outcome == incident.OutcomeUnchanged:
 		return fmt.Sprintf("Incident #%d is already %s.", id, res.Before), nil

@@ -412,7 +412,7 @@ func (r *Router) Act(ctx context.Context, req incident.Request) (incident.Result
 	}
 	r.Log.Info("incident "+string(res.Outcome), "incident", req.Incident, "action", req.Action,
 		"by", req.By, "via", req.Via, "before", res.Before)
-	if r.Wake != nil && res.Outcome != incident.OutcomeUnchanged {
+	if r.Wake != nil && res.Outcome != incident.OutcomeUnchanged && res.Outcome != incident.OutcomeRepeated {
 		r.Wake()
 	}
 	return res, nil

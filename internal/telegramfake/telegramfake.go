@@ -108,6 +108,7 @@ type Fake struct {
 	mu         sync.Mutex
 	seq        int64
 	updates    int64
+	delivered  map[int64]map[string]any // every update sent, by update_id
 	messages   []*Message
 	channels   map[string]int64 // "@name" → chat id
 	refuse     map[int64]refusal

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"testing"
 	"unicode/utf16"
@@ -72,6 +73,9 @@ func (f *Fake) Press(t testing.TB, target string, m Message, button string, who 
 // Command types text ("/ack 42") into chat as who.
 func (f *Fake) Command(t testing.TB, target string, chat int64, who Presser, text string, how Send) Reply {
 	t.Helper()
+	if upd, ok := f.deliveredBefore(how); ok {
+		return f.post(t, target, upd, how)
+	}
 	f.mu.Lock()
 	f.seq++
 	msg := map[string]any{"message_id": f.seq, "date": f.now().Unix(), "chat": chatJSON(chat), "text": text, "from": who.json()}
@@ -89,6 +93,9 @@ func (f *Fake) Reply(t testing.TB, target string, m Message, who Presser, text s
 	chat := how.Chat
 	if chat == 0 {
 		chat = m.Chat
+	}
+	if upd, ok := f.deliveredBefore(how); ok {
+		return f.post(t, target, upd, how)
 	}
 	f.mu.Lock()
 	f.seq++
@@ -111,6 +118,15 @@ func chatJSON(chat int64) map[string]any {
 	return map[string]any{"id": chat, "type": "supergroup", "title": "on call"}
 }
 
+// deliveredBefore is the update how.UpdateID names, when it was sent
+// before: Telegram delivers the very update again, not a new message.
+func (f *Fake) deliveredBefore(how Send) (map[string]any, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	upd, ok := f.delivered[how.UpdateID]
+	return upd, ok
+}
+
 func (f *Fake) post(t testing.TB, target string, upd map[string]any, how Send) Reply {
 	t.Helper()
 	f.mu.Lock()
@@ -118,6 +134,10 @@ func (f *Fake) post(t testing.TB, target string, upd map[string]any, how Send) R
 		f.updates++
 		how.UpdateID = f.updates
 	}
+	if f.delivered == nil {
+		f.delivered = map[int64]map[string]any{}
+	}
+	f.delivered[how.UpdateID] = upd
 	f.mu.Unlock()
 	upd["update_id"] = how.UpdateID
 	body, _ := json.Marshal(upd)
@@ -171,7 +191,10 @@ func (f *Fake) post(t testing.TB, target string, upd map[string]any, how Send) R
 		f.mu.Lock()
 		m := f.find(call.ChatID, call.MessageID)
 		if m != nil && len(call.Reaction) == 1 && call.Reaction[0].Type == "emoji" && reactionEmoji[call.Reaction[0].Emoji] {
-			f.reactions = append(f.reactions, Reaction{Chat: call.ChatID, MessageID: call.MessageID, Emoji: call.Reaction[0].Emoji})
+			// A message has the bot's one reaction: setting it again replaces it.
+			r := Reaction{Chat: call.ChatID, MessageID: call.MessageID, Emoji: call.Reaction[0].Emoji}
+			f.reactions = slices.DeleteFunc(f.reactions, func(o Reaction) bool { return o.Chat == r.Chat && o.MessageID == r.MessageID })
+			f.reactions = append(f.reactions, r)
 		} else {
 			t.Errorf("the webhook's reaction would be refused: %s", raw)
 		}

@@ -27,6 +27,10 @@ type ThreadReply struct {
 	// platform's Place gives ("C0123/1732412345.000100").
 	Place string
 	Text  string // what they wrote, as plain text
+	// Delivery is the platform's key of the delivery, when it delivers
+	// again what it thinks failed ("slack:event:Ev0123"): see
+	// incident.Request.Delivery.
+	Delivery string
 }
 
 // ReplyOutcome is what became of a reply.
@@ -43,6 +47,9 @@ const (
 	// ReplyRefused: its writer may not add notes to the incident, the
 	// note is too long, or the incident is gone; nothing changed.
 	ReplyRefused
+	// ReplyRepeated: its delivery was noted before (ThreadReply.Delivery);
+	// nothing changed, and its writer was told then.
+	ReplyRepeated
 )
 
 // ReplyResult is what became of a reply, and what to tell its writer.
@@ -82,8 +89,12 @@ func ThreadNote(ctx context.Context, in *pagers.Inbound, r ThreadReply) (ReplyRe
 		return res, nil
 	}
 	req := incident.Request{Incident: id, Action: incident.Note, By: user.Name, Via: r.Platform, Text: text,
-		Thread: thread, Credential: incident.CredentialAddress}
+		Thread: thread, Delivery: r.Delivery, Credential: incident.CredentialAddress}
 	out, actErr := in.Act(ctx, req)
+	if actErr == nil && out.Outcome == incident.OutcomeRepeated {
+		res.Outcome = ReplyRepeated
+		return res, nil
+	}
 	answer, err := pagers.Answer(req, out, actErr)
 	if err != nil {
 		return res, err

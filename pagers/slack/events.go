@@ -24,11 +24,6 @@ import (
 // EventsPath is the app's Event Subscriptions Request URL.
 const EventsPath = "/v1/slack/events"
 
-// eventsSeenFor is how long an event's id is kept against Slack sending
-// it again: Slack retries an event it got no 200 for within 3 seconds,
-// three times, the last about 5 minutes later.
-const eventsSeenFor = time.Hour
-
 // envelope is what every Events API request carries; Event is read only
 // for the events pagerd takes.
 type envelope struct {
@@ -43,7 +38,8 @@ type envelope struct {
 // once, a url_verification with its challenge, a message event that is a
 // person's reply in the thread of pagerd's message made their note. An
 // event Slack sends again (X-Slack-Retry-Num; the same event_id, newly
-// signed) is answered 200 and acted on no more.
+// signed) is answered as the first time and noted once, or noted now if
+// the first delivery failed.
 func serveEvents(w http.ResponseWriter, r *http.Request, in *pagers.Inbound) {
 	c, body, ok := verifyBody(w, r, in)
 	if !ok {
@@ -73,20 +69,15 @@ func serveEvents(w http.ResponseWriter, r *http.Request, in *pagers.Inbound) {
 		in.Fail(w, r, http.StatusBadRequest, "event_callback without an event_id", nil)
 		return
 	}
+	// The event's id goes with the note, stored with it in one step:
+	// Slack delivers an event again when it did not hear 200 in time,
+	// and a delivery that failed here must be taken then, while one that
+	// was taken is noted once.
 	ctx := r.Context()
-	first, err := in.Once(ctx, "slack:event:"+env.EventID, eventsSeenFor)
-	switch {
-	case err != nil:
-		in.Fail(w, r, http.StatusServiceUnavailable, "state store unavailable", err)
-		return
-	case !first:
-		in.Log.Info("slack sent an event again; already handled", "event_id", env.EventID, "retry", r.Header.Get("X-Slack-Retry-Num"))
-		w.WriteHeader(http.StatusOK)
-		return
-	}
 	res, err := chat.ThreadNote(ctx, in, chat.ThreadReply{
 		Platform: Platform, Attr: contact.Attr, Person: person(c, in, msg.User, ""),
 		Place: string(ref(msg.Channel, msg.ThreadTimeStamp)), Text: plainText(msg.Text),
+		Delivery: "slack:event:" + env.EventID,
 	})
 	if err != nil {
 		in.Fail(w, r, http.StatusServiceUnavailable, "state store unavailable", err)

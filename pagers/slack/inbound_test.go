@@ -2,6 +2,7 @@ package slack
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -27,6 +28,8 @@ type inbound struct {
 	srv   *httptest.Server
 	mu    sync.Mutex
 	acted []incident.Request
+	// storeDown makes the next action fail, as a Redis error would.
+	storeDown bool
 }
 
 func newInbound(t *testing.T) *inbound {
@@ -39,6 +42,7 @@ func newInbound(t *testing.T) *inbound {
 		"carol": {Name: "carol", Contacts: map[string]string{"email": "Carol@Example.com"}},
 	}
 	seen := map[string]bool{}
+	delivered := map[string]bool{} // as the store keeps a note's delivery with it
 	mux := http.NewServeMux()
 	for _, rt := range pagers.Lookup(Platform).Routes {
 		mux.HandleFunc(rt.Pattern, func(w http.ResponseWriter, req *http.Request) {
@@ -48,6 +52,14 @@ func newInbound(t *testing.T) *inbound {
 					in.mu.Lock()
 					defer in.mu.Unlock()
 					in.acted = append(in.acted, r)
+					if in.storeDown {
+						in.storeDown = false
+						return incident.Result{}, errors.New("redis: connection refused")
+					}
+					if r.Delivery != "" && delivered[r.Delivery] {
+						return incident.Result{Outcome: incident.OutcomeRepeated, Before: incident.Triggered}, nil
+					}
+					delivered[r.Delivery] = r.Delivery != ""
 					out := map[incident.Action]incident.Outcome{incident.Note: incident.OutcomeNoted, incident.Assign: incident.OutcomeAssigned}[r.Action]
 					if out == "" {
 						out = incident.OutcomeAcknowledged
@@ -204,8 +216,10 @@ func TestTakeCommandButton(t *testing.T) {
 // incident, naming the thread (so that it is not posted back there), and
 // they alone are told it was taken; a stranger is asked who they are.
 // Bots (pagerd itself), top-level messages and threads of messages pagerd
-// did not post are let be. A retried event acts once; a replayed or badly
-// signed one is refused.
+// did not post are let be. A retried event carries the first's delivery,
+// which the store notes once, and its writer is not told twice; one
+// whose first delivery failed is noted when it comes again. A replayed
+// or badly signed event is refused.
 func TestThreadReplyIsANote(t *testing.T) {
 	in := newInbound(t)
 	url := in.srv.URL + EventsPath
@@ -231,7 +245,8 @@ func TestThreadReplyIsANote(t *testing.T) {
 		t.Fatalf("reply = %d %s", first.Code, first.Body)
 	}
 	want := incident.Request{Incident: 42, Action: incident.Note, By: "alice", Via: "slack",
-		Text: "rolled back abc (https://git.example.com/c/abc); cc @U0BOB00001 & @here <3", Thread: "slack:room:#payments"}
+		Text: "rolled back abc (https://git.example.com/c/abc); cc @U0BOB00001 & @here <3", Thread: "slack:room:#payments",
+		Delivery: "slack:event:" + first.EventID}
 	if got := in.requests(); len(got) != 1 || got[0] != want {
 		t.Fatalf("acted %+v\nwant %+v", got, want)
 	}
@@ -248,13 +263,37 @@ func TestThreadReplyIsANote(t *testing.T) {
 	if got := in.fake.Replay(t, url); got.Code != http.StatusForbidden {
 		t.Errorf("replayed retry = %d %s, want 403", got.Code, got.Body)
 	}
+	if got := in.requests(); len(got) != 2 || got[1] != want {
+		t.Fatalf("acted %+v, want the first note and its retry with the same delivery", got)
+	}
+	if e := in.fake.Ephemerals(); len(e) != 1 {
+		t.Errorf("alice told %d times of one note: %+v", len(e), e)
+	}
+	// The store fails while taking another reply: 503, and Slack's retry
+	// of it is taken.
+	in.mu.Lock()
+	in.storeDown = true
+	in.mu.Unlock()
+	failed := in.fake.ReplyInThread(t, url, button, aliceID, "second thought", slackfake.Signing{}, slackfake.Event{})
+	if failed.Code != http.StatusServiceUnavailable {
+		t.Fatalf("reply while the store fails = %d %s, want 503", failed.Code, failed.Body)
+	}
+	in.clock.Advance(time.Minute) // Slack's second retry comes a minute later
+	if got := in.fake.ReplyInThread(t, url, button, aliceID, "second thought", slackfake.Signing{},
+		slackfake.Event{ID: failed.EventID, Retry: 1}); got.Code != http.StatusOK {
+		t.Errorf("retry of the failed delivery = %d %s", got.Code, got.Body)
+	}
+	if e := in.fake.Ephemerals(); len(e) != 2 || e[1].Text != "Note added to incident #42." {
+		t.Errorf("after the retry of the failed delivery, answers %+v", e)
+	}
+	const taken = 4 // the first note, its retry, the failed delivery and its retry
 
 	elsewhere := slackfake.Message{Channel: roomChannel, TS: "9.000009"}
 	in.fake.ReplyInThread(t, url, button, aliceID, "pagerd's own reply", slackfake.Signing{}, slackfake.Event{Bot: true})
 	in.fake.ReplyInThread(t, url, elsewhere, aliceID, "a thread pagerd did not start", slackfake.Signing{}, slackfake.Event{})
 	in.fake.ReplyInThread(t, url, button, aliceID, "   ", slackfake.Signing{}, slackfake.Event{})
-	if got := in.requests(); len(got) != 1 {
-		t.Errorf("acted %+v, want alice's note only", got)
+	if got := in.requests(); len(got) != taken {
+		t.Errorf("acted %+v, want alice's notes only", got)
 	}
 
 	in.fake.SetEmail("U0STRANGER", "stranger@example.com")
@@ -262,7 +301,7 @@ func TestThreadReplyIsANote(t *testing.T) {
 		t.Errorf("a stranger's reply = %d", got.Code)
 	}
 	e := in.fake.Ephemerals()
-	if len(in.requests()) != 1 || len(e) != 2 || e[1].User != "U0STRANGER" || !strings.HasPrefix(e[1].Text, "Who are you?") {
+	if len(in.requests()) != taken || len(e) != 3 || e[2].User != "U0STRANGER" || !strings.HasPrefix(e[2].Text, "Who are you?") {
 		t.Errorf("a stranger's reply: acted %+v, answers %+v", in.requests(), e)
 	}
 }

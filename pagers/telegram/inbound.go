@@ -130,9 +130,17 @@ func serveWebhook(w http.ResponseWriter, r *http.Request, in *pagers.Inbound) {
 		w.WriteHeader(http.StatusOK) // nothing for pagerd: a message to the group, the bot added somewhere
 		return
 	}
+	// Telegram sends again what it thinks was not taken: act once. A
+	// reply's note is stored with its delivery in one step, so that a
+	// delivery that failed is noted when it comes again; anything else
+	// is marked taken first.
+	delivery := "telegram:update:" + botID(c.BotToken) + ":" + strconv.FormatInt(u.UpdateID, 10)
+	if u.Callback == nil && !u.Message.isCommand() {
+		replyNote(w, r, in, *u.Message, delivery)
+		return
+	}
 	ctx := r.Context()
-	// Telegram sends again what it thinks was not taken: act once.
-	first, err := in.Once(ctx, "telegram:update:"+botID(c.BotToken)+":"+strconv.FormatInt(u.UpdateID, 10), seenFor)
+	first, err := in.Once(ctx, delivery, seenFor)
 	switch {
 	case err != nil:
 		in.Fail(w, r, http.StatusServiceUnavailable, "state store unavailable", err)
@@ -145,10 +153,8 @@ func serveWebhook(w http.ResponseWriter, r *http.Request, in *pagers.Inbound) {
 	switch {
 	case u.Callback != nil:
 		press(w, r, in, *u.Callback)
-	case u.Message.isCommand():
-		command(w, r, in, *u.Message)
 	default:
-		replyNote(w, r, in, *u.Message)
+		command(w, r, in, *u.Message)
 	}
 }
 
@@ -210,21 +216,21 @@ const noted = "✍"
 // is answered as a reply; a stranger is asked who they are in their
 // private chat, and let be in a group (a log line), where everyone would
 // read the answer.
-func replyNote(w http.ResponseWriter, r *http.Request, in *pagers.Inbound, m inMessage) {
+func replyNote(w http.ResponseWriter, r *http.Request, in *pagers.Inbound, m inMessage, delivery string) {
 	text := m.Text
 	if text == "" {
 		text = m.Caption
 	}
 	res, err := chat.ThreadNote(r.Context(), in, chat.ThreadReply{
 		Platform: Platform, Attr: contact.Attr, Person: person(*m.From),
-		Place: string(ref(m.Chat.ID, m.ReplyTo.MessageID)), Text: text,
+		Place: string(ref(m.Chat.ID, m.ReplyTo.MessageID)), Text: text, Delivery: delivery,
 	})
 	if err != nil {
 		in.Fail(w, r, http.StatusServiceUnavailable, "state store unavailable", err)
 		return
 	}
 	switch {
-	case res.Outcome == chat.ReplyNoted:
+	case res.Outcome == chat.ReplyNoted, res.Outcome == chat.ReplyRepeated: // the same reaction again, if it was lost
 		respond(w, map[string]any{"method": "setMessageReaction", "chat_id": m.Chat.ID, "message_id": m.MessageID,
 			"reaction": []map[string]string{{"type": "emoji", "emoji": noted}}})
 	case res.Outcome == chat.ReplyRefused, res.Outcome == chat.ReplyStranger && m.Chat.Type == "private":

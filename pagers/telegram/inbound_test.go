@@ -3,6 +3,7 @@ package telegram
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -40,6 +41,8 @@ type inbound struct {
 	// refuse is who may not add notes to it.
 	filed  map[string]bool
 	refuse string
+	// storeDown makes the next action fail, as a Redis error would.
+	storeDown bool
 }
 
 // file makes m a message of the bot's about incident 42 (as the pager
@@ -66,6 +69,7 @@ func newInbound(t *testing.T) *inbound {
 		},
 	}
 	seen := map[string]bool{}
+	delivered := map[string]bool{} // as the store keeps a note's delivery with it
 	log := slog.New(slog.NewTextHandler(in.logs, nil))
 	mux := http.NewServeMux()
 	for _, rt := range pagers.Lookup(Platform).Routes {
@@ -79,6 +83,14 @@ func newInbound(t *testing.T) *inbound {
 						return incident.Result{}, &incident.Refusal{Request: r, Reason: "Only people paged or notified about incident #42 may add a note to it."}
 					}
 					in.acted = append(in.acted, r)
+					if in.storeDown {
+						in.storeDown = false
+						return incident.Result{}, errors.New("redis: connection refused")
+					}
+					if r.Delivery != "" && delivered[r.Delivery] {
+						return incident.Result{Outcome: incident.OutcomeRepeated, Before: incident.Triggered}, nil
+					}
+					delivered[r.Delivery] = r.Delivery != ""
 					out := map[incident.Action]incident.Outcome{incident.Note: incident.OutcomeNoted, incident.Assign: incident.OutcomeAssigned}[r.Action]
 					if out == "" {
 						out = incident.OutcomeAcknowledged
@@ -289,8 +301,10 @@ func TestTakeCommandButton(t *testing.T) {
 // the bot reacts to it and repeats nothing. A reply to a message the bot
 // keeps no record of, a bot's, and a stranger's in a group are let be (a
 // stranger in a private chat is asked who they are); a refusal is
-// answered as a reply; an update delivered again acts no more, and one
-// without the secret is refused.
+// answered as a reply. An update delivered again carries the first's
+// delivery, which the store notes once (the reaction is set again, in
+// case it was lost); one whose first delivery failed is noted when it
+// comes again. One without the secret is refused.
 func TestReplyIsANote(t *testing.T) {
 	in := newInbound(t)
 	m := in.page(t)
@@ -302,7 +316,8 @@ func TestReplyIsANote(t *testing.T) {
 	if reply.Code != http.StatusOK || reply.Method != "setMessageReaction" {
 		t.Fatalf("reply = %d %s", reply.Code, reply.Body)
 	}
-	want := incident.Request{Incident: 42, Action: incident.Note, By: "alice", Via: "telegram", Text: "rolled back abc", Thread: "telegram:room:payments"}
+	want := incident.Request{Incident: 42, Action: incident.Note, By: "alice", Via: "telegram", Text: "rolled back abc", Thread: "telegram:room:payments",
+		Delivery: "telegram:update:" + botID(telegramfake.Token) + ":900"}
 	if got := in.requests(); len(got) != 1 || got[0] != want {
 		t.Fatalf("acted %+v\nwant %+v", got, want)
 	}
@@ -310,9 +325,22 @@ func TestReplyIsANote(t *testing.T) {
 	if r := in.fake.Reactions(); len(r) != 1 || r[0] != (telegramfake.Reaction{Chat: roomChat, MessageID: typed[len(typed)-1].ID, Emoji: "✍"}) {
 		t.Errorf("reactions = %+v", r)
 	}
-	if got := in.fake.Reply(t, in.webhook(), m, alice, "rolled back abc", telegramfake.Send{UpdateID: 900}); got.Code != http.StatusOK || got.Method != "" {
-		t.Errorf("the update again = %d %s, want 200 and nothing done", got.Code, got.Body)
+	if got := in.fake.Reply(t, in.webhook(), m, alice, "rolled back abc", telegramfake.Send{UpdateID: 900}); got.Code != http.StatusOK || got.Method != "setMessageReaction" {
+		t.Errorf("the update again = %d %s, want 200 and the same reaction", got.Code, got.Body)
 	}
+	if got := in.requests(); len(got) != 2 || got[1] != want {
+		t.Fatalf("acted %+v, want the note and its delivery again", got)
+	}
+	in.mu.Lock()
+	in.storeDown = true
+	in.mu.Unlock()
+	if got := in.fake.Reply(t, in.webhook(), m, alice, "second thought", telegramfake.Send{UpdateID: 901}); got.Code != http.StatusServiceUnavailable {
+		t.Fatalf("a reply while the store fails = %d %s, want 503", got.Code, got.Body)
+	}
+	if got := in.fake.Reply(t, in.webhook(), m, alice, "second thought", telegramfake.Send{UpdateID: 901}); got.Code != http.StatusOK || got.Method != "setMessageReaction" {
+		t.Errorf("the failed update again = %d %s, want it noted", got.Code, got.Body)
+	}
+	const taken = 4 // the note, its delivery again, the failed delivery and its retry
 
 	unfiled := telegramfake.Message{Chat: roomChat, ID: 9999}
 	in.fake.Reply(t, in.webhook(), unfiled, alice, "a reply to someone else", telegramfake.Send{})
@@ -332,7 +360,7 @@ func TestReplyIsANote(t *testing.T) {
 	if got := in.fake.Reply(t, in.webhook(), m, alice, "one more", telegramfake.Send{}); got.Method != "sendMessage" || !strings.Contains(got.Body, "Refused. Only people paged") {
 		t.Errorf("a refused reply = %d %s", got.Code, got.Body)
 	}
-	if got := in.requests(); len(got) != 1 {
-		t.Errorf("acted %+v, want alice's first note only", got)
+	if got := in.requests(); len(got) != taken {
+		t.Errorf("acted %+v, want alice's first notes only", got)
 	}
 }

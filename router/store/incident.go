@@ -184,8 +184,18 @@ func (s *shard) Act(ctx context.Context, req incident.Request, retention time.Du
 		b, _ := json.Marshal(noteDoc{Thread: req.Thread})
 		doc = string(b)
 	}
-	return s.transition(ctx, req.Incident, string(req.Action), req.By, req.Via, retention, req.Text, string(req.Tag), doc)
+	delivery := ""
+	if req.Action == incident.Note {
+		delivery = req.Delivery
+	}
+	return s.transition(ctx, req.Incident, string(req.Action), req.By, req.Via, retention, req.Text, string(req.Tag), doc,
+		delivery, deliveryKeptFor.Milliseconds())
 }
+
+// deliveryKeptFor is how long a note's delivery is remembered: longer
+// than any sender goes on delivering again (Slack: three times within
+// the hour).
+const deliveryKeptFor = 24 * time.Hour
 
 // noteDoc is what a note's event carries beside its fact.
 type noteDoc struct {

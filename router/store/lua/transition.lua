@@ -3,7 +3,8 @@
 --       5 by, 6 via, 7 retention_ms, 8 the note's text; for reopen: the
 --       acked_ms it times out ('' = any); for refuse: what was refused, why;
 --       9 the note's mark ('' = none), 10 the note's document for
---       consumers ('' = none: see fact)
+--       consumers ('' = none: see fact), 11 the note's delivery ('' =
+--       none), 12 how long a delivery is remembered (ms)
 -- Returns {outcome, status before}.
 local P = ARGV[1]
 local now = now_ms(ARGV[2])
@@ -35,6 +36,13 @@ elseif action == 'escalate' then
   fact(P, id, now, 'escalated', 'escalated by hand', by, via)
   return {'escalated', status}
 elseif action == 'note' then
+  -- A delivery the sender makes again (it did not hear that this one was
+  -- taken) is noted once.
+  local delivery = ARGV[11]
+  if delivery and delivery ~= '' and
+     not redis.call('SET', P .. 'once:' .. delivery, 1, 'NX', 'PX', tonumber(ARGV[12])) then
+    return {'repeated', status}
+  end
   fact(P, id, now, 'note', ARGV[8], by, via, ARGV[9], ARGV[10])
   keep_like_incident(ik, ik .. ':timeline')
   return {'noted', status}
