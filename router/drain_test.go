@@ -3,6 +3,7 @@ package router
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,7 +27,7 @@ type drainHook struct {
 	// loopClaim, once armed, holds the reply of the Run loop's first
 	// claim that took a timer: loopHeld is closed, and the reply goes on
 	// when releaseLoop is.
-	armed       chan struct{}
+	armed       atomic.Bool
 	loopHeld    chan struct{}
 	releaseLoop chan struct{}
 	// drainSent is closed when Drain first sends a command; it goes on
@@ -38,8 +39,7 @@ type drainHook struct {
 }
 
 func newDrainHook() *drainHook {
-	return &drainHook{armed: make(chan struct{}), loopHeld: make(chan struct{}), releaseLoop: make(chan struct{}),
-		drainSent: make(chan struct{})}
+	return &drainHook{loopHeld: make(chan struct{}), releaseLoop: make(chan struct{}), drainSent: make(chan struct{})}
 }
 
 func (h *drainHook) DialHook(next redis.DialHook) redis.DialHook { return next }
@@ -59,7 +59,7 @@ func (h *drainHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 			return next(ctx, cmd)
 		}
 		err := next(ctx, cmd)
-		if isClaimThatTook(cmd) && isClosed(h.armed) {
+		if isClaimThatTook(cmd) && h.armed.Load() {
 			h.loopOnce.Do(func() { close(h.loopHeld); <-h.releaseLoop })
 		}
 		return err
@@ -85,15 +85,6 @@ func isClaimThatTook(cmd redis.Cmder) bool {
 // drainLease is the engines' lease in these tests, as the hook finds
 // claims by it.
 const drainLease = 7777 * time.Millisecond
-
-func isClosed(c chan struct{}) bool {
-	select {
-	case <-c:
-		return true
-	default:
-		return false
-	}
-}
 
 // drainWorld is an engine world whose Redis client carries h, and whose
 // engine reports when Drain waits for work in progress.
@@ -132,7 +123,7 @@ func TestDrainWaitsForAClaimOnItsWayBack(t *testing.T) {
 	h := newDrainHook()
 	w, waiting := drainWorld(t, h, sms)
 	w.fire(t)
-	close(h.armed)
+	h.armed.Store(true)
 	runEngine(t, w.eng)
 	<-h.loopHeld
 
