@@ -211,3 +211,33 @@ func TestMutedAndFreedInOneCall(t *testing.T) {
 		t.Errorf("incident = suppressed %q %v, %v; want free", inc.Suppressed, inc.SuppressedAlerts, err)
 	}
 }
+
+// An alert that matches an inhibit rule's both sides ('b' and 'T') is
+// muted only by alerts that match its source alone: when the last of
+// those stops firing, its incident is due for a review although it, a
+// 'b' alert, still fires. It used to stay muted until it was sent again.
+func TestInhibitionTwoSidedTargetFreedWhenOnlySourceStops(t *testing.T) {
+	s, clk, _ := newTestStore(t)
+	ctx := context.Background()
+	src := write("src", "g-src", false, time.Time{})
+	src.Suppression.Inhibit = "o:cluster-down:x"
+	both := write("both", "g-both", false, time.Time{})
+	both.Suppression.Inhibit = "b:cluster-down:x T:cluster-down:x"
+	got, err := s.Ingest(ctx, []AlertWrite{src, both})
+	if err != nil || got[1] != (IngestResult{2, incident.AlertSuppressed}) {
+		t.Fatalf("source then two-sided target = %+v, %v; want the target suppressed", got, err)
+	}
+	if inc, _ := s.Incident(ctx, 2); inc.NeedsReview {
+		t.Fatal("the two-sided target's incident is due for a review before anything changed")
+	}
+	src.Action = incident.AlertResolve
+	if _, err := s.Ingest(ctx, []AlertWrite{src}); err != nil {
+		t.Fatal(err)
+	}
+	if inc, _ := s.Incident(ctx, 2); !inc.NeedsReview {
+		t.Error("the only one-sided source stopped firing and the two-sided target's incident is not due for a review")
+	}
+	if next, _ := s.NextDue(ctx); next.After(clk.Now()) {
+		t.Errorf("next timer at %s, want the target's incident due now (%s)", next, clk.Now())
+	}
+}

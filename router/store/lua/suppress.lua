@@ -40,10 +40,16 @@ local function suppression()
   if suppression_helpers then return suppression_helpers end
   local S = {}
 
-  function S.sources_empty(P, key)
+  -- sources says what mutes the rule's targets: 'o' (an alert matching
+  -- its source only fires, which mutes every target), 'b' (only alerts
+  -- matching both sides fire, which mute the 't' targets alone) or ''.
+  -- The targets are looked at again whenever it changes: from 'o' to
+  -- 'b', the 'T' targets are free while the 't' ones stay muted.
+  function S.sources(P, key)
     local k = P .. 'inh:' .. key
-    return redis.call('SCARD', k .. ':o') == 0 and redis.call('SCARD', k .. ':b') == 0
-      and redis.call('SCARD', k .. ':O') == 0 and redis.call('SCARD', k .. ':B') == 0
+    if redis.call('SCARD', k .. ':o') > 0 or redis.call('SCARD', k .. ':O') > 0 then return 'o' end
+    if redis.call('SCARD', k .. ':b') > 0 or redis.call('SCARD', k .. ':B') > 0 then return 'b' end
+    return ''
   end
 
   -- source_changed: with several shards, a change to this shard's o or b
@@ -61,15 +67,15 @@ local function suppression()
   -- and when that changes whether the rule has sources, the targets here
   -- are looked at again.
   function S.mirror(P, op, role, key, member, now)
-    local was = S.sources_empty(P, key)
+    local was = S.sources(P, key)
     local set = P .. 'inh:' .. key .. ':' .. string.upper(role)
     if op == '+' then redis.call('SADD', set, member) else redis.call('SREM', set, member) end
-    if S.sources_empty(P, key) ~= was then S.review_targets(P, key, now) end
+    if S.sources(P, key) ~= was then S.review_targets(P, key, now) end
   end
 
-  -- review_targets: a rule's sources started or stopped firing, so the
-  -- alerts it targets may be muted or free: the engine looks again at
-  -- their incidents, now.
+  -- review_targets: what mutes a rule's targets changed (sources), so
+  -- the alerts it targets may be muted or free: the engine looks again
+  -- at their incidents, now.
   function S.review_targets(P, key, now)
     for _, fp in ipairs(redis.call('SMEMBERS', P .. 'inh:' .. key .. ':t')) do
       local id = fp_incident(P, fp)
@@ -83,9 +89,10 @@ local function suppression()
   function S.inhibit_leave(P, fp, tokens, now)
     for role, key in string.gmatch(tokens, '(%a):(%S+)') do
       if role == 'o' or role == 'b' then
+        local was = S.sources(P, key)
         if redis.call('SREM', P .. 'inh:' .. key .. ':' .. role, fp) == 1 then
           S.source_changed(P, '-', role, key, fp, now)
-          if S.sources_empty(P, key) then S.review_targets(P, key, now) end
+          if S.sources(P, key) ~= was then S.review_targets(P, key, now) end
         end
       else
         redis.call('SREM', P .. 'inh:' .. key .. ':t', fp)
@@ -104,11 +111,11 @@ local function suppression()
       redis.call('HSET', hk, fp, tokens)
       for role, key in string.gmatch(tokens, '(%a):(%S+)') do
         if role == 'o' or role == 'b' then
-          local first = S.sources_empty(P, key)
+          local was = S.sources(P, key)
           if redis.call('SADD', P .. 'inh:' .. key .. ':' .. role, fp) == 1 then
             S.source_changed(P, '+', role, key, fp, now)
           end
-          if first then S.review_targets(P, key, now) end
+          if S.sources(P, key) ~= was then S.review_targets(P, key, now) end
         else
           redis.call('SADD', P .. 'inh:' .. key .. ':t', fp)
         end
