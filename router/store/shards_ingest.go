@@ -171,8 +171,14 @@ func (s *Store) homeElsewhere(ctx context.Context, writes []AlertWrite, placed [
 		if len(asked) == 0 {
 			return nil
 		}
-		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-			return fmt.Errorf("look for moved alerts: %w", err)
+		// Exec answers the first command's error, which may be a miss
+		// (redis.Nil) while a later one failed: each is checked, and
+		// only a miss counts as "not here".
+		cmds, _ := pipe.Exec(ctx)
+		for _, c := range cmds {
+			if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
+				return fmt.Errorf("look for moved alerts: %w", err)
+			}
 		}
 		mu.Lock()
 		defer mu.Unlock()
