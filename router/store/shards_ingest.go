@@ -32,7 +32,7 @@ func (s *Store) Ingest(ctx context.Context, writes []AlertWrite) ([]IngestResult
 	for i := range writes {
 		placed[i] = s.ingestShard(&writes[i])
 	}
-	writes = holdTargets(writes, placed)
+	writes = holdTargets(writes)
 	jobs := make([][]ingestJob, len(s.shards))
 	for i, w := range writes {
 		if w.Action != "" && w.Action != incident.AlertTrigger {
@@ -75,20 +75,25 @@ func (s *Store) Ingest(ctx context.Context, writes []AlertWrite) ([]IngestResult
 }
 
 // holdTargets marks the triggers that are targets of an inhibition rule
-// whose source comes in the same request and is placed in another shard
-// (Suppression.hold): that source reaches their shard through the
-// inhibit mirror a moment after both are stored, and an incident such a
-// target opens holds its first page until then. Other targets page at
+// whose source comes in the same request (Suppression.hold). Such a
+// source may be stored after them: placed in another shard, it reaches
+// theirs through the inhibit mirror a moment after both are stored; in
+// their shard, it is stored by a later call when it opens an incident
+// (placeUnknown), while a target that joins an open incident is stored
+// by the first. An incident such a target opens, or frees from
+// suppression, holds its first page until then. Other targets page at
 // once, as with one shard. writes is copied before it is marked.
-func holdTargets(writes []AlertWrite, placed []*shard) []AlertWrite {
-	sources := map[string][]*shard{} // rule set key → the shards of its sources in this request
-	for i, w := range writes {
+func holdTargets(writes []AlertWrite) []AlertWrite {
+	// Rule set key → what mutes its targets in this request, as
+	// suppress.lua's sources: "o" mutes every target, "b" the 't' ones.
+	sources := map[string]string{}
+	for _, w := range writes {
 		if w.Suppression.Inhibit == "" || w.Action != "" && w.Action != incident.AlertTrigger {
 			continue
 		}
 		for _, token := range strings.Fields(w.Suppression.Inhibit) {
-			if role, key, _ := strings.Cut(token, ":"); role == "o" || role == "b" {
-				sources[key] = append(sources[key], placed[i])
+			if role, key, _ := strings.Cut(token, ":"); role == "o" || role == "b" && sources[key] == "" {
+				sources[key] = role
 			}
 		}
 	}
@@ -103,7 +108,7 @@ func holdTargets(writes []AlertWrite, placed []*shard) []AlertWrite {
 		}
 		for _, token := range strings.Fields(w.Suppression.Inhibit) {
 			role, key, _ := strings.Cut(token, ":")
-			if (role == "t" || role == "T") && slices.ContainsFunc(sources[key], func(sh *shard) bool { return sh != placed[i] }) {
+			if role == "t" && sources[key] != "" || role == "T" && sources[key] == "o" {
 				w.Suppression.hold = true
 			}
 		}

@@ -127,3 +127,70 @@ func TestShardsInhibitAcrossShards(t *testing.T) {
 		}
 	}
 }
+
+// A target that joins a suppressed incident, sent with a source that
+// opens an incident in the same shard, is stored a call before its
+// source (which first asks the other shards, placeUnknown): the target
+// frees the incident, which must not page before the source mutes it
+// again. It holds its new first step for a moment, as a target that
+// opens an incident does; the source, once stored, asks for a review.
+func TestShardsTargetFreeingAnIncidentWaitsForItsSource(t *testing.T) {
+	srv := testenv.StartRedis(t)
+	rdb := srv.Client(t)
+	hook := &afterLook{}
+	rdb.AddHook(hook)
+	s := New(rdb, "test", WithShards(3))
+	clk := testenv.NewClock(time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC))
+	s.Clock = clk.Now
+	ctx := context.Background()
+	if err := s.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	alert := func(fp, group, inhibit string) AlertWrite {
+		w := write(fp, group, false, time.Time{})
+		w.Suppression.Inhibit = inhibit
+		return w
+	}
+	// Incident I, in shard 0, is suppressed: its one alert is muted by
+	// another rule's source.
+	gTarget, gOther, gSource := groupIn(s, 0, "target"), groupIn(s, 0, "other"), groupIn(s, 0, "source")
+	res, err := s.Ingest(ctx, []AlertWrite{alert("other-src", gOther, "o:disk-full:x"), alert("t1", gTarget, "t:disk-full:x")})
+	if err != nil || res[1].Outcome != incident.AlertSuppressed {
+		t.Fatalf("I's first alert = %v, %v; want it suppressed", res, err)
+	}
+	id := res[1].IncidentID
+	sh := s.idShard(id)
+	timer := func() (float64, error) {
+		return sh.rdb.ZScore(ctx, sh.key("timers"), strconv.FormatInt(id, 10)).Result()
+	}
+
+	hook.mu.Lock()
+	hook.do = func() { // between the first call and the source's
+		inc, err := s.Incident(ctx, id)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		at, err := timer()
+		if inc.Suppressed == "" && (err != nil || int64(at) <= clk.Now().UnixMilli()) {
+			t.Errorf("before its source was stored, the freed incident is due at %v (%v); want a second from now", at, err)
+		}
+	}
+	hook.mu.Unlock()
+	res, err = s.Ingest(ctx, []AlertWrite{alert("src", gSource, "o:cluster-down:x"), alert("t2", gTarget, "t:cluster-down:x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook.mu.Lock()
+	looked := hook.do == nil
+	hook.mu.Unlock()
+	if !looked {
+		t.Fatal("the source never asked the other shards")
+	}
+	if inc, _ := s.Incident(ctx, id); !inc.NeedsReview {
+		t.Error("the source is stored and I is not due for a review")
+	}
+	if at, err := timer(); err != nil || int64(at) > clk.Now().UnixMilli() {
+		t.Errorf("I's timer at %v (%v); want due now, for the review", at, err)
+	}
+}

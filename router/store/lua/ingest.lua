@@ -61,11 +61,13 @@ local function muted()
 end
 
 -- INHIBIT_HOLD_MS is how long, with several shards, an incident waits
--- before its first page when the alert that opened it is the target of
--- an inhibition rule whose source came in the same request and is stored
--- in another shard (Go marks it: a last line 'hold' in argument 8). The
--- inhibit mirror copies the source into this shard in milliseconds; a
--- second leaves room for a busy moment.
+-- before its first page when the alert that opened it — or freed it
+-- from suppression by joining it — is the target of an inhibition rule
+-- whose source came in the same request (Go marks it: a last line 'hold'
+-- in argument 8). The source is stored after it: in another shard, and
+-- copied here by the inhibit mirror in milliseconds, or in this one by a
+-- later call, when it opens an incident (Store.placeUnknown). A second
+-- leaves room for a busy moment.
 local INHIBIT_HOLD_MS = 1000
 
 -- The alert being stored, set by ingest for the functions below (upvalues,
@@ -229,10 +231,13 @@ local function ingest(gk, fpx)
     folding().flap_fired(P, id, fp, now, flapping, name)
   end
   -- A folded alert stays 'folded': its storm pages (or not) for it.
+  local hold = string.sub(decided, -5) == '\nhold'
+  if hold then restart_after_ms = INHIBIT_HOLD_MS end
   if suppressed(id, true) and outcome ~= 'folded' then
     outcome = 'suppressed'
   end
-  if outcome == 'triggered' and string.sub(decided, -5) == '\nhold' then
+  restart_after_ms = 0
+  if outcome == 'triggered' and hold then
     -- Its source, sent with it, reaches this shard's copy of the sources
     -- a moment later: the incident waits before its first page, so that
     -- the source mutes it first, as one shard would at once.

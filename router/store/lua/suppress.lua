@@ -35,6 +35,11 @@
 -- goes through, settles that common case itself, at no cost while
 -- nothing is muted.
 
+-- restart_after_ms is how long after now an incident that an alert frees
+-- from suppression starts escalating again: 0, but for a target held
+-- for its source (INHIBIT_HOLD_MS in ingest.lua, which sets it).
+local restart_after_ms = 0
+
 local suppression_helpers
 local function suppression()
   if suppression_helpers then return suppression_helpers end
@@ -155,7 +160,7 @@ local function suppression()
         redis.call('HDEL', ik, 'escalations')
         redis.call('HINCRBY', ik, 'run', 1)
         redis.call('HINCRBY', ik, 'rev', 1)
-        redis.call('ZADD', P .. 'timers', now, id)
+        redis.call('ZADD', P .. 'timers', now + restart_after_ms, id)
       end
     end
   end
