@@ -20,7 +20,7 @@ type InhibitMirror struct {
 }
 
 // Group implements Consumer.
-func (*InhibitMirror) Group() string { return "inhibit-mirror" }
+func (*InhibitMirror) Group() string { return store.InhibitMirrorGroup }
 
 // Handle implements Consumer.
 func (m *InhibitMirror) Handle(ctx context.Context, ev incident.Event) error {

@@ -145,12 +145,12 @@ func (s *Store) Load(ctx context.Context) error {
 	if err := s.shard.Load(ctx); err != nil {
 		return err
 	}
-	answer, err := layoutScript.Eval(ctx, s.rdb, s.anchor(), s.prefix, len(s.shards)).Slice()
+	answer, err := layoutScript.Eval(ctx, s.rdb, s.anchor(), s.prefix, len(s.shards), InhibitMirrorGroup).Slice()
 	if err != nil {
 		return fmt.Errorf("read the shard layout: %w", err)
 	}
 	vals := make([]string, 0, 3)
-	for _, v := range answer[:min(len(answer), 3)] {
+	for _, v := range answer {
 		vals = append(vals, fmt.Sprint(v))
 	}
 	if len(vals) != 3 {
@@ -180,11 +180,6 @@ func (s *Store) Load(ctx context.Context) error {
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("write the shard layout: %w", err)
-	}
-	if len(answer) == 4 {
-		if err := s.mirrorHomeSources(ctx, answer[3]); err != nil {
-			return err
-		}
 	}
 	return s.syncSilencesVersion(ctx)
 }

@@ -17,6 +17,12 @@ import (
 // incident and no service, so consumers other than the mirror pass it by.
 const KindInhibitSource incident.Kind = "inhibit_source"
 
+// InhibitMirrorGroup is the consumer group of the reader that copies
+// those events into the other shards (events.InhibitMirror). The first
+// sharded start creates it on the home shard's stream before it publishes
+// the sources firing then (lua/layout.lua), so that it reads them.
+const InhibitMirrorGroup = "inhibit-mirror"
+
 // ErrUnreadableEvent is an event a consumer cannot make sense of: trying
 // it again will not help.
 var ErrUnreadableEvent = errors.New("unreadable event")
@@ -45,27 +51,4 @@ func (s *Store) MirrorInhibitSource(ctx context.Context, ev incident.Event) erro
 		}
 		return nil
 	})
-}
-
-// mirrorHomeSources copies into the other shards the sources of
-// inhibition rules that fired in the home shard when the layout was fixed
-// (lua/layout.lua's fourth answer), which no event announced: the mirror
-// copies only changes.
-func (s *Store) mirrorHomeSources(ctx context.Context, answer any) error {
-	sources, ok := answer.([]any)
-	if !ok {
-		return fmt.Errorf("read the shard layout: unexpected sources %v", answer)
-	}
-	for _, src := range sources {
-		role, rest, _ := strings.Cut(fmt.Sprint(src), " ")
-		key, fp, ok := strings.Cut(rest, " ")
-		if !ok {
-			return fmt.Errorf("read the shard layout: unexpected source %q", src)
-		}
-		ev := incident.Event{ID: "0-0", Fact: incident.Fact{Kind: KindInhibitSource, Tag: "+", Detail: role + ":" + key, Actor: fp}}
-		if err := s.MirrorInhibitSource(ctx, ev); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -5,13 +5,17 @@
 -- alerts stay with their incidents there.
 -- KEYS[1] = a key of the home shard; ARGV: 1 prefix (the home shard's),
 -- 2 shards wanted.
+-- 3 the inhibit mirror's consumer group (InhibitMirrorGroup).
 -- Returns {shards, base, action base}: the layout as Redis holds it (one
--- shard with no layout kept: {1, 0, 0}, and nothing is written); when it
--- fixes the layout now, a fourth element: the sources of inhibition rules
--- firing in the home shard, as '<role> <rule set key> <fingerprint>', for
--- Go to copy into the other shards (Store.Load), as the inhibit mirror
--- copies every later change.
-local P, want = ARGV[1], ARGV[2]
+-- shard with no layout kept: {1, 0, 0}, and nothing is written).
+-- When it fixes the layout now, the sources of inhibition rules firing in
+-- the home shard go out on its event stream as if they had just joined
+-- their sets, for the inhibit mirror to copy into the other shards as it
+-- copies every later change: in this one step with the layout, so that a
+-- failed start cannot lose them, and ahead of any later change of
+-- theirs. The mirror's group is created first (a group starts at new
+-- events), so that it reads them whenever its reader starts.
+local P, want, group = ARGV[1], ARGV[2], ARGV[3]
 local cur = redis.call('HMGET', P .. 'layout', 'shards', 'seq', 'actions:seq')
 if cur[1] then return cur end
 if tonumber(want) <= 1 then return {'1', '0', '0'} end
@@ -22,7 +26,9 @@ for _, id in ipairs(redis.call('ZRANGE', P .. 'open', 0, -1)) do
   local group = redis.call('HGET', P .. 'inc:' .. id, 'group')
   if group then redis.call('SADD', P .. 'legacy_groups', group) end
 end
-local sources, cursor = {}, '0'
+redis.pcall('XGROUP', 'CREATE', P .. 'events', group, '$', 'MKSTREAM') -- BUSYGROUP: it exists
+local now, cursor = redis.call('TIME'), '0'
+now = string.format('%d', now[1] * 1000 + math.floor(now[2] / 1000))
 repeat
   local page = redis.call('SCAN', cursor, 'MATCH', P .. 'inh:*', 'COUNT', 1000)
   cursor = page[1]
@@ -31,9 +37,11 @@ repeat
     if role == ':o' or role == ':b' then
       local key = string.sub(k, #P + 5, -3)
       for _, fp in ipairs(redis.call('SMEMBERS', k)) do
-        sources[#sources + 1] = string.sub(role, 2) .. ' ' .. key .. ' ' .. fp
+        -- As suppress.lua's source_changed publishes a change.
+        redis.call('XADD', P .. 'events', '*', 'incident', '0', 'service', '', 'at', now,
+          'event', 'inhibit_source', 'detail', string.sub(role, 2) .. ':' .. key, 'actor', fp, 'via', '', 'tag', '+')
       end
     end
   end
 until cursor == '0'
-return {want, base, action_base, sources}
+return {want, base, action_base}
