@@ -234,6 +234,9 @@ func (r *Router) storeAlerts(ctx context.Context, cfg *policies.Config, labels [
 		all[i] = i
 	}
 	decideAll(all)
+	// Marked on the whole request, so that a target sent again alone (its
+	// write was stale) still waits for a source stored in another call.
+	r.Store.HoldTargets(writes)
 	pending := sourcesFirst(writes, all)
 	results := make([]store.IngestResult, len(writes))
 	for attempt := 0; ; attempt++ {
@@ -266,6 +269,7 @@ func (r *Router) storeAlerts(ctx context.Context, cfg *policies.Config, labels [
 			return nil, err
 		}
 		decideAll(stale)
+		r.Store.HoldTargets(writes)
 		pending = sourcesFirst(writes, stale)
 	}
 }

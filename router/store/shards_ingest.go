@@ -84,6 +84,38 @@ func (s *Store) Ingest(ctx context.Context, writes []AlertWrite) ([]IngestResult
 // suppression, holds its first page until then. Other targets page at
 // once, as with one shard. writes is copied before it is marked.
 func holdTargets(writes []AlertWrite) []AlertWrite {
+	if !hasHolds(writes) {
+		return writes
+	}
+	out := slices.Clone(writes)
+	markHolds(out)
+	return out
+}
+
+// HoldTargets marks writes in place as Ingest does (holdTargets), for a
+// caller that sends one request's alerts in several calls — the router
+// sends again only the alerts the store called stale, whose sources may
+// not be among them. With one shard it marks nothing: a source is stored
+// before its targets in the same call.
+func (s *Store) HoldTargets(writes []AlertWrite) {
+	if len(s.shards) > 1 {
+		markHolds(writes)
+	}
+}
+
+// hasHolds says whether any trigger of writes is a source of an
+// inhibition rule, so that some target may need marking.
+func hasHolds(writes []AlertWrite) bool {
+	for _, w := range writes {
+		if strings.Contains(" "+w.Suppression.Inhibit, " o:") || strings.Contains(" "+w.Suppression.Inhibit, " b:") {
+			return true
+		}
+	}
+	return false
+}
+
+// markHolds is holdTargets in place.
+func markHolds(writes []AlertWrite) {
 	// Rule set key → what mutes its targets in this request, as
 	// suppress.lua's sources: "o" mutes every target, "b" the 't' ones.
 	sources := map[string]string{}
@@ -97,12 +129,8 @@ func holdTargets(writes []AlertWrite) []AlertWrite {
 			}
 		}
 	}
-	if len(sources) == 0 {
-		return writes
-	}
-	out := slices.Clone(writes)
-	for i := range out {
-		w := &out[i]
+	for i := range writes {
+		w := &writes[i]
 		if w.Action != "" && w.Action != incident.AlertTrigger {
 			continue
 		}
@@ -113,7 +141,6 @@ func holdTargets(writes []AlertWrite) []AlertWrite {
 			}
 		}
 	}
-	return out
 }
 
 // triggerUnplaced is a trigger that may not open an incident (ingest.lua

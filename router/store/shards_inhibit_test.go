@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"testing"
 	"time"
@@ -192,5 +193,35 @@ func TestShardsTargetFreeingAnIncidentWaitsForItsSource(t *testing.T) {
 	}
 	if at, err := timer(); err != nil || int64(at) > clk.Now().UnixMilli() {
 		t.Errorf("I's timer at %v (%v); want due now, for the review", at, err)
+	}
+}
+
+// HoldTargets marks a request's targets in place when sharded, so that
+// the router's retry of a stale target alone keeps its mark; with one
+// shard it marks nothing. A two-sided target ('T') is held for a
+// source-only alert, not for another two-sided one.
+func TestHoldTargetsMarksTheWholeRequest(t *testing.T) {
+	req := func() []AlertWrite {
+		ws := make([]AlertWrite, 4)
+		for i, inh := range []string{"o:cluster-down:x", "t:cluster-down:x", "b:db-down:y T:db-down:y", "b:db-down:y"} {
+			ws[i] = write(fmt.Sprint("fp", i), "g", false, time.Time{})
+			ws[i].Suppression.Inhibit = inh
+		}
+		return ws
+	}
+	for _, c := range []struct {
+		shards int
+		want   []bool
+	}{
+		{1, []bool{false, false, false, false}},
+		{3, []bool{false, true, false, false}},
+	} {
+		ws := req()
+		New(nil, "test", WithShards(c.shards)).HoldTargets(ws)
+		for i, w := range ws {
+			if w.Suppression.hold != c.want[i] {
+				t.Errorf("%d shards: %q held = %v, want %v", c.shards, w.Suppression.Inhibit, w.Suppression.hold, c.want[i])
+			}
+		}
 	}
 }
