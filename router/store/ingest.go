@@ -76,10 +76,10 @@ type Suppression struct {
 	// lua/suppress.lua); "" when no rule concerns it.
 	Inhibit string
 	// hold: with several shards, a source of a rule this alert is a target
-	// of comes in the same request and is stored in another shard, whose
-	// change reaches this one a moment later: an incident this alert opens
-	// holds its first page (Store.Ingest sets it; ingest.lua's
-	// inhibit_hold).
+	// of comes in the same request and may be stored after it (in another
+	// shard, or by a later call): an incident this alert opens, or frees
+	// from suppression, holds its first page for INHIBIT_HOLD_MS
+	// (holdTargets and Store.HoldTargets set it; ingest.lua reads it).
 	hold bool
 }
 

@@ -145,16 +145,12 @@ func (s *Store) Load(ctx context.Context) error {
 	if err := s.shard.Load(ctx); err != nil {
 		return err
 	}
-	answer, err := layoutScript.Eval(ctx, s.rdb, s.anchor(), s.prefix, len(s.shards), InhibitMirrorGroup).Slice()
+	vals, err := layoutScript.Eval(ctx, s.rdb, s.anchor(), s.prefix, len(s.shards), InhibitMirrorGroup, s.shard.nowArg()).StringSlice()
 	if err != nil {
 		return fmt.Errorf("read the shard layout: %w", err)
 	}
-	vals := make([]string, 0, 3)
-	for _, v := range answer {
-		vals = append(vals, fmt.Sprint(v))
-	}
 	if len(vals) != 3 {
-		return fmt.Errorf("read the shard layout: unexpected answer %q", answer)
+		return fmt.Errorf("read the shard layout: unexpected answer %q", vals)
 	}
 	if vals[0] != strconv.Itoa(len(s.shards)) {
 		return &ShardCountError{Have: vals[0], Want: len(s.shards)}

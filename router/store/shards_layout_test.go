@@ -93,7 +93,7 @@ func TestShardsMigrateFromOneShard(t *testing.T) {
 			// Upgraded to three shards. The first start dies right after it
 			// fixed the layout; the next one goes on.
 			s := newStore(WithShards(3))
-			if err := layoutScript.Eval(ctx, s.rdb, s.anchor(), s.prefix, 3, InhibitMirrorGroup).Err(); err != nil {
+			if err := layoutScript.Eval(ctx, s.rdb, s.anchor(), s.prefix, 3, InhibitMirrorGroup, 0).Err(); err != nil {
 				t.Fatal(err)
 			}
 			s = load(s)

@@ -178,7 +178,7 @@ var lean = map[string][]string{
 	"claim_send":  {"common"},         // touches no timer
 	"finish_send": {"wake", "common"}, // a page after an ack wakes its incident
 	"reschedule":  {"wake"},           // a step's next wake-up
-	"layout":      {},                 // once a start (shards.go)
+	"layout":      {"clock"},          // once a start (shards.go)
 }
 
 // Load sends every script to Redis so that pipelined EVALSHA calls find

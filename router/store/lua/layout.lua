@@ -4,8 +4,8 @@
 -- below the bases), and the groups open in the home shard then, whose
 -- alerts stay with their incidents there.
 -- KEYS[1] = a key of the home shard; ARGV: 1 prefix (the home shard's),
--- 2 shards wanted.
--- 3 the inhibit mirror's consumer group (InhibitMirrorGroup).
+-- 2 shards wanted, 3 the inhibit mirror's consumer group
+-- (InhibitMirrorGroup), 4 now_ms (0 = Redis TIME).
 -- Returns {shards, base, action base}: the layout as Redis holds it (one
 -- shard with no layout kept: {1, 0, 0}, and nothing is written).
 -- When it fixes the layout now, the sources of inhibition rules firing in
@@ -15,7 +15,7 @@
 -- failed start cannot lose them, and ahead of any later change of
 -- theirs. The mirror's group is created first (a group starts at new
 -- events), so that it reads them whenever its reader starts.
-local P, want, group = ARGV[1], ARGV[2], ARGV[3]
+local P, want, mirror_group = ARGV[1], ARGV[2], ARGV[3]
 local cur = redis.call('HMGET', P .. 'layout', 'shards', 'seq', 'actions:seq')
 if cur[1] then return cur end
 if tonumber(want) <= 1 then return {'1', '0', '0'} end
@@ -26,9 +26,8 @@ for _, id in ipairs(redis.call('ZRANGE', P .. 'open', 0, -1)) do
   local group = redis.call('HGET', P .. 'inc:' .. id, 'group')
   if group then redis.call('SADD', P .. 'legacy_groups', group) end
 end
-redis.pcall('XGROUP', 'CREATE', P .. 'events', group, '$', 'MKSTREAM') -- BUSYGROUP: it exists
-local now, cursor = redis.call('TIME'), '0'
-now = string.format('%d', now[1] * 1000 + math.floor(now[2] / 1000))
+redis.pcall('XGROUP', 'CREATE', P .. 'events', mirror_group, '$', 'MKSTREAM') -- BUSYGROUP: it exists
+local now, cursor = string.format('%d', now_ms(ARGV[4])), '0'
 repeat
   local page = redis.call('SCAN', cursor, 'MATCH', P .. 'inh:*', 'COUNT', 1000)
   cursor = page[1]
